@@ -1,0 +1,50 @@
+"""A run directory: the three models (.keras), history.csv and metrics.json, written and read back."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import keras
+import pandas as pd
+
+from keras_ae.io import atomic_path, read_json, write_json
+from keras_ae.models.base import Autoencoder
+
+__all__ = ["load_models", "read_metrics", "save_history", "save_models", "write_json"]
+
+MODEL_FILES = ("encoder", "decoder", "autoencoder")
+
+
+def save_models(bundle: Autoencoder, run_dir: str | os.PathLike) -> list[pathlib.Path]:
+    """Save encoder, decoder and autoencoder as ``<run_dir>/<name>.keras`` (each written atomically)."""
+    paths = []
+    for name, model in zip(MODEL_FILES, bundle):
+        path = pathlib.Path(run_dir) / f"{name}.keras"
+        with atomic_path(path) as tmp:
+            model.save(tmp)
+        paths.append(path)
+    return paths
+
+
+def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder:
+    """Load the three models of a run directory back into an Autoencoder."""
+    import keras_ae.models  # noqa: F401  (registers the custom classes)
+
+    run_dir = pathlib.Path(run_dir)
+    models = [keras.saving.load_model(run_dir / f"{name}.keras", compile=compile) for name in MODEL_FILES]
+    return Autoencoder(*models)
+
+
+def save_history(history: dict[str, list[float]], path: str | os.PathLike) -> pathlib.Path:
+    """Write per-epoch history as CSV with an `epoch` column starting at 1."""
+    frame = pd.DataFrame(history)
+    frame.insert(0, "epoch", range(1, len(frame) + 1))
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+    return pathlib.Path(path)
+
+
+def read_metrics(run_dir: str | os.PathLike) -> dict:
+    """metrics.json of a finished run (its absence means the run did not finish)."""
+    return read_json(pathlib.Path(run_dir) / "metrics.json", what="metrics file")

@@ -1,0 +1,1 @@
+"""Command-line front ends; scripts/*.py and the console scripts are thin wrappers over them."""

@@ -1,0 +1,65 @@
+"""What every command shares: one-line errors with exit code 2, JSON configs, a quiet TensorFlow."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from keras_ae.errors import UsageError
+
+EXIT_USAGE = 2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line (``error: ...``) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {message}\n")
+
+
+def quiet_tensorflow() -> None:
+    """Hide TensorFlow's C++ start-up chatter (CUDA probes on machines without a GPU)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
+                      config_option: str = "config") -> argparse.Namespace:
+    """Parse `argv`; values from ``--config FILE.json`` become defaults that explicit flags override.
+
+    The JSON object's keys are option names with '-' or '_' (``"batch_size": 64``); an unknown key
+    is a UsageError naming it.
+    """
+    from keras_ae.io import read_json
+
+    args = parser.parse_args(argv)
+    path = getattr(args, config_option, None)
+    if not path:
+        return args
+    config = read_json(path, what="config file")
+    if not isinstance(config, dict):
+        raise UsageError(f"config file {path} must hold a JSON object of options")
+    known = {action.dest for action in parser._actions}
+    defaults = {}
+    for key, value in config.items():
+        dest = key.replace("-", "_")
+        if dest not in known or dest in ("help", config_option):
+            raise UsageError(f"config file {path}: unknown option {key!r}")
+        defaults[dest] = value
+    parser.set_defaults(**defaults)
+    return parser.parse_args(argv)
+
+
+def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> int:
+    """Run a command's main; a UsageError becomes ``error: <message>`` on stderr and exit code 2."""
+    try:
+        return int(main(argv) or 0)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

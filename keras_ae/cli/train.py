@@ -1,0 +1,202 @@
+"""`keras-ae-train` / `scripts/train.py`: train one architecture and leave a complete run directory."""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+import sys
+from collections.abc import Sequence
+
+from keras_ae.cli.common import ArgumentParser, parse_with_config, quiet_tensorflow, run_main
+from keras_ae.errors import UsageError
+
+quiet_tensorflow()
+
+ARCHS = ("dense", "deep", "conv", "denoise", "vae", "conv-vae")
+# Epochs of the lecture code for each architecture.
+DEFAULT_EPOCHS = {"dense": 50, "deep": 100, "conv": 10, "denoise": 100, "vae": 30, "conv-vae": 30}
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="keras-ae-train", description=__doc__)
+    p.add_argument("--arch", default="conv", help=f"architecture: {', '.join(ARCHS)} (default conv)")
+    p.add_argument("--dataset", default="mnist",
+                   help="mnist, fashion_mnist, mnist-sample or folder:PATH (default mnist; offline it "
+                        "falls back to the shipped sample)")
+    p.add_argument("--image-size", type=int, default=28, help="side of the images from folder:PATH")
+    p.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB (folder:PATH)")
+    p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"),
+                   help="pixel scaling; -1,1 uses a tanh output and MSE loss")
+    p.add_argument("--noise", type=float, default=None,
+                   help="noise amount in [0, 1]; on any arch trains it as a denoiser (denoise: 0.5)")
+    p.add_argument("--noise-kind", default="gaussian", choices=("gaussian", "salt-pepper"))
+    p.add_argument("--epochs", type=int, default=None, help="default: the lecture's for the arch")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--latent-dim", type=int, default=None,
+                   help="code size (dense, deep, vae); code channels for conv and denoise")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--beta", type=float, default=1.0, help="KL weight of the VAE")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-size", type=int, default=None, help="use only the first N training images")
+    p.add_argument("--test-size", type=int, default=None, help="use only the first N test images")
+    p.add_argument("--out", default=None, help="run directory (default runs/<time>-<arch>)")
+    p.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
+    p.add_argument("--mixed-precision", action="store_true", help="float16 compute, float32 outputs")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras progress output")
+    return p
+
+
+def check_args(args) -> None:
+    """Every option a user can get wrong, checked before any work, each with its value named."""
+    if args.arch not in ARCHS:
+        raise UsageError(f"unknown --arch {args.arch!r} (known: {', '.join(ARCHS)})")
+    if args.epochs is not None and args.epochs <= 0:
+        raise UsageError(f"--epochs must be > 0, received {args.epochs}")
+    for name in ("batch_size", "image_size", "latent_dim", "train_size", "test_size"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be > 0, received {value}")
+    if args.lr <= 0:
+        raise UsageError(f"--lr must be > 0, received {args.lr}")
+    if args.beta < 0:
+        raise UsageError(f"--beta must be >= 0, received {args.beta}")
+    if args.noise is not None and not 0.0 <= args.noise <= 1.0:
+        raise UsageError(f"--noise must be between 0 and 1, received {args.noise}")
+
+
+def load_data(args):
+    """The dataset asked for; MNIST falls back to the shipped sample when it cannot be downloaded."""
+    from keras_ae.data import DownloadError, load_dataset, load_mnist_sample
+
+    try:
+        return load_dataset(args.dataset, value_range=args.value_range,
+                            image_size=(args.image_size, args.image_size), channels=args.channels,
+                            seed=args.seed)
+    except DownloadError as err:
+        if args.dataset != "mnist":
+            raise UsageError(f"--dataset {args.dataset}: {err}") from None
+        print("MNIST cannot be downloaded here; using the shipped sample data/mnist_sample.npz "
+              "(5,000 real digits)", file=sys.stderr)
+        data = load_mnist_sample(value_range=args.value_range)
+        data.info["fallback_from"] = "mnist"
+        return data
+
+
+def build_model(args, input_shape):
+    from keras_ae import models
+
+    kwargs = {"input_shape": input_shape}
+    if args.value_range == "-1,1":
+        kwargs["output_activation"] = "tanh"
+    if args.arch in models.VARIATIONAL:
+        kwargs.update(beta=args.beta, seed=args.seed)
+    if args.latent_dim is not None:
+        if args.arch in ("conv", "denoise"):
+            filters = (16, 8, 8) if args.arch == "conv" else (32, 32)
+            kwargs["filters"] = (*filters[:-1], args.latent_dim)
+        else:
+            kwargs["latent_dim"] = args.latent_dim
+    try:
+        return models.build(args.arch, **kwargs)
+    except ValueError as err:
+        raise UsageError(f"--arch {args.arch}: {err}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_with_config(build_parser(), argv)
+    check_args(args)
+    args.epochs = args.epochs or DEFAULT_EPOCHS[args.arch]
+    if args.noise is None and args.arch == "denoise":
+        args.noise = 0.5
+    noise = (args.noise_kind, args.noise) if args.noise else None
+
+    import keras
+
+    from keras_ae import artifacts, training
+    from keras_ae.data import add_noise
+
+    training.set_seed(args.seed)
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    data = load_data(args)
+    x_train = data.x_train[: args.train_size]
+    x_test, y_test = data.x_test[: args.test_size], data.y_test[: args.test_size] if data.y_test is not None \
+        else None
+    value_range = (-1.0, 1.0) if args.value_range == "-1,1" else (0.0, 1.0)
+
+    bundle = build_model(args, data.image_shape)
+    loss = "mse" if args.value_range == "-1,1" else "binary_crossentropy"
+    training.compile_model(bundle.autoencoder, loss=loss, learning_rate=args.lr)
+    run_dir = pathlib.Path(args.out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{args.arch}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"run directory: {run_dir}")
+
+    result = training.fit(bundle, x_train, x_test, epochs=args.epochs, batch_size=args.batch_size,
+                          noise=noise, seed=args.seed, verbose=args.verbose, value_range=value_range)
+    x_test_in = add_noise(x_test, noise[0], noise[1], seed=args.seed + 1, low=value_range[0],
+                          high=value_range[1]) if noise else x_test
+    scores = training.evaluate_reconstruction(bundle.autoencoder, x_test_in, x_test, value_range=value_range)
+
+    artifacts.save_models(bundle, run_dir)
+    artifacts.save_history(result.history, run_dir / "history.csv")
+    pictures = write_pictures(args, bundle, result.history, x_test_in, x_test, y_test, run_dir, value_range)
+    metrics = {
+        "arch": args.arch,
+        "test_bce": scores["bce"],
+        "test_mse": scores["mse"],
+        "final_loss": result.history["loss"][-1],
+        "final_val_loss": result.history.get("val_loss", [None])[-1],
+        "parameters": int(bundle.autoencoder.count_params()),
+        "epochs": result.epochs,
+        "seconds": round(result.seconds, 3),
+        "seconds_per_epoch": round(result.seconds / result.epochs, 3),
+        "device": training.device_name(),
+        "dataset": data.info,
+        "train_images": int(len(x_train)),
+        "test_images": int(len(x_test)),
+        "seed": args.seed,
+        "noise": {"kind": args.noise_kind, "amount": args.noise} if noise else None,
+        "options": {k: v for k, v in vars(args).items() if k != "config"},
+        "pictures": pictures,
+    }
+    artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
+    print(f"test BCE {scores['bce']:.4f}  test MSE {scores['mse']:.4f}  -> {run_dir}/metrics.json")
+    return 0
+
+
+def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_range) -> list[str]:
+    """loss.png, reconstructions.png and, for a VAE, latent.png and manifold.png."""
+    import numpy as np
+
+    from keras_ae import models, plots
+
+    names = []
+    plots.loss_curves(history, run_dir / "loss.png", title=f"{args.arch} on {args.dataset}")
+    names.append("loss.png")
+    n = min(10, len(x_clean))
+    recon = bundle.autoencoder.predict(x_in[:n], verbose=0)
+    rows, labels_ = ([x_in[:n], x_clean[:n], recon], ["noisy", "clean", "denoised"]) if args.noise \
+        else ([x_clean[:n], recon], ["original", "reconstruction"])
+    plots.image_rows(rows, labels_, run_dir / "reconstructions.png", value_range=value_range)
+    names.append("reconstructions.png")
+    if args.arch in models.VARIATIONAL:
+        z_mean = bundle.encoder.predict(x_clean, verbose=0)[0]
+        plots.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")
+        names.append("latent.png")
+        if z_mean.shape[1] == 2:
+            grid = np.linspace(-2.0, 2.0, 15)
+            points = np.array([[x, y] for y in grid[::-1] for x in grid], dtype=np.float32)
+            decoded = bundle.decoder.predict(points, verbose=0)
+            images = decoded.reshape(15, 15, *decoded.shape[1:])
+            plots.image_grid(images, run_dir / "manifold.png", title="Decoded 2-D latent grid",
+                             extent=(-2, 2, -2, 2), value_range=value_range)
+            names.append("manifold.png")
+    return names
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    return run_main(main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

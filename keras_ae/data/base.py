@@ -1,0 +1,39 @@
+"""The one small container every loader returns."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Dataset:
+    """Images scaled to float32 in [0, 1] (or [-1, 1]), shape (n, height, width, channels).
+
+    ``info`` records where the data came from (``name``, ``source``, ``value_range``, ...) and is
+    copied into every run's ``metrics.json``.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray | None
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+
+def scale_images(images: np.ndarray, value_range: str = "0,1") -> np.ndarray:
+    """uint8 (n, h, w[, c]) -> float32 (n, h, w, c) in [0, 1], or in [-1, 1] when value_range="-1,1"."""
+    x = np.asarray(images, dtype=np.float32) / 255.0
+    if x.ndim == 3:
+        x = x[..., None]
+    if value_range == "-1,1":
+        x = x * 2.0 - 1.0
+    elif value_range != "0,1":
+        raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={value_range!r}")
+    return x

@@ -1,0 +1,73 @@
+"""A user's own images: every image file below a folder, resized to one size, grey or RGB."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from keras_ae.data.base import Dataset, scale_images
+from keras_ae.errors import UsageError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def list_images(folder: str | pathlib.Path) -> list[pathlib.Path]:
+    """Image files below `folder`, sorted; raises UsageError when the folder is missing or has none."""
+    root = pathlib.Path(folder)
+    if not root.is_dir():
+        raise UsageError(f"image folder {root} does not exist")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise UsageError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return files
+
+
+def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -> np.ndarray:
+    """One image as uint8 (height, width, channels), resized with bilinear filtering."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L" if channels == 1 else "RGB")
+            img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
+            array = np.asarray(img, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as err:
+        raise UsageError(f"cannot read image {path}: {err}") from None
+    return array.reshape(image_size[0], image_size[1], channels)
+
+
+def load_folder(
+    folder: str | pathlib.Path,
+    image_size: tuple[int, int] = (28, 28),
+    channels: int = 1,
+    test_fraction: float = 0.1,
+    value_range: str = "0,1",
+    seed: int = 0,
+) -> Dataset:
+    """Load every image below `folder`; sub-folder names become integer labels (sorted).
+
+    Args:
+        image_size: (height, width) every image is resized to.
+        channels: 1 for grey, 3 for RGB.
+        test_fraction: share of images held out as the test set (at least one image).
+    """
+    if channels not in (1, 3):
+        raise UsageError(f"channels must be 1 or 3, received {channels}")
+    files = list_images(folder)
+    root = pathlib.Path(folder)
+    classes = sorted({p.parent.relative_to(root).as_posix() for p in files})
+    labels = np.array([classes.index(p.parent.relative_to(root).as_posix()) for p in files], dtype=np.int64)
+    images = np.stack([read_image(p, image_size, channels) for p in files])
+    order = np.random.default_rng(seed).permutation(len(files))
+    n_test = max(1, int(round(test_fraction * len(files)))) if len(files) > 1 else 0
+    test, train = order[:n_test], order[n_test:]
+    if len(train) == 0:
+        train = test
+    return Dataset(
+        scale_images(images[train], value_range), labels[train],
+        scale_images(images[test], value_range), labels[test],
+        info={"name": f"folder:{root}", "source": str(root), "value_range": value_range,
+              "classes": classes, "train_size": int(len(train)), "test_size": int(len(test)),
+              "image_size": list(image_size), "channels": channels},
+    )

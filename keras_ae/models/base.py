@@ -1,0 +1,36 @@
+"""What every builder returns, and the argument checks they share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import keras
+
+
+class Autoencoder(NamedTuple):
+    """Three models that share weights; unpacks as ``encoder, decoder, autoencoder``.
+
+    ``autoencoder(x)`` equals ``decoder(encoder(x))`` (for a VAE: ``decoder(z_mean)`` at inference).
+    """
+
+    encoder: keras.Model
+    decoder: keras.Model
+    autoencoder: keras.Model
+
+
+def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tuple[int, ...]:
+    """Return `input_shape` as a tuple of positive ints, or raise ValueError naming it."""
+    shape = tuple(int(d) for d in input_shape)
+    if not shape or any(d <= 0 for d in shape):
+        raise ValueError(f"Expected input_shape of positive sizes, received input_shape={input_shape}")
+    if rank is not None and len(shape) != rank:
+        raise ValueError(f"Expected input_shape with {rank} dimensions, received input_shape={input_shape}")
+    return shape
+
+
+def check_positive(name: str, value: int | Sequence[int]) -> None:
+    """Raise ValueError naming `name` unless `value` (or every item of it) is a positive int."""
+    values = [value] if isinstance(value, int) else list(value)
+    if not values or any(int(v) <= 0 for v in values):
+        raise ValueError(f"Expected {name} > 0, received {name}={value}")

@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_range) -> list[str]:
-    """loss.png, reconstructions.png and, for a VAE, latent.png and manifold.png."""
+    """loss.png, reconstruction.png and, for a VAE, latent.png and manifold.png."""
     import numpy as np
 
     from keras_ae import models, plots
@@ -177,8 +177,8 @@ def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_
     recon = bundle.autoencoder.predict(x_in[:n], verbose=0)
     rows, labels_ = ([x_in[:n], x_clean[:n], recon], ["noisy", "clean", "denoised"]) if args.noise \
         else ([x_clean[:n], recon], ["original", "reconstruction"])
-    plots.image_rows(rows, labels_, run_dir / "reconstructions.png", value_range=value_range)
-    names.append("reconstructions.png")
+    plots.image_rows(rows, labels_, run_dir / "reconstruction.png", value_range=value_range)
+    names.append("reconstruction.png")
     if args.arch in models.VARIATIONAL:
         z_mean = bundle.encoder.predict(x_clean, verbose=0)[0]
         plots.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")

@@ -242,11 +242,12 @@ def fit(
     train_loss_after_epoch: bool = True,
     cache: bool | str = False,
     shuffle_buffer: int = 10_000,
+    shuffle: bool = True,
 ) -> FitResult:
     """Train a compiled autoencoder to reconstruct its (clean) input; returns per-epoch history.
 
     `x_train` is an array in memory or a `tf.data.Dataset` of single images (a stream; see
-    `make_dataset` for `cache` and `shuffle_buffer`). `batch_size` is the global batch: under a
+    `make_dataset` for `cache`, `shuffle_buffer`, `shuffle`). `batch_size` is the global batch: under a
     multi-device strategy each of the N replicas gets batch_size / N examples per step.
     With `noise`, inputs are corrupted afresh every epoch and the targets stay clean (denoising);
     validation inputs are corrupted once with a fixed seed so the curve is comparable across epochs.
@@ -256,8 +257,8 @@ def fit(
         raise ValueError(f"Expected epochs > 0, received epochs={epochs}")
     net = model.autoencoder if isinstance(model, Autoencoder) else model
     stream = isinstance(x_train, tf.data.Dataset)
-    train = make_dataset(x_train, batch_size=batch_size, seed=seed, noise=noise, value_range=value_range,
-                         cache=cache, shuffle_buffer=shuffle_buffer)
+    train = make_dataset(x_train, batch_size=batch_size, shuffle=shuffle, seed=seed, noise=noise,
+                         value_range=value_range, cache=cache, shuffle_buffer=shuffle_buffer)
     val = make_dataset(x_val, batch_size=batch_size, shuffle=False, seed=seed + 1, noise=noise,
                        value_range=value_range)
     val = val.cache() if noise else val  # same corrupted validation inputs every epoch

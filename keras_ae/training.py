@@ -20,10 +20,17 @@ TRAIN_EVAL_LIMIT = 10_000  # examples used for the "training loss after the epoc
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and TensorFlow; with `deterministic`, ask TensorFlow for deterministic ops."""
+    """Seed Python, NumPy and TensorFlow; with `deterministic`, ask TensorFlow for deterministic ops.
+
+    Without it, op determinism is switched off again (Keras will not XLA-compile while it is on).
+    """
     keras.utils.set_random_seed(int(seed))
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+    else:
+        from tensorflow.python.framework import config  # no public switch-off; Keras reads the same flag
+
+        config.disable_op_determinism()
 
 
 def device_name() -> str:

@@ -52,7 +52,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--mixed-precision", action="store_true",
                    help="mixed_float16: float16 compute, float32 weights, outputs and losses (fast on GPUs)")
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
-                   help="compile each step with XLA (--no-jit: never; default: Keras decides, XLA on GPU)")
+                   help="compile each step with XLA; turns TensorFlow's op determinism off (XLA needs that), so runs "
+                        "are no longer bitwise repeatable (default: no XLA, deterministic ops)")
     p.add_argument("--strategy", default="auto", choices=STRATEGIES,
                    help="tf.distribute: auto (several GPUs -> mirrored, TF_CONFIG -> multi-worker), mirrored "
                         "(all GPUs here), multi-worker (the cluster in TF_CONFIG); --batch-size is global")
@@ -159,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from keras_ae.data import add_noise
 
     training.configure_gpus()  # before TensorFlow touches a GPU
-    training.set_seed(args.seed)
+    # Keras refuses XLA while TensorFlow's op determinism is on, so --jit gives up bitwise-repeatable runs.
+    training.set_seed(args.seed, deterministic=not args.jit)
     strategy = make_strategy(args)  # first: MultiWorkerMirroredStrategy must exist before other TF work
     keras.mixed_precision.set_global_policy("mixed_float16" if args.mixed_precision else "float32")
     data = load_data(args)
@@ -214,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "replicas": int(strategy.num_replicas_in_sync),
         "mixed_precision": bool(args.mixed_precision),
         "jit_compile": bool(bundle.autoencoder.jit_compile),
+        "deterministic": not args.jit,
         "images_per_second": round(train_images * result.epochs / result.seconds, 1),
         "dataset": data.info,
         "train_images": int(train_images),

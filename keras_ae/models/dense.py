@@ -57,7 +57,7 @@ def build_dense(
         y = dense(units, activation, f"decoder_dense_{i}")(y)
     y = dense(size, output_activation, "reconstruction", dtype=head_dtype())(y)
     if len(shape) > 1:
-        y = layers.Reshape(shape, name="unflatten")(y)
+        y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     decoder = keras.Model(latent, y, name="decoder")
 
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name=name)

@@ -228,7 +228,7 @@ def build_vae(
         y = layers.Dense(math.prod(shape), activation=output_activation, name="reconstruction",
                          dtype=head_dtype())(y)
         if len(shape) > 1:
-            y = layers.Reshape(shape, name="unflatten")(y)
+            y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     else:
         y = _conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation)
     decoder = keras.Model(latent, y, name="decoder")

@@ -137,8 +137,11 @@ def stream_folder(
                 .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
                 .map(decode, num_parallel_calls=tf.data.AUTOTUNE))
     kept = test[:test_limit]
-    x_test = _collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),
-                      len(kept))
+    try:
+        x_test = _collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),
+                          len(kept))
+    except tf.errors.InvalidArgumentError as err:
+        raise UsageError(f"cannot decode an image below {root}: {err.message.splitlines()[0]}") from None
     nbytes = len(train) * int(np.prod(image_size)) * channels * 4
     return StreamDataset(
         train_ds, int(len(train)), x_test, labels[kept],
@@ -157,6 +160,19 @@ def _image_feature(info, name: str) -> str:
     if not keys:
         raise UsageError(f"--dataset tfds:{name} has no image feature (features: {', '.join(info.features)})")
     return "image" if "image" in keys else keys[0]
+
+
+def _count(info, builder, split: str) -> int:
+    """Examples in a TFDS split, from the metadata when it has them, else by reading the split."""
+    try:
+        known = int(info.splits[split].num_examples)
+    except (KeyError, ValueError, TypeError):
+        known = 0
+    if known:
+        return known
+    ds = builder.as_dataset(split=split)
+    cardinality = int(ds.cardinality())
+    return cardinality if cardinality >= 0 else int(ds.reduce(0, lambda n, _: n + 1))
 
 
 def stream_tfds(
@@ -203,27 +219,27 @@ def stream_tfds(
         if height is None or width is None:
             raise UsageError(f"--dataset tfds:{name} has images of varying size: give --image-size")
         image_size = (height, width)
-    splits = list(info.splits)
+    splits = list(info.splits) or ["train", "test"]  # no split metadata (e.g. tfds.testing.mock_data)
     train_split = "train" if "train" in splits else splits[0]
     test_split = "test" if "test" in splits else ("validation" if "validation" in splits else None)
     if test_split is None:  # no held-out split: keep the last 10% of the training split
         train_split, test_split = f"{train_split}[:90%]", f"{train_split}[90%:]"
     label_key = "label" if "label" in info.features else None
-    if train_limit:
-        base = train_split.split("[")[0]
-        train_split = f"{base}[:{min(train_limit, int(info.splits[train_split].num_examples))}]"
 
     def image_of(example):
         return tf.ensure_shape(_scale(_to_channels(example[key], channels), image_size, value_range),
                                (*image_size, channels))
 
-    read = tfds.ReadConfig(shuffle_seed=seed)
-    train = builder.as_dataset(split=train_split, shuffle_files=True, read_config=read)
+    # With a limit, read the files in order and keep the first N (the same N every epoch).
+    train = builder.as_dataset(split=train_split, shuffle_files=not train_limit,
+                               read_config=tfds.ReadConfig(shuffle_seed=seed))
+    train_size = _count(info, builder, train_split)
+    if train_limit:
+        train, train_size = train.take(train_limit), min(train_limit, train_size)
     train = train.map(image_of, num_parallel_calls=tf.data.AUTOTUNE)
     test = builder.as_dataset(split=test_split, shuffle_files=False)
     x_test = _collect(test.map(image_of, num_parallel_calls=4), test_limit)
     y_test = _collect(test.map(lambda ex: ex[label_key]), test_limit) if label_key else None
-    train_size = int(info.splits[train_split].num_examples)
     nbytes = train_size * image_size[0] * image_size[1] * channels * 4
     return StreamDataset(
         train, train_size, x_test, y_test,

@@ -228,6 +228,32 @@ class TrainLossAfterEpoch(keras.callbacks.Callback):
         self.values.append(float(result["loss"]))
 
 
+def _build_for_multi_worker(net: keras.Model, train: tf.data.Dataset) -> None:
+    """Work around keras-team/keras#20585 (open): Keras 3 `fit` fails under MultiWorkerMirroredStrategy.
+
+    Two steps of Keras's TensorFlow trainer reduce across workers in a way the collective strategy
+    rejects: before the first epoch it averages one distributed batch only to learn its shapes, and
+    after every step it averages the scalar logs along an axis 0 they do not have. The shapes are
+    known from the dataset's element_spec, so the model's compiled state is built from them here and
+    Keras's step is skipped; the per-step logs are averaged over workers without an axis.
+    """
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    with net.distribute_strategy.scope():
+        net._symbolic_build(data_batch=train.element_spec)
+    net._maybe_symbolic_build = lambda *args, **kwargs: None
+    if not getattr(tf_trainer.reduce_per_replica, "keras_ae_patch", False):
+        original = tf_trainer.reduce_per_replica
+
+        def reduce_per_replica(values, strategy, reduction):
+            if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and reduction in ("auto", "mean"):
+                return tf.nest.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+            return original(values, strategy, reduction)
+
+        reduce_per_replica.keras_ae_patch = True
+        tf_trainer.reduce_per_replica = reduce_per_replica
+
+
 @dataclasses.dataclass
 class FitResult:
     history: dict[str, list[float]]
@@ -276,6 +302,8 @@ def fit(
         after = TrainLossAfterEpoch(make_dataset(subset, batch_size=batch_size, shuffle=False, seed=seed + 2,
                                                  noise=noise, value_range=value_range).cache())
         callbacks.append(after)
+    if isinstance(net.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        _build_for_multi_worker(net, train)
     start = time.perf_counter()
     # shuffle=False: the pipeline already shuffles (Keras would only warn that it ignores the flag).
     history = net.fit(train, validation_data=val, epochs=epochs, callbacks=callbacks, verbose=verbose,

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -141,6 +142,43 @@ def test_mirrored_strategy_on_two_logical_cpus_trains_to_the_one_device_loss():
         update = out[f"{arch}/update"]
         assert 0.8 < update["mirrored"] / update["one_device"] < 1.25, update
     assert out["conv/update"]["mirrored"] == pytest.approx(out["conv/update"]["one_device"], rel=1e-4)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return sock.getsockname()[1]
+
+
+def test_multi_worker_strategy_trains_two_local_workers_to_the_one_device_loss():
+    """Two worker processes in one TF_CONFIG cluster on localhost (MultiWorkerMirroredStrategy).
+
+    Each worker gets half of every global batch (no shuffling, plain SGD), so the synchronous all-reduce
+    must leave both workers with identical weights and the one-device loss up to float32 summation
+    order (1e-4). This also covers the workaround for keras-team/keras#20585 in training.fit.
+    """
+    sys.path.insert(0, str(REPO / "tests"))
+    import multiworker_run
+
+    ports = [free_port(), free_port()]
+    procs = []
+    for index in range(2):
+        config = {"cluster": {"worker": [f"localhost:{p}" for p in ports]}, "task": {"type": "worker", "index": index}}
+        env = {**os.environ, "TF_CONFIG": json.dumps(config), "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        procs.append(subprocess.Popen([sys.executable, str(REPO / "tests" / "multiworker_run.py")], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    one = multiworker_run.train(tf.distribute.get_strategy())
+    assert [r["replicas"] for r in results] == [2, 2]
+    assert results[0]["weight_sum"] == results[1]["weight_sum"]
+    assert results[0]["history"]["loss"] == results[1]["history"]["loss"]
+    np.testing.assert_allclose(results[0]["history"]["loss"], one["history"]["loss"], rtol=1e-4)
+    np.testing.assert_allclose(results[0]["history"]["val_loss"], one["history"]["val_loss"], rtol=1e-4)
+    assert results[0]["weight_sum"] == pytest.approx(one["weight_sum"], rel=1e-4)
 
 
 # ---- mixed precision and XLA ---------------------------------------------------------------------------------

@@ -66,13 +66,36 @@ def run_train(root: pathlib.Path, stream: bool, out: pathlib.Path, batch_size: i
             "test_bce": round(metrics["test_bce"], 4)}
 
 
+def figure(rows: list[dict], path: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from keras_ae import plots
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for mode, color in (("in memory", "#999999"), ("stream", "#1f77b4")):
+        picked = [r for r in rows if r["mode"] == mode]
+        ax.plot([r["images"] for r in picked], [r["peak_rss_mib"] for r in picked], "o-", color=color,
+                label=f"folder:PATH {'--stream' if mode == 'stream' else '(loaded into memory)'}")
+    ax.set_xscale("log")
+    ax.set_xlabel("images in the folder (28x28 PNG)")
+    ax.set_ylabel("peak RSS of the run (MiB)")
+    ax.set_title("Memory of one training epoch: loaded vs streamed")
+    ax.legend(fontsize=8)
+    plots.save_figure(fig, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--root", default="/tmp/keras_ae_memory_bench")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--out", default="benchmarks/results/memory.json")
+    parser.add_argument("--figure", default="docs/images/speed/memory.png")
+    parser.add_argument("--figure-only", action="store_true", help="redraw the figure from --out")
     args = parser.parse_args(argv)
+    if args.figure_only:
+        figure(json.loads(pathlib.Path(args.out).read_text())["runs"], args.figure)
+        return
 
     root = pathlib.Path(args.root)
     rows = []
@@ -95,6 +118,8 @@ def main(argv=None):
         "machine": f"{os.cpu_count()} CPU cores, shared with 4 other engineers (times are noisy, memory is not)",
         "runs": rows,
     })
+    if args.figure:
+        figure(rows, args.figure)
 
 
 if __name__ == "__main__":

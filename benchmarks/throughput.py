@@ -12,15 +12,18 @@ as the median over the repeats. Epoch time includes the validation pass on both 
 
 Time to target: the slide code trains 10 epochs; its test loss then is the target; ours trains until
 its validation loss (the same test images) reaches that target, at most `--max-epochs`; both
-clocks include tracing and validation.
+clocks include tracing and validation. With --target-repeats N the two sides alternate which
+goes first and medians are reported.
 
     nice python benchmarks/throughput.py          # all archs -> benchmarks/results/throughput.json + .png
     python benchmarks/throughput.py --archs conv --repeats 1 --epochs 2 --target-epochs 2   # quick look
+    python benchmarks/throughput.py --only-target --target-repeats 3   # re-measure only the time to target
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pathlib
 import platform
@@ -119,15 +122,18 @@ def throughput(arch, x_train, x_test, epochs, repeats, seed):
             "runs": runs}
 
 
-def time_to_target(arch, x_train, x_test, target_epochs, max_epochs, seed):
+def time_to_target_once(arch, x_train, x_test, target_epochs, max_epochs, seed, slide_first):
     """Seconds the slide code needs for `target_epochs` and ours to reach the slide's test loss then."""
-    slide_clock = EpochClock()
+    slide_clock, ours_clock = EpochClock(), EpochClock()
+    if not slide_first:  # ours runs first, to the target of a previous slide run with the same seed
+        ours_clock.target = slide_first_target(arch, x_train, x_test, target_epochs, seed)
+        train_ours(arch, x_train, x_test, max_epochs, seed, ours_clock)
     train_slide(arch, x_train, x_test, target_epochs, seed, slide_clock)
     target = slide_clock.val_loss[-1]
-    ours_clock = EpochClock()
-    ours_clock.target = target
-    train_ours(arch, x_train, x_test, max_epochs, seed, ours_clock)
-    reached = ours_clock.val_loss[-1] <= target
+    if slide_first:
+        ours_clock.target = target
+        train_ours(arch, x_train, x_test, max_epochs, seed, ours_clock)
+    reached = min(ours_clock.val_loss) <= target
     return {
         "target_test_loss": target,
         "slide_seconds": slide_clock.elapsed[-1],
@@ -135,8 +141,35 @@ def time_to_target(arch, x_train, x_test, target_epochs, max_epochs, seed):
         "ours_epochs": len(ours_clock.val_loss),
         "ours_reached": bool(reached),
         "ours_best_test_loss": min(ours_clock.val_loss),
-        "speedup": slide_clock.elapsed[-1] / ours_clock.elapsed[-1] if reached else None,
     }
+
+
+_TARGETS: dict = {}
+
+
+def slide_first_target(arch, x_train, x_test, target_epochs, seed):
+    return _TARGETS[(arch, target_epochs, seed)]
+
+
+def time_to_target(arch, x_train, x_test, target_epochs, max_epochs, seed, repeats=1):
+    """Median over `repeats` interleaved runs (slide first, then ours first, ...) of time_to_target_once.
+
+    The slide code is seeded, so its 10-epoch loss (the target) is the same in every repeat (on CPU);
+    runs where ours goes first use the target of the first repeat.
+    """
+    runs = []
+    for rep in range(repeats):
+        run = time_to_target_once(arch, x_train, x_test, target_epochs, max_epochs, seed, slide_first=rep % 2 == 0)
+        _TARGETS[(arch, target_epochs, seed)] = run["target_test_loss"]
+        runs.append(run)
+        print(f"  {arch:8s} time to target, repeat {rep}: slide {run['slide_seconds']:.1f} s, ours "
+              f"{run['ours_seconds']} s in {run['ours_epochs']} epochs", flush=True)
+    slide = float(np.median([r["slide_seconds"] for r in runs]))
+    reached = all(r["ours_reached"] for r in runs)
+    ours = float(np.median([r["ours_seconds"] for r in runs])) if reached else None
+    return {"target_test_loss": runs[0]["target_test_loss"], "slide_seconds": slide, "ours_seconds": ours,
+            "ours_epochs": [r["ours_epochs"] for r in runs], "ours_reached": reached,
+            "speedup": slide / ours if ours else None, "runs": runs}
 
 
 def figure(summary: dict, path: str) -> None:
@@ -165,6 +198,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3, help="epochs per throughput run")
     parser.add_argument("--repeats", type=int, default=4, help="throughput runs per side (interleaved)")
     parser.add_argument("--target-epochs", type=int, default=10, help="slide epochs that set the target")
+    parser.add_argument("--target-repeats", type=int, default=1, help="time-to-target runs per side")
+    parser.add_argument("--only-target", action="store_true",
+                        help="measure only the time to target and update it in --out (keeps the throughput)")
     parser.add_argument("--max-epochs", type=int, default=15, help="ours gives up after this many")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/throughput.json")
@@ -175,6 +211,17 @@ def main(argv=None):
     x_big = np.concatenate([data.x_train] * args.tile)
     load_start = os.getloadavg()
     started = time.time()
+    if args.only_target:
+        previous = json.loads(pathlib.Path(args.out).read_text())
+        for arch in args.archs:
+            print(f"{arch}: time to the slide code's {args.target_epochs}-epoch test loss", flush=True)
+            previous["summary"][arch]["time_to_target"] = time_to_target(
+                arch, data.x_train, data.x_test, args.target_epochs, args.max_epochs, args.seed, args.target_repeats)
+        previous["time_to_target_command"] = "python benchmarks/throughput.py " + " ".join(
+            argv if argv is not None else sys.argv[1:])
+        previous["machine"]["load_average_time_to_target"] = [load_start, os.getloadavg()]
+        write_json(args.out, previous)
+        return
     summary = {}
     for arch in args.archs:
         print(f"{arch}: throughput on {len(x_big)} images", flush=True)
@@ -182,7 +229,7 @@ def main(argv=None):
                                                                      args.repeats, args.seed)}
         print(f"{arch}: time to the slide code's {args.target_epochs}-epoch test loss", flush=True)
         entry["time_to_target"] = time_to_target(arch, data.x_train, data.x_test, args.target_epochs,
-                                                 args.max_epochs, args.seed)
+                                                 args.max_epochs, args.seed, args.target_repeats)
         summary[arch] = entry
         t = entry["throughput"]
         print(f"{arch}: ours {t['images_per_second']['ours']:.0f} vs slide {t['images_per_second']['slide']:.0f} "

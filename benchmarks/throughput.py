@@ -117,9 +117,21 @@ def throughput(arch, x_train, x_test, epochs, repeats, seed):
                                "epoch_seconds": [round(s, 3) for s in clock.epoch_seconds]})
             print(f"  {arch:8s} {side:5s} repeat {rep}: {runs[side][-1]['images_per_second']:8.0f} images/s",
                   flush=True)
-    medians = {side: float(np.median([r["images_per_second"] for r in runs[side]])) for side in SIDES}
+    return summarise(runs, len(x_train))
+
+
+def summarise(runs: dict, images: int) -> dict:
+    """Median images/s over the repeats, and the best steady epoch of each side.
+
+    On a shared machine other processes only ever add time, so the fastest epoch is the least
+    disturbed view of each side; the median is what a user of the busy machine would see.
+    """
+    medians = {side: float(np.median([r["images_per_second"] for r in runs[side]])) for side in runs}
+    best = {side: images / min(min(r["epoch_seconds"][1:] or r["epoch_seconds"]) for r in runs[side])
+            for side in runs}
     return {"images_per_second": medians, "ratio_ours_to_slide": medians["ours"] / medians["slide"],
-            "runs": runs}
+            "best_epoch_images_per_second": best,
+            "best_epoch_ratio_ours_to_slide": best["ours"] / best["slide"], "runs": runs}
 
 
 def time_to_target_once(arch, x_train, x_test, target_epochs, max_epochs, seed, slide_first):
@@ -213,6 +225,8 @@ def main(argv=None):
     started = time.time()
     if args.only_target:
         previous = json.loads(pathlib.Path(args.out).read_text())
+        for entry in previous["summary"].values():  # add the best-epoch view to an older file's summary
+            entry["throughput"] = summarise(entry["throughput"]["runs"], len(x_big))
         for arch in args.archs:
             print(f"{arch}: time to the slide code's {args.target_epochs}-epoch test loss", flush=True)
             previous["summary"][arch]["time_to_target"] = time_to_target(

@@ -235,6 +235,8 @@ def main(argv=None):
             argv if argv is not None else sys.argv[1:])
         previous["machine"]["load_average_time_to_target"] = [load_start, os.getloadavg()]
         write_json(args.out, previous)
+        if args.figure:
+            figure(previous["summary"], args.figure)
         return
     summary = {}
     for arch in args.archs:

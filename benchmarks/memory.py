@@ -110,16 +110,20 @@ def main(argv=None):
                              "png_mib_on_disk": round(on_disk / 2**20, 1), "write_seconds": round(write_seconds, 1),
                              **result})
                 print(rows[-1], flush=True)
+                write_json(args.out, result_file(args, argv, rows))  # after every run: a partial file survives
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    write_json(args.out, {
+    if args.figure:
+        figure(rows, args.figure)
+
+
+def result_file(args, argv, rows: list[dict]) -> dict:
+    return {
         "command": "python benchmarks/memory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "what": "peak RSS of one 1-epoch conv training run on folder:PATH of 28x28 grey PNGs, in memory vs --stream",
         "machine": f"{os.cpu_count()} CPU cores, shared with 4 other engineers (times are noisy, memory is not)",
         "runs": rows,
-    })
-    if args.figure:
-        figure(rows, args.figure)
+    }
 
 
 if __name__ == "__main__":

@@ -163,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Keras refuses XLA while TensorFlow's op determinism is on, so --jit gives up bitwise-repeatable runs.
     training.set_seed(args.seed, deterministic=not args.jit)
     strategy = make_strategy(args)  # first: MultiWorkerMirroredStrategy must exist before other TF work
+    previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16" if args.mixed_precision else "float32")
     data = load_data(args)
     stream = streams(args)
@@ -228,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
     print(f"test BCE {scores['bce']:.4f}  test MSE {scores['mse']:.4f}  -> {run_dir}/metrics.json")
+    keras.mixed_precision.set_global_policy(previous_policy)  # callers in the same process keep theirs
     return 0
 
 

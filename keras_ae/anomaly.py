@@ -207,7 +207,7 @@ def ssim(x: np.ndarray, y: np.ndarray, data_range: float = 1.0, sigma: float = 1
 CONTRAST_NORMS = ("none", "standardize")
 
 
-def normalize_contrast(x: np.ndarray, kind: str = "standardize", eps: float = 1e-3) -> np.ndarray:
+def normalize_contrast(x: np.ndarray, kind: str = "standardize", eps: float = 1e-6) -> np.ndarray:
     """Per-image contrast normalisation: "standardize" maps every image to mean 0.5 and standard
     deviation 0.125, clipped to [0, 1] (so sigmoid decoders and BCE still apply); "none" returns `x`.
 

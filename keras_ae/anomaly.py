@@ -9,8 +9,10 @@ return one score per image (higher = more anomalous):
 - `vae_negative_elbo(bundle, x)`: -ELBO of a VAE (reconstruction BCE + KL), a bound on -log p(x)
 - `LatentDensity`: Mahalanobis (or k-nearest-neighbour) distance of an image's code from the codes
   of the normal training images; `encode(bundle, x)` gives the codes.
+- `detail_energy(x)` + `typicality_distance`: how far an image's fine-detail energy lies from that of
+  normal images, in either direction (hazy and over-sharp both count).
 - `normalize_contrast(x)`: per-image contrast normalisation applied before the autoencoder, and
-  `ScoreNormalizer` to put scores on one scale and add them.
+  `combine_scores` to put scores on one scale and average them.
 """
 
 from __future__ import annotations
@@ -315,3 +317,26 @@ def combine_scores(scores: dict[str, np.ndarray], reference: dict[str, np.ndarra
         q1, median, q3 = np.percentile(ref, [25, 50, 75])
         total = total + (np.asarray(values, dtype=np.float64) - median) / max(q3 - q1, 1e-12)
     return np.asarray(total) / len(scores)
+
+
+def detail_energy(x: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """Log energy of each image's fine detail: mean squared difference between the contrast-normalised
+    image and its Gaussian blur (`sigma` pixels). Sharp images score high, hazy ones low."""
+    from scipy.ndimage import gaussian_filter
+
+    x = np.asarray(x, dtype=np.float64)
+    x = x.reshape(*x.shape, 1) if x.ndim == 3 else x
+    if x.ndim != 4:
+        raise ValueError(f"detail_energy needs images (n, height, width[, channels]), received {x.shape}")
+    axes = (1, 2, 3)
+    z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-6)
+    detail = z - gaussian_filter(z, (0, sigma, sigma, 0), mode="reflect")
+    return np.log(np.mean(detail**2, axis=axes) + 1e-12)
+
+
+def typicality_distance(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Two-sided distance of each value from the median of `reference` (normal examples), in units of
+    their interquartile range: unusual in either direction counts, so no anomaly labels are assumed."""
+    ref = np.asarray(reference, dtype=np.float64)
+    q1, median, q3 = np.percentile(ref, [25, 50, 75])
+    return np.abs(np.asarray(values, dtype=np.float64) - median) / max(q3 - q1, 1e-12)

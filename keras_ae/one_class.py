@@ -15,7 +15,8 @@ import numpy as np
 from keras_ae import anomaly
 from keras_ae.errors import UsageError
 
-# name -> what it measures (higher = more anomalous)
+# name -> what it measures (higher = more anomalous). Join names with "+" to average them, each
+# scaled by the spread of its scores on the normal training images (e.g. "latent+detail").
 SCORES = {
     "mse": "mean squared reconstruction error",
     "bce": "mean binary cross-entropy between image and reconstruction",
@@ -23,8 +24,28 @@ SCORES = {
     "elbo": "negative ELBO of a VAE (reconstruction BCE + KL)",
     "latent": "Mahalanobis distance of the code from the training codes",
     "latent-knn": "mean distance of the code to its k nearest training codes",
-    "combined": "latent + mse, each scaled by the spread of the training scores",
+    "detail": "two-sided distance of the image's fine-detail energy from that of the training images",
 }
+RECOMMENDED = "latent+detail"
+
+
+def check_score(score: str) -> list[str]:
+    """The parts of a score name ("latent+detail" -> ["latent", "detail"]); UsageError for unknown parts."""
+    parts = score.split("+")
+    for part in parts:
+        if part not in SCORES:
+            raise UsageError(f"unknown score {part!r} in {score!r} (known: {', '.join(SCORES)}; "
+                             "join several with '+')")
+    if len(set(parts)) != len(parts):
+        raise UsageError(f"score {score!r} names a part twice")
+    return parts
+
+
+def describe_score(score: str) -> str:
+    parts = check_score(score)
+    if len(parts) == 1:
+        return SCORES[score]
+    return "average of scaled scores: " + "; ".join(SCORES[p] for p in parts)
 
 
 @dataclasses.dataclass
@@ -108,13 +129,14 @@ class ImageScorer:
     """One anomaly score per image from a trained autoencoder bundle (higher = more anomalous).
 
     Args:
-        bundle: Autoencoder(encoder, decoder, autoencoder) trained on contrast-normalised normal images.
-        score: a name from `SCORES`.
+        bundle: Autoencoder(encoder, decoder, autoencoder) trained on images prepared with `contrast`.
+        score: a name from `SCORES`, or several joined with "+" (averaged after scaling each by its
+            median and interquartile range on the normal training images).
         contrast: "standardize" or "none", the normalisation the bundle was trained with.
         k: neighbours for "latent-knn".
     """
 
-    def __init__(self, bundle: Any, score: str = "latent", contrast: str = "standardize", k: int = 5,
+    def __init__(self, bundle: Any, score: str = RECOMMENDED, contrast: str = "standardize", k: int = 5,
                  batch_size: int = 256):
         self.bundle = bundle
         self.score = score
@@ -126,36 +148,49 @@ class ImageScorer:
         return anomaly.normalize_contrast(x, self.contrast)
 
     def fit(self, x_train: np.ndarray) -> ImageScorer:
-        """Learn what the score needs from the normal training images (the code density, score scales)."""
-        if self.score not in SCORES:
-            raise UsageError(f"unknown score {self.score!r} (known: {', '.join(SCORES)})")
-        if self.score in ("latent", "latent-knn", "combined"):
-            method = "knn" if self.score == "latent-knn" else "mahalanobis"
-            codes = anomaly.encode(self.bundle, self._prepare(x_train), batch_size=self.batch_size)
-            self.density_ = anomaly.LatentDensity(method, k=self.k).fit(codes)
-        if self.score == "combined":
-            self.reference_ = self._parts(x_train)
+        """Learn what the score needs from the normal training images (code density, detail level, scales)."""
+        self.parts_ = check_score(self.score)
+        xn = self._prepare(x_train)
+        if "latent" in self.parts_ or "latent-knn" in self.parts_:
+            codes = anomaly.encode(self.bundle, xn, batch_size=self.batch_size)
+            self.density_ = {name: anomaly.LatentDensity(method, k=self.k).fit(codes)
+                             for name, method in (("latent", "mahalanobis"), ("latent-knn", "knn"))
+                             if name in self.parts_}
+        if "detail" in self.parts_:
+            self.detail_reference_ = anomaly.detail_energy(x_train)
         self.fitted_ = True
+        if len(self.parts_) > 1:
+            self.reference_ = self._part_scores(x_train)
         return self
 
-    def _parts(self, x: np.ndarray) -> dict[str, np.ndarray]:
+    def _part_scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
         xn = self._prepare(x)
-        return {"latent": self.density_.score_samples(anomaly.encode(self.bundle, xn, self.batch_size)),
-                "mse": anomaly.reconstruction_errors(self.bundle, xn, "mse", batch_size=self.batch_size)}
+        out: dict[str, np.ndarray] = {}
+        recon = None
+        codes = None
+        for part in self.parts_:
+            if part in ("mse", "bce", "ssim"):
+                if recon is None:
+                    recon = anomaly.predict_reconstructions(self.bundle, xn, self.batch_size)
+                out[part] = anomaly.reconstruction_errors(xn, recon, part)
+            elif part == "elbo":
+                out[part] = anomaly.vae_negative_elbo(self.bundle, xn, batch_size=self.batch_size)
+            elif part in ("latent", "latent-knn"):
+                codes = anomaly.encode(self.bundle, xn, self.batch_size) if codes is None else codes
+                out[part] = self.density_[part].score_samples(codes)
+            else:  # detail
+                out[part] = anomaly.typicality_distance(anomaly.detail_energy(x), self.detail_reference_)
+        return out
 
     def score_samples(self, x: np.ndarray) -> np.ndarray:
         if not getattr(self, "fitted_", False):
             raise RuntimeError("ImageScorer is not fitted; call fit(normal_training_images) first")
-        xn = self._prepare(x)
-        if self.score in ("mse", "bce", "ssim"):
-            return anomaly.reconstruction_errors(self.bundle, xn, self.score, batch_size=self.batch_size)
-        if self.score == "elbo":
-            return anomaly.vae_negative_elbo(self.bundle, xn, batch_size=self.batch_size)
-        if self.score == "combined":
-            return anomaly.combine_scores(self._parts(x), self.reference_)
-        return self.density_.score_samples(anomaly.encode(self.bundle, xn, self.batch_size))
+        parts = self._part_scores(x)
+        if len(parts) == 1:
+            return next(iter(parts.values()))
+        return anomaly.combine_scores(parts, self.reference_)
 
-    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+    def reconstruct(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The contrast-normalised images and their reconstructions (what the model actually sees)."""
         xn = self._prepare(x)
         return xn, anomaly.predict_reconstructions(self.bundle, xn, self.batch_size)

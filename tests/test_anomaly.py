@@ -126,6 +126,40 @@ def test_combine_scores_puts_scores_on_one_scale():
     np.testing.assert_allclose(combined, [0.0, 1.0])  # (6 - 2) / IQR 2 = 2 for "a", 0 for "b", averaged
 
 
+def test_detail_energy_is_lower_for_blurred_images_and_typicality_is_two_sided(rng):
+    from scipy.ndimage import gaussian_filter
+
+    sharp = rng.random((4, 28, 28, 1))
+    hazy = gaussian_filter(sharp, (0, 2, 2, 0))
+    assert np.all(anomaly.detail_energy(hazy) < anomaly.detail_energy(sharp) - 1.0)
+    # contrast and brightness do not change it
+    np.testing.assert_allclose(anomaly.detail_energy(0.2 + 0.3 * sharp), anomaly.detail_energy(sharp),
+                               atol=1e-4)
+    reference = np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # median 3, IQR 2
+    np.testing.assert_allclose(anomaly.typicality_distance([3.0, 7.0, -1.0], reference), [0.0, 2.0, 2.0])
+
+
+def test_image_scorer_combines_parts_on_the_training_scale(rng):
+    x = rng.random((40, 6, 6, 1)).astype("float32")
+    bundle = models_bundle_halving()
+    single = one_class.ImageScorer(bundle, "mse", contrast="none").fit(x)
+    both = one_class.ImageScorer(bundle, "mse+detail", contrast="none").fit(x)
+    np.testing.assert_allclose(single.score_samples(x[:3]), np.mean((x[:3] / 2).reshape(3, -1) ** 2, axis=1),
+                               rtol=1e-5)
+    ref = {"mse": single.score_samples(x),
+           "detail": anomaly.typicality_distance(anomaly.detail_energy(x), anomaly.detail_energy(x))}
+    np.testing.assert_allclose(both.score_samples(x), anomaly.combine_scores(ref, ref), rtol=1e-6)
+    with pytest.raises(UsageError, match="unknown score 'psnr'"):
+        one_class.ImageScorer(bundle, "mse+psnr").fit(x)
+
+
+def models_bundle_halving():
+    from keras_ae.models import Autoencoder
+
+    net = halving_model()
+    return Autoencoder(net, net, net)
+
+
 # --- one-class splits -----------------------------------------------------------------------------
 
 def test_one_class_splits_are_balanced_and_train_on_normals_only(rng):
@@ -226,7 +260,7 @@ def run_cli(argv, capsys):
 def test_command_on_mnist_sample_writes_metrics_and_pictures(tmp_path, capsys):
     out = tmp_path / "run"
     code, stdout, stderr = run_cli(["--dataset", "mnist-sample", "--normal", "5", "--train-size", "64",
-                                    "--score", "combined", "--out", str(out), *TINY], capsys)
+                                    "--score", "latent+mse+detail", "--out", str(out), *TINY], capsys)
     assert code == 0, stderr
     metrics = json.loads((out / "metrics.json").read_text())
     test = metrics["test"]
@@ -251,7 +285,8 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     assert code == 0, stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["splits"]["train_normal"] == 15
-    assert metrics["splits"]["val"] == {"normal": 6, "anomaly": 6, "source": "official validation split, balanced"}
+    assert metrics["splits"]["val"] == {"normal": 6, "anomaly": 6,
+                                        "source": "official validation split, balanced"}
     assert metrics["splits"]["test"] == {"normal": 8, "anomaly": 8}
 
 
@@ -260,6 +295,7 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     (["--dataset", "pneumonia", "--data-path", "missing.npz"], "missing.npz does not exist"),
     (["--dataset", "cifar"], "unknown --dataset 'cifar'"),
     (["--score", "elbo", "--arch", "conv"], "--score elbo needs a VAE"),
+    (["--score", "latent+psnr"], "unknown score 'psnr' in 'latent+psnr'"),
     (["--filters", "8,x"], "--filters must be comma-separated integers"),
     (["--epochs", "0"], "--epochs must be > 0"),
 ])

@@ -19,7 +19,6 @@ quiet_tensorflow()
 
 DATASETS = ("mnist", "fashion_mnist", "pneumonia", "mnist-sample")
 ARCHS = ("dense", "deep", "conv", "denoise", "vae", "conv-vae")
-SCORE_NAMES = ("mse", "bce", "ssim", "elbo", "latent", "latent-knn", "combined")
 THRESHOLDS = ("accuracy", "f1", "youden", "percentile")
 DEFAULT_NORMAL = {"pneumonia": 0}  # everything else: 5
 DEFAULT_EPOCHS = {"dense": 50, "deep": 50, "conv": 30, "denoise": 30, "vae": 30, "conv-vae": 30}
@@ -38,8 +37,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--filters", default="32,16,8",
                    help="conv/denoise filters per level, comma-separated (slide model: 16,8,8)")
     p.add_argument("--latent-dim", type=int, default=None, help="code size of dense, deep and VAE models")
-    p.add_argument("--score", default="latent",
-                   help=f"anomaly score: {', '.join(SCORE_NAMES)} (default latent)")
+    p.add_argument("--score", default="latent+detail",
+                   help="anomaly score: mse, bce, ssim, elbo (VAE), latent, latent-knn, detail, or several "
+                        "joined with '+' (default latent+detail)")
     p.add_argument("--contrast", default="standardize", choices=("standardize", "none"),
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
     p.add_argument("--k", type=int, default=5, help="neighbours of the latent-knn score")
@@ -68,9 +68,13 @@ def check_args(args) -> None:
         raise UsageError(f"unknown --dataset {args.dataset!r} (known: {', '.join(DATASETS)})")
     if args.arch not in ARCHS:
         raise UsageError(f"unknown --arch {args.arch!r} (known: {', '.join(ARCHS)})")
-    if args.score not in SCORE_NAMES:
-        raise UsageError(f"unknown --score {args.score!r} (known: {', '.join(SCORE_NAMES)})")
-    if args.score == "elbo" and args.arch not in VARIATIONAL:
+    from keras_ae.one_class import check_score
+
+    try:
+        parts = check_score(args.score)
+    except UsageError as err:
+        raise UsageError(f"--score: {err}") from None
+    if "elbo" in parts and args.arch not in VARIATIONAL:
         raise UsageError(f"--score elbo needs a VAE (--arch vae or conv-vae), received --arch {args.arch}")
     for name in ("epochs", "batch_size", "latent_dim", "train_size", "k"):
         value = getattr(args, name)
@@ -175,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "test": test,
         "validation": val,
         "score": args.score,
-        "score_meaning": one_class.SCORES[args.score],
+        "score_meaning": one_class.describe_score(args.score),
         "threshold_rule": args.threshold,
         "contrast": args.contrast,
         "arch": args.arch,

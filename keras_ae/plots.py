@@ -119,10 +119,17 @@ def image_grid(images: np.ndarray, path: str | os.PathLike, title: str | None = 
 def score_histograms(panels: Sequence[tuple[str, np.ndarray, np.ndarray, float | None]],
                      path: str | os.PathLike, class_names: tuple[str, str] = ("normal", "anomaly"),
                      title: str | None = None) -> str:
-    """One histogram panel per (title, scores, labels 0/1, threshold or None), normal vs anomaly overlaid."""
+    """One histogram panel per (title, scores, labels 0/1, threshold or None), normal vs anomaly overlaid.
+
+    Scores above the 99th percentile are drawn in the last bin, so one extreme image does not squeeze
+    the rest into a few bins.
+    """
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     for ax, (name, scores, labels, threshold) in zip(axes[0], panels, strict=True):
         scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
+        top = np.percentile(scores, 99)
+        clipped = scores > top
+        scores = np.minimum(scores, top)
         bins = np.histogram_bin_edges(scores, bins=40)
         for value, colour in ((0, "tab:blue"), (1, "tab:red")):
             ax.hist(scores[labels == value], bins=bins, alpha=0.55, color=colour,
@@ -130,7 +137,8 @@ def score_histograms(panels: Sequence[tuple[str, np.ndarray, np.ndarray, float |
         if threshold is not None:
             ax.axvline(threshold, color="black", linestyle="--", label="threshold")
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel("anomaly score")
+        ax.set_xlabel("anomaly score" + (f" ({int(clipped.sum())} above {top:.3g} in the last bin)"
+                                         if clipped.any() else ""))
         ax.set_ylabel("images")
         ax.legend(fontsize=8)
     if title:

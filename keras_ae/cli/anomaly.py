@@ -34,7 +34,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--normal", type=int, default=None,
                    help="label of the normal class (default 5; pneumonia 0)")
     p.add_argument("--arch", default="conv", help=f"architecture: {', '.join(ARCHS)} (default conv)")
-    p.add_argument("--filters", default="32,16,8",
+    p.add_argument("--filters", default="32,32,16",
                    help="conv/denoise filters per level, comma-separated (slide model: 16,8,8)")
     p.add_argument("--latent-dim", type=int, default=None, help="code size of dense, deep and VAE models")
     p.add_argument("--score", default="latent+detail",

@@ -257,14 +257,20 @@ def run_cli(argv, capsys):
     return code, captured.out, captured.err
 
 
-def test_command_on_mnist_sample_writes_metrics_and_pictures(tmp_path, capsys):
+def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tmp_path, capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise Exception("URL fetch failure: network unreachable")
+
+    monkeypatch.setattr(mnist_module.keras.utils, "get_file", refuse)
     out = tmp_path / "run"
-    code, stdout, stderr = run_cli(["--dataset", "mnist-sample", "--normal", "5", "--train-size", "64",
+    code, stdout, stderr = run_cli(["--dataset", "mnist", "--normal", "5", "--train-size", "64",
                                     "--score", "latent+mse+detail", "--out", str(out), *TINY], capsys)
     assert code == 0, stderr
+    assert "mnist_sample.npz" in stderr
     metrics = json.loads((out / "metrics.json").read_text())
     test = metrics["test"]
     assert metrics["splits"]["test"] == {"normal": 100, "anomaly": 100}
+    assert metrics["dataset"]["fallback_from"] == "mnist"
     assert sum(test["confusion_matrix"].values()) == 200
     assert 0.0 <= test["roc_auc"] <= 1.0 and 0.0 <= test["average_precision"] <= 1.0
     cm = test["confusion_matrix"]

@@ -152,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     splits = one_class.one_class_splits(x_train, y_train, x_test, y_test, args.normal, x_val, y_val,
                                         val_fraction=args.val_fraction, seed=args.seed)
     x_fit = splits.x_train[: args.train_size]
+    if "latent-knn" in args.score.split("+") and args.k > len(x_fit):
+        raise UsageError(f"--k {args.k} is more than the {len(x_fit)} normal training images")
     training.set_seed(args.seed)
     bundle = build_model(args, x_fit.shape[1:])
     training.compile_model(bundle.autoencoder, loss="binary_crossentropy", learning_rate=args.lr)
@@ -164,7 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = training.fit(bundle, prepare(x_fit), prepare(val_normal), epochs=args.epochs,
                           batch_size=args.batch_size, seed=args.seed, verbose=args.verbose,
                           train_loss_after_epoch=False)
-    scorer = one_class.ImageScorer(bundle, args.score, contrast=args.contrast, k=args.k).fit(x_fit)
+    try:
+        scorer = one_class.ImageScorer(bundle, args.score, contrast=args.contrast, k=args.k).fit(x_fit)
+    except ValueError as err:  # e.g. --k larger than the number of training images
+        raise UsageError(f"--score {args.score}: {err}") from None
     val_scores = scorer.score_samples(splits.x_val)
     test_scores = scorer.score_samples(splits.x_test)
     threshold = pick_threshold(args, val_scores, splits.y_val)

@@ -1,11 +1,12 @@
-"""Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `folder:PATH`,
-`tfds:NAME` (tensorflow-datasets; `keras_ae.data.stream` streams the last two instead of loading them)."""
+"""Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `pneumonia`,
+`folder:PATH`, `tfds:NAME` (tensorflow-datasets; `keras_ae.data.stream` streams the last two instead of
+loading them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from keras_ae.data import folder, mnist
+from keras_ae.data import folder, mnist, pneumonia
 from keras_ae.data.base import Dataset
 from keras_ae.errors import UsageError
 
@@ -14,6 +15,7 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "mnist": mnist.load_mnist,
     "fashion_mnist": mnist.load_fashion_mnist,
     "mnist-sample": mnist.load_mnist_sample,
+    "pneumonia": pneumonia.load_pneumonia,
 }
 PREFIXES = ("folder:", "tfds:")
 

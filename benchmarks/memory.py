@@ -1,12 +1,13 @@
 """Memory benchmark: peak RSS of the train command on an image folder, loaded into memory vs streamed.
 
 Writes N small PNGs (the shipped MNIST sample digits, repeated) into a scratch folder, then runs
-``scripts/train.py --dataset folder:PATH`` for one epoch of the conv autoencoder twice per size:
-without and with ``--stream``. Each run is a fresh process; its peak resident memory is read with
-getrusage from a parent that runs nothing else. The folder is deleted at the end.
+``scripts/train.py --dataset folder:PATH`` for one epoch of the conv autoencoder per size and mode:
+loaded into memory, ``--stream``, and ``--stream --cache`` (decoded images kept after epoch 1).
+Each run is a fresh process; its peak resident memory is read with getrusage from a parent that
+runs nothing else. The folder is deleted at the end.
 
     nice python benchmarks/memory.py                          # 10k and 100k images -> results/memory.json
-    python benchmarks/memory.py --sizes 2000 --root /tmp/x    # a quick look
+    nice python benchmarks/memory.py --sizes 100000 300000 --modes stream --append   # add runs to the file
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ def write_pngs(root: pathlib.Path, n: int) -> float:
     return time.perf_counter() - start
 
 
-def run_train(root: pathlib.Path, stream: bool, out: pathlib.Path, batch_size: int) -> dict:
+MODES = {"in memory": [], "stream": ["--stream"], "stream --cache": ["--stream", "--cache"]}
+
+
+def run_train(root: pathlib.Path, mode: str, out: pathlib.Path, batch_size: int) -> dict:
     cmd = [sys.executable, str(REPO / "scripts" / "train.py"), "--arch", "conv", "--dataset", f"folder:{root}",
-           "--epochs", "1", "--batch-size", str(batch_size), "--verbose", "0", "--out", str(out)]
-    if stream:
-        cmd.append("--stream")
+           "--epochs", "1", "--batch-size", str(batch_size), "--verbose", "0", "--out", str(out), *MODES[mode]]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, env=env)
@@ -72,10 +74,10 @@ def figure(rows: list[dict], path: str) -> None:
     from keras_ae import plots
 
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    for mode, color in (("in memory", "#999999"), ("stream", "#1f77b4")):
-        picked = [r for r in rows if r["mode"] == mode]
-        ax.plot([r["images"] for r in picked], [r["peak_rss_mib"] for r in picked], "o-", color=color,
-                label=f"folder:PATH {'--stream' if mode == 'stream' else '(loaded into memory)'}")
+    for mode, color in (("in memory", "#999999"), ("stream --cache", "#ff7f0e"), ("stream", "#1f77b4")):
+        picked = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["images"])
+        label = "folder:PATH loaded into memory" if mode == "in memory" else f"folder:PATH --{mode}"
+        ax.plot([r["images"] for r in picked], [r["peak_rss_mib"] for r in picked], "o-", color=color, label=label)
     ax.set_xscale("log")
     ax.set_xlabel("images in the folder (28x28 PNG)")
     ax.set_ylabel("peak RSS of the run (MiB)")
@@ -90,6 +92,8 @@ def main(argv=None):
     parser.add_argument("--root", default="/tmp/keras_ae_memory_bench")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--out", default="benchmarks/results/memory.json")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
+    parser.add_argument("--append", action="store_true", help="keep the other runs already in --out")
     parser.add_argument("--figure", default="docs/images/speed/memory.png")
     parser.add_argument("--figure-only", action="store_true", help="redraw the figure from --out")
     args = parser.parse_args(argv)
@@ -98,15 +102,16 @@ def main(argv=None):
         return
 
     root = pathlib.Path(args.root)
-    rows = []
+    rows = json.loads(pathlib.Path(args.out).read_text())["runs"] if args.append else []
     try:
         for n in args.sizes:
             shutil.rmtree(root, ignore_errors=True)
             write_seconds = write_pngs(root / "images", n)
             on_disk = sum(p.stat().st_size for p in (root / "images").rglob("*.png"))
-            for stream in (False, True):
-                result = run_train(root / "images", stream, root / f"run-{int(stream)}", args.batch_size)
-                rows.append({"images": n, "mode": "stream" if stream else "in memory",
+            for k, mode in enumerate(args.modes):
+                result = run_train(root / "images", mode, root / f"run-{k}", args.batch_size)
+                rows = [r for r in rows if (r["images"], r["mode"]) != (n, mode)]
+                rows.append({"images": n, "mode": mode,
                              "png_mib_on_disk": round(on_disk / 2**20, 1), "write_seconds": round(write_seconds, 1),
                              **result})
                 print(rows[-1], flush=True)
@@ -118,9 +123,13 @@ def main(argv=None):
 
 
 def result_file(args, argv, rows: list[dict]) -> dict:
+    command = "python benchmarks/memory.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    previous = json.loads(pathlib.Path(args.out).read_text()) if args.append else {}
+    commands = previous.get("commands", [previous["command"]] if "command" in previous else [])
     return {
-        "command": "python benchmarks/memory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "what": "peak RSS of one 1-epoch conv training run on folder:PATH of 28x28 grey PNGs, in memory vs --stream",
+        **{k: v for k, v in previous.items() if k not in ("command", "commands", "runs")},
+        "commands": [*commands, command] if args.append and command not in commands else commands or [command],
+        "what": "peak RSS of one 1-epoch conv training run on folder:PATH of 28x28 grey PNGs, in memory vs streamed",
         "machine": f"{os.cpu_count()} CPU cores, shared with 4 other engineers (times are noisy, memory is not)",
         "runs": rows,
     }

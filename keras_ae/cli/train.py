@@ -31,6 +31,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--stream", action="store_true",
                    help="folder:PATH: decode image files while training instead of loading them all "
                         "(data larger than memory); tfds:NAME always streams")
+    p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
+                   help="streamed data: keep decoded images in memory after the first epoch (default: "
+                        "tfds:NAME when it takes < 1 GiB, never folder:PATH)")
     p.add_argument("--shuffle-buffer", type=int, default=10_000,
                    help="shuffle buffer in images for streamed data (default 10000)")
     p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"),
@@ -189,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = training.fit(bundle, x_train, x_test, epochs=args.epochs, batch_size=args.batch_size,
                               noise=noise, seed=args.seed, verbose=args.verbose, value_range=value_range,
-                              cache=stream and data.cacheable, shuffle_buffer=args.shuffle_buffer)
+                              cache=stream and (data.cacheable if args.cache is None else args.cache),
+                              shuffle_buffer=args.shuffle_buffer)
     except tf.errors.InvalidArgumentError as err:
         if not stream:
             raise

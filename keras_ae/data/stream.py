@@ -32,8 +32,8 @@ class StreamDataset:
     """Training images streamed, test images in memory.
 
     ``train`` yields float32 images (height, width, channels) in [0, 1] (or [-1, 1]); ``train_size``
-    is the number of training images; ``cacheable`` says whether the decoded training set is small
-    enough (< 1 GiB) to cache in memory after the first epoch.
+    is the number of training images; ``cacheable`` says whether caching the decoded training set in
+    memory after the first epoch is worth it by default (TFDS sets below 1 GiB; never a folder).
     """
 
     train: tf.data.Dataset
@@ -142,13 +142,12 @@ def stream_folder(
                           len(kept))
     except tf.errors.InvalidArgumentError as err:
         raise UsageError(f"cannot decode an image below {root}: {err.message.splitlines()[0]}") from None
-    nbytes = len(train) * int(np.prod(image_size)) * channels * 4
     return StreamDataset(
         train_ds, int(len(train)), x_test, labels[kept],
         info={"name": f"folder:{root}", "source": str(root), "value_range": value_range, "streamed": True,
               "classes": classes, "train_size": int(len(train)), "test_size": int(len(kept)),
               "image_size": list(image_size), "channels": channels},
-        cacheable=nbytes < CACHE_LIMIT_BYTES,
+        cacheable=False,  # a folder is streamed to keep memory flat: never cache it in memory unasked
     )
 
 

@@ -36,6 +36,7 @@ def test_streamed_folder_has_the_split_and_pixels_of_the_in_memory_loader(png_fo
     memory = load_folder(png_folder, seed=3)
     stream = stream_folder(png_folder, seed=3)
     assert stream.train_size == len(memory.x_train) == 27 and stream.image_shape == (28, 28, 1)
+    assert stream.cacheable is False  # a streamed folder is only cached in memory when --cache asks
     np.testing.assert_array_equal(stream.y_test, memory.y_test)
     # resizing (bilinear, antialiased) matches PIL's to the uint8 rounding PIL applies: within 1/255
     first = decoded(stream.train)
@@ -67,8 +68,8 @@ def test_stream_refuses_formats_tf_cannot_decode_and_names_that_are_not_streams(
 
 def test_train_command_streams_a_folder(png_folder, tmp_path, capsys):
     out = tmp_path / "run"
-    code = train_cli.cli(["--arch", "conv", "--dataset", f"folder:{png_folder}", "--stream", "--out", str(out),
-                          "--train-size", "20", *FAST])
+    code = train_cli.cli(["--arch", "conv", "--dataset", f"folder:{png_folder}", "--stream", "--cache",
+                          "--out", str(out), "--train-size", "20", *FAST])
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dataset"]["streamed"] is True and metrics["train_images"] == 20

@@ -13,6 +13,7 @@ from keras_ae.errors import UsageError
 quiet_tensorflow()
 
 ARCHS = ("dense", "deep", "conv", "denoise", "vae", "conv-vae")
+VARIATIONAL_ARCHS = ("vae", "conv-vae")
 # Epochs of the lecture code for each architecture.
 DEFAULT_EPOCHS = {"dense": 50, "deep": 100, "conv": 10, "denoise": 100, "vae": 30, "conv-vae": 30}
 
@@ -119,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     data = load_data(args)
+    factors = data.info.pop("factors", None)  # known generative factors (smileys): arrays, not metadata
+    if factors is not None:
+        data.info["factor_names"] = factors["names"]
     x_train = data.x_train[: args.train_size]
     x_test, y_test = data.x_test[: args.test_size], data.y_test[: args.test_size] if data.y_test is not None \
         else None
@@ -140,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     artifacts.save_models(bundle, run_dir)
     artifacts.save_history(result.history, run_dir / "history.csv")
     pictures = write_pictures(args, bundle, result.history, x_test_in, x_test, y_test, run_dir, value_range)
+    latent_factors = None
+    if factors is not None and args.arch in VARIATIONAL_ARCHS:
+        latent_factors = factor_report(bundle, x_test, factors["test"][: len(x_test)], factors["names"],
+                                       run_dir, pictures)
     metrics = {
         "arch": args.arch,
         "test_bce": scores["bce"],
@@ -159,16 +167,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "options": {k: v for k, v in vars(args).items() if k != "config"},
         "pictures": pictures,
     }
+    if latent_factors is not None:
+        metrics["latent_factors"] = latent_factors
     artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
     print(f"test BCE {scores['bce']:.4f}  test MSE {scores['mse']:.4f}  -> {run_dir}/metrics.json")
     return 0
 
 
 def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_range) -> list[str]:
-    """loss.png, reconstruction.png and, for a VAE, latent.png and manifold.png."""
+    """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png and manifold.png."""
     import numpy as np
 
-    from keras_ae import models, plots
+    from keras_ae import latent, models, plots
 
     names = []
     plots.loss_curves(history, run_dir / "loss.png", title=f"{args.arch} on {args.dataset}")
@@ -183,6 +193,13 @@ def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_
         z_mean = bundle.encoder.predict(x_clean, verbose=0)[0]
         plots.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")
         names.append("latent.png")
+        # Traverse the most used dimensions first (largest spread of z_mean over the test images).
+        dims = [int(d) for d in np.argsort(z_mean.std(axis=0))[::-1][:10]]
+        offsets, traversal = latent.traverse(bundle, dims=sorted(dims), span=2.5, steps=9)
+        plots.traversal_grid(traversal.images, run_dir / "latent_traversal.png",
+                             [f"z[{d}]" for d in sorted(dims)], offsets, value_range=value_range,
+                             title="Latent traversal: one dimension moved from -2.5 to +2.5, others at 0")
+        names.append("latent_traversal.png")
         if z_mean.shape[1] == 2:
             grid = np.linspace(-2.0, 2.0, 15)
             points = np.array([[x, y] for y in grid[::-1] for x in grid], dtype=np.float32)
@@ -192,6 +209,21 @@ def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_
                              extent=(-2, 2, -2, 2), value_range=value_range)
             names.append("manifold.png")
     return names
+
+
+def factor_report(bundle, x, factors, names, run_dir, pictures) -> dict:
+    """|correlation| of each latent dimension (z_mean) with each known factor; factor_correlation.png."""
+    from keras_ae import latent, plots
+
+    report = latent.factor_report(latent.encode(bundle, x), factors, names)
+    corr = report["abs_correlation"]
+    plots.correlation_heatmap(corr, [f"z[{i}]" for i in range(len(corr))], names,
+                              run_dir / "factor_correlation.png",
+                              title="|correlation| of z_mean with the true factors (test images)")
+    pictures.append("factor_correlation.png")
+    for name, best in report["per_factor"].items():
+        print(f"factor {name}: best z[{best['best_dim']}] |r| = {best['abs_r']:.2f} (gap {best['gap']:.2f})")
+    return report
 
 
 def cli(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,4 @@
-"""Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `smileys`,
-`font5x7`, `folder:PATH`."""
+"""Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `folder:PATH`."""
 
 from __future__ import annotations
 

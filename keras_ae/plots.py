@@ -10,6 +10,7 @@ import matplotlib
 if not os.environ.get("DISPLAY") and "inline" not in matplotlib.get_backend().lower():
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_ae.io import atomic_path  # noqa: E402
@@ -63,6 +64,7 @@ def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title:
     if history.get("val_loss"):
         ax.plot(epochs, history["val_loss"], "^-", label="validation loss")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -21,9 +21,26 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def quiet_tensorflow() -> None:
-    """Hide TensorFlow's C++ start-up chatter (CUDA probes on machines without a GPU)."""
+    """Import TensorFlow and Keras with their C++ start-up chatter hidden (CUDA probes, oneDNN notes).
+
+    Those lines are written straight to file descriptor 2 before logging is configured, so stderr is
+    pointed at /dev/null for the import only; Python errors raised by the import still show.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None,

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from keras_ae.cli.common import ArgumentParser, parse_with_config, quiet_tensorflow, run_main
 from keras_ae.errors import UsageError
 
-quiet_tensorflow()
-
 ARCHS = ("dense", "deep", "conv", "denoise", "vae", "conv-vae")
 VARIATIONAL_ARCHS = ("vae", "conv-vae")
 # Epochs of the lecture code for each architecture.
@@ -111,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.noise = 0.5
     noise = (args.noise_kind, args.noise) if args.noise else None
 
+    quiet_tensorflow()
     import keras
 
     from keras_ae import artifacts, training

@@ -89,7 +89,7 @@ class VAE(keras.Model):
         z = self.sampling([z_mean, z_log_var]) if training else z_mean
         return self.decoder(z, training=training)
 
-    def _losses(self, data, training: bool):
+    def _compute_losses(self, data, training: bool):
         inputs, target = (data[0], data[1]) if isinstance(data, tuple) and len(data) > 1 else (data, data)
         if isinstance(inputs, tuple):
             inputs = inputs[0]
@@ -109,7 +109,7 @@ class VAE(keras.Model):
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
-            total, reconstruction_loss, kl_loss = self._losses(data, training=True)
+            total, reconstruction_loss, kl_loss = self._compute_losses(data, training=True)
             # With mixed_float16 compile() wraps the optimizer in a LossScaleOptimizer.
             scaled = self.optimizer.scale_loss(total)
         grads = tape.gradient(scaled, self.trainable_weights)
@@ -117,7 +117,7 @@ class VAE(keras.Model):
         return self._track(total, reconstruction_loss, kl_loss)
 
     def test_step(self, data):
-        return self._track(*self._losses(data, training=False))
+        return self._track(*self._compute_losses(data, training=False))
 
     def get_config(self):
         return {

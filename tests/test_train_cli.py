@@ -1,0 +1,155 @@
+"""scripts/train.py end to end on the shipped sample, and every bad input of the issue."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from keras_ae.cli import train as train_cli
+from keras_ae.data import mnist as mnist_module
+from tests.conftest import REPO
+
+FAST = ["--epochs", "1", "--train-size", "256", "--test-size", "64", "--batch-size", "64", "--verbose", "0"]
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Make the MNIST download fail at once, as it does on a machine without network."""
+    def refuse(*args, **kwargs):
+        raise Exception("URL fetch failure: network unreachable")
+
+    monkeypatch.setattr(mnist_module.keras.utils, "get_file", refuse)
+
+
+def run_cli(argv, capsys):
+    code = train_cli.cli(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_conv_denoising_run_leaves_every_artifact(tmp_path, capsys, offline):
+    out = tmp_path / "run"
+    code, stdout, stderr = run_cli(["--arch", "conv", "--noise", "0.5", "--out", str(out), *FAST], capsys)
+    assert code == 0, stderr
+    assert "cannot be downloaded" in stderr and "mnist_sample.npz" in stderr
+    for name in ("encoder.keras", "decoder.keras", "autoencoder.keras", "history.csv", "metrics.json",
+                 "loss.png", "reconstruction.png"):
+        assert (out / name).stat().st_size > 0, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["parameters"] == 4385 and metrics["epochs"] == 1 and metrics["seed"] == 0
+    assert metrics["dataset"]["name"] == "mnist-sample" and metrics["dataset"]["fallback_from"] == "mnist"
+    assert metrics["noise"] == {"kind": "gaussian", "amount": 0.5}
+    assert 0 < metrics["test_mse"] < metrics["test_bce"] < 1
+    assert metrics["device"] == "CPU" and metrics["seconds"] > 0
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["epoch"]) == [1]
+    assert {"loss", "val_loss", "train_loss_after_epoch"} <= set(history.columns)
+    assert not list(out.glob(".*tmp*")), "temporary files left behind"
+
+
+def test_same_command_gives_same_numbers(tmp_path, capsys):
+    results = []
+    for name in ("a", "b"):
+        code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(tmp_path / name),
+                                *FAST], capsys)
+        assert code == 0, err
+        results.append(json.loads((tmp_path / name / "metrics.json").read_text()))
+    assert results[0]["test_bce"] == results[1]["test_bce"]
+    assert results[0]["final_loss"] == results[1]["final_loss"]
+
+
+def test_vae_run_draws_latent_scatter_and_manifold(tmp_path, capsys):
+    out = tmp_path / "vae"
+    code, _, err = run_cli(["--arch", "vae", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"latent.png", "manifold.png"} <= set(metrics["pictures"])
+    assert (out / "manifold.png").stat().st_size > 0
+    history = pd.read_csv(out / "history.csv")
+    assert {"reconstruction_loss", "kl_loss", "val_kl_loss"} <= set(history.columns)
+
+
+def test_config_file_supplies_options_and_flags_win(tmp_path, capsys):
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps({"arch": "deep", "latent-dim": 16, "dataset": "mnist-sample", "epochs": 5}))
+    out = tmp_path / "cfg"
+    code, _, err = run_cli(["--config", str(config), "--out", str(out), *FAST], capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["arch"] == "deep" and metrics["epochs"] == 1  # --epochs 1 on the command line wins
+    assert metrics["options"]["latent_dim"] == 16
+
+
+def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
+    from tests.test_data import write_images
+
+    write_images(tmp_path / "imgs", 12, size=(20, 20))
+    out = tmp_path / "folder"
+    code, _, err = run_cli(["--arch", "conv", "--dataset", f"folder:{tmp_path / 'imgs'}", "--image-size", "32",
+                            "--channels", "3", "--out", str(out), "--epochs", "1", "--verbose", "0"], capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["train_images"] == 11 and metrics["dataset"]["channels"] == 3
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--arch", "transformer"], "unknown --arch 'transformer'"),
+        (["--dataset", "cifar99", "--arch", "dense"], "unknown dataset 'cifar99'"),
+        (["--epochs", "0"], "--epochs must be > 0, received 0"),
+        (["--epochs", "-3"], "--epochs must be > 0, received -3"),
+        (["--noise", "1.5"], "--noise must be between 0 and 1, received 1.5"),
+        (["--noise", "-0.2"], "--noise must be between 0 and 1, received -0.2"),
+        (["--lr", "0"], "--lr must be > 0"),
+        (["--noise-kind", "speckle"], "invalid choice: 'speckle'"),
+        (["--epochs", "ten"], "invalid int value: 'ten'"),
+        (["--config", "/nonexistent/run.json"], "cannot read config file /nonexistent/run.json"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path):
+    out = tmp_path / "never"
+    with pytest.raises(SystemExit) if message.startswith("invalid") else _no_raise() as caught:
+        code, _, err = run_cli([*argv, "--out", str(out)], capsys)
+    if message.startswith("invalid"):  # argparse's own errors exit from parse_args
+        code, err = caught.value.code, capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error:") and message in err, err
+    assert not out.exists()
+
+
+def test_bad_config_files(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{arch: conv")
+    code, _, err = run_cli(["--config", str(broken)], capsys)
+    assert code == 2 and "broken.json is not valid JSON" in err and err.count("\n") == 1
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"arch": "conv", "dropout": 0.5}))
+    code, _, err = run_cli(["--config", str(unknown)], capsys)
+    assert code == 2 and "unknown option 'dropout'" in err
+
+
+def test_empty_image_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(["--dataset", f"folder:{tmp_path / 'empty'}", *FAST, "--out", str(tmp_path / "o")],
+                           capsys)
+    assert code == 2 and "holds no images" in err and err.count("\n") == 1
+
+
+def test_script_prints_no_traceback(tmp_path):
+    """The real script in a fresh process: one line on stderr, exit 2."""
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--arch", "nope"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown --arch 'nope' (known: dense, deep, conv, denoise, vae, conv-vae)"]
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -246,11 +246,15 @@ def mean_std_bars(names: Sequence[str], means: Sequence[float], stds: Sequence[f
 
 
 def overlaid_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike,
-                    ylabel: str = "loss", title: str | None = None, log: bool = True) -> str:
-    """Mean curve (line) +- std (band) per name, all on one axis (e.g. loss per configuration)."""
+                    ylabel: str = "loss", title: str | None = None, log: bool = True,
+                    epoch_scale: int = 1) -> str:
+    """Mean curve (line) +- std (band) per name, all on one axis (e.g. loss per configuration).
+
+    Point i is drawn at epoch (i + 1) * epoch_scale (a Keras epoch may hold several passes over the data).
+    """
     fig, ax = plt.subplots(figsize=(7.4, 4.6))
     for name, (mean, std) in curves.items():
-        epochs = np.arange(1, len(mean) + 1)
+        epochs = np.arange(1, len(mean) + 1) * epoch_scale
         (line,) = ax.plot(epochs, mean, label=name, linewidth=1.2)
         ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.15)
     if log:

@@ -120,8 +120,8 @@ def _model(args):
 
 def print_errors(names: Sequence[str], errors, header: str) -> None:
     print(header)
-    print("  " + "  ".join(f"{n:>3}" for n in names))
-    print("  " + "  ".join(f"{float(e):>3.3g}" for e in errors))
+    print(" " + " ".join(f"{n:>4}" for n in names))
+    print(" " + " ".join(f"{float(e):>4.3g}" for e in errors))
 
 
 def per_character(names: Sequence[str], values) -> dict[str, float]:
@@ -162,7 +162,7 @@ def run_reconstruction(args, font, out: pathlib.Path) -> dict:
     passes = fit.epochs // max(1, len(fit.history["loss"]))
     plots.overlaid_curves({"training loss (BCE)": (np.array(fit.history["loss"]),
                                                    np.zeros(len(fit.history["loss"])))},
-                          out / "loss.png", title=f"Font autoencoder (x: Keras epochs of {passes} passes)")
+                          out / "loss.png", title="Font autoencoder: training loss", epoch_scale=passes)
     half = len(x) // 2
     plots.image_rows([x[:half].reshape(-1, *glyph_shape), recon[:half].reshape(-1, *glyph_shape),
                       x[half:].reshape(-1, *glyph_shape), (recon[half:] > 0.5).reshape(-1, *glyph_shape)],

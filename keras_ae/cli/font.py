@@ -36,7 +36,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--activation", default="tanh", help=f"hidden activation ({', '.join(ACTIVATIONS)})")
     p.add_argument("--code-activation", default="linear", help="activation of the code layer")
     p.add_argument("--initializer", default="glorot", choices=INITIALIZERS)
-    p.add_argument("--lr", type=float, default=0.005, help="Adam learning rate")
+    p.add_argument("--lr", type=float, default=0.003, help="Adam learning rate")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-epochs", type=int, default=10000, help="cap on passes over the 32 glyphs")
     p.add_argument("--max-wrong", type=int, default=1, help="target: wrong pixels allowed per character")

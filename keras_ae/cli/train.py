@@ -174,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_range) -> list[str]:
-    """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png and manifold.png."""
+    """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png and
+    manifold.png (2-D codes)."""
     import numpy as np
 
     from keras_ae import latent, models, plots
@@ -192,13 +193,17 @@ def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_
         z_mean = bundle.encoder.predict(x_clean, verbose=0)[0]
         plots.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")
         names.append("latent.png")
-        # Traverse the most used dimensions first (largest spread of z_mean over the test images).
+        # At most 10 rows: the most used dimensions (largest spread of z_mean over the test images).
         dims = [int(d) for d in np.argsort(z_mean.std(axis=0))[::-1][:10]]
         offsets, traversal = latent.traverse(bundle, dims=sorted(dims), span=2.5, steps=9)
         plots.traversal_grid(traversal.images, run_dir / "latent_traversal.png",
                              [f"z[{d}]" for d in sorted(dims)], offsets, value_range=value_range,
                              title="Latent traversal: one dimension moved from -2.5 to +2.5, others at 0")
         names.append("latent_traversal.png")
+        drawn = latent.sample(bundle, 36, seed=args.seed)
+        plots.image_grid(drawn.images.reshape(6, 6, *drawn.images.shape[1:]), run_dir / "samples.png",
+                         title="Samples decoded from the prior N(0, I)", value_range=value_range)
+        names.append("samples.png")
         if z_mean.shape[1] == 2:
             grid = np.linspace(-2.0, 2.0, 15)
             points = np.array([[x, y] for y in grid[::-1] for x in grid], dtype=np.float32)

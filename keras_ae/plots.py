@@ -199,11 +199,12 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     n = len(series)
     x = np.arange(len(categories))
     width = 0.8 / max(n, 1)
-    fig, ax = plt.subplots(figsize=(max(6.4, 0.32 * len(categories) * max(n, 1)), 4.2))
+    fig, ax = plt.subplots(figsize=(min(14.0, max(6.4, 0.12 * len(categories) * max(n, 1) + 1.5)), 4.0))
     for i, (label, values) in enumerate(series.items()):
         ax.bar(x + (i - (n - 1) / 2) * width, values, width, label=label)
     ax.set_xticks(x)
     ax.set_xticklabels(categories)
+    ax.set_xlim(-0.6, len(categories) - 0.4)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
     ax.legend()

@@ -224,14 +224,14 @@ def run_denoising(args, font, out: pathlib.Path) -> dict:
             "final_loss": fit.history["loss"][-1],
             "seconds": round(fit.seconds, 2),
         }
-        series[f"{level:.0%} noise"] = result["output"]
+        series[f"{level:.0%} noise (input {result['input'].mean():.1f} wrong on average)"] = result["output"]
         noisy = salt_and_pepper(x[:12], level, seed=args.seed + 1000)
         denoised = np.asarray(model.autoencoder(noisy, training=False))
         rows += [noisy.reshape(-1, 7, 5), denoised.reshape(-1, 7, 5)]
         row_labels += [f"{level:.0%} noisy", "denoised"]
     plots.grouped_bars(font.names, series, out / "denoising_errors.png",
-                       ylabel=f"mean wrong pixels (of 35, {args.draws} draws)",
-                       title="Denoising: wrong pixels per character after the denoiser")
+                       ylabel=f"mean wrong pixels of 35 ({args.draws} draws)",
+                       title="Denoiser output: wrong pixels per character")
     plots.image_rows(rows, row_labels, out / "denoising_examples.png")
     return {"mode": "denoise", "noise": "salt-and-pepper (a hit pixel is set to 0 or 1 with equal odds)",
             "draws_per_character": args.draws, "levels": levels,

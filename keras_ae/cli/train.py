@@ -195,10 +195,12 @@ def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_
         names.append("latent.png")
         # At most 10 rows: the most used dimensions (largest spread of z_mean over the test images).
         dims = [int(d) for d in np.argsort(z_mean.std(axis=0))[::-1][:10]]
-        offsets, traversal = latent.traverse(bundle, dims=sorted(dims), span=2.5, steps=9)
+        # Around the mean test code: with a weak KL term the codes need not sit at the prior's mean.
+        offsets, traversal = latent.traverse(bundle, dims=sorted(dims), span=2.5, steps=9,
+                                             base=z_mean.mean(axis=0))
         plots.traversal_grid(traversal.images, run_dir / "latent_traversal.png",
                              [f"z[{d}]" for d in sorted(dims)], offsets, value_range=value_range,
-                             title="Latent traversal: one dimension moved from -2.5 to +2.5, others at 0")
+                             title="Latent traversal: one dimension moved by -2.5..+2.5 from the mean code")
         names.append("latent_traversal.png")
         drawn = latent.sample(bundle, 36, seed=args.seed)
         plots.image_grid(drawn.images.reshape(6, 6, *drawn.images.shape[1:]), run_dir / "samples.png",

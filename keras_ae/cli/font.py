@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from keras_ae.cli.common import ArgumentParser, parse_with_config, quiet_tensorflow, run_main
 from keras_ae.errors import UsageError
 
-quiet_tensorflow()
-
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 INITIALIZERS = ("uniform", "glorot", "he")
 
@@ -92,6 +90,7 @@ def check_args(args) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_with_config(build_parser(), argv)
     check_args(args)
+    quiet_tensorflow()
     from keras_ae.data.font import FONT_PATH, read_font
 
     font = read_font(args.font or FONT_PATH)

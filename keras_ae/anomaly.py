@@ -1,23 +1,63 @@
-"""Anomaly scores from reconstruction error, threshold rules and detection metrics.
+"""Anomaly scores, threshold rules and detection metrics.
 
-Everything here takes arrays (images of any shape, or table rows), so the image one-class
-detector and the fraud detector share it.
+The array functions (threshold rules, `detection_metrics`, `reconstruction_errors(x, reconstruction)`)
+take plain arrays (images of any shape, or table rows), so the image one-class detector and the fraud
+detector share them. The model-level scores take a trained autoencoder and images, work in batches and
+return one score per image (higher = more anomalous):
+
+- `reconstruction_errors(model, x, metric="mse" | "mae" | "bce" | "ssim")`
+- `vae_negative_elbo(bundle, x)`: -ELBO of a VAE (reconstruction BCE + KL), a bound on -log p(x)
+- `LatentDensity`: Mahalanobis (or k-nearest-neighbour) distance of an image's code from the codes
+  of the normal training images; `encode(bundle, x)` gives the codes.
+- `detail_energy(x)` + `typicality_distance`: how far an image's fine-detail energy lies from that of
+  normal images, in either direction (hazy and over-sharp both count).
+- `normalize_contrast(x)`: per-image contrast normalisation applied before the autoencoder, and
+  `combine_scores` to put scores on one scale and average them.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
 
 THRESHOLD_RULES = ("accuracy", "f1", "youden", "percentile", "fpr", "value")
+ERROR_METRICS = ("mse", "mae", "bce", "ssim")
 
 
-def reconstruction_errors(x: np.ndarray, reconstruction: np.ndarray, metric: str = "mse") -> np.ndarray:
+def _is_model(obj: Any) -> bool:
+    """True for a keras.Model or an Autoencoder bundle (anything with `predict` or an `autoencoder`)."""
+    return hasattr(obj, "predict") or hasattr(obj, "autoencoder")
+
+
+def _network(model: Any):
+    return model.autoencoder if hasattr(model, "autoencoder") else model
+
+
+def predict_reconstructions(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """`model(x)` in batches (a VAE decodes z_mean, so this is deterministic)."""
+    return np.asarray(_network(model).predict(np.asarray(x), batch_size=batch_size, verbose=0))
+
+
+def reconstruction_errors(x: Any, reconstruction: Any, metric: str = "mse", batch_size: int = 256,
+                          value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
     """Per-example error between `x` and its `reconstruction`, averaged over every other axis.
 
+    Two forms: ``reconstruction_errors(x, reconstruction)`` on arrays, and
+    ``reconstruction_errors(model, x)`` which reconstructs `x` with a trained autoencoder (a
+    `keras.Model` or an `Autoencoder` bundle) `batch_size` images at a time.
+
     Args:
-        metric: "mse" (squared error), "mae" or "bce" (binary cross-entropy, values in [0, 1]).
+        metric: "mse" (squared error), "mae", "bce" (binary cross-entropy, values in [0, 1]) or
+            "ssim" (1 - structural similarity, images (n, h, w[, c]) only).
+        value_range: range of the pixel values (used by "ssim" for its constants).
     """
+    if _is_model(x):
+        model, x = x, np.asarray(reconstruction)
+        reconstruction = predict_reconstructions(model, x, batch_size=batch_size)
+    if metric == "ssim":
+        return 1.0 - ssim(x, reconstruction, data_range=value_range[1] - value_range[0])
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     r = np.asarray(reconstruction, dtype=np.float64).reshape(len(reconstruction), -1)
     if x.shape != r.shape:
@@ -29,7 +69,7 @@ def reconstruction_errors(x: np.ndarray, reconstruction: np.ndarray, metric: str
     if metric == "bce":
         r = np.clip(r, 1e-7, 1 - 1e-7)
         return np.mean(-(x * np.log(r) + (1 - x) * np.log(1 - r)), axis=1)
-    raise ValueError(f"unknown error metric {metric!r} (known: mse, mae, bce)")
+    raise ValueError(f"unknown error metric {metric!r} (known: {', '.join(ERROR_METRICS)})")
 
 
 def _check_labelled(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,3 +178,165 @@ def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) 
         "f1": float(2 * tp / (2 * tp + fp + fn)) if tp else 0.0,
         "confusion_matrix": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
     }
+
+
+# --- image scores from a trained model ---------------------------------------------------------
+
+def ssim(x: np.ndarray, y: np.ndarray, data_range: float = 1.0, sigma: float = 1.5) -> np.ndarray:
+    """Mean structural similarity of each pair of images (n, h, w[, c]) with an 11x11 Gaussian window."""
+    from scipy.ndimage import gaussian_filter
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape:
+        raise ValueError(f"x and reconstruction differ in shape: {x.shape} vs {y.shape}")
+    if x.ndim == 3:
+        x, y = x[..., None], y[..., None]
+    if x.ndim != 4:
+        raise ValueError(f"ssim needs images (n, height, width[, channels]), received shape {x.shape}")
+    sig = (0, sigma, sigma, 0)  # blur each image, never across images or channels
+
+    def blur(a):
+        return gaussian_filter(a, sig, truncate=3.5, mode="reflect")
+
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    value = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return value.reshape(len(x), -1).mean(axis=1)
+
+
+CONTRAST_NORMS = ("none", "standardize")
+
+
+def normalize_contrast(x: np.ndarray, kind: str = "standardize", eps: float = 1e-6) -> np.ndarray:
+    """Per-image contrast normalisation: "standardize" maps every image to mean 0.5 and standard
+    deviation 0.125, clipped to [0, 1] (so sigmoid decoders and BCE still apply); "none" returns `x`.
+
+    A hazy image (low contrast, few edges) is stretched to the same contrast as a sharp one, so
+    "easy to reconstruct because it is flat" no longer passes for "normal".
+    """
+    if kind == "none":
+        return np.asarray(x)
+    if kind != "standardize":
+        raise ValueError(f"unknown contrast normalisation {kind!r} (known: {', '.join(CONTRAST_NORMS)})")
+    x = np.asarray(x, dtype=np.float32)
+    axes = tuple(range(1, x.ndim))
+    z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + eps)
+    return np.clip(0.5 + z / 8.0, 0.0, 1.0).astype(np.float32)
+
+
+def encode(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Codes of `x` as (n, code_size): the encoder's output flattened (a VAE's z_mean)."""
+    encoder = model.encoder if hasattr(model, "encoder") else model
+    out = encoder.predict(np.asarray(x), batch_size=batch_size, verbose=0)
+    if isinstance(out, (list, tuple)):
+        out = out[0]
+    out = np.asarray(out, dtype=np.float64)
+    return out.reshape(len(out), -1)
+
+
+class LatentDensity:
+    """How far a code lies from the codes of normal training images.
+
+    method="mahalanobis": squared Mahalanobis distance under a Gaussian fitted to the training codes
+    (Ledoit-Wolf shrunk covariance, stable when codes outnumber images); method="knn": mean Euclidean
+    distance to the `k` nearest training codes after standardising each code dimension.
+    """
+
+    METHODS = ("mahalanobis", "knn")
+
+    def __init__(self, method: str = "mahalanobis", k: int = 5):
+        self.method = method
+        self.k = k
+
+    def fit(self, codes: np.ndarray) -> LatentDensity:
+        if self.method not in self.METHODS:
+            raise ValueError(f"unknown latent method {self.method!r} (known: {', '.join(self.METHODS)})")
+        codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+        if len(codes) < 2:
+            raise ValueError(f"LatentDensity needs at least 2 training codes, received {len(codes)}")
+        if self.method == "mahalanobis":
+            from sklearn.covariance import LedoitWolf
+
+            self.model_ = LedoitWolf().fit(codes)
+        else:
+            from sklearn.neighbors import NearestNeighbors
+
+            if not 0 < self.k <= len(codes):
+                raise ValueError(f"k must be between 1 and {len(codes)}, received k={self.k}")
+            self.mean_, self.scale_ = codes.mean(axis=0), codes.std(axis=0) + 1e-8
+            self.model_ = NearestNeighbors(n_neighbors=self.k).fit((codes - self.mean_) / self.scale_)
+        return self
+
+    def score_samples(self, codes: np.ndarray) -> np.ndarray:
+        """One distance per code; higher = less like the training codes."""
+        if not hasattr(self, "model_"):
+            raise RuntimeError("LatentDensity is not fitted; call fit(training_codes) first")
+        codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+        if self.method == "mahalanobis":
+            return self.model_.mahalanobis(codes)
+        distances, _ = self.model_.kneighbors((codes - self.mean_) / self.scale_)
+        return distances.mean(axis=1)
+
+
+def vae_negative_elbo(bundle: Any, x: np.ndarray, samples: int = 1, seed: int = 0,
+                      batch_size: int = 256) -> np.ndarray:
+    """-ELBO per image for a VAE bundle: summed pixel BCE of the decoded samples + KL(q(z|x) || N(0, I)).
+
+    The bound on -log p(x) that the VAE was trained to minimise; `samples` draws of z are averaged
+    (fixed `seed`, so the scores are reproducible). Pixels must be in [0, 1].
+    """
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, received {samples}")
+    x = np.asarray(x, dtype=np.float32)
+    out = bundle.encoder.predict(x, batch_size=batch_size, verbose=0)
+    if not isinstance(out, (list, tuple)) or len(out) < 2:
+        raise ValueError("vae_negative_elbo needs a VAE whose encoder returns [z_mean, z_log_var]")
+    z_mean, z_log_var = (np.asarray(o, dtype=np.float64) for o in out[:2])
+    kl = -0.5 * np.sum(1 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=1)
+    rng = np.random.default_rng(seed)
+    target = x.reshape(len(x), -1).astype(np.float64)
+    bce = np.zeros(len(x))
+    for _ in range(samples):
+        z = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
+        r = bundle.decoder.predict(z.astype(np.float32), batch_size=batch_size, verbose=0)
+        r = np.clip(np.asarray(r, dtype=np.float64).reshape(len(x), -1), 1e-7, 1 - 1e-7)
+        bce += -np.sum(target * np.log(r) + (1 - target) * np.log(1 - r), axis=1)
+    return bce / samples + kl
+
+
+def combine_scores(scores: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> np.ndarray:
+    """Average of scores put on one scale: each is centred by the median of its `reference` scores
+    (normal images) and divided by their interquartile range, so no single score dominates by its units."""
+    if not scores:
+        raise ValueError("combine_scores needs at least one score")
+    total = 0.0
+    for name, values in scores.items():
+        ref = np.asarray(reference[name], dtype=np.float64)
+        q1, median, q3 = np.percentile(ref, [25, 50, 75])
+        total = total + (np.asarray(values, dtype=np.float64) - median) / max(q3 - q1, 1e-12)
+    return np.asarray(total) / len(scores)
+
+
+def detail_energy(x: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """Log energy of each image's fine detail: mean squared difference between the contrast-normalised
+    image and its Gaussian blur (`sigma` pixels). Sharp images score high, hazy ones low."""
+    from scipy.ndimage import gaussian_filter
+
+    x = np.asarray(x, dtype=np.float64)
+    x = x.reshape(*x.shape, 1) if x.ndim == 3 else x
+    if x.ndim != 4:
+        raise ValueError(f"detail_energy needs images (n, height, width[, channels]), received {x.shape}")
+    axes = (1, 2, 3)
+    z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-6)
+    detail = z - gaussian_filter(z, (0, sigma, sigma, 0), mode="reflect")
+    return np.log(np.mean(detail**2, axis=axes) + 1e-12)
+
+
+def typicality_distance(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Two-sided distance of each value from the median of `reference` (normal examples), in units of
+    their interquartile range: unusual in either direction counts, so no anomaly labels are assumed."""
+    ref = np.asarray(reference, dtype=np.float64)
+    q1, median, q3 = np.percentile(ref, [25, 50, 75])
+    return np.abs(np.asarray(values, dtype=np.float64) - median) / max(q3 - q1, 1e-12)

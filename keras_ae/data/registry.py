@@ -1,10 +1,11 @@
-"""Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `folder:PATH`."""
+"""Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `pneumonia`,
+`folder:PATH`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from keras_ae.data import folder, font, mnist, smileys
+from keras_ae.data import folder, font, mnist, pneumonia, smileys
 from keras_ae.data.base import Dataset
 from keras_ae.errors import UsageError
 
@@ -13,6 +14,7 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "mnist": mnist.load_mnist,
     "fashion_mnist": mnist.load_fashion_mnist,
     "mnist-sample": mnist.load_mnist_sample,
+    "pneumonia": pneumonia.load_pneumonia,
     "smileys": smileys.load_smileys,
     "font5x7": font.load_font5x7,
 }

@@ -1,0 +1,102 @@
+"""PneumoniaMNIST (MedMNIST v2): 28x28 grey chest X-rays, label 0 = normal, 1 = pneumonia.
+
+Read straight from the official ``pneumoniamnist.npz`` (keys ``train_images``, ``train_labels``,
+``val_images``, ``val_labels``, ``test_images``, ``test_labels``), so the ``medmnist`` package (and the
+torch it pulls in) is never needed. The file is downloaded once into the Keras cache with its MD5
+checked, or read from a path the caller gives.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+
+from keras_ae.data.base import Dataset, scale_images
+from keras_ae.data.mnist import DownloadError, _get_file
+from keras_ae.errors import UsageError
+
+PNEUMONIA_URL = "https://zenodo.org/records/10519652/files/pneumoniamnist.npz"
+PNEUMONIA_MD5 = "28209eda62fecd6e6a2d98b1501bb15f"  # medmnist INFO["pneumoniamnist"]["MD5"]
+PNEUMONIA_FILE = "pneumoniamnist.npz"
+SPLITS = ("train", "val", "test")
+CLASSES = ("normal", "pneumonia")
+
+
+def cached_path(cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
+    """Where `keras.utils.get_file` keeps the file: ``<cache_dir or $KERAS_HOME or ~/.keras>/datasets/``."""
+    base = cache_dir or os.environ.get("KERAS_HOME") or "~/.keras"
+    return pathlib.Path(os.path.expanduser(base)) / "datasets" / PNEUMONIA_FILE
+
+
+def pneumonia_file(path: str | os.PathLike | None = None,
+                   cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
+    """The npz to read: `path` when given (must exist), else the cached copy, downloaded when absent.
+
+    Raises:
+        UsageError: `path` does not exist.
+        DownloadError: the file is not cached and cannot be downloaded; the message says where to put it.
+    """
+    if path is not None:
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise UsageError(f"PneumoniaMNIST file {path} does not exist")
+        return path
+    try:
+        return pathlib.Path(_get_file(PNEUMONIA_FILE, PNEUMONIA_URL, cache_dir, file_hash=PNEUMONIA_MD5))
+    except DownloadError as err:
+        where = cached_path(cache_dir)
+        raise DownloadError(f"{err}; download {PNEUMONIA_FILE} by hand and put it at {where} "
+                            "(or pass its path)") from None
+
+
+def read_pneumonia_npz(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{"train": (images uint8 (n, 28, 28), labels int64 (n,)), "val": ..., "test": ...}`` from the npz."""
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot read PneumoniaMNIST file {path}: {err}") from None
+    with data:
+        missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in data.files]
+        if missing:
+            raise UsageError(f"PneumoniaMNIST file {path} lacks the key {missing[0]} "
+                             f"(has: {', '.join(data.files) or 'nothing'})")
+        splits = {}
+        for split in SPLITS:
+            images, labels = data[f"{split}_images"], np.asarray(data[f"{split}_labels"]).reshape(-1)
+            if len(images) != len(labels):
+                raise UsageError(f"PneumoniaMNIST file {path}: {split}_images has {len(images)} rows "
+                                 f"but {split}_labels has {len(labels)}")
+            splits[split] = (images, labels.astype(np.int64))
+    return splits
+
+
+def load_pneumonia_splits(
+    value_range: str = "0,1",
+    path: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """All three official splits, images scaled to float32 (n, 28, 28, 1); labels 0 normal, 1 pneumonia."""
+    splits = read_pneumonia_npz(pneumonia_file(path, cache_dir))
+    return {name: (scale_images(x, value_range), y) for name, (x, y) in splits.items()}
+
+
+def load_pneumonia(value_range: str = "0,1", path: str | os.PathLike | None = None,
+                   cache_dir: str | os.PathLike | None = None) -> Dataset:
+    """PneumoniaMNIST as a `Dataset`: the official train and test splits (val: `load_pneumonia_splits`).
+
+    Args:
+        path: an existing ``pneumoniamnist.npz`` to read (no download, no hash check).
+        cache_dir: Keras cache directory used when `path` is None (default ``~/.keras``).
+    """
+    file = pneumonia_file(path, cache_dir)
+    splits = read_pneumonia_npz(file)
+    (x_train, y_train), (x_test, y_test) = splits["train"], splits["test"]
+    return Dataset(
+        scale_images(x_train, value_range), y_train, scale_images(x_test, value_range), y_test,
+        info={"name": "pneumonia", "source": str(file) if path is not None else PNEUMONIA_URL,
+              "value_range": value_range, "classes": list(CLASSES),
+              "train_size": int(len(x_train)), "val_size": int(len(splits["val"][0])),
+              "test_size": int(len(x_test))},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import pathlib
 import sys
@@ -12,6 +13,7 @@ from keras_ae.errors import UsageError
 
 ARCHS = ("dense", "deep", "conv", "denoise", "vae", "conv-vae")
 VARIATIONAL_ARCHS = ("vae", "conv-vae")
+STRATEGIES = ("auto", "mirrored", "multi-worker")  # as keras_ae.training.STRATEGIES (not imported: no TF yet)
 # Epochs of the lecture code for each architecture.
 DEFAULT_EPOCHS = {"dense": 50, "deep": 100, "conv": 10, "denoise": 100, "vae": 30, "conv-vae": 30}
 
@@ -20,10 +22,21 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="keras-ae-train", description=__doc__)
     p.add_argument("--arch", default="conv", help=f"architecture: {', '.join(ARCHS)} (default conv)")
     p.add_argument("--dataset", default="mnist",
-                   help="mnist, fashion_mnist, mnist-sample or folder:PATH (default mnist; offline it "
-                        "falls back to the shipped sample)")
-    p.add_argument("--image-size", type=int, default=28, help="side of the images from folder:PATH")
-    p.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB (folder:PATH)")
+                   help="mnist, fashion_mnist, mnist-sample, folder:PATH or tfds:NAME (tensorflow-datasets, "
+                        "streamed; e.g. tfds:emnist/letters, tfds:cifar10) (default mnist; offline it falls "
+                        "back to the shipped sample)")
+    p.add_argument("--image-size", type=int, default=None,
+                   help="side of the images (folder:PATH default 28; tfds:NAME default its own)")
+    p.add_argument("--channels", type=int, default=None, choices=(1, 3),
+                   help="1 grey, 3 RGB (folder:PATH default 1; tfds:NAME default its own)")
+    p.add_argument("--stream", action="store_true",
+                   help="folder:PATH: decode image files while training instead of loading them all "
+                        "(data larger than memory); tfds:NAME always streams")
+    p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
+                   help="streamed data: keep decoded images in memory after the first epoch (default: "
+                        "tfds:NAME when it takes < 1 GiB, never folder:PATH)")
+    p.add_argument("--shuffle-buffer", type=int, default=10_000,
+                   help="shuffle buffer in images for streamed data (default 10000)")
     p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"),
                    help="pixel scaling; -1,1 uses a tanh output and MSE loss")
     p.add_argument("--noise", type=float, default=None,
@@ -40,7 +53,16 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--test-size", type=int, default=None, help="use only the first N test images")
     p.add_argument("--out", default=None, help="run directory (default runs/<time>-<arch>)")
     p.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
-    p.add_argument("--mixed-precision", action="store_true", help="float16 compute, float32 outputs")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="mixed_float16: float16 compute, float32 weights, outputs and losses (fast on GPUs)")
+    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
+                   help="compile each step with XLA; turns TensorFlow's op determinism off (XLA needs that), so runs "
+                        "are no longer bitwise repeatable (default: no XLA, deterministic ops)")
+    p.add_argument("--strategy", default="auto", choices=STRATEGIES,
+                   help="tf.distribute: auto (several GPUs -> mirrored, TF_CONFIG -> multi-worker), mirrored "
+                        "(all GPUs here), multi-worker (the cluster in TF_CONFIG); --batch-size is global")
+    p.add_argument("--steps-per-execution", type=int, default=1,
+                   help="training steps per call into TensorFlow (try 16-64 for small models on a GPU)")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras progress output")
     return p
 
@@ -51,7 +73,8 @@ def check_args(args) -> None:
         raise UsageError(f"unknown --arch {args.arch!r} (known: {', '.join(ARCHS)})")
     if args.epochs is not None and args.epochs <= 0:
         raise UsageError(f"--epochs must be > 0, received {args.epochs}")
-    for name in ("batch_size", "image_size", "latent_dim", "train_size", "test_size"):
+    for name in ("batch_size", "image_size", "latent_dim", "train_size", "test_size", "steps_per_execution",
+                 "shuffle_buffer"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be > 0, received {value}")
@@ -61,16 +84,31 @@ def check_args(args) -> None:
         raise UsageError(f"--beta must be >= 0, received {args.beta}")
     if args.noise is not None and not 0.0 <= args.noise <= 1.0:
         raise UsageError(f"--noise must be between 0 and 1, received {args.noise}")
+    if args.stream and not args.dataset.startswith(("folder:", "tfds:")):
+        raise UsageError(f"--stream reads folder:PATH or tfds:NAME, received --dataset {args.dataset}")
+
+
+def streams(args) -> bool:
+    return args.stream or args.dataset.startswith("tfds:")
 
 
 def load_data(args):
-    """The dataset asked for; MNIST falls back to the shipped sample when it cannot be downloaded."""
+    """The dataset asked for; MNIST falls back to the shipped sample when it cannot be downloaded.
+
+    Streamed data (tfds:NAME, folder:PATH with --stream) comes back as a `StreamDataset`.
+    """
     from keras_ae.data import DownloadError, load_dataset, load_mnist_sample
 
+    size = (args.image_size, args.image_size) if args.image_size else None
     try:
-        return load_dataset(args.dataset, value_range=args.value_range,
-                            image_size=(args.image_size, args.image_size), channels=args.channels,
-                            seed=args.seed)
+        if streams(args):
+            from keras_ae.data.stream import TEST_LIMIT, load_stream
+
+            return load_stream(args.dataset, value_range=args.value_range, image_size=size,
+                               channels=args.channels, seed=args.seed, test_limit=args.test_size or TEST_LIMIT,
+                               train_limit=args.train_size)
+        return load_dataset(args.dataset, value_range=args.value_range, image_size=size,
+                            channels=args.channels or 1, seed=args.seed)
     except DownloadError as err:
         if args.dataset != "mnist":
             raise UsageError(f"--dataset {args.dataset}: {err}") from None
@@ -79,6 +117,15 @@ def load_data(args):
         data = load_mnist_sample(value_range=args.value_range)
         data.info["fallback_from"] = "mnist"
         return data
+
+
+def make_strategy(args):
+    from keras_ae import training
+
+    try:
+        return training.get_strategy(args.strategy)
+    except ValueError as err:
+        raise UsageError(f"--strategy {args.strategy}: {err}") from None
 
 
 def build_model(args, input_shape):
@@ -111,31 +158,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     quiet_tensorflow()
     import keras
+    import tensorflow as tf
 
     from keras_ae import artifacts, training
     from keras_ae.data import add_noise
 
-    training.set_seed(args.seed)
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    training.configure_gpus()  # before TensorFlow touches a GPU
+    # Keras refuses XLA while TensorFlow's op determinism is on, so --jit gives up bitwise-repeatable runs.
+    training.set_seed(args.seed, deterministic=not args.jit)
+    strategy = make_strategy(args)  # first: MultiWorkerMirroredStrategy must exist before other TF work
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16" if args.mixed_precision else "float32")
     data = load_data(args)
     factors = data.info.pop("factors", None)  # known generative factors (smileys): arrays, not metadata
     if factors is not None:
         data.info["factor_names"] = factors["names"]
-    x_train = data.x_train[: args.train_size]
+    stream = streams(args)
+    if stream:
+        x_train, train_images = data.train, data.train_size
+    else:
+        x_train = data.x_train[: args.train_size]
+        train_images = len(x_train)
     x_test, y_test = data.x_test[: args.test_size], data.y_test[: args.test_size] if data.y_test is not None \
         else None
     value_range = (-1.0, 1.0) if args.value_range == "-1,1" else (0.0, 1.0)
 
-    bundle = build_model(args, data.image_shape)
-    loss = "mse" if args.value_range == "-1,1" else "binary_crossentropy"
-    training.compile_model(bundle.autoencoder, loss=loss, learning_rate=args.lr)
+    with strategy.scope():  # variables (weights, optimizer slots) live where the strategy puts them
+        bundle = build_model(args, data.image_shape)
+        loss = "mse" if args.value_range == "-1,1" else "binary_crossentropy"
+        training.compile_model(bundle.autoencoder, loss=loss, learning_rate=args.lr,
+                               jit_compile="auto" if args.jit is None else args.jit,
+                               steps_per_execution=args.steps_per_execution)
     run_dir = pathlib.Path(args.out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{args.arch}")
     run_dir.mkdir(parents=True, exist_ok=True)
     print(f"run directory: {run_dir}")
 
-    result = training.fit(bundle, x_train, x_test, epochs=args.epochs, batch_size=args.batch_size,
-                          noise=noise, seed=args.seed, verbose=args.verbose, value_range=value_range)
+    try:
+        result = training.fit(bundle, x_train, x_test, epochs=args.epochs, batch_size=args.batch_size,
+                              noise=noise, seed=args.seed, verbose=args.verbose, value_range=value_range,
+                              cache=stream and (data.cacheable if args.cache is None else args.cache),
+                              shuffle_buffer=args.shuffle_buffer)
+    except tf.errors.InvalidArgumentError as err:
+        if not stream:
+            raise
+        raise UsageError(f"--dataset {args.dataset}: cannot decode an image while streaming: "
+                         f"{err.message.splitlines()[0]}") from None
     x_test_in = add_noise(x_test, noise[0], noise[1], seed=args.seed + 1, low=value_range[0],
                           high=value_range[1]) if noise else x_test
     scores = training.evaluate_reconstruction(bundle.autoencoder, x_test_in, x_test, value_range=value_range)
@@ -158,8 +225,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": round(result.seconds, 3),
         "seconds_per_epoch": round(result.seconds / result.epochs, 3),
         "device": training.device_name(),
+        "strategy": type(strategy).__name__,
+        "replicas": int(strategy.num_replicas_in_sync),
+        "mixed_precision": bool(args.mixed_precision),
+        "jit_compile": bool(bundle.autoencoder.jit_compile),
+        "deterministic": not args.jit,
+        "images_per_second": round(train_images * result.epochs / result.seconds, 1),
         "dataset": data.info,
-        "train_images": int(len(x_train)),
+        "train_images": int(train_images),
         "test_images": int(len(x_test)),
         "seed": args.seed,
         "noise": {"kind": args.noise_kind, "amount": args.noise} if noise else None,
@@ -170,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics["latent_factors"] = latent_factors
     artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
     print(f"test BCE {scores['bce']:.4f}  test MSE {scores['mse']:.4f}  -> {run_dir}/metrics.json")
+    keras.mixed_precision.set_global_policy(previous_policy)  # callers in the same process keep theirs
     return 0
 
 

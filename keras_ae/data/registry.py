@@ -1,5 +1,6 @@
 """Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `pneumonia`,
-`folder:PATH`."""
+`folder:PATH`, `tfds:NAME` (tensorflow-datasets; `keras_ae.data.stream` streams the last two instead of
+loading them)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "smileys": smileys.load_smileys,
     "font5x7": font.load_font5x7,
 }
-PREFIXES = ("folder:",)
+PREFIXES = ("folder:", "tfds:")
 
 
 def dataset_names() -> list[str]:
-    return [*DATASETS, *(p + "PATH" for p in PREFIXES)]
+    return [*DATASETS, "folder:PATH", "tfds:NAME"]
 
 
 def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
@@ -31,6 +32,12 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
     if name.startswith("folder:"):
         return folder.load_folder(name[len("folder:"):], image_size=image_size or (28, 28),
                                   channels=channels, value_range=value_range, seed=seed)
+    if name.startswith("tfds:"):  # tensorflow-datasets (optional extra), decoded into memory
+        from keras_ae.data.stream import stream_tfds
+
+        size = tuple(image_size) if image_size else None
+        return stream_tfds(name[len("tfds:"):], image_size=size, channels=channels, value_range=value_range,
+                           seed=seed).to_memory()
     if name not in DATASETS:
         raise UsageError(f"unknown dataset {name!r} (known: {', '.join(dataset_names())})")
     return DATASETS[name](value_range=value_range)

@@ -34,3 +34,13 @@ def check_positive(name: str, value: int | Sequence[int]) -> None:
     values = [value] if isinstance(value, int) else list(value)
     if not values or any(int(v) <= 0 for v in values):
         raise ValueError(f"Expected {name} > 0, received {name}={value}")
+
+
+def head_dtype() -> str | None:
+    """"float32" under a mixed-precision policy, else None (the global policy).
+
+    The layers that produce a model's outputs (the reconstruction, a VAE's z_mean and z_log_var)
+    get this dtype so that, under ``mixed_float16``, the body computes in float16 while outputs and
+    losses stay float32 (Keras's mixed-precision guide: keep the last layer in float32).
+    """
+    return "float32" if keras.config.dtype_policy().name.startswith("mixed") else None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype
 
 
 def _pooled_sizes(size: int, levels: int) -> list[int]:
@@ -47,10 +47,10 @@ def build_conv(
     levels = len(filters)
     heights, widths = _pooled_sizes(height, levels), _pooled_sizes(width, levels)
 
-    def conv(n: int, padding: str, layer_name: str, act: str = activation) -> layers.Conv2D:
+    def conv(n: int, padding: str, layer_name: str, act: str = activation, dtype=None) -> layers.Conv2D:
         return layers.Conv2D(
             n, kernel_size, activation=act, padding=padding,
-            kernel_initializer=kernel_initializer, name=layer_name,
+            kernel_initializer=kernel_initializer, name=layer_name, dtype=dtype,
         )
 
     inputs = keras.Input(shape=(height, width, channels), name="image")
@@ -73,7 +73,7 @@ def build_conv(
         h, w = 2 * h, 2 * w
     if (h, w) != (height, width):
         y = layers.Cropping2D(((0, h - height), (0, w - width)), name="crop")(y)
-    y = conv(channels, "same", "reconstruction", act=output_activation)(y)
+    y = conv(channels, "same", "reconstruction", act=output_activation, dtype=head_dtype())(y)
     decoder = keras.Model(code, y, name="decoder")
 
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name=name)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype
 
 
 def build_dense(
@@ -40,8 +40,9 @@ def build_dense(
         check_positive("hidden", hidden)
     size = math.prod(shape)
 
-    def dense(units: int, act: str, layer_name: str) -> layers.Dense:
-        return layers.Dense(units, activation=act, kernel_initializer=kernel_initializer, name=layer_name)
+    def dense(units: int, act: str, layer_name: str, dtype=None) -> layers.Dense:
+        return layers.Dense(units, activation=act, kernel_initializer=kernel_initializer, name=layer_name,
+                            dtype=dtype)
 
     inputs = keras.Input(shape=shape, name="image")
     x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
@@ -54,9 +55,9 @@ def build_dense(
     y = latent
     for i, units in enumerate(reversed(hidden)):
         y = dense(units, activation, f"decoder_dense_{i}")(y)
-    y = dense(size, output_activation, "reconstruction")(y)
+    y = dense(size, output_activation, "reconstruction", dtype=head_dtype())(y)
     if len(shape) > 1:
-        y = layers.Reshape(shape, name="unflatten")(y)
+        y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     decoder = keras.Model(latent, y, name="decoder")
 
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name=name)

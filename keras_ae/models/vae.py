@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -110,8 +110,11 @@ class VAE(keras.Model):
     def train_step(self, data):
         with tf.GradientTape() as tape:
             total, reconstruction_loss, kl_loss = self._compute_losses(data, training=True)
+            # Under tf.distribute each replica's gradients are summed: divide by the replica count
+            # so the update is that of the global batch mean (as Keras does for compiled losses).
             # With mixed_float16 compile() wraps the optimizer in a LossScaleOptimizer.
-            scaled = self.optimizer.scale_loss(total)
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = self.optimizer.scale_loss(total / replicas)
         grads = tape.gradient(scaled, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         return self._track(total, reconstruction_loss, kl_loss)
@@ -170,7 +173,7 @@ def _conv_decoder(shape, latent, filters, activation, initializer, output_activa
     if (h0 * 2**levels, w0 * 2**levels) != (height, width):
         y = layers.Cropping2D(((0, h0 * 2**levels - height), (0, w0 * 2**levels - width)), name="crop")(y)
     return layers.Conv2D(channels, 3, padding="same", activation=output_activation,
-                         name="reconstruction")(y)
+                         name="reconstruction", dtype=head_dtype())(y)
 
 
 def build_vae(
@@ -212,8 +215,8 @@ def build_vae(
         shape = check_input_shape(shape, rank=3)
         check_positive("filters", filters)
         inputs, x = _conv_encoder(shape, filters, dense_units, activation, kernel_initializer)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+    z_mean = layers.Dense(latent_dim, name="z_mean", dtype=head_dtype())(x)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype=head_dtype())(x)
     encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
     latent = keras.Input(shape=(latent_dim,), name="z")
@@ -222,9 +225,10 @@ def build_vae(
         for i, units in enumerate(reversed(hidden)):
             y = layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer,
                              name=f"decoder_dense_{i}")(y)
-        y = layers.Dense(math.prod(shape), activation=output_activation, name="reconstruction")(y)
+        y = layers.Dense(math.prod(shape), activation=output_activation, name="reconstruction",
+                         dtype=head_dtype())(y)
         if len(shape) > 1:
-            y = layers.Reshape(shape, name="unflatten")(y)
+            y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     else:
         y = _conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation)
     decoder = keras.Model(latent, y, name="decoder")

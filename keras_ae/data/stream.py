@@ -1,0 +1,263 @@
+"""Datasets read as tf.data streams instead of NumPy arrays: image folders larger than memory, TFDS.
+
+`stream_folder("folder:PATH")` decodes image files on the fly (only the file names are held in
+memory); `stream_tfds("tfds:NAME")` reads any image dataset of tensorflow-datasets (optional extra:
+``pip install 'keras-ae[tfds]'``). Both return a `StreamDataset`: the training images as a
+`tf.data.Dataset` of single images scaled like every other loader, and at most `test_limit` test
+images in memory for validation, the final metrics and the pictures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from keras_ae.data.base import Dataset
+from keras_ae.data.folder import list_images
+from keras_ae.data.mnist import DownloadError
+from keras_ae.errors import UsageError
+
+# Formats tf.io.decode_image reads as still images.
+STREAM_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
+TEST_LIMIT = 10_000
+CACHE_LIMIT_BYTES = 1 << 30  # decoded training sets below this are worth caching in memory
+
+
+@dataclasses.dataclass
+class StreamDataset:
+    """Training images streamed, test images in memory.
+
+    ``train`` yields float32 images (height, width, channels) in [0, 1] (or [-1, 1]); ``train_size``
+    is the number of training images; ``cacheable`` says whether caching the decoded training set in
+    memory after the first epoch is worth it by default (TFDS sets below 1 GiB; never a folder).
+    """
+
+    train: tf.data.Dataset
+    train_size: int
+    x_test: np.ndarray
+    y_test: np.ndarray | None
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    cacheable: bool = False
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_test.shape[1:])
+
+    def to_memory(self, limit: int | None = None) -> Dataset:
+        """Decode (the first `limit`) training images into an in-memory `Dataset` (training labels: None)."""
+        x_train = _collect(self.train, self.train_size if limit is None else limit)
+        return Dataset(x_train, None, self.x_test, self.y_test,
+                       info={**self.info, "streamed": False, "train_size": int(len(x_train))})
+
+
+def _scale(images: tf.Tensor, image_size: tuple[int, int] | None, value_range: str) -> tf.Tensor:
+    """uint8 image(s) -> float32 in [0, 1] or [-1, 1], resized (bilinear, antialiased, like PIL) if asked."""
+    x = tf.cast(images, tf.float32)
+    if image_size is not None and tuple(x.shape[-3:-1]) != tuple(image_size):
+        x = tf.image.resize(x, image_size, method="bilinear", antialias=True)
+    x = tf.clip_by_value(x, 0.0, 255.0) / 255.0
+    return x * 2.0 - 1.0 if value_range == "-1,1" else x
+
+
+def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
+    have = image.shape[-1]
+    if have == channels:
+        return image
+    if channels == 1 and have in (3, 4):
+        return tf.cast(tf.round(tf.image.rgb_to_grayscale(image[..., :3])), image.dtype)
+    if channels == 3 and have == 1:
+        return tf.image.grayscale_to_rgb(image)
+    raise UsageError(f"cannot convert images of {have} channels to {channels}")
+
+
+def _check(channels: int, value_range: str) -> None:
+    if channels not in (1, 3):
+        raise UsageError(f"channels must be 1 or 3, received {channels}")
+    if value_range not in ("0,1", "-1,1"):
+        raise UsageError(f"value_range must be '0,1' or '-1,1', received {value_range!r}")
+
+
+def _collect(ds: tf.data.Dataset, limit: int) -> np.ndarray:
+    """The first `limit` elements of a dataset of arrays, stacked into one NumPy array."""
+    batches = [np.asarray(b) for b in ds.take(limit).batch(1024).as_numpy_iterator()]
+    return np.concatenate(batches) if batches else np.zeros((0,), dtype=np.float32)
+
+
+def stream_folder(
+    folder: str | pathlib.Path,
+    image_size: tuple[int, int] = (28, 28),
+    channels: int = 1,
+    test_fraction: float = 0.1,
+    value_range: str = "0,1",
+    seed: int = 0,
+    test_limit: int = TEST_LIMIT,
+    train_limit: int | None = None,
+) -> StreamDataset:
+    """Stream every image below `folder`, decoding files as training reads them.
+
+    The train/test split is the one `load_folder` makes (same seed, same files). Training files are
+    reshuffled every epoch (by name, so the order is a full permutation at no memory cost) and decoded
+    in parallel; resizing is bilinear with antialiasing, close to the PIL resize of `load_folder`.
+
+    Args:
+        test_limit: at most this many test images are decoded into memory.
+        train_limit: train on only the first this many training images (of the seeded split).
+
+    Raises:
+        UsageError: missing folder, no images, or a format tf.io cannot decode (.tif, .gif, ...).
+    """
+    _check(channels, value_range)
+    files = list_images(folder)
+    odd = [p for p in files if p.suffix.lower() not in STREAM_SUFFIXES]
+    if odd:
+        raise UsageError(f"cannot stream {odd[0]} ({len(odd)} such files): streaming reads "
+                         f"{', '.join(sorted(STREAM_SUFFIXES))}; load the folder into memory instead")
+    root = pathlib.Path(folder)
+    classes = sorted({p.parent.relative_to(root).as_posix() for p in files})
+    labels = np.array([classes.index(p.parent.relative_to(root).as_posix()) for p in files], dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(len(files))
+    n_test = max(1, int(round(test_fraction * len(files)))) if len(files) > 1 else 0
+    test, train = order[:n_test], order[n_test:]
+    if len(train) == 0:
+        train = test
+    train = train[:train_limit]
+    names = np.array([str(p) for p in files])
+
+    def decode(path):
+        raw = tf.io.read_file(path)
+        image = tf.io.decode_image(raw, channels=channels, expand_animations=False, dtype=tf.uint8)
+        image = _scale(image, image_size, value_range)
+        return tf.ensure_shape(image, (*image_size, channels))
+
+    train_ds = (tf.data.Dataset.from_tensor_slices(names[train])
+                .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
+                .map(decode, num_parallel_calls=tf.data.AUTOTUNE))
+    kept = test[:test_limit]
+    try:
+        x_test = _collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),
+                          len(kept))
+    except tf.errors.InvalidArgumentError as err:
+        raise UsageError(f"cannot decode an image below {root}: {err.message.splitlines()[0]}") from None
+    return StreamDataset(
+        train_ds, int(len(train)), x_test, labels[kept],
+        info={"name": f"folder:{root}", "source": str(root), "value_range": value_range, "streamed": True,
+              "classes": classes, "train_size": int(len(train)), "test_size": int(len(kept)),
+              "image_size": list(image_size), "channels": channels},
+        cacheable=False,  # a folder is streamed to keep memory flat: never cache it in memory unasked
+    )
+
+
+def _image_feature(info, name: str) -> str:
+    """Key of the image feature of a TFDS dataset ('image' for MNIST, CIFAR, EMNIST, ...)."""
+    import tensorflow_datasets as tfds
+
+    keys = [k for k, f in info.features.items() if isinstance(f, tfds.features.Image)]
+    if not keys:
+        raise UsageError(f"--dataset tfds:{name} has no image feature (features: {', '.join(info.features)})")
+    return "image" if "image" in keys else keys[0]
+
+
+def _count(info, builder, split: str) -> int:
+    """Examples in a TFDS split, from the metadata when it has them, else by reading the split."""
+    try:
+        known = int(info.splits[split].num_examples)
+    except (KeyError, ValueError, TypeError):
+        known = 0
+    if known:
+        return known
+    ds = builder.as_dataset(split=split)
+    cardinality = int(ds.cardinality())
+    return cardinality if cardinality >= 0 else int(ds.reduce(0, lambda n, _: n + 1))
+
+
+def stream_tfds(
+    name: str,
+    image_size: tuple[int, int] | None = None,
+    channels: int | None = None,
+    value_range: str = "0,1",
+    seed: int = 0,
+    test_limit: int = TEST_LIMIT,
+    train_limit: int | None = None,
+    data_dir: str | None = None,
+) -> StreamDataset:
+    """Stream the image dataset `name` of tensorflow-datasets (downloaded and prepared once by TFDS).
+
+    Args:
+        name: a TFDS name with optional config/version, e.g. "mnist", "emnist/letters", "cifar10".
+        image_size: resize to (height, width); default the dataset's own size.
+        channels: 1 or 3 (converted if the dataset has the other); default the dataset's own.
+        test_limit, train_limit: at most this many test images (in memory) / training images (streamed).
+        data_dir: where TFDS keeps its data (default ~/tensorflow_datasets).
+
+    Raises:
+        UsageError: tensorflow-datasets missing, unknown name, no image feature, images of varying size
+            without `image_size`. DownloadError: the data cannot be downloaded.
+    """
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError:
+        raise UsageError(f"--dataset tfds:{name} needs tensorflow-datasets: pip install 'keras-ae[tfds]'") from None
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except (tfds.core.registered.DatasetNotFoundError, ValueError) as err:
+        raise UsageError(f"--dataset tfds:{name}: {str(err).splitlines()[0]}") from None
+    try:
+        builder.download_and_prepare()
+    except OSError as err:  # requests' connection errors are OSErrors
+        raise DownloadError(f"cannot download tfds:{name}: {str(err).splitlines()[0]}") from None
+    info = builder.info
+    key = _image_feature(info, name)
+    height, width, native_channels = info.features[key].shape
+    channels = channels or native_channels or 1
+    _check(channels, value_range)
+    if image_size is None:
+        if height is None or width is None:
+            raise UsageError(f"--dataset tfds:{name} has images of varying size: give --image-size")
+        image_size = (height, width)
+    splits = list(info.splits) or ["train", "test"]  # no split metadata (e.g. tfds.testing.mock_data)
+    train_split = "train" if "train" in splits else splits[0]
+    test_split = "test" if "test" in splits else ("validation" if "validation" in splits else None)
+    if test_split is None:  # no held-out split: keep the last 10% of the training split
+        train_split, test_split = f"{train_split}[:90%]", f"{train_split}[90%:]"
+    label_key = "label" if "label" in info.features else None
+
+    def image_of(example):
+        return tf.ensure_shape(_scale(_to_channels(example[key], channels), image_size, value_range),
+                               (*image_size, channels))
+
+    # With a limit, read the files in order and keep the first N (the same N every epoch).
+    train = builder.as_dataset(split=train_split, shuffle_files=not train_limit,
+                               read_config=tfds.ReadConfig(shuffle_seed=seed))
+    train_size = _count(info, builder, train_split)
+    if train_limit:
+        train, train_size = train.take(train_limit), min(train_limit, train_size)
+    train = train.map(image_of, num_parallel_calls=tf.data.AUTOTUNE)
+    test = builder.as_dataset(split=test_split, shuffle_files=False)
+    x_test = _collect(test.map(image_of, num_parallel_calls=4), test_limit)
+    y_test = _collect(test.map(lambda ex: ex[label_key]), test_limit) if label_key else None
+    nbytes = train_size * image_size[0] * image_size[1] * channels * 4
+    return StreamDataset(
+        train, train_size, x_test, y_test,
+        info={"name": f"tfds:{name}", "source": f"tensorflow-datasets {name} {info.version}",
+              "value_range": value_range, "streamed": True, "train_split": train_split,
+              "test_split": test_split, "train_size": train_size, "test_size": int(len(x_test)),
+              "image_size": list(image_size), "channels": channels},
+        cacheable=nbytes < CACHE_LIMIT_BYTES,
+    )
+
+
+def load_stream(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
+                channels: int | None = None, seed: int = 0, test_limit: int = TEST_LIMIT,
+                train_limit: int | None = None) -> StreamDataset:
+    """Stream `folder:PATH` or `tfds:NAME`; raises UsageError for other names (they load into memory)."""
+    options = {"value_range": value_range, "seed": seed, "test_limit": test_limit, "train_limit": train_limit}
+    if name.startswith("folder:"):
+        return stream_folder(name[len("folder:"):], image_size=image_size or (28, 28), channels=channels or 1,
+                             **options)
+    if name.startswith("tfds:"):
+        return stream_tfds(name[len("tfds:"):], image_size=image_size, channels=channels, **options)
+    raise UsageError(f"--dataset {name} cannot be streamed (stream folder:PATH or tfds:NAME)")

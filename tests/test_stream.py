@@ -1,0 +1,124 @@
+"""Streamed datasets: folder:PATH read from files while training, tfds:NAME through tensorflow-datasets."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_ae.cli import train as train_cli
+from keras_ae.data import load_folder
+from keras_ae.data.stream import load_stream, stream_folder
+from keras_ae.errors import UsageError
+
+FAST = ["--epochs", "1", "--batch-size", "16", "--verbose", "0", "--test-size", "16"]
+
+
+@pytest.fixture
+def png_folder(tmp_path):
+    """30 grey 28x28 PNGs in two class folders, a few of them 40x40 (to be resized)."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "images"
+    for label in ("a", "b"):
+        (root / label).mkdir(parents=True)
+        for i in range(15):
+            side = 40 if i % 5 == 0 else 28
+            pixels = (rng.random((side, side)) * 255).astype(np.uint8)
+            Image.fromarray(pixels, mode="L").save(root / label / f"{i:02d}.png")
+    return root
+
+
+def decoded(ds):
+    return np.stack([np.asarray(x) for x in ds.as_numpy_iterator()])
+
+
+def test_streamed_folder_has_the_split_and_pixels_of_the_in_memory_loader(png_folder):
+    memory = load_folder(png_folder, seed=3)
+    stream = stream_folder(png_folder, seed=3)
+    assert stream.train_size == len(memory.x_train) == 27 and stream.image_shape == (28, 28, 1)
+    assert stream.cacheable is False  # a streamed folder is only cached in memory when --cache asks
+    np.testing.assert_array_equal(stream.y_test, memory.y_test)
+    # resizing (bilinear, antialiased) matches PIL's to the uint8 rounding PIL applies: within 1/255
+    first = decoded(stream.train)
+    assert first.shape == (27, 28, 28, 1) and first.dtype == np.float32 and 0 <= first.min() <= first.max() <= 1
+    np.testing.assert_allclose(stream.x_test, memory.x_test, atol=1.01 / 255)
+    train_sorted = np.sort(first.reshape(27, -1).sum(axis=1))
+    memory_sorted = np.sort(memory.x_train.reshape(27, -1).sum(axis=1))
+    np.testing.assert_allclose(train_sorted, memory_sorted, rtol=0.02)  # same images, resampler aside
+
+
+def test_streamed_training_files_are_reshuffled_every_epoch_and_limited_on_request(png_folder):
+    stream = stream_folder(png_folder, seed=0)
+    first, second = decoded(stream.train), decoded(stream.train)
+    assert not np.array_equal(first, second)
+    np.testing.assert_allclose(np.sort(first.ravel()), np.sort(second.ravel()))  # same images
+    limited = stream_folder(png_folder, seed=0, train_limit=5, test_limit=2)
+    assert limited.train_size == 5 and len(decoded(limited.train)) == 5 and len(limited.x_test) == 2
+    rgb = stream_folder(png_folder, seed=0, channels=3, image_size=(16, 16), value_range="-1,1")
+    assert rgb.image_shape == (16, 16, 3) and rgb.x_test.min() >= -1 and rgb.x_test.min() < 0
+
+
+def test_stream_refuses_formats_tf_cannot_decode_and_names_that_are_not_streams(png_folder):
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(png_folder / "a" / "odd.tif")
+    with pytest.raises(UsageError, match=r"odd\.tif"):
+        stream_folder(png_folder)
+    with pytest.raises(UsageError, match="cannot be streamed"):
+        load_stream("mnist")
+
+
+def test_train_command_streams_a_folder(png_folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = train_cli.cli(["--arch", "conv", "--dataset", f"folder:{png_folder}", "--stream", "--cache",
+                          "--out", str(out), "--train-size", "20", *FAST])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"]["streamed"] is True and metrics["train_images"] == 20
+    assert metrics["images_per_second"] > 0 and np.isfinite(metrics["test_bce"])
+
+
+def test_train_command_reports_an_undecodable_streamed_file_in_one_line(png_folder, tmp_path, capsys):
+    (png_folder / "b" / "broken.png").write_bytes(b"not a png at all")
+    code = train_cli.cli(["--arch", "conv", "--dataset", f"folder:{png_folder}", "--stream",
+                          "--out", str(tmp_path / "run"), *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "decode" in err and len(err.strip().splitlines()) == 1
+    code = train_cli.cli(["--dataset", "mnist-sample", "--stream", *FAST])
+    assert code == 2 and "--stream" in capsys.readouterr().err
+
+
+# ---- tensorflow-datasets (optional extra; installed by .[dev]) -------------------------------------------------
+tfds = pytest.importorskip("tensorflow_datasets")
+
+
+def test_tfds_mnist_streams_scaled_images_and_labels_offline():
+    with tfds.testing.mock_data(num_examples=40):
+        data = load_stream("tfds:mnist", train_limit=30, test_limit=12)
+    assert data.image_shape == (28, 28, 1) and data.train_size == 30
+    images = decoded(data.train)
+    assert images.shape == (30, 28, 28, 1) and images.dtype == np.float32
+    assert 0.0 <= images.min() and images.max() <= 1.0 and images.max() > 0.5
+    assert data.x_test.shape == (12, 28, 28, 1) and data.y_test.shape == (12,)
+    assert data.info["name"] == "tfds:mnist" and data.info["test_split"] == "test"
+
+
+def test_tfds_converts_channels_and_size_on_request():
+    with tfds.testing.mock_data(num_examples=8):
+        grey = load_stream("tfds:cifar10", channels=1, image_size=(16, 16), test_limit=4)
+        native = load_stream("tfds:cifar10", test_limit=4)
+    assert grey.image_shape == (16, 16, 1) and decoded(grey.train).shape[1:] == (16, 16, 1)
+    assert native.image_shape == (32, 32, 3)
+
+
+def test_tfds_unknown_name_is_a_usage_error():
+    with pytest.raises(UsageError, match="no_such_set"):
+        load_stream("tfds:no_such_set")
+
+
+def test_train_command_trains_on_tfds_offline(tmp_path, capsys):
+    out = tmp_path / "run"
+    with tfds.testing.mock_data(num_examples=48):
+        code = train_cli.cli(["--arch", "dense", "--dataset", "tfds:mnist", "--out", str(out), *FAST])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"]["name"] == "tfds:mnist" and metrics["train_images"] == 48
+    assert metrics["test_images"] == 16 and np.isfinite(metrics["test_bce"])

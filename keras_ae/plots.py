@@ -205,3 +205,158 @@ def ranked_images(groups: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray
         axes[2 * g + 1, 0].set_ylabel("reconstr.", fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+# --- latent space, font and experiments (issue 5) ---------------------------------------------------
+
+
+def image_strip(images: Sequence[np.ndarray], path: str | os.PathLike, captions: Sequence[str] | None = None,
+                title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0)) -> str:
+    """One row of images with a caption under each (an interpolation / concept-vector strip)."""
+    n = len(images)
+    fig, axes = plt.subplots(1, n, figsize=(0.95 * n + 0.4, 1.9), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        ax.imshow(_as_image(images[i], value_range), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if captions is not None:
+            ax.set_xlabel(captions[i], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def traversal_grid(images: np.ndarray, path: str | os.PathLike, row_labels: Sequence[str],
+                   column_values: Sequence[float], title: str | None = None,
+                   value_range: tuple[float, float] = (0.0, 1.0)) -> str:
+    """(rows, steps, h, w[, c]) images: one row per latent dimension, the offset above each column."""
+    rows, cols = images.shape[:2]
+    fig, axes = plt.subplots(rows, cols, figsize=(0.95 * cols + 0.9, 0.95 * rows + 0.5), squeeze=False)
+    for r in range(rows):
+        for c in range(cols):
+            ax = axes[r, c]
+            ax.imshow(_as_image(images[r, c], value_range), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"{column_values[c]:+.1f}", fontsize=9)
+        axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def glyph_scatter(codes: np.ndarray, images: np.ndarray, names: Sequence[str], path: str | os.PathLike,
+                  extra: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, title: str = "Latent space",
+                  size: float | None = None) -> str:
+    """Draw each small image at its 2-D code with its name beside it.
+
+    `extra` maps a caption to (code, image) of decoded points that are not in the data (drawn in red).
+    """
+    codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)[:, :2]
+    points = codes if not extra else np.vstack([codes, *[np.reshape(c, (1, -1))[:, :2] for c, _ in
+                                                         extra.values()]])
+    span = np.ptp(points, axis=0).max() or 1.0
+    size = size or 0.055 * span
+    fig, ax = plt.subplots(figsize=(7.5, 7.0))
+
+    def put(code, image, label, colour):
+        img = _as_image(image)
+        h, w = img.shape[:2]
+        half_w, half_h = size * w / max(h, w) / 2, size * h / max(h, w) / 2
+        x, y = code[0], code[1]
+        cmap = "Reds" if colour == "red" else "gray_r"
+        ax.imshow(img, cmap=cmap, vmin=0, vmax=1, extent=(x - half_w, x + half_w, y - half_h, y + half_h),
+                  interpolation="nearest", zorder=2)
+        ax.add_patch(plt.Rectangle((x - half_w, y - half_h), 2 * half_w, 2 * half_h, fill=False,
+                                   edgecolor=colour, linewidth=0.6, zorder=3))
+        ax.annotate(label, (x + half_w, y + half_h), fontsize=8, color=colour, zorder=4)
+
+    for code, image, name in zip(codes, images, names, strict=True):
+        put(code, image, name, "black")
+    for label, (code, image) in (extra or {}).items():
+        put(np.reshape(code, -1), image, label, "red")
+    pad = 0.08 * span
+    ax.set_xlim(points[:, 0].min() - pad, points[:, 0].max() + pad)
+    ax.set_ylim(points[:, 1].min() - pad, points[:, 1].max() + pad)
+    ax.set_xlabel("z[0]")
+    ax.set_ylabel("z[1]")
+    ax.set_title(title)
+    ax.grid(alpha=0.25)
+    return save_figure(fig, path)
+
+
+def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike,
+                 ylabel: str, title: str | None = None) -> str:
+    """Bars per category, one colour per series (e.g. wrong pixels per character at each noise level)."""
+    n = len(series)
+    x = np.arange(len(categories))
+    width = 0.8 / max(n, 1)
+    fig, ax = plt.subplots(figsize=(min(14.0, max(6.4, 0.12 * len(categories) * max(n, 1) + 1.5)), 4.0))
+    for i, (label, values) in enumerate(series.items()):
+        ax.bar(x + (i - (n - 1) / 2) * width, values, width, label=label)
+    ax.set_xticks(x)
+    ax.set_xticklabels(categories)
+    ax.set_xlim(-0.6, len(categories) - 0.4)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def correlation_heatmap(matrix: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str],
+                        path: str | os.PathLike, title: str = "|correlation|") -> str:
+    """A matrix of values in [0, 1] with each value written in its cell (e.g. latent dims x factors)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(1.2 * matrix.shape[1] + 2.0, 0.6 * matrix.shape[0] + 1.6))
+    image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
+    for (r, c), value in np.ndenumerate(matrix):
+        ax.text(c, r, f"{value:.2f}", ha="center", va="center", color="white" if value < 0.6 else "black")
+    ax.set_xticks(range(matrix.shape[1]))
+    ax.set_xticklabels(column_labels, rotation=20, ha="right")
+    ax.set_yticks(range(matrix.shape[0]))
+    ax.set_yticklabels(row_labels)
+    fig.colorbar(image, ax=ax)
+    ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def mean_std_bars(names: Sequence[str], means: Sequence[float], stds: Sequence[float],
+                  path: str | os.PathLike, xlabel: str, title: str | None = None) -> str:
+    """Horizontal bars of mean +- std, one per configuration (best at the top when sorted by the caller)."""
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(names) + 1.4))
+    ax.barh(y, means, xerr=stds, capsize=3, color="tab:blue", alpha=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def overlaid_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike,
+                    ylabel: str = "loss", title: str | None = None, log: bool = True,
+                    epoch_scale: int = 1) -> str:
+    """Mean curve (line) +- std (band) per name, all on one axis (e.g. loss per configuration).
+
+    Point i is drawn at epoch (i + 1) * epoch_scale (a Keras epoch may hold several passes over the data).
+    """
+    fig, ax = plt.subplots(figsize=(7.4, 4.6))
+    for name, (mean, std) in curves.items():
+        epochs = np.arange(1, len(mean) + 1) * epoch_scale
+        (line,) = ax.plot(epochs, mean, label=name, linewidth=1.2)
+        ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=1 if len(curves) <= 8 else 2)
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)

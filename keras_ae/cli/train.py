@@ -12,6 +12,7 @@ from keras_ae.cli.common import ArgumentParser, parse_with_config, quiet_tensorf
 from keras_ae.errors import UsageError
 
 ARCHS = ("dense", "deep", "conv", "denoise", "vae", "conv-vae")
+VARIATIONAL_ARCHS = ("vae", "conv-vae")
 STRATEGIES = ("auto", "mirrored", "multi-worker")  # as keras_ae.training.STRATEGIES (not imported: no TF yet)
 # Epochs of the lecture code for each architecture.
 DEFAULT_EPOCHS = {"dense": 50, "deep": 100, "conv": 10, "denoise": 100, "vae": 30, "conv-vae": 30}
@@ -169,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16" if args.mixed_precision else "float32")
     data = load_data(args)
+    factors = data.info.pop("factors", None)  # known generative factors (smileys): arrays, not metadata
+    if factors is not None:
+        data.info["factor_names"] = factors["names"]
     stream = streams(args)
     if stream:
         x_train, train_images = data.train, data.train_size
@@ -206,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     artifacts.save_models(bundle, run_dir)
     artifacts.save_history(result.history, run_dir / "history.csv")
     pictures = write_pictures(args, bundle, result.history, x_test_in, x_test, y_test, run_dir, value_range)
+    latent_factors = None
+    if factors is not None and args.arch in VARIATIONAL_ARCHS:
+        latent_factors = factor_report(bundle, x_test, factors["test"][: len(x_test)], factors["names"],
+                                       run_dir, pictures)
     metrics = {
         "arch": args.arch,
         "test_bce": scores["bce"],
@@ -231,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "options": {k: v for k, v in vars(args).items() if k != "config"},
         "pictures": pictures,
     }
+    if latent_factors is not None:
+        metrics["latent_factors"] = latent_factors
     artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
     print(f"test BCE {scores['bce']:.4f}  test MSE {scores['mse']:.4f}  -> {run_dir}/metrics.json")
     keras.mixed_precision.set_global_policy(previous_policy)  # callers in the same process keep theirs
@@ -238,10 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_range) -> list[str]:
-    """loss.png, reconstruction.png and, for a VAE, latent.png and manifold.png."""
+    """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png and
+    manifold.png (2-D codes)."""
     import numpy as np
 
-    from keras_ae import models, plots
+    from keras_ae import latent, models, plots
 
     names = []
     plots.loss_curves(history, run_dir / "loss.png", title=f"{args.arch} on {args.dataset}")
@@ -256,6 +267,19 @@ def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_
         z_mean = bundle.encoder.predict(x_clean, verbose=0)[0]
         plots.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")
         names.append("latent.png")
+        # At most 10 rows: the most used dimensions (largest spread of z_mean over the test images).
+        dims = [int(d) for d in np.argsort(z_mean.std(axis=0))[::-1][:10]]
+        # Around the mean test code: with a weak KL term the codes need not sit at the prior's mean.
+        offsets, traversal = latent.traverse(bundle, dims=sorted(dims), span=2.5, steps=9,
+                                             base=z_mean.mean(axis=0))
+        plots.traversal_grid(traversal.images, run_dir / "latent_traversal.png",
+                             [f"z[{d}]" for d in sorted(dims)], offsets, value_range=value_range,
+                             title="Latent traversal: one dimension moved by -2.5..+2.5 from the mean code")
+        names.append("latent_traversal.png")
+        drawn = latent.sample(bundle, 36, seed=args.seed)
+        plots.image_grid(drawn.images.reshape(6, 6, *drawn.images.shape[1:]), run_dir / "samples.png",
+                         title="Samples decoded from the prior N(0, I)", value_range=value_range)
+        names.append("samples.png")
         if z_mean.shape[1] == 2:
             grid = np.linspace(-2.0, 2.0, 15)
             points = np.array([[x, y] for y in grid[::-1] for x in grid], dtype=np.float32)
@@ -265,6 +289,21 @@ def write_pictures(args, bundle, history, x_in, x_clean, labels, run_dir, value_
                              extent=(-2, 2, -2, 2), value_range=value_range)
             names.append("manifold.png")
     return names
+
+
+def factor_report(bundle, x, factors, names, run_dir, pictures) -> dict:
+    """|correlation| of each latent dimension (z_mean) with each known factor; factor_correlation.png."""
+    from keras_ae import latent, plots
+
+    report = latent.factor_report(latent.encode(bundle, x), factors, names)
+    corr = report["abs_correlation"]
+    plots.correlation_heatmap(corr, [f"z[{i}]" for i in range(len(corr))], names,
+                              run_dir / "factor_correlation.png",
+                              title="|correlation| of z_mean with the true factors (test images)")
+    pictures.append("factor_correlation.png")
+    for name, best in report["per_factor"].items():
+        print(f"factor {name}: best z[{best['best_dim']}] |r| = {best['abs_r']:.2f} (gap {best['gap']:.2f})")
+    return report
 
 
 def cli(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from keras_ae.data import folder, mnist, pneumonia
+from keras_ae.data import folder, font, mnist, pneumonia, smileys
 from keras_ae.data.base import Dataset
 from keras_ae.errors import UsageError
 
@@ -16,6 +16,8 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "fashion_mnist": mnist.load_fashion_mnist,
     "mnist-sample": mnist.load_mnist_sample,
     "pneumonia": pneumonia.load_pneumonia,
+    "smileys": smileys.load_smileys,
+    "font5x7": font.load_font5x7,
 }
 PREFIXES = ("folder:", "tfds:")
 

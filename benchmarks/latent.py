@@ -1,0 +1,141 @@
+"""Issue 5 figures: epochs the 5x7 font needs for <= 1 wrong pixel per character, denoising errors under
+salt-and-pepper noise, and how well a conv VAE's latent dimensions track the smileys' factors.
+
+    nice python benchmarks/latent.py            # about an hour on 2 busy CPU cores
+    nice python benchmarks/latent.py --parts smileys   # re-run one part (finished runs are reused)
+    nice python benchmarks/latent.py --quick    # a smoke run (not the README figures)
+
+Writes benchmarks/results/latent.json; run directories (with the pictures) go to benchmarks/out/latent/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from keras_ae.io import write_json  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out" / "latent"
+RESULT = ROOT / "benchmarks" / "results" / "latent.json"
+
+
+def font_epochs(seeds, max_epochs):
+    """Epochs (passes over the 32 glyphs) until every glyph has <= 1 wrong pixel, one run per seed."""
+    from keras_ae import characters, training
+    from keras_ae.data.font import read_font
+
+    x = read_font().vectors
+    runs = []
+    for seed in seeds:
+        training.set_seed(seed)
+        model = characters.build_font_autoencoder()
+        fit = characters.train_until_reconstructed(x, model, max_epochs=max_epochs, seed=seed)
+        import numpy as np
+
+        errors = characters.pixel_errors(np.asarray(model.autoencoder(x, training=False)), x)
+        runs.append({"seed": seed, "epochs_needed": fit.reached_epoch, "epochs_run": fit.epochs,
+                     "seconds": round(fit.seconds, 1), "worst_character_wrong": int(errors.max()),
+                     "total_wrong": int(errors.sum())})
+        print(runs[-1], flush=True)
+    return runs
+
+
+def run_cli(module, argv):
+    start = time.perf_counter()
+    code = module.main(argv)
+    if code:
+        raise SystemExit(f"{module.__name__} {argv} exited {code}")
+    return round(time.perf_counter() - start, 1)
+
+
+def train_or_reuse(argv, run_dir):
+    """Run scripts/train.py with `argv`, or reuse the finished run in `run_dir` made with the same options."""
+    from keras_ae.cli import train
+
+    metrics_path = run_dir / "metrics.json"
+    if metrics_path.exists():
+        wanted = vars(train.build_parser().parse_args(argv))
+        done = json.loads(metrics_path.read_text())["options"]
+        if all(done.get(k) == v for k, v in wanted.items() if k not in ("config", "out")):
+            print(f"reusing the finished run {run_dir} (same options)")
+            return json.loads(metrics_path.read_text())
+    run_cli(train, argv)
+    return json.loads(metrics_path.read_text())
+
+
+SMILEY_RUNS = {  # name -> options after the common ones
+    "smileys": ["--epochs", "30"],
+    "smileys_b32": ["--epochs", "30", "--batch-size", "32", "--lr", "0.002"],
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--parts", default="font,denoise,smileys,sweep",
+                        help="comma-separated parts to (re)run; the others keep their figures in the JSON")
+    args = parser.parse_args()
+    from keras_ae.cli import experiment, font
+
+    quick, parts = args.quick, set(args.parts.split(","))
+    target = RESULT if not quick else OUT / "latent_quick.json"
+    result = json.loads(target.read_text()) if target.exists() else {}
+    result.update({"command": "python benchmarks/latent.py" + (" --quick" if quick else ""), "quick": quick})
+    if "font" in parts:
+        result["font_epochs"] = font_epochs(range(2 if quick else 5), 200 if quick else 10000)
+        font_dir = OUT / "font"
+        result["font_run_seconds"] = run_cli(font, ["--out", str(font_dir), "--max-epochs",
+                                                    "200" if quick else "10000"])
+        report = json.loads((font_dir / "font.json").read_text())
+        result["font_run"] = {k: report[k] for k in ("epochs_needed", "epochs_run", "wrong_pixels",
+                                                     "new_character", "concept_vector")}
+
+    if "denoise" in parts:
+        denoise_dir = OUT / "font-denoise"
+        result["denoise_seconds"] = run_cli(font, ["--denoise", "--out", str(denoise_dir)]
+                                            + (["--denoise-epochs", "5", "--draws", "3"] if quick else []))
+        result["denoise"] = json.loads((denoise_dir / "font.json").read_text())["levels"]
+
+    if "smileys" in parts:
+        for name, extra in SMILEY_RUNS.items():
+            run_dir = OUT / (name.replace("_", "-") if not quick else name + "-quick")
+            argv = ["--arch", "conv-vae", "--dataset", "smileys", "--latent-dim", "4", "--out", str(run_dir),
+                    "--verbose", "2", *extra]
+            if quick:
+                argv += ["--epochs", "1", "--train-size", "128", "--test-size", "128"]
+            metrics = train_or_reuse(argv, run_dir)
+            result[name] = {"command": "python scripts/train.py " + " ".join(argv),
+                            **{k: metrics[k] for k in ("test_bce", "test_mse", "epochs", "seconds", "device",
+                                                       "latent_factors")}}
+
+    if "sweep" in parts:
+        sweep_dir = OUT / "font-sweep"
+        config = ROOT / "configs" / "font_sweep.json"
+        if quick:
+            tiny = json.loads(config.read_text())
+            tiny.update(n_runs=1)
+            tiny["grid"].update(activation=["tanh", "relu"], initializer=["glorot"], learning_rate=[0.005],
+                                epochs=[20])
+            config = OUT / "font_sweep_quick.json"
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(json.dumps(tiny))
+        result["sweep_seconds"] = run_cli(experiment, ["--config", str(config), "--out", str(sweep_dir)])
+        import pandas as pd
+
+        result["sweep_summary"] = pd.read_csv(sweep_dir / "summary.csv").to_dict(orient="records")
+
+    write_json(target, result)
+    print(json.dumps({k: result.get(k) for k in ("font_epochs", "smileys", "smileys_b32")}, indent=1)[:3000])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

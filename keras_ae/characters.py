@@ -1,0 +1,140 @@
+"""The 5x7 character exercise: train a small dense autoencoder until every glyph comes back (almost) exact.
+
+The lecture's criterion is per character: threshold the output at 0.5 and count the pixels that differ
+from the glyph; training stops once no character has more than `max_wrong` wrong pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import layers
+
+from keras_ae import training
+from keras_ae.data.noise import salt_and_pepper
+from keras_ae.models.base import Autoencoder, check_positive
+
+INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "he_uniform"}
+
+
+def pixel_errors(reconstruction: np.ndarray, target: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Wrong pixels per example: (reconstruction > threshold) != (target > threshold), counted per row."""
+    recon = np.asarray(reconstruction).reshape(len(reconstruction), -1) > threshold
+    truth = np.asarray(target).reshape(len(target), -1) > threshold
+    return (recon != truth).sum(axis=1)
+
+
+class StopWhenReconstructed(keras.callbacks.Callback):
+    """Stop training once every example has at most `max_wrong` wrong pixels (checked every `every` epochs).
+
+    ``reached_epoch`` is the first checked epoch (1-based) that met the criterion, or None.
+    """
+
+    def __init__(self, x: np.ndarray, max_wrong: int = 1, every: int = 10, report_every: int = 0,
+                 epoch_scale: int = 1):
+        super().__init__()
+        self.epoch_scale = epoch_scale  # passes over the data per Keras epoch
+        self.x = np.asarray(x, dtype=np.float32)
+        self.max_wrong = max_wrong
+        self.every = max(1, every)
+        self.report_every = report_every
+        self.reached_epoch: int | None = None
+        self.last_errors: np.ndarray | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        done = (epoch + 1) * self.epoch_scale
+        errors = pixel_errors(np.asarray(self.model(self.x, training=False)), self.x)
+        self.last_errors = errors
+        if self.report_every and (epoch + 1) % self.report_every == 0:
+            print(f"epoch {done}: loss {logs.get('loss', float('nan')):.4f}, wrong pixels: "
+                  f"total {int(errors.sum())}, worst character {int(errors.max())}", flush=True)
+        if errors.max() <= self.max_wrong:
+            self.reached_epoch = done
+            self.model.stop_training = True
+
+
+@dataclasses.dataclass
+class FontFit:
+    model: Autoencoder
+    history: dict[str, list[float]]
+    epochs: int
+    reached_epoch: int | None
+    seconds: float
+
+
+def build_font_autoencoder(hidden: Sequence[int] = (25, 10), latent_dim: int = 2, activation: str = "tanh",
+                           initializer: str = "glorot", code_activation: str = "linear",
+                           input_size: int = 35) -> Autoencoder:
+    """The lecture's dense 35-25-10-2-10-25-35 autoencoder with a sigmoid output, layers configurable.
+
+    Unlike `build_dense`, the code layer has its own activation (linear by default): with only two
+    code units a saturating or dead code (tanh, relu) crowds 32 characters into a corner of the plane.
+    """
+    check_positive("hidden", hidden)
+    check_positive("latent_dim", latent_dim)
+    init = INITIALIZERS.get(initializer, initializer)
+
+    def dense(units: int, act: str, name: str) -> layers.Dense:
+        return layers.Dense(units, activation=act, kernel_initializer=init, name=name)
+
+    inputs = keras.Input(shape=(input_size,), name="glyph")
+    x = inputs
+    for i, units in enumerate(hidden):
+        x = dense(units, activation, f"encoder_dense_{i}")(x)
+    encoder = keras.Model(inputs, dense(latent_dim, code_activation, "code")(x), name="encoder")
+    code = keras.Input(shape=(latent_dim,), name="code_input")
+    y = code
+    for i, units in enumerate(reversed(hidden)):
+        y = dense(units, activation, f"decoder_dense_{i}")(y)
+    decoder = keras.Model(code, dense(input_size, "sigmoid", "reconstruction")(y), name="decoder")
+    return Autoencoder(encoder, decoder, keras.Model(inputs, decoder(encoder(inputs)), name="font"))
+
+
+def train_until_reconstructed(x: np.ndarray, model: Autoencoder, max_epochs: int = 20000, max_wrong: int = 1,
+                              learning_rate: float = 0.003, batch_size: int = 8, seed: int = 0,
+                              passes_per_epoch: int = 10, report_every: int = 0) -> FontFit:
+    """Adam on the glyphs until every one has <= `max_wrong` wrong pixels or `max_epochs` pass.
+
+    An epoch here is one pass over the glyphs, as in the lecture. To keep Keras's per-epoch overhead
+    small, one Keras epoch holds `passes_per_epoch` shuffled copies of the font, and the criterion is
+    checked after each of them, so epoch counts come in multiples of `passes_per_epoch`.
+    """
+    training.compile_model(model.autoencoder, loss="binary_crossentropy", learning_rate=learning_rate)
+    passes = max(1, int(passes_per_epoch))
+    stop = StopWhenReconstructed(x, max_wrong=max_wrong, every=1,
+                                 report_every=max(1, report_every // passes) if report_every else 0,
+                                 epoch_scale=passes)
+    result = training.fit(model, np.tile(x, (passes, 1)), x, epochs=-(-max_epochs // passes),
+                          batch_size=batch_size, seed=seed, callbacks=[stop], verbose=0,
+                          train_loss_after_epoch=False)
+    return FontFit(model, result.history, result.epochs * passes, stop.reached_epoch, result.seconds)
+
+
+def train_denoiser(x: np.ndarray, model: Autoencoder, fraction: float, epochs: int = 300, copies: int = 16,
+                   learning_rate: float = 0.01, seed: int = 0) -> FontFit:
+    """Train on salt-and-pepper corrupted glyphs (fresh noise every epoch) to output the clean glyphs.
+
+    Each epoch sees `copies` noisy versions of every glyph, in mini-batches of the font's size.
+    """
+    training.compile_model(model.autoencoder, loss="binary_crossentropy", learning_rate=learning_rate)
+    repeated = np.tile(x, (copies, 1))
+    result = training.fit(model, repeated, x, epochs=epochs, batch_size=len(x), seed=seed,
+                          noise=("salt-pepper", fraction), verbose=0, train_loss_after_epoch=False)
+    return FontFit(model, result.history, result.epochs, None, result.seconds)
+
+
+def denoising_errors(model: Autoencoder, x: np.ndarray, fraction: float, draws: int = 20,
+                     seed: int = 0) -> dict[str, np.ndarray]:
+    """Mean wrong pixels per glyph over `draws` noisy versions: of the noisy input and of the output."""
+    noisy_errors, output_errors = [], []
+    for k in range(draws):
+        noisy = salt_and_pepper(x, fraction, seed=seed + k)
+        output = np.asarray(model.autoencoder(noisy, training=False))
+        noisy_errors.append(pixel_errors(noisy, x))
+        output_errors.append(pixel_errors(output, x))
+    return {"input": np.mean(noisy_errors, axis=0), "output": np.mean(output_errors, axis=0)}

@@ -1,0 +1,211 @@
+"""Grids of training configurations read from JSON, run with several seeds, summarised per configuration.
+
+A sweep file looks like this (every grid entry is a list of values to try; a single value is allowed)::
+
+    {"dataset": "font5x7", "arch": "font", "batch_size": 8, "n_runs": 3, "metric": "wrong_pixels",
+     "grid": {"layers": [[25, 10]], "activation": ["tanh", "relu"], "initializer": ["glorot", "he"],
+              "loss": ["bce"], "learning_rate": [0.005, {"initial": 0.01, "decay_rate": 0.5,
+              "decay_epochs": 1000}], "latent_dim": [2], "epochs": [2000]}}
+
+``learning_rate`` is a number (constant) or an exponential decay: the rate is multiplied by
+``decay_rate`` every ``decay_epochs`` epochs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+
+from keras_ae.errors import UsageError
+
+ARCHS = ("font", "dense", "vae", "conv-vae")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "he_uniform"}
+LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
+METRICS = ("final_loss", "final_val_loss", "test_mse", "test_bce", "wrong_pixels", "max_wrong_pixels")
+GRID_DEFAULTS: dict[str, Any] = {"layers": [[25, 10]], "activation": ["tanh"], "initializer": ["glorot"],
+                                 "loss": ["bce"], "learning_rate": [0.001], "latent_dim": [2], "epochs": [10]}
+TOP_DEFAULTS: dict[str, Any] = {"dataset": "font5x7", "arch": "font", "batch_size": 32, "n_runs": 1, "seed": 0,
+                                "metric": "test_mse", "train_size": None, "test_size": None, "image_size": 28,
+                                "channels": 1, "passes_per_epoch": 1, "name": None, "grid": None}
+DECAY_KEYS = {"initial", "decay_rate", "decay_epochs"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One point of the grid."""
+
+    layers: tuple[int, ...]
+    activation: str
+    initializer: str
+    loss: str
+    learning_rate: float | dict
+    latent_dim: int
+    epochs: int
+
+    def label(self) -> str:
+        lr = self.learning_rate
+        lr_text = f"lr {lr:g}" if not isinstance(lr, dict) else \
+            f"lr {lr['initial']:g}x{lr['decay_rate']:g}/{lr['decay_epochs']}ep"
+        layers = "-".join(map(str, self.layers)) or "none"
+        return (f"{layers} z{self.latent_dim} {self.activation} {self.initializer} {self.loss} {lr_text} "
+                f"{self.epochs}ep")
+
+
+@dataclasses.dataclass
+class Sweep:
+    settings: dict[str, Any]
+    configs: list[Config]
+
+
+def _fail(source: str, key: str, value: Any, why: str) -> UsageError:
+    return UsageError(f"config file {source}: {key}={value!r}: {why}")
+
+
+def _positive_int(source: str, key: str, value: Any, allow_none: bool = False) -> Any:
+    if allow_none and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _fail(source, key, value, "must be a positive integer")
+    return value
+
+
+def _check_learning_rate(source: str, key: str, value: Any) -> float | dict:
+    if isinstance(value, dict):
+        unknown = set(value) - DECAY_KEYS
+        if unknown or set(value) != DECAY_KEYS:
+            raise _fail(source, key, value, f"an exponential decay needs exactly the keys "
+                                            f"{', '.join(sorted(DECAY_KEYS))}")
+        if not _is_number(value["initial"]) or value["initial"] <= 0:
+            raise _fail(source, key + ".initial", value["initial"], "must be > 0")
+        if not _is_number(value["decay_rate"]) or not 0 < value["decay_rate"] <= 1:
+            raise _fail(source, key + ".decay_rate", value["decay_rate"], "must be in (0, 1]")
+        _positive_int(source, key + ".decay_epochs", value["decay_epochs"])
+        return dict(value)
+    if not _is_number(value) or value <= 0:
+        raise _fail(source, key, value, "must be > 0 (or an exponential decay object)")
+    return float(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_value(source: str, key: str, value: Any) -> Any:
+    """Check one grid value; returns it in canonical form."""
+    name = f"grid.{key}"
+    if key == "layers":
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) or v <= 0
+                                              for v in value):
+            raise _fail(source, name, value, "must be a list of positive layer widths")
+        return tuple(value)
+    if key == "activation" and value not in ACTIVATIONS:
+        raise _fail(source, name, value, f"unknown activation (known: {', '.join(ACTIVATIONS)})")
+    if key == "initializer" and value not in INITIALIZERS:
+        raise _fail(source, name, value, f"unknown initializer (known: {', '.join(INITIALIZERS)})")
+    if key == "loss" and value not in LOSSES:
+        raise _fail(source, name, value, f"unknown loss (known: {', '.join(LOSSES)})")
+    if key == "learning_rate":
+        return _check_learning_rate(source, name, value)
+    if key in ("latent_dim", "epochs"):
+        return _positive_int(source, name, value)
+    return value
+
+
+def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
+    """Check a sweep (the parsed JSON) and expand its grid; UsageError naming the key and value otherwise."""
+    if not isinstance(config, dict):
+        raise UsageError(f"config file {source}: must hold a JSON object, received {type(config).__name__}")
+    for key in config:
+        if key not in TOP_DEFAULTS:
+            raise _fail(source, key, config[key], f"unknown key (known: {', '.join(TOP_DEFAULTS)})")
+    settings = {**TOP_DEFAULTS, **config}
+    grid = settings.pop("grid")
+    if not isinstance(grid, dict) or not grid:
+        raise _fail(source, "grid", grid, "must be a non-empty object of lists of values to try")
+    for key, values in grid.items():
+        if key not in GRID_DEFAULTS:
+            raise _fail(source, f"grid.{key}", values, f"unknown key (known: {', '.join(GRID_DEFAULTS)})")
+    if settings["arch"] not in ARCHS:
+        raise _fail(source, "arch", settings["arch"], f"unknown architecture (known: {', '.join(ARCHS)})")
+    if settings["metric"] not in METRICS:
+        raise _fail(source, "metric", settings["metric"], f"unknown metric (known: {', '.join(METRICS)})")
+    if not isinstance(settings["dataset"], str):
+        raise _fail(source, "dataset", settings["dataset"], "must be a dataset name")
+    for key in ("batch_size", "n_runs", "image_size", "channels", "passes_per_epoch"):
+        _positive_int(source, key, settings[key])
+    for key in ("train_size", "test_size"):
+        _positive_int(source, key, settings[key], allow_none=True)
+    if isinstance(settings["seed"], bool) or not isinstance(settings["seed"], int) or settings["seed"] < 0:
+        raise _fail(source, "seed", settings["seed"], "must be an integer >= 0")
+
+    axes = {}
+    for key, default in GRID_DEFAULTS.items():
+        values = grid.get(key, default)
+        if not isinstance(values, list) or (key == "layers" and values and not isinstance(values[0], list)):
+            values = [values]  # a single value
+        if not values:
+            raise _fail(source, f"grid.{key}", values, "is empty: give at least one value")
+        axes[key] = [_check_value(source, key, v) for v in values]
+    if settings["arch"] in ("vae", "conv-vae") and axes["loss"] != ["bce"]:
+        raise _fail(source, "grid.loss", grid.get("loss"), "a VAE is trained on BCE + KL; use [\"bce\"]")
+    configs = [Config(*values) for values in itertools.product(*axes.values())]
+    return Sweep(settings, configs)
+
+
+def learning_rate_for(config: Config, steps_per_epoch: int):
+    """A float, or a keras ExponentialDecay schedule for a decay object (decay counted in epochs)."""
+    lr = config.learning_rate
+    if not isinstance(lr, dict):
+        return lr
+    import keras
+
+    return keras.optimizers.schedules.ExponentialDecay(
+        lr["initial"], decay_steps=lr["decay_epochs"] * steps_per_epoch, decay_rate=lr["decay_rate"])
+
+
+def build_model(arch: str, config: Config, input_shape: tuple[int, ...], seed: int):
+    """The autoencoder of one configuration (`layers` are dense widths, or conv filters for conv-vae)."""
+    from keras_ae import characters, models
+
+    init = INITIALIZERS[config.initializer]
+    if arch == "font":
+        return characters.build_font_autoencoder(config.layers, config.latent_dim, config.activation, init,
+                                                 input_size=math.prod(input_shape))
+    if arch == "dense":
+        return models.build_dense(input_shape, latent_dim=config.latent_dim, hidden=config.layers,
+                                  activation=config.activation, kernel_initializer=init)
+    if arch == "vae":
+        return models.build_vae(input_shape, latent_dim=config.latent_dim, hidden=config.layers or (512,),
+                                activation=config.activation, kernel_initializer=init, seed=seed)
+    return models.build_conv_vae(input_shape, latent_dim=config.latent_dim, filters=config.layers or (32, 64),
+                                 activation=config.activation, kernel_initializer=init, seed=seed)
+
+
+def run_one(settings: dict, config: Config, x_train: np.ndarray, x_test: np.ndarray,
+            seed: int) -> tuple[dict, dict]:
+    """Train one configuration with one seed; returns (a results row, its per-epoch history)."""
+    from keras_ae import characters, training
+
+    training.set_seed(seed)
+    passes = settings["passes_per_epoch"]
+    if settings["arch"] == "font":
+        x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+    model = build_model(settings["arch"], config, x_train.shape[1:], seed)
+    train = np.concatenate([x_train] * passes) if passes > 1 else x_train
+    steps = math.ceil(len(train) / settings["batch_size"])
+    training.compile_model(model.autoencoder, loss=LOSSES[config.loss],
+                           learning_rate=learning_rate_for(config, max(1, steps // passes)))
+    result = training.fit(model, train, x_test, epochs=math.ceil(config.epochs / passes),
+                          batch_size=settings["batch_size"], seed=seed, verbose=0, train_loss_after_epoch=False)
+    scores = training.evaluate_reconstruction(model.autoencoder, x_test, x_test)
+    errors = characters.pixel_errors(model.autoencoder.predict(x_test, verbose=0), x_test)
+    row = {"final_loss": result.history["loss"][-1], "final_val_loss": result.history["val_loss"][-1],
+           "test_mse": scores["mse"], "test_bce": scores["bce"], "wrong_pixels": float(errors.mean()),
+           "max_wrong_pixels": int(errors.max()), "epochs_run": result.epochs * passes,
+           "seconds": round(result.seconds, 2)}
+    return row, result.history

@@ -1,0 +1,147 @@
+"""Latent-space tools for a trained autoencoder: encode, interpolate, sample, traverse, factor correlations.
+
+Every function takes the `Autoencoder` bundle a builder returns (or `artifacts.load_models` loads).
+For a VAE the encoder gives ``[z_mean, z_log_var]`` and the code used here is ``z_mean``; for a plain
+autoencoder it is the encoder's output, of any shape (a conv code of (4, 4, 8) is handled flat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from keras_ae.models.base import Autoencoder
+
+
+class Decoded(NamedTuple):
+    """Codes and the images the decoder makes of them."""
+
+    codes: np.ndarray
+    images: np.ndarray
+
+
+def is_variational(model: Autoencoder) -> bool:
+    """True when the encoder returns (z_mean, z_log_var), i.e. the bundle is a VAE."""
+    return len(model.encoder.outputs) == 2
+
+
+def encode(model: Autoencoder, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Codes of `x`: the encoder output, or z_mean for a VAE (deterministic either way)."""
+    out = model.encoder.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
+    return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)
+
+
+def decode(model: Autoencoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Images the decoder makes from `codes` (shape (n, *code_shape))."""
+    return np.asarray(model.decoder.predict(np.asarray(codes, dtype=np.float32), batch_size=batch_size,
+                                            verbose=0), dtype=np.float32)
+
+
+def code_shape(model: Autoencoder) -> tuple[int, ...]:
+    """Shape of one code, without the batch axis."""
+    return tuple(int(d) for d in model.decoder.inputs[0].shape[1:])
+
+
+def interpolate(model: Autoencoder, a: np.ndarray, b: np.ndarray, steps: int = 10) -> Decoded:
+    """The concept vector from input `a` to input `b`: `steps` codes on the line between their codes.
+
+    The first and last codes are exactly the codes of `a` and `b`, so the first and last images are
+    their reconstructions.
+    """
+    if steps < 2:
+        raise ValueError(f"Expected steps >= 2, received steps={steps}")
+    ends = encode(model, np.stack([np.asarray(a), np.asarray(b)]))
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32).reshape(-1, *([1] * (ends.ndim - 1)))
+    codes = (1.0 - t) * ends[0] + t * ends[1]
+    return Decoded(codes, decode(model, codes))
+
+
+def fit_gaussian(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of flattened `codes` (a small ridge keeps the covariance positive definite)."""
+    flat = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+    if len(flat) < 2:
+        raise ValueError(f"Expected at least 2 codes to fit a Gaussian, received {len(flat)}")
+    mean = flat.mean(axis=0)
+    cov = np.atleast_2d(np.cov(flat, rowvar=False)) + 1e-6 * np.eye(flat.shape[1])
+    return mean, cov
+
+
+def sample(model: Autoencoder, n: int, codes: np.ndarray | None = None, seed: int = 0) -> Decoded:
+    """Generate `n` new images: codes drawn from the prior N(0, I) for a VAE, or from a Gaussian fitted
+    to `codes` (e.g. the training set's codes) for a plain autoencoder, which has no prior.
+    """
+    if n <= 0:
+        raise ValueError(f"Expected n > 0, received n={n}")
+    rng = np.random.default_rng(seed)
+    shape = code_shape(model)
+    if is_variational(model):
+        z = rng.standard_normal((n, *shape))
+    else:
+        if codes is None:
+            raise ValueError("a plain autoencoder has no prior: pass the training codes to fit a Gaussian")
+        mean, cov = fit_gaussian(codes)
+        z = rng.multivariate_normal(mean, cov, size=n, method="cholesky").reshape(n, *shape)
+    z = z.astype(np.float32)
+    return Decoded(z, decode(model, z))
+
+
+def traverse(model: Autoencoder, dims: Sequence[int] | None = None, span: float = 2.0, steps: int = 7,
+             base: np.ndarray | None = None) -> tuple[np.ndarray, Decoded]:
+    """Vary one latent dimension at a time around `base` (default: the zero code, the VAE prior's mean).
+
+    Returns ``(offsets, Decoded)`` with codes and images of shape (len(dims), steps, ...): row i moves
+    flat dimension ``dims[i]`` by each of ``offsets = linspace(-span, span, steps)``; the others stay
+    at `base`.
+    """
+    shape = code_shape(model)
+    size = int(np.prod(shape))
+    dims = list(range(size)) if dims is None else [int(d) for d in dims]
+    bad = [d for d in dims if not 0 <= d < size]
+    if bad or not dims:
+        raise ValueError(f"Expected dims in [0, {size}), received dims={dims}")
+    if steps < 2:
+        raise ValueError(f"Expected steps >= 2, received steps={steps}")
+    base_flat = np.zeros(size, np.float32) if base is None else np.asarray(base, np.float32).reshape(size)
+    offsets = np.linspace(-span, span, steps, dtype=np.float32)
+    codes = np.repeat(base_flat[None, None], len(dims), axis=0).repeat(steps, axis=1)
+    for row, d in enumerate(dims):
+        codes[row, :, d] += offsets
+    images = decode(model, codes.reshape(-1, *shape))
+    return offsets, Decoded(codes.reshape(len(dims), steps, *shape),
+                            images.reshape(len(dims), steps, *images.shape[1:]))
+
+
+def factor_correlation(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """|Pearson correlation| of every latent dimension (rows) with every known factor (columns).
+
+    A dimension or factor that does not vary correlates 0 with everything.
+    """
+    z = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+    f = np.asarray(factors, dtype=np.float64).reshape(len(factors), -1)
+    if len(z) != len(f):
+        raise ValueError(f"Expected as many codes as factor rows, received {len(z)} and {len(f)}")
+    z = z - z.mean(axis=0)
+    f = f - f.mean(axis=0)
+    norms = np.outer(np.linalg.norm(z, axis=0), np.linalg.norm(f, axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(norms > 0, (z.T @ f) / np.where(norms > 0, norms, 1.0), 0.0)
+    return np.abs(r)
+
+
+def factor_report(codes: np.ndarray, factors: np.ndarray, names: Sequence[str]) -> dict:
+    """How well each known factor is tracked by one latent dimension.
+
+    For each factor: the dimension with the highest |r|, that |r|, and the gap to the second-best
+    dimension (near 1: one dimension alone tracks the factor; near 0: spread over several or none).
+    """
+    corr = factor_correlation(codes, factors)
+    report = {"abs_correlation": corr.round(4).tolist(), "factors": list(names), "per_factor": {}}
+    for j, name in enumerate(names):
+        order = np.argsort(corr[:, j])[::-1]
+        second = corr[order[1], j] if len(order) > 1 else 0.0
+        report["per_factor"][name] = {"best_dim": int(order[0]), "abs_r": round(float(corr[order[0], j]), 4),
+                                      "gap": round(float(corr[order[0], j] - second), 4)}
+    report["mean_best_abs_r"] = round(float(corr.max(axis=0).mean()), 4)
+    return report

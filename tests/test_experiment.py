@@ -1,0 +1,93 @@
+"""scripts/experiment.py: a sweep runs end to end; bad sweep files give a one-line error and exit 2."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from keras_ae import experiment
+from keras_ae.cli import experiment as experiment_cli
+from keras_ae.errors import UsageError
+
+TINY = {"dataset": "font5x7", "arch": "font", "batch_size": 16, "n_runs": 2, "metric": "wrong_pixels",
+        "grid": {"layers": [[12]], "activation": ["tanh", "sigmoid"], "learning_rate": [0.01],
+                 "latent_dim": [2], "epochs": [3]}}
+
+
+def write(tmp_path, config, name="sweep.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_grid_is_the_product_of_its_lists_with_defaults_for_missing_keys():
+    sweep = experiment.parse_sweep({"grid": {"activation": ["relu", "tanh"], "initializer": ["he", "uniform"],
+                                             "learning_rate": [0.1, {"initial": 0.1, "decay_rate": 0.5,
+                                                                     "decay_epochs": 10}]}})
+    assert len(sweep.configs) == 8
+    assert {c.loss for c in sweep.configs} == {"bce"} and sweep.settings["n_runs"] == 1
+    assert "lr 0.1x0.5/10ep" in sweep.configs[1].label()
+    schedule = experiment.learning_rate_for(sweep.configs[1], steps_per_epoch=4)
+    assert float(schedule(40)) == pytest.approx(0.05)  # halved after 10 epochs of 4 steps
+
+
+def test_two_point_sweep_runs_end_to_end(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = experiment_cli.cli(["--config", str(write(tmp_path, TINY)), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 4 and sorted(results["activation"].unique()) == ["sigmoid", "tanh"]
+    assert list(results["seed"]) == [0, 1, 0, 1]
+    assert (results["epochs_run"] == 3).all() and results["wrong_pixels"].between(0, 35).all()
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["runs"]) == [2, 2]
+    first = results[results["config"] == "c00"]["wrong_pixels"]
+    assert summary.loc[0, "wrong_pixels_mean"] == pytest.approx(first.mean())
+    assert summary.loc[0, "wrong_pixels_std"] == pytest.approx(first.std())
+    histories = pd.read_csv(out / "histories.csv")
+    assert len(histories) == 4 * 3
+    for name in ("comparison.png", "loss_curves.png"):
+        assert (out / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"grid": {"activation": ["relu", "swish"]}}, "grid.activation='swish': unknown activation"),
+    ({"grid": {"activation": []}}, "grid.activation=[]: is empty"),
+    ({"grid": {}}, "grid={}: must be a non-empty object"),
+    ({"grid": {"learning_rate": [-0.1]}}, "grid.learning_rate=-0.1: must be > 0"),
+    ({"grid": {"learning_rate": [{"initial": 0.1, "decay_rate": 2, "decay_epochs": 5}]}},
+     "grid.learning_rate.decay_rate=2: must be in (0, 1]"),
+    ({"grid": {"initializer": ["zeros"]}}, "grid.initializer='zeros': unknown initializer"),
+    ({"grid": {"loss": ["hinge"]}}, "grid.loss='hinge': unknown loss"),
+    ({"grid": {"epochs": [0]}}, "grid.epochs=0: must be a positive integer"),
+    ({"grid": {"dropout": [0.1]}}, "grid.dropout=[0.1]: unknown key"),
+    ({"n_runz": 3}, "n_runz=3: unknown key"),
+    ({"n_runs": 0}, "n_runs=0: must be a positive integer"),
+    ({"arch": "gan"}, "arch='gan': unknown architecture"),
+])
+def test_bad_sweep_gives_a_one_line_error_and_exit_2(change, message, tmp_path, capsys):
+    config = {**TINY, **change}
+    path = write(tmp_path, config)
+    assert experiment_cli.cli(["--config", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: config file {path}: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_or_broken_sweep_file(tmp_path, capsys):
+    assert experiment_cli.cli(["--config", str(tmp_path / "none.json")]) == 2
+    assert "cannot read config file" in capsys.readouterr().err
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert experiment_cli.cli(["--config", str(broken)]) == 2
+    assert "is not valid JSON" in capsys.readouterr().err
+    with pytest.raises(UsageError, match="must hold a JSON object"):
+        experiment.parse_sweep([1, 2])
+
+
+def test_example_configs_parse():
+    from tests.conftest import REPO
+
+    for name in ("font_sweep.json", "smileys_sweep.json"):
+        sweep = experiment.parse_sweep(json.loads((REPO / "configs" / name).read_text()), source=name)
+        assert len(sweep.configs) >= 2

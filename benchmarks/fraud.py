@@ -28,8 +28,18 @@ from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "adbench"
-SETS = ["4_breastw", "18_Ionosphere", "26_optdigits", "29_Pima", "31_satimage-2", "40_vowels", "42_WBC",
-        "43_WDBC", "44_Wilt", "47_yeast"]
+SETS = [
+    "4_breastw",
+    "18_Ionosphere",
+    "26_optdigits",
+    "29_Pima",
+    "31_satimage-2",
+    "40_vowels",
+    "42_WBC",
+    "43_WDBC",
+    "44_Wilt",
+    "47_yeast",
+]
 SEEDS = (0, 1, 2)
 
 
@@ -52,7 +62,9 @@ def notebook_ae(x_normal, x_test, seed):
     std[std == 0] = 1.0
     a, b = ((x_normal - mean) / std).astype("float32"), ((x_test - mean) / std).astype("float32")
     training.set_seed(seed)
-    net = build_dense(input_shape=(a.shape[1],), hidden=(14,), latent_dim=7, output_activation="linear").autoencoder
+    net = build_dense(
+        input_shape=(a.shape[1],), hidden=(14,), latent_dim=7, output_activation="linear"
+    ).autoencoder
     net.compile(optimizer="adam", loss="mse")
     net.fit(a, a, epochs=100, batch_size=32, shuffle=True, verbose=0)
     return np.sum((net.predict(b, verbose=0) - b) ** 2, axis=1)
@@ -81,13 +93,21 @@ def evaluate(name, fn, sets, seeds, log):
             secs.append(time.perf_counter() - start)
             aucs.append(roc_auc_score(y_test, scores))
             aps.append(average_precision_score(y_test, scores))
-        rows[set_name] = {"roc_auc": float(np.mean(aucs)), "average_precision": float(np.mean(aps)),
-                          "roc_auc_per_seed": [float(a) for a in aucs], "ap_per_seed": [float(a) for a in aps],
-                          "seconds": float(np.sum(secs))}
-        log(f"{name:>16} {set_name:>14}: ROC-AUC {rows[set_name]['roc_auc']:.3f}  "
-            f"AP {rows[set_name]['average_precision']:.3f}  ({rows[set_name]['seconds']:.1f} s)")
-    mean = {"roc_auc": float(np.mean([r["roc_auc"] for r in rows.values()])),
-            "average_precision": float(np.mean([r["average_precision"] for r in rows.values()]))}
+        rows[set_name] = {
+            "roc_auc": float(np.mean(aucs)),
+            "average_precision": float(np.mean(aps)),
+            "roc_auc_per_seed": [float(a) for a in aucs],
+            "ap_per_seed": [float(a) for a in aps],
+            "seconds": float(np.sum(secs)),
+        }
+        log(
+            f"{name:>16} {set_name:>14}: ROC-AUC {rows[set_name]['roc_auc']:.3f}  "
+            f"AP {rows[set_name]['average_precision']:.3f}  ({rows[set_name]['seconds']:.1f} s)"
+        )
+    mean = {
+        "roc_auc": float(np.mean([r["roc_auc"] for r in rows.values()])),
+        "average_precision": float(np.mean([r["average_precision"] for r in rows.values()])),
+    }
     log(f"{name:>16} {'mean':>14}: ROC-AUC {mean['roc_auc']:.3f}  AP {mean['average_precision']:.3f}")
     return {"sets": rows, "mean": mean}
 
@@ -96,9 +116,10 @@ def verdict(results):
     ours, iso, ae = results["fraud_detector"], results["isolation_forest"], results["notebook_ae"]
     worst = min(ours["sets"][s]["roc_auc"] - iso["sets"][s]["roc_auc"] for s in ours["sets"])
     checks = {
-        "mean_roc_auc_above_both": ours["mean"]["roc_auc"] > max(iso["mean"]["roc_auc"], ae["mean"]["roc_auc"]),
-        "mean_ap_above_both": ours["mean"]["average_precision"] > max(iso["mean"]["average_precision"],
-                                                                      ae["mean"]["average_precision"]),
+        "mean_roc_auc_above_both": ours["mean"]["roc_auc"]
+        > max(iso["mean"]["roc_auc"], ae["mean"]["roc_auc"]),
+        "mean_ap_above_both": ours["mean"]["average_precision"]
+        > max(iso["mean"]["average_precision"], ae["mean"]["average_precision"]),
         "no_set_more_than_0.02_roc_auc_below_isolation_forest": worst >= -0.02,
         "worst_roc_auc_gap_to_isolation_forest": float(worst),
     }
@@ -123,11 +144,15 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     results["fraud_detector"] = evaluate("FraudDetector", fraud_detector(params), args.sets, args.seeds, log)
     if args.only == "all":
-        results["isolation_forest"] = evaluate("IsolationForest", isolation_forest, args.sets, args.seeds, log)
+        results["isolation_forest"] = evaluate(
+            "IsolationForest", isolation_forest, args.sets, args.seeds, log
+        )
         results["notebook_ae"] = evaluate("notebook AE", notebook_ae, args.sets, args.seeds, log)
     out = {
         "protocol": "stratified 60/40 split per seed; fit on the normal rows of the 60% part; score the 40% part",
-        "seeds": args.seeds, "detector_params": params, "results": results,
+        "seeds": args.seeds,
+        "detector_params": params,
+        "results": results,
         "seconds": round(time.perf_counter() - start, 1),
         "command": "nice python benchmarks/fraud.py" + (f" --params '{args.params}'" if params else ""),
     }

@@ -22,8 +22,14 @@ class Preprocessor:
         amount_column: transaction amounts; taken as log1p when `log_amount` (amounts are heavily skewed).
     """
 
-    def __init__(self, columns: Sequence[str], time_column: str | None = "Time",
-                 amount_column: str | None = "Amount", time_mode: str = "drop", log_amount: bool = True):
+    def __init__(
+        self,
+        columns: Sequence[str],
+        time_column: str | None = "Time",
+        amount_column: str | None = "Amount",
+        time_mode: str = "drop",
+        log_amount: bool = True,
+    ):
         if time_mode not in TIME_MODES:
             raise ValueError(f"time_mode must be one of {', '.join(TIME_MODES)}, received {time_mode!r}")
         self.columns = [str(c) for c in columns]
@@ -85,10 +91,16 @@ class Preprocessor:
 
     def to_dict(self) -> dict:
         return {
-            "columns": self.columns, "time_column": self.time_column, "amount_column": self.amount_column,
-            "time_mode": self.time_mode, "log_amount": self.log_amount, "features": self.features,
-            "mean": self.scaler_.mean_.tolist(), "scale": self.scaler_.scale_.tolist(),
-            "var": self.scaler_.var_.tolist(), "n_samples_seen": int(self.scaler_.n_samples_seen_),
+            "columns": self.columns,
+            "time_column": self.time_column,
+            "amount_column": self.amount_column,
+            "time_mode": self.time_mode,
+            "log_amount": self.log_amount,
+            "features": self.features,
+            "mean": self.scaler_.mean_.tolist(),
+            "scale": self.scaler_.scale_.tolist(),
+            "var": self.scaler_.var_.tolist(),
+            "n_samples_seen": int(self.scaler_.n_samples_seen_),
         }
 
     @classmethod

@@ -35,8 +35,10 @@ def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
     if len(header) == 1:
         for delim, name in OTHER_DELIMITERS.items():
             if delim != sep and delim in str(header[0]):
-                raise UsageError(f"{source}: the header is one column {str(header[0])[:40]!r}...; the file "
-                                 f"looks separated by {name}, not {sep!r} (give --sep)")
+                raise UsageError(
+                    f"{source}: the header is one column {str(header[0])[:40]!r}...; the file "
+                    f"looks separated by {name}, not {sep!r} (give --sep)"
+                )
     seen = set()
     for name in header:
         if name in seen:
@@ -44,21 +46,25 @@ def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
         seen.add(name)
 
 
-def check_columns(header: Sequence[str], required: Sequence[str], source: str,
-                  allowed: Sequence[str] = ()) -> None:
+def check_columns(
+    header: Sequence[str], required: Sequence[str], source: str, allowed: Sequence[str] = ()
+) -> None:
     """Every `required` column must be present; any column neither required nor `allowed` is extra."""
     present = set(header)
     missing = [c for c in required if c not in present]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise UsageError(f"{_where(source, column=missing[0])}: missing{more}; expected columns: "
-                         f"{_short(required)}")
+        raise UsageError(
+            f"{_where(source, column=missing[0])}: missing{more}; expected columns: {_short(required)}"
+        )
     known = set(required) | set(allowed)
     extra = [c for c in header if c not in known]
     if extra:
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
-        raise UsageError(f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
-                         f"{_short(required)} (list columns to ignore with --drop)")
+        raise UsageError(
+            f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
+            f"{_short(required)} (list columns to ignore with --drop)"
+        )
 
 
 def _short(names: Sequence[str], limit: int = 8) -> str:
@@ -83,8 +89,9 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
             bad = np.flatnonzero(np.isnan(values) & series.notna().to_numpy())
             if len(bad):
                 i = int(bad[0])
-                raise UsageError(f"{_where(source, first_row + i, col)}: non-numeric value "
-                                 f"{str(series.iloc[i])[:30]!r}")
+                raise UsageError(
+                    f"{_where(source, first_row + i, col)}: non-numeric value {str(series.iloc[i])[:30]!r}"
+                )
         finite = np.isfinite(values)
         if not finite.all():
             i = int(np.flatnonzero(~finite)[0])
@@ -100,8 +107,10 @@ def labels_block(frame: pd.DataFrame, column: str, source: str, first_row: int =
     bad = np.flatnonzero((values != 0) & (values != 1))
     if len(bad):
         i = int(bad[0])
-        raise UsageError(f"{_where(source, first_row + i, column)}: label must be 0 (normal) or 1 (fraud), "
-                         f"received {values[i]:g}")
+        raise UsageError(
+            f"{_where(source, first_row + i, column)}: label must be 0 (normal) or 1 (fraud), "
+            f"received {values[i]:g}"
+        )
     return values.astype(np.int8)
 
 
@@ -109,11 +118,15 @@ def require_both_classes(labels: np.ndarray, column: str, source: str, purpose: 
     """Metrics and labelled thresholds need at least one fraud and one normal row."""
     n_fraud = int(np.sum(labels == 1))
     if n_fraud == 0:
-        raise UsageError(f"{_where(source, column=column)}: no fraud (label 1) among {len(labels)} rows; "
-                         f"{purpose} needs at least one")
+        raise UsageError(
+            f"{_where(source, column=column)}: no fraud (label 1) among {len(labels)} rows; "
+            f"{purpose} needs at least one"
+        )
     if n_fraud == len(labels):
-        raise UsageError(f"{_where(source, column=column)}: every row is a fraud (label 1); "
-                         f"{purpose} needs normal rows too")
+        raise UsageError(
+            f"{_where(source, column=column)}: every row is a fraud (label 1); "
+            f"{purpose} needs normal rows too"
+        )
 
 
 def check_file(path: str | os.PathLike) -> pathlib.Path:

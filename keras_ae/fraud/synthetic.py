@@ -65,8 +65,11 @@ def synthetic_transactions(n: int, fraud_rate: float = 0.00172, seed: int = 0) -
         v[idx] += rng.normal(size=(n_fraud, N_V)) * noise * 0.8  # off the shared-factor structure
         # Frauds: either a card test (about 1.00) or a larger amount; more often at night.
         small = rng.random(n_fraud) < 0.4
-        amount[idx] = np.where(small, np.round(rng.uniform(0, 2, n_fraud), 2),
-                               np.round(np.expm1(rng.normal(4.5, 1.2, n_fraud).clip(0, 9)), 2))
+        amount[idx] = np.where(
+            small,
+            np.round(rng.uniform(0, 2, n_fraud), 2),
+            np.round(np.expm1(rng.normal(4.5, 1.2, n_fraud).clip(0, 9)), 2),
+        )
         night = rng.random(n_fraud) < 0.35
         time[idx] = np.where(night, day[idx] * 86_400 + rng.uniform(1, 6, n_fraud) * 3600, time[idx]).round()
 

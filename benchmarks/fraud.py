@@ -149,7 +149,7 @@ def main(argv=None) -> int:
         )
         results["notebook_ae"] = evaluate("notebook AE", notebook_ae, args.sets, args.seeds, log)
     out = {
-        "protocol": "stratified 60/40 split per seed; fit on the normal rows of the 60% part; score the 40% part",
+        "protocol": "stratified 60/40 split per seed; fit on normal rows of the 60% part; score the 40% part",
         "seeds": args.seeds,
         "detector_params": params,
         "results": results,

@@ -135,7 +135,8 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     return save_figure(fig, path)
 
 
-def roc_curve(scores: np.ndarray, labels: np.ndarray, path: str | os.PathLike, title: str = "ROC curve") -> str:
+def roc_curve(scores: np.ndarray, labels: np.ndarray, path: str | os.PathLike,
+              title: str = "ROC curve") -> str:
     """Receiver operating characteristic of a score against 0/1 labels, with its area."""
     from sklearn import metrics
 

@@ -1,4 +1,4 @@
-"""Fraud detector: synthetic data, FraudDetector behaviour, bundles, chunked scoring and bad-input handling."""
+"""Fraud detector: synthetic data, FraudDetector behaviour, bundles, chunked scoring, bad-input handling."""
 
 import os
 

@@ -184,7 +184,7 @@ def cmd_fit(args) -> int:
     )
     print(
         f"fitting on the normal rows of {len(idx_train):,} training rows ({int(labels[idx_train].sum())} "
-        f"frauds held out for validation); hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds"
+        f"frauds kept for validation); hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds"
     )
     detector.fit(values.iloc[idx_train], labels[idx_train])
     scores = detector.score_samples(values.iloc[idx_test])

@@ -299,12 +299,13 @@ class FraudDetector:
         )
         x = self.preprocessor_.transform(frame)
         total = np.zeros(x.shape, dtype=np.float64)
-        for errors, scale in zip(_member_errors(self.ensemble_, x, len(self.models_)), self.member_scales_):
-            total += errors / scale
+        errors = _member_errors(self.ensemble_, x, len(self.models_))
+        for member, scale in zip(errors, self.member_scales_, strict=True):
+            total += member / scale
         return total / len(self.models_)
 
     def score_samples(self, X) -> np.ndarray:
-        """Reconstruction error per row (1.0 = the mean error of a normal validation row); higher = more suspicious."""
+        """Reconstruction error per row (1.0 = a typical normal row's error); higher = more suspicious."""
         return self.feature_errors(X).mean(axis=1)
 
     def decision_function(self, X) -> np.ndarray:
@@ -353,7 +354,7 @@ class FraudDetector:
 
     @property
     def scaler_(self):
-        """The sklearn StandardScaler learned on the normal training rows (after the Time/Amount transforms)."""
+        """The sklearn StandardScaler learned on the normal training rows (after Time/Amount transforms)."""
         self._check_fitted()
         return self.preprocessor_.scaler_
 

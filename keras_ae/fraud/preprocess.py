@@ -1,4 +1,4 @@
-"""Preprocessing learned on the normal training rows: Amount as log1p, Time as hour of day, standardisation."""
+"""Preprocessing learned on the normal training rows: log1p Amount, Time as hour of day, standardisation."""
 
 from __future__ import annotations
 

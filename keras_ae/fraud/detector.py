@@ -277,14 +277,28 @@ class FraudDetector:
             value_range=(-self.clip, self.clip),
             train_loss_after_epoch=False,
         )
-        self.models_, self.ensemble_ = members, ensemble
-        self.member_scales_ = [float(e.mean()) for e in _member_errors(ensemble, x_val_raw, len(members))]
+        self._keras_models_ = members
+        self.weights_ = [_dense_stack(m) for m in members]
+        self.member_scales_ = [float(e.mean()) for e in _member_errors(self.weights_, x_val_raw)]
         self.epochs_run_ = result.epochs
         self.hidden_, self.latent_dim_, self.batch_size_ = hidden, latent, batch
 
     # ---------------------------------------------------------------------------------------- scoring
+    @property
+    def models_(self) -> list:
+        """The member autoencoders as Keras models (read from the bundle on first use after `load`)."""
+        self._check_fitted()
+        if getattr(self, "_keras_models_", None) is None:
+            import keras
+
+            self._keras_models_ = [
+                keras.saving.load_model(self._bundle_dir_ / f"member_{k}.keras", compile=False)
+                for k in range(len(self.weights_))
+            ]
+        return self._keras_models_
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "models_"):
+        if not hasattr(self, "weights_"):
             raise NotFittedError("This FraudDetector is not fitted yet; call fit(X) first")
 
     def feature_errors(self, X, source: str = "X", first_row: int = 1) -> np.ndarray:
@@ -299,10 +313,9 @@ class FraudDetector:
         )
         x = self.preprocessor_.transform(frame)
         total = np.zeros(x.shape, dtype=np.float64)
-        errors = _member_errors(self.ensemble_, x, len(self.models_))
-        for member, scale in zip(errors, self.member_scales_, strict=True):
+        for member, scale in zip(_member_errors(self.weights_, x), self.member_scales_, strict=True):
             total += member / scale
-        return total / len(self.models_)
+        return total / len(self.weights_)
 
     def score_samples(self, X) -> np.ndarray:
         """Reconstruction error per row (1.0 = a typical normal row's error); higher = more suspicious."""
@@ -382,6 +395,10 @@ class FraudDetector:
             with atomic_path(directory / f"member_{k}.keras") as tmp:
                 net.save(tmp)
         write_json(directory / "preprocessing.json", self.preprocessor_.to_dict())
+        arrays = {f"m{k}_l{i}_{name}": value for k, member in enumerate(self.weights_)
+                  for i, (w, b, _) in enumerate(member) for name, value in (("W", w), ("b", b))}
+        with atomic_path(directory / "weights.npz") as tmp:
+            np.savez(tmp, **arrays)
         with atomic_path(directory / "validation.npz") as tmp:
             np.savez(tmp, scores=self.validation_scores_, labels=self.validation_labels_)
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
@@ -400,6 +417,7 @@ class FraudDetector:
                 "epochs_run": self.epochs_run_,
             },
             "member_scales": self.member_scales_,
+            "member_activations": [[act for _, _, act in member] for member in self.weights_],
             "threshold": self.threshold_info(),
             "training": {
                 "normal_rows": self.n_train_rows_,
@@ -424,9 +442,10 @@ class FraudDetector:
     def load(
         cls, directory: str | os.PathLike, columns: Sequence[str] | None = None, source: str = "the data"
     ) -> FraudDetector:
-        """Load a bundle written by `save`; with `columns` (of `source`), check it was made for them."""
-        import keras
+        """Load a bundle written by `save`; with `columns` (of `source`), check it was made for them.
 
+        Scoring runs on the stored weights in NumPy; the Keras models are read only when `models_` is used.
+        """
         from keras_ae.io import read_json
 
         directory = pathlib.Path(directory)
@@ -447,12 +466,13 @@ class FraudDetector:
         det.preprocessor_ = Preprocessor.from_dict(
             read_json(directory / "preprocessing.json", what="detector bundle file")
         )
-        det.models_ = [
-            keras.saving.load_model(directory / f"member_{k}.keras", compile=False)
-            for k in range(len(meta["member_scales"]))
-        ]
+        with np.load(directory / "weights.npz") as w:
+            det.weights_ = [
+                [(w[f"m{k}_l{i}_W"], w[f"m{k}_l{i}_b"], act) for i, act in enumerate(acts)]
+                for k, acts in enumerate(meta["member_activations"])
+            ]
         det.member_scales_ = [float(s) for s in meta["member_scales"]]
-        det.ensemble_ = _ensemble(det.models_)
+        det._keras_models_, det._bundle_dir_ = None, directory
         with np.load(directory / "validation.npz") as val:
             det.validation_scores_, det.validation_labels_ = val["scores"], val["labels"]
         arch = meta["architecture"]
@@ -506,15 +526,39 @@ def _ensemble(members: list) -> keras.Model:  # noqa: F821
     return keras.Model(inputs, joined, name="ensemble")
 
 
-def _member_errors(ensemble, x: np.ndarray, n_models: int) -> list[np.ndarray]:
-    """Squared errors (rows x features) of each member."""
-    recon = (
-        ensemble.predict(x, batch_size=8192, verbose=0)
-        if len(x) > 8192
-        else np.asarray(ensemble(x, training=False))
-    )
-    recon = np.asarray(recon, dtype=np.float64).reshape(len(x), n_models, x.shape[1])
-    return [(recon[:, k, :] - x) ** 2 for k in range(n_models)]
+def _dense_stack(net) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(kernel, bias, activation) of every Dense layer of a (nested) dense autoencoder, input to output."""
+    import keras
+
+    stack = []
+    for layer in net.layers:
+        if isinstance(layer, keras.Model):
+            stack += _dense_stack(layer)
+        elif isinstance(layer, keras.layers.Dense):
+            kernel, bias = (np.asarray(v, dtype=np.float32) for v in layer.get_weights())
+            stack.append((kernel, bias, layer.activation.__name__))
+    return stack
+
+
+_ACTIVATIONS = {"relu": lambda a: np.maximum(a, 0, out=a), "linear": lambda a: a}
+
+
+def _member_errors(weights: list, x: np.ndarray) -> list[np.ndarray]:
+    """Squared errors (rows x features) of each member, computed in NumPy from the Dense weights.
+
+    Small dense nets run as fast in NumPy as in TensorFlow, and scoring then needs no graph or
+    device memory, which keeps chunked scoring of large files lean.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    errors = []
+    for member in weights:
+        h = x
+        for kernel, bias, act in member:
+            if act not in _ACTIVATIONS:
+                raise ValueError(f"unsupported activation {act!r} in a fraud detector member")
+            h = _ACTIVATIONS[act](h @ kernel + bias)
+        errors.append((h.astype(np.float64) - x) ** 2)
+    return errors
 
 
 def _labels(y, n: int) -> np.ndarray:
@@ -565,7 +609,7 @@ def describe(detector: FraudDetector) -> str:
     """One line: columns, members, architecture and threshold."""
     info = detector.threshold_info()
     return (
-        f"{len(detector.columns_)} columns -> {len(detector.features_)} features, {len(detector.models_)} "
+        f"{len(detector.columns_)} columns -> {len(detector.features_)} features, {len(detector.weights_)} "
         f"autoencoders {len(detector.features_)}-{'-'.join(map(str, detector.hidden_))}-"
         f"{detector.latent_dim_}, threshold {info['threshold']:.4g} ({info['rule']}"
         f"{'' if info['value'] is None else ' ' + json.dumps(info['value'])})"

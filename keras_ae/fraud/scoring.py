@@ -6,6 +6,7 @@ message that names the file's row and column, and leaves no output behind.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pathlib
 import time
@@ -92,8 +93,9 @@ def score_csv(
 ) -> dict:
     """Write `out`: the rows of `path` plus reconstruction_error, flag (0/1) and top_features.
 
-    Returns a summary (rows, flagged, seconds, rows_per_second, threshold). The output appears only
-    when every row has been read, checked and scored.
+    Every input row is copied as it was written (same text, no re-formatting of numbers) and the three
+    columns are appended. Returns a summary (rows, flagged, seconds, rows_per_second, threshold). The
+    output appears only when every row has been read, checked and scored.
     """
     import keras
 
@@ -103,21 +105,35 @@ def score_csv(
     threshold = detector.threshold_
     total = count_rows(schema.check_file(path))
     bar = keras.utils.Progbar(total, unit_name="row", verbose=1 if progress else 0)
+    header = schema.read_header(path, sep)
+    # Rows are copied line by line; free-text columns (--drop) could hold quoted line breaks, so a file
+    # with such columns is written through pandas instead.
+    copy_lines = not any(c in header for c in detector.drop)
     rows = flagged = 0
-    with atomic_path(out) as tmp, open(tmp, "w", newline="") as handle:
+    with atomic_path(out) as tmp, open(tmp, "w", newline="") as handle, open(path, newline="") as raw:
+        head = raw.readline().rstrip("\r\n")
+        if copy_lines:
+            handle.write(sep.join([head, *OUTPUT_COLUMNS]) + "\n")
         for chunk, values, _, first_row in iter_chunks(detector, path, sep, chunksize):
             contrib = detector.feature_errors(pd.DataFrame(values, columns=detector.columns_))
             names, share = detector._column_shares(contrib)
             score = contrib.mean(axis=1)
             flag = (score > threshold).astype(np.int8)
-            chunk = chunk.assign(
-                reconstruction_error=score, flag=flag, top_features=format_top(names, share, top)
-            )
-            chunk.to_csv(handle, header=first_row == 1, index=False, sep=sep)
+            tops = format_top(names, share, top)
+            if copy_lines:
+                lines = list(itertools.islice(raw, len(chunk)))
+                if len(lines) != len(chunk):  # cannot happen for a file that passed the checks
+                    raise UsageError(f"{path}: row {first_row}: lines and CSV rows disagree")
+                handle.write("".join([
+                    f"{line.rstrip(chr(13) + chr(10))}{sep}{e!r}{sep}{f}{sep}{t}\n"
+                    for line, e, f, t in zip(lines, score.tolist(), flag.tolist(), tops, strict=True)
+                ]))
+            else:
+                chunk = chunk.assign(reconstruction_error=score, flag=flag, top_features=tops)
+                chunk.to_csv(handle, header=first_row == 1, index=False, sep=sep)
             rows += len(chunk)
             flagged += int(flag.sum())
             bar.update(min(rows, total) if total else rows)
-        handle.flush()
     seconds = time.perf_counter() - start
     return {
         "rows": rows,

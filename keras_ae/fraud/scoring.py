@@ -21,7 +21,7 @@ from keras_ae.fraud.detector import FraudDetector
 from keras_ae.io import atomic_path
 
 OUTPUT_COLUMNS = ("reconstruction_error", "flag", "top_features")
-DEFAULT_CHUNKSIZE = 100_000
+DEFAULT_CHUNKSIZE = 50_000
 
 
 def count_rows(path: str | os.PathLike, block: int = 1 << 22) -> int:
@@ -124,10 +124,11 @@ def score_csv(
                 lines = list(itertools.islice(raw, len(chunk)))
                 if len(lines) != len(chunk):  # cannot happen for a file that passed the checks
                     raise UsageError(f"{path}: row {first_row}: lines and CSV rows disagree")
-                handle.write("".join([
+                handle.writelines(
                     f"{line.rstrip(chr(13) + chr(10))}{sep}{e!r}{sep}{f}{sep}{t}\n"
                     for line, e, f, t in zip(lines, score.tolist(), flag.tolist(), tops, strict=True)
-                ]))
+                )
+                del lines
             else:
                 chunk = chunk.assign(reconstruction_error=score, flag=flag, top_features=tops)
                 chunk.to_csv(handle, header=first_row == 1, index=False, sep=sep)

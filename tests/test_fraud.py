@@ -166,6 +166,8 @@ def test_score_csv_in_chunks_matches_in_memory_scores(detector, data, tmp_path):
     first = [name for name, _ in detector.explain(test.head(5))[0]]
     assert scored["top_features"][0].split()[0].split(":")[0] == first[0]
     assert summary["flagged"] == int(scored["flag"].sum())
+    src_lines, out_lines = src.read_text().splitlines(), out.read_text().splitlines()
+    assert all(o.startswith(s + ",") for s, o in zip(src_lines[:50], out_lines[:50], strict=True))  # verbatim
 
 
 def test_cli_score_and_evaluate(bundle, data, tmp_path, capsys):
@@ -252,6 +254,10 @@ def test_cli_fit_writes_bundle_metrics_and_pictures(tmp_path, capsys):
     assert "ROC-AUC" in printed and "(f1)" in printed
     det = FraudDetector.load(out)
     assert "id" not in det.columns_ and det.label_column == "is_fraud" and det.threshold_rule == "f1"
+    scored = tmp_path / "scored.csv"  # the ignored id column is passed through
+    assert cli(["score", "--model", str(out), "--csv", str(src), "--out", str(scored), "--quiet"]) == 0
+    result = pd.read_csv(scored)
+    assert list(result["id"]) == list(range(len(df))) and result.columns[-1] == "top_features"
 
 
 # ----------------------------------------------------------------------------------------- bad input

@@ -168,6 +168,7 @@ def cmd_fit(args) -> int:
         amount_column=args.amount_column,
         time_mode=args.time,
         log_amount=not args.no_log_amount,
+        drop=tuple(args.drop),
         seed=args.seed,
         verbose=args.verbose,
     )

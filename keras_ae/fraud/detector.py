@@ -183,9 +183,6 @@ class FraudDetector:
             if y is None and self.label_column in frame.columns:
                 y = schema.labels_block(frame, self.label_column, "X")
             drop = {self.label_column, *self.drop}
-            missing = [c for c in self.drop if c not in frame.columns]
-            if missing:
-                raise UsageError(f"X: column {missing[0]!r} given in drop is not in the table")
             columns = [str(c) for c in frame.columns if c not in drop]
         else:
             columns = [str(c) for c in frame.columns]

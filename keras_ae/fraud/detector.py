@@ -29,9 +29,14 @@ BUNDLE_FORMAT = 1
 
 
 def auto_architecture(n_features: int) -> tuple[tuple[int, ...], int]:
-    """Hidden widths and bottleneck sized from the feature count (e.g. 30 -> (32,) and 8)."""
-    latent = int(min(16, max(2, math.ceil(n_features / 4))))
-    hidden = int(min(64, max(8, 2 * latent, n_features)))
+    """Hidden widths and bottleneck sized from the feature count: 30 -> (14,) and 6, 8 -> (8,) and 2.
+
+    A narrow code matters more than anything else for reconstruction detectors: a wide one learns to
+    reconstruct the anomalies too. The code grows with the features up to 7, the hidden layer is twice
+    the code (at least the feature count on small tables, at most 14), like the d-14-7-14-d notebook model.
+    """
+    latent = int(min(7, max(2, math.ceil(n_features / 5))))
+    hidden = int(max(2 * latent, min(n_features, 14)))
     return (hidden,), latent
 
 

@@ -10,6 +10,7 @@ import matplotlib
 if not os.environ.get("DISPLAY") and "inline" not in matplotlib.get_backend().lower():
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_ae.io import atomic_path  # noqa: E402
@@ -128,6 +129,7 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap on short ranges
     ax.set_xlabel("reconstruction error (1 = a typical normal row)")
     ax.set_ylabel("rows")
     ax.set_title(title)
@@ -165,5 +167,5 @@ def precision_recall_curve(scores: np.ndarray, labels: np.ndarray, path: str | o
     ax.set_ylabel("precision")
     ax.set_ylim(0, 1.02)
     ax.set_title(title)
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower left")
     return save_figure(fig, path)

@@ -41,7 +41,7 @@ SETS = [
     "47_yeast",
 ]
 SEEDS = (0, 1, 2)
-NOTEBOOK_EPOCHS = 50
+NOTEBOOK_EPOCHS = 100
 
 
 def split(x, y, seed):
@@ -55,7 +55,7 @@ def isolation_forest(x_normal, x_test, seed):
 
 
 def notebook_ae(x_normal, x_test, seed):
-    """The plain notebook autoencoder: d-14-7-14-d, relu, linear output, Adam, MSE, 50 epochs, batch 32."""
+    """The plain notebook autoencoder: d-14-7-14-d, relu, linear output, Adam, MSE, 100 epochs, batch 32."""
     from keras_ae import training
     from keras_ae.models import build_dense
 
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS))
     p.add_argument("--params", default="{}", help="JSON of FraudDetector parameters (default: its defaults)")
     p.add_argument("--only", choices=("all", "detector"), default="all", help="detector: skip the baselines")
-    p.add_argument("--workers", type=int, default=3, help="worker processes (default 3)")
+    p.add_argument("--workers", type=int, default=4, help="worker processes (default 4)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fraud.json"))
     args = p.parse_args(argv)
     if not DATA.is_dir():

@@ -72,7 +72,7 @@ class FraudDetector:
         epochs: int = 100,
         batch_size: int | None = None,
         learning_rate: float = 1e-3,
-        patience: int = 10,
+        patience: int = 20,
         validation_fraction: float = 0.2,
         noise: float = 0.1,
         weight_decay: float = 1e-4,
@@ -242,8 +242,9 @@ class FraudDetector:
         hidden, latent = auto_architecture(n_features)
         hidden = tuple(int(h) for h in self.hidden) if self.hidden is not None else hidden
         latent = int(self.latent_dim) if self.latent_dim is not None else latent
-        # About 16 steps an epoch on small tables, batches of 512 on large ones.
-        batch = self.batch_size or int(min(512, max(16, 2 ** round(math.log2(max(1, len(x_train) / 16))))))
+        # Batches of 32 on small tables (reconstruction detectors need many updates to fit the normal
+        # rows tightly), growing to 512 on large ones (about 100+ steps an epoch either way).
+        batch = self.batch_size or int(min(512, max(32, 2 ** round(math.log2(max(1, len(x_train) / 100))))))
 
         # The members train side by side as one Keras model (one fit instead of n_models): the same
         # (noisy) batches, different initial weights, one loss = the mean of their MSEs.

@@ -17,7 +17,7 @@ from keras_ae.fraud import FraudDetector, synthetic_transactions  # noqa: E402
 from keras_ae.fraud.schema import KAGGLE_COLUMNS  # noqa: E402
 from keras_ae.fraud.scoring import count_rows, score_csv  # noqa: E402
 
-FAST = {"n_models": 2, "epochs": 12, "patience": 4}
+FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
 
 
 @pytest.fixture(scope="module")

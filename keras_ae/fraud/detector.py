@@ -25,6 +25,7 @@ from keras_ae.fraud import schema
 from keras_ae.fraud.preprocess import TIME_MODES, Preprocessor
 
 THRESHOLD_RULES = ("percentile", "fpr", "f1", "value")
+RULE_DEFAULTS = {"percentile": 99.5, "fpr": 0.005}  # the rule's parameter when none is given
 BUNDLE_FORMAT = 1
 
 
@@ -380,7 +381,11 @@ class FraudDetector:
         return self.preprocessor_.features
 
     def threshold_info(self) -> dict:
-        return {"rule": self.threshold_rule, "value": self.threshold_value, "threshold": self.threshold_}
+        """The rule, its parameter as given (None = default), the parameter in effect, the threshold."""
+        value = self.threshold_value
+        effective = RULE_DEFAULTS.get(self.threshold_rule) if value is None else value
+        return {"rule": self.threshold_rule, "value": value, "effective_value": effective,
+                "threshold": self.threshold_}
 
     # -------------------------------------------------------------------------------------- save/load
     def save(self, directory: str | os.PathLike, metrics: dict | None = None) -> pathlib.Path:
@@ -597,8 +602,7 @@ def _apply_rule(rule: str, value: float | None, scores: np.ndarray, labels: np.n
         if not (labels == 1).any():
             raise UsageError("threshold rule 'f1' needs labelled frauds in the data given to fit")
         return anomaly.choose_threshold("f1", scores, labels)
-    defaults = {"percentile": 99.5, "fpr": 0.005}
-    return anomaly.choose_threshold(rule, scores, labels, defaults.get(rule) if value is None else value)
+    return anomaly.choose_threshold(rule, scores, labels, RULE_DEFAULTS.get(rule) if value is None else value)
 
 
 def top_columns(names: Sequence[str], share: np.ndarray, top: int) -> list[list[tuple[str, float]]]:
@@ -615,5 +619,5 @@ def describe(detector: FraudDetector) -> str:
         f"{len(detector.columns_)} columns -> {len(detector.features_)} features, {len(detector.weights_)} "
         f"autoencoders {len(detector.features_)}-{'-'.join(map(str, detector.hidden_))}-"
         f"{detector.latent_dim_}, threshold {info['threshold']:.4g} ({info['rule']}"
-        f"{'' if info['value'] is None else ' ' + json.dumps(info['value'])})"
+        f"{'' if info['effective_value'] is None else ' ' + json.dumps(info['effective_value'])})"
     )

@@ -29,14 +29,20 @@ RULE_DEFAULTS = {"percentile": 99.5, "fpr": 0.005}  # the rule's parameter when 
 BUNDLE_FORMAT = 1
 
 
-def auto_architecture(n_features: int) -> tuple[tuple[int, ...], int]:
+def auto_architecture(n_features: int, x: np.ndarray | None = None) -> tuple[tuple[int, ...], int]:
     """Hidden widths and bottleneck sized from the feature count: 30 -> (14,) and 6, 8 -> (8,) and 2.
 
     A narrow code matters more than anything else for reconstruction detectors: a wide one learns to
     reconstruct the anomalies too. The code grows with the features up to 7, the hidden layer is twice
     the code (at least the feature count on small tables, at most 14), like the d-14-7-14-d notebook model.
+    Given the (standardised) training rows `x`, the code is also kept no wider than the number of
+    principal components that explain 90% of their variance.
     """
     latent = int(min(7, max(2, math.ceil(n_features / 5))))
+    if x is not None and len(x) > n_features:
+        variance = np.linalg.svd(x - x.mean(axis=0), compute_uv=False) ** 2
+        k90 = int(np.searchsorted(np.cumsum(variance) / variance.sum(), 0.9) + 1)
+        latent = max(2, min(latent, k90))
     hidden = int(max(2 * latent, min(n_features, 14)))
     return (hidden,), latent
 
@@ -240,7 +246,7 @@ class FraudDetector:
         x_val_raw = self.preprocessor_.transform(val)
         x_val = np.clip(x_val_raw, -self.clip, self.clip)
         n_features = x_train.shape[1]
-        hidden, latent = auto_architecture(n_features)
+        hidden, latent = auto_architecture(n_features, x_train[:20_000])
         hidden = tuple(int(h) for h in self.hidden) if self.hidden is not None else hidden
         latent = int(self.latent_dim) if self.latent_dim is not None else latent
         # Batches of 32 on small tables (reconstruction detectors need many updates to fit the normal

@@ -39,12 +39,34 @@ def auto_architecture(n_features: int, x: np.ndarray | None = None) -> tuple[tup
     principal components that explain 90% of their variance.
     """
     latent = int(min(7, max(2, math.ceil(n_features / 5))))
-    if x is not None and len(x) > n_features:
-        variance = np.linalg.svd(x - x.mean(axis=0), compute_uv=False) ** 2
-        k90 = int(np.searchsorted(np.cumsum(variance) / variance.sum(), 0.9) + 1)
+    k90 = _components_for_variance(x, 0.9) if x is not None and len(x) > n_features else None
+    if k90 is not None:
         latent = max(2, min(latent, k90))
-    hidden = int(max(2 * latent, min(n_features, 14)))
-    return (hidden,), latent
+    return _hidden_for(latent, n_features), latent
+
+
+def member_architectures(n_features: int, x: np.ndarray | None, n_models: int) -> list:
+    """(hidden, code) of every ensemble member: narrow codes, with every second member as wide as the
+    90%-variance components (at most 7 and below the feature count).
+
+    Some tables hide anomalies in low-variance directions that a narrow code throws away (ADBench Wilt:
+    5 features, 4 components for 90%), others need a narrow code; mixing both kinds of member covers both.
+    """
+    hidden, narrow = auto_architecture(n_features, x)
+    k90 = _components_for_variance(x, 0.9) if x is not None and len(x) > n_features else narrow
+    wide = int(max(2, min(7, k90, n_features - 1)))
+    return [
+        (hidden, narrow) if k % 2 == 0 else (_hidden_for(wide, n_features), wide) for k in range(n_models)
+    ]
+
+
+def _components_for_variance(x: np.ndarray, share: float) -> int:
+    variance = np.linalg.svd(x - x.mean(axis=0), compute_uv=False) ** 2
+    return int(np.searchsorted(np.cumsum(variance) / variance.sum(), share) + 1)
+
+
+def _hidden_for(latent: int, n_features: int) -> tuple[int, ...]:
+    return (int(max(2 * latent, min(n_features, 14))),)
 
 
 class FraudDetector:
@@ -246,9 +268,12 @@ class FraudDetector:
         x_val_raw = self.preprocessor_.transform(val)
         x_val = np.clip(x_val_raw, -self.clip, self.clip)
         n_features = x_train.shape[1]
-        hidden, latent = auto_architecture(n_features, x_train[:20_000])
-        hidden = tuple(int(h) for h in self.hidden) if self.hidden is not None else hidden
-        latent = int(self.latent_dim) if self.latent_dim is not None else latent
+        architectures = member_architectures(n_features, x_train[:20_000], self.n_models)
+        if self.hidden is not None or self.latent_dim is not None:  # one given size for every member
+            hidden, latent = architectures[0]
+            hidden = tuple(int(h) for h in self.hidden) if self.hidden is not None else hidden
+            latent = int(self.latent_dim) if self.latent_dim is not None else latent
+            architectures = [(hidden, latent)] * self.n_models
         # Batches of 32 on small tables (reconstruction detectors need many updates to fit the normal
         # rows tightly), growing to 512 on large ones (about 100+ steps an epoch either way).
         batch = self.batch_size or int(min(512, max(32, 2 ** round(math.log2(max(1, len(x_train) / 100))))))
@@ -264,7 +289,7 @@ class FraudDetector:
                 output_activation="linear",
                 name=f"member_{k}",
             ).autoencoder
-            for k in range(self.n_models)
+            for k, (hidden, latent) in enumerate(architectures)
         ]
         ensemble = _ensemble(members)
         ensemble.compile(
@@ -291,7 +316,8 @@ class FraudDetector:
         self.weights_ = [_dense_stack(m) for m in members]
         self.member_scales_ = [float(e.mean()) for e in _member_errors(self.weights_, x_val_raw)]
         self.epochs_run_ = result.epochs
-        self.hidden_, self.latent_dim_, self.batch_size_ = hidden, latent, batch
+        self.hidden_, self.latent_dim_ = architectures[0]
+        self.architectures_, self.batch_size_ = [(list(h), c) for h, c in architectures], batch
 
     # ---------------------------------------------------------------------------------------- scoring
     @property
@@ -390,8 +416,12 @@ class FraudDetector:
         """The rule, its parameter as given (None = default), the parameter in effect, the threshold."""
         value = self.threshold_value
         effective = RULE_DEFAULTS.get(self.threshold_rule) if value is None else value
-        return {"rule": self.threshold_rule, "value": value, "effective_value": effective,
-                "threshold": self.threshold_}
+        return {
+            "rule": self.threshold_rule,
+            "value": value,
+            "effective_value": effective,
+            "threshold": self.threshold_,
+        }
 
     # -------------------------------------------------------------------------------------- save/load
     def save(self, directory: str | os.PathLike, metrics: dict | None = None) -> pathlib.Path:
@@ -409,8 +439,12 @@ class FraudDetector:
             with atomic_path(directory / f"member_{k}.keras") as tmp:
                 net.save(tmp)
         write_json(directory / "preprocessing.json", self.preprocessor_.to_dict())
-        arrays = {f"m{k}_l{i}_{name}": value for k, member in enumerate(self.weights_)
-                  for i, (w, b, _) in enumerate(member) for name, value in (("W", w), ("b", b))}
+        arrays = {
+            f"m{k}_l{i}_{name}": value
+            for k, member in enumerate(self.weights_)
+            for i, (w, b, _) in enumerate(member)
+            for name, value in (("W", w), ("b", b))
+        }
         with atomic_path(directory / "weights.npz") as tmp:
             np.savez(tmp, **arrays)
         with atomic_path(directory / "validation.npz") as tmp:
@@ -427,6 +461,7 @@ class FraudDetector:
             "architecture": {
                 "hidden": list(self.hidden_),
                 "latent_dim": self.latent_dim_,
+                "members": self.architectures_,
                 "batch_size": self.batch_size_,
                 "epochs_run": self.epochs_run_,
             },
@@ -491,6 +526,7 @@ class FraudDetector:
             det.validation_scores_, det.validation_labels_ = val["scores"], val["labels"]
         arch = meta["architecture"]
         det.hidden_, det.latent_dim_ = tuple(arch["hidden"]), arch["latent_dim"]
+        det.architectures_ = arch["members"]
         det.batch_size_, det.epochs_run_ = arch["batch_size"], arch["epochs_run"]
         training_info = meta["training"]
         det.n_train_rows_, det.n_validation_rows_ = (
@@ -621,9 +657,10 @@ def top_columns(names: Sequence[str], share: np.ndarray, top: int) -> list[list[
 def describe(detector: FraudDetector) -> str:
     """One line: columns, members, architecture and threshold."""
     info = detector.threshold_info()
+    d = len(detector.features_)
+    shapes = ", ".join(f"{d}-{'-'.join(map(str, h))}-{c}" for h, c in detector.architectures_)
+    value = "" if info["effective_value"] is None else " " + json.dumps(info["effective_value"])
     return (
-        f"{len(detector.columns_)} columns -> {len(detector.features_)} features, {len(detector.weights_)} "
-        f"autoencoders {len(detector.features_)}-{'-'.join(map(str, detector.hidden_))}-"
-        f"{detector.latent_dim_}, threshold {info['threshold']:.4g} ({info['rule']}"
-        f"{'' if info['effective_value'] is None else ' ' + json.dumps(info['effective_value'])})"
+        f"{len(detector.columns_)} columns -> {d} features, {len(detector.weights_)} autoencoders "
+        f"({shapes}), threshold {info['threshold']:.4g} ({info['rule']}{value})"
     )

@@ -1,0 +1,151 @@
+"""Speed benchmark of `keras-ae-fraud score`: a 3,000,000-row CSV, chunked scoring vs the naive way.
+
+Both ways produce the same output (every input column plus reconstruction_error, flag, top_features):
+- chunked: `keras_ae.fraud.scoring.score_csv` (what `score` runs): pandas chunks of 100,000 rows, checks,
+  a temporary file renamed at the end;
+- naive: `pd.read_csv` of the whole file, the detector on every row at once, `to_csv`.
+Each runs in its own subprocess so its peak memory (ru_maxrss, TensorFlow included) is its own; the
+parent imports neither TensorFlow nor pandas, because Linux carries a parent's peak RSS over into a child
+it forks. The model fit and the CSV generation run in subprocesses too. The big CSV and the outputs are
+deleted afterwards.
+
+    nice python benchmarks/fraud_speed.py          # writes benchmarks/results/fraud_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def worker(kind: str, model: str, csv: str, out: str) -> None:
+    """Score `csv` one way; print a JSON line with seconds and peak memory of this process."""
+    import numpy as np
+    import pandas as pd
+
+    from keras_ae.fraud import FraudDetector
+    from keras_ae.fraud.scoring import format_top, score_csv
+
+    detector = FraudDetector.load(model)
+    base_mb = peak_mb()
+    start = time.perf_counter()
+    if kind == "chunked":
+        summary = score_csv(detector, csv, out, progress=False)
+        rows = summary["rows"]
+    else:
+        frame = pd.read_csv(csv)
+        contrib = detector.feature_errors(frame[detector.columns_])
+        names, share = detector._column_shares(contrib)
+        score = contrib.mean(axis=1)
+        frame["reconstruction_error"] = score
+        frame["flag"] = (score > detector.threshold_).astype(np.int8)
+        frame["top_features"] = format_top(names, share, 3)
+        frame.to_csv(out, index=False)
+        rows = len(frame)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"kind": kind, "rows": rows, "seconds": round(seconds, 2),  # noqa: E501
+                      "rows_per_second": round(rows / seconds), "peak_rss_mb": round(peak_mb()),
+                      "peak_rss_mb_after_loading_model": round(base_mb)}))
+
+
+def make_csv(path: pathlib.Path, rows: int, block: int = 100_000) -> None:
+    from keras_ae.fraud import synthetic_transactions
+
+    t = time.perf_counter()
+    with open(path, "w", newline="") as f:
+        for i, start in enumerate(range(0, rows, block)):
+            df = synthetic_transactions(min(block, rows - start), seed=100 + i)
+            df.to_csv(f, index=False, header=i == 0)
+    print(f"{rows:,} rows, {path.stat().st_size / 1e9:.2f} GB written in {time.perf_counter() - t:.0f} s")
+
+
+def fit_model(path: pathlib.Path) -> None:
+    from keras_ae.fraud import FraudDetector, synthetic_transactions
+
+    t = time.perf_counter()
+    FraudDetector(epochs=10, seed=0).fit(synthetic_transactions(50_000, fraud_rate=0.005, seed=0)).save(path)
+    print(json.dumps({"fit_seconds": round(time.perf_counter() - t, 1)}))
+
+
+def run_step(*args: str) -> str:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[:2]} failed: {proc.stderr[-3000:]}")
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=3_000_000)
+    p.add_argument("--workdir", default=None, help="where the big files go (default: a temporary directory)")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fraud_speed.json"))
+    p.add_argument("--worker", nargs=4, metavar=("KIND", "MODEL", "CSV", "OUT"), help=argparse.SUPPRESS)
+    p.add_argument("--make-csv", nargs=2, metavar=("PATH", "ROWS"), help=argparse.SUPPRESS)
+    p.add_argument("--fit", metavar="MODEL", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        worker(*args.worker)
+        return 0
+    if args.make_csv:
+        make_csv(pathlib.Path(args.make_csv[0]), int(args.make_csv[1]))
+        return 0
+    if args.fit:
+        fit_model(pathlib.Path(args.fit))
+        return 0
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="fraud-speed-", dir=args.workdir))
+    try:
+        model, csv = work / "model", work / "big.csv"
+        fit_seconds = json.loads(run_step("--fit", str(model)))["fit_seconds"]
+        print(run_step("--make-csv", str(csv), str(args.rows)), flush=True)
+        results = {}
+        for kind in ("chunked", "naive"):
+            out = work / f"scored_{kind}.csv"
+            cmd = [sys.executable, __file__, "--worker", kind, str(model), str(csv), str(out)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(proc.stderr[-3000:], file=sys.stderr)
+                results[kind] = {"failed": True, "returncode": proc.returncode}
+                continue
+            results[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[kind]["output_gb"] = round(out.stat().st_size / 1e9, 2)
+            print(json.dumps(results[kind]), flush=True)
+            out.unlink()
+        report = {
+            "rows": args.rows, "input_gb": round(csv.stat().st_size / 1e9, 2), "results": results,
+            "model_fit_seconds": round(fit_seconds, 1), "cpu_count": os.cpu_count(),
+            "machine": platform.machine(), "command": "nice python benchmarks/fraud_speed.py",
+            "parent_peak_rss_mb": round(peak_mb()),
+        }
+        if "failed" not in results.get("chunked", {}) and "failed" not in results.get("naive", {}):
+            c, n = results["chunked"], results["naive"]
+            report["target"] = {"at_least_as_fast_as_naive": c["rows_per_second"] >= n["rows_per_second"],
+                                "chunked_peak_under_1gb": c["peak_rss_mb"] < 1024,
+                                "speed_ratio": round(c["rows_per_second"] / n["rows_per_second"], 3)}
+        pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report.get("target", {})))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Preprocessing learned on the normal training rows: log1p Amount, Time as hour of day, standardisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+TIME_MODES = ("drop", "hour", "keep")
+SECONDS_PER_DAY = 24 * 3600
+
+
+class Preprocessor:
+    """Turns raw feature columns into standardised model inputs (float32).
+
+    Args:
+        columns: raw feature columns, in the order the model expects them.
+        time_column: seconds since the first transaction; dropped, kept, or turned into the hour of
+            day (as sin/cos, so 23:59 sits next to 00:00) according to `time_mode`.
+        amount_column: transaction amounts; taken as log1p when `log_amount` (amounts are heavily skewed).
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        time_column: str | None = "Time",
+        amount_column: str | None = "Amount",
+        time_mode: str = "drop",
+        log_amount: bool = True,
+    ):
+        if time_mode not in TIME_MODES:
+            raise ValueError(f"time_mode must be one of {', '.join(TIME_MODES)}, received {time_mode!r}")
+        self.columns = [str(c) for c in columns]
+        self.time_column = time_column if time_column in self.columns else None
+        self.amount_column = amount_column if amount_column in self.columns else None
+        self.time_mode = time_mode
+        self.log_amount = bool(log_amount)
+        self.scaler_: StandardScaler | None = None
+
+    @property
+    def features(self) -> list[str]:
+        """Names of the model's input features (after the Time/Amount transforms)."""
+        names = []
+        for c in self.columns:
+            if c == self.time_column and self.time_mode == "drop":
+                continue
+            if c == self.time_column and self.time_mode == "hour":
+                names += [f"{c}_hour_sin", f"{c}_hour_cos"]
+            elif c == self.amount_column and self.log_amount:
+                names.append(f"log1p_{c}")
+            else:
+                names.append(c)
+        return names
+
+    def source_of(self) -> list[str]:
+        """For every model feature, the raw column it comes from (explanations name raw columns)."""
+        sources = []
+        for c in self.columns:
+            if c == self.time_column and self.time_mode == "drop":
+                continue
+            sources += [c, c] if c == self.time_column and self.time_mode == "hour" else [c]
+        return sources
+
+    def _raw(self, frame: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for c in self.columns:
+            v = frame[c].to_numpy(dtype=np.float64)
+            if c == self.time_column and self.time_mode == "drop":
+                continue
+            if c == self.time_column and self.time_mode == "hour":
+                angle = 2 * np.pi * (np.mod(v, SECONDS_PER_DAY) / SECONDS_PER_DAY)
+                parts += [np.sin(angle), np.cos(angle)]
+            elif c == self.amount_column and self.log_amount:
+                parts.append(np.sign(v) * np.log1p(np.abs(v)))
+            else:
+                parts.append(v)
+        if not parts:
+            raise ValueError("no feature is left after dropping the time column")
+        return np.column_stack(parts)
+
+    def fit(self, frame: pd.DataFrame) -> Preprocessor:
+        """Learn the standardisation on (normal) rows of `frame`."""
+        self.scaler_ = StandardScaler().fit(self._raw(frame))
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Standardised model inputs, shape (rows, len(features)), float32."""
+        return self.scaler_.transform(self._raw(frame)).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {
+            "columns": self.columns,
+            "time_column": self.time_column,
+            "amount_column": self.amount_column,
+            "time_mode": self.time_mode,
+            "log_amount": self.log_amount,
+            "features": self.features,
+            "mean": self.scaler_.mean_.tolist(),
+            "scale": self.scaler_.scale_.tolist(),
+            "var": self.scaler_.var_.tolist(),
+            "n_samples_seen": int(self.scaler_.n_samples_seen_),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Preprocessor:
+        pre = cls(d["columns"], d["time_column"], d["amount_column"], d["time_mode"], d["log_amount"])
+        scaler = StandardScaler()
+        scaler.mean_ = np.asarray(d["mean"], dtype=np.float64)
+        scaler.scale_ = np.asarray(d["scale"], dtype=np.float64)
+        scaler.var_ = np.asarray(d["var"], dtype=np.float64)
+        scaler.n_samples_seen_ = d["n_samples_seen"]
+        scaler.n_features_in_ = len(scaler.mean_)
+        pre.scaler_ = scaler
+        return pre

@@ -1,0 +1,152 @@
+"""Column and cell checks for transaction tables: one-line UsageErrors naming the file, column and row.
+
+Row numbers are the file's: row 1 is the first data row (line 2 of a CSV with a header). A frame that
+comes from a chunk of a file passes `first_row`, so messages still name the row in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from keras_ae.errors import UsageError
+
+LABEL_COLUMN = "Class"
+KAGGLE_FEATURES = ["Time", *[f"V{i}" for i in range(1, 29)], "Amount"]
+KAGGLE_COLUMNS = [*KAGGLE_FEATURES, LABEL_COLUMN]
+OTHER_DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
+
+
+def _where(source: str, row: int | None = None, column: str | None = None) -> str:
+    parts = [source]
+    if row is not None:
+        parts.append(f"row {row} (line {row + 1})")
+    if column is not None:
+        parts.append(f"column {column!r}")
+    return ", ".join(parts)
+
+
+def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
+    """Reject a header that shows the file uses another delimiter, or holds duplicated names."""
+    if len(header) == 1:
+        for delim, name in OTHER_DELIMITERS.items():
+            if delim != sep and delim in str(header[0]):
+                raise UsageError(
+                    f"{source}: the header is one column {str(header[0])[:40]!r}...; the file "
+                    f"looks separated by {name}, not {sep!r} (give --sep)"
+                )
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise UsageError(f"{source}: column {name!r} appears twice in the header")
+        seen.add(name)
+
+
+def check_columns(
+    header: Sequence[str], required: Sequence[str], source: str, allowed: Sequence[str] = ()
+) -> None:
+    """Every `required` column must be present; any column neither required nor `allowed` is extra."""
+    present = set(header)
+    missing = [c for c in required if c not in present]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise UsageError(
+            f"{_where(source, column=missing[0])}: missing{more}; expected columns: {_short(required)}"
+        )
+    known = set(required) | set(allowed)
+    extra = [c for c in header if c not in known]
+    if extra:
+        more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+        raise UsageError(
+            f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
+            f"{_short(required)} (list columns to ignore with --drop)"
+        )
+
+
+def _short(names: Sequence[str], limit: int = 8) -> str:
+    names = list(names)
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[: limit - 2]) + f", ..., {names[-1]}"
+
+
+def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1) -> np.ndarray:
+    """The `columns` of `frame` as float64, or a UsageError naming the first bad cell (row, column, value).
+
+    Non-numeric text, empty cells (NaN) and infinities are all rejected.
+    """
+    out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for j, col in enumerate(columns):
+        series = frame[col]
+        if series.dtype.kind in "biuf":
+            values = series.to_numpy(dtype=np.float64)
+        else:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+            bad = np.flatnonzero(np.isnan(values) & series.notna().to_numpy())
+            if len(bad):
+                i = int(bad[0])
+                raise UsageError(
+                    f"{_where(source, first_row + i, col)}: non-numeric value {str(series.iloc[i])[:30]!r}"
+                )
+        finite = np.isfinite(values)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            what = "empty or NaN value" if np.isnan(values[i]) else f"infinite value {values[i]}"
+            raise UsageError(f"{_where(source, first_row + i, col)}: {what}")
+        out[:, j] = values
+    return out
+
+
+def labels_block(frame: pd.DataFrame, column: str, source: str, first_row: int = 1) -> np.ndarray:
+    """The label column as int 0/1, or a UsageError naming the first other value."""
+    values = numeric_block(frame, [column], source, first_row)[:, 0]
+    bad = np.flatnonzero((values != 0) & (values != 1))
+    if len(bad):
+        i = int(bad[0])
+        raise UsageError(
+            f"{_where(source, first_row + i, column)}: label must be 0 (normal) or 1 (fraud), "
+            f"received {values[i]:g}"
+        )
+    return values.astype(np.int8)
+
+
+def require_both_classes(labels: np.ndarray, column: str, source: str, purpose: str) -> None:
+    """Metrics and labelled thresholds need at least one fraud and one normal row."""
+    n_fraud = int(np.sum(labels == 1))
+    if n_fraud == 0:
+        raise UsageError(
+            f"{_where(source, column=column)}: no fraud (label 1) among {len(labels)} rows; "
+            f"{purpose} needs at least one"
+        )
+    if n_fraud == len(labels):
+        raise UsageError(
+            f"{_where(source, column=column)}: every row is a fraud (label 1); "
+            f"{purpose} needs normal rows too"
+        )
+
+
+def check_file(path: str | os.PathLike) -> pathlib.Path:
+    """The CSV file must exist, be a file and not be empty."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise UsageError(f"{path}: the file is empty (expected a CSV header and rows)")
+    return path
+
+
+def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
+    """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates)."""
+    path = check_file(path)
+    try:
+        header = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise UsageError(f"{path}: cannot read a CSV header: {str(err).splitlines()[0]}") from None
+    check_header(header, str(path), sep)
+    return [str(c) for c in header]

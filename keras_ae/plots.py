@@ -359,6 +359,9 @@ def overlaid_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str 
     ax.legend(fontsize=7, ncol=1 if len(curves) <= 8 else 2)
     if title:
         ax.set_title(title)
+    return save_figure(fig, path)
+
+
 def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, path: str | os.PathLike,
                     title: str = "Reconstruction error by class") -> str:
     """Histogram of scores for each class (log-spaced bins, log counts) with the threshold marked."""

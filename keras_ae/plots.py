@@ -242,7 +242,9 @@ def traversal_grid(images: np.ndarray, path: str | os.PathLike, row_labels: Sequ
                 ax.set_title(f"{column_values[c]:+.1f}", fontsize=9)
         axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=10)
     if title:
-        fig.suptitle(title)
+        # above the column offsets, whatever the number of rows (bbox_inches="tight" keeps it in the PNG)
+        top = axes[0, 0].get_position().y1
+        fig.suptitle(title, y=top + 0.35 / fig.get_figheight())
     return save_figure(fig, path)
 
 

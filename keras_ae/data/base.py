@@ -27,13 +27,24 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
 
+VALUE_RANGES = ("0,1", "-1,1")
+
+
+def check_value_range(value_range: str) -> None:
+    """Raise ValueError naming `value_range` unless it is "0,1" or "-1,1"."""
+    if value_range not in VALUE_RANGES:
+        raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={value_range!r}")
+
+
+def to_value_range(x: np.ndarray, value_range: str = "0,1") -> np.ndarray:
+    """Values in [0, 1] -> the same in [0, 1], or rescaled to [-1, 1] when value_range="-1,1"."""
+    check_value_range(value_range)
+    return x * 2.0 - 1.0 if value_range == "-1,1" else x
+
+
 def scale_images(images: np.ndarray, value_range: str = "0,1") -> np.ndarray:
     """uint8 (n, h, w[, c]) -> float32 (n, h, w, c) in [0, 1], or in [-1, 1] when value_range="-1,1"."""
     x = np.asarray(images, dtype=np.float32) / 255.0
     if x.ndim == 3:
         x = x[..., None]
-    if value_range == "-1,1":
-        x = x * 2.0 - 1.0
-    elif value_range != "0,1":
-        raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={value_range!r}")
-    return x
+    return to_value_range(x, value_range)

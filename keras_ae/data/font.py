@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 
-from keras_ae.data.base import Dataset
+from keras_ae.data.base import Dataset, to_value_range
 from keras_ae.errors import UsageError
 
 FONT_PATH = pathlib.Path(__file__).resolve().parents[2] / "data" / "font5x7.txt"
@@ -86,11 +86,7 @@ def glyph_text(bitmap: np.ndarray, threshold: float = 0.5) -> list[str]:
 def load_font5x7(value_range: str = "0,1", path: str | os.PathLike = FONT_PATH) -> Dataset:
     """The font as a dataset of 32 images (7, 5, 1); train and test are the same glyphs, labels the codes."""
     font = read_font(path)
-    x = font.bitmaps[..., None]
-    if value_range == "-1,1":
-        x = x * 2.0 - 1.0
-    elif value_range != "0,1":
-        raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={value_range!r}")
+    x = to_value_range(font.bitmaps[..., None], value_range)
     return Dataset(x, font.codes.copy(), x.copy(), font.codes.copy(),
                    info={"name": "font5x7", "source": "data/font5x7.txt (drawn for keras-ae, CC0-1.0)",
                          "value_range": value_range, "characters": font.names,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_ae.data.base import Dataset
+from keras_ae.data.base import Dataset, to_value_range
 
 SIZE = 64
 FACTOR_NAMES = ("mouth_curve", "eye_size", "face_hue", "face_size")
@@ -100,10 +100,7 @@ def load_smileys(value_range: str = "0,1", train_size: int = 2000, test_size: in
     """
     x_train, f_train = make_smileys(train_size, seed=seed)
     x_test, f_test = make_smileys(test_size, seed=seed + 1)
-    if value_range == "-1,1":
-        x_train, x_test = x_train * 2.0 - 1.0, x_test * 2.0 - 1.0
-    elif value_range != "0,1":
-        raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={value_range!r}")
+    x_train, x_test = to_value_range(x_train, value_range), to_value_range(x_test, value_range)
     return Dataset(
         x_train, mouth_class(f_train), x_test, mouth_class(f_test),
         info={"name": "smileys", "source": "procedurally drawn by keras_ae.data.smileys (seed "

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from keras_ae.data.base import Dataset
+from keras_ae.data.base import VALUE_RANGES, Dataset
 from keras_ae.data.folder import list_images
 from keras_ae.data.mnist import DownloadError
 from keras_ae.errors import UsageError
@@ -77,7 +77,7 @@ def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
 def _check(channels: int, value_range: str) -> None:
     if channels not in (1, 3):
         raise UsageError(f"channels must be 1 or 3, received {channels}")
-    if value_range not in ("0,1", "-1,1"):
+    if value_range not in VALUE_RANGES:
         raise UsageError(f"value_range must be '0,1' or '-1,1', received {value_range!r}")
 
 

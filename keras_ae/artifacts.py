@@ -29,7 +29,7 @@ def save_models(bundle: Autoencoder, run_dir: str | os.PathLike) -> list[pathlib
 
 def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder:
     """Load the three models of a run directory back into an Autoencoder."""
-    import keras_ae.models  # noqa: F401  (registers the custom classes)
+    import keras_ae.models.vae  # noqa: F401  (registers the custom classes)
 
     run_dir = pathlib.Path(run_dir)
     models = [keras.saving.load_model(run_dir / f"{name}.keras", compile=compile) for name in MODEL_FILES]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 from keras_ae.errors import UsageError
@@ -80,3 +82,31 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def as_flags(message: str, names: Sequence[str]) -> str:
+    """A library message about arguments (``epochs=0``, ``threshold_value``) reworded about flags
+    (``--epochs 0``, ``--threshold-value``)."""
+    for name in sorted(names, key=len, reverse=True):
+        flag = "--" + name.replace("_", "-")
+        message = re.sub(rf"(?<![\w-]){name}=", flag + " ", message)
+        message = re.sub(rf"(?<![\w-]){name}(?![\w-])", flag, message)
+    return message
+
+
+@contextlib.contextmanager
+def flag_errors(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """Turn a ValueError that names a parser option (a config check) into a UsageError about the flag."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except ValueError as err:
+        names = [a.dest for a in parser._actions if a.option_strings]
+        raise UsageError(as_flags(str(err), names)) from None
+
+
+def registry_help(registry, default: str | None = None) -> str:
+    """'name (help), name (help)' of a registry, with the default named: the choices of an option."""
+    text = ", ".join(registry)
+    return text + (f" (default {default})" if default else "")

@@ -1,15 +1,27 @@
-"""Data loaders (all return `Dataset`) and noise for denoising."""
+"""Data loaders (all return `Dataset`), the dataset registry, and noise for denoising.
 
-from keras_ae.data.base import Dataset, scale_images
-from keras_ae.data.folder import load_folder
-from keras_ae.data.mnist import DownloadError, load_fashion_mnist, load_mnist, load_mnist_sample
-from keras_ae.data.noise import NOISE_KINDS, add_noise, gaussian_noise, salt_and_pepper
-from keras_ae.data.pneumonia import load_pneumonia, load_pneumonia_splits
-from keras_ae.data.registry import DATASETS, dataset_names, load_dataset
+Loaders are imported on first use, so the registry can be read without loading TensorFlow.
+"""
 
-__all__ = [
-    "DATASETS", "NOISE_KINDS", "Dataset", "DownloadError", "add_noise", "dataset_names", "gaussian_noise",
-    "load_dataset", "load_fashion_mnist", "load_folder", "load_mnist", "load_mnist_sample", "load_pneumonia",
-    "load_pneumonia_splits", "salt_and_pepper",
-    "scale_images",
-]
+import importlib
+
+_SOURCES = {
+    "Dataset": "base", "scale_images": "base",
+    "load_folder": "folder",
+    "DownloadError": "mnist", "load_fashion_mnist": "mnist", "load_mnist": "mnist", "load_mnist_sample": "mnist",
+    "NOISE_KINDS": "noise", "add_noise": "noise", "gaussian_noise": "noise", "salt_and_pepper": "noise",
+    "load_pneumonia": "pneumonia", "load_pneumonia_splits": "pneumonia",
+    "DATASETS": "registry", "dataset_names": "registry", "get_dataset": "registry", "load_dataset": "registry",
+    "register_dataset": "registry",
+}
+__all__ = list(_SOURCES)
+
+
+def __getattr__(name):
+    if name in _SOURCES:
+        return getattr(importlib.import_module(f"keras_ae.data.{_SOURCES[name]}"), name)
+    raise AttributeError(f"module 'keras_ae.data' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

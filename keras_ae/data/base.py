@@ -12,6 +12,7 @@ import numpy as np
 class Dataset:
     """Images scaled to float32 in [0, 1] (or [-1, 1]), shape (n, height, width, channels).
 
+    ``x_val``/``y_val`` hold an official validation split where the dataset has one (PneumoniaMNIST).
     ``info`` records where the data came from (``name``, ``source``, ``value_range``, ...) and is
     copied into every run's ``metrics.json``.
     """
@@ -21,6 +22,8 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray | None
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     @property
     def image_shape(self) -> tuple[int, ...]:

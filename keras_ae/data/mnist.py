@@ -10,7 +10,6 @@ import gzip
 import os
 import pathlib
 
-import keras
 import numpy as np
 
 from keras_ae.data.base import Dataset, scale_images
@@ -31,6 +30,8 @@ class DownloadError(RuntimeError):
 
 
 def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file_hash: str | None = None) -> str:
+    import keras  # here, not at import: reading the dataset registry must not load TensorFlow
+
     try:
         return keras.utils.get_file(
             fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir, cache_subdir="datasets"

@@ -84,7 +84,7 @@ def load_pneumonia_splits(
 
 def load_pneumonia(value_range: str = "0,1", path: str | os.PathLike | None = None,
                    cache_dir: str | os.PathLike | None = None) -> Dataset:
-    """PneumoniaMNIST as a `Dataset`: the official train and test splits (val: `load_pneumonia_splits`).
+    """PneumoniaMNIST as a `Dataset`: the official train, validation (`x_val`, `y_val`) and test splits.
 
     Args:
         path: an existing ``pneumoniamnist.npz`` to read (no download, no hash check).
@@ -99,4 +99,5 @@ def load_pneumonia(value_range: str = "0,1", path: str | os.PathLike | None = No
               "value_range": value_range, "classes": list(CLASSES),
               "train_size": int(len(x_train)), "val_size": int(len(splits["val"][0])),
               "test_size": int(len(x_test))},
+        x_val=scale_images(splits["val"][0], value_range), y_val=splits["val"][1],
     )

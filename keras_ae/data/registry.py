@@ -1,35 +1,96 @@
-"""Datasets by name, as the commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `pneumonia`,
-`folder:PATH`, `tfds:NAME` (tensorflow-datasets; `keras_ae.data.stream` streams the last two instead of
-loading them)."""
+"""The registry of datasets, as commands take them: `mnist`, `fashion_mnist`, `mnist-sample`, `pneumonia`,
+`smileys`, `font5x7`, plus the prefixed `folder:PATH` and `tfds:NAME` (tensorflow-datasets;
+`keras_ae.data.stream` streams the last two instead of loading them).
+
+A new dataset is one `register_dataset` call: its loader returns a `Dataset`, and the entry says what the
+one-class run needs (default normal class, class names) and which dataset stands in when it cannot be
+downloaded.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from collections.abc import Callable
+from typing import Any
 
-from keras_ae.data import folder, font, mnist, pneumonia, smileys
 from keras_ae.data.base import Dataset
 from keras_ae.errors import UsageError
+from keras_ae.registry import Registry, resolve
 
-# name -> loader(value_range=..., **options); prefixed names ("folder:PATH") are handled in load_dataset.
-DATASETS: dict[str, Callable[..., Dataset]] = {
-    "mnist": mnist.load_mnist,
-    "fashion_mnist": mnist.load_fashion_mnist,
-    "mnist-sample": mnist.load_mnist_sample,
-    "pneumonia": pneumonia.load_pneumonia,
-    "smileys": smileys.load_smileys,
-    "font5x7": font.load_font5x7,
-}
+
+@dataclasses.dataclass(frozen=True)
+class DatasetEntry:
+    """A loader ``(value_range=..., **options) -> Dataset`` (or "module:function") and what runs need.
+
+    Attributes:
+        labelled: images carry class labels (the one-class run can use it).
+        default_normal: the normal class of a one-class run when none is given.
+        class_names: (normal, anomaly) names for pictures; None -> "normal (<class>)", "anomaly".
+        fallback: a dataset loaded instead when this one cannot be downloaded (with a note on stderr).
+    """
+
+    loader: Callable[..., Dataset] | str
+    help: str = ""
+    labelled: bool = True
+    default_normal: int = 5
+    class_names: tuple[str, str] | None = None
+    fallback: str | None = None
+
+    def load(self, **options: Any) -> Dataset:
+        """Call the loader with the options it accepts (None values are left out)."""
+        fn = resolve(self.loader)
+        params = inspect.signature(fn).parameters
+        return fn(**{k: v for k, v in options.items() if v is not None and k in params})
+
+
+DATASETS: Registry[DatasetEntry] = Registry("dataset")
 PREFIXES = ("folder:", "tfds:")
+
+
+def register_dataset(name: str, loader: Callable[..., Dataset] | str, replace: bool = False,
+                     **fields: Any) -> DatasetEntry:
+    """Register `loader` under `name` (see `DatasetEntry` for the fields); returns the entry."""
+    return DATASETS.register(name, DatasetEntry(loader, **fields), replace=replace)
+
+
+register_dataset("mnist", "keras_ae.data.mnist:load_mnist", fallback="mnist-sample",
+                 help="MNIST, 60,000 + 10,000 digits (downloaded once)")
+register_dataset("fashion_mnist", "keras_ae.data.mnist:load_fashion_mnist", help="Fashion-MNIST (downloaded once)")
+register_dataset("mnist-sample", "keras_ae.data.mnist:load_mnist_sample",
+                 help="the 5,000 real digits shipped in data/mnist_sample.npz")
+register_dataset("pneumonia", "keras_ae.data.pneumonia:load_pneumonia", default_normal=0,
+                 class_names=("normal", "pneumonia"), help="PneumoniaMNIST chest X-rays (normal = 0)")
+register_dataset("smileys", "keras_ae.data.smileys:load_smileys", labelled=False,
+                 help="64x64 RGB faces with known factors")
+register_dataset("font5x7", "keras_ae.data.font:load_font5x7", labelled=False,
+                 help="the 32 glyphs of data/font5x7.txt")
 
 
 def dataset_names() -> list[str]:
     return [*DATASETS, "folder:PATH", "tfds:NAME"]
 
 
+def one_class_names() -> list[str]:
+    """Datasets a one-class run can take (labelled classes)."""
+    return [name for name, entry in DATASETS.items() if entry.labelled]
+
+
+def get_dataset(name: str) -> DatasetEntry:
+    if name not in DATASETS:
+        raise UsageError(f"unknown dataset {name!r} (known: {', '.join(dataset_names())})")
+    return DATASETS.get(name)
+
+
 def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
-                 channels: int = 1, seed: int = 0) -> Dataset:
-    """Load the dataset `name`; raises UsageError for an unknown name, DownloadError when offline."""
+                 channels: int = 1, seed: int = 0, **options: Any) -> Dataset:
+    """Load the dataset `name`; raises UsageError for an unknown name, DownloadError when offline.
+
+    `options` go to the registered loader when it takes them (e.g. ``path`` for pneumonia).
+    """
     if name.startswith("folder:"):
+        from keras_ae.data import folder
+
         return folder.load_folder(name[len("folder:"):], image_size=image_size or (28, 28),
                                   channels=channels, value_range=value_range, seed=seed)
     if name.startswith("tfds:"):  # tensorflow-datasets (optional extra), decoded into memory
@@ -38,6 +99,4 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
         size = tuple(image_size) if image_size else None
         return stream_tfds(name[len("tfds:"):], image_size=size, channels=channels, value_range=value_range,
                            seed=seed).to_memory()
-    if name not in DATASETS:
-        raise UsageError(f"unknown dataset {name!r} (known: {', '.join(dataset_names())})")
-    return DATASETS[name](value_range=value_range)
+    return get_dataset(name).load(value_range=value_range, **options)

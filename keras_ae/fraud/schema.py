@@ -55,7 +55,7 @@ def check_columns(
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise UsageError(
-            f"{_where(source, column=missing[0])}: missing{more}; expected columns: {_short(required)}"
+            f"{_where(source, column=missing[0])}: missing{more}; expected columns: {short_list(required)}"
         )
     known = set(required) | set(allowed)
     extra = [c for c in header if c not in known]
@@ -63,11 +63,11 @@ def check_columns(
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
         raise UsageError(
             f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
-            f"{_short(required)} (list columns to ignore with --drop)"
+            f"{short_list(required)} (list columns to ignore with --drop)"
         )
 
 
-def _short(names: Sequence[str], limit: int = 8) -> str:
+def short_list(names: Sequence[str], limit: int = 8) -> str:
     names = list(names)
     if len(names) <= limit:
         return ", ".join(names)

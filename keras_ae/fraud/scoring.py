@@ -17,6 +17,7 @@ import pandas as pd
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud import schema
+from keras_ae.fraud.explain import format_top
 from keras_ae.fraud.detector import FraudDetector
 from keras_ae.io import atomic_path
 
@@ -70,18 +71,6 @@ def iter_chunks(
         raise UsageError(f"{path}: no data rows (the file holds only a header)")
 
 
-def format_top(names: list[str], share: np.ndarray, top: int) -> np.ndarray:
-    """'V14:0.42 V12:0.20 V10:0.11' per row: the columns that contribute most to the error, with shares."""
-    top = max(1, min(int(top), share.shape[1]))
-    idx = np.argsort(-share, axis=1, kind="stable")[:, :top]
-    rows = np.arange(len(share))[:, None]
-    parts = np.asarray(names, dtype=object)[idx] + ":" + np.char.mod("%.2f", share[rows, idx]).astype(object)
-    out = parts[:, 0]
-    for j in range(1, top):
-        out = out + " " + parts[:, j]
-    return out
-
-
 def score_csv(
     detector: FraudDetector,
     path: str | os.PathLike,
@@ -116,7 +105,7 @@ def score_csv(
             handle.write(sep.join([head, *OUTPUT_COLUMNS]) + "\n")
         for chunk, values, _, first_row in iter_chunks(detector, path, sep, chunksize):
             contrib = detector.feature_errors(pd.DataFrame(values, columns=detector.columns_))
-            names, share = detector._column_shares(contrib)
+            names, share = detector.column_shares(contrib)
             score = contrib.mean(axis=1)
             flag = (score > threshold).astype(np.int8)
             tops = format_top(names, share, top)

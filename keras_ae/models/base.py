@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import keras
+import numpy as np
 
 
 class Autoencoder(NamedTuple):
@@ -17,6 +18,15 @@ class Autoencoder(NamedTuple):
     encoder: keras.Model
     decoder: keras.Model
     autoencoder: keras.Model
+
+
+# The lecture's short initializer names -> Keras's.
+INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "he_uniform"}
+
+
+def initializer_name(name: str) -> str:
+    """A Keras initializer name for `name` ("glorot" -> "glorot_uniform"); other names pass unchanged."""
+    return INITIALIZERS.get(name, name)
 
 
 def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tuple[int, ...]:
@@ -44,3 +54,13 @@ def head_dtype() -> str | None:
     losses stay float32 (Keras's mixed-precision guide: keep the last layer in float32).
     """
     return "float32" if keras.config.dtype_policy().name.startswith("mixed") else None
+
+
+def encode(model: Any, x: Any, batch_size: int = 256) -> np.ndarray:
+    """Codes of `x` as float32: the encoder's output, or z_mean for a VAE (deterministic either way).
+
+    `model` is an `Autoencoder` bundle or an encoder model.
+    """
+    encoder = model.encoder if hasattr(model, "encoder") else model
+    out = encoder.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
+    return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)

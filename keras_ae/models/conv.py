@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype, initializer_name
 
 
 def _pooled_sizes(size: int, levels: int) -> list[int]:
@@ -42,6 +42,7 @@ def build_conv(
         Autoencoder(encoder, decoder, autoencoder); the code has shape (h / 2^levels, w / 2^levels, filters[-1]).
     """
     height, width, channels = check_input_shape(input_shape, rank=3)
+    kernel_initializer = initializer_name(kernel_initializer)
     check_positive("filters", filters)
     check_positive("kernel_size", kernel_size)
     levels = len(filters)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype, initializer_name
 
 
 def build_dense(
@@ -19,6 +19,7 @@ def build_dense(
     output_activation: str = "sigmoid",
     kernel_initializer: str = "glorot_uniform",
     name: str = "dense",
+    code_activation: str | None = None,
 ) -> Autoencoder:
     """Dense autoencoder: input -> hidden... -> latent_dim -> ...hidden reversed -> input.
 
@@ -29,7 +30,9 @@ def build_dense(
         input_shape: shape of one example, e.g. ``(784,)`` or ``(28, 28, 1)``.
         latent_dim: size of the code.
         hidden: widths of the encoder's hidden layers; the decoder mirrors them.
-        activation, output_activation, kernel_initializer: as in `keras.layers.Dense`.
+        activation, output_activation, kernel_initializer: as in `keras.layers.Dense` (the initializer
+            also takes the lecture's short names "uniform", "glorot", "he").
+        code_activation: activation of the code layer (default: `activation`).
 
     Returns:
         Autoencoder(encoder, decoder, autoencoder).
@@ -39,6 +42,7 @@ def build_dense(
     if hidden:
         check_positive("hidden", hidden)
     size = math.prod(shape)
+    kernel_initializer = initializer_name(kernel_initializer)
 
     def dense(units: int, act: str, layer_name: str, dtype=None) -> layers.Dense:
         return layers.Dense(units, activation=act, kernel_initializer=kernel_initializer, name=layer_name,
@@ -48,7 +52,7 @@ def build_dense(
     x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
     for i, units in enumerate(hidden):
         x = dense(units, activation, f"encoder_dense_{i}")(x)
-    code = dense(latent_dim, activation, "code")(x)
+    code = dense(latent_dim, activation if code_activation is None else code_activation, "code")(x)
     encoder = keras.Model(inputs, code, name="encoder")
 
     latent = keras.Input(shape=(latent_dim,), name="code_input")
@@ -82,3 +86,22 @@ def build_deep(
         kernel_initializer=kernel_initializer,
         name="deep",
     )
+
+
+def build_font(
+    input_shape: Sequence[int] = (35,),
+    latent_dim: int = 2,
+    hidden: Sequence[int] = (25, 10),
+    activation: str = "tanh",
+    code_activation: str = "linear",
+    output_activation: str = "sigmoid",
+    kernel_initializer: str = "glorot_uniform",
+) -> Autoencoder:
+    """The 5x7 character exercise's dense 35-25-10-2-10-25-35 autoencoder (tanh, linear code, sigmoid out).
+
+    The code layer is linear: with only two code units a saturating or dead code (tanh, relu) crowds
+    32 characters into a corner of the plane.
+    """
+    return build_dense(input_shape, latent_dim=latent_dim, hidden=hidden, activation=activation,
+                       output_activation=output_activation, kernel_initializer=kernel_initializer, name="font",
+                       code_activation=code_activation)

@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype, initializer_name
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -202,6 +202,7 @@ def build_vae(
         Autoencoder(encoder -> [z_mean, z_log_var], decoder, VAE model).
     """
     shape = check_input_shape(input_shape)
+    kernel_initializer = initializer_name(kernel_initializer)
     check_positive("latent_dim", latent_dim)
     if kind not in ("dense", "conv"):
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")

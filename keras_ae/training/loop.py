@@ -1,20 +1,21 @@
-"""One `fit` used by every command: seeds, a tf.data input pipeline, compile, callbacks, history."""
+"""One `fit` used by every run: compile, callbacks, history; seeds and the global state a run changes."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
-import os
+import random
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_ae.data.noise import check_noise
 from keras_ae.models.base import Autoencoder
 from keras_ae.models.vae import VAE
+from keras_ae.training.pipeline import make_dataset
 
 TRAIN_EVAL_LIMIT = 10_000  # examples used for the "training loss after the epoch" curve
 
@@ -25,6 +26,11 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     Without it, op determinism is switched off again (Keras will not XLA-compile while it is on).
     """
     keras.utils.set_random_seed(int(seed))
+    set_determinism(deterministic)
+
+
+def set_determinism(deterministic: bool) -> None:
+    """Switch TensorFlow's op determinism on or off (Keras will not XLA-compile while it is on)."""
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     else:
@@ -33,162 +39,34 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
         config.disable_op_determinism()
 
 
-def device_name() -> str:
-    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU'."""
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return "CPU"
-    details = tf.config.experimental.get_device_details(gpus[0])
-    return f"GPU: {details.get('device_name', gpus[0].name)} x{len(gpus)}"
+def _op_determinism_enabled() -> bool:
+    from tensorflow.python.framework import config
+
+    return bool(config.is_op_determinism_enabled())
 
 
-def configure_gpus() -> list[str]:
-    """Let TensorFlow grow GPU memory as needed (instead of taking it all); returns the GPUs it sees.
+@contextlib.contextmanager
+def global_state(seed: int | None = None, deterministic: bool = True,
+                 mixed_precision: bool | None = None) -> Iterator[None]:
+    """Set the seeds, op determinism and mixed-precision policy for a run; restore them afterwards,
+    also when the run fails, so a caller in the same process keeps its own settings.
 
-    Must run before TensorFlow initialises its devices; later calls change nothing.
+    Python's and NumPy's global random states are restored too (TensorFlow's global seed cannot be read back).
     """
-    gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:
-        try:
-            tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:  # devices already initialised: keep TensorFlow's setting
-            pass
-    return [gpu.name for gpu in gpus]
-
-
-STRATEGIES = ("auto", "mirrored", "multi-worker")
-
-
-def _tf_config_workers() -> int:
-    """Number of workers in the TF_CONFIG cluster (0 when TF_CONFIG is unset)."""
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
-        return 0
+    policy = keras.mixed_precision.global_policy()
+    determinism = _op_determinism_enabled()
+    python_state, numpy_state = random.getstate(), np.random.get_state()
     try:
-        cluster = json.loads(raw).get("cluster", {})
-    except (ValueError, AttributeError):
-        raise ValueError(f"TF_CONFIG is not a JSON object with a 'cluster', received {raw!r}") from None
-    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
-
-
-def get_strategy(name: str = "auto", devices: list[str] | None = None) -> tf.distribute.Strategy:
-    """The tf.distribute strategy to build and train under.
-
-    Args:
-        name: "auto" (MultiWorkerMirrored when TF_CONFIG names several workers, Mirrored when
-            TensorFlow sees several GPUs, else the default one-device strategy), "mirrored" (every
-            GPU of this machine, or `devices`), or "multi-worker" (the cluster in TF_CONFIG; one
-            worker without it).
-        devices: devices for "mirrored", e.g. ``["/cpu:0", "/cpu:1"]``.
-    """
-    if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r} (known: {', '.join(STRATEGIES)})")
-    if name == "auto":
-        if _tf_config_workers() > 1:
-            name = "multi-worker"
-        elif len(tf.config.list_logical_devices("GPU")) > 1:
-            name = "mirrored"
-        else:
-            return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy(devices)
-    _tf_config_workers()  # a malformed TF_CONFIG is reported here, not deep inside TensorFlow
-    return tf.distribute.MultiWorkerMirroredStrategy()
-
-
-def _noise_fn(kind: str, amount: float, low: float, high: float):
-    """A tf.data map function (input, target, seed) -> (noisy input, target).
-
-    The draws are stateless, keyed by a per-batch seed that the pipeline takes from a seeded
-    `tf.data.Dataset.random` stream which changes every epoch: fresh noise each epoch, the same
-    noise for the same seed, and nothing stateful for tf.data or tf.distribute to trip on.
-    """
-    check_noise(kind, amount)
-
-    def corrupt(x, target, seed):
-        seed = tf.cast(seed, tf.int32)
-        if kind == "gaussian":
-            noisy = x + amount * tf.random.stateless_normal(tf.shape(x), seed, dtype=x.dtype)
-        else:
-            hit_seed, salt_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-            hit = tf.random.stateless_uniform(tf.shape(x), hit_seed) < amount
-            salt = tf.random.stateless_uniform(tf.shape(x), salt_seed) < 0.5
-            noisy = tf.where(hit, tf.where(salt, high, low), x)
-        return tf.clip_by_value(noisy, low, high), target
-
-    return corrupt
-
-
-def _batches_from_arrays(x: np.ndarray, target: np.ndarray | None, batch_size: int, shuffle: bool,
-                         seed: int) -> tf.data.Dataset:
-    """(input, target) batches of in-memory arrays: shuffle indices, batch them, gather the rows.
-
-    Gathering whole batches by index is far cheaper than slicing one example at a time (the arrays
-    already live in memory, so there is nothing to cache); it is also how Keras feeds NumPy arrays.
-    """
-    arrays = (x,) if target is None else (x, target)
-    indices = tf.data.Dataset.range(len(x))
-    if shuffle:
-        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    indices = indices.batch(batch_size)
-    data = tf.data.Dataset.from_tensors(arrays).repeat()
-
-    def gather(index, tensors):
-        rows = tuple(tf.gather(t, index) for t in tensors)
-        return (rows[0], rows[0]) if target is None else rows
-
-    return tf.data.Dataset.zip((indices, data)).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-
-
-def _batches_from_stream(images: tf.data.Dataset, batch_size: int, shuffle: bool, seed: int,
-                         cache: bool | str, shuffle_buffer: int) -> tf.data.Dataset:
-    """(image, image) batches of a tf.data stream of single images: cache, shuffle, batch."""
-    if cache:
-        images = images.cache("" if cache is True else str(cache))
-    if shuffle:
-        images = images.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    return images.batch(batch_size).map(lambda x: (x, x))
-
-
-def make_dataset(
-    x: np.ndarray | tf.data.Dataset,
-    target: np.ndarray | None = None,
-    batch_size: int = 128,
-    shuffle: bool = True,
-    seed: int = 0,
-    noise: tuple[str, float] | None = None,
-    value_range: tuple[float, float] = (0.0, 1.0),
-    cache: bool | str = False,
-    shuffle_buffer: int = 10_000,
-) -> tf.data.Dataset:
-    """Input pipeline of (input, target) batches: (cache,) shuffle, batch, noise drawn per epoch, prefetch.
-
-    Args:
-        x: images in memory (n, ...) or a `tf.data.Dataset` of single images (streamed from files,
-            tensorflow-datasets, ...).
-        target: what the model should output; defaults to `x` (plain reconstruction). Arrays only.
-        noise: ("gaussian" | "salt-pepper", amount) corrupts the input only, afresh every epoch.
-        cache: streams only: True caches decoded images in memory after the first epoch, a path
-            caches them in that file; False reads the source every epoch (data larger than memory).
-        shuffle_buffer: streams only: shuffle buffer size in images (arrays are fully shuffled).
-    """
-    if isinstance(x, tf.data.Dataset):
-        if target is not None:
-            raise ValueError("target is only supported for in-memory arrays, received a tf.data.Dataset")
-        ds = _batches_from_stream(x, batch_size, shuffle, seed, cache, shuffle_buffer)
-    else:
-        ds = _batches_from_arrays(np.asarray(x), None if target is None else np.asarray(target), batch_size,
-                                  shuffle, seed)
-    if noise is not None and noise[1] > 0:
-        corrupt = _noise_fn(noise[0], noise[1], *value_range)
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip((ds, seeds)).map(lambda batch, pair_seed: corrupt(*batch, pair_seed),
-                                                  num_parallel_calls=tf.data.AUTOTUNE)
-    options = tf.data.Options()
-    options.deterministic = True
-    # Multi-worker training shards by batch: each worker reads the pipeline and keeps its share.
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+        if seed is not None:
+            set_seed(seed, deterministic=deterministic)
+        if mixed_precision is not None:
+            keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+        set_determinism(determinism)
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def compile_model(model: keras.Model, loss: str = "binary_crossentropy", learning_rate: float = 1e-3,

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_ae.models.base import Autoencoder
+from keras_ae.models.base import Autoencoder, encode
 
 
 class Decoded(NamedTuple):
@@ -25,12 +25,6 @@ class Decoded(NamedTuple):
 def is_variational(model: Autoencoder) -> bool:
     """True when the encoder returns (z_mean, z_log_var), i.e. the bundle is a VAE."""
     return len(model.encoder.outputs) == 2
-
-
-def encode(model: Autoencoder, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Codes of `x`: the encoder output, or z_mean for a VAE (deterministic either way)."""
-    out = model.encoder.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
-    return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)
 
 
 def decode(model: Autoencoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:

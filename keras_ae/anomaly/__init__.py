@@ -1,0 +1,45 @@
+"""Anomaly detection: threshold rules and metrics (shared by images and fraud), image scores and their
+registry, one-class splits.
+
+- `thresholds`: the registry `THRESHOLD_RULES`, `choose_threshold`, the O(n log n) best-threshold search
+- `metrics`: `detection_metrics` (ROC-AUC, AP, accuracy, confusion at a threshold)
+- `scores`: reconstruction errors, SSIM, VAE -ELBO, latent density, detail energy, contrast normalisation
+- `image_scores`: the registry `IMAGE_SCORES` that `--score` chooses from
+- `one_class`: `one_class_splits`, `ImageScorer`; `figures`: histograms, confusion matrix, ranked images
+"""
+
+from keras_ae.anomaly.metrics import detection_metrics
+from keras_ae.anomaly.scores import (
+    CONTRAST_NORMS,
+    ERROR_METRICS,
+    LatentDensity,
+    combine_scores,
+    detail_energy,
+    encode,
+    normalize_contrast,
+    predict_reconstructions,
+    reconstruction_errors,
+    ssim,
+    typicality_distance,
+    vae_negative_elbo,
+)
+from keras_ae.anomaly.thresholds import (
+    THRESHOLD_RULES,
+    ThresholdRule,
+    check_rule,
+    choose_threshold,
+    register_threshold_rule,
+    threshold_fpr,
+    threshold_max_accuracy,
+    threshold_max_f1,
+    threshold_percentile,
+    threshold_youden,
+)
+
+__all__ = [
+    "CONTRAST_NORMS", "ERROR_METRICS", "THRESHOLD_RULES", "LatentDensity", "ThresholdRule", "check_rule",
+    "choose_threshold", "combine_scores", "detail_energy", "detection_metrics", "encode", "normalize_contrast",
+    "predict_reconstructions", "reconstruction_errors", "register_threshold_rule", "ssim", "threshold_fpr",
+    "threshold_max_accuracy", "threshold_max_f1", "threshold_percentile", "threshold_youden",
+    "typicality_distance", "vae_negative_elbo",
+]

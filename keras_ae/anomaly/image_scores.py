@@ -1,0 +1,117 @@
+"""The registry of image anomaly scores: what `--score` chooses from, and how `ImageScorer` computes each.
+
+A score reads a `ScoreInputs` (the images, their contrast-normalised form, reconstructions and codes,
+each computed once, on first use) and returns one value per image, higher = more anomalous. A score
+that must learn something from the normal training images (a code density, a reference level) has a
+`fit` that returns its state. A new score is one `register_score` call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from keras_ae.anomaly import scores
+from keras_ae.registry import Registry
+
+
+class ScoreInputs:
+    """A batch of images and what scores compute from them with a trained bundle, each made once."""
+
+    def __init__(self, bundle: Any, x: np.ndarray, contrast: str = "standardize", batch_size: int = 256):
+        self.bundle, self.raw, self.contrast, self.batch_size = bundle, x, contrast, batch_size
+
+    @functools.cached_property
+    def prepared(self) -> np.ndarray:
+        """The images as the autoencoder sees them (contrast-normalised)."""
+        return scores.normalize_contrast(self.raw, self.contrast)
+
+    @functools.cached_property
+    def reconstruction(self) -> np.ndarray:
+        return scores.predict_reconstructions(self.bundle, self.prepared, self.batch_size)
+
+    @functools.cached_property
+    def codes(self) -> np.ndarray:
+        return scores.encode(self.bundle, self.prepared, self.batch_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageScore:
+    """``score(inputs, state) -> (n,)``; ``fit(training_inputs, options) -> state`` when the score learns.
+
+    Attributes:
+        variational: needs a VAE bundle (encoder returning [z_mean, z_log_var]).
+    """
+
+    score: Callable[[ScoreInputs, Any], np.ndarray]
+    help: str = ""
+    fit: Callable[[ScoreInputs, dict], Any] | None = None
+    variational: bool = False
+
+
+IMAGE_SCORES: Registry[ImageScore] = Registry("score")
+RECOMMENDED = "latent+detail"
+
+
+def register_score(name: str, score: ImageScore | Callable[[ScoreInputs, Any], np.ndarray], help: str = "",
+                   replace: bool = False, **fields: Any) -> ImageScore:
+    """Register an image score under `name` (an `ImageScore`, or its `score` function and fields)."""
+    if "+" in name:
+        raise ValueError(f"Expected a score name without '+', received name={name!r}")
+    entry = score if isinstance(score, ImageScore) else ImageScore(score, help, **fields)
+    return IMAGE_SCORES.register(name, entry, replace=replace)
+
+
+def _error(metric: str) -> Callable[[ScoreInputs, Any], np.ndarray]:
+    return lambda inputs, state: scores.reconstruction_errors(inputs.prepared, inputs.reconstruction, metric)
+
+
+def _density(method: str) -> Callable[[ScoreInputs, dict], Any]:
+    return lambda inputs, options: scores.LatentDensity(method, k=options.get("k", 5)).fit(inputs.codes)
+
+
+def _detail(inputs: ScoreInputs, state: np.ndarray) -> np.ndarray:
+    return scores.typicality_distance(scores.detail_energy(inputs.raw), state)
+
+
+register_score("mse", _error("mse"), "mean squared reconstruction error")
+register_score("bce", _error("bce"), "mean binary cross-entropy between image and reconstruction")
+register_score("ssim", _error("ssim"), "1 - SSIM between image and reconstruction")
+register_score("elbo", lambda inputs, state: scores.vae_negative_elbo(inputs.bundle, inputs.prepared,
+                                                                      batch_size=inputs.batch_size),
+               "negative ELBO of a VAE (reconstruction BCE + KL)", variational=True)
+register_score("latent", lambda inputs, state: state.score_samples(inputs.codes),
+               "Mahalanobis distance of the code from the training codes", fit=_density("mahalanobis"))
+register_score("latent-knn", lambda inputs, state: state.score_samples(inputs.codes),
+               "mean distance of the code to its k nearest training codes", fit=_density("knn"))
+register_score("detail", _detail,
+               "two-sided distance of the image's fine-detail energy from that of the training images",
+               fit=lambda inputs, options: scores.detail_energy(inputs.raw))
+
+
+def check_score(score: str) -> list[str]:
+    """The parts of a score name ("latent+detail" -> ["latent", "detail"]); ValueError for unknown parts."""
+    parts = str(score).split("+")
+    for part in parts:
+        if part not in IMAGE_SCORES:
+            raise ValueError(f"unknown score {part!r} in score={score!r} (known: {', '.join(IMAGE_SCORES)}; "
+                             "join several with '+')")
+    if len(set(parts)) != len(parts):
+        raise ValueError(f"score={score!r} names a part twice")
+    return parts
+
+
+def describe_score(score: str) -> str:
+    parts = check_score(score)
+    if len(parts) == 1:
+        return IMAGE_SCORES[score].help
+    return "average of scaled scores: " + "; ".join(IMAGE_SCORES[p].help for p in parts)
+
+
+def needs_vae(score: str) -> list[str]:
+    """The parts of `score` that need a VAE."""
+    return [part for part in check_score(score) if IMAGE_SCORES[part].variational]

@@ -1,0 +1,31 @@
+"""Detection metrics at a threshold, shared by the image one-class runs and the fraud detector."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_ae.anomaly.thresholds import check_labelled
+
+
+def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
+    """ROC-AUC, average precision, and accuracy / precision / recall / F1 / confusion at `threshold`.
+
+    Labels: 1 = anomaly. A row is flagged when its score is above the threshold.
+    """
+    from sklearn import metrics as skm
+
+    scores, labels = check_labelled(scores, labels)
+    pred = scores > threshold
+    tp, fp = int(np.sum(pred & (labels == 1))), int(np.sum(pred & (labels == 0)))
+    fn, tn = int(np.sum(~pred & (labels == 1))), int(np.sum(~pred & (labels == 0)))
+    return {
+        "roc_auc": float(skm.roc_auc_score(labels, scores)),
+        "average_precision": float(skm.average_precision_score(labels, scores)),
+        "threshold": float(threshold),
+        "accuracy": float((tp + tn) / len(labels)),
+        "balanced_accuracy": float(0.5 * (tp / (tp + fn) + tn / (tn + fp))),
+        "precision": float(tp / (tp + fp)) if tp + fp else 0.0,
+        "recall": float(tp / (tp + fn)),
+        "f1": float(2 * tp / (2 * tp + fp + fn)) if tp else 0.0,
+        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+    }

@@ -1,0 +1,146 @@
+"""One-class anomaly detection on images: train on one normal class, flag everything else.
+
+`one_class_splits` builds the training set (normal images only) and balanced validation and test
+sets; `ImageScorer` turns a trained autoencoder into one anomaly score per image, with any score of the
+registry `IMAGE_SCORES` (or several joined with "+"). Threshold rules and metrics are the array
+functions of `keras_ae.anomaly.thresholds` and `keras_ae.anomaly.metrics`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from keras_ae.anomaly import scores
+from keras_ae.anomaly.image_scores import IMAGE_SCORES, RECOMMENDED, ScoreInputs, check_score
+from keras_ae.errors import UsageError
+
+
+@dataclasses.dataclass
+class OneClassSplits:
+    """Normal-only training images and labelled (0 normal, 1 anomaly) validation and test sets."""
+
+    x_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _balanced(x: np.ndarray, labels: np.ndarray, normal: int, rng: np.random.Generator, where: str,
+              n_normal: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All (or `n_normal`) normal images plus as many anomalies drawn at random; label 1 = anomaly."""
+    normal_idx = np.flatnonzero(labels == normal)
+    anomaly_idx = np.flatnonzero(labels != normal)
+    if len(normal_idx) == 0:
+        raise UsageError(f"the {where} set holds no images of the normal class {normal}")
+    if len(anomaly_idx) == 0:
+        raise UsageError(f"the {where} set holds no images outside the normal class {normal}")
+    if n_normal is not None:
+        normal_idx = rng.choice(normal_idx, size=min(n_normal, len(normal_idx)), replace=False)
+    n = min(len(normal_idx), len(anomaly_idx))
+    normal_idx = np.sort(rng.choice(normal_idx, size=n, replace=False))
+    anomaly_idx = np.sort(rng.choice(anomaly_idx, size=n, replace=False))
+    idx = np.concatenate([normal_idx, anomaly_idx])
+    return x[idx], (labels[idx] != normal).astype(np.int64)
+
+
+def one_class_splits(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, normal: int,
+    x_val: np.ndarray | None = None, y_val: np.ndarray | None = None, val_fraction: float = 0.1,
+    seed: int = 0,
+) -> OneClassSplits:
+    """Training set of normal images only; balanced validation and test sets (as many anomalies as normals).
+
+    With an official validation split (`x_val`, PneumoniaMNIST: 135 normal + 135 drawn from 389
+    pneumonia) it is used; otherwise `val_fraction` of the normal training images are held out and as
+    many training anomalies are drawn. The test set holds every normal test image and as many anomalies
+    drawn at random (PneumoniaMNIST: 234 + 234). Draws use `seed`.
+
+    Raises:
+        UsageError: the normal class has no images in a split, or a split has no anomalies.
+    """
+    known = sorted(set(np.unique(y_train).tolist()) | set(np.unique(y_test).tolist()))
+    if normal not in known:
+        raise UsageError(f"--normal {normal} is not a label of this dataset (labels: "
+                         f"{', '.join(str(k) for k in known)})")
+    if not 0 < val_fraction < 1:
+        raise UsageError(f"validation fraction must be between 0 and 1, received {val_fraction}")
+    rng = np.random.default_rng(seed)
+    y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)
+    train_normal = np.flatnonzero(y_train == normal)
+    if len(train_normal) == 0:
+        raise UsageError(f"the training set holds no images of the normal class {normal}")
+    if x_val is None:
+        held = rng.choice(train_normal, size=max(1, int(round(val_fraction * len(train_normal)))),
+                          replace=False)
+        if len(held) == len(train_normal):
+            raise UsageError(f"only {len(train_normal)} training image(s) of class {normal}: too few to "
+                             "hold out a validation set")
+        keep = np.setdiff1d(train_normal, held)
+        pool = np.concatenate([held, np.flatnonzero(y_train != normal)])
+        xv, yv = _balanced(x_train[pool], y_train[pool], normal, rng, "validation")
+        source = f"{len(held)} held-out normal training images + as many training anomalies"
+    else:
+        keep = train_normal
+        xv, yv = _balanced(x_val, np.asarray(y_val).reshape(-1), normal, rng, "validation")
+        source = "official validation split, balanced"
+    xt, yt = _balanced(x_test, y_test, normal, rng, "test")
+    info = {"normal": int(normal), "train_normal": int(len(keep)),
+            "val": {"normal": int((yv == 0).sum()), "anomaly": int(yv.sum()), "source": source},
+            "test": {"normal": int((yt == 0).sum()), "anomaly": int(yt.sum())}}
+    return OneClassSplits(x_train[np.sort(keep)], xv, yv, xt, yt, info)
+
+
+class ImageScorer:
+    """One anomaly score per image from a trained autoencoder bundle (higher = more anomalous).
+
+    Args:
+        bundle: Autoencoder(encoder, decoder, autoencoder) trained on images prepared with `contrast`.
+        score: a name of `IMAGE_SCORES`, or several joined with "+" (averaged after scaling each by its
+            median and interquartile range on the normal training images).
+        contrast: "standardize" or "none", the normalisation the bundle was trained with.
+        k: neighbours for "latent-knn".
+    """
+
+    def __init__(self, bundle: Any, score: str = RECOMMENDED, contrast: str = "standardize", k: int = 5,
+                 batch_size: int = 256):
+        self.bundle = bundle
+        self.score = score
+        self.contrast = contrast
+        self.k = k
+        self.batch_size = batch_size
+
+    def _inputs(self, x: np.ndarray) -> ScoreInputs:
+        return ScoreInputs(self.bundle, x, self.contrast, self.batch_size)
+
+    def fit(self, x_train: np.ndarray) -> ImageScorer:
+        """Learn what the score needs from the normal training images (code density, detail level, scales)."""
+        self.parts_ = check_score(self.score)
+        inputs = self._inputs(x_train)
+        options = {"k": self.k}
+        self.states_ = {part: IMAGE_SCORES[part].fit(inputs, options) if IMAGE_SCORES[part].fit else None
+                        for part in self.parts_}
+        if len(self.parts_) > 1:
+            self.reference_ = self._part_scores(inputs)
+        return self
+
+    def _part_scores(self, inputs: ScoreInputs) -> dict[str, np.ndarray]:
+        return {part: np.asarray(IMAGE_SCORES[part].score(inputs, self.states_[part]), dtype=np.float64)
+                for part in self.parts_}
+
+    def score_samples(self, x: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "states_"):
+            raise RuntimeError("ImageScorer is not fitted; call fit(normal_training_images) first")
+        parts = self._part_scores(self._inputs(x))
+        if len(parts) == 1:
+            return next(iter(parts.values()))
+        return scores.combine_scores(parts, self.reference_)
+
+    def reconstruct(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The contrast-normalised images and their reconstructions (what the model actually sees)."""
+        inputs = self._inputs(x)
+        return inputs.prepared, inputs.reconstruction

@@ -1,0 +1,164 @@
+"""Threshold rules, one registry shared by the image one-class runs and the fraud detector.
+
+A rule turns validation scores (higher = more anomalous; a row is flagged when its score is above the
+threshold) into a threshold. Labelled rules (`accuracy`, `f1`, `youden`) search every useful threshold in
+O(n log n): sort once, count with cumulative sums. Unlabelled rules use the normal scores only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from keras_ae.registry import Registry
+
+
+def check_labelled(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores as float64 and labels as int (0 normal, 1 anomaly), checked to match and hold both classes."""
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    labels = np.asarray(labels).ravel()
+    if scores.shape != labels.shape:
+        raise ValueError(f"scores and labels differ in length: {len(scores)} vs {len(labels)}")
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError("labels must be 0 (normal) or 1 (anomaly)")
+    if len(labels) == 0 or labels.min() == labels.max():
+        raise ValueError("labels hold only one class; a labelled rule needs normal and anomalous examples")
+    return scores, labels.astype(int)
+
+
+def confusion_counts(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(thresholds, tp, fp, fn, tn) for every threshold that changes the flags, in ascending order.
+
+    The thresholds are just below the lowest score (flag all), the midpoints between consecutive distinct
+    scores, and just above the highest (flag none). One sort and cumulative counts: O(n log n), O(n) memory.
+    """
+    order = np.argsort(-scores, kind="stable")
+    s, positive = scores[order], labels[order] == 1
+    ends = np.concatenate([np.flatnonzero(s[:-1] != s[1:]), [len(s) - 1]])  # last index of each distinct value
+    tp_cum, fp_cum = np.cumsum(positive), np.cumsum(~positive)
+    tp = np.concatenate([[0], tp_cum[ends]])
+    fp = np.concatenate([[0], fp_cum[ends]])
+    below = s[np.minimum(ends + 1, len(s) - 1)]
+    mids = np.where(ends + 1 < len(s), (s[ends] + below) / 2, np.nextafter(s[-1], -np.inf))
+    mids = np.where((ends + 1 < len(s)) & (mids >= s[ends]), below, mids)  # adjacent floats: keep flags right
+    thresholds = np.concatenate([[np.nextafter(s[0], np.inf)], mids])
+    n_pos, n_neg = int(tp_cum[-1]), int(fp_cum[-1])
+    tp, fp, thresholds = tp[::-1], fp[::-1], thresholds[::-1]
+    return thresholds, tp, fp, n_pos - tp, n_neg - fp
+
+
+def _best(scores: np.ndarray, labels: np.ndarray, objective: Callable) -> float:
+    """The lowest threshold with the highest `objective(tp, fp, fn, tn)`."""
+    scores, labels = check_labelled(scores, labels)
+    thresholds, tp, fp, fn, tn = confusion_counts(scores, labels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = objective(tp.astype(float), fp.astype(float), fn.astype(float), tn.astype(float))
+    return float(thresholds[int(np.nanargmax(values))])
+
+
+def threshold_max_accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Threshold with the highest accuracy on a labelled set (flag = score > threshold)."""
+    return _best(scores, labels, lambda tp, fp, fn, tn: (tp + tn) / (tp + fp + fn + tn))
+
+
+def threshold_max_f1(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Threshold with the highest F1 of the anomaly class on a labelled set."""
+    return _best(scores, labels, lambda tp, fp, fn, tn: 2 * tp / np.maximum(2 * tp + fp + fn, 1))
+
+
+def threshold_youden(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Threshold maximising Youden's J = true-positive rate - false-positive rate."""
+    return _best(scores, labels, lambda tp, fp, fn, tn: tp / (tp + fn) - fp / (fp + tn))
+
+
+def threshold_percentile(normal_scores: np.ndarray, percentile: float = 99.0) -> float:
+    """The `percentile` of the scores of normal examples (no labels of anomalies needed)."""
+    if not 0 < percentile < 100:
+        raise ValueError(f"Expected percentile between 0 and 100, received percentile={percentile}")
+    return float(np.percentile(np.asarray(normal_scores, dtype=np.float64), percentile))
+
+
+def threshold_fpr(normal_scores: np.ndarray, fpr: float = 0.01) -> float:
+    """Smallest threshold whose false-positive rate on normal examples is at most `fpr`."""
+    if not 0 < fpr < 1:
+        raise ValueError(f"Expected fpr (a false-positive rate) between 0 and 1, received fpr={fpr}")
+    s = np.sort(np.asarray(normal_scores, dtype=np.float64))
+    allowed = int(np.floor(fpr * len(s)))  # examples allowed above the threshold
+    return float(s[len(s) - allowed - 1]) if allowed < len(s) else float(np.nextafter(s[0], -np.inf))
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdRule:
+    """A rule: ``apply(scores, labels, value) -> threshold``.
+
+    Attributes:
+        labelled: needs anomalies among the labels (else it reads the normal scores only).
+        value_help: what the rule's value means ("" when it takes none); `default` when none is given.
+        low, high: the open interval a given value must lie in (None: any finite number).
+    """
+
+    apply: Callable[[np.ndarray, np.ndarray | None, float | None], float]
+    help: str
+    labelled: bool = False
+    value_help: str = ""
+    default: float | None = None
+    low: float | None = None
+    high: float | None = None
+    required: bool = False
+
+
+THRESHOLD_RULES: Registry[ThresholdRule] = Registry("threshold rule")
+
+
+def _normal(scores, labels):
+    scores = np.asarray(scores, dtype=np.float64)
+    return scores if labels is None else scores[np.asarray(labels) == 0]
+
+
+def register_threshold_rule(name: str, rule: ThresholdRule, replace: bool = False) -> ThresholdRule:
+    return THRESHOLD_RULES.register(name, rule, replace=replace)
+
+
+register_threshold_rule("accuracy", ThresholdRule(lambda s, y, v: threshold_max_accuracy(s, y),
+                                                  "the highest accuracy on labelled validation data", True))
+register_threshold_rule("f1", ThresholdRule(lambda s, y, v: threshold_max_f1(s, y),
+                                            "the highest F1 of the anomaly class on labelled validation data", True))
+register_threshold_rule("youden", ThresholdRule(lambda s, y, v: threshold_youden(s, y),
+                                                "the highest true-positive minus false-positive rate", True))
+register_threshold_rule("percentile", ThresholdRule(
+    lambda s, y, v: threshold_percentile(_normal(s, y), v), "a percentile of the normal validation scores",
+    value_help="the percentile", default=99.0, low=0.0, high=100.0))
+register_threshold_rule("fpr", ThresholdRule(
+    lambda s, y, v: threshold_fpr(_normal(s, y), v), "a target false-positive rate on normal validation scores",
+    value_help="the rate", default=0.01, low=0.0, high=1.0))
+register_threshold_rule("value", ThresholdRule(lambda s, y, v: float(v), "a threshold given as a number",
+                                               value_help="the threshold itself", required=True))
+
+
+def check_rule(rule: str, value: float | None = None) -> ThresholdRule:
+    """The registered rule, with `value` checked against it; ValueError naming `rule` or `value` otherwise."""
+    entry = THRESHOLD_RULES.get(rule)
+    if value is None:
+        if entry.required:
+            raise ValueError(f"threshold rule {rule!r} needs a value (threshold_value)")
+        return entry
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+        raise ValueError(f"Expected a finite threshold_value, received threshold_value={value!r}")
+    if entry.low is not None and not entry.low < value < entry.high:
+        raise ValueError(f"Expected threshold_value ({entry.value_help} of rule {rule!r}) between {entry.low:g} "
+                         f"and {entry.high:g}, received threshold_value={value}")
+    return entry
+
+
+def choose_threshold(rule: str, scores: np.ndarray, labels: np.ndarray | None = None,
+                     value: float | None = None) -> float:
+    """Apply a rule by name. `accuracy`, `f1`, `youden` need labels; `percentile` (value = percentile,
+    default 99) and `fpr` (value = rate, default 0.01) use the normal scores (label 0 when labels are
+    given); `value` returns `value`."""
+    entry = check_rule(rule, value)
+    if entry.labelled and labels is None:
+        raise ValueError(f"threshold rule {rule!r} needs labels")
+    return float(entry.apply(scores, labels, entry.default if value is None else value))

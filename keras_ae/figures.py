@@ -1,0 +1,210 @@
+"""Drawing helpers every domain shares: one saved PNG per call, no global state.
+
+Figures are made with `matplotlib.figure.Figure` and saved through its own Agg canvas, so importing
+this module selects no backend and opens no window (it works the same in a terminal, a notebook or a
+server). Figures of one domain live beside it: `keras_ae.anomaly.figures`, `keras_ae.fraud.figures`,
+`keras_ae.latent.figures`, `keras_ae.lectures.figures`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import matplotlib.ticker
+import numpy as np
+from matplotlib.figure import Figure
+
+from keras_ae.io import atomic_path
+
+
+def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (6.4, 4.8),
+             squeeze: bool = True) -> tuple[Figure, object]:
+    """A new `Figure` and its axes, as `pyplot.subplots` returns them (without pyplot's global state)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> str:
+    """Save `fig` atomically as PNG; returns the path."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+    return str(path)
+
+
+def as_image(x: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """(h, w, c) or flat -> something imshow draws: grey (h, w) or RGB (h, w, 3) in [0, 1]."""
+    low, high = value_range
+    img = (np.asarray(x, dtype=np.float32) - low) / (high - low)
+    img = np.clip(img, 0, 1)
+    if img.ndim == 1:
+        side = int(round(np.sqrt(img.size)))
+        img = img.reshape(side, side) if side * side == img.size else img[None, :]
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    return img
+
+
+def image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: str | os.PathLike,
+               title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0)) -> str:
+    """A grid with one row per array of images (e.g. originals over reconstructions), labelled on the left."""
+    n_rows, n_cols = len(rows), min(len(r) for r in rows)
+    fig, axes = subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 0.8, 1.15 * n_rows + 0.3), squeeze=False)
+    for r, (images, label) in enumerate(zip(rows, labels)):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.imshow(as_image(images[c], value_range), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title: str = "Loss") -> str:
+    """The three curves: loss averaged during each epoch, training loss after it, validation loss."""
+    fig, ax = subplots(figsize=(6.4, 4.2))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    ax.plot(epochs, history["loss"], "o-", label="training loss (during epoch)")
+    if history.get("train_loss_after_epoch"):
+        ax.plot(epochs, history["train_loss_after_epoch"], "s--", label="training loss (after epoch)")
+    if history.get("val_loss"):
+        ax.plot(epochs, history["val_loss"], "^-", label="validation loss")
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)
+
+
+def image_grid(images: np.ndarray, path: str | os.PathLike, title: str | None = None,
+               extent: tuple[float, float, float, float] | None = None,
+               value_range: tuple[float, float] = (0.0, 1.0)) -> str:
+    """Tile a (rows, cols, h, w[, c]) array into one picture (e.g. a 2-D latent manifold)."""
+    rows, cols = images.shape[:2]
+    tiles = [[as_image(images[r, c], value_range) for c in range(cols)] for r in range(rows)]
+    canvas = np.concatenate([np.concatenate(row, axis=1) for row in tiles], axis=0)
+    fig, ax = subplots(figsize=(7, 7 * rows / cols))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=extent)
+    if extent is None:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        ax.set_xlabel("z[0]")
+        ax.set_ylabel("z[1]")
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def image_strip(images: Sequence[np.ndarray], path: str | os.PathLike, captions: Sequence[str] | None = None,
+                title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0)) -> str:
+    """One row of images with a caption under each (an interpolation / concept-vector strip)."""
+    n = len(images)
+    fig, axes = subplots(1, n, figsize=(0.95 * n + 0.4, 1.9), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        ax.imshow(as_image(images[i], value_range), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if captions is not None:
+            ax.set_xlabel(captions[i], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def roc_curves(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], path: str | os.PathLike,
+               title: str = "ROC curve") -> str:
+    """ROC curves of (name, scores, labels 0/1) with the area under each in the legend."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig, ax = subplots(figsize=(5.0, 4.6))
+    for name, scores, labels in curves:
+        fpr, tpr, _ = roc_curve(labels, scores)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(labels, scores):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+    ax.set_xlabel("false-positive rate")
+    ax.set_ylabel("true-positive rate")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return save_figure(fig, path)
+
+
+def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike,
+                 ylabel: str, title: str | None = None) -> str:
+    """Bars per category, one colour per series (e.g. wrong pixels per character at each noise level)."""
+    n = len(series)
+    x = np.arange(len(categories))
+    width = 0.8 / max(n, 1)
+    fig, ax = subplots(figsize=(min(14.0, max(6.4, 0.12 * len(categories) * max(n, 1) + 1.5)), 4.0))
+    for i, (label, values) in enumerate(series.items()):
+        ax.bar(x + (i - (n - 1) / 2) * width, values, width, label=label)
+    ax.set_xticks(x)
+    ax.set_xticklabels(categories)
+    ax.set_xlim(-0.6, len(categories) - 0.4)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def mean_std_bars(names: Sequence[str], means: Sequence[float], stds: Sequence[float],
+                  path: str | os.PathLike, xlabel: str, title: str | None = None) -> str:
+    """Horizontal bars of mean +- std, one per configuration (best at the top when sorted by the caller)."""
+    y = np.arange(len(names))
+    fig, ax = subplots(figsize=(8.0, 0.42 * len(names) + 1.4))
+    ax.barh(y, means, xerr=stds, capsize=3, color="tab:blue", alpha=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def overlaid_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike,
+                    ylabel: str = "loss", title: str | None = None, log: bool = True,
+                    epoch_scale: int = 1) -> str:
+    """Mean curve (line) +- std (band) per name, all on one axis (e.g. loss per configuration).
+
+    Point i is drawn at epoch (i + 1) * epoch_scale (a Keras epoch may hold several passes over the data).
+    """
+    fig, ax = subplots(figsize=(7.4, 4.6))
+    for name, (mean, std) in curves.items():
+        epochs = np.arange(1, len(mean) + 1) * epoch_scale
+        (line,) = ax.plot(epochs, mean, label=name, linewidth=1.2)
+        ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=1 if len(curves) <= 8 else 2)
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def correlation_heatmap(matrix: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str],
+                        path: str | os.PathLike, title: str = "|correlation|") -> str:
+    """A matrix of values in [0, 1] with each value written in its cell (e.g. latent dims x factors)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    fig, ax = subplots(figsize=(1.2 * matrix.shape[1] + 2.0, 0.6 * matrix.shape[0] + 1.6))
+    image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
+    for (r, c), value in np.ndenumerate(matrix):
+        ax.text(c, r, f"{value:.2f}", ha="center", va="center", color="white" if value < 0.6 else "black")
+    ax.set_xticks(range(matrix.shape[1]))
+    ax.set_xticklabels(column_labels, rotation=20, ha="right")
+    ax.set_yticks(range(matrix.shape[0]))
+    ax.set_yticklabels(row_labels)
+    fig.colorbar(image, ax=ax)
+    ax.set_title(title)
+    return save_figure(fig, path)

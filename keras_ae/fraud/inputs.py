@@ -1,0 +1,63 @@
+"""The fraud detector's input boundary: a table (DataFrame or 2-D array) and labels, checked once, with
+one-line errors that name the problem (sparse, complex, wrong width, wrong columns, no rows)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from keras_ae.errors import UsageError
+from keras_ae.fraud import schema
+
+
+def as_frame(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
+    """X as a DataFrame with string column names; once `detector` is fitted, its columns are checked."""
+    from scipy import sparse
+
+    fitted = hasattr(detector, "columns_")
+    if sparse.issparse(X):
+        raise UsageError(f"{source}: sparse input is not supported; pass a dense array or a DataFrame")
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise UsageError(f"{source}: expected a 2-D table of rows x features, received shape {arr.shape}")
+        if arr.dtype.kind == "c":
+            raise UsageError(f"{source}: Complex data not supported")
+        names = [f"x{i}" for i in range(arr.shape[1])]
+        if fitted:
+            if arr.shape[1] != len(detector.columns_):
+                raise UsageError(f"{source} has {arr.shape[1]} features, but {type(detector).__name__} is "
+                                 f"expecting {len(detector.columns_)} features as input")
+            if hasattr(detector, "feature_names_in_"):
+                warnings.warn(f"X does not have valid feature names, but {type(detector).__name__} was fitted "
+                              "with feature names", UserWarning, stacklevel=4)
+            names = detector.columns_
+        frame = pd.DataFrame(arr, columns=names)
+    if not all(isinstance(c, str) for c in frame.columns):  # e.g. pd.DataFrame(array): 0, 1, 2 -> "0", "1", "2"
+        frame = frame.rename(columns=str)
+    if fitted:
+        schema.check_columns(list(frame.columns), detector.columns_, source,
+                             allowed=[detector.label_column, *detector.drop])
+    if len(frame) == 0:
+        raise UsageError(f"{source}: no rows")
+    return frame
+
+
+def labels(y: Any, n: int) -> np.ndarray:
+    """`y` as int8 0/1 labels for `n` rows, or a UsageError naming the first bad one."""
+    y = np.asarray(y).ravel()
+    if len(y) != n:
+        raise UsageError(f"y: {len(y)} labels for {n} rows")
+    try:
+        values = y.astype(np.float64)
+    except (TypeError, ValueError):
+        raise UsageError("y: labels must be 0 (normal) or 1 (fraud)") from None
+    bad = np.flatnonzero(~np.isin(values, (0, 1)))
+    if len(bad):
+        raise UsageError(f"y: row {bad[0] + 1}: label must be 0 (normal) or 1 (fraud), received {y[bad[0]]!r}")
+    return values.astype(np.int8)

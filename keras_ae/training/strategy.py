@@ -1,0 +1,101 @@
+"""Devices and distribution strategies: which GPUs TensorFlow sees, and the registry of `tf.distribute`
+strategies that `--strategy` chooses from. TensorFlow is imported inside the functions, so the registry
+can be read (for a command's choices) without loading it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from keras_ae.registry import Registry
+
+
+def device_name() -> str:
+    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU'."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU: {details.get('device_name', gpus[0].name)} x{len(gpus)}"
+
+
+def configure_gpus() -> list[str]:
+    """Let TensorFlow grow GPU memory as needed (instead of taking it all); returns the GPUs it sees.
+
+    Must run before TensorFlow initialises its devices; later calls change nothing.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # devices already initialised: keep TensorFlow's setting
+            pass
+    return [gpu.name for gpu in gpus]
+
+
+def _tf_config_workers() -> int:
+    """Number of workers in the TF_CONFIG cluster (0 when TF_CONFIG is unset)."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return 0
+    try:
+        cluster = json.loads(raw).get("cluster", {})
+    except (ValueError, AttributeError):
+        raise ValueError(f"TF_CONFIG is not a JSON object with a 'cluster', received {raw!r}") from None
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+@dataclasses.dataclass(frozen=True)
+class StrategyEntry:
+    make: Callable[[list[str] | None], Any]
+    help: str = ""
+
+
+def _auto(devices: list[str] | None):
+    import tensorflow as tf
+
+    if _tf_config_workers() > 1:
+        return _multi_worker(devices)
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return _mirrored(devices)
+    return tf.distribute.get_strategy()
+
+
+def _mirrored(devices: list[str] | None):
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy(devices)
+
+
+def _multi_worker(devices: list[str] | None):
+    import tensorflow as tf
+
+    _tf_config_workers()  # a malformed TF_CONFIG is reported here, not deep inside TensorFlow
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+STRATEGIES: Registry[StrategyEntry] = Registry("strategy")
+STRATEGIES.register("auto", StrategyEntry(_auto, "several workers in TF_CONFIG -> multi-worker, several GPUs "
+                                                 "-> mirrored, else the default one-device strategy"))
+STRATEGIES.register("mirrored", StrategyEntry(_mirrored, "every GPU of this machine"))
+STRATEGIES.register("multi-worker", StrategyEntry(_multi_worker, "the cluster in TF_CONFIG"))
+
+
+def get_strategy(name: str = "auto", devices: list[str] | None = None):
+    """The tf.distribute strategy to build and train under (a name of `STRATEGIES`).
+
+    Args:
+        name: "auto" (MultiWorkerMirrored when TF_CONFIG names several workers, Mirrored when
+            TensorFlow sees several GPUs, else the default one-device strategy), "mirrored" (every
+            GPU of this machine, or `devices`), or "multi-worker" (the cluster in TF_CONFIG; one
+            worker without it).
+        devices: devices for "mirrored", e.g. ``["/cpu:0", "/cpu:1"]``.
+    """
+    return STRATEGIES.get(name).make(devices)

@@ -12,19 +12,16 @@ import pathlib
 import sys
 from collections.abc import Sequence
 
-from keras_ae.cli.common import ArgumentParser, parse_with_config, quiet_tensorflow, run_main
+from keras_ae.anomaly.thresholds import THRESHOLD_RULES
+from keras_ae.cli.common import ArgumentParser, as_flags, flag_errors, parse_with_config, quiet_tensorflow, run_main
 from keras_ae.errors import UsageError
-
-quiet_tensorflow()
-
-THRESHOLD_RULES = ("percentile", "fpr", "f1", "value")
 
 
 def _threshold_options(p: ArgumentParser, default: str | None) -> None:
     p.add_argument(
         "--threshold-rule",
         default=default,
-        choices=THRESHOLD_RULES,
+        choices=THRESHOLD_RULES.names(),
         help="percentile of normal validation errors (default 99.5), fpr (target false-positive "
         "rate, default 0.005), f1 (max F1 on labelled validation rows) or value"
         + ("" if default else "; default: the one stored with the model"),
@@ -100,113 +97,29 @@ def build_parser() -> ArgumentParser:
 
 
 def _check_threshold(args) -> None:
-    from keras_ae.fraud.detector import _check_rule
+    from keras_ae.anomaly.thresholds import check_rule
 
     if args.threshold_rule is not None:
-        _check_rule(args.threshold_rule, args.threshold_value)
+        try:
+            check_rule(args.threshold_rule, args.threshold_value)
+        except ValueError as err:
+            raise UsageError(as_flags(str(err), ["threshold_value", "threshold_rule"])) from None
     elif args.threshold_value is not None:
         raise UsageError("--threshold-value needs --threshold-rule")
 
 
-def read_training_csv(args):
-    """The whole training CSV, checked: (frame of features, labels or None)."""
-    import pandas as pd
-
-    from keras_ae.fraud import schema
-
-    path = pathlib.Path(args.csv)
-    header = schema.read_header(path, args.sep)
-    label = None if args.label_column.lower() == "none" else args.label_column
-    required = ([label] if label else []) + list(args.drop)
-    schema.check_columns(header, required, str(path), allowed=header)
-    try:
-        frame = pd.read_csv(path, sep=args.sep, skip_blank_lines=False)
-    except pd.errors.ParserError as err:
-        raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
-    if len(frame) == 0:
-        raise UsageError(f"{path}: no data rows (the file holds only a header)")
-    columns = [c for c in header if c != label and c not in args.drop]
-    if not columns:
-        raise UsageError(f"{path}: no feature column left after the label and --drop")
-    values = pd.DataFrame(schema.numeric_block(frame, columns, str(path)), columns=columns)
-    labels = schema.labels_block(frame, label, str(path)) if label else None
-    if labels is not None:
-        schema.require_both_classes(labels, label, str(path), "fit (hold-out metrics)")
-        if int(labels.sum()) < 2:
-            raise UsageError(
-                f"{path}, column {label!r}: only one fraud; a stratified hold-out needs at least 2"
-            )
-    return values, labels, label
-
-
-def cmd_fit(args) -> int:
-    import numpy as np
-    from sklearn.model_selection import train_test_split
-
-    from keras_ae import anomaly, plots
-    from keras_ae.fraud import FraudDetector
+def cmd_fit(args, parser) -> int:
     from keras_ae.fraud.detector import describe
-    from keras_ae.io import write_json
+    from keras_ae.runs.fraud import FraudFitConfig, fit_fraud
 
-    if not 0 < args.test_size < 1:
-        raise UsageError(f"--test-size must be between 0 and 1, received {args.test_size}")
-    if not 0 <= args.trim < 0.5:
-        raise UsageError(f"--trim must be in [0, 0.5), received {args.trim}")
-    for name in ("n_models", "epochs"):
-        if getattr(args, name) <= 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be > 0, received {getattr(args, name)}")
-    _check_threshold(args)
-    values, labels, label = read_training_csv(args)
-    detector = FraudDetector(
-        n_models=args.n_models,
-        epochs=args.epochs,
-        threshold_rule=args.threshold_rule,
-        threshold_value=args.threshold_value,
-        trim_fraction=args.trim,
-        label_column=label or "Class",
-        time_column=args.time_column,
-        amount_column=args.amount_column,
-        time_mode=args.time,
-        log_amount=not args.no_log_amount,
-        drop=tuple(args.drop),
-        seed=args.seed,
-        verbose=args.verbose,
-    )
-    out = pathlib.Path(args.out)
-    if labels is None:
-        print(f"fitting on {len(values):,} unlabelled rows (no hold-out metrics)")
-        detector.fit(values)
-        detector.save(out)
-        print(f"model: {describe(detector)} -> {out}")
-        return 0
-
-    idx_train, idx_test = train_test_split(
-        np.arange(len(values)), test_size=args.test_size, stratify=labels, random_state=args.seed
-    )
-    print(
-        f"fitting on the normal rows of {len(idx_train):,} training rows ({int(labels[idx_train].sum())} "
-        f"frauds kept for validation); hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds"
-    )
-    detector.fit(values.iloc[idx_train], labels[idx_train])
-    scores = detector.score_samples(values.iloc[idx_test])
-    metrics = anomaly.detection_metrics(scores, labels[idx_test], detector.threshold_)
-    metrics["threshold_rule"] = detector.threshold_info()
-    metrics["hold_out_rows"] = int(len(idx_test))
-    detector.save(out, metrics=metrics)
-    plots.error_histogram(
-        scores,
-        labels[idx_test],
-        detector.threshold_,
-        out / "error_histogram.png",
-        title="Hold-out reconstruction error by class",
-    )
-    plots.roc_curves([("autoencoder", scores, labels[idx_test])], out / "roc.png", title="Hold-out ROC curve")
-    plots.precision_recall_curve(
-        scores, labels[idx_test], out / "precision_recall.png", title="Hold-out precision-recall curve"
-    )
-    write_json(out / "metrics.json", metrics)
-    print(f"model: {describe(detector)} -> {out}")
-    print_metrics(metrics)
+    config = FraudFitConfig(**{k: v for k, v in vars(args).items() if k not in ("config", "command")})
+    with flag_errors(parser):
+        config.check()
+    quiet_tensorflow()
+    result = fit_fraud(config)
+    print(f"model: {describe(result.detector)} -> {result.out}")
+    if result.metrics:
+        print_metrics(result.metrics)
     return 0
 
 
@@ -341,13 +254,15 @@ def cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"fit": cmd_fit, "score": cmd_score, "evaluate": cmd_evaluate, "demo": cmd_demo}
+COMMANDS = {"score": cmd_score, "evaluate": cmd_evaluate, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_with_config(parser, argv) if argv[:1] == ["fit"] else parser.parse_args(argv)
+    if args.command == "fit":
+        return cmd_fit(args, parser)
     return COMMANDS[args.command](args)
 
 

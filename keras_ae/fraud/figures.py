@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
-import numpy as np
 import matplotlib.ticker
+import numpy as np
 
-from keras_ae.figures import as_image, save_figure, subplots
+from keras_ae.figures import save_figure, subplots
 
 
 def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, path: str | os.PathLike,

@@ -17,8 +17,8 @@ import pandas as pd
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud import schema
-from keras_ae.fraud.explain import format_top
 from keras_ae.fraud.detector import FraudDetector
+from keras_ae.fraud.explain import format_top
 from keras_ae.io import atomic_path
 
 OUTPUT_COLUMNS = ("reconstruction_error", "flag", "top_features")

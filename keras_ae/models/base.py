@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 import keras
 import numpy as np
 
+from keras_ae.models.registry import INITIALIZERS, initializer_name  # noqa: F401  (builders import them here)
+
 
 class Autoencoder(NamedTuple):
     """Three models that share weights; unpacks as ``encoder, decoder, autoencoder``.
@@ -18,15 +20,6 @@ class Autoencoder(NamedTuple):
     encoder: keras.Model
     decoder: keras.Model
     autoencoder: keras.Model
-
-
-# The lecture's short initializer names -> Keras's.
-INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "he_uniform"}
-
-
-def initializer_name(name: str) -> str:
-    """A Keras initializer name for `name` ("glorot" -> "glorot_uniform"); other names pass unchanged."""
-    return INITIALIZERS.get(name, name)
 
 
 def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tuple[int, ...]:

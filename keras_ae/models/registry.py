@@ -68,6 +68,14 @@ class Architecture:
 
 ARCHITECTURES: Registry[Architecture] = Registry("architecture")
 
+# The lecture's short initializer names -> Keras's.
+INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "he_uniform"}
+
+
+def initializer_name(name: str) -> str:
+    """A Keras initializer name for `name` ("glorot" -> "glorot_uniform"); other names pass unchanged."""
+    return INITIALIZERS.get(name, name)
+
 
 def register_architecture(name: str, builder: Callable[..., Any] | str, replace: bool = False,
                           **defaults: Any) -> Architecture:

@@ -10,7 +10,8 @@ _SOURCES = {
     "STRATEGIES": "strategy", "configure_gpus": "strategy", "device_name": "strategy", "get_strategy": "strategy",
     "_tf_config_workers": "strategy",
     "FitResult": "loop", "TRAIN_EVAL_LIMIT": "loop", "TrainLossAfterEpoch": "loop", "compile_model": "loop",
-    "evaluate_reconstruction": "loop", "fit": "loop", "global_state": "loop", "set_determinism": "loop", "set_seed": "loop",
+    "evaluate_reconstruction": "loop", "fit": "loop", "global_state": "loop", "set_determinism": "loop",
+    "set_seed": "loop",
 }
 __all__ = [name for name in _SOURCES if not name.startswith("_")]
 

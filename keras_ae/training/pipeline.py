@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from keras_ae.data.noise import check_noise
 
+
 def _noise_fn(kind: str, amount: float, low: float, high: float):
     """A tf.data map function (input, target, seed) -> (noisy input, target).
 

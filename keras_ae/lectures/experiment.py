@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 
 from keras_ae.errors import UsageError
+from keras_ae.models.registry import ARCHITECTURES, INITIALIZERS
 
-ARCHS = ("font", "dense", "vae", "conv-vae")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
-INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "he_uniform"}
 LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
 METRICS = ("final_loss", "final_val_loss", "test_mse", "test_bce", "wrong_pixels", "max_wrong_pixels")
 GRID_DEFAULTS: dict[str, Any] = {"layers": [[25, 10]], "activation": ["tanh"], "initializer": ["glorot"],
@@ -130,8 +129,8 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
     for key, values in grid.items():
         if key not in GRID_DEFAULTS:
             raise _fail(source, f"grid.{key}", values, f"unknown key (known: {', '.join(GRID_DEFAULTS)})")
-    if settings["arch"] not in ARCHS:
-        raise _fail(source, "arch", settings["arch"], f"unknown architecture (known: {', '.join(ARCHS)})")
+    if settings["arch"] not in ARCHITECTURES:
+        raise _fail(source, "arch", settings["arch"], f"unknown architecture (known: {', '.join(ARCHITECTURES)})")
     if settings["metric"] not in METRICS:
         raise _fail(source, "metric", settings["metric"], f"unknown metric (known: {', '.join(METRICS)})")
     if not isinstance(settings["dataset"], str):
@@ -151,7 +150,7 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
         if not values:
             raise _fail(source, f"grid.{key}", values, "is empty: give at least one value")
         axes[key] = [_check_value(source, key, v) for v in values]
-    if settings["arch"] in ("vae", "conv-vae") and axes["loss"] != ["bce"]:
+    if ARCHITECTURES[settings["arch"]].variational and axes["loss"] != ["bce"]:
         raise _fail(source, "grid.loss", grid.get("loss"), "a VAE is trained on BCE + KL; use [\"bce\"]")
     configs = [Config(*values) for values in itertools.product(*axes.values())]
     return Sweep(settings, configs)
@@ -169,31 +168,25 @@ def learning_rate_for(config: Config, steps_per_epoch: int):
 
 
 def build_model(arch: str, config: Config, input_shape: tuple[int, ...], seed: int):
-    """The autoencoder of one configuration (`layers` are dense widths, or conv filters for conv-vae)."""
-    from keras_ae import characters, models
-
-    init = INITIALIZERS[config.initializer]
-    if arch == "font":
-        return characters.build_font_autoencoder(config.layers, config.latent_dim, config.activation, init,
-                                                 input_size=math.prod(input_shape))
-    if arch == "dense":
-        return models.build_dense(input_shape, latent_dim=config.latent_dim, hidden=config.layers,
-                                  activation=config.activation, kernel_initializer=init)
-    if arch == "vae":
-        return models.build_vae(input_shape, latent_dim=config.latent_dim, hidden=config.layers or (512,),
-                                activation=config.activation, kernel_initializer=init, seed=seed)
-    return models.build_conv_vae(input_shape, latent_dim=config.latent_dim, filters=config.layers or (32, 64),
-                                 activation=config.activation, kernel_initializer=init, seed=seed)
+    """The autoencoder of one configuration: `layers` go to the builder argument the registry names for
+    layer widths (dense widths, or conv filters), with the configuration's code size, activation and
+    initializer."""
+    entry = ARCHITECTURES[arch]
+    options = entry.options(latent_dim=config.latent_dim, layers=config.layers or None,
+                            activation=config.activation, kernel_initializer=INITIALIZERS[config.initializer],
+                            seed=seed)
+    return entry.build_fn()(input_shape=input_shape, **options)
 
 
 def run_one(settings: dict, config: Config, x_train: np.ndarray, x_test: np.ndarray,
             seed: int) -> tuple[dict, dict]:
     """Train one configuration with one seed; returns (a results row, its per-epoch history)."""
-    from keras_ae import characters, training
+    from keras_ae import training
+    from keras_ae.lectures import characters
 
     training.set_seed(seed)
     passes = settings["passes_per_epoch"]
-    if settings["arch"] == "font":
+    if ARCHITECTURES[settings["arch"]].flat:
         x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     model = build_model(settings["arch"], config, x_train.shape[1:], seed)
     train = np.concatenate([x_train] * passes) if passes > 1 else x_train

@@ -11,13 +11,11 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-from keras import layers
 
 from keras_ae import training
 from keras_ae.data.noise import salt_and_pepper
-from keras_ae.models.base import Autoencoder, check_positive
-
-INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "he_uniform"}
+from keras_ae.models.base import Autoencoder
+from keras_ae.models.dense import build_font
 
 
 def pixel_errors(reconstruction: np.ndarray, target: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -70,29 +68,10 @@ class FontFit:
 def build_font_autoencoder(hidden: Sequence[int] = (25, 10), latent_dim: int = 2, activation: str = "tanh",
                            initializer: str = "glorot", code_activation: str = "linear",
                            input_size: int = 35) -> Autoencoder:
-    """The lecture's dense 35-25-10-2-10-25-35 autoencoder with a sigmoid output, layers configurable.
-
-    Unlike `build_dense`, the code layer has its own activation (linear by default): with only two
-    code units a saturating or dead code (tanh, relu) crowds 32 characters into a corner of the plane.
-    """
-    check_positive("hidden", hidden)
-    check_positive("latent_dim", latent_dim)
-    init = INITIALIZERS.get(initializer, initializer)
-
-    def dense(units: int, act: str, name: str) -> layers.Dense:
-        return layers.Dense(units, activation=act, kernel_initializer=init, name=name)
-
-    inputs = keras.Input(shape=(input_size,), name="glyph")
-    x = inputs
-    for i, units in enumerate(hidden):
-        x = dense(units, activation, f"encoder_dense_{i}")(x)
-    encoder = keras.Model(inputs, dense(latent_dim, code_activation, "code")(x), name="encoder")
-    code = keras.Input(shape=(latent_dim,), name="code_input")
-    y = code
-    for i, units in enumerate(reversed(hidden)):
-        y = dense(units, activation, f"decoder_dense_{i}")(y)
-    decoder = keras.Model(code, dense(input_size, "sigmoid", "reconstruction")(y), name="decoder")
-    return Autoencoder(encoder, decoder, keras.Model(inputs, decoder(encoder(inputs)), name="font"))
+    """The lecture's dense 35-25-10-2-10-25-35 autoencoder (`keras_ae.models.dense.build_font`), layers
+    configurable, with the exercise's argument names."""
+    return build_font(input_shape=(input_size,), latent_dim=latent_dim, hidden=hidden, activation=activation,
+                      code_activation=code_activation, kernel_initializer=initializer)
 
 
 def train_until_reconstructed(x: np.ndarray, model: Autoencoder, max_epochs: int = 20000, max_wrong: int = 1,

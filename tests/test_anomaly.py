@@ -149,7 +149,7 @@ def test_image_scorer_combines_parts_on_the_training_scale(rng):
     ref = {"mse": single.score_samples(x),
            "detail": anomaly.typicality_distance(anomaly.detail_energy(x), anomaly.detail_energy(x))}
     np.testing.assert_allclose(both.score_samples(x), anomaly.combine_scores(ref, ref), rtol=1e-6)
-    with pytest.raises(UsageError, match="unknown score 'psnr'"):
+    with pytest.raises(ValueError, match="unknown score 'psnr'"):
         one_class.ImageScorer(bundle, "mse+psnr").fit(x)
 
 
@@ -218,7 +218,7 @@ def test_loader_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise Exception("URL fetch failure: network unreachable")
 
-    monkeypatch.setattr(mnist_module.keras.utils, "get_file", refuse)
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
     with pytest.raises(mnist_module.DownloadError) as err:
         pneumonia.load_pneumonia(cache_dir=tmp_path)
     message = str(err.value)
@@ -233,7 +233,7 @@ def test_loader_downloads_from_the_official_url_with_its_md5(tmp_path, monkeypat
         seen.update(fname=fname, origin=origin, file_hash=file_hash)
         return str(fake)
 
-    monkeypatch.setattr(mnist_module.keras.utils, "get_file", get_file)
+    monkeypatch.setattr(keras.utils, "get_file", get_file)
     assert load_dataset("pneumonia").x_train.shape == (30, 28, 28, 1)
     assert seen == {"fname": "pneumoniamnist.npz", "origin": pneumonia.PNEUMONIA_URL,
                     "file_hash": "28209eda62fecd6e6a2d98b1501bb15f"}
@@ -261,7 +261,7 @@ def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tm
     def refuse(*args, **kwargs):
         raise Exception("URL fetch failure: network unreachable")
 
-    monkeypatch.setattr(mnist_module.keras.utils, "get_file", refuse)
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
     out = tmp_path / "run"
     code, stdout, stderr = run_cli(["--dataset", "mnist", "--normal", "5", "--train-size", "64",
                                     "--score", "latent+mse+detail", "--out", str(out), *TINY], capsys)
@@ -299,13 +299,13 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
 @pytest.mark.parametrize("argv, message", [
     (["--dataset", "mnist-sample", "--normal", "11"], "--normal 11 is not a label"),
     (["--dataset", "pneumonia", "--data-path", "missing.npz"], "missing.npz does not exist"),
-    (["--dataset", "cifar"], "unknown --dataset 'cifar'"),
-    (["--score", "elbo", "--arch", "conv"], "--score elbo needs a VAE"),
-    (["--score", "latent+psnr"], "unknown score 'psnr' in 'latent+psnr'"),
+    (["--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["--score", "elbo", "--arch", "conv"], "--score 'elbo' needs a VAE"),
+    (["--score", "latent+psnr"], "unknown score 'psnr' in --score 'latent+psnr'"),
     (["--filters", "8,x"], "--filters must be comma-separated integers"),
     (["--epochs", "0"], "--epochs must be > 0"),
     (["--dataset", "mnist-sample", "--score", "latent-knn", "--k", "50", "--train-size", "10"],
-     "--k 50 is more than the 10 normal training images"),
+     "k=50 is more than the 10 normal training images"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     code, _, stderr = run_cli(argv, capsys)

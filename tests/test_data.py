@@ -1,5 +1,6 @@
 """Loaders (real formats, on fake files), the shipped sample, noise, image folders."""
 
+import keras  # noqa: E402
 import gzip
 
 import numpy as np
@@ -32,7 +33,7 @@ def test_mnist_loader_reads_the_keras_npz_format(tmp_path, monkeypatch):
         calls.append((fname, origin, file_hash))
         return str(fake)
 
-    monkeypatch.setattr(mnist_module.keras.utils, "get_file", fake_get_file)
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     ds = data.load_mnist()
     assert calls == [("mnist.npz", mnist_module.KERAS_DATASETS + "mnist.npz", mnist_module.MNIST_SHA256)]
     assert ds.x_train.shape == (6, 28, 28, 1) and ds.x_train.dtype == np.float32
@@ -44,7 +45,7 @@ def test_mnist_offline_raises_download_error(monkeypatch):
     def refuse(*args, **kwargs):
         raise Exception("URL fetch failure: no network")
 
-    monkeypatch.setattr(mnist_module.keras.utils, "get_file", refuse)
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
     with pytest.raises(data.DownloadError, match="mnist.npz"):
         data.load_mnist()
 
@@ -54,7 +55,7 @@ def test_fashion_mnist_reads_idx_files(tmp_path, monkeypatch):
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     for key, fname in mnist_module.FASHION_FILES.items():
         write_idx(tmp_path / fname, arrays[key])
-    monkeypatch.setattr(mnist_module.keras.utils, "get_file",
+    monkeypatch.setattr(keras.utils, "get_file",
                         lambda fname, origin, **kw: str(tmp_path / fname.split("/")[-1]))
     ds = data.load_fashion_mnist(value_range="-1,1")
     assert ds.x_test.shape == (3, 28, 28, 1)

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from keras_ae import experiment
+from keras_ae.lectures import experiment
 from keras_ae.cli import experiment as experiment_cli
 from keras_ae.errors import UsageError
 

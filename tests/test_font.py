@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from keras_ae import characters
+from keras_ae.lectures import characters
 from keras_ae.cli import font as font_cli
 from keras_ae.data import font as font_data
 from keras_ae.data import load_dataset

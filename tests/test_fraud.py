@@ -94,10 +94,12 @@ def test_threshold_rules_follow_the_stored_validation_errors(detector, data):
     )
     det.set_threshold("value", 1e9)
     assert det.predict(test).sum() == 0  # predict follows the new rule at once
-    det.threshold_rule, det.threshold_value = "value", -1.0  # plain attribute change works too
+    det.threshold_rule, det.threshold_value = "value", -1.0  # a parameter change alone does not refit
+    assert det.predict(test).sum() == 0
+    det.set_threshold("value", -1.0)
     assert det.predict(test).sum() == len(test)
     np.testing.assert_array_equal(weights[0], det.models_[0].get_weights()[0])  # no retraining
-    with pytest.raises(UsageError, match="percentile"):
+    with pytest.raises(ValueError, match="percentile"):
         det.set_threshold("percentile", 150)
 
 

@@ -16,7 +16,7 @@ ALL = list(models.ARCHITECTURES)
 
 def default_input(name, n, seed=0):
     """Random inputs of the shape the builder's defaults expect (784 vectors for the dense ones)."""
-    shape = (784,) if name in models.FLAT else (28, 28, 1)
+    shape = (35,) if name == "font" else (784,) if name in models.FLAT else (28, 28, 1)
     return np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
 
 
@@ -168,7 +168,7 @@ def test_loaded_vae_keeps_training_in_a_fresh_process(tmp_path, tiny_images):
         import os, json
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
         import numpy as np, keras
-        import keras_ae.models
+        import keras_ae.models.vae
         vae = keras.saving.load_model({str(tmp_path / "vae.keras")!r})
         x = np.load({str(tmp_path / "x.npy")!r})
         start = vae.evaluate(x, batch_size=64, verbose=0, return_dict=True)["loss"]

@@ -1,5 +1,6 @@
 """scripts/train.py end to end on the shipped sample, and every bad input of the issue."""
 
+import keras  # noqa: E402
 import json
 import subprocess
 import sys
@@ -20,7 +21,7 @@ def offline(monkeypatch):
     def refuse(*args, **kwargs):
         raise Exception("URL fetch failure: network unreachable")
 
-    monkeypatch.setattr(mnist_module.keras.utils, "get_file", refuse)
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
 
 
 def run_cli(argv, capsys):
@@ -97,7 +98,7 @@ def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--arch", "transformer"], "unknown --arch 'transformer'"),
+        (["--arch", "transformer"], "unknown architecture 'transformer'"),
         (["--dataset", "cifar99", "--arch", "dense"], "unknown dataset 'cifar99'"),
         (["--epochs", "0"], "--epochs must be > 0, received 0"),
         (["--epochs", "-3"], "--epochs must be > 0, received -3"),
@@ -144,7 +145,7 @@ def test_script_prints_no_traceback(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: unknown --arch 'nope' (known: dense, deep, conv, denoise, vae, conv-vae)"]
+        "error: unknown architecture 'nope' (known: dense, deep, conv, denoise, vae, conv-vae, font)"]
 
 
 class _no_raise:

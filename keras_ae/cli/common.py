@@ -85,13 +85,31 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
 
 
 def as_flags(message: str, names: Sequence[str]) -> str:
-    """A library message about arguments (``epochs=0``, ``threshold_value``) reworded about flags
-    (``--epochs 0``, ``--threshold-value``)."""
+    """A library message about arguments reworded about flags: "Expected epochs > 0, received epochs=0"
+    -> "--epochs must be > 0, received 0"; other ``name=value`` -> ``--name value``."""
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    match = re.fullmatch(r"Expected (\w+) (.+?), received (\w+)=(.*)", message, flags=re.S)
+    if match and match.group(1) == match.group(3) and match.group(1) in names:
+        return f"{flag(match.group(1))} must be {match.group(2)}, received {match.group(4)}"
     for name in sorted(names, key=len, reverse=True):
-        flag = "--" + name.replace("_", "-")
-        message = re.sub(rf"(?<![\w-]){name}=", flag + " ", message)
-        message = re.sub(rf"(?<![\w-]){name}(?![\w-])", flag, message)
+        message = re.sub(rf"(?<![\w-]){name}=", flag(name) + " ", message)
+        if "_" in name:  # a bare word like "score" may be prose; a bare "threshold_value" is the argument
+            message = re.sub(rf"(?<![\w-]){name}(?![\w-])", flag(name), message)
     return message
+
+
+def option_names(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option's dest of `parser` and of its sub-commands."""
+    names = []
+    for action in parser._actions:
+        if action.option_strings:
+            names.append(action.dest)
+        for sub in (getattr(action, "choices", None) or {}).values() if isinstance(action, argparse._SubParsersAction) \
+                else ():
+            names += option_names(sub)
+    return names
 
 
 @contextlib.contextmanager
@@ -102,8 +120,7 @@ def flag_errors(parser: argparse.ArgumentParser) -> Iterator[None]:
     except UsageError:
         raise
     except ValueError as err:
-        names = [a.dest for a in parser._actions if a.option_strings]
-        raise UsageError(as_flags(str(err), names)) from None
+        raise UsageError(as_flags(str(err), option_names(parser))) from None
 
 
 def registry_help(registry, default: str | None = None) -> str:

@@ -14,7 +14,7 @@ from keras_ae.training.strategy import STRATEGIES
 def build_parser() -> ArgumentParser:
     epochs = ", ".join(f"{name} {arch.epochs}" for name, arch in ARCHITECTURES.items())
     p = ArgumentParser(prog="keras-ae-train", description=__doc__)
-    p.add_argument("--arch", default="conv", choices=ARCHITECTURES.names(), metavar="ARCH",
+    p.add_argument("--arch", default="conv",
                    help="architecture: " + ARCHITECTURES.help() + " (default conv)")
     p.add_argument("--dataset", default="mnist",
                    help="mnist, fashion_mnist, mnist-sample, smileys, font5x7, folder:PATH or tfds:NAME "

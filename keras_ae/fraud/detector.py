@@ -251,6 +251,12 @@ class FraudDetector(BaseEstimator):
                 "threshold": self.threshold_}
 
     @property
+    def scaler_(self):
+        """The StandardScaler learned on the normal training rows (after the Time/Amount transforms)."""
+        self._check_fitted()
+        return self.preprocessor_.scaler_
+
+    @property
     def features_(self) -> list[str]:
         self._check_fitted()
         return self.preprocessor_.features

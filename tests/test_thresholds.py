@@ -1,0 +1,63 @@
+"""Threshold rules: the O(n log n) search agrees with trying every threshold, on ties and large n."""
+
+import numpy as np
+import pytest
+
+from keras_ae.anomaly import thresholds
+
+
+def brute_force(scores, labels, objective):
+    s = np.unique(scores)
+    cands = np.concatenate([[np.nextafter(s[0], -np.inf)], (s[:-1] + s[1:]) / 2, [np.nextafter(s[-1], np.inf)]])
+    best, best_t = -np.inf, None
+    for t in cands:
+        pred = scores > t
+        tp, fp = np.sum(pred & (labels == 1)), np.sum(pred & (labels == 0))
+        fn, tn = np.sum(~pred & (labels == 1)), np.sum(~pred & (labels == 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = objective(tp, fp, fn, tn)
+        if value > best:
+            best, best_t = value, t
+    return best_t, best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_search_matches_brute_force_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.normal(size=300) * 3) / 3  # many ties
+    labels = (rng.random(300) < 0.3).astype(int)
+    scores[labels == 1] += 0.5
+    for fast, objective in [
+        (thresholds.threshold_max_accuracy, lambda tp, fp, fn, tn: (tp + tn) / 300),
+        (thresholds.threshold_max_f1, lambda tp, fp, fn, tn: 2 * tp / max(2 * tp + fp + fn, 1)),
+        (thresholds.threshold_youden, lambda tp, fp, fn, tn: tp / (tp + fn) - fp / (fp + tn)),
+    ]:
+        t_fast = fast(scores, labels)
+        t_slow, best = brute_force(scores, labels, objective)
+        pred = scores > t_fast
+        tp, fp = np.sum(pred & (labels == 1)), np.sum(pred & (labels == 0))
+        fn, tn = np.sum(~pred & (labels == 1)), np.sum(~pred & (labels == 0))
+        assert objective(tp, fp, fn, tn) == pytest.approx(best)
+        assert t_fast == pytest.approx(t_slow)
+
+
+def test_confusion_counts_flag_exactly_the_scores_above_each_threshold():
+    scores = np.array([5.0, 1.0, 3.0, 3.0, 2.0, np.nextafter(2.0, 3.0)])
+    labels = np.array([1, 0, 1, 0, 0, 1])
+    ts, tp, fp, fn, tn = thresholds.confusion_counts(scores, labels)
+    assert np.all(np.diff(ts) > 0)
+    for t, a, b, c, d in zip(ts, tp, fp, fn, tn, strict=True):
+        pred = scores > t
+        assert (a, b, c, d) == (np.sum(pred & (labels == 1)), np.sum(pred & (labels == 0)),
+                                np.sum(~pred & (labels == 1)), np.sum(~pred & (labels == 0)))
+
+
+def test_rules_check_their_value_and_name_it():
+    with pytest.raises(ValueError, match="threshold_value=150"):
+        thresholds.check_rule("percentile", 150)
+    with pytest.raises(ValueError, match="needs a value"):
+        thresholds.check_rule("value")
+    with pytest.raises(ValueError, match="finite threshold_value"):
+        thresholds.check_rule("value", float("nan"))
+    with pytest.raises(ValueError, match="unknown threshold rule 'median'"):
+        thresholds.choose_threshold("median", np.ones(3))

@@ -52,7 +52,7 @@ def worker(kind: str, model: str, csv: str, out: str) -> None:
     else:
         frame = pd.read_csv(csv)
         contrib = detector.feature_errors(frame[detector.columns_])
-        names, share = detector._column_shares(contrib)
+        names, share = detector.column_shares(contrib)
         score = contrib.mean(axis=1)
         frame["reconstruction_error"] = score
         frame["flag"] = (score > detector.threshold_).astype(np.int8)

@@ -29,7 +29,7 @@ RESULT = ROOT / "benchmarks" / "results" / "latent.json"
 
 def font_epochs(seeds, max_epochs):
     """Epochs (passes over the 32 glyphs) until every glyph has <= 1 wrong pixel, one run per seed."""
-    from keras_ae import characters, training
+    from keras_ae.lectures import characters, training
     from keras_ae.data.font import read_font
 
     x = read_font().vectors

@@ -4,8 +4,9 @@
 check their options (and fail fast on bad ones) before TensorFlow loads.
 """
 
-import importlib
 import os
+
+from keras_ae.lazy import lazy_names
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -14,15 +15,10 @@ __version__ = "0.1.0"
 
 _MODEL_NAMES = (
     "ARCHITECTURES", "VAE", "Autoencoder", "Sampling", "build", "build_conv", "build_conv_vae",
-    "build_deep", "build_dense", "build_denoise", "build_vae", "get_builder",
+    "build_deep", "build_dense", "build_denoise", "build_font", "build_vae", "get_builder", "register_architecture",
 )
 __all__ = [*_MODEL_NAMES, "__version__"]
-
-
-def __getattr__(name):
-    if name in _MODEL_NAMES:
-        return getattr(importlib.import_module("keras_ae.models"), name)
-    raise AttributeError(f"module 'keras_ae' has no attribute {name!r}")
+__getattr__, _dir = lazy_names(__name__, dict.fromkeys(_MODEL_NAMES, "keras_ae.models"))
 
 
 def __dir__():

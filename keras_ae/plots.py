@@ -3,7 +3,7 @@
 The figures now live beside their domain; this module only forwards names, imported on first use.
 """
 
-import importlib
+from keras_ae.lazy import lazy_names
 
 _SOURCES = {
     "keras_ae.figures": ("as_image", "correlation_heatmap", "grouped_bars", "image_grid", "image_rows",
@@ -16,13 +16,4 @@ _SOURCES = {
 }
 _WHERE = {name: module for module, names in _SOURCES.items() for name in names}
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'keras_ae.plots' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

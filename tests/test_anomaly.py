@@ -305,7 +305,7 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     (["--filters", "8,x"], "--filters must be comma-separated integers"),
     (["--epochs", "0"], "--epochs must be > 0"),
     (["--dataset", "mnist-sample", "--score", "latent-knn", "--k", "50", "--train-size", "10"],
-     "k=50 is more than the 10 normal training images"),
+     "--k 50 is more than the 10 normal training images"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     code, _, stderr = run_cli(argv, capsys)

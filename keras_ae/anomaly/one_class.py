@@ -65,7 +65,7 @@ def one_class_splits(
     """
     known = sorted(set(np.unique(y_train).tolist()) | set(np.unique(y_test).tolist()))
     if normal not in known:
-        raise UsageError(f"--normal {normal} is not a label of this dataset (labels: "
+        raise UsageError(f"normal={normal} is not a label of this dataset (labels: "
                          f"{', '.join(str(k) for k in known)})")
     if not 0 < val_fraction < 1:
         raise UsageError(f"validation fraction must be between 0 and 1, received {val_fraction}")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from keras_ae.anomaly.image_scores import IMAGE_SCORES
 from keras_ae.anomaly.thresholds import THRESHOLD_RULES
-from keras_ae.cli.common import ArgumentParser, flag_errors, parse_with_config, quiet_tensorflow, run_main
+from keras_ae.cli.common import ArgumentParser, checked_config, run_main
 from keras_ae.data.registry import DATASETS, one_class_names
 from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES
@@ -66,12 +66,7 @@ def config_from(args):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parse_with_config(parser, argv)
-    config = config_from(args)
-    with flag_errors(parser):
-        config.check()
-    quiet_tensorflow()
+    config = checked_config(build_parser(), argv, config_from)
     from keras_ae.runs.one_class import run_one_class
 
     result = run_one_class(config)
@@ -82,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    return run_main(main, argv)
+    return run_main(main, argv, parser=build_parser)
 
 
 if __name__ == "__main__":

@@ -72,12 +72,18 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
     return parser.parse_args(argv)
 
 
-def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> int:
-    """Run a command's main; a UsageError becomes ``error: <message>`` on stderr and exit code 2."""
+def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None,
+             parser: Callable[[], argparse.ArgumentParser] | None = None) -> int:
+    """Run a command's main; a UsageError becomes ``error: <message>`` on stderr and exit code 2.
+
+    With `parser` (the command's parser factory), arguments the library names in the message
+    (``chunksize=0``) are reworded as the command's flags (``--chunksize 0``).
+    """
     try:
         return int(main(argv) or 0)
     except UsageError as err:
-        print(f"error: {err}", file=sys.stderr)
+        message = str(err) if parser is None else as_flags(str(err), option_names(parser()))
+        print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -127,3 +133,14 @@ def registry_help(registry, default: str | None = None) -> str:
     """'name (help), name (help)' of a registry, with the default named: the choices of an option."""
     text = ", ".join(registry)
     return text + (f" (default {default})" if default else "")
+
+
+def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, make_config: Callable) -> object:
+    """Parse `argv` (with --config defaults), build the run's config and check it, all before TensorFlow
+    loads: a bad option ends at once with a message about its flag. Then TensorFlow is imported quietly."""
+    args = parse_with_config(parser, argv)
+    config = make_config(args)
+    with flag_errors(parser):
+        config.check()
+    quiet_tensorflow()
+    return config

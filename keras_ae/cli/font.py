@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    return run_main(main, argv)
+    return run_main(main, argv, parser=build_parser)
 
 
 if __name__ == "__main__":

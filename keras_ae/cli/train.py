@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from keras_ae.cli.common import ArgumentParser, flag_errors, parse_with_config, quiet_tensorflow, run_main
+from keras_ae.cli.common import ArgumentParser, checked_config, run_main
 from keras_ae.models.registry import ARCHITECTURES
 from keras_ae.training.strategy import STRATEGIES
 
@@ -68,12 +68,7 @@ def config_from(args: argparse.Namespace):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parse_with_config(parser, argv)
-    config = config_from(args)
-    with flag_errors(parser):
-        config.check()
-    quiet_tensorflow()
+    config = checked_config(build_parser(), argv, config_from)
     from keras_ae.runs.train import run_train
 
     result = run_train(config)
@@ -85,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    return run_main(main, argv)
+    return run_main(main, argv, parser=build_parser)
 
 
 if __name__ == "__main__":

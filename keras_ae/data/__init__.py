@@ -3,25 +3,16 @@
 Loaders are imported on first use, so the registry can be read without loading TensorFlow.
 """
 
-import importlib
+from keras_ae.lazy import lazy_names
 
 _SOURCES = {
-    "Dataset": "base", "scale_images": "base",
-    "load_folder": "folder",
-    "DownloadError": "mnist", "load_fashion_mnist": "mnist", "load_mnist": "mnist", "load_mnist_sample": "mnist",
-    "NOISE_KINDS": "noise", "add_noise": "noise", "gaussian_noise": "noise", "salt_and_pepper": "noise",
-    "load_pneumonia": "pneumonia", "load_pneumonia_splits": "pneumonia",
-    "DATASETS": "registry", "dataset_names": "registry", "get_dataset": "registry", "load_dataset": "registry",
-    "register_dataset": "registry",
+    "Dataset": ".base", "scale_images": ".base",
+    "load_folder": ".folder",
+    "DownloadError": ".mnist", "load_fashion_mnist": ".mnist", "load_mnist": ".mnist", "load_mnist_sample": ".mnist",
+    "NOISE_KINDS": ".noise", "add_noise": ".noise", "gaussian_noise": ".noise", "salt_and_pepper": ".noise",
+    "load_pneumonia": ".pneumonia", "load_pneumonia_splits": ".pneumonia",
+    "DATASETS": ".registry", "dataset_names": ".registry", "get_dataset": ".registry", "load_dataset": ".registry",
+    "register_dataset": ".registry",
 }
 __all__ = list(_SOURCES)
-
-
-def __getattr__(name):
-    if name in _SOURCES:
-        return getattr(importlib.import_module(f"keras_ae.data.{_SOURCES[name]}"), name)
-    raise AttributeError(f"module 'keras_ae.data' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES)

@@ -157,7 +157,7 @@ def _image_feature(info, name: str) -> str:
 
     keys = [k for k, f in info.features.items() if isinstance(f, tfds.features.Image)]
     if not keys:
-        raise UsageError(f"--dataset tfds:{name} has no image feature (features: {', '.join(info.features)})")
+        raise UsageError(f"dataset='tfds:{name}' has no image feature (features: {', '.join(info.features)})")
     return "image" if "image" in keys else keys[0]
 
 
@@ -200,11 +200,11 @@ def stream_tfds(
     try:
         import tensorflow_datasets as tfds
     except ImportError:
-        raise UsageError(f"--dataset tfds:{name} needs tensorflow-datasets: pip install 'keras-ae[tfds]'") from None
+        raise UsageError(f"dataset='tfds:{name}' needs tensorflow-datasets: pip install 'keras-ae[tfds]'") from None
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except (tfds.core.registered.DatasetNotFoundError, ValueError) as err:
-        raise UsageError(f"--dataset tfds:{name}: {str(err).splitlines()[0]}") from None
+        raise UsageError(f"dataset='tfds:{name}': {str(err).splitlines()[0]}") from None
     try:
         builder.download_and_prepare()
     except OSError as err:  # requests' connection errors are OSErrors
@@ -216,7 +216,7 @@ def stream_tfds(
     _check(channels, value_range)
     if image_size is None:
         if height is None or width is None:
-            raise UsageError(f"--dataset tfds:{name} has images of varying size: give --image-size")
+            raise UsageError(f"dataset='tfds:{name}' has images of varying size: give image_size=N")
         image_size = (height, width)
     splits = list(info.splits) or ["train", "test"]  # no split metadata (e.g. tfds.testing.mock_data)
     train_split = "train" if "train" in splits else splits[0]
@@ -260,4 +260,4 @@ def load_stream(name: str, value_range: str = "0,1", image_size: tuple[int, int]
                              **options)
     if name.startswith("tfds:"):
         return stream_tfds(name[len("tfds:"):], image_size=image_size, channels=channels, **options)
-    raise UsageError(f"--dataset {name} cannot be streamed (stream folder:PATH or tfds:NAME)")
+    raise UsageError(f"dataset={name!r} cannot be streamed (stream folder:PATH or tfds:NAME)")

@@ -106,11 +106,6 @@ class FraudDetector(BaseEstimator):
                 raise ValueError(f"invalid {name}={getattr(self, name)!r}")
         thresholds.check_rule(self.threshold_rule, self.threshold_value)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
-
     def _frame(self, X, source: str = "X") -> pd.DataFrame:
         return inputs.as_frame(self, X, source)
 

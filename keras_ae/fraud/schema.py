@@ -37,7 +37,7 @@ def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
             if delim != sep and delim in str(header[0]):
                 raise UsageError(
                     f"{source}: the header is one column {str(header[0])[:40]!r}...; the file "
-                    f"looks separated by {name}, not {sep!r} (give --sep)"
+                    f"looks separated by {name}, not sep={sep!r}"
                 )
     seen = set()
     for name in header:
@@ -63,7 +63,7 @@ def check_columns(
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
         raise UsageError(
             f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
-            f"{short_list(required)} (list columns to ignore with --drop)"
+            f"{short_list(required)} (name columns to ignore with drop=...)"
         )
 
 

@@ -89,7 +89,7 @@ def score_csv(
     import keras
 
     if chunksize <= 0:
-        raise UsageError(f"--chunksize must be > 0, received {chunksize}")
+        raise UsageError(f"Expected chunksize > 0, received chunksize={chunksize}")
     start = time.perf_counter()
     threshold = detector.threshold_
     total = count_rows(schema.check_file(path))

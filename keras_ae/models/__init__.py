@@ -1,29 +1,26 @@
 """Builders for the lecture autoencoders; each returns Autoencoder(encoder, decoder, autoencoder).
 
 Names are imported on first use, so reading the registry (`ARCHITECTURES`) loads no TensorFlow.
+`FLAT` and `VARIATIONAL` are the sets of architecture names the registry marks so, read at each access.
 """
 
-import importlib
+from keras_ae.lazy import lazy_names
 
 _SOURCES = {
-    "Autoencoder": "base", "INITIALIZERS": "base",
-    "build_conv": "conv", "build_denoise": "conv",
-    "build_deep": "dense", "build_dense": "dense", "build_font": "dense",
-    "VAE": "vae", "Sampling": "vae", "build_conv_vae": "vae", "build_vae": "vae",
-    "ARCHITECTURES": "registry", "Architecture": "registry", "build": "registry", "get_architecture": "registry",
-    "get_builder": "registry", "register_architecture": "registry",
+    "Autoencoder": ".base", "encode": ".base", "INITIALIZERS": ".registry",
+    "build_conv": ".conv", "build_denoise": ".conv",
+    "build_deep": ".dense", "build_dense": ".dense", "build_font": ".dense",
+    "VAE": ".vae", "Sampling": ".vae", "build_conv_vae": ".vae", "build_vae": ".vae",
+    "ARCHITECTURES": ".registry", "Architecture": ".registry", "build": ".registry", "get_architecture": ".registry",
+    "get_builder": ".registry", "register_architecture": ".registry",
 }
 __all__ = [*_SOURCES, "FLAT", "VARIATIONAL"]
+_getattr, __dir__ = lazy_names(__name__, _SOURCES)
 
 
 def __getattr__(name):
-    if name in _SOURCES:
-        return getattr(importlib.import_module(f"keras_ae.models.{_SOURCES[name]}"), name)
-    if name in ("FLAT", "VARIATIONAL"):  # sets of names, read from the registry at each access
-        registry = importlib.import_module("keras_ae.models.registry")
+    if name in ("FLAT", "VARIATIONAL"):
+        from keras_ae.models import registry
+
         return registry.flat() if name == "FLAT" else registry.variational()
-    raise AttributeError(f"module 'keras_ae.models' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *__all__])
+    return _getattr(name)

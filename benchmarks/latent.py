@@ -29,8 +29,9 @@ RESULT = ROOT / "benchmarks" / "results" / "latent.json"
 
 def font_epochs(seeds, max_epochs):
     """Epochs (passes over the 32 glyphs) until every glyph has <= 1 wrong pixel, one run per seed."""
-    from keras_ae.lectures import characters, training
+    from keras_ae import training
     from keras_ae.data.font import read_font
+    from keras_ae.lectures import characters
 
     x = read_font().vectors
     runs = []
@@ -48,32 +49,30 @@ def font_epochs(seeds, max_epochs):
     return runs
 
 
-def run_cli(module, argv):
+def timed(fn, *args):
+    """Call a library run; returns (its result, seconds taken)."""
     start = time.perf_counter()
-    code = module.main(argv)
-    if code:
-        raise SystemExit(f"{module.__name__} {argv} exited {code}")
-    return round(time.perf_counter() - start, 1)
+    result = fn(*args)
+    return result, round(time.perf_counter() - start, 1)
 
 
-def train_or_reuse(argv, run_dir):
-    """Run scripts/train.py with `argv`, or reuse the finished run in `run_dir` made with the same options."""
-    from keras_ae.cli import train
+def train_or_reuse(options: dict, run_dir: pathlib.Path) -> dict:
+    """`run_train` with `options`, or the finished run in `run_dir` made with the same options."""
+    from keras_ae.runs.train import TrainConfig, run_train
 
+    config = TrainConfig(**options, out=str(run_dir))
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():
-        wanted = vars(train.build_parser().parse_args(argv))
         done = json.loads(metrics_path.read_text())["options"]
-        if all(done.get(k) == v for k, v in wanted.items() if k not in ("config", "out")):
+        if all(done.get(k) == v for k, v in options.items()):
             print(f"reusing the finished run {run_dir} (same options)")
             return json.loads(metrics_path.read_text())
-    run_cli(train, argv)
-    return json.loads(metrics_path.read_text())
+    return run_train(config).metrics
 
 
 SMILEY_RUNS = {  # name -> options after the common ones
-    "smileys": ["--epochs", "30"],
-    "smileys_b32": ["--epochs", "30", "--batch-size", "32", "--lr", "0.002"],
+    "smileys": {"epochs": 30},
+    "smileys_b32": {"epochs": 30, "batch_size": 32, "lr": 0.002},
 }
 
 
@@ -83,7 +82,9 @@ def main() -> int:
     parser.add_argument("--parts", default="font,denoise,smileys,sweep",
                         help="comma-separated parts to (re)run; the others keep their figures in the JSON")
     args = parser.parse_args()
-    from keras_ae.cli import experiment, font
+    from keras_ae.lectures import experiment
+    from keras_ae.lectures.font import FontConfig, run_font
+    from keras_ae.lectures.sweep import run_sweep
 
     quick, parts = args.quick, set(args.parts.split(","))
     target = RESULT if not quick else OUT / "latent_quick.json"
@@ -92,27 +93,27 @@ def main() -> int:
     if "font" in parts:
         result["font_epochs"] = font_epochs(range(2 if quick else 5), 200 if quick else 10000)
         font_dir = OUT / "font"
-        result["font_run_seconds"] = run_cli(font, ["--out", str(font_dir), "--max-epochs",
-                                                    "200" if quick else "10000"])
-        report = json.loads((font_dir / "font.json").read_text())
+        report, result["font_run_seconds"] = timed(run_font, FontConfig(out=str(font_dir),
+                                                                         max_epochs=200 if quick else 10000))
         result["font_run"] = {k: report[k] for k in ("epochs_needed", "epochs_run", "wrong_pixels",
                                                      "new_character", "concept_vector")}
 
     if "denoise" in parts:
         denoise_dir = OUT / "font-denoise"
-        result["denoise_seconds"] = run_cli(font, ["--denoise", "--out", str(denoise_dir)]
-                                            + (["--denoise-epochs", "5", "--draws", "3"] if quick else []))
-        result["denoise"] = json.loads((denoise_dir / "font.json").read_text())["levels"]
+        quick_options = {"denoise_epochs": 5, "draws": 3} if quick else {}
+        report, result["denoise_seconds"] = timed(run_font, FontConfig(denoise=True, out=str(denoise_dir),
+                                                                       **quick_options))
+        result["denoise"] = report["levels"]
 
     if "smileys" in parts:
         for name, extra in SMILEY_RUNS.items():
             run_dir = OUT / (name.replace("_", "-") if not quick else name + "-quick")
-            argv = ["--arch", "conv-vae", "--dataset", "smileys", "--latent-dim", "4", "--out", str(run_dir),
-                    "--verbose", "2", *extra]
+            options = {"arch": "conv-vae", "dataset": "smileys", "latent_dim": 4, "verbose": 2, **extra}
             if quick:
-                argv += ["--epochs", "1", "--train-size", "128", "--test-size", "128"]
-            metrics = train_or_reuse(argv, run_dir)
-            result[name] = {"command": "python scripts/train.py " + " ".join(argv),
+                options.update(epochs=1, train_size=128, test_size=128)
+            metrics = train_or_reuse(options, run_dir)
+            flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in options.items())
+            result[name] = {"command": f"python scripts/train.py {flags} --out {run_dir}",
                             **{k: metrics[k] for k in ("test_bce", "test_mse", "epochs", "seconds", "device",
                                                        "latent_factors")}}
 
@@ -127,7 +128,8 @@ def main() -> int:
             config = OUT / "font_sweep_quick.json"
             config.parent.mkdir(parents=True, exist_ok=True)
             config.write_text(json.dumps(tiny))
-        result["sweep_seconds"] = run_cli(experiment, ["--config", str(config), "--out", str(sweep_dir)])
+        sweep = experiment.parse_sweep(json.loads(pathlib.Path(config).read_text()), source=str(config))
+        _, result["sweep_seconds"] = timed(run_sweep, sweep, sweep_dir)
         import pandas as pd
 
         result["sweep_summary"] = pd.read_csv(sweep_dir / "summary.csv").to_dict(orient="records")

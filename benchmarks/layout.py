@@ -26,8 +26,8 @@ def matrix_search(scores, labels):
     s = np.unique(scores)
     cands = np.concatenate([[s[0] - 1e-12], (s[:-1] + s[1:]) / 2, [s[-1] + 1e-12]])
     pred = scores[None, :] > cands[:, None]
-    tp, fp = (pred & (labels == 1)).sum(1), (pred & (labels == 0)).sum(1)
-    fn, tn = ((~pred) & (labels == 1)).sum(1), ((~pred) & (labels == 0)).sum(1)
+    tp, fp = (pred & (labels == 1)).sum(1), (pred & (labels == 0)).sum(1)  # noqa: F841  (as the old search)
+    fn, tn = ((~pred) & (labels == 1)).sum(1), ((~pred) & (labels == 0)).sum(1)  # noqa: F841
     return float(cands[int(np.argmax((tp + tn) / len(labels)))])
 
 

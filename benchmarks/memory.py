@@ -49,12 +49,15 @@ def write_pngs(root: pathlib.Path, n: int) -> float:
     return time.perf_counter() - start
 
 
-MODES = {"in memory": [], "stream": ["--stream"], "stream --cache": ["--stream", "--cache"]}
+MODES = {"in memory": {}, "stream": {"stream": True}, "stream --cache": {"stream": True, "cache": True}}
 
 
 def run_train(root: pathlib.Path, mode: str, out: pathlib.Path, batch_size: int) -> dict:
-    cmd = [sys.executable, str(REPO / "scripts" / "train.py"), "--arch", "conv", "--dataset", f"folder:{root}",
-           "--epochs", "1", "--batch-size", str(batch_size), "--verbose", "0", "--out", str(out), *MODES[mode]]
+    # A fresh interpreter per run (its own peak RSS) that calls the library's run_train.
+    options = dict(arch="conv", dataset=f"folder:{root}", epochs=1, batch_size=batch_size, verbose=0, out=str(out),
+                   **MODES[mode])
+    cmd = [sys.executable, "-c", "import sys; from keras_ae.runs.train import TrainConfig, run_train; "
+           f"run_train(TrainConfig(**{options!r}))"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, env=env)
@@ -69,11 +72,9 @@ def run_train(root: pathlib.Path, mode: str, out: pathlib.Path, batch_size: int)
 
 
 def figure(rows: list[dict], path: str) -> None:
-    import matplotlib.pyplot as plt
+    from keras_ae import figures
 
-    from keras_ae import plots
-
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = figures.subplots(figsize=(6, 3.2))
     for mode, color in (("in memory", "#999999"), ("stream --cache", "#ff7f0e"), ("stream", "#1f77b4")):
         picked = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["images"])
         label = "folder:PATH loaded into memory" if mode == "in memory" else f"folder:PATH --{mode}"
@@ -83,7 +84,7 @@ def figure(rows: list[dict], path: str) -> None:
     ax.set_ylabel("peak RSS of the run (MiB)")
     ax.set_title("Memory of one training epoch: loaded vs streamed")
     ax.legend(fontsize=8)
-    plots.save_figure(fig, path)
+    figures.save_figure(fig, path)
 
 
 def main(argv=None):

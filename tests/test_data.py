@@ -1,8 +1,8 @@
 """Loaders (real formats, on fake files), the shipped sample, noise, image folders."""
 
-import keras  # noqa: E402
 import gzip
 
+import keras  # noqa: E402
 import numpy as np
 import pytest
 

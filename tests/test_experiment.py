@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from keras_ae.lectures import experiment
 from keras_ae.cli import experiment as experiment_cli
 from keras_ae.errors import UsageError
+from keras_ae.lectures import experiment
 
 TINY = {"dataset": "font5x7", "arch": "font", "batch_size": 16, "n_runs": 2, "metric": "wrong_pixels",
         "grid": {"layers": [[12]], "activation": ["tanh", "sigmoid"], "learning_rate": [0.01],

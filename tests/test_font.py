@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from keras_ae.lectures import characters
 from keras_ae.cli import font as font_cli
 from keras_ae.data import font as font_data
 from keras_ae.data import load_dataset
 from keras_ae.errors import UsageError
+from keras_ae.lectures import characters
 
 
 def test_font_has_32_distinct_5x7_binary_glyphs_from_backtick_to_del():

@@ -1,15 +1,14 @@
 """scripts/train.py end to end on the shipped sample, and every bad input of the issue."""
 
-import keras  # noqa: E402
 import json
 import subprocess
 import sys
 
+import keras  # noqa: E402
 import pandas as pd
 import pytest
 
 from keras_ae.cli import train as train_cli
-from keras_ae.data import mnist as mnist_module
 from tests.conftest import REPO
 
 FAST = ["--epochs", "1", "--train-size", "256", "--test-size", "64", "--batch-size", "64", "--verbose", "0"]

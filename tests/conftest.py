@@ -30,3 +30,28 @@ def tiny_images(sample):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# One small fraud detector for every fraud and fraud-command test (fitted once per session).
+FRAUD_FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
+
+
+@pytest.fixture(scope="session")
+def data():
+    """Synthetic transactions: (3,000 training rows with 1% frauds, 1,500 new rows with 2% frauds)."""
+    from keras_ae.fraud import synthetic_transactions
+
+    return synthetic_transactions(3000, fraud_rate=0.01, seed=0), synthetic_transactions(1500, fraud_rate=0.02, seed=1)
+
+
+@pytest.fixture(scope="session")
+def detector(data):
+    from keras_ae.fraud import FraudDetector
+
+    train, _ = data
+    return FraudDetector(time_mode="hour", seed=0, **FRAUD_FAST).fit(train)
+
+
+@pytest.fixture(scope="session")
+def bundle(detector, tmp_path_factory):
+    return detector.save(tmp_path_factory.mktemp("bundle") / "model")

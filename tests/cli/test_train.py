@@ -1,4 +1,4 @@
-"""scripts/train.py end to end on the shipped sample, and every bad input of the issue."""
+"""keras_ae.cli.train: scripts/train.py end to end on the shipped sample, and every bad input."""
 
 import json
 import subprocess
@@ -27,6 +27,14 @@ def run_cli(argv, capsys):
     code = train_cli.cli(argv)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def test_conv_denoising_run_leaves_every_artifact(tmp_path, capsys, offline):
@@ -83,7 +91,7 @@ def test_config_file_supplies_options_and_flags_win(tmp_path, capsys):
 
 
 def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
-    from tests.test_data import write_images
+    from tests.data.test_folder import write_images
 
     write_images(tmp_path / "imgs", 12, size=(20, 20))
     out = tmp_path / "folder"
@@ -145,11 +153,3 @@ def test_script_prints_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: unknown architecture 'nope' (known: dense, deep, conv, denoise, vae, conv-vae, font)"]
-
-
-class _no_raise:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -1,55 +1,11 @@
-"""The 5x7 font, the per-character criterion and scripts/font.py (reconstruction and denoising modes)."""
+"""keras_ae.cli.font: the 5x7 character command (reconstruction and denoising) and its bad options."""
 
 import json
 
-import numpy as np
 import pytest
 
 from keras_ae.cli import font as font_cli
 from keras_ae.data import font as font_data
-from keras_ae.data import load_dataset
-from keras_ae.errors import UsageError
-from keras_ae.lectures import characters
-
-
-def test_font_has_32_distinct_5x7_binary_glyphs_from_backtick_to_del():
-    font = font_data.read_font()
-    assert font.bitmaps.shape == (32, 7, 5) and font.vectors.shape == (32, 35)
-    assert set(np.unique(font.vectors)) == {0.0, 1.0}
-    assert list(font.codes) == list(range(0x60, 0x80))
-    assert font.names[0] == "`" and font.names[1:27] == [chr(c) for c in range(ord("a"), ord("z") + 1)]
-    assert font.names[27:] == ["{", "|", "}", "~", "DEL"]
-    assert len({v.tobytes() for v in font.vectors}) == 32, "two characters share a bitmap"
-    assert font.vectors.sum(axis=1).min() >= 3, "a glyph is (nearly) empty"
-    assert font_data.glyph_text(font.bitmaps[font.index("|")]) == ["..#.."] * 7
-
-
-def test_font_dataset_is_registered_as_images():
-    data = load_dataset("font5x7")
-    assert data.x_train.shape == (32, 7, 5, 1) and data.info["characters"][-1] == "DEL"
-
-
-def test_malformed_font_file_names_file_and_line(tmp_path):
-    bad = tmp_path / "bad.txt"
-    bad.write_text("0x61 a\n.....\n..#..\n.###\n.....\n.....\n.....\n.....\n")
-    with pytest.raises(UsageError, match=r"bad.txt line 4: expected 5 of '#'/'.', received '.###'"):
-        font_data.read_font(bad)
-    with pytest.raises(UsageError, match="unknown character 'A'"):
-        font_data.read_font().index("A")
-
-
-def test_pixel_errors_count_thresholded_differences():
-    target = np.array([[0, 1, 1, 0], [1, 1, 1, 1]], dtype=np.float32)
-    output = np.array([[0.1, 0.9, 0.4, 0.6], [0.51, 0.7, 0.99, 0.2]], dtype=np.float32)
-    assert characters.pixel_errors(output, target).tolist() == [2, 1]
-
-
-def test_stop_callback_stops_training_once_every_glyph_is_within_the_target():
-    x = font_data.read_font().vectors[:4]
-    model = characters.build_font_autoencoder(hidden=(16,), latent_dim=2)
-    # max_wrong=35 is met by any output: training must stop after the first check.
-    fit = characters.train_until_reconstructed(x, model, max_epochs=500, max_wrong=35, passes_per_epoch=5)
-    assert fit.reached_epoch == 5 and fit.epochs == 5 and len(fit.history["loss"]) == 1
 
 
 def test_font_command_reports_every_character_and_draws_the_latent_space(tmp_path, capsys):

@@ -1,17 +1,12 @@
-"""Streamed datasets: folder:PATH read from files while training, tfds:NAME through tensorflow-datasets."""
-
-import json
+"""keras_ae.data.stream: folder:PATH read from files while training, tfds:NAME through tensorflow-datasets."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from keras_ae.cli import train as train_cli
 from keras_ae.data import load_folder
 from keras_ae.data.stream import load_stream, stream_folder
 from keras_ae.errors import UsageError
-
-FAST = ["--epochs", "1", "--batch-size", "16", "--verbose", "0", "--test-size", "16"]
 
 
 @pytest.fixture
@@ -30,6 +25,10 @@ def png_folder(tmp_path):
 
 def decoded(ds):
     return np.stack([np.asarray(x) for x in ds.as_numpy_iterator()])
+
+
+# ---- tensorflow-datasets (optional extra; installed by .[dev]) -------------------------------------------------
+tfds = pytest.importorskip("tensorflow_datasets")
 
 
 def test_streamed_folder_has_the_split_and_pixels_of_the_in_memory_loader(png_folder):
@@ -66,30 +65,6 @@ def test_stream_refuses_formats_tf_cannot_decode_and_names_that_are_not_streams(
         load_stream("mnist")
 
 
-def test_train_command_streams_a_folder(png_folder, tmp_path, capsys):
-    out = tmp_path / "run"
-    code = train_cli.cli(["--arch", "conv", "--dataset", f"folder:{png_folder}", "--stream", "--cache",
-                          "--out", str(out), "--train-size", "20", *FAST])
-    assert code == 0, capsys.readouterr().err
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["dataset"]["streamed"] is True and metrics["train_images"] == 20
-    assert metrics["images_per_second"] > 0 and np.isfinite(metrics["test_bce"])
-
-
-def test_train_command_reports_an_undecodable_streamed_file_in_one_line(png_folder, tmp_path, capsys):
-    (png_folder / "b" / "broken.png").write_bytes(b"not a png at all")
-    code = train_cli.cli(["--arch", "conv", "--dataset", f"folder:{png_folder}", "--stream",
-                          "--out", str(tmp_path / "run"), *FAST])
-    err = capsys.readouterr().err
-    assert code == 2 and err.startswith("error: ") and "decode" in err and len(err.strip().splitlines()) == 1
-    code = train_cli.cli(["--dataset", "mnist-sample", "--stream", *FAST])
-    assert code == 2 and "--stream" in capsys.readouterr().err
-
-
-# ---- tensorflow-datasets (optional extra; installed by .[dev]) -------------------------------------------------
-tfds = pytest.importorskip("tensorflow_datasets")
-
-
 def test_tfds_mnist_streams_scaled_images_and_labels_offline():
     with tfds.testing.mock_data(num_examples=40):
         data = load_stream("tfds:mnist", train_limit=30, test_limit=12)
@@ -112,13 +87,3 @@ def test_tfds_converts_channels_and_size_on_request():
 def test_tfds_unknown_name_is_a_usage_error():
     with pytest.raises(UsageError, match="no_such_set"):
         load_stream("tfds:no_such_set")
-
-
-def test_train_command_trains_on_tfds_offline(tmp_path, capsys):
-    out = tmp_path / "run"
-    with tfds.testing.mock_data(num_examples=48):
-        code = train_cli.cli(["--arch", "dense", "--dataset", "tfds:mnist", "--out", str(out), *FAST])
-    assert code == 0, capsys.readouterr().err
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["dataset"]["name"] == "tfds:mnist" and metrics["train_images"] == 48
-    assert metrics["test_images"] == 16 and np.isfinite(metrics["test_bce"])

@@ -1,9 +1,15 @@
-"""Threshold rules: the O(n log n) search agrees with trying every threshold, on ties and large n."""
+"""keras_ae.anomaly.thresholds: threshold rules on hand-made arrays; the O(n log n) search against brute force."""
 
 import numpy as np
 import pytest
 
+from keras_ae import anomaly
 from keras_ae.anomaly import thresholds
+
+SCORES = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+
+
+LABELS = np.array([0, 0, 0, 1, 0, 1, 1, 1])
 
 
 def brute_force(scores, labels, objective):
@@ -19,6 +25,28 @@ def brute_force(scores, labels, objective):
         if value > best:
             best, best_t = value, t
     return best_t, best
+
+
+def test_labelled_threshold_rules():
+    # Flag above 3.5: one false positive (5) -> accuracy 7/8, F1 8/9, J = 1 - 1/4; above 5.5: one miss (4).
+    assert anomaly.threshold_max_accuracy(SCORES, LABELS) == pytest.approx(3.5)
+    assert anomaly.threshold_max_f1(SCORES, LABELS) == pytest.approx(3.5)
+    assert anomaly.threshold_youden(SCORES, LABELS) == pytest.approx(3.5)
+    separable = np.array([0.1, 0.2, 0.3, 0.8, 0.9])
+    assert anomaly.threshold_max_accuracy(separable, [0, 0, 0, 1, 1]) == pytest.approx(0.55)
+
+
+def test_unlabelled_threshold_rules():
+    normal = np.arange(101, dtype=float)
+    assert anomaly.threshold_percentile(normal, 90) == pytest.approx(90.0)
+    assert anomaly.choose_threshold("percentile", SCORES, LABELS, value=50) == pytest.approx(2.5)
+    # 10 of 100 normals may lie above the threshold
+    assert (normal > anomaly.threshold_fpr(normal, 0.1)).sum() == 10
+
+
+def test_labelled_rule_needs_both_classes():
+    with pytest.raises(ValueError, match="one class"):
+        anomaly.threshold_max_f1([1.0, 2.0], [0, 0])
 
 
 @pytest.mark.parametrize("seed", range(5))

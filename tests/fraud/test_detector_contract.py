@@ -1,4 +1,4 @@
-"""FraudDetector on scikit-learn's estimator contract: repr, get/set_params, clone, and sklearn's own checks."""
+"""keras_ae.fraud.detector on scikit-learn's estimator contract, checked by sklearn itself."""
 
 import warnings
 
@@ -8,10 +8,17 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from keras_ae.fraud import FraudDetector
 
+
+def tiny():
+    return FraudDetector(n_models=1, epochs=2, patience=1, hidden=(4,), latent_dim=2)
+
+
 # scikit-learn's generic checks pass y with labels 0, 1, 2 (a classification target). For this detector y is
 # the fraud label (0 normal, 1 fraud, frauds are left out of training), so any other value is refused with a
 # one-line error by design; every check that feeds such a y fails on that refusal, not on the contract.
 Y_IS_FRAUD_LABELS = "y holds 0/1 fraud labels; the check passes labels 0-2, refused by design"
+
+
 EXPECTED_FAILURES = {name: Y_IS_FRAUD_LABELS for name in (
     "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
     "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
@@ -20,10 +27,6 @@ EXPECTED_FAILURES = {name: Y_IS_FRAUD_LABELS for name in (
     "check_fit2d_1feature", "check_dict_unchanged", "check_fit2d_predict1d", "check_fit2d_1sample",
 )}
 EXPECTED_FAILURES["check_estimators_nan_inf"] = "fits on 10 rows of which 5 are normal: below the 10 normal rows needed"
-
-
-def tiny():
-    return FraudDetector(n_models=1, epochs=2, patience=1, hidden=(4,), latent_dim=2)
 
 
 def test_params_repr_and_clone():

@@ -1,4 +1,4 @@
-"""scripts/experiment.py: a sweep runs end to end; bad sweep files give a one-line error and exit 2."""
+"""keras_ae.cli.experiment: a sweep end to end; bad sweep files give a one-line error and exit 2."""
 
 import json
 
@@ -18,17 +18,6 @@ def write(tmp_path, config, name="sweep.json"):
     path = tmp_path / name
     path.write_text(json.dumps(config))
     return path
-
-
-def test_grid_is_the_product_of_its_lists_with_defaults_for_missing_keys():
-    sweep = experiment.parse_sweep({"grid": {"activation": ["relu", "tanh"], "initializer": ["he", "uniform"],
-                                             "learning_rate": [0.1, {"initial": 0.1, "decay_rate": 0.5,
-                                                                     "decay_epochs": 10}]}})
-    assert len(sweep.configs) == 8
-    assert {c.loss for c in sweep.configs} == {"bce"} and sweep.settings["n_runs"] == 1
-    assert "lr 0.1x0.5/10ep" in sweep.configs[1].label()
-    schedule = experiment.learning_rate_for(sweep.configs[1], steps_per_epoch=4)
-    assert float(schedule(40)) == pytest.approx(0.05)  # halved after 10 epochs of 4 steps
 
 
 def test_two_point_sweep_runs_end_to_end(tmp_path, capsys):
@@ -83,11 +72,3 @@ def test_missing_or_broken_sweep_file(tmp_path, capsys):
     assert "is not valid JSON" in capsys.readouterr().err
     with pytest.raises(UsageError, match="must hold a JSON object"):
         experiment.parse_sweep([1, 2])
-
-
-def test_example_configs_parse():
-    from tests.conftest import REPO
-
-    for name in ("font_sweep.json", "smileys_sweep.json"):
-        sweep = experiment.parse_sweep(json.loads((REPO / "configs" / name).read_text()), source=name)
-        assert len(sweep.configs) >= 2

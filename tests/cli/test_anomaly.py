@@ -1,0 +1,94 @@
+"""keras_ae.cli.anomaly: the one-class command end to end on tiny data, and its bad-input messages."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ae.cli import anomaly as anomaly_cli
+
+TINY = ["--epochs", "1", "--batch-size", "32", "--filters", "4,4,2", "--verbose", "0"]
+
+
+def run_cli(argv, capsys):
+    code = anomaly_cli.cli(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def fake_pneumonia(path, sizes=(30, 12, 16), seed=0, drop=None, normal_test=True):
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split, n in zip(("train", "val", "test"), sizes, strict=True):
+        arrays[f"{split}_images"] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 2).reshape(n, 1).astype(np.uint8)
+        if split == "test" and not normal_test:
+            labels[:] = 1
+        arrays[f"{split}_labels"] = labels
+    arrays.pop(drop, None)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tmp_path, capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise Exception("URL fetch failure: network unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
+    out = tmp_path / "run"
+    code, stdout, stderr = run_cli(["--dataset", "mnist", "--normal", "5", "--train-size", "64",
+                                    "--score", "latent+mse+detail", "--out", str(out), *TINY], capsys)
+    assert code == 0, stderr
+    assert "mnist_sample.npz" in stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    test = metrics["test"]
+    assert metrics["splits"]["test"] == {"normal": 100, "anomaly": 100}
+    assert metrics["dataset"]["fallback_from"] == "mnist"
+    assert sum(test["confusion_matrix"].values()) == 200
+    assert 0.0 <= test["roc_auc"] <= 1.0 and 0.0 <= test["average_precision"] <= 1.0
+    cm = test["confusion_matrix"]
+    assert test["accuracy"] == pytest.approx((cm["tp"] + cm["tn"]) / 200)
+    # the threshold is the one with the best validation accuracy
+    assert metrics["validation"]["accuracy"] >= 0.5
+    for name in ("histograms.png", "roc.png", "confusion.png", "ranked.png", "autoencoder.keras"):
+        assert (out / name).stat().st_size > 0, name
+    assert "test ROC-AUC" in stdout
+
+
+def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys):
+    path = fake_pneumonia(tmp_path / "pneumoniamnist.npz")
+    out = tmp_path / "run"
+    code, _, stderr = run_cli(["--dataset", "pneumonia", "--data-path", str(path), "--arch", "vae",
+                               "--score", "elbo", "--latent-dim", "2", "--threshold", "percentile",
+                               "--out", str(out), *TINY], capsys)
+    assert code == 0, stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["splits"]["train_normal"] == 15
+    assert metrics["splits"]["val"] == {"normal": 6, "anomaly": 6,
+                                        "source": "official validation split, balanced"}
+    assert metrics["splits"]["test"] == {"normal": 8, "anomaly": 8}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dataset", "mnist-sample", "--normal", "11"], "--normal 11 is not a label"),
+    (["--dataset", "pneumonia", "--data-path", "missing.npz"], "missing.npz does not exist"),
+    (["--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["--score", "elbo", "--arch", "conv"], "--score 'elbo' needs a VAE"),
+    (["--score", "latent+psnr"], "unknown score 'psnr' in --score 'latent+psnr'"),
+    (["--filters", "8,x"], "--filters must be comma-separated integers"),
+    (["--epochs", "0"], "--epochs must be > 0"),
+    (["--dataset", "mnist-sample", "--score", "latent-knn", "--k", "50", "--train-size", "10"],
+     "--k 50 is more than the 10 normal training images"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    code, _, stderr = run_cli(argv, capsys)
+    assert code == 2
+    assert stderr.startswith("error: ") and stderr.count("\n") == 1 and message in stderr
+
+
+def test_a_class_with_no_test_images_is_one_line_and_exit_2(tmp_path, capsys):
+    path = fake_pneumonia(tmp_path / "pneumoniamnist.npz", normal_test=False)
+    code, _, stderr = run_cli(["--dataset", "pneumonia", "--data-path", str(path), *TINY], capsys)
+    assert code == 2 and stderr.count("\n") == 1
+    assert "test set holds no images of the normal class 0" in stderr

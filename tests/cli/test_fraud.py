@@ -1,0 +1,261 @@
+"""keras_ae.cli.fraud: fit, score and evaluate commands, and every bad input they refuse."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from keras_ae.cli.fraud import cli  # noqa: E402
+from keras_ae.fraud import FraudDetector, synthetic_transactions  # noqa: E402
+
+FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
+
+
+# ----------------------------------------------------------------------------------------- bad input
+def _csv(tmp_path, frame, name="bad.csv", **kwargs):
+    path = tmp_path / name
+    frame.to_csv(path, index=False, **kwargs)
+    return path
+
+
+def _bad(tmp_path, data, case):
+    """(path, fragments the message must hold) for each kind of bad input."""
+    _, test = data
+    df = test.head(300).copy()
+    if case == "missing file":
+        return tmp_path / "nope.csv", ["nope.csv", "no such file"]
+    if case == "empty file":
+        (tmp_path / "empty.csv").write_text("")
+        return tmp_path / "empty.csv", ["empty"]
+    if case == "header only":
+        return _csv(tmp_path, df.head(0)), ["no data rows"]
+    if case == "missing column":
+        return _csv(tmp_path, df.drop(columns=["V7"])), ["'V7'"]
+    if case == "extra column":
+        return _csv(tmp_path, df.assign(comment=1.0)), ["'comment'", "unexpected"]
+    if case == "non-numeric cell":
+        df = df.astype({"V3": object})
+        df.loc[249, "V3"] = "abc"  # row 250 of the file: in the third chunk of 100
+        return _csv(tmp_path, df), ["row 250", "'V3'", "'abc'"]
+    if case == "NaN":
+        df.loc[120, "Amount"] = np.nan
+        return _csv(tmp_path, df), ["row 121", "'Amount'", "NaN"]
+    if case == "inf":
+        df.loc[5, "V1"] = np.inf
+        return _csv(tmp_path, df), ["row 6", "'V1'", "infinite"]
+    if case == "wrong delimiter":
+        return _csv(tmp_path, df, sep=";"), ["';'", "--sep"]
+    if case == "label not 0/1":
+        df.loc[200, "Class"] = 2
+        return _csv(tmp_path, df), ["row 201", "'Class'", "received 2"]
+    raise AssertionError(case)
+
+
+BAD_CASES = [
+    "missing file",
+    "empty file",
+    "header only",
+    "missing column",
+    "extra column",
+    "non-numeric cell",
+    "NaN",
+    "inf",
+    "wrong delimiter",
+    "label not 0/1",
+]
+
+
+def _assert_usage_error(code, capsys, fragments):
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def test_cli_score_and_evaluate(bundle, data, tmp_path, capsys):
+    _, test = data
+    src, out = tmp_path / "new.csv", tmp_path / "scored.csv"
+    test.to_csv(src, index=False)
+    assert (
+        cli(
+            [
+                "score",
+                "--model",
+                str(bundle),
+                "--csv",
+                str(src),
+                "--out",
+                str(out),
+                "--quiet",
+                "--threshold-rule",
+                "fpr",
+                "--threshold-value",
+                "0.01",
+            ]
+        )
+        == 0
+    )
+    assert len(pd.read_csv(out)) == len(test)
+    assert (
+        cli(
+            [
+                "evaluate",
+                "--model",
+                str(bundle),
+                "--csv",
+                str(src),
+                "--quiet",
+                "--out",
+                str(tmp_path / "m.json"),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "ROC-AUC" in printed and "confusion matrix" in printed and "(fpr 0.01)" in printed
+
+
+def test_cli_fit_writes_bundle_metrics_and_pictures(tmp_path, capsys):
+    src = tmp_path / "train.csv"
+    df = synthetic_transactions(2500, fraud_rate=0.01, seed=5)
+    df.insert(0, "id", range(len(df)))
+    df.rename(columns={"Class": "is_fraud"}).to_csv(src, index=False)
+    out = tmp_path / "model"
+    assert (
+        cli(
+            [
+                "fit",
+                "--csv",
+                str(src),
+                "--out",
+                str(out),
+                "--label-column",
+                "is_fraud",
+                "--drop",
+                "id",
+                "--epochs",
+                "4",
+                "--n-models",
+                "1",
+                "--threshold-rule",
+                "f1",
+            ]
+        )
+        == 0
+    )
+    for name in (
+        "detector.json",
+        "member_0.keras",
+        "metrics.json",
+        "error_histogram.png",
+        "roc.png",
+        "precision_recall.png",
+    ):
+        assert (out / name).is_file(), name
+    printed = capsys.readouterr().out
+    assert "ROC-AUC" in printed and "(f1)" in printed
+    det = FraudDetector.load(out)
+    assert "id" not in det.columns_ and det.label_column == "is_fraud" and det.threshold_rule == "f1"
+    scored = tmp_path / "scored.csv"  # the ignored id column is passed through
+    assert cli(["score", "--model", str(out), "--csv", str(src), "--out", str(scored), "--quiet"]) == 0
+    result = pd.read_csv(scored)
+    assert list(result["id"]) == list(range(len(df))) and result.columns[-1] == "top_features"
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_score_rejects_bad_input_with_one_line_and_no_output(case, bundle, data, tmp_path, capsys):
+    path, fragments = _bad(tmp_path, data, case)
+    out = tmp_path / "out" / "scored.csv"
+    code = cli(
+        [
+            "score",
+            "--model",
+            str(bundle),
+            "--csv",
+            str(path),
+            "--out",
+            str(out),
+            "--chunksize",
+            "100",
+            "--quiet",
+        ]
+    )
+    _assert_usage_error(code, capsys, fragments)
+    assert not out.exists()
+    assert (
+        not any(p.name.startswith(".scored") for p in out.parent.glob("*")) if out.parent.exists() else True
+    )
+
+
+@pytest.mark.parametrize(
+    "case", ["empty file", "header only", "non-numeric cell", "wrong delimiter", "label not 0/1"]
+)
+def test_fit_rejects_bad_input_before_writing_anything(case, data, tmp_path, capsys):
+    path, fragments = _bad(tmp_path, data, case)
+    out = tmp_path / "model"
+    _assert_usage_error(cli(["fit", "--csv", str(path), "--out", str(out)]), capsys, fragments)
+    assert not out.exists()
+
+
+def test_metrics_need_a_fraud(bundle, data, tmp_path, capsys):
+    _, test = data
+    normal_only = _csv(tmp_path, test[test["Class"] == 0].head(200))
+    out = tmp_path / "model"
+    _assert_usage_error(
+        cli(["fit", "--csv", str(normal_only), "--out", str(out)]), capsys, ["'Class'", "no fraud"]
+    )
+    assert not out.exists()
+    _assert_usage_error(
+        cli(["evaluate", "--model", str(bundle), "--csv", str(normal_only), "--quiet"]),
+        capsys,
+        ["'Class'", "no fraud"],
+    )
+    unlabelled = _csv(tmp_path, test.drop(columns=["Class"]), name="unlabelled.csv")
+    _assert_usage_error(
+        cli(["evaluate", "--model", str(bundle), "--csv", str(unlabelled), "--quiet"]),
+        capsys,
+        ["'Class'", "missing"],
+    )
+
+
+def test_bad_options_and_foreign_model(bundle, data, tmp_path, capsys):
+    _, test = data
+    src = _csv(tmp_path, test.head(50), name="ok.csv")
+    _assert_usage_error(
+        cli(["score", "--model", str(tmp_path), "--csv", str(src), "--out", str(tmp_path / "o.csv")]),
+        capsys,
+        ["not a fraud detector bundle"],
+    )
+    _assert_usage_error(
+        cli(
+            [
+                "score",
+                "--model",
+                str(bundle),
+                "--csv",
+                str(src),
+                "--out",
+                str(tmp_path / "o.csv"),
+                "--threshold-rule",
+                "value",
+            ]
+        ),
+        capsys,
+        ["needs a value"],
+    )
+    other = _csv(tmp_path, pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}), name="other.csv")
+    _assert_usage_error(
+        cli(["score", "--model", str(bundle), "--csv", str(other), "--out", str(tmp_path / "o.csv")]),
+        capsys,
+        ["made for other columns", "'Time'"],
+    )
+    _assert_usage_error(
+        cli(["fit", "--csv", str(src), "--out", str(tmp_path / "m"), "--test-size", "2"]),
+        capsys,
+        ["--test-size", "2"],
+    )
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "m").exists()

@@ -1,0 +1,38 @@
+"""keras_ae.data.folder: image folders resized and labelled by sub-folder, errors naming the folder."""
+
+import numpy as np
+import pytest
+
+from keras_ae import data
+from keras_ae.errors import UsageError
+
+
+def write_images(folder, n, size=(40, 30), mode="RGB"):
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        value = (i * 40) % 256
+        Image.new(mode, size, (value, 0, 255 - value) if mode == "RGB" else value).save(folder / f"{i}.png")
+
+
+def test_folder_loader_resizes_and_labels_subfolders(tmp_path):
+    write_images(tmp_path / "cats", 6)
+    write_images(tmp_path / "dogs", 4)
+    ds = data.load_dataset(f"folder:{tmp_path}", image_size=(16, 16), channels=3)
+    assert ds.x_train.shape[1:] == (16, 16, 3) and len(ds.x_train) + len(ds.x_test) == 10
+    assert len(ds.x_test) == 1
+    assert ds.info["classes"] == ["cats", "dogs"]
+    assert sorted(np.concatenate([ds.y_train, ds.y_test]).tolist()) == [0] * 6 + [1] * 4
+    grey = data.load_folder(tmp_path, image_size=(8, 8), channels=1)
+    assert grey.x_train.shape[1:] == (8, 8, 1) and grey.x_train.max() <= 1.0
+
+
+def test_folder_loader_errors_name_the_folder(tmp_path):
+    with pytest.raises(UsageError, match="holds no images"):
+        data.load_folder(tmp_path)
+    with pytest.raises(UsageError, match="does not exist"):
+        data.load_folder(tmp_path / "missing")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(UsageError, match="broken.png"):
+        data.load_folder(tmp_path)

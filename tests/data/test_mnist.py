@@ -1,0 +1,80 @@
+"""keras_ae.data.mnist: the real MNIST and Fashion-MNIST formats on fake files, the shipped sample."""
+
+import gzip
+
+import keras  # noqa: E402
+import numpy as np
+import pytest
+
+from keras_ae import data
+from keras_ae.data import mnist as mnist_module
+
+
+def fake_mnist_arrays(n_train=6, n_test=4):
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), np.arange(n_train, dtype=np.uint8) % 10,
+            rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), np.arange(n_test, dtype=np.uint8) % 10)
+
+
+def write_idx(path, array):
+    header = (0x0800 | array.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_loader_reads_the_keras_npz_format(tmp_path, monkeypatch):
+    x_train, y_train, x_test, y_test = fake_mnist_arrays()
+    fake = tmp_path / "mnist.npz"
+    np.savez(fake, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    calls = []
+
+    def fake_get_file(fname, origin, file_hash=None, cache_dir=None, cache_subdir=None):
+        calls.append((fname, origin, file_hash))
+        return str(fake)
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    ds = data.load_mnist()
+    assert calls == [("mnist.npz", mnist_module.KERAS_DATASETS + "mnist.npz", mnist_module.MNIST_SHA256)]
+    assert ds.x_train.shape == (6, 28, 28, 1) and ds.x_train.dtype == np.float32
+    np.testing.assert_allclose(ds.x_train[..., 0], x_train / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(ds.y_test, y_test)
+
+
+def test_mnist_offline_raises_download_error(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise Exception("URL fetch failure: no network")
+
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
+    with pytest.raises(data.DownloadError, match="mnist.npz"):
+        data.load_mnist()
+
+
+def test_fashion_mnist_reads_idx_files(tmp_path, monkeypatch):
+    x_train, y_train, x_test, y_test = fake_mnist_arrays(5, 3)
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    for key, fname in mnist_module.FASHION_FILES.items():
+        write_idx(tmp_path / fname, arrays[key])
+    monkeypatch.setattr(keras.utils, "get_file",
+                        lambda fname, origin, **kw: str(tmp_path / fname.split("/")[-1]))
+    ds = data.load_fashion_mnist(value_range="-1,1")
+    assert ds.x_test.shape == (3, 28, 28, 1)
+    np.testing.assert_allclose(ds.x_test[..., 0], x_test / 127.5 - 1.0, atol=1e-6)
+    np.testing.assert_array_equal(ds.y_train, y_train)
+
+
+def test_read_idx_rejects_other_files(tmp_path):
+    bad = tmp_path / "bad.gz"
+    with gzip.open(bad, "wb") as handle:
+        handle.write(b"\x00\x00\x0d\x03" + b"\x00" * 16)
+    with pytest.raises(ValueError, match="not an IDX file"):
+        mnist_module.read_idx(bad)
+
+
+def test_shipped_sample_is_balanced_real_mnist(sample):
+    assert sample.x_train.shape == (4000, 28, 28, 1) and sample.x_test.shape == (1000, 28, 28, 1)
+    assert np.bincount(sample.y_train).tolist() == [400] * 10
+    assert np.bincount(sample.y_test).tolist() == [100] * 10
+    assert 0.0 == sample.x_train.min() and sample.x_train.max() == 1.0
+    # real digits: mostly background, ~19% ink, like full MNIST
+    assert 0.10 < (sample.x_train > 0.5).mean() < 0.25
+    assert sample.info["name"] == "mnist-sample"

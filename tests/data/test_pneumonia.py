@@ -1,0 +1,77 @@
+"""keras_ae.data.pneumonia: the official PneumoniaMNIST format on a fake npz, offline messages."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ae.data import mnist as mnist_module
+from keras_ae.data import pneumonia
+from keras_ae.data.registry import load_dataset
+from keras_ae.errors import UsageError
+from tests.conftest import SHARED_DATA
+
+
+def fake_pneumonia(path, sizes=(30, 12, 16), seed=0, drop=None, normal_test=True):
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split, n in zip(("train", "val", "test"), sizes, strict=True):
+        arrays[f"{split}_images"] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 2).reshape(n, 1).astype(np.uint8)
+        if split == "test" and not normal_test:
+            labels[:] = 1
+        arrays[f"{split}_labels"] = labels
+    arrays.pop(drop, None)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def test_loader_reads_every_split_of_the_official_format(tmp_path):
+    path = fake_pneumonia(tmp_path / "pneumoniamnist.npz")
+    data = pneumonia.load_pneumonia(path=path)
+    assert data.x_train.shape == (30, 28, 28, 1) and data.x_test.shape == (16, 28, 28, 1)
+    assert data.x_train.dtype == np.float32 and 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert data.y_train.shape == (30,) and set(data.y_train) == {0, 1}
+    splits = pneumonia.load_pneumonia_splits(path=path)
+    assert splits["val"][0].shape == (12, 28, 28, 1)
+    with np.load(path) as raw:
+        np.testing.assert_allclose(splits["test"][0][..., 0], raw["test_images"] / 255.0, rtol=1e-6)
+
+
+def test_loader_reports_a_missing_file_or_key(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        pneumonia.load_pneumonia(path=tmp_path / "nope.npz")
+    broken = fake_pneumonia(tmp_path / "broken.npz", drop="val_labels")
+    with pytest.raises(UsageError, match="lacks the key val_labels"):
+        pneumonia.load_pneumonia(path=broken)
+
+
+def test_loader_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise Exception("URL fetch failure: network unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
+    with pytest.raises(mnist_module.DownloadError) as err:
+        pneumonia.load_pneumonia(cache_dir=tmp_path)
+    message = str(err.value)
+    assert "\n" not in message and str(tmp_path / "datasets" / "pneumoniamnist.npz") in message
+
+
+def test_loader_downloads_from_the_official_url_with_its_md5(tmp_path, monkeypatch):
+    seen = {}
+    fake = fake_pneumonia(tmp_path / "cached.npz")
+
+    def get_file(fname, origin, file_hash=None, cache_dir=None, cache_subdir=None):
+        seen.update(fname=fname, origin=origin, file_hash=file_hash)
+        return str(fake)
+
+    monkeypatch.setattr(keras.utils, "get_file", get_file)
+    assert load_dataset("pneumonia").x_train.shape == (30, 28, 28, 1)
+    assert seen == {"fname": "pneumoniamnist.npz", "origin": pneumonia.PNEUMONIA_URL,
+                    "file_hash": "28209eda62fecd6e6a2d98b1501bb15f"}
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "pneumoniamnist.npz").exists(), reason="no ../shared/data copy")
+def test_real_pneumoniamnist_has_the_published_splits():
+    splits = pneumonia.load_pneumonia_splits(path=SHARED_DATA / "pneumoniamnist.npz")
+    counts = {name: np.bincount(y).tolist() for name, (_, y) in splits.items()}
+    assert counts == {"train": [1214, 3494], "val": [135, 389], "test": [234, 390]}

@@ -1,0 +1,28 @@
+"""keras_ae.fraud.bundle: a saved detector loads back with the same scores, and checks its columns."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from keras_ae.errors import UsageError  # noqa: E402
+from keras_ae.fraud import FraudDetector  # noqa: E402
+
+FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
+
+
+def test_bundle_round_trip_and_column_mismatch(detector, bundle, data):
+    _, test = data
+    loaded = FraudDetector.load(bundle)
+    np.testing.assert_allclose(loaded.score_samples(test), detector.score_samples(test), rtol=1e-5)
+    assert loaded.threshold_ == pytest.approx(detector.threshold_)
+    assert loaded.columns_ == detector.columns_ and loaded.time_mode == "hour"
+    assert loaded.metadata_["versions"]["keras"] and loaded.metadata_["training"]["normal_rows"] > 0
+    with pytest.raises(UsageError, match="made for other columns.*'Time'"):
+        FraudDetector.load(bundle, columns=["a", "b", "Class"])
+    with pytest.raises(UsageError, match="new.csv, column 'V2': missing"):
+        FraudDetector.load(bundle, columns=[c for c in test.columns if c != "V2"], source="new.csv")
+    with pytest.raises(UsageError, match="missing"):
+        loaded.score_samples(test.drop(columns=["V7"]))

@@ -1,0 +1,93 @@
+"""keras_ae.fraud.detector: fitting on normal rows, thresholds, NumPy input, trimming."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
+from keras_ae import anomaly  # noqa: E402
+from keras_ae.errors import UsageError  # noqa: E402
+from keras_ae.fraud import FraudDetector  # noqa: E402
+from keras_ae.fraud.schema import KAGGLE_COLUMNS  # noqa: E402
+
+FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
+
+
+# ------------------------------------------------------------------------------------------- detector
+def test_fit_learns_on_normal_rows_and_separates_frauds(detector, data):
+    train, test = data
+    n_normal = int((train["Class"] == 0).sum())
+    assert detector.columns_ == KAGGLE_COLUMNS[:-1]
+    assert detector.n_train_rows_ + detector.n_validation_rows_ == n_normal
+    assert detector.n_fraud_rows_ == int(train["Class"].sum())
+    assert (
+        detector.features_[:2] == ["Time_hour_sin", "Time_hour_cos"] and "log1p_Amount" in detector.features_
+    )
+    scores = detector.score_samples(test)
+    assert scores.shape == (len(test),) and (scores >= 0).all()
+    assert roc_auc_score(test["Class"], scores) > 0.9
+    np.testing.assert_array_equal(detector.predict(test), (scores > detector.threshold_).astype(int))
+    np.testing.assert_allclose(detector.decision_function(test), scores - detector.threshold_)
+
+
+def test_scaler_is_learned_on_normal_training_rows(detector, data):
+    train, _ = data
+    normal = train[train["Class"] == 0]
+    z = detector.scaler_.transform(detector.preprocessor_._raw(normal))
+    assert np.abs(z.mean(axis=0)).max() < 0.2 and np.abs(z.std(axis=0) - 1).max() < 0.2
+    amount = detector.features_.index("log1p_Amount")
+    assert detector.scaler_.mean_[amount] == pytest.approx(np.log1p(normal["Amount"]).mean(), rel=0.05)
+
+
+def test_threshold_rules_follow_the_stored_validation_errors(detector, data):
+    _, test = data
+    normal_val = detector.validation_scores_[detector.validation_labels_ == 0]
+    det = FraudDetector(**detector.get_params())
+    det.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
+    assert det.threshold_ == pytest.approx(np.percentile(normal_val, 99.5))
+    weights = [w.copy() for w in det.models_[0].get_weights()]
+    det.set_threshold("fpr", 0.05)
+    assert np.mean(normal_val > det.threshold_) <= 0.05
+    det.set_threshold("f1")
+    assert det.threshold_ == pytest.approx(
+        anomaly.threshold_max_f1(det.validation_scores_, det.validation_labels_)
+    )
+    det.set_threshold("value", 1e9)
+    assert det.predict(test).sum() == 0  # predict follows the new rule at once
+    det.threshold_rule, det.threshold_value = "value", -1.0  # a parameter change alone does not refit
+    assert det.predict(test).sum() == 0
+    det.set_threshold("value", -1.0)
+    assert det.predict(test).sum() == len(test)
+    np.testing.assert_array_equal(weights[0], det.models_[0].get_weights()[0])  # no retraining
+    with pytest.raises(ValueError, match="percentile"):
+        det.set_threshold("percentile", 150)
+
+
+def test_numpy_input_unlabelled_f1_rule_and_not_fitted():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(600, 2))
+    x = np.column_stack([z, z @ [[1.0, -1.0, 1.0], [0.5, 2.0, -1.0]]]) + rng.normal(size=(600, 5)) * 0.05
+    with pytest.raises(NotFittedError):
+        FraudDetector().predict(x)
+    det = FraudDetector(n_models=1, epochs=40, patience=5).fit(x)
+    assert det.columns_ == ["x0", "x1", "x2", "x3", "x4"]
+    odd = x[:50].copy()
+    odd[:, 2] += 6.0  # breaks the x2 = x0 + 0.5 x1 relation
+    assert roc_auc_score(np.r_[np.zeros(50), np.ones(50)], det.score_samples(np.r_[x[:50], odd])) > 0.95
+    assert {name for row in det.explain(odd, top=1) for name, _ in row} <= {"x0", "x1", "x2"}
+    with pytest.raises(UsageError, match="'f1' needs labelled frauds"):
+        FraudDetector(threshold_rule="f1", **FAST).fit(x)
+
+
+def test_trim_drops_the_highest_error_training_rows(data):
+    train, test = data
+    unlabelled = train.drop(columns=["Class"])
+    det = FraudDetector(trim_fraction=0.02, **FAST).fit(unlabelled)
+    n_fit = len(unlabelled) - det.n_validation_rows_
+    assert det.trimmed_rows_ == pytest.approx(0.02 * n_fit, abs=2)
+    assert det.n_train_rows_ == n_fit - det.trimmed_rows_
+    assert roc_auc_score(test["Class"], det.score_samples(test)) > 0.9

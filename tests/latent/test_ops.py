@@ -1,0 +1,76 @@
+"""keras_ae.latent.ops: encode, interpolate, sample, traverse, factor correlations."""
+
+import numpy as np
+import pytest
+
+from keras_ae import latent, models
+
+
+@pytest.fixture(scope="module")
+def dense_ae():
+    return models.build_dense(input_shape=(35,), latent_dim=3, hidden=(16,), activation="tanh")
+
+
+@pytest.fixture(scope="module")
+def dense_vae():
+    return models.build_vae(input_shape=(8, 8, 1), latent_dim=2, hidden=(16,), seed=0)
+
+
+def test_encode_gives_z_mean_for_a_vae_and_the_code_otherwise(dense_ae, dense_vae, rng):
+    x = rng.random((5, 8, 8, 1)).astype("float32")
+    z = latent.encode(dense_vae, x)
+    assert z.shape == (5, 2)
+    np.testing.assert_allclose(z, dense_vae.encoder.predict(x, verbose=0)[0], rtol=1e-6)
+    assert latent.encode(dense_ae, rng.random((4, 35))).shape == (4, 3)
+    assert latent.is_variational(dense_vae) and not latent.is_variational(dense_ae)
+
+
+@pytest.mark.parametrize("which", ["dense_ae", "dense_vae"])
+def test_interpolation_endpoints_decode_to_the_reconstructions(which, request, rng):
+    bundle = request.getfixturevalue(which)
+    shape = (35,) if which == "dense_ae" else (8, 8, 1)
+    a, b = rng.random((2, *shape)).astype("float32")
+    path = latent.interpolate(bundle, a, b, steps=6)
+    assert path.codes.shape[0] == 6 and path.images.shape == (6, *shape)
+    recon = bundle.autoencoder.predict(np.stack([a, b]), verbose=0)
+    np.testing.assert_allclose(path.images[0], recon[0], atol=1e-5)
+    np.testing.assert_allclose(path.images[-1], recon[1], atol=1e-5)
+    # Codes move on a straight line at equal steps.
+    steps = np.diff(path.codes, axis=0)
+    np.testing.assert_allclose(steps, np.repeat(steps[:1], 5, axis=0), atol=1e-5)
+
+
+def test_sampling_uses_the_prior_for_a_vae_and_fitted_codes_otherwise(dense_ae, dense_vae, rng):
+    drawn = latent.sample(dense_vae, 7, seed=1)
+    assert drawn.codes.shape == (7, 2) and drawn.images.shape == (7, 8, 8, 1)
+    np.testing.assert_array_equal(drawn.codes, latent.sample(dense_vae, 7, seed=1).codes)
+    codes = rng.normal(loc=[5.0, -3.0, 0.0], scale=[0.1, 0.1, 2.0], size=(2000, 3))
+    fitted = latent.sample(dense_ae, 4000, codes=codes, seed=0)
+    assert fitted.images.shape == (4000, 35)
+    np.testing.assert_allclose(fitted.codes.mean(axis=0), [5.0, -3.0, 0.0], atol=0.1)
+    np.testing.assert_allclose(fitted.codes.std(axis=0), [0.1, 0.1, 2.0], rtol=0.1)
+    with pytest.raises(ValueError, match="no prior"):
+        latent.sample(dense_ae, 3)
+
+
+def test_traverse_moves_one_dimension_per_row(dense_ae):
+    offsets, result = latent.traverse(dense_ae, dims=[0, 2], span=1.5, steps=4, base=[1.0, 2.0, 3.0])
+    np.testing.assert_allclose(offsets, [-1.5, -0.5, 0.5, 1.5])
+    assert result.codes.shape == (2, 4, 3) and result.images.shape == (2, 4, 35)
+    np.testing.assert_allclose(result.codes[0, :, 0], 1.0 + offsets)
+    np.testing.assert_allclose(result.codes[1, :, 2], 3.0 + offsets)
+    np.testing.assert_allclose(result.codes[0, :, 1:], [[2.0, 3.0]] * 4)
+    with pytest.raises(ValueError, match="dims in"):
+        latent.traverse(dense_ae, dims=[3])
+
+
+def test_factor_correlation_finds_which_dimension_tracks_which_factor(rng):
+    factors = rng.random((500, 2))
+    codes = np.column_stack([rng.normal(size=500), -3.0 * factors[:, 0] + 1, factors[:, 1] ** 3,
+                             np.zeros(500)])
+    corr = latent.factor_correlation(codes, factors)
+    assert corr.shape == (4, 2)
+    assert corr[1, 0] == pytest.approx(1.0) and corr[2, 1] > 0.9 and corr[3].tolist() == [0.0, 0.0]
+    report = latent.factor_report(codes, factors, ["a", "b"])
+    assert report["per_factor"]["a"]["best_dim"] == 1 and report["per_factor"]["b"]["best_dim"] == 2
+    assert report["per_factor"]["a"]["gap"] > 0.8

@@ -1,0 +1,26 @@
+"""keras_ae.lectures.experiment: sweep grids and the example configs."""
+
+import json
+
+import pytest
+
+from keras_ae.lectures import experiment
+
+
+def test_grid_is_the_product_of_its_lists_with_defaults_for_missing_keys():
+    sweep = experiment.parse_sweep({"grid": {"activation": ["relu", "tanh"], "initializer": ["he", "uniform"],
+                                             "learning_rate": [0.1, {"initial": 0.1, "decay_rate": 0.5,
+                                                                     "decay_epochs": 10}]}})
+    assert len(sweep.configs) == 8
+    assert {c.loss for c in sweep.configs} == {"bce"} and sweep.settings["n_runs"] == 1
+    assert "lr 0.1x0.5/10ep" in sweep.configs[1].label()
+    schedule = experiment.learning_rate_for(sweep.configs[1], steps_per_epoch=4)
+    assert float(schedule(40)) == pytest.approx(0.05)  # halved after 10 epochs of 4 steps
+
+
+def test_example_configs_parse():
+    from tests.conftest import REPO
+
+    for name in ("font_sweep.json", "smileys_sweep.json"):
+        sweep = experiment.parse_sweep(json.loads((REPO / "configs" / name).read_text()), source=name)
+        assert len(sweep.configs) >= 2

@@ -1,8 +1,8 @@
 """`keras-ae-fraud` / `scripts/fraud.py`: fit a fraud detector on a transactions CSV, score files of any size.
 
-python scripts/fraud.py fit --csv creditcard.csv --out models/fraud
-python scripts/fraud.py score --model models/fraud --csv new.csv --out scored.csv
-python scripts/fraud.py evaluate --model models/fraud --csv labelled.csv
+python scripts/fraud.py fit --input creditcard.csv --out models/fraud
+python scripts/fraud.py score --model models/fraud --input new.csv --out scored.csv   # or .parquet, --engine spark
+python scripts/fraud.py evaluate --model models/fraud --input labelled.csv
 python scripts/fraud.py demo
 """
 
@@ -38,8 +38,10 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="keras-ae-fraud", description="Credit-card fraud detection with autoencoders.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
-    fit = sub.add_parser("fit", help="fit on the normal rows of a labelled CSV and report hold-out metrics")
-    fit.add_argument("--csv", required=True, help="transactions CSV (Kaggle schema by default)")
+    fit = sub.add_parser("fit", help="fit on the normal rows of a labelled table and report hold-out metrics")
+    fit.add_argument("--input", "--csv", dest="input", required=True,
+                     help="transactions: CSV (also .gz, .bz2, .zip, .xz, .zst), a Parquet file or a directory of "
+                          "Parquet files (Kaggle schema by default)")
     fit.add_argument("--out", required=True, help="model directory to write")
     fit.add_argument(
         "--label-column", default="Class", help="0/1 label column, or 'none' for unlabelled data"
@@ -71,17 +73,25 @@ def build_parser() -> ArgumentParser:
 
     score = sub.add_parser("score", help="add reconstruction_error, flag and top_features to every row")
     score.add_argument("--model", required=True, help="model directory written by fit")
-    score.add_argument("--csv", required=True)
-    score.add_argument("--out", required=True, help="CSV to write (appears only when complete)")
+    score.add_argument("--input", "--csv", dest="input", required=True,
+                       help="CSV (also compressed), Parquet file or directory of Parquet files; with --engine spark "
+                            "any path Spark reads (hdfs://, s3a://)")
+    score.add_argument("--out", required=True,
+                       help="output, appears only when complete: .csv (.gz, ...), .parquet, or a directory name "
+                            "without extension for a Parquet dataset (always a Parquet directory with --engine spark)")
+    score.add_argument("--engine", default="local", choices=("local", "spark"),
+                       help="local: this process, in chunks (default); spark: Apache Spark, mapInPandas over the "
+                            "partitions (pip install 'keras-ae[spark]', Java 17)")
+    score.add_argument("--master", default="local[*]", help="Spark master URL for --engine spark (default local[*])")
     score.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time")
     score.add_argument("--top", type=int, default=3, help="columns named in top_features")
     score.add_argument("--sep", default=",")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     _threshold_options(score, None)
 
-    ev = sub.add_parser("evaluate", help="metrics of a model on a labelled CSV")
+    ev = sub.add_parser("evaluate", help="metrics of a model on a labelled table")
     ev.add_argument("--model", required=True)
-    ev.add_argument("--csv", required=True)
+    ev.add_argument("--input", "--csv", dest="input", required=True, help="CSV (also compressed) or Parquet")
     ev.add_argument("--out", default=None, help="also write the metrics as JSON")
     ev.add_argument("--chunksize", type=int, default=50_000)
     ev.add_argument("--sep", default=",")
@@ -134,11 +144,11 @@ def print_metrics(m: dict) -> None:
 
 
 def load_for(args):
-    """The model of --model, checked against the CSV's header, with the threshold rule of the options."""
-    from keras_ae.fraud import FraudDetector, schema
+    """The model of --model, checked against the table's header, with the threshold rule of the options."""
+    from keras_ae.fraud import FraudDetector, tables
 
-    header = schema.read_header(args.csv, args.sep)
-    detector = FraudDetector.load(args.model, columns=header, source=str(args.csv))
+    header = tables.read_header(args.input, args.sep)
+    detector = FraudDetector.load(args.model, columns=header, source=str(args.input))
     _check_threshold(args)
     if args.threshold_rule is not None:
         detector.set_threshold(args.threshold_rule, args.threshold_value)
@@ -147,15 +157,17 @@ def load_for(args):
 
 def cmd_score(args) -> int:
     from keras_ae.fraud.detector import describe
-    from keras_ae.fraud.scoring import score_csv
+    from keras_ae.fraud.scoring import score_table
 
     if args.top <= 0:
         raise UsageError(f"--top must be > 0, received {args.top}")
+    if args.engine == "spark":
+        return cmd_score_spark(args)
     detector = load_for(args)
     print(f"model: {describe(detector)}")
-    summary = score_csv(
+    summary = score_table(
         detector,
-        args.csv,
+        args.input,
         args.out,
         sep=args.sep,
         chunksize=args.chunksize,
@@ -169,21 +181,32 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_score_spark(args) -> int:
+    """Score with Apache Spark: read the input as Spark reads it, write a Parquet directory."""
+    from keras_ae.fraud import spark
+
+    _check_threshold(args)
+    summary = spark.score_path(args.model, args.input, args.out, master=args.master, sep=args.sep, top=args.top,
+                               threshold_rule=args.threshold_rule, threshold_value=args.threshold_value)
+    print(f"scored {summary['rows']:,} rows on Spark ({summary['master']}, {summary['rows_per_second']:,.0f} "
+          f"rows/s): {summary['flagged']:,} flagged -> {args.out}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from keras_ae import anomaly
     from keras_ae.fraud import schema
     from keras_ae.fraud.detector import describe
-    from keras_ae.fraud.scoring import score_labelled_csv
+    from keras_ae.fraud.scoring import score_labelled
     from keras_ae.io import write_json
 
     if args.chunksize <= 0:
         raise UsageError(f"--chunksize must be > 0, received {args.chunksize}")
     detector = load_for(args)
     print(f"model: {describe(detector)}")
-    scores, labels = score_labelled_csv(
-        detector, args.csv, sep=args.sep, chunksize=args.chunksize, progress=not args.quiet
-    )
-    schema.require_both_classes(labels, detector.label_column, args.csv, "evaluate (ROC-AUC, precision)")
+    scores, labels = score_labelled(detector, args.input, sep=args.sep, chunksize=args.chunksize,
+                                    progress=not args.quiet)
+    schema.require_both_classes(labels, detector.label_column, args.input, "evaluate (ROC-AUC, precision)")
     metrics = anomaly.detection_metrics(scores, labels, detector.threshold_)
     metrics["threshold_rule"] = detector.threshold_info()
     metrics["rows"] = int(len(labels))
@@ -213,7 +236,7 @@ def cmd_demo(args) -> int:
     steps = [
         [
             "fit",
-            "--csv",
+            "--input",
             str(files["train"]),
             "--out",
             str(out / "model"),
@@ -229,7 +252,7 @@ def cmd_demo(args) -> int:
             "score",
             "--model",
             str(out / "model"),
-            "--csv",
+            "--input",
             str(files["new"]),
             "--out",
             str(out / "scored.csv"),
@@ -239,7 +262,7 @@ def cmd_demo(args) -> int:
             "evaluate",
             "--model",
             str(out / "model"),
-            "--csv",
+            "--input",
             str(files["new"]),
             "--out",
             str(out / "new_metrics.json"),

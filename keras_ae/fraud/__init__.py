@@ -1,6 +1,10 @@
-"""Credit-card fraud detection: reconstruction-error detector, CSV checks, chunked scoring, synthetic data."""
+"""Credit-card fraud detection: the detector, table readers and writers, chunked and Spark scoring, synthetic data.
 
-from keras_ae.fraud.detector import FraudDetector, NotFittedError
-from keras_ae.fraud.synthetic import synthetic_transactions
+Names are imported on first use: scoring code (`keras_ae.fraud.spark` on an executor) loads only what it needs.
+"""
 
-__all__ = ["FraudDetector", "NotFittedError", "synthetic_transactions"]
+from keras_ae.lazy import lazy_names
+
+_SOURCES = {"FraudDetector": ".detector", "NotFittedError": ".detector", "synthetic_transactions": ".synthetic"}
+__all__ = list(_SOURCES)
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
 TIME_MODES = ("drop", "hour", "keep")
 SECONDS_PER_DAY = 24 * 3600
@@ -37,7 +36,7 @@ class Preprocessor:
         self.amount_column = amount_column if amount_column in self.columns else None
         self.time_mode = time_mode
         self.log_amount = bool(log_amount)
-        self.scaler_: StandardScaler | None = None
+        self.stats_: dict[str, np.ndarray] | None = None  # mean, scale, var, n_samples_seen of the features
 
     @property
     def features(self) -> list[str]:
@@ -82,12 +81,27 @@ class Preprocessor:
 
     def fit(self, frame: pd.DataFrame) -> Preprocessor:
         """Learn the standardisation on (normal) rows of `frame`."""
-        self.scaler_ = StandardScaler().fit(self._raw(frame))
+        from sklearn.preprocessing import StandardScaler  # only fitting needs scikit-learn
+
+        scaler = StandardScaler().fit(self._raw(frame))
+        self.stats_ = {"mean": scaler.mean_, "scale": scaler.scale_, "var": scaler.var_,
+                       "n_samples_seen": int(scaler.n_samples_seen_)}
         return self
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Standardised model inputs, shape (rows, len(features)), float32."""
-        return self.scaler_.transform(self._raw(frame)).astype(np.float32)
+        """Standardised model inputs, shape (rows, len(features)), float32 (NumPy only: executors that score
+        need neither scikit-learn nor TensorFlow)."""
+        return ((self._raw(frame) - self.stats_["mean"]) / self.stats_["scale"]).astype(np.float32)
+
+    @property
+    def scaler_(self):
+        """The standardisation as a fitted scikit-learn StandardScaler."""
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler()
+        scaler.mean_, scaler.scale_, scaler.var_ = self.stats_["mean"], self.stats_["scale"], self.stats_["var"]
+        scaler.n_samples_seen_, scaler.n_features_in_ = self.stats_["n_samples_seen"], len(self.stats_["mean"])
+        return scaler
 
     def to_dict(self) -> dict:
         return {
@@ -97,20 +111,15 @@ class Preprocessor:
             "time_mode": self.time_mode,
             "log_amount": self.log_amount,
             "features": self.features,
-            "mean": self.scaler_.mean_.tolist(),
-            "scale": self.scaler_.scale_.tolist(),
-            "var": self.scaler_.var_.tolist(),
-            "n_samples_seen": int(self.scaler_.n_samples_seen_),
+            "mean": self.stats_["mean"].tolist(),
+            "scale": self.stats_["scale"].tolist(),
+            "var": self.stats_["var"].tolist(),
+            "n_samples_seen": int(self.stats_["n_samples_seen"]),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
         pre = cls(d["columns"], d["time_column"], d["amount_column"], d["time_mode"], d["log_amount"])
-        scaler = StandardScaler()
-        scaler.mean_ = np.asarray(d["mean"], dtype=np.float64)
-        scaler.scale_ = np.asarray(d["scale"], dtype=np.float64)
-        scaler.var_ = np.asarray(d["var"], dtype=np.float64)
-        scaler.n_samples_seen_ = d["n_samples_seen"]
-        scaler.n_features_in_ = len(scaler.mean_)
-        pre.scaler_ = scaler
+        pre.stats_ = {name: np.asarray(d[name], dtype=np.float64) for name in ("mean", "scale", "var")}
+        pre.stats_["n_samples_seen"] = int(d["n_samples_seen"])
         return pre

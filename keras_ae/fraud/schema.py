@@ -145,8 +145,9 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
     """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates)."""
     path = check_file(path)
     try:
-        header = list(pd.read_csv(path, sep=sep, nrows=0).columns)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        header = list(pd.read_csv(path, sep=sep, nrows=0, engine="c" if len(sep) == 1 else "python").columns)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as err:
+        # OSError / EOFError: a truncated or corrupt compressed file (gzip, bz2, zip, zstd)
         raise UsageError(f"{path}: cannot read a CSV header: {str(err).splitlines()[0]}") from None
     check_header(header, str(path), sep)
     return [str(c) for c in header]

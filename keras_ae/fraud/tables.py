@@ -1,0 +1,188 @@
+"""Transaction tables of any size, read and written in bounded memory: CSV (also .gz, .bz2, .zip, .xz, .zst, as
+pandas reads them), a Parquet file, or a directory of Parquet files (pyarrow record batches).
+
+Readers check what they read (the file exists, the header is sane) and name the file in every error; writers
+write a temporary file or directory beside the target and rename it into place only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pandas as pd
+
+from keras_ae.errors import UsageError
+from keras_ae.fraud import schema
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+
+def is_parquet(path: str | os.PathLike) -> bool:
+    """A Parquet file (by its extension) or a directory (of Parquet files)."""
+    path = pathlib.Path(path)
+    return path.suffix.lower() in PARQUET_SUFFIXES or path.is_dir()
+
+
+def is_plain_csv(path: str | os.PathLike) -> bool:
+    return not is_parquet(path) and pathlib.Path(path).suffix.lower() not in COMPRESSED_SUFFIXES
+
+
+def _dataset(path: pathlib.Path):
+    import pyarrow.dataset as ds
+
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or directory")
+    try:
+        data = ds.dataset(str(path), format="parquet")
+    except Exception as err:  # pyarrow raises its own error types for unreadable files
+        raise UsageError(f"{path}: cannot read Parquet: {str(err).splitlines()[0]}") from None
+    if path.is_dir() and not data.files:
+        raise UsageError(f"{path}: a directory with no Parquet file in it")
+    return data
+
+
+def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
+    """Column names of a table, checked (exists, not empty, plausible delimiter, no duplicates)."""
+    path = pathlib.Path(path)
+    if is_parquet(path):
+        names = list(_dataset(path).schema.names)
+        schema.check_header(names, str(path), sep)
+        return names
+    return schema.read_header(path, sep)
+
+
+def count_rows(path: str | os.PathLike) -> int | None:
+    """Data rows of a table for a progress bar (None for a compressed CSV: unknown without reading it)."""
+    path = pathlib.Path(path)
+    if is_parquet(path):
+        return int(_dataset(path).count_rows())
+    if not is_plain_csv(path):
+        return None
+    lines, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += last != b"\n"  # a last line without a newline
+    return max(0, lines - 1)
+
+
+def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+    """The table in DataFrames of at most `chunksize` rows (errors name the file)."""
+    path = pathlib.Path(path)
+    if is_parquet(path):
+        for batch in _dataset(path).to_batches(batch_size=chunksize):
+            if batch.num_rows:
+                yield batch.to_pandas()
+        return
+    try:
+        yield from pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False,
+                               engine="c" if len(sep) == 1 else "python")
+    except pd.errors.ParserError as err:
+        raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason} at byte {err.start})") from None
+    except (OSError, EOFError) as err:  # a truncated or corrupt compressed file
+        raise UsageError(f"{path}: cannot read: {err}") from None
+
+
+def read_table(path: str | os.PathLike, sep: str = ",") -> pd.DataFrame:
+    """The whole table in memory (for fitting)."""
+    frames = list(iter_frames(path, sep, chunksize=200_000))
+    if not frames:
+        raise UsageError(f"{path}: no data rows")
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def check_output(out: str | os.PathLike, inputs: str | os.PathLike | None = None) -> pathlib.Path:
+    """`out` must not be the input, nor an existing directory (for a file) or file (for a dataset)."""
+    out = pathlib.Path(out)
+    if inputs is not None and out.resolve() == pathlib.Path(inputs).resolve():
+        raise UsageError(f"out={str(out)!r} is the input file; write the result elsewhere")
+    if out.is_dir():
+        raise UsageError(f"out={str(out)!r} is an existing directory; name a new file or directory")
+    if out.suffix == "" and out.exists():
+        raise UsageError(f"out={str(out)!r} exists; name a new directory for the Parquet dataset")
+    return out
+
+
+class TableWriter:
+    """Write DataFrames to CSV (by extension, compression too) or Parquet: a `.parquet`/`.pq` file, or a
+    directory of Parquet files when `out` has no extension. Everything goes to a temporary path beside `out`,
+    renamed onto it by `commit()`; `abort()` (or an exception in a `with` block) removes it."""
+
+    def __init__(self, out: str | os.PathLike, sep: str = ","):
+        self.out, self.sep = pathlib.Path(out), sep
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.kind = "dataset" if self.out.suffix == "" else "parquet" if is_parquet(self.out) else "csv"
+        if self.kind == "dataset":
+            self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
+        else:
+            fd, name = tempfile.mkstemp(prefix=f".{self.out.stem}.", suffix=f".tmp{''.join(self.out.suffixes)}",
+                                        dir=self.out.parent)
+            os.close(fd)
+            self.tmp = pathlib.Path(name)
+        self._parquet, self._parts, self._header, self._closers = None, 0, True, []
+
+    def on_close(self, *closers) -> None:
+        """Call `closers` (e.g. file handles' close) before the output is committed or removed."""
+        self._closers += closers
+
+    def _close(self) -> None:
+        for close in self._closers:
+            close()
+        self._closers = []
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.kind == "csv":
+            frame.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header, index=False, sep=self.sep)
+            self._header = False
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.kind == "dataset":
+            pq.write_table(table, self.tmp / f"part-{self._parts:05d}.parquet")
+            self._parts += 1
+            return
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(str(self.tmp), table.schema)
+        self._parquet.write_table(table.cast(self._parquet.schema))
+
+    def commit(self) -> pathlib.Path:
+        self._close()
+        if self._parquet is not None:
+            self._parquet.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        if self.kind != "dataset":
+            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes the file private: give it the usual permissions
+        os.replace(self.tmp, self.out)
+        return self.out
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._close()
+        with contextlib.suppress(Exception):
+            if self._parquet is not None:
+                self._parquet.close()
+        if self.tmp.is_dir():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        elif self.tmp.exists():
+            self.tmp.unlink()
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()

@@ -1,0 +1,117 @@
+"""keras_ae.fraud.tables: CSV (plain and compressed) and Parquet (file, directory) in and out, same scores,
+every bad-input rule of the CSV path also for Parquet."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from keras_ae.cli.fraud import cli  # noqa: E402
+from keras_ae.errors import UsageError  # noqa: E402
+from keras_ae.fraud import FraudDetector, tables  # noqa: E402
+from keras_ae.fraud.scoring import score_table  # noqa: E402
+
+RESULTS = ["reconstruction_error", "flag", "top_features"]
+
+
+def write(frame: pd.DataFrame, path):
+    if str(path).endswith((".parquet", ".pq")):
+        frame.to_parquet(path, index=False)
+    elif path.suffix == "":  # a directory of Parquet files
+        path.mkdir()
+        half = len(frame) // 2
+        frame.iloc[:half].to_parquet(path / "a.parquet", index=False)
+        frame.iloc[half:].to_parquet(path / "b.parquet", index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+def read(path) -> pd.DataFrame:
+    if path.is_dir() or str(path).endswith(".parquet"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path)
+
+
+@pytest.mark.parametrize("source", ["new.csv", "new.csv.gz", "new.csv.bz2", "new.csv.zst", "new.parquet", "newdir"])
+@pytest.mark.parametrize("target", ["out.csv", "out.parquet", "outdir"])
+def test_every_input_and_output_format_gives_the_same_scores(source, target, detector, data, tmp_path):
+    if source.endswith(".zst"):
+        pytest.importorskip("zstandard")
+    _, test = data
+    src = write(test.head(700), tmp_path / source)
+    summary = score_table(detector, src, tmp_path / target, chunksize=250, progress=False)
+    scored = read(tmp_path / target)
+    assert summary["rows"] == len(scored) == 700
+    assert list(scored.columns) == [*test.columns, *RESULTS]
+    pd.testing.assert_frame_equal(scored[list(test.columns)].reset_index(drop=True),
+                                  test.head(700).reset_index(drop=True), check_dtype=False)  # passed through
+    np.testing.assert_allclose(scored["reconstruction_error"], detector.score_samples(test.head(700)), rtol=1e-6)
+    np.testing.assert_array_equal(scored["flag"], detector.predict(test.head(700)))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary output left behind"
+
+
+def test_parquet_is_read_in_record_batches_of_the_chunk_size(data, tmp_path):
+    _, test = data
+    src = write(test, tmp_path / "big.parquet")
+    sizes = [len(f) for f in tables.iter_frames(src, chunksize=400)]
+    assert sum(sizes) == len(test) and max(sizes) <= 400 and tables.count_rows(src) == len(test)
+
+
+PARQUET_BAD = {
+    "missing column": (lambda df: df.drop(columns=["V7"]), ["'V7'", "missing"]),
+    "extra column": (lambda df: df.assign(comment=1.0), ["'comment'", "unexpected"]),
+    "non-numeric type": (lambda df: df.astype({"V3": str}).assign(V3=lambda d: d["V3"].where(d.index != 5, "abc")),
+                         ["'V3'", "row 6", "non-numeric", "'abc'"]),
+    "NaN": (lambda df: df.assign(V4=df["V4"].where(df.index != 7)), ["'V4'", "row 8", "NaN"]),
+    "inf": (lambda df: df.assign(V5=df["V5"].where(df.index != 2, np.inf)), ["'V5'", "row 3", "infinite"]),
+}
+
+
+@pytest.mark.parametrize("case", list(PARQUET_BAD))
+def test_bad_parquet_is_one_line_exit_2_and_no_output(case, bundle, data, tmp_path, capsys):
+    _, test = data
+    change, fragments = PARQUET_BAD[case]
+    src = write(change(test.head(300).reset_index(drop=True)), tmp_path / "bad.parquet")
+    code = cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(tmp_path / "out.parquet"),
+                "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert all(f in err for f in fragments), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet"]
+
+
+def test_output_must_not_be_the_input_or_an_existing_directory(bundle, data, tmp_path, capsys):
+    _, test = data
+    src = write(test.head(50), tmp_path / "in.csv")
+    before = src.read_bytes()
+    assert cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(src), "--quiet"]) == 2
+    assert "is the input file" in capsys.readouterr().err and src.read_bytes() == before
+    (tmp_path / "somedir").mkdir()
+    assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(tmp_path / "somedir"),
+                "--quiet"]) == 2
+    assert "existing directory" in capsys.readouterr().err
+
+
+def test_a_corrupt_compressed_csv_or_latin1_bytes_are_one_line(bundle, data, tmp_path, capsys):
+    _, test = data
+    good = write(test.head(200), tmp_path / "in.csv.gz")
+    (tmp_path / "cut.csv.gz").write_bytes(good.read_bytes()[:300])
+    (tmp_path / "latin.csv").write_bytes(write(test.head(20), tmp_path / "ok.csv").read_bytes()
+                                         .replace(b"\n1", b"\n\xe91", 1))
+    for name in ("cut.csv.gz", "latin.csv"):
+        with pytest.raises(UsageError, match=name):
+            score_table(FraudDetector.load(bundle),
+                        tmp_path / name, tmp_path / "o.csv", progress=False)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_fit_reads_parquet_too(data, tmp_path, capsys):
+    train, _ = data
+    src = write(train.head(1500), tmp_path / "train.parquet")
+    code = cli(["fit", "--input", str(src), "--out", str(tmp_path / "model"), "--epochs", "2", "--n-models", "1"])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "model" / "detector.json").exists() and (tmp_path / "model" / "metrics.json").exists()

@@ -26,3 +26,29 @@ def test_bundle_round_trip_and_column_mismatch(detector, bundle, data):
         FraudDetector.load(bundle, columns=[c for c in test.columns if c != "V2"], source="new.csv")
     with pytest.raises(UsageError, match="missing"):
         loaded.score_samples(test.drop(columns=["V7"]))
+
+
+def test_loading_and_scoring_never_import_tensorflow(bundle, data, tmp_path):
+    """Load, score_samples, predict, explain, and the score and evaluate commands, in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    _, test = data
+    test.head(300).to_csv(tmp_path / "new.csv", index=False)
+    code = (
+        "import sys\n"
+        "from keras_ae.fraud import FraudDetector\n"
+        "import pandas as pd\n"
+        f"det = FraudDetector.load({str(bundle)!r})\n"
+        f"rows = pd.read_csv({str(tmp_path / 'new.csv')!r})\n"
+        "det.score_samples(rows); det.predict(rows); det.explain(rows.head(3))\n"
+        "from keras_ae.cli.fraud import cli\n"
+        f"assert cli(['score', '--model', {str(bundle)!r}, '--input', {str(tmp_path / 'new.csv')!r}, "
+        f"'--out', {str(tmp_path / 'out.parquet')!r}, '--quiet']) == 0\n"
+        f"assert cli(['evaluate', '--model', {str(bundle)!r}, '--input', {str(tmp_path / 'new.csv')!r}, "
+        "'--quiet']) == 0\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,122 @@
+"""keras_ae.fraud.spark: a real local Spark session (local[2]) scores every row as one process does, through
+`score(df, model_dir)` and through `keras-ae-fraud score --engine spark`; executors need no TensorFlow."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("pyspark")
+if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+    pytest.skip("Spark needs Java", allow_module_level=True)
+
+from keras_ae.cli.fraud import cli  # noqa: E402
+from keras_ae.fraud import FraudDetector, spark, synthetic_transactions  # noqa: E402
+
+FAST = {"n_models": 2, "epochs": 6, "patience": 3, "batch_size": 128}
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = spark.session("local[2]")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A detector fitted with an id column to ignore, and 3,000 new rows with ids."""
+    root = tmp_path_factory.mktemp("spark")
+    train = synthetic_transactions(3000, fraud_rate=0.01, seed=0).reset_index(names="id")
+    FraudDetector(time_mode="hour", drop=("id",), seed=0, **FAST).fit(train).save(root / "model")
+    rows = synthetic_transactions(3000, fraud_rate=0.02, seed=1).reset_index(names="id").sample(frac=1.0,
+                                                                                               random_state=0)
+    return root, rows
+
+
+def local_scores(root, rows):
+    det = FraudDetector.load(root / "model")
+    return det.score_samples(rows), det.predict(rows)
+
+
+def test_spark_scores_equal_one_process_scores_row_by_row(session, model):
+    root, rows = model
+    scored = spark.score(session.createDataFrame(rows), root / "model").toPandas().set_index("id").loc[rows["id"]]
+    score, flag = local_scores(root, rows)
+    assert np.abs(scored["reconstruction_error"].to_numpy() - score).max() <= 1e-6
+    np.testing.assert_array_equal(scored["flag"].to_numpy(), flag)
+    pd.testing.assert_frame_equal(scored.reset_index()[list(rows.columns)], rows.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, model, tmp_path, capsys):
+    root, rows = model
+    src = tmp_path / f"rows.{fmt}"
+    rows.to_csv(src, index=False) if fmt == "csv" else rows.to_parquet(src, index=False)
+    out = tmp_path / "scored"
+    code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
+                "--input", str(src), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    scored = pd.read_parquet(out).set_index("id").loc[rows["id"]]
+    score, _ = local_scores(root, rows)
+    assert np.abs(scored["reconstruction_error"].to_numpy() - score).max() <= 1e-6
+    assert f"scored {len(rows):,} rows on Spark" in captured.out
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_path, capsys):
+    root, rows = model
+    src = tmp_path / "bad.parquet"
+    rows.drop(columns=["V7"]).to_parquet(src, index=False)
+    code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
+                "--input", str(src), "--out", str(tmp_path / "scored")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'V7'" in err and len(err.strip().splitlines()) == 1, err
+    nan = tmp_path / "nan.parquet"
+    rows.assign(V4=rows["V4"].where(rows["id"] != 17)).to_parquet(nan, index=False)
+    code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
+                "--input", str(nan), "--out", str(tmp_path / "scored")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'V4'" in err and "NaN" in err and err.startswith("error: "), err
+    assert not (tmp_path / "scored").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_executor_side_scoring_imports_no_tensorflow_keras_or_sklearn(model, tmp_path):
+    root, rows = model
+    det = FraudDetector.load(root / "model")
+    (tmp_path / "state.pkl").write_bytes(__import__("pickle").dumps(spark.payload(det)))
+    rows.head(200).to_parquet(tmp_path / "rows.parquet")
+    code = (
+        "import sys, pickle, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'keras', 'sklearn', 'pyspark'):\n"
+        "            raise ImportError(f'blocked: {name}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import pandas as pd\n"
+        "from keras_ae.fraud.spark import score_frame\n"
+        f"state = pickle.loads(open({str(tmp_path / 'state.pkl')!r}, 'rb').read())\n"
+        f"out = score_frame(pd.read_parquet({str(tmp_path / 'rows.parquet')!r}), state)\n"
+        "print(out['reconstruction_error'].round(12).tolist())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(json.loads(result.stdout), det.score_samples(rows.head(200)), atol=1e-9)
+
+
+def test_without_pyspark_the_command_says_what_to_install(model, tmp_path, capsys, monkeypatch):
+    root, rows = model
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark -> ImportError
+    code = cli(["score", "--engine", "spark", "--model", str(root / "model"), "--input", str(tmp_path / "x.csv"),
+                "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "pip install 'keras-ae[spark]'" in err and len(err.splitlines()) == 1

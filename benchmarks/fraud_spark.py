@@ -2,9 +2,9 @@
 pyarrow record batches), and Apache Spark `mapInPandas` with `local[1]` and `local[2]`.
 
 Each way runs in its own subprocess; its peak memory is that process's own peak (getrusage) and the peak of
-the summed resident memory of it and every process it started (the JVM and Spark's Python workers), sampled. Spark's rows/s count from
-a started session (JVM start-up is reported apart). The model is fitted and the Parquet file written in
-subprocesses too; the big files are deleted afterwards. Run it alone on the machine.
+the summed resident memory of it and every process it started (the JVM and Spark's Python workers), sampled.
+Spark's rows/s count from a started session (JVM start-up is reported apart). The model is fitted and the
+Parquet file written in subprocesses too; the big files are deleted afterwards. Run it alone on the machine.
 
     python benchmarks/fraud_spark.py                 # writes benchmarks/results/fraud_spark.json
     python benchmarks/fraud_spark.py --rows 300000   # a quicker run

@@ -3,6 +3,8 @@
 
 import json
 import os
+import pathlib
+import pickle
 import shutil
 import subprocess
 import sys
@@ -90,25 +92,38 @@ def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_pa
     assert not (tmp_path / "scored").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_executor_side_scoring_imports_no_tensorflow_keras_or_sklearn(model, tmp_path):
+def test_executors_need_only_the_zipped_package_numpy_pandas_and_pyarrow(model, tmp_path):
+    """What `spark-submit --py-files keras_ae.zip` gives an executor: the package from a zip, and TensorFlow,
+    Keras, scikit-learn (and pyspark itself) impossible to import; scoring a partition still works."""
+    import zipfile
+
+    import keras_ae
+
     root, rows = model
+    package = pathlib.Path(keras_ae.__file__).parent
+    with zipfile.ZipFile(tmp_path / "keras_ae.zip", "w") as zf:
+        for path in package.rglob("*.py"):
+            zf.write(path, path.relative_to(package.parent))
     det = FraudDetector.load(root / "model")
-    (tmp_path / "state.pkl").write_bytes(__import__("pickle").dumps(spark.payload(det)))
+    (tmp_path / "state.pkl").write_bytes(pickle.dumps(spark.payload(det)))
     rows.head(200).to_parquet(tmp_path / "rows.parquet")
     code = (
         "import sys, pickle, importlib.abc\n"
+        f"sys.path.insert(0, {str(tmp_path / 'keras_ae.zip')!r})\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] in ('tensorflow', 'keras', 'sklearn', 'pyspark'):\n"
         "            raise ImportError(f'blocked: {name}')\n"
         "sys.meta_path.insert(0, Block())\n"
         "import pandas as pd\n"
+        "import keras_ae\n"
+        "assert 'keras_ae.zip' in keras_ae.__file__, keras_ae.__file__\n"
         "from keras_ae.fraud.spark import score_frame\n"
         f"state = pickle.loads(open({str(tmp_path / 'state.pkl')!r}, 'rb').read())\n"
         f"out = score_frame(pd.read_parquet({str(tmp_path / 'rows.parquet')!r}), state)\n"
         "print(out['reconstruction_error'].round(12).tolist())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     np.testing.assert_allclose(json.loads(result.stdout), det.score_samples(rows.head(200)), atol=1e-9)
 

@@ -25,7 +25,6 @@ import pandas as pd
 from keras_ae.errors import UsageError
 
 RESULT_COLUMNS = ("reconstruction_error", "flag", "top_features")
-LOG4J = pathlib.Path(__file__).with_name("log4j2.properties")  # errors only: no INFO/WARN lines on start
 _CACHE: dict[int, Any] = {}  # per Python worker: the unpacked payload of each broadcast
 
 
@@ -77,7 +76,6 @@ def session(master: str = "local[*]", app: str = "keras-ae-fraud"):
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.execution.pyspark.python", sys.executable)
              .config("spark.executorEnv.PYTHONWARNINGS", "ignore")
-             .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG4J}")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark

@@ -1,0 +1,51 @@
+"""What every kind of run shares: run directories, loading a dataset with its offline fallback, options."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import pathlib
+import sys
+from typing import Any
+
+from keras_ae.errors import UsageError
+
+
+def run_directory(out: str | None, label: str) -> pathlib.Path:
+    """`out`, or runs/<time>-<label>; an existing file there is a UsageError naming it."""
+    run_dir = pathlib.Path(out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{label}")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"out={str(run_dir)!r} is an existing file, not a directory")
+    return run_dir
+
+
+def load_with_fallback(name: str, **options: Any):
+    """The dataset `name`; when it cannot be downloaded and the registry names a fallback, that one instead
+    (with a note on stderr and ``info["fallback_from"]``)."""
+    from keras_ae.data import DownloadError, load_dataset
+    from keras_ae.data.registry import DATASETS
+
+    try:
+        return load_dataset(name, **options)
+    except DownloadError as err:
+        entry = DATASETS.get(name) if name in DATASETS else None
+        if entry is None or entry.fallback is None:
+            raise UsageError(f"dataset {name}: {err}") from None
+        print(f"{name} cannot be downloaded here; using {entry.fallback} instead "
+              f"({DATASETS.get(entry.fallback).help})", file=sys.stderr)
+        data = load_dataset(entry.fallback, **{k: v for k, v in options.items() if k == "value_range"})
+        data.info["fallback_from"] = name
+        return data
+
+
+def options_of(config: Any) -> dict[str, Any]:
+    """A config's fields as a JSON-ready dict (recorded in every metrics.json)."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()}
+
+
+def positive(config: Any, *names: str) -> None:
+    """ValueError naming the first of `names` that is set but not > 0."""
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise ValueError(f"Expected {name} > 0, received {name}={value!r}")

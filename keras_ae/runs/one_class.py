@@ -1,0 +1,147 @@
+"""A one-class run: train an autoencoder on the normal class only, score balanced validation and test sets,
+pick the threshold on validation and report on test (ROC-AUC, AP, accuracy, confusion matrix).
+
+``run_one_class(OneClassConfig(dataset="pneumonia"))`` writes the models, history.csv, the pictures and
+metrics.json; `keras-ae-anomaly` is this function behind argparse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any
+
+from keras_ae.errors import UsageError
+from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory
+
+
+@dataclasses.dataclass
+class OneClassConfig:
+    """Everything a one-class run takes; None means the dataset's or architecture's default."""
+
+    dataset: str = "mnist"
+    data_path: str | None = None
+    normal: int | None = None
+    arch: str = "conv"
+    filters: tuple[int, ...] = (32, 32, 16)
+    latent_dim: int | None = None
+    score: str = "latent+detail"
+    contrast: str = "standardize"
+    k: int = 5
+    threshold: str = "accuracy"
+    percentile: float = 95.0
+    epochs: int | None = None
+    batch_size: int = 64
+    lr: float = 1e-3
+    val_fraction: float = 0.1
+    train_size: int | None = None
+    seed: int = 0
+    out: str | None = None
+    verbose: int | str = 1
+
+    def check(self) -> None:
+        """ValueError naming the first field out of range, before any work."""
+        from keras_ae.anomaly.image_scores import needs_vae
+        from keras_ae.anomaly.scores import CONTRAST_NORMS
+        from keras_ae.anomaly.thresholds import THRESHOLD_RULES
+        from keras_ae.data.registry import one_class_names
+        from keras_ae.models.registry import ARCHITECTURES
+
+        if self.dataset not in one_class_names():
+            raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(one_class_names())})")
+        arch = ARCHITECTURES.get(self.arch)
+        vae_parts = needs_vae(self.score)
+        if vae_parts and not arch.variational:
+            raise ValueError(f"score={self.score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")
+        THRESHOLD_RULES.get(self.threshold)
+        if self.contrast not in CONTRAST_NORMS:
+            raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")
+        positive(self, "epochs", "batch_size", "latent_dim", "train_size", "k", "lr")
+        if not self.filters or min(self.filters) <= 0:
+            raise ValueError(f"Expected filters of positive integers, received filters={self.filters}")
+        if not 0 < self.percentile < 100:
+            raise ValueError(f"Expected percentile between 0 and 100, received percentile={self.percentile}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"Expected val_fraction between 0 and 1, received val_fraction={self.val_fraction}")
+        if self.data_path is not None and self.dataset != "pneumonia":
+            raise ValueError(f"data_path is for dataset 'pneumonia', received dataset={self.dataset!r}")
+
+    def resolved(self) -> OneClassConfig:
+        from keras_ae.data.registry import DATASETS
+        from keras_ae.models.registry import ARCHITECTURES
+
+        normal = DATASETS.get(self.dataset).default_normal if self.normal is None else self.normal
+        return dataclasses.replace(self, normal=normal, epochs=self.epochs or ARCHITECTURES.get(self.arch).anomaly_epochs)
+
+
+@dataclasses.dataclass
+class OneClassResult:
+    run_dir: pathlib.Path
+    metrics: dict[str, Any]
+    bundle: Any
+    scorer: Any
+
+
+def build_model(config: OneClassConfig, input_shape: tuple[int, ...]):
+    """The architecture for one-class scoring: `filters` where the builder takes layer widths as filters,
+    a 16-wide code for a VAE unless `latent_dim` says otherwise."""
+    from keras_ae.models.registry import ARCHITECTURES
+
+    arch = ARCHITECTURES.get(config.arch)
+    layers = config.filters if arch.layers_arg == "filters" and not arch.variational else None
+    latent = config.latent_dim or (16 if arch.variational else None)
+    extra = {"seed": config.seed} if arch.variational else {}
+    return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=latent, layers=layers, **extra))
+
+
+def run_one_class(config: OneClassConfig) -> OneClassResult:
+    """Train on the normal class of `config.dataset`, score, threshold on validation, report on test."""
+    config.check()
+    config = config.resolved()
+    from keras_ae import training
+
+    with training.global_state(seed=config.seed):
+        return _run(config)
+
+
+def _run(config: OneClassConfig) -> OneClassResult:
+    from keras_ae import anomaly, artifacts, training
+    from keras_ae.anomaly import image_scores, one_class
+    from keras_ae.runs import one_class_pictures
+
+    data = load_with_fallback(config.dataset, path=config.data_path)
+    splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
+                                        data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
+    x_fit = splits.x_train[: config.train_size]
+    if "latent-knn" in config.score.split("+") and config.k > len(x_fit):
+        raise UsageError(f"k={config.k} is more than the {len(x_fit)} normal training images")
+    run_dir = run_directory(config.out, f"anomaly-{config.dataset}")
+    bundle = build_model(config, x_fit.shape[1:])
+    training.compile_model(bundle.autoencoder, loss="binary_crossentropy", learning_rate=config.lr)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"run directory: {run_dir}")
+
+    prepare = lambda x: anomaly.normalize_contrast(x, config.contrast)  # noqa: E731
+    result = training.fit(bundle, prepare(x_fit), prepare(splits.x_val[splits.y_val == 0]), epochs=config.epochs,
+                          batch_size=config.batch_size, seed=config.seed, verbose=config.verbose,
+                          train_loss_after_epoch=False)
+    scorer = one_class.ImageScorer(bundle, config.score, contrast=config.contrast, k=config.k).fit(x_fit)
+    val_scores, test_scores = scorer.score_samples(splits.x_val), scorer.score_samples(splits.x_test)
+    value = config.percentile if config.threshold == "percentile" else None
+    threshold = anomaly.choose_threshold(config.threshold, val_scores, splits.y_val, value=value)
+    test = anomaly.detection_metrics(test_scores, splits.y_test, threshold)
+    val = anomaly.detection_metrics(val_scores, splits.y_val, threshold)
+
+    artifacts.save_models(bundle, run_dir)
+    artifacts.save_history(result.history, run_dir / "history.csv")
+    pictures = one_class_pictures.write(config, scorer, splits, val_scores, test_scores, threshold, test, run_dir)
+    metrics = {
+        "test": test, "validation": val, "score": config.score,
+        "score_meaning": image_scores.describe_score(config.score), "threshold_rule": config.threshold,
+        "contrast": config.contrast, "arch": config.arch, "parameters": int(bundle.autoencoder.count_params()),
+        "epochs": result.epochs, "seconds": round(result.seconds, 3), "device": training.device_name(),
+        "dataset": {**data.info, **({"source": config.data_path} if config.data_path else {})},
+        "splits": splits.info, "seed": config.seed, "options": options_of(config), "pictures": pictures,
+    }
+    artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
+    return OneClassResult(run_dir, metrics, bundle, scorer)

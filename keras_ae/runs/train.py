@@ -1,0 +1,199 @@
+"""A training run: one architecture on one dataset, leaving a complete run directory behind.
+
+``run_train(TrainConfig(arch="conv", noise=0.5))`` trains and writes encoder/decoder/autoencoder
+(.keras), history.csv, the pictures and metrics.json (last: its presence marks a finished run).
+`keras-ae-train` is this function behind argparse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any
+
+from keras_ae.errors import UsageError
+from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a training run takes; None means the architecture's (or dataset's) default."""
+
+    arch: str = "conv"
+    dataset: str = "mnist"
+    image_size: int | None = None
+    channels: int | None = None
+    stream: bool = False
+    cache: bool | None = None
+    shuffle_buffer: int = 10_000
+    value_range: str = "0,1"
+    noise: float | None = None
+    noise_kind: str = "gaussian"
+    epochs: int | None = None
+    batch_size: int | None = None
+    latent_dim: int | None = None
+    lr: float = 1e-3
+    beta: float = 1.0
+    seed: int = 0
+    train_size: int | None = None
+    test_size: int | None = None
+    out: str | None = None
+    mixed_precision: bool = False
+    jit: bool | None = None
+    strategy: str = "auto"
+    steps_per_execution: int = 1
+    verbose: int | str = 1
+
+    def check(self) -> None:
+        """ValueError naming the first field out of range, before any work."""
+        from keras_ae.data.noise import NOISE_KINDS
+        from keras_ae.models.registry import ARCHITECTURES
+        from keras_ae.training.strategy import STRATEGIES
+
+        ARCHITECTURES.get(self.arch)
+        STRATEGIES.get(self.strategy)
+        positive(self, "epochs", "batch_size", "image_size", "latent_dim", "train_size", "test_size",
+                 "steps_per_execution", "shuffle_buffer", "lr")
+        if self.beta < 0:
+            raise ValueError(f"Expected beta >= 0, received beta={self.beta}")
+        if self.noise is not None and not 0.0 <= self.noise <= 1.0:
+            raise ValueError(f"Expected noise between 0 and 1, received noise={self.noise}")
+        if self.noise_kind not in NOISE_KINDS:
+            raise ValueError(f"unknown noise_kind {self.noise_kind!r} (known: {', '.join(NOISE_KINDS)})")
+        if self.value_range not in ("0,1", "-1,1"):
+            raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={self.value_range!r}")
+        if self.stream and not self.dataset.startswith(("folder:", "tfds:")):
+            raise ValueError(f"stream=True reads folder:PATH or tfds:NAME, received dataset={self.dataset!r}")
+
+    def resolved(self) -> TrainConfig:
+        """A copy with the architecture's defaults filled in (epochs, batch size, the denoiser's noise)."""
+        from keras_ae.models.registry import ARCHITECTURES
+
+        arch = ARCHITECTURES.get(self.arch)
+        noise = 0.5 if self.noise is None and self.arch == "denoise" else self.noise
+        return dataclasses.replace(self, epochs=self.epochs or arch.epochs,
+                                   batch_size=self.batch_size or arch.batch_size, noise=noise)
+
+    @property
+    def streams(self) -> bool:
+        return self.stream or self.dataset.startswith("tfds:")
+
+
+@dataclasses.dataclass
+class TrainResult:
+    run_dir: pathlib.Path
+    metrics: dict[str, Any]
+    bundle: Any
+    history: dict[str, list[float]]
+
+
+def load_data(config: TrainConfig):
+    """The dataset of `config` (a `StreamDataset` when streamed), with the registry's offline fallback."""
+    size = (config.image_size, config.image_size) if config.image_size else None
+    if config.streams:
+        from keras_ae.data.stream import TEST_LIMIT, load_stream
+
+        return load_stream(config.dataset, value_range=config.value_range, image_size=size,
+                           channels=config.channels, seed=config.seed, test_limit=config.test_size or TEST_LIMIT,
+                           train_limit=config.train_size)
+    return load_with_fallback(config.dataset, value_range=config.value_range, image_size=size,
+                              channels=config.channels or 1, seed=config.seed)
+
+
+def build_model(config: TrainConfig, input_shape: tuple[int, ...]):
+    """The architecture of `config` for `input_shape`, with the options its builder takes."""
+    from keras_ae.models.registry import ARCHITECTURES
+
+    arch = ARCHITECTURES.get(config.arch)
+    extra = {"output_activation": "tanh"} if config.value_range == "-1,1" else {}
+    if arch.variational:
+        extra.update(beta=config.beta, seed=config.seed)
+    return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
+
+
+def run_train(config: TrainConfig) -> TrainResult:
+    """Train `config.arch` on `config.dataset` and write the run directory; returns what was made.
+
+    Seeds, op determinism and the mixed-precision policy are restored when the run ends, also on failure.
+    """
+    config.check()
+    config = config.resolved()
+    from keras_ae import training
+
+    training.configure_gpus()  # before TensorFlow touches a GPU
+    # Keras refuses XLA while TensorFlow's op determinism is on, so jit gives up bitwise-repeatable runs.
+    with training.global_state(seed=config.seed, deterministic=not config.jit,
+                               mixed_precision=config.mixed_precision):
+        return _run(config)
+
+
+def _run(config: TrainConfig) -> TrainResult:
+    import tensorflow as tf
+
+    from keras_ae import artifacts, training
+    from keras_ae.data import add_noise
+    from keras_ae.models.registry import ARCHITECTURES
+    from keras_ae.runs import train_pictures
+
+    arch = ARCHITECTURES.get(config.arch)
+    strategy = training.get_strategy(config.strategy)  # first: multi-worker must exist before other TF work
+    run_dir = run_directory(config.out, config.arch)
+    data = load_data(config)
+    factors = data.info.pop("factors", None)  # known generative factors (smileys): arrays, not metadata
+    if factors is not None:
+        data.info["factor_names"] = factors["names"]
+    if config.streams:
+        x_train, train_images = data.train, data.train_size
+    else:
+        x_train = data.x_train[: config.train_size]
+        train_images = len(x_train)
+        if train_images < 2:
+            raise UsageError(f"dataset {config.dataset}: {train_images} training image(s); at least 2 are needed")
+    x_test = data.x_test[: config.test_size]
+    y_test = data.y_test[: config.test_size] if data.y_test is not None else None
+    value_range = (-1.0, 1.0) if config.value_range == "-1,1" else (0.0, 1.0)
+    noise = (config.noise_kind, config.noise) if config.noise else None
+
+    with strategy.scope():  # variables (weights, optimizer slots) live where the strategy puts them
+        bundle = build_model(config, data.image_shape)
+        loss = "mse" if config.value_range == "-1,1" else arch.loss
+        training.compile_model(bundle.autoencoder, loss=loss, learning_rate=config.lr,
+                               jit_compile="auto" if config.jit is None else config.jit,
+                               steps_per_execution=config.steps_per_execution)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"run directory: {run_dir}")
+    try:
+        result = training.fit(bundle, x_train, x_test, epochs=config.epochs, batch_size=config.batch_size,
+                              noise=noise, seed=config.seed, verbose=config.verbose, value_range=value_range,
+                              cache=config.streams and (data.cacheable if config.cache is None else config.cache),
+                              shuffle_buffer=config.shuffle_buffer)
+    except tf.errors.InvalidArgumentError as err:
+        if not config.streams:
+            raise
+        raise UsageError(f"dataset {config.dataset}: cannot decode an image while streaming: "
+                         f"{err.message.splitlines()[0]}") from None
+    x_test_in = add_noise(x_test, noise[0], noise[1], seed=config.seed + 1, low=value_range[0],
+                          high=value_range[1]) if noise else x_test
+    scores = training.evaluate_reconstruction(bundle.autoencoder, x_test_in, x_test, value_range=value_range)
+
+    artifacts.save_models(bundle, run_dir)
+    artifacts.save_history(result.history, run_dir / "history.csv")
+    pictures = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir, value_range)
+    metrics = {
+        "arch": config.arch, "test_bce": scores["bce"], "test_mse": scores["mse"],
+        "final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [None])[-1],
+        "parameters": int(bundle.autoencoder.count_params()), "epochs": result.epochs,
+        "seconds": round(result.seconds, 3), "seconds_per_epoch": round(result.seconds / result.epochs, 3),
+        "device": training.device_name(), "strategy": type(strategy).__name__,
+        "replicas": int(strategy.num_replicas_in_sync), "mixed_precision": bool(config.mixed_precision),
+        "jit_compile": bool(bundle.autoencoder.jit_compile), "deterministic": not config.jit,
+        "images_per_second": round(train_images * result.epochs / result.seconds, 1),
+        "dataset": data.info, "train_images": int(train_images), "test_images": int(len(x_test)),
+        "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
+        "options": options_of(config), "pictures": pictures,
+    }
+    if factors is not None and arch.variational:
+        metrics["latent_factors"] = train_pictures.factor_report(bundle, x_test, factors["test"][: len(x_test)],
+                                                                 factors["names"], run_dir, pictures)
+    artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
+    return TrainResult(run_dir, metrics, bundle, result.history)

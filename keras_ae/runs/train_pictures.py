@@ -1,0 +1,65 @@
+"""The pictures of a training run: loss curves, reconstructions and, for a VAE, the latent space
+(scatter, traversal, prior samples, the 2-D manifold over the region the codes use) and factor correlations."""
+
+from __future__ import annotations
+
+
+def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range) -> list[str]:
+    """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png and
+    manifold.png (2-D codes)."""
+    import numpy as np
+
+    from keras_ae import figures, latent
+    from keras_ae.latent import figures as latent_figures
+    from keras_ae.models.registry import ARCHITECTURES
+
+    names = []
+    figures.loss_curves(history, run_dir / "loss.png", title=f"{config.arch} on {config.dataset}")
+    names.append("loss.png")
+    n = min(10, len(x_clean))
+    recon = bundle.autoencoder.predict(x_in[:n], verbose=0)
+    rows, labels_ = ([x_in[:n], x_clean[:n], recon], ["noisy", "clean", "denoised"]) if config.noise \
+        else ([x_clean[:n], recon], ["original", "reconstruction"])
+    figures.image_rows(rows, labels_, run_dir / "reconstruction.png", value_range=value_range)
+    names.append("reconstruction.png")
+    if ARCHITECTURES.get(config.arch).variational:
+        z_mean = bundle.encoder.predict(x_clean, verbose=0)[0]
+        latent_figures.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")
+        names.append("latent.png")
+        # At most 10 rows: the most used dimensions (largest spread of z_mean over the test images).
+        dims = [int(d) for d in np.argsort(z_mean.std(axis=0))[::-1][:10]]
+        # Around the mean test code: with a weak KL term the codes need not sit at the prior's mean.
+        offsets, traversal = latent.traverse(bundle, dims=sorted(dims), span=2.5, steps=9,
+                                             base=z_mean.mean(axis=0))
+        latent_figures.traversal_grid(traversal.images, run_dir / "latent_traversal.png",
+                             [f"z[{d}]" for d in sorted(dims)], offsets, value_range=value_range,
+                             title="Latent traversal: one dimension moved by -2.5..+2.5 from the mean code")
+        names.append("latent_traversal.png")
+        drawn = latent.sample(bundle, 36, seed=config.seed)
+        figures.image_grid(drawn.images.reshape(6, 6, *drawn.images.shape[1:]), run_dir / "samples.png",
+                         title="Samples decoded from the prior N(0, I)", value_range=value_range)
+        names.append("samples.png")
+        if z_mean.shape[1] == 2:
+            # Over the region the test codes occupy (2nd to 98th percentile), not a fixed square.
+            (x0, y0), (x1, y1) = np.percentile(z_mean, 2, axis=0), np.percentile(z_mean, 98, axis=0)
+            xs, ys = np.linspace(x0, x1, 15), np.linspace(y0, y1, 15)
+            points = np.array([[x, y] for y in ys[::-1] for x in xs], dtype=np.float32)
+            decoded = bundle.decoder.predict(points, verbose=0)
+            images = decoded.reshape(15, 15, *decoded.shape[1:])
+            figures.image_grid(images, run_dir / "manifold.png", title="Decoded 2-D latent grid (where the codes lie)",
+                               extent=(x0, x1, y0, y1), value_range=value_range)
+            names.append("manifold.png")
+    return names
+
+
+def factor_report(bundle, x, factors, names, run_dir, pictures) -> dict:
+    """|correlation| of each latent dimension (z_mean) with each known factor; factor_correlation.png."""
+    from keras_ae import figures, latent
+
+    report = latent.factor_report(latent.encode(bundle, x), factors, names)
+    corr = report["abs_correlation"]
+    figures.correlation_heatmap(corr, [f"z[{i}]" for i in range(len(corr))], names,
+                              run_dir / "factor_correlation.png",
+                              title="|correlation| of z_mean with the true factors (test images)")
+    pictures.append("factor_correlation.png")
+    return report

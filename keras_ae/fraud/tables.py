@@ -94,9 +94,9 @@ def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000
 
 def read_table(path: str | os.PathLike, sep: str = ",") -> pd.DataFrame:
     """The whole table in memory (for fitting)."""
-    frames = list(iter_frames(path, sep, chunksize=200_000))
+    frames = [frame for frame in iter_frames(path, sep, chunksize=200_000) if len(frame)]
     if not frames:
-        raise UsageError(f"{path}: no data rows")
+        raise UsageError(f"{path}: no data rows (the table holds only a header)")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 

@@ -82,7 +82,9 @@ def build_parser() -> ArgumentParser:
     score.add_argument("--engine", default="local", choices=("local", "spark"),
                        help="local: this process, in chunks (default); spark: Apache Spark, mapInPandas over the "
                             "partitions (pip install 'keras-ae[spark]', Java 17)")
-    score.add_argument("--master", default="local[*]", help="Spark master URL for --engine spark (default local[*])")
+    score.add_argument("--master", default=None,
+                       help="Spark master URL for --engine spark (default: the one spark-submit was given, else "
+                            "local[*])")
     score.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time")
     score.add_argument("--top", type=int, default=3, help="columns named in top_features")
     score.add_argument("--sep", default=",")

@@ -57,8 +57,11 @@ def _quiet_pyspark() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark.*")
 
 
-def session(master: str = "local[*]", app: str = "keras-ae-fraud"):
-    """A Spark session (pyspark and Java are checked first, with one line saying what to install)."""
+def session(master: str | None = None, app: str = "keras-ae-fraud"):
+    """A Spark session (pyspark and Java are checked first, with one line saying what to install).
+
+    `master` None keeps the master spark-submit was given (else Spark's default, local[*]).
+    """
     try:
         import pyspark  # noqa: F401
         from pyspark.sql import SparkSession
@@ -67,14 +70,16 @@ def session(master: str = "local[*]", app: str = "keras-ae-fraud"):
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise UsageError("Spark needs Java 17: install a JDK (e.g. apt-get install openjdk-17-jre-headless) "
                          "or set JAVA_HOME")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter (and its packages)
-    if master.startswith("local"):
+    local = (master or "local").startswith("local")
+    if local:  # workers on this machine use this interpreter and its packages (on a cluster: PYSPARK_PYTHON)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "resolves to a loopback address" warning
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     _quiet_pyspark()
-    spark = (SparkSession.builder.master(master).appName(app)
+    builder = SparkSession.builder.master(master) if master else SparkSession.builder
+    builder = builder.config("spark.sql.execution.pyspark.python", sys.executable) if local else builder
+    spark = (builder.appName(app)
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.execution.pyspark.python", sys.executable)
              .config("spark.executorEnv.PYTHONWARNINGS", "ignore")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
@@ -129,7 +134,7 @@ def _usage_error_in(err: Exception) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def score_path(model_dir: str, inputs: str, out: str, master: str = "local[*]", sep: str = ",", top: int = 3,
+def score_path(model_dir: str, inputs: str, out: str, master: str | None = None, sep: str = ",", top: int = 3,
                threshold_rule: str | None = None, threshold_value: float | None = None) -> dict:
     """Read `inputs`, score it on Spark, write a Parquet directory `out` (local: only once complete)."""
     local_out = _is_local(out)
@@ -155,4 +160,4 @@ def score_path(model_dir: str, inputs: str, out: str, master: str = "local[*]", 
         os.replace(tmp, target)
     seconds = time.perf_counter() - start
     return {"rows": int(rows), "flagged": int(flagged), "seconds": round(seconds, 3),
-            "rows_per_second": round(rows / seconds, 1), "master": master}
+            "rows_per_second": round(rows / seconds, 1), "master": spark.sparkContext.master}

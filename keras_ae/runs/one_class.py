@@ -71,7 +71,8 @@ class OneClassConfig:
         from keras_ae.models.registry import ARCHITECTURES
 
         normal = DATASETS.get(self.dataset).default_normal if self.normal is None else self.normal
-        return dataclasses.replace(self, normal=normal, epochs=self.epochs or ARCHITECTURES.get(self.arch).anomaly_epochs)
+        epochs = self.epochs or ARCHITECTURES.get(self.arch).anomaly_epochs
+        return dataclasses.replace(self, normal=normal, epochs=epochs)
 
 
 @dataclasses.dataclass

@@ -1,11 +1,11 @@
 """keras_ae.runs.train_pictures: the VAE pictures and factor report of a training run."""
 
 import json
+
 import numpy as np
-import pytest
-from keras_ae import latent, models
+
 from keras_ae.cli import train as train_cli
-from keras_ae.data import load_dataset, smileys
+from keras_ae.data import smileys
 
 
 def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, capsys):

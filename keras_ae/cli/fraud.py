@@ -85,7 +85,7 @@ def build_parser() -> ArgumentParser:
     score.add_argument("--master", default=None,
                        help="Spark master URL for --engine spark (default: the one spark-submit was given, else "
                             "local[*])")
-    score.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time")
+    score.add_argument("--chunksize", type=int, default=20_000, help="rows read at a time (default 20000)")
     score.add_argument("--top", type=int, default=3, help="columns named in top_features")
     score.add_argument("--sep", default=",")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -95,7 +95,7 @@ def build_parser() -> ArgumentParser:
     ev.add_argument("--model", required=True)
     ev.add_argument("--input", "--csv", dest="input", required=True, help="CSV (also compressed) or Parquet")
     ev.add_argument("--out", default=None, help="also write the metrics as JSON")
-    ev.add_argument("--chunksize", type=int, default=50_000)
+    ev.add_argument("--chunksize", type=int, default=20_000)
     ev.add_argument("--sep", default=",")
     ev.add_argument("--quiet", action="store_true")
     _threshold_options(ev, None)

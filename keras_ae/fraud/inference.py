@@ -16,23 +16,33 @@ ACTIVATIONS = {"relu": lambda a: np.maximum(a, 0, out=a), "linear": lambda a: a}
 Member = list[tuple[np.ndarray, np.ndarray, str]]
 
 
+def _reconstruct(member: Member, x: np.ndarray) -> np.ndarray:
+    h = x
+    for kernel, bias, act in member:
+        if act not in ACTIVATIONS:
+            raise ValueError(f"unsupported activation {act!r} in a fraud detector member")
+        h = ACTIVATIONS[act](h @ kernel + bias)
+    return h
+
+
 def member_errors(weights: Sequence[Member], x: np.ndarray) -> list[np.ndarray]:
     """Squared errors (rows x features) of each member on the standardised rows `x`."""
     x = np.asarray(x, dtype=np.float32)
-    errors = []
-    for member in weights:
-        h = x
-        for kernel, bias, act in member:
-            if act not in ACTIVATIONS:
-                raise ValueError(f"unsupported activation {act!r} in a fraud detector member")
-            h = ACTIVATIONS[act](h @ kernel + bias)
-        errors.append((h.astype(np.float64) - x) ** 2)
-    return errors
+    return [(_reconstruct(member, x).astype(np.float64) - x) ** 2 for member in weights]
 
 
 def ensemble_errors(weights: Sequence[Member], scales: Sequence[float], x: np.ndarray) -> np.ndarray:
-    """Per-row, per-feature squared errors in units of each member's mean normal error, averaged over members."""
-    total = np.zeros(np.shape(x), dtype=np.float64)
-    for errors, scale in zip(member_errors(weights, x), scales, strict=True):
-        total += errors / scale
-    return total / len(weights)
+    """Per-row, per-feature squared errors in units of each member's mean normal error, averaged over members.
+
+    Accumulated member by member (one member's errors in memory at a time), in place.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    total = np.zeros(x.shape, dtype=np.float64)
+    for member, scale in zip(weights, scales, strict=True):
+        errors = _reconstruct(member, x).astype(np.float64)
+        errors -= x
+        np.square(errors, out=errors)
+        errors /= scale
+        total += errors
+    total /= len(weights)
+    return total

@@ -77,7 +77,8 @@ def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000
     """The table in DataFrames of at most `chunksize` rows (errors name the file)."""
     path = pathlib.Path(path)
     if is_parquet(path):
-        for batch in _dataset(path).to_batches(batch_size=chunksize):
+        # One batch read ahead at a time: pyarrow's default read-ahead holds many row groups in memory.
+        for batch in _dataset(path).to_batches(batch_size=chunksize, batch_readahead=1, fragment_readahead=1):
             if batch.num_rows:
                 yield batch.to_pandas()
         return

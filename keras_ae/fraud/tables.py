@@ -77,10 +77,16 @@ def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000
     """The table in DataFrames of at most `chunksize` rows (errors name the file)."""
     path = pathlib.Path(path)
     if is_parquet(path):
-        # One batch read ahead at a time: pyarrow's default read-ahead holds many row groups in memory.
-        for batch in _dataset(path).to_batches(batch_size=chunksize, batch_readahead=1, fragment_readahead=1):
-            if batch.num_rows:
-                yield batch.to_pandas()
+        import pyarrow.parquet as pq
+
+        # File by file, row group by row group, without pre-buffering: memory stays that of one row group
+        # (a dataset scan reads ahead, and pre-buffering reads whole files, both growing with the table).
+        for file in _dataset(path).files:
+            reader = pq.ParquetFile(file, pre_buffer=False)
+            for group in range(reader.num_row_groups):
+                for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
+                    if batch.num_rows:
+                        yield batch.to_pandas()
         return
     try:
         yield from pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False,

@@ -21,7 +21,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.every = 0.1 if self.tty else every
-        self.done, self.start, self.last = 0, time.perf_counter(), float("-inf")
+        self.done, self.start, self.last, self.shown = 0, time.perf_counter(), float("-inf"), -1
 
     def _line(self) -> str:
         seconds = time.perf_counter() - self.start
@@ -40,6 +40,7 @@ class Progress:
             self._write()
 
     def _write(self, end: str = "") -> None:
+        self.shown = self.done
         if self.tty:
             self.stream.write("\r" + self._line() + end)
         else:
@@ -47,5 +48,6 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        """The final count (on a terminal, end the line); nothing more when it was just written."""
+        if self.enabled and (self.tty or self.shown != self.done):
             self._write("\n" if self.tty else "")

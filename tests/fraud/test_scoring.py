@@ -29,3 +29,18 @@ def test_score_csv_in_chunks_matches_in_memory_scores(detector, data, tmp_path):
     assert summary["flagged"] == int(scored["flag"].sum())
     src_lines, out_lines = src.read_text().splitlines(), out.read_text().splitlines()
     assert all(o.startswith(s + ",") for s, o in zip(src_lines[:50], out_lines[:50], strict=True))  # verbatim
+
+
+def test_progress_into_a_file_is_plain_lines_at_a_modest_rate():
+    import io
+
+    from keras_ae.progress import Progress
+
+    log = io.StringIO()
+    bar = Progress(10_000, stream=log, every=3600)
+    for _ in range(100):
+        bar.update(100)
+    bar.close()
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 2 and "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
+    assert lines[0].startswith("100/10,000 rows") and lines[-1].startswith("10,000/10,000 rows (100%)")

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from keras_ae.anomaly.image_scores import IMAGE_SCORES
+from keras_ae.anomaly.scores import CONTRAST_NORMS
 from keras_ae.anomaly.thresholds import THRESHOLD_RULES
 from keras_ae.cli.common import ArgumentParser, checked_config, run_main
 from keras_ae.data.registry import DATASETS, one_class_names
@@ -34,7 +35,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--score", default="latent+detail",
                    help="anomaly score: " + IMAGE_SCORES.help() + "; or several joined with '+' (default "
                         "latent+detail)")
-    p.add_argument("--contrast", default="standardize", choices=("standardize", "none"),
+    p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
     p.add_argument("--k", type=int, default=5, help="neighbours of the latent-knn score")
     p.add_argument("--threshold", default="accuracy", choices=THRESHOLD_RULES.names(),

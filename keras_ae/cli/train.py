@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from keras_ae.cli.common import ArgumentParser, checked_config, run_main
+from keras_ae.data.noise import NOISE_KINDS
+from keras_ae.data.registry import dataset_names
 from keras_ae.models.registry import ARCHITECTURES
 from keras_ae.training.strategy import STRATEGIES
 
@@ -17,9 +19,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--arch", default="conv",
                    help="architecture: " + ARCHITECTURES.help() + " (default conv)")
     p.add_argument("--dataset", default="mnist",
-                   help="mnist, fashion_mnist, mnist-sample, smileys, font5x7, folder:PATH or tfds:NAME "
-                        "(tensorflow-datasets, streamed; e.g. tfds:emnist/letters, tfds:cifar10) (default mnist; "
-                        "offline it falls back to the shipped sample)")
+                   help=", ".join(dataset_names()) + " (tfds:NAME: tensorflow-datasets, streamed; e.g. "
+                        "tfds:emnist/letters, tfds:cifar10) (default mnist; offline it falls back to the shipped "
+                        "sample)")
     p.add_argument("--image-size", type=int, default=None,
                    help="side of the images (folder:PATH default 28; tfds:NAME default its own)")
     p.add_argument("--channels", type=int, default=None, choices=(1, 3),
@@ -36,7 +38,7 @@ def build_parser() -> ArgumentParser:
                    help="pixel scaling; -1,1 uses a tanh output and MSE loss")
     p.add_argument("--noise", type=float, default=None,
                    help="noise amount in [0, 1]; on any arch trains it as a denoiser (denoise: 0.5)")
-    p.add_argument("--noise-kind", default="gaussian", choices=("gaussian", "salt-pepper"))
+    p.add_argument("--noise-kind", default="gaussian", choices=NOISE_KINDS)
     p.add_argument("--epochs", type=int, default=None, help=f"default: the lecture's ({epochs})")
     p.add_argument("--batch-size", type=int, default=None, help="default: the architecture's (128)")
     p.add_argument("--latent-dim", type=int, default=None,

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
@@ -79,6 +80,7 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     With `parser` (the command's parser factory), arguments the library names in the message
     (``chunksize=0``) are reworded as the command's flags (``--chunksize 0``).
     """
+    previous = _terminate_as_interrupt()
     try:
         return int(main(argv) or 0)
     except UsageError as err:
@@ -88,6 +90,21 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt like SIGINT does, so every `with` block that writes a temporary file
+    removes it on the way out; returns the previous handler (None when not in the main thread)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # signals can only be set from the main thread
+        return None
 
 
 def as_flags(message: str, names: Sequence[str]) -> str:

@@ -259,3 +259,25 @@ def test_bad_options_and_foreign_model(bundle, data, tmp_path, capsys):
         ["--test-size", "2"],
     )
     assert not (tmp_path / "o.csv").exists() and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_signal_during_score_leaves_no_temporary_file(signum, bundle, data, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _, test = data
+    big = pd.concat([test] * 60, ignore_index=True)  # 90,000 rows: a few seconds of scoring
+    big.to_csv(tmp_path / "big.csv", index=False)
+    cmd = [sys.executable, "-m", "keras_ae.cli.fraud", "score", "--model", str(bundle), "--input",
+           str(tmp_path / "big.csv"), "--out", str(tmp_path / "scored.csv"), "--chunksize", "2000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not [p for p in tmp_path.iterdir() if p.name.startswith(".scored")]:
+        time.sleep(0.05)  # wait until the temporary output exists
+    proc.send_signal(getattr(signal, signum))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]

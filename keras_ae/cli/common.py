@@ -93,16 +93,23 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _terminate_as_interrupt():
     """SIGTERM raises KeyboardInterrupt like SIGINT does, so every `with` block that writes a temporary file
     removes it on the way out; returns the previous handler (None when not in the main thread)."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
+    from keras_ae import interrupt
+
+    interrupt.requested = False
+
+    def stop(signum, frame):
+        interrupt.request()
 
     try:
-        return signal.signal(signal.SIGTERM, interrupt)
+        previous = signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        return previous
     except ValueError:  # signals can only be set from the main thread
         return None
 

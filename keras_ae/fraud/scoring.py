@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from keras_ae import interrupt
 from keras_ae.errors import UsageError
 from keras_ae.fraud import schema, tables
 from keras_ae.fraud.detector import FraudDetector
@@ -82,6 +83,7 @@ def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.
         copy = writer.kind == "csv" and tables.is_plain_csv(path) and tables.is_plain_csv(out) \
             and not any(c in header for c in detector.drop)
         for chunk, first_row, score, flag, tops in _scored(detector, chunks, top):
+            interrupt.check()  # a stop request swallowed inside a parser still ends the run here
             if copy:
                 _copy_lines(writer, path, sep, chunk, first_row, score, flag, tops)
             else:
@@ -121,6 +123,7 @@ def score_labelled(detector: FraudDetector, path: str | os.PathLike, sep: str = 
     bar = Progress(tables.count_rows(path), enabled=progress)
     scores, labels = [], []
     for _, values, y, _ in iter_chunks(detector, path, sep, chunksize, need_labels=True):
+        interrupt.check()
         scores.append(detector.score_samples(pd.DataFrame(values, columns=detector.columns_)))
         labels.append(y)
         bar.update(len(values))

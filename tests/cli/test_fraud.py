@@ -272,12 +272,14 @@ def test_a_signal_during_score_leaves_no_temporary_file(signum, bundle, data, tm
     big = pd.concat([test] * 60, ignore_index=True)  # 90,000 rows: a few seconds of scoring
     big.to_csv(tmp_path / "big.csv", index=False)
     cmd = [sys.executable, "-m", "keras_ae.cli.fraud", "score", "--model", str(bundle), "--input",
-           str(tmp_path / "big.csv"), "--out", str(tmp_path / "scored.csv"), "--chunksize", "2000"]
+           str(tmp_path / "big.csv"), "--out", str(tmp_path / "scored.csv"), "--chunksize", "50"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and not [p for p in tmp_path.iterdir() if p.name.startswith(".scored")]:
-        time.sleep(0.05)  # wait until the temporary output exists
+        time.sleep(0.02)  # wait until the temporary output exists (50-row chunks: scoring takes seconds)
+    assert proc.poll() is None, "the command ended before it could be interrupted"
+    time.sleep(0.3)
     proc.send_signal(getattr(signal, signum))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "interrupted" in err
+    assert proc.returncode == 130 and "interrupted" in err, (proc.returncode, err[-500:])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]

@@ -3,10 +3,10 @@
 import json
 
 import keras
-import numpy as np
 import pytest
 
 from keras_ae.cli import anomaly as anomaly_cli
+from tests.data.test_pneumonia import fake_pneumonia
 
 TINY = ["--epochs", "1", "--batch-size", "32", "--filters", "4,4,2", "--verbose", "0"]
 
@@ -15,20 +15,6 @@ def run_cli(argv, capsys):
     code = anomaly_cli.cli(argv)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def fake_pneumonia(path, sizes=(30, 12, 16), seed=0, drop=None, normal_test=True):
-    rng = np.random.default_rng(seed)
-    arrays = {}
-    for split, n in zip(("train", "val", "test"), sizes, strict=True):
-        arrays[f"{split}_images"] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = (np.arange(n) % 2).reshape(n, 1).astype(np.uint8)
-        if split == "test" and not normal_test:
-            labels[:] = 1
-        arrays[f"{split}_labels"] = labels
-    arrays.pop(drop, None)
-    np.savez_compressed(path, **arrays)
-    return path
 
 
 def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tmp_path, capsys, monkeypatch):

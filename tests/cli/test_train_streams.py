@@ -4,25 +4,10 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from keras_ae.cli import train as train_cli
 
 FAST = ["--epochs", "1", "--batch-size", "16", "--verbose", "0", "--test-size", "16"]
-
-
-@pytest.fixture
-def png_folder(tmp_path):
-    """30 grey 28x28 PNGs in two class folders, a few of them 40x40 (to be resized)."""
-    rng = np.random.default_rng(0)
-    root = tmp_path / "images"
-    for label in ("a", "b"):
-        (root / label).mkdir(parents=True)
-        for i in range(15):
-            side = 40 if i % 5 == 0 else 28
-            pixels = (rng.random((side, side)) * 255).astype(np.uint8)
-            Image.fromarray(pixels, mode="L").save(root / label / f"{i:02d}.png")
-    return root
 
 
 # ---- tensorflow-datasets (optional extra; installed by .[dev]) -------------------------------------------------

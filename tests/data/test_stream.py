@@ -9,20 +9,6 @@ from keras_ae.data.stream import load_stream, stream_folder
 from keras_ae.errors import UsageError
 
 
-@pytest.fixture
-def png_folder(tmp_path):
-    """30 grey 28x28 PNGs in two class folders, a few of them 40x40 (to be resized)."""
-    rng = np.random.default_rng(0)
-    root = tmp_path / "images"
-    for label in ("a", "b"):
-        (root / label).mkdir(parents=True)
-        for i in range(15):
-            side = 40 if i % 5 == 0 else 28
-            pixels = (rng.random((side, side)) * 255).astype(np.uint8)
-            Image.fromarray(pixels, mode="L").save(root / label / f"{i:02d}.png")
-    return root
-
-
 def decoded(ds):
     return np.stack([np.asarray(x) for x in ds.as_numpy_iterator()])
 

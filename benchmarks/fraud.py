@@ -74,7 +74,7 @@ def notebook_ae(x_normal, x_test, seed):
 def fraud_detector(x_normal, x_test, seed, params):
     from keras_ae.fraud import FraudDetector
 
-    return FraudDetector(seed=seed, **params).fit(x_normal).score_samples(x_test)
+    return FraudDetector(seed=seed, verbose=0, **params).fit(x_normal).score_samples(x_test)
 
 
 METHODS = {

@@ -81,7 +81,7 @@ def fit_model(path: pathlib.Path) -> None:
     from keras_ae.fraud import FraudDetector, synthetic_transactions
 
     t = time.perf_counter()
-    FraudDetector(epochs=10, seed=0).fit(synthetic_transactions(50_000, fraud_rate=0.005, seed=0)).save(path)
+    FraudDetector(epochs=10, seed=0, verbose=0).fit(synthetic_transactions(50_000, fraud_rate=0.005, seed=0)).save(path)
     print(json.dumps({"fit_seconds": round(time.perf_counter() - t, 1)}))
 
 

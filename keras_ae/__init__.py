@@ -6,10 +6,12 @@ check their options (and fail fast on bad ones) before TensorFlow loads.
 
 import os
 
+from keras_ae import quiet
 from keras_ae.lazy import lazy_names
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+quiet.install()  # TensorFlow's start-up chatter hidden, GPU problems shown where there is a GPU
 
 __version__ = "0.1.0"
 

@@ -8,7 +8,7 @@ import pathlib
 import keras
 import pandas as pd
 
-from keras_ae.io import atomic_path, read_json, write_json
+from keras_ae.io import atomic_path, check_finished, read_json, write_json
 from keras_ae.models.base import Autoencoder
 
 __all__ = ["load_models", "read_metrics", "save_history", "save_models", "write_json"]
@@ -28,10 +28,9 @@ def save_models(bundle: Autoencoder, run_dir: str | os.PathLike) -> list[pathlib
 
 
 def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder:
-    """Load the three models of a run directory back into an Autoencoder."""
+    """Load the three models of a run directory back into an Autoencoder (UsageError for an unfinished run)."""
     import keras_ae.models.vae  # noqa: F401  (registers the custom classes)
-
-    run_dir = pathlib.Path(run_dir)
+    run_dir = check_finished(run_dir)
     models = [keras.saving.load_model(run_dir / f"{name}.keras", compile=compile) for name in MODEL_FILES]
     return Autoencoder(*models)
 
@@ -46,5 +45,5 @@ def save_history(history: dict[str, list[float]], path: str | os.PathLike) -> pa
 
 
 def read_metrics(run_dir: str | os.PathLike) -> dict:
-    """metrics.json of a finished run (its absence means the run did not finish)."""
-    return read_json(pathlib.Path(run_dir) / "metrics.json", what="metrics file")
+    """metrics.json of a finished run (UsageError for an unfinished one: interrupted, failed or still going)."""
+    return read_json(check_finished(run_dir) / "metrics.json", what="metrics file")

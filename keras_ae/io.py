@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import pathlib
+import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from keras_ae.errors import UsageError
 
 
 @contextlib.contextmanager
@@ -21,6 +25,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     extension (Keras `.keras`, matplotlib `.png`) still work.
     """
     path = pathlib.Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is an existing directory; name a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix if suffix is None else suffix
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{suffix}", dir=path.parent)
@@ -36,6 +42,32 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[pathlib.Path]:
+    """Yield a temporary directory beside `path`; on success it replaces `path` (an older directory there
+    is removed only then), on error or interrupt it is removed: `path` is never seen half-written."""
+    path = pathlib.Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is an existing file, not a directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        yield tmp
+        if path.exists():
+            old = tmp.with_name(tmp.name + ".old")
+            os.rename(path, old)
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _to_builtin(value: Any) -> Any:
@@ -68,3 +100,52 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise UsageError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}") from None
+
+
+UNFINISHED = "UNFINISHED.json"  # in a run directory while the run goes on, and after it was stopped or failed
+
+
+@contextlib.contextmanager
+def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib.Path]:
+    """Create `run_dir` holding `UNFINISHED` (what runs, since when, process id) and yield it. The marker is
+    removed when the block ends normally (the run has then written its final file); when the run is
+    interrupted or fails it stays, saying so, and `check_finished` (every loader) refuses the directory.
+    A UsageError (a bad input found late) removes a directory this run created: nothing useful is in it."""
+    run_dir = pathlib.Path(run_dir)
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    marker = run_dir / UNFINISHED
+    state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),
+             "state": "running"}
+    write_json(marker, state)
+    try:
+        yield run_dir
+    except UsageError:
+        if created:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        else:
+            marker.unlink(missing_ok=True)
+        raise
+    except BaseException as err:
+        state.update(state="interrupted" if isinstance(err, KeyboardInterrupt) else "failed",
+                     ended=datetime.datetime.now().isoformat(timespec="seconds"),
+                     error=type(err).__name__ + (f": {err}" if str(err) else ""))
+        with contextlib.suppress(OSError):
+            write_json(marker, state)
+        raise
+    marker.unlink(missing_ok=True)
+
+
+def check_finished(run_dir: str | os.PathLike) -> pathlib.Path:
+    """`run_dir`, or a UsageError when it holds the `UNFINISHED` marker of a run that did not complete."""
+    run_dir = pathlib.Path(run_dir)
+    marker = run_dir / UNFINISHED
+    if marker.exists():
+        try:
+            state = read_json(marker, what="run marker")
+            detail = f"{state.get('state', 'unfinished')} {state.get('run', 'run')} started {state.get('started')}"
+        except UsageError:
+            detail = "unfinished run"
+        raise UsageError(f"{run_dir} is an unfinished run ({detail}; see {marker.name}): its outputs are "
+                         "incomplete; run it again")
+    return run_dir

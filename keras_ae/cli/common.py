@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
 import signal
 import sys
@@ -24,26 +23,10 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def quiet_tensorflow() -> None:
-    """Import TensorFlow and Keras with their C++ start-up chatter hidden (CUDA probes, oneDNN notes).
+    """Import TensorFlow and Keras without their start-up chatter (see `keras_ae.quiet`)."""
+    from keras_ae import quiet
 
-    Those lines are written straight to file descriptor 2 before logging is configured, so stderr is
-    pointed at /dev/null for the import only; Python errors raised by the import still show.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import keras  # noqa: F401
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    quiet.import_tensorflow()
 
 
 def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
@@ -62,15 +45,61 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
     config = read_json(path, what="config file")
     if not isinstance(config, dict):
         raise UsageError(f"config file {path} must hold a JSON object of options")
-    known = {action.dest for action in parser._actions}
+    actions = {action.dest: action for action in parser._actions}
     defaults = {}
     for key, value in config.items():
         dest = key.replace("-", "_")
-        if dest not in known or dest in ("help", config_option):
+        if dest not in actions or dest in ("help", config_option):
             raise UsageError(f"config file {path}: unknown option {key!r}")
-        defaults[dest] = value
+        defaults[dest] = config_value(actions[dest], value, f"config file {path}: {key!r}")
     parser.set_defaults(**defaults)
     return parser.parse_args(argv)
+
+
+def config_value(action: argparse.Action, value, where: str):
+    """A JSON value for `action` checked as the command line would check it: the option's type (an integer
+    is not 1.5 nor [1] nor true), one value or a list by its nargs, its choices; null keeps the default."""
+    if value is None:
+        return action.default
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        if not isinstance(value, bool):
+            raise UsageError(f"{where} must be true or false, received {json_text(value)}")
+        return value
+    if action.nargs in ("*", "+") or isinstance(action.nargs, int):
+        if not isinstance(value, list):
+            raise UsageError(f"{where} must be a list, received {json_text(value)}")
+        return [_one_value(action, item, where) for item in value]
+    return _one_value(action, value, where)
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _one_value(action: argparse.Action, value, where: str):
+    kind = action.type
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise UsageError(f"{where} must be an integer, received {json_text(value)}")
+        value = int(value)
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{where} must be a number, received {json_text(value)}")
+        value = float(value)
+    elif kind is None or kind is str:
+        if not isinstance(value, str):
+            raise UsageError(f"{where} must be a string, received {json_text(value)}")
+    else:  # a converting type (a path, a list of numbers): it reads the text form, as from the command line
+        try:
+            value = kind(value if isinstance(value, str) else json_text(value))
+        except (TypeError, ValueError, argparse.ArgumentTypeError) as err:
+            raise UsageError(f"{where}: {err}") from None
+    if action.choices is not None and value not in action.choices:
+        choices = ", ".join(map(str, action.choices))
+        raise UsageError(f"{where} must be one of {choices}, received {json_text(value)}")
+    return value
 
 
 def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None,
@@ -80,9 +109,12 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     With `parser` (the command's parser factory), arguments the library names in the message
     (``chunksize=0``) are reworded as the command's flags (``--chunksize 0``).
     """
+    from keras_ae import quiet
+
     previous = _terminate_as_interrupt()
     try:
-        return int(main(argv) or 0)
+        with quiet.filtered_stderr():
+            return int(main(argv) or 0)
     except UsageError as err:
         message = str(err) if parser is None else as_flags(str(err), option_names(parser()))
         print(f"error: {message}", file=sys.stderr)

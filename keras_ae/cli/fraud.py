@@ -69,7 +69,8 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--sep", default=",", help="CSV delimiter")
     fit.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
-    fit.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2), help="Keras training output")
+    fit.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                     help="0 quiet, 1 one progress line (epoch, loss, time left; default), 2 Keras's output")
 
     score = sub.add_parser("score", help="add reconstruction_error, flag and top_features to every row")
     score.add_argument("--model", required=True, help="model directory written by fit")
@@ -200,10 +201,13 @@ def cmd_evaluate(args) -> int:
     from keras_ae.fraud import schema
     from keras_ae.fraud.detector import describe
     from keras_ae.fraud.scoring import score_labelled
+    from keras_ae.fraud.tables import check_output
     from keras_ae.io import write_json
 
     if args.chunksize <= 0:
         raise UsageError(f"--chunksize must be > 0, received {args.chunksize}")
+    if args.out:
+        check_output(args.out, args.input)
     detector = load_for(args)
     print(f"model: {describe(detector)}")
     scores, labels = score_labelled(detector, args.input, sep=args.sep, chunksize=args.chunksize,

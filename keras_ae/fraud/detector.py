@@ -47,7 +47,8 @@ class FraudDetector(BaseEstimator):
         trim_fraction: after a first fit, drop this share of the highest-error training rows and fit again.
         label_column, time_column, amount_column, time_mode, log_amount, drop: how a DataFrame's columns
             are used (see `Preprocessor`); `drop` lists columns to ignore.
-        seed: every random draw derives from it. verbose: Keras training output.
+        seed: every random draw derives from it. verbose: 0 silent, 1 (default) one progress line on stderr
+            (epoch, loss, time left), 2 Keras's output.
 
     Attributes:
         threshold_: the threshold in effect (set by `fit` and `set_threshold`).
@@ -65,7 +66,7 @@ class FraudDetector(BaseEstimator):
                  clip: float = 5.0, threshold_rule: str = "percentile", threshold_value: float | None = None,
                  trim_fraction: float = 0.0, label_column: str = schema.LABEL_COLUMN, time_column: str = "Time",
                  amount_column: str = "Amount", time_mode: str = "drop", log_amount: bool = True,
-                 drop: Sequence[str] = (), seed: int = 0, verbose: int = 0):
+                 drop: Sequence[str] = (), seed: int = 0, verbose: int = 1):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.n_models = n_models
@@ -138,6 +139,7 @@ class FraudDetector(BaseEstimator):
         normal = values[labels == 0].reset_index(drop=True)
         if len(normal) < MIN_NORMAL_ROWS:
             raise UsageError(f"X: n_samples={len(normal)} normal rows; at least {MIN_NORMAL_ROWS} are needed to fit")
+        _refuse_constant(normal, [c for c in columns if not (c == self.time_column and self.time_mode == "drop")])
         self.columns_, self.n_features_in_ = columns, len(columns)
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
@@ -285,6 +287,18 @@ class FraudDetector(BaseEstimator):
         Only JSON and NumPy files are read: scoring the loaded detector never imports TensorFlow.
         """
         return bundle.load(cls, directory, columns, source)
+
+
+def _refuse_constant(normal: pd.DataFrame, features: list) -> None:
+    """A UsageError naming the feature columns when none of them varies over the normal rows: every row would
+    get the same score and nothing could ever be flagged. (Some constant columns are fine: a value there
+    that differs at scoring time is itself a reason to flag a row.)"""
+    values = normal[features].to_numpy(dtype=np.float64)
+    constant = [str(c) for c, same in zip(features, np.ptp(values, axis=0) == 0, strict=True) if same]
+    if features and len(constant) == len(features):
+        shown = ", ".join(constant[:6]) + (f" (and {len(constant) - 6} more)" if len(constant) > 6 else "")
+        raise UsageError(f"X: no feature varies over the {len(normal):,} normal rows (constant columns: {shown}); "
+                         "there is nothing to learn")
 
 
 def describe(detector: FraudDetector) -> str:

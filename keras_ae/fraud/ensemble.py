@@ -76,13 +76,17 @@ def train_members(x_train: np.ndarray, x_val: np.ndarray, architectures: Sequenc
                   epochs: int, batch_size: int, learning_rate: float, weight_decay: float, patience: int,
                   noise: float, clip: float, seed: int, verbose: int = 0) -> Trained:
     """Train one autoencoder per architecture on the same (noisy) batches with different initial weights;
-    early stopping on the validation loss keeps the best weights."""
+    early stopping on the validation loss keeps the best weights. `verbose`: 0 silent, 1 one progress line
+    (epoch, loss, time left) on stderr, 2 Keras's own output."""
     members = build_members(x_train.shape[1], architectures)
     ensemble = joined(members)
     ensemble.compile(optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay),
                      loss=EnsembleMSE(len(members)))
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]
+    if verbose == 1:
+        callbacks.append(training.EpochProgress(epochs, label=f"fit {len(members)} autoencoder(s): ",
+                                                early_stopping=True))
     result = training.fit(ensemble, x_train, x_val, epochs=epochs, batch_size=batch_size,
-                          noise=("gaussian", noise) if noise else None, seed=seed, callbacks=[stop],
-                          verbose=verbose, value_range=(-clip, clip), train_loss_after_epoch=False)
+                          noise=("gaussian", noise) if noise else None, seed=seed, callbacks=callbacks,
+                          verbose=2 if verbose == 2 else 0, value_range=(-clip, clip), train_loss_after_epoch=False)
     return Trained(members, [dense_stack(m) for m in members], result.epochs)

@@ -18,7 +18,7 @@ from keras_ae.errors import UsageError
 LABEL_COLUMN = "Class"
 KAGGLE_FEATURES = ["Time", *[f"V{i}" for i in range(1, 29)], "Amount"]
 KAGGLE_COLUMNS = [*KAGGLE_FEATURES, LABEL_COLUMN]
-OTHER_DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
+OTHER_DELIMITERS = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
 
 
 def _where(source: str, row: int | None = None, column: str | None = None) -> str:

@@ -48,6 +48,8 @@ class StopWhenReconstructed(keras.callbacks.Callback):
         done = (epoch + 1) * self.epoch_scale
         errors = pixel_errors(np.asarray(self.model(self.x, training=False)), self.x)
         self.last_errors = errors
+        if logs is not None:  # for a progress display after this callback
+            logs["worst_wrong_pixels"] = int(errors.max())
         if self.report_every and (epoch + 1) % self.report_every == 0:
             print(f"epoch {done}: loss {logs.get('loss', float('nan')):.4f}, wrong pixels: "
                   f"total {int(errors.sum())}, worst character {int(errors.max())}", flush=True)
@@ -76,33 +78,40 @@ def build_font_autoencoder(hidden: Sequence[int] = (25, 10), latent_dim: int = 2
 
 def train_until_reconstructed(x: np.ndarray, model: Autoencoder, max_epochs: int = 20000, max_wrong: int = 1,
                               learning_rate: float = 0.003, batch_size: int = 8, seed: int = 0,
-                              passes_per_epoch: int = 10, report_every: int = 0) -> FontFit:
+                              passes_per_epoch: int = 10, report_every: int = 0, progress: bool = False) -> FontFit:
     """Adam on the glyphs until every one has <= `max_wrong` wrong pixels or `max_epochs` pass.
 
     An epoch here is one pass over the glyphs, as in the lecture. To keep Keras's per-epoch overhead
     small, one Keras epoch holds `passes_per_epoch` shuffled copies of the font, and the criterion is
     checked after each of them, so epoch counts come in multiples of `passes_per_epoch`.
+    `progress`: one progress line on stderr (epochs, loss, worst character, time left at most).
     """
     training.compile_model(model.autoencoder, loss="binary_crossentropy", learning_rate=learning_rate)
     passes = max(1, int(passes_per_epoch))
     stop = StopWhenReconstructed(x, max_wrong=max_wrong, every=1,
                                  report_every=max(1, report_every // passes) if report_every else 0,
                                  epoch_scale=passes)
-    result = training.fit(model, np.tile(x, (passes, 1)), x, epochs=-(-max_epochs // passes),
-                          batch_size=batch_size, seed=seed, callbacks=[stop], verbose=0,
+    epochs = -(-max_epochs // passes)
+    callbacks = [stop]
+    if progress:
+        callbacks.append(training.EpochProgress(epochs, label="training: ", early_stopping=True, scale=passes,
+                                                keys=("loss", "worst_wrong_pixels")))
+    result = training.fit(model, np.tile(x, (passes, 1)), x, epochs=epochs,
+                          batch_size=batch_size, seed=seed, callbacks=callbacks, verbose=0,
                           train_loss_after_epoch=False)
     return FontFit(model, result.history, result.epochs * passes, stop.reached_epoch, result.seconds)
 
 
 def train_denoiser(x: np.ndarray, model: Autoencoder, fraction: float, epochs: int = 300, copies: int = 16,
-                   learning_rate: float = 0.01, seed: int = 0) -> FontFit:
+                   learning_rate: float = 0.01, seed: int = 0, progress: bool = False) -> FontFit:
     """Train on salt-and-pepper corrupted glyphs (fresh noise every epoch) to output the clean glyphs.
 
     Each epoch sees `copies` noisy versions of every glyph, in mini-batches of the font's size.
     """
     training.compile_model(model.autoencoder, loss="binary_crossentropy", learning_rate=learning_rate)
     repeated = np.tile(x, (copies, 1))
-    result = training.fit(model, repeated, x, epochs=epochs, batch_size=len(x), seed=seed,
+    callbacks = [training.EpochProgress(epochs, label=f"denoiser {fraction:.0%}: ")] if progress else []
+    result = training.fit(model, repeated, x, epochs=epochs, batch_size=len(x), seed=seed, callbacks=callbacks,
                           noise=("salt-pepper", fraction), verbose=0, train_loss_after_epoch=False)
     return FontFit(model, result.history, result.epochs, None, result.seconds)
 

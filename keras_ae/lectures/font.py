@@ -39,7 +39,7 @@ def run_font(config: FontConfig) -> dict:
     """Run the exercise; writes the pictures, the models and font.json into `config.out`; returns the report."""
     from keras_ae import training
     from keras_ae.data.font import FONT_PATH, read_font
-    from keras_ae.io import write_json
+    from keras_ae.io import unfinished_marker, write_json
 
     font = read_font(config.font or FONT_PATH)
     for name in (*config.between, *config.concept):
@@ -47,10 +47,9 @@ def run_font(config: FontConfig) -> dict:
     out = pathlib.Path(config.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"out={config.out!r} is an existing file, not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    with training.global_state(seed=config.seed):
+    with unfinished_marker(out, "font"), training.global_state(seed=config.seed):
         report = run_denoising(config, font, out) if config.denoise else run_reconstruction(config, font, out)
-    write_json(out / "font.json", report)
+        write_json(out / "font.json", report)
     return report
 
 
@@ -86,7 +85,7 @@ def run_reconstruction(config, font, out: pathlib.Path) -> dict:
           f"until every character has <= {config.max_wrong} wrong pixel(s) (at most {config.max_epochs} epochs)")
     fit = characters.train_until_reconstructed(x, model, max_epochs=config.max_epochs, max_wrong=config.max_wrong,
                                                learning_rate=config.lr, batch_size=config.batch_size,
-                                               seed=config.seed, report_every=500)
+                                               seed=config.seed, progress=True)
     recon = np.asarray(model.autoencoder(x, training=False))
     errors = characters.pixel_errors(recon, x)
     if fit.reached_epoch:
@@ -157,7 +156,7 @@ def run_denoising(config, font, out: pathlib.Path) -> dict:
         print(f"denoiser for salt-and-pepper {level:.0%}: {config.denoise_epochs} epochs x {config.copies} "
               "copies")
         fit = characters.train_denoiser(x, model, level, epochs=config.denoise_epochs, copies=config.copies,
-                                        learning_rate=config.lr, seed=config.seed)
+                                        learning_rate=config.lr, seed=config.seed, progress=True)
         result = characters.denoising_errors(model, x, level, draws=config.draws, seed=config.seed + 1000)
         print_errors(font.names, result["output"], f"mean wrong pixels per character after denoising "
                                                    f"({level:.0%} noise; noisy input had "

@@ -7,8 +7,10 @@ epoch per run), comparison.png and loss_curves.png. `keras-ae-experiment` is `ru
 from __future__ import annotations
 
 import pathlib
+import time
 
 from keras_ae.errors import UsageError
+from keras_ae.io import unfinished_marker
 
 
 def run_sweep(sweep, out: str | pathlib.Path) -> pathlib.Path:
@@ -19,10 +21,9 @@ def run_sweep(sweep, out: str | pathlib.Path) -> pathlib.Path:
     if out.exists() and not out.is_dir():
         raise UsageError(f"out={str(out)!r} is an existing file, not a directory")
     x_train, x_test = load_data(sweep.settings)  # before creating `out`: a bad dataset leaves nothing behind
-    out.mkdir(parents=True, exist_ok=True)
-    with training.global_state(seed=sweep.settings["seed"]):
+    with unfinished_marker(out, "sweep"), training.global_state(seed=sweep.settings["seed"]):
         rows, histories = run_grid(sweep.settings, sweep.configs, x_train, x_test)
-    write_results(out, sweep.settings, rows, histories)
+        write_results(out, sweep.settings, rows, histories)
     return out
 
 
@@ -41,6 +42,7 @@ def run_grid(settings, configs, x_train, x_test):
 
     rows, histories = [], []
     total = len(configs) * settings["n_runs"]
+    start = time.perf_counter()
     for i, config in enumerate(configs):
         for run in range(settings["n_runs"]):
             seed = settings["seed"] + run
@@ -54,7 +56,9 @@ def run_grid(settings, configs, x_train, x_test):
                          "latent_dim": config.latent_dim, "epochs": config.epochs, "seed": seed, **result})
             histories.append({"config": f"c{i:02d}", "seed": seed, **history})
             done = len(rows)
-            print(f"[{done}/{total}] c{i:02d} seed {seed}: {config.label()}  {settings['metric']} "
+            elapsed = time.perf_counter() - start
+            print(f"[{done}/{total} runs, {total - done} left, about {elapsed / done * (total - done):.0f} s] "
+                  f"c{i:02d} seed {seed}: {config.label()}  {settings['metric']} "
                   f"{result[settings['metric']]:.4g}  ({result['seconds']:.1f} s)", flush=True)
     return rows, histories
 

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from keras_ae.errors import UsageError
+from keras_ae.io import UNFINISHED, check_finished, unfinished_marker  # noqa: F401  (runs use them from here)
 
 
 def run_directory(out: str | None, label: str) -> pathlib.Path:

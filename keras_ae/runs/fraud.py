@@ -29,7 +29,7 @@ class FraudFitConfig:
     epochs: int = 100
     seed: int = 0
     sep: str = ","
-    verbose: int = 0
+    verbose: int = 1
 
     def check(self) -> None:
         """ValueError naming the first field out of range, before any work."""
@@ -72,7 +72,7 @@ def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
 
     from keras_ae import anomaly, figures
     from keras_ae.fraud import figures as fraud_figures
-    from keras_ae.io import write_json
+    from keras_ae.io import atomic_dir, write_json
 
     config.check()
     out = pathlib.Path(config.out)
@@ -83,7 +83,8 @@ def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
     if labels is None:
         print(f"fitting on {len(values):,} unlabelled rows (no hold-out metrics)")
         detector.fit(values)
-        detector.save(out)
+        with atomic_dir(out) as tmp:
+            detector.save(tmp)
         return FraudFitResult(detector, out, None, len(values))
     idx_train, idx_test = train_test_split(np.arange(len(values)), test_size=config.test_size, stratify=labels,
                                            random_state=config.seed)
@@ -94,13 +95,14 @@ def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
     metrics = anomaly.detection_metrics(scores, y, detector.threshold_)
     metrics["threshold_rule"] = detector.threshold_info()
     metrics["hold_out_rows"] = int(len(idx_test))
-    detector.save(out, metrics=metrics)
-    fraud_figures.error_histogram(scores, y, detector.threshold_, out / "error_histogram.png",
-                                  title="Hold-out reconstruction error by class")
-    figures.roc_curves([("autoencoder", scores, y)], out / "roc.png", title="Hold-out ROC curve")
-    fraud_figures.precision_recall_curve(scores, y, out / "precision_recall.png",
-                                         title="Hold-out precision-recall curve")
-    write_json(out / "metrics.json", metrics)
+    with atomic_dir(out) as tmp:  # the model directory appears complete or not at all
+        detector.save(tmp, metrics=metrics)
+        fraud_figures.error_histogram(scores, y, detector.threshold_, tmp / "error_histogram.png",
+                                      title="Hold-out reconstruction error by class")
+        figures.roc_curves([("autoencoder", scores, y)], tmp / "roc.png", title="Hold-out ROC curve")
+        fraud_figures.precision_recall_curve(scores, y, tmp / "precision_recall.png",
+                                             title="Hold-out precision-recall curve")
+        write_json(tmp / "metrics.json", metrics)
     return FraudFitResult(detector, out, metrics, len(values))
 
 

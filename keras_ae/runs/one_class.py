@@ -12,7 +12,7 @@ import pathlib
 from typing import Any
 
 from keras_ae.errors import UsageError
-from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory
+from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory, unfinished_marker
 
 
 @dataclasses.dataclass
@@ -110,39 +110,39 @@ def _run(config: OneClassConfig) -> OneClassResult:
     from keras_ae.anomaly import image_scores, one_class
     from keras_ae.runs import one_class_pictures
 
+    run_dir = run_directory(config.out, f"anomaly-{config.dataset}")  # an --out that is a file: refused first
     data = load_with_fallback(config.dataset, path=config.data_path)
     splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
                                         data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
     x_fit = splits.x_train[: config.train_size]
     if "latent-knn" in config.score.split("+") and config.k > len(x_fit):
         raise UsageError(f"k={config.k} is more than the {len(x_fit)} normal training images")
-    run_dir = run_directory(config.out, f"anomaly-{config.dataset}")
     bundle = build_model(config, x_fit.shape[1:])
     training.compile_model(bundle.autoencoder, loss="binary_crossentropy", learning_rate=config.lr)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    print(f"run directory: {run_dir}")
+    with unfinished_marker(run_dir, 'one-class'):
+        print(f"run directory: {run_dir}")
 
-    prepare = lambda x: anomaly.normalize_contrast(x, config.contrast)  # noqa: E731
-    result = training.fit(bundle, prepare(x_fit), prepare(splits.x_val[splits.y_val == 0]), epochs=config.epochs,
-                          batch_size=config.batch_size, seed=config.seed, verbose=config.verbose,
-                          train_loss_after_epoch=False)
-    scorer = one_class.ImageScorer(bundle, config.score, contrast=config.contrast, k=config.k).fit(x_fit)
-    val_scores, test_scores = scorer.score_samples(splits.x_val), scorer.score_samples(splits.x_test)
-    value = config.percentile if config.threshold == "percentile" else None
-    threshold = anomaly.choose_threshold(config.threshold, val_scores, splits.y_val, value=value)
-    test = anomaly.detection_metrics(test_scores, splits.y_test, threshold)
-    val = anomaly.detection_metrics(val_scores, splits.y_val, threshold)
+        prepare = lambda x: anomaly.normalize_contrast(x, config.contrast)  # noqa: E731
+        result = training.fit(bundle, prepare(x_fit), prepare(splits.x_val[splits.y_val == 0]), epochs=config.epochs,
+                              batch_size=config.batch_size, seed=config.seed, verbose=config.verbose,
+                              train_loss_after_epoch=False)
+        scorer = one_class.ImageScorer(bundle, config.score, contrast=config.contrast, k=config.k).fit(x_fit)
+        val_scores, test_scores = scorer.score_samples(splits.x_val), scorer.score_samples(splits.x_test)
+        value = config.percentile if config.threshold == "percentile" else None
+        threshold = anomaly.choose_threshold(config.threshold, val_scores, splits.y_val, value=value)
+        test = anomaly.detection_metrics(test_scores, splits.y_test, threshold)
+        val = anomaly.detection_metrics(val_scores, splits.y_val, threshold)
 
-    artifacts.save_models(bundle, run_dir)
-    artifacts.save_history(result.history, run_dir / "history.csv")
-    pictures = one_class_pictures.write(config, scorer, splits, val_scores, test_scores, threshold, test, run_dir)
-    metrics = {
-        "test": test, "validation": val, "score": config.score,
-        "score_meaning": image_scores.describe_score(config.score), "threshold_rule": config.threshold,
-        "contrast": config.contrast, "arch": config.arch, "parameters": int(bundle.autoencoder.count_params()),
-        "epochs": result.epochs, "seconds": round(result.seconds, 3), "device": training.device_name(),
-        "dataset": {**data.info, **({"source": config.data_path} if config.data_path else {})},
-        "splits": splits.info, "seed": config.seed, "options": options_of(config), "pictures": pictures,
-    }
-    artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
-    return OneClassResult(run_dir, metrics, bundle, scorer)
+        artifacts.save_models(bundle, run_dir)
+        artifacts.save_history(result.history, run_dir / "history.csv")
+        pictures = one_class_pictures.write(config, scorer, splits, val_scores, test_scores, threshold, test, run_dir)
+        metrics = {
+            "test": test, "validation": val, "score": config.score,
+            "score_meaning": image_scores.describe_score(config.score), "threshold_rule": config.threshold,
+            "contrast": config.contrast, "arch": config.arch, "parameters": int(bundle.autoencoder.count_params()),
+            "epochs": result.epochs, "seconds": round(result.seconds, 3), "device": training.device_name(),
+            "dataset": {**data.info, **({"source": config.data_path} if config.data_path else {})},
+            "splits": splits.info, "seed": config.seed, "options": options_of(config), "pictures": pictures,
+        }
+        artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
+        return OneClassResult(run_dir, metrics, bundle, scorer)

@@ -12,7 +12,7 @@ import pathlib
 from typing import Any
 
 from keras_ae.errors import UsageError
-from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory
+from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory, unfinished_marker
 
 
 @dataclasses.dataclass
@@ -160,40 +160,40 @@ def _run(config: TrainConfig) -> TrainResult:
         training.compile_model(bundle.autoencoder, loss=loss, learning_rate=config.lr,
                                jit_compile="auto" if config.jit is None else config.jit,
                                steps_per_execution=config.steps_per_execution)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    print(f"run directory: {run_dir}")
-    try:
-        result = training.fit(bundle, x_train, x_test, epochs=config.epochs, batch_size=config.batch_size,
-                              noise=noise, seed=config.seed, verbose=config.verbose, value_range=value_range,
-                              cache=config.streams and (data.cacheable if config.cache is None else config.cache),
-                              shuffle_buffer=config.shuffle_buffer)
-    except tf.errors.InvalidArgumentError as err:
-        if not config.streams:
-            raise
-        raise UsageError(f"dataset {config.dataset}: cannot decode an image while streaming: "
-                         f"{err.message.splitlines()[0]}") from None
-    x_test_in = add_noise(x_test, noise[0], noise[1], seed=config.seed + 1, low=value_range[0],
-                          high=value_range[1]) if noise else x_test
-    scores = training.evaluate_reconstruction(bundle.autoencoder, x_test_in, x_test, value_range=value_range)
+    with unfinished_marker(run_dir, 'train'):
+        print(f"run directory: {run_dir}")
+        try:
+            result = training.fit(bundle, x_train, x_test, epochs=config.epochs, batch_size=config.batch_size,
+                                  noise=noise, seed=config.seed, verbose=config.verbose, value_range=value_range,
+                                  cache=config.streams and (data.cacheable if config.cache is None else config.cache),
+                                  shuffle_buffer=config.shuffle_buffer)
+        except tf.errors.InvalidArgumentError as err:
+            if not config.streams:
+                raise
+            raise UsageError(f"dataset {config.dataset}: cannot decode an image while streaming: "
+                             f"{err.message.splitlines()[0]}") from None
+        x_test_in = add_noise(x_test, noise[0], noise[1], seed=config.seed + 1, low=value_range[0],
+                              high=value_range[1]) if noise else x_test
+        scores = training.evaluate_reconstruction(bundle.autoencoder, x_test_in, x_test, value_range=value_range)
 
-    artifacts.save_models(bundle, run_dir)
-    artifacts.save_history(result.history, run_dir / "history.csv")
-    pictures = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir, value_range)
-    metrics = {
-        "arch": config.arch, "test_bce": scores["bce"], "test_mse": scores["mse"],
-        "final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [None])[-1],
-        "parameters": int(bundle.autoencoder.count_params()), "epochs": result.epochs,
-        "seconds": round(result.seconds, 3), "seconds_per_epoch": round(result.seconds / result.epochs, 3),
-        "device": training.device_name(), "strategy": type(strategy).__name__,
-        "replicas": int(strategy.num_replicas_in_sync), "mixed_precision": bool(config.mixed_precision),
-        "jit_compile": bool(bundle.autoencoder.jit_compile), "deterministic": not config.jit,
-        "images_per_second": round(train_images * result.epochs / result.seconds, 1),
-        "dataset": data.info, "train_images": int(train_images), "test_images": int(len(x_test)),
-        "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
-        "options": options_of(config), "pictures": pictures,
-    }
-    if factors is not None and arch.variational:
-        metrics["latent_factors"] = train_pictures.factor_report(bundle, x_test, factors["test"][: len(x_test)],
-                                                                 factors["names"], run_dir, pictures)
-    artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
-    return TrainResult(run_dir, metrics, bundle, result.history)
+        artifacts.save_models(bundle, run_dir)
+        artifacts.save_history(result.history, run_dir / "history.csv")
+        pictures = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir, value_range)
+        metrics = {
+            "arch": config.arch, "test_bce": scores["bce"], "test_mse": scores["mse"],
+            "final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [None])[-1],
+            "parameters": int(bundle.autoencoder.count_params()), "epochs": result.epochs,
+            "seconds": round(result.seconds, 3), "seconds_per_epoch": round(result.seconds / result.epochs, 3),
+            "device": training.device_name(), "strategy": type(strategy).__name__,
+            "replicas": int(strategy.num_replicas_in_sync), "mixed_precision": bool(config.mixed_precision),
+            "jit_compile": bool(bundle.autoencoder.jit_compile), "deterministic": not config.jit,
+            "images_per_second": round(train_images * result.epochs / result.seconds, 1),
+            "dataset": data.info, "train_images": int(train_images), "test_images": int(len(x_test)),
+            "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
+            "options": options_of(config), "pictures": pictures,
+        }
+        if factors is not None and arch.variational:
+            metrics["latent_factors"] = train_pictures.factor_report(bundle, x_test, factors["test"][: len(x_test)],
+                                                                     factors["names"], run_dir, pictures)
+        artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
+        return TrainResult(run_dir, metrics, bundle, result.history)

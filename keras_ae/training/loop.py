@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import random
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ import tensorflow as tf
 
 from keras_ae.models.base import Autoencoder
 from keras_ae.models.vae import VAE
+from keras_ae.progress import Progress
 from keras_ae.training.pipeline import make_dataset
 
 TRAIN_EVAL_LIMIT = 10_000  # examples used for the "training loss after the epoch" curve
@@ -106,6 +108,37 @@ class TrainLossAfterEpoch(keras.callbacks.Callback):
         self.values.append(float(result["loss"]))
 
 
+class EpochProgress(keras.callbacks.Callback):
+    """One progress line for a whole fit (epoch, loss, time left; see `keras_ae.progress.Progress`): on a
+    terminal it redraws itself, into a file or a pipe it is a plain line every `every` seconds."""
+
+    def __init__(self, epochs: int, label: str = "", every: float = 10.0, early_stopping: bool = False,
+                 stream=None, keys: tuple[str, ...] = ("loss", "val_loss"), scale: int = 1):
+        super().__init__()
+        self.keys, self.scale = keys, scale  # scale: epochs counted per Keras epoch (passes over the data)
+        self.bar = Progress(epochs * scale, unit="epoch", label=label, every=every, upper_bound=early_stopping,
+                            stream=stream)
+
+    def on_train_begin(self, logs=None):
+        self.bar.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        note = ", ".join(f"{key.replace('_', ' ')} {logs[key]:.4g}" for key in self.keys if key in logs)
+        self.bar.update(self.scale, note)
+
+    def on_train_end(self, logs=None):
+        self.bar.close(finished=True)
+
+
+def keras_verbose(verbose: int | str) -> int | str:
+    """Keras's progress bar (1, "auto") on a terminal; one plain line per epoch (2) into a file or a pipe,
+    where the bar's redraws would become one very long line of ANSI codes."""
+    if verbose in (1, "auto") and not sys.stdout.isatty():
+        return 2
+    return verbose
+
+
 def _build_for_multi_worker(net: keras.Model, train: tf.data.Dataset) -> None:
     """Work around keras-team/keras#20585 (open): Keras 3 `fit` fails under MultiWorkerMirroredStrategy.
 
@@ -184,7 +217,7 @@ def fit(
         _build_for_multi_worker(net, train)
     start = time.perf_counter()
     # shuffle=False: the pipeline already shuffles (Keras would only warn that it ignores the flag).
-    history = net.fit(train, validation_data=val, epochs=epochs, callbacks=callbacks, verbose=verbose,
+    history = net.fit(train, validation_data=val, epochs=epochs, callbacks=callbacks, verbose=keras_verbose(verbose),
                       shuffle=False)
     seconds = time.perf_counter() - start
     logs: dict[str, Any] = {k: [float(v) for v in vals] for k, vals in history.history.items()}

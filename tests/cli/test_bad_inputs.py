@@ -1,0 +1,188 @@
+"""Every row of the bad-input table of issue 12: one line naming the problem, exit code 2, nothing written
+(or, where a user would expect it to work, it works)."""
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from keras_ae.cli import experiment as experiment_cli  # noqa: E402
+from keras_ae.cli import train as train_cli  # noqa: E402
+from keras_ae.cli.anomaly import cli as anomaly  # noqa: E402
+from keras_ae.cli.fraud import cli as fraud  # noqa: E402
+from keras_ae.errors import UsageError  # noqa: E402
+
+
+def one_line_error(code, capsys, *fragments):
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    return err
+
+
+def listing(path):
+    return sorted(p.name for p in path.iterdir())
+
+
+@pytest.fixture
+def table(data, tmp_path):
+    _, test = data
+    path = tmp_path / "new.csv"
+    test.head(400).to_csv(path, index=False)
+    return path
+
+
+def test_compressed_csv_scores_like_the_plain_file(bundle, table, tmp_path):
+    import gzip
+
+    gz = tmp_path / "new.csv.gz"
+    gz.write_bytes(gzip.compress(table.read_bytes()))
+    assert fraud(["score", "--model", str(bundle), "--csv", str(table), "--out", str(tmp_path / "a.csv"),
+                  "--quiet"]) == 0
+    assert fraud(["score", "--model", str(bundle), "--csv", str(gz), "--out", str(tmp_path / "b.csv"),
+                  "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+
+
+@pytest.mark.parametrize("command", ["score", "fit"])
+def test_a_latin1_byte_names_the_file(command, bundle, table, tmp_path, capsys):
+    raw = table.read_bytes()
+    cut = raw.index(b"\n") + 7
+    bad = tmp_path / "latin.csv"
+    bad.write_bytes(raw[:cut] + b"\xe9" + raw[cut:])
+    out = tmp_path / ("scored.csv" if command == "score" else "model")
+    argv = ["score", "--model", str(bundle), "--input", str(bad), "--out", str(out)] if command == "score" else \
+        ["fit", "--input", str(bad), "--out", str(out)]
+    one_line_error(fraud(argv), capsys, "latin.csv", "UTF-8")
+    assert listing(tmp_path) == ["latin.csv", "new.csv"]
+
+
+@pytest.mark.parametrize("command", ["score", "evaluate"])
+def test_out_an_existing_directory(command, bundle, table, tmp_path, capsys):
+    (tmp_path / "here").mkdir()
+    code = fraud([command, "--model", str(bundle), "--input", str(table), "--out", str(tmp_path / "here"),
+                  "--quiet"])
+    one_line_error(code, capsys, "--out", "here", "existing directory")
+    assert listing(tmp_path / "here") == []
+
+
+def test_out_the_input_file_leaves_the_input_alone(bundle, table, capsys):
+    before = table.read_bytes()
+    code = fraud(["score", "--model", str(bundle), "--input", str(table), "--out", str(table), "--quiet"])
+    one_line_error(code, capsys, "the input file")
+    assert table.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["no weights.npz", "no validation.npz", "random weights.npz",
+                                    "detector.json holds []"])
+def test_a_damaged_model_directory(damage, bundle, table, tmp_path, capsys):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(bundle, model)
+    if damage.startswith("no "):
+        (model / damage[3:]).unlink()
+    elif damage == "random weights.npz":
+        (model / "weights.npz").write_bytes(np.random.default_rng(0).bytes(300))
+    else:
+        (model / "detector.json").write_text("[]")
+    out = tmp_path / "scored.csv"
+    code = fraud(["score", "--model", str(model), "--input", str(table), "--out", str(out), "--quiet"])
+    one_line_error(code, capsys, "model")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_threshold_value_that_is_not_finite(value, bundle, table, tmp_path, capsys):
+    out = tmp_path / "scored.csv"
+    for argv in (["score", "--out", str(out)], ["evaluate", "--out", str(tmp_path / "m.json")]):
+        code = fraud([*argv, "--model", str(bundle), "--input", str(table), "--threshold-rule", "value",
+                      f"--threshold-value={value}", "--quiet"])
+        one_line_error(code, capsys, "--threshold-value", "finite")
+    code = fraud(["fit", "--input", str(table), "--out", str(tmp_path / "model"), "--threshold-rule", "value",
+                  f"--threshold-value={value}"])
+    one_line_error(code, capsys, "--threshold-value")
+    assert listing(tmp_path) == ["new.csv"]
+
+
+def test_a_separator_that_does_not_split_the_header(bundle, table, tmp_path, capsys):
+    code = fraud(["score", "--model", str(bundle), "--input", str(table), "--out", str(tmp_path / "s.csv"),
+                  "--sep", "::"])
+    one_line_error(code, capsys, "new.csv", "','", "--sep '::'")
+    assert listing(tmp_path) == ["new.csv"]
+
+
+def test_out_an_existing_file(table, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    one_line_error(fraud(["fit", "--input", str(table), "--out", str(taken)]), capsys, "taken", "existing file")
+    one_line_error(train_cli.cli(["--out", str(taken), "--epochs", "1"]), capsys, "taken", "existing file")
+    one_line_error(anomaly(["--out", str(taken), "--epochs", "1"]), capsys, "taken", "existing file")
+    assert taken.read_text() == "keep me" and listing(tmp_path) == ["new.csv", "taken"]
+
+
+def test_a_folder_dataset_with_one_image(tmp_path, capsys):
+    from PIL import Image
+
+    (tmp_path / "D").mkdir()
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "D" / "a.png")
+    code = train_cli.cli(["--dataset", f"folder:{tmp_path / 'D'}", "--out", str(tmp_path / "run"), "--epochs", "1"])
+    one_line_error(code, capsys, "1 training image", "at least 2")
+    assert listing(tmp_path) == ["D"]
+
+
+@pytest.mark.parametrize(("value", "fragment"), [([1], "[1]"), (1.5, "1.5"), (True, "true"), ("3", '"3"')])
+def test_a_config_value_of_the_wrong_type(value, fragment, tmp_path, capsys):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"epochs": value}))
+    code = train_cli.cli(["--config", str(config), "--out", str(tmp_path / "run")])
+    one_line_error(code, capsys, "c.json", "'epochs'", "integer", fragment)
+    assert listing(tmp_path) == ["c.json"]
+
+
+def test_a_sweep_with_an_unknown_dataset_leaves_no_directory(tmp_path, capsys):
+    sweep = {"name": "t", "dataset": "nosuch", "arch": "font", "n_runs": 1, "grid": {"epochs": [1]}}
+    (tmp_path / "s.json").write_text(json.dumps(sweep))
+    code = experiment_cli.cli(["--config", str(tmp_path / "s.json"), "--out", str(tmp_path / "out")])
+    one_line_error(code, capsys, "nosuch")
+    assert listing(tmp_path) == ["s.json"]
+
+
+def test_integer_column_names_fit_score_and_round_trip(tmp_path):
+    from keras_ae.fraud import FraudDetector
+
+    x = np.random.default_rng(0).normal(size=(300, 4))
+    frame = pd.DataFrame(x)  # columns 0..3 (integers)
+    det = FraudDetector(epochs=2, n_models=1, verbose=0).fit(frame)
+    scores = det.score_samples(frame)
+    assert scores.shape == (300,) and np.isfinite(scores).all()
+    np.testing.assert_allclose(FraudDetector.load(det.save(tmp_path / "m")).score_samples(frame), scores,
+                               rtol=1e-5)
+
+
+def test_constant_columns_are_refused_by_name(tmp_path, capsys):
+    from keras_ae.fraud import FraudDetector
+
+    frame = pd.DataFrame({"a": np.ones(200), "b": np.zeros(200), "Class": 0})
+    with pytest.raises(UsageError, match=r"no feature varies.*constant columns: a, b"):
+        FraudDetector(epochs=1, n_models=1, verbose=0).fit(frame)
+    frame.to_csv(tmp_path / "flat.csv", index=False)
+    code = fraud(["fit", "--input", str(tmp_path / "flat.csv"), "--out", str(tmp_path / "m"),
+                  "--label-column", "none", "--time-column", "x", "--amount-column", "y"])
+    one_line_error(code, capsys, "flat.csv", "constant", "a, b")
+    assert listing(tmp_path) == ["flat.csv"]
+    # one constant column among varying ones is fine: a value there at scoring time is a reason to flag
+    frame["c"] = np.random.default_rng(0).normal(size=200)
+    FraudDetector(epochs=1, n_models=1, verbose=0).fit(frame)
+
+
+def test_scoring_no_rows_is_the_package_message(detector, data):
+    _, test = data
+    with pytest.raises(UsageError, match="no rows"):
+        detector.score_samples(test.head(0))

@@ -110,7 +110,10 @@ def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk:
         writer.handle = open(writer.tmp, "w", newline="")  # noqa: SIM115
         writer.on_close(writer.raw.close, writer.handle.close)
         writer.handle.write(sep.join([writer.raw.readline().rstrip("\r\n"), *OUTPUT_COLUMNS]) + "\n")
-    lines = list(itertools.islice(writer.raw, len(chunk)))
+    try:
+        lines = list(itertools.islice(writer.raw, len(chunk)))
+    except UnicodeDecodeError as err:  # the text reader decodes ahead of the CSV parser
+        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason} near row {first_row})") from None
     if len(lines) != len(chunk):  # cannot happen for a file that passed the checks
         raise UsageError(f"{path}: row {first_row}: lines and CSV rows disagree")
     writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{e!r}{sep}{f}{sep}{t}\n"

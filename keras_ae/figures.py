@@ -46,16 +46,25 @@ def as_image(x: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> np
 
 
 def image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: str | os.PathLike,
-               title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0)) -> str:
-    """A grid with one row per array of images (e.g. originals over reconstructions), labelled on the left."""
-    n_rows, n_cols = len(rows), min(len(r) for r in rows)
-    fig, axes = subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 0.8, 1.15 * n_rows + 0.3), squeeze=False)
+               title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0),
+               captions: Sequence[Sequence[str] | None] | None = None) -> str:
+    """A grid with one row per array of images (e.g. originals over reconstructions), labelled on the left;
+    `captions[r]` (when given and not None) names each image of row r above it."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    captioned = sum(1 for c in captions or () if c is not None)
+    fig, axes = subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 0.8, 1.15 * n_rows + 0.3 + 0.3 * captioned),
+                         squeeze=False)
     for r, (images, label) in enumerate(zip(rows, labels)):
         for c in range(n_cols):
             ax = axes[r, c]
+            if c >= len(images):  # a shorter row: its last cells stay empty
+                ax.axis("off")
+                continue
             ax.imshow(as_image(images[c], value_range), cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
+            if captions is not None and captions[r] is not None:
+                ax.set_title(str(captions[r][c]), fontsize=10, pad=3)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
     if title:
         fig.suptitle(title)

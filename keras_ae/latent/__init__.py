@@ -11,9 +11,10 @@ from keras_ae.latent.ops import (
     fit_gaussian,
     interpolate,
     is_variational,
+    manifold_grid,
     sample,
     traverse,
 )
 
 __all__ = ["Decoded", "code_shape", "decode", "encode", "factor_correlation", "factor_report", "fit_gaussian",
-           "interpolate", "is_variational", "sample", "traverse"]
+           "interpolate", "is_variational", "manifold_grid", "sample", "traverse"]

@@ -52,6 +52,20 @@ def interpolate(model: Autoencoder, a: np.ndarray, b: np.ndarray, steps: int = 1
     return Decoded(codes, decode(model, codes))
 
 
+def manifold_grid(codes: np.ndarray, n: int = 15, coverage: float = 96.0) -> tuple[np.ndarray, tuple]:
+    """The (n*n, 2) points of a 2-D latent grid over the region where `codes` lie (the central `coverage` %
+    of each coordinate, not a fixed square): rows from the top (largest z1) down, as the picture shows
+    them; returns (points, extent (z0 low, z0 high, z1 low, z1 high))."""
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"Expected codes of shape (n, 2), received codes.shape={codes.shape}")
+    tail = (100.0 - coverage) / 2
+    (x0, y0), (x1, y1) = np.percentile(codes, tail, axis=0), np.percentile(codes, 100 - tail, axis=0)
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    points = np.array([[x, y] for y in ys[::-1] for x in xs], dtype=np.float32)
+    return points, (float(x0), float(x1), float(y0), float(y1))
+
+
 def fit_gaussian(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of flattened `codes` (a small ridge keeps the covariance positive definite)."""
     flat = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)

@@ -109,10 +109,13 @@ def run_reconstruction(config, font, out: pathlib.Path) -> dict:
     figures.overlaid_curves({"training loss (BCE)": (np.array(fit.history["loss"]),
                                                    np.zeros(len(fit.history["loss"])))},
                           out / "loss.png", title="Font autoencoder: training loss", epoch_scale=passes)
-    half = len(x) // 2
-    figures.image_rows([x[:half].reshape(-1, *glyph_shape), recon[:half].reshape(-1, *glyph_shape),
-                      x[half:].reshape(-1, *glyph_shape), (recon[half:] > 0.5).reshape(-1, *glyph_shape)],
-                     ["glyph", "output", "glyph", "output > 0.5"], out / "reconstruction.png")
+    half = -(-len(x) // 2)  # two blocks of columns; every column captioned with its character
+    blocks = [slice(0, half), slice(half, len(x))]
+    rows = [array for part in blocks for array in (x[part].reshape(-1, *glyph_shape),
+                                                   (recon[part] > 0.5).reshape(-1, *glyph_shape))]
+    figures.image_rows(rows, ["glyph", "output", "glyph", "output"], out / "reconstruction.png",
+                       captions=[font.names[blocks[0]], None, font.names[blocks[1]], None],
+                       title=f"Each glyph over its output rounded at 0.5 ({int(errors.sum())} wrong pixels in all)")
     label = f"new: {config.between[0]}+{config.between[1]}"
     lecture_figures.glyph_scatter(codes, x.reshape(-1, *glyph_shape), font.names, out / "latent_space.png",
                         extra={label: (new_code, new_glyph.reshape(glyph_shape))},

@@ -41,13 +41,11 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range) 
         names.append("samples.png")
         if z_mean.shape[1] == 2:
             # Over the region the test codes occupy (2nd to 98th percentile), not a fixed square.
-            (x0, y0), (x1, y1) = np.percentile(z_mean, 2, axis=0), np.percentile(z_mean, 98, axis=0)
-            xs, ys = np.linspace(x0, x1, 15), np.linspace(y0, y1, 15)
-            points = np.array([[x, y] for y in ys[::-1] for x in xs], dtype=np.float32)
+            points, extent = latent.manifold_grid(z_mean, n=15)
             decoded = bundle.decoder.predict(points, verbose=0)
             images = decoded.reshape(15, 15, *decoded.shape[1:])
             figures.image_grid(images, run_dir / "manifold.png", title="Decoded 2-D latent grid (where the codes lie)",
-                               extent=(x0, x1, y0, y1), value_range=value_range)
+                               extent=extent, value_range=value_range)
             names.append("manifold.png")
     return names
 

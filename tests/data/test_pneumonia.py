@@ -65,9 +65,23 @@ def test_loader_downloads_from_the_official_url_with_its_md5(tmp_path, monkeypat
         return str(fake)
 
     monkeypatch.setattr(keras.utils, "get_file", get_file)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-cache"))
     assert load_dataset("pneumonia").x_train.shape == (30, 28, 28, 1)
     assert seen == {"fname": "pneumoniamnist.npz", "origin": pneumonia.PNEUMONIA_URL,
                     "file_hash": "28209eda62fecd6e6a2d98b1501bb15f"}
+
+
+def test_a_cached_file_that_is_not_the_official_one_is_used_with_a_note(tmp_path, monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise AssertionError("no download may be tried when the file is cached")
+
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
+    (tmp_path / "datasets").mkdir()
+    cached = fake_pneumonia(tmp_path / "datasets" / "pneumoniamnist.npz")
+    assert pneumonia.load_pneumonia(cache_dir=tmp_path).x_train.shape == (30, 28, 28, 1)
+    err = capsys.readouterr().err
+    assert str(cached) in err and "not byte-identical" in err and pneumonia.PNEUMONIA_MD5 in err
+    assert "put it at" not in err  # no advice to put the file where it already is
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "pneumoniamnist.npz").exists(), reason="no ../shared/data copy")

@@ -74,3 +74,16 @@ def test_factor_correlation_finds_which_dimension_tracks_which_factor(rng):
     report = latent.factor_report(codes, factors, ["a", "b"])
     assert report["per_factor"]["a"]["best_dim"] == 1 and report["per_factor"]["b"]["best_dim"] == 2
     assert report["per_factor"]["a"]["gap"] > 0.8
+
+
+def test_the_manifold_grid_covers_where_the_codes_lie():
+    from keras_ae.latent import manifold_grid
+
+    rng = np.random.default_rng(0)  # codes far from the prior's [-2, 2] square, as after a short training
+    codes = np.column_stack([rng.uniform(-5.5, 1.0, 2000), rng.uniform(-1.5, 6.0, 2000)])
+    points, (x0, x1, y0, y1) = manifold_grid(codes, n=15)
+    assert points.shape == (225, 2)
+    inside = (codes[:, 0] >= x0) & (codes[:, 0] <= x1) & (codes[:, 1] >= y0) & (codes[:, 1] <= y1)
+    assert inside.mean() > 0.9  # the grid spans the codes ...
+    assert -5.5 <= x0 < -5.0 and 0.5 < x1 <= 1.0 and -1.5 <= y0 < -1.0 and 5.5 < y1 <= 6.0  # ... and no more
+    assert points[0, 1] == points.max(axis=0)[1] and points[0, 0] == points.min(axis=0)[0]  # top-left first

@@ -85,6 +85,16 @@ def test_experiment(signum, tmp_path):
 
 
 @pytest.mark.parametrize("signum", SIGNALS)
+def test_font(signum, tmp_path):
+    out = tmp_path / "font"
+    code, err = interrupt([sys.executable, "-m", "keras_ae.cli.font", "--max-epochs", "20000", "--max-wrong", "0",
+                           "--out", str(out)], lambda: (out / "UNFINISHED.json").exists(), signum, tmp_path)
+    assert code == 130 and "error: interrupted" in err, err[-800:]
+    assert json.loads((out / "UNFINISHED.json").read_text())["state"] == "interrupted"
+    assert not (out / "font.json").exists() and not hidden_temporaries(tmp_path)
+
+
+@pytest.mark.parametrize("signum", SIGNALS)
 def test_fraud_fit(signum, data, tmp_path):
     train, _ = data
     train.to_csv(tmp_path / "train.csv", index=False)

@@ -144,7 +144,7 @@ def roc_curves(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], path: str |
 
 
 def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike,
-                 ylabel: str, title: str | None = None) -> str:
+                 ylabel: str, title: str | None = None, ylim: tuple[float, float] | None = None) -> str:
     """Bars per category, one colour per series (e.g. wrong pixels per character at each noise level)."""
     n = len(series)
     x = np.arange(len(categories))
@@ -155,6 +155,8 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     ax.set_xticks(x)
     ax.set_xticklabels(categories)
     ax.set_xlim(-0.6, len(categories) - 0.4)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
     ax.legend()

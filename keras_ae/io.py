@@ -127,9 +127,14 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
             marker.unlink(missing_ok=True)
         raise
     except BaseException as err:
-        state.update(state="interrupted" if isinstance(err, KeyboardInterrupt) else "failed",
+        from keras_ae import interrupt
+
+        stopped = isinstance(err, KeyboardInterrupt) or interrupt.requested
+        state.update(state="interrupted" if stopped else "failed",
                      ended=datetime.datetime.now().isoformat(timespec="seconds"),
-                     error=type(err).__name__ + (f": {err}" if str(err) else ""))
+                     error="KeyboardInterrupt" if stopped else type(err).__name__ + (f": {err}" if str(err) else ""))
+        if stopped and not isinstance(err, KeyboardInterrupt):
+            state["surfaced_as"] = type(err).__name__  # the stop came out of library code as another exception
         with contextlib.suppress(OSError):
             write_json(marker, state)
         raise

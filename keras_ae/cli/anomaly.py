@@ -7,13 +7,14 @@ leaving metrics.json, the models and the pictures in the run directory.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
 from keras_ae.anomaly.image_scores import IMAGE_SCORES
 from keras_ae.anomaly.scores import CONTRAST_NORMS
 from keras_ae.anomaly.thresholds import THRESHOLD_RULES
-from keras_ae.cli.common import ArgumentParser, checked_config, run_main
+from keras_ae.cli.common import ArgumentParser, checked_config, parse_with_config, run_main
 from keras_ae.data.registry import DATASETS, one_class_names
 from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES
@@ -27,7 +28,9 @@ def build_parser() -> ArgumentParser:
                    "MNIST falls back to the shipped sample)")
     p.add_argument("--data-path", default=None,
                    help="pneumonia: an existing pneumoniamnist.npz (default: Keras cache, downloaded once)")
-    p.add_argument("--normal", type=int, default=None, help=f"label of the normal class (default: {normals})")
+    p.add_argument("--normal", type=normal_label, default=None,
+                   help=f"label of the normal class (default: {normals}), or 'all': every class in turn, with a "
+                        "per-class table beside PCA")
     p.add_argument("--arch", default="conv", help=f"architecture: {', '.join(ARCHITECTURES)} (default conv)")
     p.add_argument("--filters", default="32,32,16",
                    help="conv/denoise filters per level, comma-separated (slide model: 16,8,8)")
@@ -55,10 +58,21 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def normal_label(text: str) -> int | str:
+    """An integer class label, or "all"."""
+    if str(text).strip().lower() == "all":
+        return "all"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer label or 'all', received {text!r}") from None
+
+
 def config_from(args):
     from keras_ae.runs.one_class import OneClassConfig
 
     options = {k: v for k, v in vars(args).items() if k != "config"}
+    options["normal"] = None if args.normal == "all" else args.normal
     try:
         options["filters"] = tuple(int(f) for f in str(args.filters).split(","))
     except ValueError:
@@ -67,7 +81,19 @@ def config_from(args):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config = checked_config(build_parser(), argv, config_from)
+    parser = build_parser()
+    every_class = parse_with_config(parser, argv).normal == "all"
+    config = checked_config(parser, argv, config_from)
+    if every_class:
+        from keras_ae.runs.one_class_all import run_all_classes
+
+        result = run_all_classes(config)
+        m = result.metrics
+        print(f"mean test ROC-AUC {m['mean_roc_auc']:.4f} (PCA {m['mean_pca_roc_auc']:.4f})  mean AP "
+              f"{m['mean_average_precision']:.4f} (PCA {m['mean_pca_average_precision']:.4f})  largest shortfall "
+              f"to PCA: normal {m['largest_shortfall_to_pca']['normal']} "
+              f"{m['largest_shortfall_to_pca']['roc_auc_minus_pca']:+.4f}  -> {result.run_dir}/summary.csv")
+        return 0
     from keras_ae.runs.one_class import run_one_class
 
     result = run_one_class(config)

@@ -119,7 +119,13 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         message = str(err) if parser is None else as_flags(str(err), option_names(parser()))
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except BaseException as err:
+        from keras_ae import interrupt
+
+        # A stop request that landed inside library code may come out as another exception (TensorFlow turns
+        # it into an AssertionError when it interrupts a graph being traced): after a request it is the stop.
+        if not (isinstance(err, KeyboardInterrupt) or interrupt.requested):
+            raise
         print("error: interrupted", file=sys.stderr)
         return 130
     finally:

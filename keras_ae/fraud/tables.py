@@ -89,8 +89,12 @@ def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000
                         yield batch.to_pandas()
         return
     try:
-        yield from pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False,
-                               engine="c" if len(sep) == 1 else "python")
+        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False,
+                                 engine="c" if len(sep) == 1 else "python"):
+            if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
+                raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
+                                 f"the header names {len(frame.columns)} columns")
+            yield frame
     except pd.errors.ParserError as err:
         raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
     except UnicodeDecodeError as err:

@@ -105,13 +105,15 @@ def run_one_class(config: OneClassConfig) -> OneClassResult:
         return _run(config)
 
 
-def _run(config: OneClassConfig) -> OneClassResult:
+def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     from keras_ae import anomaly, artifacts, training
-    from keras_ae.anomaly import image_scores, one_class
+    from keras_ae.anomaly import baselines, image_scores, one_class
     from keras_ae.runs import one_class_pictures
 
     run_dir = run_directory(config.out, f"anomaly-{config.dataset}")  # an --out that is a file: refused first
-    data = load_with_fallback(config.dataset, path=config.data_path)
+    data = data if data is not None else load_with_fallback(config.dataset, path=config.data_path)
     splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
                                         data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
     x_fit = splits.x_train[: config.train_size]
@@ -132,12 +134,17 @@ def _run(config: OneClassConfig) -> OneClassResult:
         threshold = anomaly.choose_threshold(config.threshold, val_scores, splits.y_val, value=value)
         test = anomaly.detection_metrics(test_scores, splits.y_test, threshold)
         val = anomaly.detection_metrics(val_scores, splits.y_val, threshold)
+        pca_val, pca_test = baselines.pca_reconstruction_scores(x_fit, splits.x_val, splits.x_test, seed=config.seed)
+        baseline = {"pca": {"method": "PCA reconstruction error (90% of the variance), fitted on the same images",
+                            "validation_roc_auc": float(roc_auc_score(splits.y_val, pca_val)),
+                            "test_roc_auc": float(roc_auc_score(splits.y_test, pca_test)),
+                            "test_average_precision": float(average_precision_score(splits.y_test, pca_test))}}
 
         artifacts.save_models(bundle, run_dir)
         artifacts.save_history(result.history, run_dir / "history.csv")
         pictures = one_class_pictures.write(config, scorer, splits, val_scores, test_scores, threshold, test, run_dir)
         metrics = {
-            "test": test, "validation": val, "score": config.score,
+            "test": test, "validation": val, "baselines": baseline, "score": config.score,
             "score_meaning": image_scores.describe_score(config.score), "threshold_rule": config.threshold,
             "contrast": config.contrast, "arch": config.arch, "parameters": int(bundle.autoencoder.count_params()),
             "epochs": result.epochs, "seconds": round(result.seconds, 3), "device": training.device_name(),

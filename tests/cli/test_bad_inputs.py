@@ -186,3 +186,13 @@ def test_scoring_no_rows_is_the_package_message(detector, data):
     _, test = data
     with pytest.raises(UsageError, match="no rows"):
         detector.score_samples(test.head(0))
+
+
+def test_rows_with_one_field_more_than_the_header(bundle, data, tmp_path, capsys):
+    _, test = data
+    lines = test.head(3).to_csv(index=False).splitlines()
+    path = tmp_path / "extra.csv"  # every row has an extra field: pandas would silently take it as an index
+    path.write_text("\n".join([lines[0], *("7," + line for line in lines[1:])]) + "\n")
+    code = fraud(["score", "--model", str(bundle), "--input", str(path), "--out", str(tmp_path / "s.csv"), "--quiet"])
+    one_line_error(code, capsys, "extra.csv", "row 1", "32 fields", "31 columns")
+    assert listing(tmp_path) == ["extra.csv"]

@@ -37,5 +37,10 @@ def test_normal_all_runs_every_class_and_tables_them_beside_pca(tmp_path, capsys
 
 
 def test_normal_all_and_a_bad_label_are_told_apart(capsys):
-    assert cli(["--dataset", "mnist-sample", "--normal", "some"]) == 2
-    assert "--normal" in capsys.readouterr().err
+    import pytest
+
+    with pytest.raises(SystemExit) as stop:
+        cli(["--dataset", "mnist-sample", "--normal", "some"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--normal" in err and "'all'" in err and len(err.strip().splitlines()) == 1

@@ -144,7 +144,8 @@ def roc_curves(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], path: str |
 
 
 def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike,
-                 ylabel: str, title: str | None = None, ylim: tuple[float, float] | None = None) -> str:
+                 ylabel: str, title: str | None = None, ylim: tuple[float, float] | None = None,
+                 xlabel: str | None = None, legend: str = "best") -> str:
     """Bars per category, one colour per series (e.g. wrong pixels per character at each noise level)."""
     n = len(series)
     x = np.arange(len(categories))
@@ -158,8 +159,10 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.set_ylabel(ylabel)
+    if xlabel:
+        ax.set_xlabel(xlabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
+    ax.legend(loc=legend)
     if title:
         ax.set_title(title)
     return save_figure(fig, path)

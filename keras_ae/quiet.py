@@ -4,7 +4,8 @@ TensorFlow writes start-up chatter straight to file descriptor 2, before its log
 messages before absl::InitializeLog()", "Could not find cuda drivers", CPU-feature notes, and on a machine
 with no GPU at all ``failed call to cuInit: ... UNKNOWN ERROR (303)``, which reads like an error. Later,
 Keras's input pipelines trigger ``NodeDef mentions attribute use_unbounded_threadpool`` (a harmless
-version-skew note of TensorFlow's own tf.data).
+version-skew note of TensorFlow's own tf.data), and runs that predict with many models in one process
+(``--normal all``) meet "triggered tf.function retracing", a performance note about Keras internals.
 
 Two tools, both TensorFlow-free until TensorFlow is needed:
 
@@ -31,7 +32,7 @@ from collections.abc import Iterator
 NOISE = re.compile(
     rb"All log messages before absl::InitializeLog|cudart_stub\.cc|cpu_feature_guard\.cc|"
     rb"rebuild TensorFlow with the appropriate compiler flags|"
-    rb"NodeDef mentions attribute use_unbounded_threadpool|"
+    rb"NodeDef mentions attribute use_unbounded_threadpool|triggered tf\.function retracing|"
     rb"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered")
 NO_GPU_NOISE = re.compile(rb"failed call to cuInit|cuda_executor|could not find cuda drivers", re.I)
 

@@ -56,6 +56,8 @@ def test_the_filter_drops_only_tensorflow_noise(capfd, monkeypatch):
         os.write(2, b"W0000 00:00:1 cpu_feature_guard.cc:227] This TensorFlow binary is optimized\n")
         os.write(2, b"E0000 00:00:1 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n")
         os.write(2, b"E0000 00:00:1 node_def_util.cc:682] NodeDef mentions attribute use_unbounded_threadpool\n")
+        os.write(2, b"WARNING:tensorflow:5 out of the last 8 calls to <function f> triggered tf.function retracing. "
+                    b"Tracing is expensive\n")
         os.write(2, b"E0000 00:00:1 some_kernel.cc:1] a real TensorFlow error\n")
         os.write(2, b"50/100 rows")  # a progress line without its newline yet: passes at once
         os.write(2, b"\rdone\n")

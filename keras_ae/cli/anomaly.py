@@ -35,9 +35,10 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--filters", default="32,32,16",
                    help="conv/denoise filters per level, comma-separated (slide model: 16,8,8)")
     p.add_argument("--latent-dim", type=int, default=None, help="code size of dense, deep and VAE models")
-    p.add_argument("--score", default="latent+detail",
-                   help="anomaly score: " + IMAGE_SCORES.help() + "; or several joined with '+' (default "
-                        "latent+detail)")
+    scores = ", ".join(f"{n} {DATASETS[n].default_score}" for n in one_class_names())
+    p.add_argument("--score", default=None,
+                   help="anomaly score: " + IMAGE_SCORES.help() + "; or several joined with '+' (default: the "
+                        f"dataset's, {scores})")
     p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
     p.add_argument("--k", type=int, default=5, help="neighbours of the latent-knn score")

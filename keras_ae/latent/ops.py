@@ -61,6 +61,10 @@ def manifold_grid(codes: np.ndarray, n: int = 15, coverage: float = 96.0) -> tup
         raise ValueError(f"Expected codes of shape (n, 2), received codes.shape={codes.shape}")
     tail = (100.0 - coverage) / 2
     (x0, y0), (x1, y1) = np.percentile(codes, tail, axis=0), np.percentile(codes, 100 - tail, axis=0)
+    if x1 - x0 < 1e-6:  # collapsed codes (an untrained model): a unit-wide window around them
+        x0, x1 = x0 - 0.5, x1 + 0.5
+    if y1 - y0 < 1e-6:
+        y0, y1 = y0 - 0.5, y1 + 0.5
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     points = np.array([[x, y] for y in ys[::-1] for x in xs], dtype=np.float32)
     return points, (float(x0), float(x1), float(y0), float(y1))

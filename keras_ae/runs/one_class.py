@@ -25,7 +25,7 @@ class OneClassConfig:
     arch: str = "conv"
     filters: tuple[int, ...] = (32, 32, 16)
     latent_dim: int | None = None
-    score: str = "latent+detail"
+    score: str | None = None  # None: the dataset's default score (DatasetEntry.default_score)
     contrast: str = "standardize"
     k: int = 5
     threshold: str = "accuracy"
@@ -44,15 +44,16 @@ class OneClassConfig:
         from keras_ae.anomaly.image_scores import needs_vae
         from keras_ae.anomaly.scores import CONTRAST_NORMS
         from keras_ae.anomaly.thresholds import THRESHOLD_RULES
-        from keras_ae.data.registry import one_class_names
+        from keras_ae.data.registry import DATASETS, one_class_names
         from keras_ae.models.registry import ARCHITECTURES
 
         if self.dataset not in one_class_names():
             raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(one_class_names())})")
         arch = ARCHITECTURES.get(self.arch)
-        vae_parts = needs_vae(self.score)
+        score = self.score or DATASETS.get(self.dataset).default_score
+        vae_parts = needs_vae(score)
         if vae_parts and not arch.variational:
-            raise ValueError(f"score={self.score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")
+            raise ValueError(f"score={score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")
         THRESHOLD_RULES.get(self.threshold)
         if self.contrast not in CONTRAST_NORMS:
             raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")
@@ -70,9 +71,10 @@ class OneClassConfig:
         from keras_ae.data.registry import DATASETS
         from keras_ae.models.registry import ARCHITECTURES
 
-        normal = DATASETS.get(self.dataset).default_normal if self.normal is None else self.normal
+        entry = DATASETS.get(self.dataset)
+        normal = entry.default_normal if self.normal is None else self.normal
         epochs = self.epochs or ARCHITECTURES.get(self.arch).anomaly_epochs
-        return dataclasses.replace(self, normal=normal, epochs=epochs)
+        return dataclasses.replace(self, normal=normal, epochs=epochs, score=self.score or entry.default_score)
 
 
 @dataclasses.dataclass

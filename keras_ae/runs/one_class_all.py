@@ -60,7 +60,9 @@ def run_all_classes(config: OneClassConfig) -> AllClassesResult:
                   flush=True)
         metrics = summary(rows)
         metrics.update(dataset=data.info, options=options_of(config), seconds=round(time.perf_counter() - start, 1))
-        write_tables(run_dir, rows, metrics, title=f"{config.score} score, {config.arch} on {config.dataset}")
+        score = config.resolved().score
+        metrics["score"] = score
+        write_tables(run_dir, rows, metrics, title=f"{score} score, {config.arch} on {config.dataset}")
         write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
     return AllClassesResult(run_dir, metrics, rows)
 
@@ -99,6 +101,6 @@ def write_tables(run_dir: pathlib.Path, rows: list[dict], metrics: dict, title: 
         frame.to_csv(tmp, index=False)
     figures.grouped_bars([str(r["normal"]) for r in rows],
                          {"autoencoder": [r["roc_auc"] for r in rows], "PCA": [r["pca_roc_auc"] for r in rows]},
-                         run_dir / "per_class.png", ylabel="test ROC-AUC",
+                         run_dir / "per_class.png", ylabel="test ROC-AUC", xlabel="normal class", legend="lower left",
                          ylim=(max(0.0, np.floor(10 * min(frame[["roc_auc", "pca_roc_auc"]].min()) - 0.5) / 10), 1.0),
                          title=f"{title}: mean {metrics['mean_roc_auc']:.3f} (PCA {metrics['mean_pca_roc_auc']:.3f})")

@@ -87,3 +87,10 @@ def test_the_manifold_grid_covers_where_the_codes_lie():
     assert inside.mean() > 0.9  # the grid spans the codes ...
     assert -5.5 <= x0 < -5.0 and 0.5 < x1 <= 1.0 and -1.5 <= y0 < -1.0 and 5.5 < y1 <= 6.0  # ... and no more
     assert points[0, 1] == points.max(axis=0)[1] and points[0, 0] == points.min(axis=0)[0]  # top-left first
+
+
+def test_collapsed_codes_get_a_unit_window():
+    from keras_ae.latent import manifold_grid
+
+    _, (x0, x1, y0, y1) = manifold_grid(np.zeros((50, 2)) + [3.0, -1.0], n=5)
+    assert (x0, x1, y0, y1) == (2.5, 3.5, -1.5, -0.5)

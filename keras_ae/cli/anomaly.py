@@ -42,8 +42,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
     p.add_argument("--k", type=int, default=5, help="neighbours of the latent-knn score")
-    p.add_argument("--threshold", default="accuracy", choices=THRESHOLD_RULES.names(),
-                   help="rule on the validation set: " + THRESHOLD_RULES.help() + " (default accuracy)")
+    p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),
+                   help="rule on the validation set: " + THRESHOLD_RULES.help() + " (default quartile-gap)")
     p.add_argument("--percentile", type=float, default=95.0,
                    help="percentile of the normal validation scores for --threshold percentile")
     p.add_argument("--epochs", type=int, default=None, help=f"default: {epochs}")

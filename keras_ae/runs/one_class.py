@@ -28,7 +28,7 @@ class OneClassConfig:
     score: str | None = None  # None: the dataset's default score (DatasetEntry.default_score)
     contrast: str = "standardize"
     k: int = 5
-    threshold: str = "accuracy"
+    threshold: str = "quartile-gap"
     percentile: float = 95.0
     epochs: int | None = None
     batch_size: int = 64

@@ -89,3 +89,19 @@ def test_rules_check_their_value_and_name_it():
         thresholds.check_rule("value", float("nan"))
     with pytest.raises(ValueError, match="unknown threshold rule 'median'"):
         thresholds.choose_threshold("median", np.ones(3))
+
+
+def test_quartile_gap_sits_between_the_bulk_of_each_class():
+    from keras_ae.anomaly import choose_threshold, threshold_quartile_gap
+
+    normal = np.arange(0.0, 101.0)  # upper quartile 75
+    anomalous = np.arange(200.0, 301.0)  # lower quartile 225
+    scores = np.concatenate([normal, anomalous])
+    labels = np.r_[np.zeros(101), np.ones(101)]
+    assert threshold_quartile_gap(scores, labels) == 150.0
+    assert choose_threshold("quartile-gap", scores, labels) == 150.0
+    # one far outlier among the normals moves the best-accuracy threshold, not the quartile gap
+    outlier = np.concatenate([scores, [10_000.0]])
+    assert threshold_quartile_gap(outlier, np.r_[labels, 0]) == pytest.approx(150.5, abs=0.6)
+    with pytest.raises(ValueError, match="normal and anomalous"):
+        threshold_quartile_gap(normal, np.zeros(101))

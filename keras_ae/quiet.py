@@ -143,6 +143,12 @@ def filtered_stderr() -> Iterator[None]:
     os.dup2(write_end, 2)
     os.close(write_end)
 
+    def emit(data: bytes) -> None:
+        try:
+            os.write(saved, data)
+        except OSError:  # the reader went away (`| head`): keep draining, so writers never block
+            pass
+
     def pump() -> None:
         with os.fdopen(read_end, "rb", buffering=0) as source:
             pending = b""
@@ -151,12 +157,12 @@ def filtered_stderr() -> Iterator[None]:
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
                     if not any(p.search(line) for p in noise):
-                        os.write(saved, line + b"\n")
+                        emit(line + b"\n")
                 if pending and not _may_be_log_line(pending):  # a prompt, a self-updating progress line
-                    os.write(saved, pending)
+                    emit(pending)
                     pending = b""
             if pending:
-                os.write(saved, pending)
+                emit(pending)
 
     thread = threading.Thread(target=pump, name="keras-ae-stderr-filter", daemon=True)
     thread.start()

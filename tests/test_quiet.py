@@ -94,3 +94,12 @@ def test_progress_knows_the_terminal_behind_the_filter(monkeypatch):
     with quiet.filtered_stderr():
         assert quiet.stderr_isatty() and not os.isatty(2)
     assert quiet._stderr_tty is None
+
+
+def test_a_closed_stderr_reader_never_blocks_the_command(tmp_path):
+    code = ("import os\nfrom keras_ae import quiet\nwith quiet.filtered_stderr():\n"
+            "    for _ in range(4000):\n        os.write(2, b'x' * 100 + b'\\n')\nprint('done')\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc.stderr.close()  # like `2>&1 | head -1` once head has its line
+    out, _ = proc.communicate(timeout=60)  # 400 kB through a closed pipe: a blocked writer would hang here
+    assert b"done" in out

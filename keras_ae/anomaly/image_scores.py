@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_ae.anomaly import scores
+from keras_ae.anomaly import baselines, scores
 from keras_ae.registry import Registry
 
 
@@ -88,20 +88,9 @@ register_score("latent", lambda inputs, state: state.score_samples(inputs.codes)
                "Mahalanobis distance of the code from the training codes", fit=_density("mahalanobis"))
 register_score("latent-knn", lambda inputs, state: state.score_samples(inputs.codes),
                "mean distance of the code to its k nearest training codes", fit=_density("knn"))
-def _pca_fit(inputs: ScoreInputs, options: dict) -> Any:
-    from sklearn.decomposition import PCA
-
-    flat = np.asarray(inputs.raw, dtype=np.float64).reshape(len(inputs.raw), -1)
-    return PCA(n_components=options.get("pca_variance", 0.9), svd_solver="full", random_state=0).fit(flat)
-
-
-def _pca_error(inputs: ScoreInputs, pca: Any) -> np.ndarray:
-    flat = np.asarray(inputs.raw, dtype=np.float64).reshape(len(inputs.raw), -1)
-    return np.mean((flat - pca.inverse_transform(pca.transform(flat))) ** 2, axis=1)
-
-
-register_score("pca", _pca_error, "reconstruction error of the optimal linear autoencoder (PCA keeping 90% of "
-               "the training images' variance)", fit=_pca_fit)
+register_score("pca", lambda inputs, pca: baselines.pca_errors(pca, inputs.raw),
+               "reconstruction error of the optimal linear autoencoder (PCA keeping 90% of the training images' "
+               "variance)", fit=lambda inputs, options: baselines.fit_pca(inputs.raw, options.get("pca_variance", 0.9)))
 register_score("detail", _detail,
                "two-sided distance of the image's fine-detail energy from that of the training images",
                fit=lambda inputs, options: scores.detail_energy(inputs.raw))

@@ -117,18 +117,15 @@ class ImageScorer:
     def _inputs(self, x: np.ndarray) -> ScoreInputs:
         return ScoreInputs(self.bundle, x, self.contrast, self.batch_size)
 
-    def fit(self, x_train: np.ndarray, x_reference: np.ndarray | None = None) -> ImageScorer:
-        """Learn what the score needs from the normal training images (code density, detail level), and the
-        scale of each part of a combined score from `x_reference`: normal images the model has not seen
-        (held out), whose scores are those of a new normal image; the training images when None (their
-        scores are optimistic: the autoencoder has fitted them)."""
+    def fit(self, x_train: np.ndarray) -> ImageScorer:
+        """Learn what the score needs from the normal training images (code density, detail level, scales)."""
         self.parts_ = check_score(self.score)
         inputs = self._inputs(x_train)
         options = {"k": self.k}
         self.states_ = {part: IMAGE_SCORES[part].fit(inputs, options) if IMAGE_SCORES[part].fit else None
                         for part in self.parts_}
         if len(self.parts_) > 1:
-            self.reference_ = self._part_scores(inputs if x_reference is None else self._inputs(x_reference))
+            self.reference_ = self._part_scores(inputs)
         return self
 
     def _part_scores(self, inputs: ScoreInputs) -> dict[str, np.ndarray]:

@@ -235,45 +235,13 @@ def cmd_demo(args) -> int:
     for seed, path in ((args.seed, files["train"]), (args.seed + 1, files["new"])):
         with atomic_path(path) as tmp:
             synthetic_transactions(args.rows, fraud_rate=0.005, seed=seed).to_csv(tmp, index=False)
-    print(
-        f"synthetic Kaggle-schema transactions: {files['train']} and {files['new']} ({args.rows:,} rows each)"
-    )
-    common = ["--sep", ","]
+    print(f"synthetic Kaggle-schema transactions: {files['train']} and {files['new']} ({args.rows:,} rows each)")
+    common, model, new = ["--sep", ","], str(out / "model"), str(files["new"])
     steps = [
-        [
-            "fit",
-            "--input",
-            str(files["train"]),
-            "--out",
-            str(out / "model"),
-            "--epochs",
-            str(args.epochs),
-            "--seed",
-            str(args.seed),
-            "--time",
-            "hour",
-            *common,
-        ],
-        [
-            "score",
-            "--model",
-            str(out / "model"),
-            "--input",
-            str(files["new"]),
-            "--out",
-            str(out / "scored.csv"),
-            *common,
-        ],
-        [
-            "evaluate",
-            "--model",
-            str(out / "model"),
-            "--input",
-            str(files["new"]),
-            "--out",
-            str(out / "new_metrics.json"),
-            *common,
-        ],
+        ["fit", "--input", str(files["train"]), "--out", model, "--epochs", str(args.epochs), "--seed", str(args.seed),
+         "--time", "hour", *common],
+        ["score", "--model", model, "--input", new, "--out", str(out / "scored.csv"), *common],
+        ["evaluate", "--model", model, "--input", new, "--out", str(out / "new_metrics.json"), *common],
     ]
     for step in steps:
         print(f"\n$ keras-ae-fraud {' '.join(step)}")

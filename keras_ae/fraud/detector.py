@@ -139,7 +139,8 @@ class FraudDetector(BaseEstimator):
         normal = values[labels == 0].reset_index(drop=True)
         if len(normal) < MIN_NORMAL_ROWS:
             raise UsageError(f"X: n_samples={len(normal)} normal rows; at least {MIN_NORMAL_ROWS} are needed to fit")
-        _refuse_constant(normal, [c for c in columns if not (c == self.time_column and self.time_mode == "drop")])
+        used = [c for c in columns if not (c == self.time_column and self.time_mode == "drop")]
+        schema.require_variation(normal, used, "X", rows="normal rows")
         self.columns_, self.n_features_in_ = columns, len(columns)
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
@@ -287,18 +288,6 @@ class FraudDetector(BaseEstimator):
         Only JSON and NumPy files are read: scoring the loaded detector never imports TensorFlow.
         """
         return bundle.load(cls, directory, columns, source)
-
-
-def _refuse_constant(normal: pd.DataFrame, features: list) -> None:
-    """A UsageError naming the feature columns when none of them varies over the normal rows: every row would
-    get the same score and nothing could ever be flagged. (Some constant columns are fine: a value there
-    that differs at scoring time is itself a reason to flag a row.)"""
-    values = normal[features].to_numpy(dtype=np.float64)
-    constant = [str(c) for c, same in zip(features, np.ptp(values, axis=0) == 0, strict=True) if same]
-    if features and len(constant) == len(features):
-        shown = ", ".join(constant[:6]) + (f" (and {len(constant) - 6} more)" if len(constant) > 6 else "")
-        raise UsageError(f"X: no feature varies over the {len(normal):,} normal rows (constant columns: {shown}); "
-                         "there is nothing to learn")
 
 
 def describe(detector: FraudDetector) -> str:

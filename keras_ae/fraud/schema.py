@@ -74,6 +74,17 @@ def short_list(names: Sequence[str], limit: int = 8) -> str:
     return ", ".join(names[: limit - 2]) + f", ..., {names[-1]}"
 
 
+def require_variation(values: pd.DataFrame, features: Sequence, source: str, rows: str = "rows") -> None:
+    """A UsageError naming the columns when none of `features` varies over `values`: every row would get the
+    same score and nothing could ever be flagged. (Some constant columns are fine: a value there that differs
+    at scoring time is itself a reason to flag a row.)"""
+    block = values[list(features)].to_numpy(dtype=np.float64)
+    constant = [str(c) for c, same in zip(features, np.ptp(block, axis=0) == 0, strict=True) if same]
+    if len(features) and len(constant) == len(features):
+        raise UsageError(f"{source}: no feature varies over the {len(values):,} {rows} (constant columns: "
+                         f"{short_list(constant)}); there is nothing to learn")
+
+
 def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1) -> np.ndarray:
     """The `columns` of `frame` as float64, or a UsageError naming the first bad cell (row, column, value).
 

@@ -122,10 +122,7 @@ def read_training_table(config):
     if not columns:
         raise UsageError(f"{path}: no feature column left after the label and drop=...")
     values = pd.DataFrame(schema.numeric_block(frame, columns, str(path)), columns=columns)
-    constant = [c for c in columns if values[c].nunique() <= 1]
-    if len(constant) == len(columns):
-        raise UsageError(f"{path}: every feature column is constant ({schema.short_list(constant)}); "
-                         "nothing can be learnt from them")
+    schema.require_variation(values, columns, str(path))  # at once, not after reading labels and splitting
     labels = schema.labels_block(frame, label, str(path)) if label else None
     if labels is not None:
         schema.require_both_classes(labels, label, str(path), "fit (hold-out metrics)")

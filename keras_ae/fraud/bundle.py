@@ -1,7 +1,8 @@
 """The saved fraud detector: one directory, written file by file (atomically), `detector.json` last.
 
 member_<k>.keras (the Keras members), weights.npz (their Dense weights, what scoring reads),
-preprocessing.json, validation.npz (validation scores and labels, so threshold rules can be re-derived)
+reference.npz (the standardised normal rows of the neighbour part), preprocessing.json, validation.npz
+(validation scores and labels, so threshold rules can be re-derived)
 and detector.json (parameters, columns, architecture, threshold, metrics, versions). Loading reads JSON
 and NumPy files only: scoring a loaded detector never imports TensorFlow.
 """
@@ -41,6 +42,9 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
         np.savez(tmp, **arrays)
     with atomic_path(directory / "validation.npz") as tmp:
         np.savez(tmp, scores=detector.validation_scores_, labels=detector.validation_labels_)
+    reference = detector.scoring_.reference
+    with atomic_path(directory / "reference.npz") as tmp:
+        np.savez(tmp, reference=np.zeros((0, 0), np.float32) if reference is None else reference)
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in detector.get_params().items()}
     meta = {
         "format": FORMAT,
@@ -53,6 +57,7 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
                          "members": detector.architectures_, "batch_size": detector.batch_size_,
                          "epochs_run": detector.epochs_run_},
         "member_scales": detector.member_scales_,
+        "scoring": detector.scoring_.to_dict(),
         "member_activations": [[act for _, _, act in member] for member in detector.weights_],
         "threshold": detector.threshold_info(),
         "training": {"normal_rows": detector.n_train_rows_, "validation_rows": detector.n_validation_rows_,
@@ -80,9 +85,12 @@ def read(directory: str | os.PathLike) -> dict:
                        for k, acts in enumerate(meta["member_activations"])]
         with np.load(directory / "validation.npz") as val:
             scores, labels = val["scores"], val["labels"]
+        with np.load(directory / "reference.npz") as ref:
+            reference = ref["reference"]
     except (OSError, ValueError, KeyError) as err:
         raise UsageError(f"{directory}: damaged detector bundle ({type(err).__name__}: {err})") from None
-    return {"meta": meta, "preprocessing": preprocessing, "weights": weights, "scores": scores, "labels": labels}
+    return {"meta": meta, "preprocessing": preprocessing, "weights": weights, "scores": scores, "labels": labels,
+            "reference": reference}
 
 
 def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: str = "the data") -> Any:
@@ -103,6 +111,7 @@ def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: s
         det.preprocessor_ = Preprocessor.from_dict(parts["preprocessing"])
         det.weights_, det.member_scales_ = parts["weights"], [float(s) for s in meta["member_scales"]]
         det.validation_scores_, det.validation_labels_ = parts["scores"], parts["labels"]
+        det.scoring_ = scoring_state(meta["scoring"], det.weights_, det.member_scales_, parts["reference"])
         arch, rows = meta["architecture"], meta["training"]
         det.hidden_, det.latent_dim_ = tuple(arch["hidden"]), arch["latent_dim"]
         det.architectures_, det.batch_size_, det.epochs_run_ = arch["members"], arch["batch_size"], arch["epochs_run"]
@@ -115,6 +124,16 @@ def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: s
         raise UsageError(f"{directory}/detector.json: incomplete detector bundle ({err!r})") from None
     det.metadata_ = meta
     return det
+
+
+def scoring_state(meta: dict, weights: list, scales: list[float], reference: np.ndarray):
+    """The detector's `combined.ScoringState` from its JSON description and arrays."""
+    from keras_ae.fraud.combined import ScoringState
+
+    return ScoringState(weights, list(scales), tuple(meta["components"]),
+                        reference if "knn" in meta["components"] else None, int(meta["n_neighbors"]),
+                        {k: float(v) for k, v in meta["weights_by_component"].items()},
+                        {k: (float(v[0]), float(v[1])) for k, v in meta["stats"].items()})
 
 
 def check_columns(detector: Any, columns: Any, directory: Any, source: str) -> None:

@@ -19,7 +19,7 @@ from sklearn.exceptions import NotFittedError
 
 from keras_ae.anomaly import thresholds
 from keras_ae.errors import UsageError
-from keras_ae.fraud import bundle, explain, inference, inputs, schema, sizing
+from keras_ae.fraud import bundle, combined, explain, inference, inputs, schema, sizing
 from keras_ae.fraud.preprocess import TIME_MODES, Preprocessor
 
 RULE_DEFAULTS = {"percentile": 99.5, "fpr": 0.005}  # the fraud detector's values when a rule gets none
@@ -27,11 +27,14 @@ MIN_NORMAL_ROWS = 10
 
 
 class FraudDetector(BaseEstimator):
-    """Reconstruction-error outlier detector for transaction tables, fitted on normal rows.
+    """Autoencoder outlier detector for transaction tables, fitted on normal rows.
 
-    Score convention (as PyOD): `score_samples` is higher for more anomalous rows (1.0 = the typical error
-    of a normal row); `predict` returns 1 for a flagged row (score above `threshold_`) and 0 otherwise;
-    `decision_function` is `score_samples - threshold_`.
+    A row's score joins two views of "unlike the normal rows" (`combined`): the ensemble's reconstruction
+    error and the squared distance to the nearest normal rows, each scaled robustly on held-out normal rows.
+    Score convention (as PyOD): `score_samples` is higher for more anomalous rows (0 = a typical normal row,
+    1 = one interquartile range of normal rows above it); `reconstruction_errors` gives the autoencoders'
+    part alone (1.0 = a typical normal row's error); `predict` returns 1 for a flagged row (score above
+    `threshold_`) and 0 otherwise; `decision_function` is `score_samples - threshold_`.
 
     Args:
         hidden, latent_dim: encoder widths and code size; None sizes them from the table (`sizing`).
@@ -45,6 +48,10 @@ class FraudDetector(BaseEstimator):
             the validation scores, and its value ("percentile": default 99.5, "fpr": default 0.005,
             "f1": needs frauds in `y`, "value": the threshold itself).
         trim_fraction: after a first fit, drop this share of the highest-error training rows and fit again.
+        method: "ae+knn" (default), "ae" (reconstruction error only) or "knn" (neighbour distance only).
+        n_neighbors: neighbours of the distance part (1: training rows are all normal, so the nearest one is
+            the most local evidence). ae_weight: the reconstruction part's weight against 1 for the distance.
+        max_reference: normal rows kept as the neighbour reference (a random sample of them when more).
         label_column, time_column, amount_column, time_mode, log_amount, drop: how a DataFrame's columns
             are used (see `Preprocessor`); `drop` lists columns to ignore.
         seed: every random draw derives from it. verbose: 0 silent, 1 (default) one progress line on stderr
@@ -64,7 +71,8 @@ class FraudDetector(BaseEstimator):
                  epochs: int = 100, batch_size: int | None = None, learning_rate: float = 1e-3, patience: int = 20,
                  validation_fraction: float = 0.2, noise: float = 0.1, weight_decay: float = 1e-4,
                  clip: float = 5.0, threshold_rule: str = "percentile", threshold_value: float | None = None,
-                 trim_fraction: float = 0.0, label_column: str = schema.LABEL_COLUMN, time_column: str = "Time",
+                 trim_fraction: float = 0.0, method: str = "ae+knn", n_neighbors: int = 1, ae_weight: float = 0.25,
+                 max_reference: int = 20_000, label_column: str = schema.LABEL_COLUMN, time_column: str = "Time",
                  amount_column: str = "Amount", time_mode: str = "drop", log_amount: bool = True,
                  drop: Sequence[str] = (), seed: int = 0, verbose: int = 1):
         self.hidden = hidden
@@ -81,6 +89,10 @@ class FraudDetector(BaseEstimator):
         self.threshold_rule = threshold_rule
         self.threshold_value = threshold_value
         self.trim_fraction = trim_fraction
+        self.method = method
+        self.n_neighbors = n_neighbors
+        self.ae_weight = ae_weight
+        self.max_reference = max_reference
         self.label_column = label_column
         self.time_column = time_column
         self.amount_column = amount_column
@@ -100,7 +112,9 @@ class FraudDetector(BaseEstimator):
             "batch_size": self.batch_size is None or self.batch_size >= 1,
             "latent_dim": self.latent_dim is None or self.latent_dim >= 1,
             "hidden": self.hidden is None or all(int(h) >= 1 for h in self.hidden),
-            "time_mode": self.time_mode in TIME_MODES,
+            "time_mode": self.time_mode in TIME_MODES, "method": self.method in combined.SCORES,
+            "n_neighbors": self.n_neighbors >= 1, "ae_weight": self.ae_weight >= 0,
+            "max_reference": self.max_reference >= 2,
         }
         for name, ok in checks.items():
             if not ok:
@@ -150,12 +164,14 @@ class FraudDetector(BaseEstimator):
         self._fit_models(train, val)
         self.trimmed_rows_ = 0
         if self.trim_fraction > 0:
-            errors = self.score_samples(train)
+            errors = self.reconstruction_errors(train)
             keep = errors <= np.quantile(errors, 1 - self.trim_fraction)
             self.trimmed_rows_ = int((~keep).sum())
             self._fit_models(train[keep], val)
+        self.scoring_, val_scores = combined.fit_state(
+            self.weights_, self.member_scales_, self.method, self.preprocessor_.transform(normal),
+            order[:n_val], self.n_neighbors, self.ae_weight, self.max_reference, self.seed)
         fraud = values[labels == 1]
-        val_scores = self.score_samples(val)
         fraud_scores = self.score_samples(fraud) if len(fraud) else np.empty(0)
         self.validation_scores_ = np.concatenate([val_scores, fraud_scores])
         self.validation_labels_ = np.concatenate([np.zeros(len(val_scores), np.int8), np.ones(len(fraud), np.int8)])
@@ -205,8 +221,17 @@ class FraudDetector(BaseEstimator):
         x = self.preprocessor_.transform(self._values(X, source))
         return inference.ensemble_errors(self.weights_, self.member_scales_, x)
 
+    def scored(self, X, source: str = "X") -> combined.Scored:
+        """Scores, reconstruction errors and per-feature contributions of the rows of X."""
+        self._check_fitted()
+        return combined.score(self.scoring_, self.preprocessor_.transform(self._values(X, source)))
+
     def score_samples(self, X) -> np.ndarray:
-        """Reconstruction error per row (1.0 = a typical normal row's error); higher = more suspicious."""
+        """Anomaly score per row (0 = a typical normal row); higher = more suspicious."""
+        return self.scored(X).score
+
+    def reconstruction_errors(self, X) -> np.ndarray:
+        """The autoencoders' part: reconstruction error per row (1.0 = a typical normal row's error)."""
         return self.feature_errors(X).mean(axis=1)
 
     def decision_function(self, X) -> np.ndarray:
@@ -223,7 +248,7 @@ class FraudDetector(BaseEstimator):
 
     def explain(self, X, top: int = 3) -> list[list[tuple[str, float]]]:
         """Per row, the `top` raw columns whose reconstruction error contributes most, with their share."""
-        names, share = self.column_shares(self.feature_errors(X))
+        names, share = self.column_shares(self.scored(X).contributions)
         return explain.top_columns(names, share, top)
 
     # ------------------------------------------------------------------------------------- threshold

@@ -23,7 +23,7 @@ from keras_ae.fraud.detector import FraudDetector
 from keras_ae.fraud.explain import format_top
 from keras_ae.progress import Progress
 
-OUTPUT_COLUMNS = ("reconstruction_error", "flag", "top_features")
+OUTPUT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
 DEFAULT_CHUNKSIZE = 20_000  # rows a chunk: bounded memory (about 3 KB a row while scored), little overhead
 count_rows = tables.count_rows
 
@@ -54,17 +54,18 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike, sep: str = ","
         raise UsageError(f"{path}: no data rows (the table holds only a header)")
 
 
-def _score(detector: FraudDetector, values: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    contrib = detector.feature_errors(pd.DataFrame(values, columns=detector.columns_))
-    names, share = detector.column_shares(contrib)
-    score = contrib.mean(axis=1)
-    return score, (score > detector.threshold_).astype(np.int8), format_top(names, share, top)
+def _score(detector: FraudDetector, values: np.ndarray, top: int):
+    """(score, reconstruction error, flag, top features) of checked feature values."""
+    scored = detector.scored(pd.DataFrame(values, columns=detector.columns_))
+    names, share = detector.column_shares(scored.contributions)
+    flag = (scored.score > detector.threshold_).astype(np.int8)
+    return scored.score, scored.reconstruction_error, flag, format_top(names, share, top)
 
 
 def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.PathLike, sep: str = ",",
                 chunksize: int = DEFAULT_CHUNKSIZE, top: int = 3, progress: bool = True) -> dict:
     """Write `out` (CSV or Parquet, by its extension): the rows of `path` (CSV or Parquet) plus
-    reconstruction_error, flag (0/1) and top_features.
+    score, reconstruction_error, flag (0/1) and top_features.
 
     The input columns pass through unchanged (a plain CSV written to CSV is copied line by line, the same
     text); the output appears only when every row has been read, checked and scored. Returns a summary
@@ -82,12 +83,12 @@ def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.
         # (drop) could hold quoted line breaks; every other combination goes through pandas.
         copy = writer.kind == "csv" and tables.is_plain_csv(path) and tables.is_plain_csv(out) \
             and not any(c in header for c in detector.drop)
-        for chunk, first_row, score, flag, tops in _scored(detector, chunks, top):
+        for chunk, first_row, score, error, flag, tops in _scored(detector, chunks, top):
             interrupt.check()  # a stop request swallowed inside a parser still ends the run here
             if copy:
-                _copy_lines(writer, path, sep, chunk, first_row, score, flag, tops)
+                _copy_lines(writer, path, sep, chunk, first_row, score, error, flag, tops)
             else:
-                writer.write(chunk.assign(reconstruction_error=score, flag=flag, top_features=tops))
+                writer.write(chunk.assign(score=score, reconstruction_error=error, flag=flag, top_features=tops))
             rows += len(chunk)
             flagged += int(flag.sum())
             bar.update(len(chunk))
@@ -103,8 +104,8 @@ def _scored(detector: FraudDetector, chunks, top: int):
 
 
 def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk: pd.DataFrame, first_row: int,
-                score: np.ndarray, flag: np.ndarray, tops: np.ndarray) -> None:
-    """Append the chunk's own input lines, each followed by its three result fields, to the writer's file."""
+                score: np.ndarray, error: np.ndarray, flag: np.ndarray, tops: np.ndarray) -> None:
+    """Append the chunk's own input lines, each followed by its result fields, to the writer's file."""
     if first_row == 1:
         writer.raw = open(path, newline="")  # noqa: SIM115  (closed with the writer)
         writer.handle = open(writer.tmp, "w", newline="")  # noqa: SIM115
@@ -116,8 +117,9 @@ def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk:
         raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason} near row {first_row})") from None
     if len(lines) != len(chunk):  # cannot happen for a file that passed the checks
         raise UsageError(f"{path}: row {first_row}: lines and CSV rows disagree")
-    writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{e!r}{sep}{f}{sep}{t}\n"
-                             for line, e, f, t in zip(lines, score.tolist(), flag.tolist(), tops, strict=True))
+    writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{s!r}{sep}{e!r}{sep}{f}{sep}{t}\n"
+                             for line, s, e, f, t in zip(lines, score.tolist(), error.tolist(), flag.tolist(), tops,
+                                                         strict=True))
 
 
 def score_labelled(detector: FraudDetector, path: str | os.PathLike, sep: str = ",",

@@ -24,30 +24,34 @@ import pandas as pd
 
 from keras_ae.errors import UsageError
 
-RESULT_COLUMNS = ("reconstruction_error", "flag", "top_features")
+RESULT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
 _CACHE: dict[int, Any] = {}  # per Python worker: the unpacked payload of each broadcast
 
 
 def payload(detector: Any, top: int = 3) -> dict:
     """What an executor needs to score, as plain Python and NumPy objects (no estimator, no Keras)."""
+    state = detector.scoring_
     return {"columns": list(detector.columns_), "preprocessing": detector.preprocessor_.to_dict(),
-            "weights": detector.weights_, "scales": list(detector.member_scales_),
+            "weights": detector.weights_, "scales": list(detector.member_scales_), "scoring": state.to_dict(),
+            "reference": state.reference,
             "threshold": float(detector.threshold_), "label": detector.label_column, "top": int(top)}
 
 
 def score_frame(frame: pd.DataFrame, state: dict) -> pd.DataFrame:
     """`frame` with the three result columns appended, scored from a `payload` (executor side)."""
-    from keras_ae.fraud import explain, inference, schema
+    from keras_ae.fraud import bundle, combined, explain, schema
     from keras_ae.fraud.preprocess import Preprocessor
 
     pre = state.get("_pre") or Preprocessor.from_dict(state["preprocessing"])
     state["_pre"] = pre
+    scoring = state.get("_scoring") or bundle.scoring_state(state["scoring"], state["weights"], state["scales"],
+                                                            state["reference"])
+    state["_scoring"] = scoring
     values = schema.numeric_block(frame, state["columns"], "the Spark DataFrame")
-    x = pre.transform(pd.DataFrame(values, columns=state["columns"]))
-    contrib = inference.ensemble_errors(state["weights"], state["scales"], x)
-    names, share = explain.column_shares(pre.source_of(), contrib)
-    score = contrib.mean(axis=1)
-    return frame.assign(reconstruction_error=score, flag=(score > state["threshold"]).astype(np.int32),
+    scored = combined.score(scoring, pre.transform(pd.DataFrame(values, columns=state["columns"])))
+    names, share = explain.column_shares(pre.source_of(), scored.contributions)
+    return frame.assign(score=scored.score, reconstruction_error=scored.reconstruction_error,
+                        flag=(scored.score > state["threshold"]).astype(np.int32),
                         top_features=explain.format_top(names, share, state["top"]))
 
 
@@ -88,7 +92,7 @@ def session(master: str | None = None, app: str = "keras-ae-fraud"):
 
 def score(df, model_dir: str | os.PathLike, top: int = 3, threshold_rule: str | None = None,
           threshold_value: float | None = None):
-    """`df` (a Spark DataFrame) with reconstruction_error, flag and top_features added, row by row.
+    """`df` (a Spark DataFrame) with score, reconstruction_error, flag and top_features added, row by row.
 
     The detector of `model_dir` is checked against `df.columns` here, on the driver.
     """
@@ -101,7 +105,8 @@ def score(df, model_dir: str | os.PathLike, top: int = 3, threshold_rule: str | 
         detector.set_threshold(threshold_rule, threshold_value)
     shared = df.sparkSession.sparkContext.broadcast(payload(detector, top))
     key = id(shared)
-    schema = T.StructType([*df.schema.fields, T.StructField("reconstruction_error", T.DoubleType()),
+    schema = T.StructType([*df.schema.fields, T.StructField("score", T.DoubleType()),
+                           T.StructField("reconstruction_error", T.DoubleType()),
                            T.StructField("flag", T.IntegerType()), T.StructField("top_features", T.StringType())])
 
     def score_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

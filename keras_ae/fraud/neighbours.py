@@ -1,0 +1,56 @@
+"""Distances to the nearest normal rows, in NumPy (brute force in chunks; no scikit-learn needed to score).
+
+The fraud detector keeps a reference sample of its normal rows (standardised) and scores a row by its mean
+distance to the k nearest of them: a row far from every normal row is suspicious even when the autoencoders
+reconstruct it well (anomalies along the normal manifold). Per-feature parts of those distances explain a flag.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CHUNK = 512  # rows scored at once: a (CHUNK x reference rows) distance block in memory
+
+
+def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray | None = None,
+            chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (rows x k) of the k nearest reference rows of every row of `x`, and their Euclidean distances.
+
+    `self_index[i]` >= 0 marks row i of `x` as reference row `self_index[i]`, which is then skipped
+    (leave-one-out distances of rows that are in the reference).
+    """
+    reference = np.asarray(reference, dtype=np.float32)
+    x = np.asarray(x, dtype=np.float32)
+    k = int(min(k, len(reference) - (self_index is not None)))
+    ref_sq = np.einsum("ij,ij->i", reference, reference)
+    idx_out = np.empty((len(x), k), dtype=np.int64)
+    dist_out = np.empty((len(x), k), dtype=np.float64)
+    for start in range(0, len(x), chunk):
+        block = x[start:start + chunk]
+        d2 = ref_sq[None, :] - 2.0 * (block @ reference.T)
+        d2 += np.einsum("ij,ij->i", block, block)[:, None]
+        if self_index is not None:
+            own = self_index[start:start + chunk]
+            rows = np.flatnonzero(own >= 0)
+            d2[rows, own[rows]] = np.inf
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < d2.shape[1] else np.tile(np.arange(k), (len(d2), 1))
+        near = np.take_along_axis(d2, part, axis=1)
+        order = np.argsort(near, axis=1)
+        idx_out[start:start + chunk] = np.take_along_axis(part, order, axis=1)
+        dist_out[start:start + chunk] = np.sqrt(np.maximum(np.take_along_axis(near, order, axis=1), 0.0))
+    return idx_out, dist_out
+
+
+def mean_distance(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray | None = None) -> np.ndarray:
+    """Mean Euclidean distance of every row of `x` to its k nearest reference rows."""
+    return nearest(reference, x, k, self_index)[1].mean(axis=1)
+
+
+def feature_parts(reference: np.ndarray, x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Per feature, the mean squared difference between each row and its nearest reference rows `index`
+    (rows x features): which features put a row far from its normal neighbours."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(x.shape, dtype=np.float64)
+    for j in range(index.shape[1]):
+        out += (x - reference[index[:, j]]) ** 2
+    return out / index.shape[1]

@@ -72,7 +72,7 @@ class FraudDetector(BaseEstimator):
                  validation_fraction: float = 0.2, noise: float = 0.1, weight_decay: float = 1e-4,
                  clip: float = 5.0, threshold_rule: str = "percentile", threshold_value: float | None = None,
                  trim_fraction: float = 0.0, method: str = "ae+knn", n_neighbors: int = 1, ae_weight: float = 0.25,
-                 max_reference: int = 20_000, label_column: str = schema.LABEL_COLUMN, time_column: str = "Time",
+                 max_reference: int = 10_000, label_column: str = schema.LABEL_COLUMN, time_column: str = "Time",
                  amount_column: str = "Amount", time_mode: str = "drop", log_amount: bool = True,
                  drop: Sequence[str] = (), seed: int = 0, verbose: int = 1):
         self.hidden = hidden

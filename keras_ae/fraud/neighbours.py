@@ -27,17 +27,24 @@ def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray
     dist_out = np.empty((len(x), k), dtype=np.float64)
     for start in range(0, len(x), chunk):
         block = x[start:start + chunk]
-        d2 = ref_sq[None, :] - 2.0 * (block @ reference.T)
-        d2 += np.einsum("ij,ij->i", block, block)[:, None]
+        d2 = block @ reference.T  # |r|^2 - 2 x.r orders the reference rows as the distance does
+        d2 *= -2.0
+        d2 += ref_sq[None, :]
         if self_index is not None:
             own = self_index[start:start + chunk]
             rows = np.flatnonzero(own >= 0)
             d2[rows, own[rows]] = np.inf
-        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < d2.shape[1] else np.tile(np.arange(k), (len(d2), 1))
-        near = np.take_along_axis(d2, part, axis=1)
-        order = np.argsort(near, axis=1)
+        if k == 1:
+            part = d2.argmin(axis=1)[:, None]
+        elif k < d2.shape[1]:
+            part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        else:
+            part = np.tile(np.arange(k), (len(d2), 1))
+        # The chosen neighbours' distances again, directly and in float64: exact, whatever the chunking.
+        near = ((block[:, None, :].astype(np.float64) - reference[part]) ** 2).sum(axis=2)
+        order = np.argsort(near, axis=1, kind="stable")
         idx_out[start:start + chunk] = np.take_along_axis(part, order, axis=1)
-        dist_out[start:start + chunk] = np.sqrt(np.maximum(np.take_along_axis(near, order, axis=1), 0.0))
+        dist_out[start:start + chunk] = np.sqrt(np.take_along_axis(near, order, axis=1))
     return idx_out, dist_out
 
 

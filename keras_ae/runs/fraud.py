@@ -98,7 +98,7 @@ def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
     with atomic_dir(out) as tmp:  # the model directory appears complete or not at all
         detector.save(tmp, metrics=metrics)
         fraud_figures.error_histogram(scores, y, detector.threshold_, tmp / "error_histogram.png",
-                                      title="Hold-out reconstruction error by class")
+                                      title="Hold-out anomaly score by class")
         figures.roc_curves([("autoencoder", scores, y)], tmp / "roc.png", title="Hold-out ROC curve")
         fraud_figures.precision_recall_curve(scores, y, tmp / "precision_recall.png",
                                              title="Hold-out precision-recall curve")

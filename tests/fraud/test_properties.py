@@ -57,7 +57,7 @@ def test_chunked_scores_equal_in_memory_and_lines_pass_verbatim(detector, frame,
         scoring.score_table(detector, src, out, chunksize=chunksize, progress=False)
         result = pd.read_csv(out)
         expected = detector.score_samples(pd.read_csv(src))
-        np.testing.assert_allclose(result["reconstruction_error"].to_numpy(), expected, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(result["score"].to_numpy(), expected, rtol=1e-6, atol=1e-9)
         assert (result["flag"].to_numpy() == (expected > detector.threshold_)).all()
         in_lines = src.read_text().splitlines()
         out_lines = out.read_text().splitlines()

@@ -52,7 +52,7 @@ def test_spark_scores_equal_one_process_scores_row_by_row(session, model):
     root, rows = model
     scored = spark.score(session.createDataFrame(rows), root / "model").toPandas().set_index("id").loc[rows["id"]]
     score, flag = local_scores(root, rows)
-    assert np.abs(scored["reconstruction_error"].to_numpy() - score).max() <= 1e-6
+    assert np.abs(scored["score"].to_numpy() - score).max() <= 1e-6
     np.testing.assert_array_equal(scored["flag"].to_numpy(), flag)
     pd.testing.assert_frame_equal(scored.reset_index()[list(rows.columns)], rows.reset_index(drop=True),
                                   check_dtype=False)
@@ -70,7 +70,7 @@ def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, mode
     assert code == 0, captured.err
     scored = pd.read_parquet(out).set_index("id").loc[rows["id"]]
     score, _ = local_scores(root, rows)
-    assert np.abs(scored["reconstruction_error"].to_numpy() - score).max() <= 1e-6
+    assert np.abs(scored["score"].to_numpy() - score).max() <= 1e-6
     assert f"scored {len(rows):,} rows on Spark" in captured.out
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
@@ -121,7 +121,7 @@ def test_executors_need_only_the_zipped_package_numpy_pandas_and_pyarrow(model, 
         "from keras_ae.fraud.spark import score_frame\n"
         f"state = pickle.loads(open({str(tmp_path / 'state.pkl')!r}, 'rb').read())\n"
         f"out = score_frame(pd.read_parquet({str(tmp_path / 'rows.parquet')!r}), state)\n"
-        "print(out['reconstruction_error'].round(12).tolist())\n"
+        "print(out['score'].round(12).tolist())\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

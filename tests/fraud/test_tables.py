@@ -14,7 +14,7 @@ from keras_ae.errors import UsageError  # noqa: E402
 from keras_ae.fraud import FraudDetector, tables  # noqa: E402
 from keras_ae.fraud.scoring import score_table  # noqa: E402
 
-RESULTS = ["reconstruction_error", "flag", "top_features"]
+RESULTS = ["score", "reconstruction_error", "flag", "top_features"]
 
 
 def write(frame: pd.DataFrame, path):
@@ -49,7 +49,9 @@ def test_every_input_and_output_format_gives_the_same_scores(source, target, det
     assert list(scored.columns) == [*test.columns, *RESULTS]
     pd.testing.assert_frame_equal(scored[list(test.columns)].reset_index(drop=True),
                                   test.head(700).reset_index(drop=True), check_dtype=False)  # passed through
-    np.testing.assert_allclose(scored["reconstruction_error"], detector.score_samples(test.head(700)), rtol=1e-6)
+    np.testing.assert_allclose(scored["score"], detector.score_samples(test.head(700)), rtol=1e-6)
+    np.testing.assert_allclose(scored["reconstruction_error"], detector.reconstruction_errors(test.head(700)),
+                               rtol=1e-6)
     np.testing.assert_array_equal(scored["flag"], detector.predict(test.head(700)))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary output left behind"
 

@@ -64,6 +64,11 @@ def build_parser() -> ArgumentParser:
         default=0.0,
         help="share of highest-error training rows to drop before refitting (hidden frauds)",
     )
+    fit.add_argument("--method", default="ae+knn", choices=("ae+knn", "ae", "knn"),
+                     help="score: reconstruction error and distance to the nearest normal rows (default), or one")
+    fit.add_argument("--neighbors", type=int, default=1, help="neighbours of the distance part (default 1)")
+    fit.add_argument("--ae-weight", type=float, default=0.25,
+                     help="weight of the reconstruction part against 1 for the distance part (default 0.25)")
     fit.add_argument("--n-models", type=int, default=3, help="autoencoders in the ensemble")
     fit.add_argument("--epochs", type=int, default=100, help="at most this many (early stopping)")
     fit.add_argument("--seed", type=int, default=0)

@@ -21,12 +21,12 @@ from keras_ae.anomaly import thresholds
 from keras_ae.errors import UsageError
 from keras_ae.fraud import bundle, combined, explain, inference, inputs, schema, sizing
 from keras_ae.fraud.preprocess import TIME_MODES, Preprocessor
+from keras_ae.fraud.threshold import RULE_DEFAULTS, ThresholdMixin  # noqa: F401  (RULE_DEFAULTS: public name)
 
-RULE_DEFAULTS = {"percentile": 99.5, "fpr": 0.005}  # the fraud detector's values when a rule gets none
 MIN_NORMAL_ROWS = 10
 
 
-class FraudDetector(BaseEstimator):
+class FraudDetector(ThresholdMixin, BaseEstimator):
     """Autoencoder outlier detector for transaction tables, fitted on normal rows.
 
     A row's score joins two views of "unlike the normal rows" (`combined`): the ensemble's reconstruction
@@ -250,28 +250,6 @@ class FraudDetector(BaseEstimator):
         """Per row, the `top` raw columns whose reconstruction error contributes most, with their share."""
         names, share = self.column_shares(self.scored(X).contributions)
         return explain.top_columns(names, share, top)
-
-    # ------------------------------------------------------------------------------------- threshold
-    def _threshold(self, rule: str, value: float | None) -> float:
-        entry = thresholds.check_rule(rule, value)
-        if entry.labelled and not (self.validation_labels_ == 1).any():
-            raise UsageError(f"threshold rule {rule!r} needs labelled frauds in the data given to fit")
-        value = RULE_DEFAULTS.get(rule, entry.default) if value is None else value
-        return thresholds.choose_threshold(rule, self.validation_scores_, self.validation_labels_, value)
-
-    def set_threshold(self, rule: str, value: float | None = None) -> FraudDetector:
-        """Change the threshold rule after fit (derived from the stored validation scores, no retraining)."""
-        self._check_fitted()
-        self.threshold_ = self._threshold(rule, value)
-        self.threshold_rule, self.threshold_value = rule, value
-        return self
-
-    def threshold_info(self) -> dict:
-        """The rule, its value as given (None = default), the value in effect, the threshold."""
-        value = self.threshold_value
-        effective = RULE_DEFAULTS.get(self.threshold_rule, thresholds.THRESHOLD_RULES[self.threshold_rule].default)
-        return {"rule": self.threshold_rule, "value": value, "effective_value": effective if value is None else value,
-                "threshold": self.threshold_}
 
     @property
     def scaler_(self):

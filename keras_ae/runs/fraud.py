@@ -25,6 +25,9 @@ class FraudFitConfig:
     threshold_rule: str = "percentile"
     threshold_value: float | None = None
     trim: float = 0.0
+    method: str = "ae+knn"
+    neighbors: int = 1
+    ae_weight: float = 0.25
     n_models: int = 3
     epochs: int = 100
     seed: int = 0
@@ -39,7 +42,9 @@ class FraudFitConfig:
             raise ValueError(f"Expected test_size between 0 and 1, received test_size={self.test_size}")
         if not 0 <= self.trim < 0.5:
             raise ValueError(f"Expected trim in [0, 0.5), received trim={self.trim}")
-        for name in ("n_models", "epochs"):
+        if self.ae_weight < 0:
+            raise ValueError(f"Expected ae_weight >= 0, received ae_weight={self.ae_weight}")
+        for name in ("n_models", "epochs", "neighbors"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Expected {name} > 0, received {name}={getattr(self, name)}")
         check_rule(self.threshold_rule, self.threshold_value)
@@ -48,7 +53,8 @@ class FraudFitConfig:
         from keras_ae.fraud import FraudDetector
 
         return FraudDetector(n_models=self.n_models, epochs=self.epochs, threshold_rule=self.threshold_rule,
-                             threshold_value=self.threshold_value, trim_fraction=self.trim,
+                             threshold_value=self.threshold_value, trim_fraction=self.trim, method=self.method,
+                             n_neighbors=self.neighbors, ae_weight=self.ae_weight,
                              label_column=label or "Class", time_column=self.time_column,
                              amount_column=self.amount_column, time_mode=self.time,
                              log_amount=not self.no_log_amount, drop=tuple(self.drop), seed=self.seed,

@@ -188,6 +188,48 @@ def verdict(summary: dict, results: dict) -> dict:
     return checks
 
 
+def tables(report: dict) -> str:
+    """The README's tables from a written report: per set, the means and ranks, calibration, ablation."""
+    res, summary = report["results"], report["summary"]
+    methods = [m for m in METHODS if m in res]
+    sets = list(res[methods[0]]["sets"])
+    lines = ["| set | rows | " + " | ".join(METHODS[m] for m in methods) + " |", "|---|---|" + "---|" * len(methods)]
+    for s in sets:
+        cells = []
+        best_auc = max(res[m]["sets"][s]["roc_auc"] for m in methods)
+        best_ap = max(res[m]["sets"][s]["average_precision"] for m in methods)
+        for m in methods:
+            r = res[m]["sets"][s]
+            auc = f"**{r['roc_auc']:.3f}**" if r["roc_auc"] == best_auc else f"{r['roc_auc']:.3f}"
+            ap = f"**{r['average_precision']:.3f}**" if r["average_precision"] == best_ap else \
+                f"{r['average_precision']:.3f}"
+            cells.append(f"{auc} / {ap}")
+        rows = res[methods[0]]["sets"][s]
+        size = f"{rows['rows']:,}" + ("*" if rows["rows"] < rows["rows_before_subsampling"] else "")
+        lines.append(f"| {s} | {size} | " + " | ".join(cells) + " |")
+    entry = summary["methods"]
+    lines.append("| **mean (ADBench)** | | " + " | ".join(
+        f"{entry[m]['mean_roc_auc']:.4f} / {entry[m]['mean_average_precision']:.4f}" for m in methods) + " |")
+    lines.append("| **average rank (ADBench)** | | " + " | ".join(
+        f"{entry[m]['average_rank_roc_auc']:.2f} / {entry[m]['average_rank_average_precision']:.2f}"
+        for m in methods) + " |")
+    lines.append("| sets won | | " + " | ".join(
+        f"{entry[m]['wins_roc_auc']} / {entry[m]['wins_average_precision']}" for m in methods) + " |")
+    lines.append("| mean fit seconds | | " + " | ".join(f"{entry[m]['mean_fit_seconds']:.1f}" for m in methods) + " |")
+    ours = res.get("fraud_detector", {}).get("sets", {})
+    if ours:
+        lines += ["", "| set | normal test rows | nominal FPR | measured FPR (mean of seeds) | within 2x |",
+                  "|---|---|---|---|---|"]
+        for s, r in ours.items():
+            ok = r["nominal_fpr"] / 2 <= r["measured_fpr"] <= 2 * r["nominal_fpr"]
+            lines.append(f"| {s} | {r['normal_test_rows']:,} | {r['nominal_fpr']:.3f} | {r['measured_fpr']:.4f} | "
+                         f"{'yes' if ok else 'no'} |")
+        lines += ["", "| variant | mean ROC-AUC | mean AP |", "|---|---|---|"]
+        for name, r in summary["ablation"].items():
+            lines.append(f"| {name} | {r['roc_auc']:.4f} | {r['average_precision']:.4f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sets", nargs="*", default=None, help="default: every ADBench set and creditcard_dev")
@@ -198,7 +240,11 @@ def main(argv=None) -> int:
                    help=f"stratified subsample above this (default {MAX_ROWS})")
     p.add_argument("--workers", type=int, default=2, help="worker processes, one thread each (default 2)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fraud.json"))
+    p.add_argument("--tables", action="store_true", help="print the README's tables from --out and stop")
     args = p.parse_args(argv)
+    if args.tables:
+        print(tables(json.loads(pathlib.Path(args.out).read_text())))
+        return 0
     if not (peers.DATA / "adbench").is_dir():
         print(f"error: {peers.DATA / 'adbench'} not found (the ADBench sets live in ../shared/data/adbench)",
               file=sys.stderr)
@@ -212,7 +258,8 @@ def main(argv=None) -> int:
     summary = summarise(results, sets)
     out = {"protocol": "stratified 60/40 split per seed; fit on the normal rows of the 60% part; score the 40% part",
            "seeds": args.seeds, "max_rows": args.max_rows,
-           "subsampling": f"sets over {args.max_rows} rows: stratified subsample (seed 0) to {args.max_rows} rows",
+           "subsampling": f"ADBench sets over {args.max_rows} rows: stratified subsample (seed 0) to {args.max_rows} "
+                          "rows; creditcard_dev whole",
            "detector_params": params, "notebook_ae": peers.NOTEBOOK, "summary": summary, "results": results,
            "seconds": round(time.perf_counter() - start, 1), "workers": args.workers, "cpu_count": os.cpu_count(),
            "load_average_at_start": load_start, "load_average_at_end": os.getloadavg(),

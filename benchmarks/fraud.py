@@ -58,7 +58,7 @@ def ablation(det, normal, test, y_test) -> dict:
     from keras_ae.fraud import combined
 
     x_normal = det.preprocessor_.transform(normal)
-    validation = np.random.default_rng(det.seed).permutation(len(normal))[:det.n_validation_rows_]
+    validation = det.split_rows(len(normal))[1]
     x_test = det.preprocessor_.transform(test)
     out = {}
     for name, change in ABLATION.items():

@@ -187,6 +187,17 @@ def vae_negative_elbo(bundle: Any, x: np.ndarray, samples: int = 1, seed: int = 
     return bce / samples + kl
 
 
+def robust_scale(reference: np.ndarray) -> tuple[float, float]:
+    """(median, spread) of scores of normal examples: the spread is their interquartile range, else the mean
+    absolute deviation from the median (when most examples score the same), else 1."""
+    ref = np.asarray(reference, dtype=np.float64)
+    q1, median, q3 = np.percentile(ref, [25, 50, 75])
+    spread = q3 - q1
+    if not spread > 0:
+        spread = float(np.mean(np.abs(ref - median)))
+    return float(median), float(spread) if spread > 0 else 1.0
+
+
 def combine_scores(scores: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> np.ndarray:
     """Average of scores put on one scale: each is centred by the median of its `reference` scores
     (normal images) and divided by their interquartile range, so no single score dominates by its units."""
@@ -194,9 +205,8 @@ def combine_scores(scores: dict[str, np.ndarray], reference: dict[str, np.ndarra
         raise ValueError("combine_scores needs at least one score")
     total = 0.0
     for name, values in scores.items():
-        ref = np.asarray(reference[name], dtype=np.float64)
-        q1, median, q3 = np.percentile(ref, [25, 50, 75])
-        total = total + (np.asarray(values, dtype=np.float64) - median) / max(q3 - q1, 1e-12)
+        median, spread = robust_scale(reference[name])
+        total = total + (np.asarray(values, dtype=np.float64) - median) / spread
     return np.asarray(total) / len(scores)
 
 
@@ -218,6 +228,5 @@ def detail_energy(x: np.ndarray, sigma: float = 2.0) -> np.ndarray:
 def typicality_distance(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Two-sided distance of each value from the median of `reference` (normal examples), in units of
     their interquartile range: unusual in either direction counts, so no anomaly labels are assumed."""
-    ref = np.asarray(reference, dtype=np.float64)
-    q1, median, q3 = np.percentile(ref, [25, 50, 75])
-    return np.abs(np.asarray(values, dtype=np.float64) - median) / max(q3 - q1, 1e-12)
+    median, spread = robust_scale(reference)
+    return np.abs(np.asarray(values, dtype=np.float64) - median) / spread

@@ -3,15 +3,14 @@
 Two components, each computed on the standardised rows:
 - "ae": the autoencoder ensemble's reconstruction error (1.0 = a typical normal row's error); it sees rows
   that break the correlations of normal rows;
-- "knn": the mean distance to the k nearest normal rows of a stored reference sample; it sees rows that
+- "knn": the mean squared distance to the k nearest normal rows of a stored reference sample; it sees rows that
   are far from every normal row even when they lie along the normal structure (which reconstruction misses).
 
 Each component is put on one scale by robust statistics of held-out normal rows (validation rows, whose
 distances are leave-one-out): (value - median) / interquartile range. The score is their weighted mean, so 0
 is a typical normal row and 1 is one interquartile range of normal rows above it. Both components are squared
 deviations (the mean squared reconstruction error; the mean squared distance to the k nearest normal rows),
-so their tails are alike. NumPy only: executors that
-score need neither scikit-learn nor TensorFlow.
+so their tails are alike. NumPy only: executors that score need neither scikit-learn nor TensorFlow.
 """
 
 from __future__ import annotations
@@ -20,20 +19,10 @@ import dataclasses
 
 import numpy as np
 
+from keras_ae.anomaly.scores import robust_scale
 from keras_ae.fraud import inference, neighbours
 
 SCORES = {"ae+knn": ("ae", "knn"), "ae": ("ae",), "knn": ("knn",)}
-
-
-def robust_stats(values: np.ndarray) -> tuple[float, float]:
-    """(median, spread) of normal rows' component values: the interquartile range, else the mean absolute
-    deviation from the median (tables where most rows repeat), else 1."""
-    values = np.asarray(values, dtype=np.float64)
-    q1, median, q3 = np.percentile(values, [25, 50, 75])
-    spread = q3 - q1
-    if not spread > 0:
-        spread = float(np.mean(np.abs(values - median)))
-    return float(median), float(spread) if spread > 0 else 1.0
 
 
 @dataclasses.dataclass
@@ -73,22 +62,25 @@ def components(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None
     return out
 
 
-def score(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None = None) -> Scored:
-    """Score the standardised rows `x` (see the module docstring)."""
-    parts = components(state, x, self_index)
-    total = np.zeros(len(x))
-    contributions = np.zeros(x.shape)
+def combine(state: ScoringState, parts: dict, n_features: int) -> Scored:
+    """The weighted mean of the robustly scaled components of `components` output, with contributions."""
+    total = 0.0
+    contributions = np.zeros((len(parts["ae"][0]), n_features))
     for name in state.components:
         values, per_feature = parts[name]
         median, spread = state.stats.get(name, (0.0, 1.0))
         z = (values - median) / spread
-        total += state.weights_by_component.get(name, 1.0) * z
+        total = total + state.weights_by_component.get(name, 1.0) * z
         # Each component explains the row in proportion to how far above normal it puts the row.
         share = per_feature / np.maximum(per_feature.sum(axis=1, keepdims=True), 1e-12)
         contributions += share * (np.maximum(z, 0.0) + 1e-6)[:, None]
     weight = sum(state.weights_by_component.get(name, 1.0) for name in state.components)
-    return Scored(total / weight, parts["ae"][0], contributions,
-                  {name: value for name, (value, _) in parts.items()})
+    return Scored(total / weight, parts["ae"][0], contributions, {name: value for name, (value, _) in parts.items()})
+
+
+def score(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None = None) -> Scored:
+    """Score the standardised rows `x` (see the module docstring)."""
+    return combine(state, components(state, x, self_index), x.shape[1])
 
 
 def fit_state(weights: list, member_scales: list[float], score_kind: str, x_normal: np.ndarray,
@@ -114,6 +106,6 @@ def fit_state(weights: list, member_scales: list[float], score_kind: str, x_norm
         position = np.full(len(x_normal), -1)
         position[chosen] = np.arange(len(chosen))
         self_index = position[validation]
-    raw = score(state, x_normal[validation], self_index).parts
-    state.stats = {name: robust_stats(raw[name]) for name in state.components}
-    return state, score(state, x_normal[validation], self_index).score
+    parts = components(state, x_normal[validation], self_index)  # computed once: stats, then scores
+    state.stats = {name: robust_scale(parts[name][0]) for name in state.components}
+    return state, combine(state, parts, x_normal.shape[1]).score

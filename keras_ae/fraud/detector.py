@@ -121,15 +121,12 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
                 raise ValueError(f"invalid {name}={getattr(self, name)!r}")
         thresholds.check_rule(self.threshold_rule, self.threshold_value)
 
-    def _frame(self, X, source: str = "X") -> pd.DataFrame:
-        return inputs.as_frame(self, X, source)
-
-    def _values(self, X, source: str = "X") -> pd.DataFrame:
-        """The checked feature columns as float64, in the order of `columns_`."""
-        if isinstance(X, pd.DataFrame) and list(X.columns) == self.columns_ and all(X.dtypes == np.float64):
-            return X
-        frame = self._frame(X, source)
-        return pd.DataFrame(schema.numeric_block(frame, self.columns_, source), columns=self.columns_)
+    def split_rows(self, n_normal: int) -> tuple[np.ndarray, np.ndarray]:
+        """(training, held-out) indices among `n_normal` normal rows, as `fit` splits them (held-out rows: early
+        stopping, score scales, thresholds)."""
+        order = np.random.default_rng(self.seed).permutation(n_normal)
+        n_val = max(2, int(round(self.validation_fraction * n_normal)))
+        return order[n_val:], order[:n_val]
 
     # --------------------------------------------------------------------------------------------- fit
     def fit(self, X, y=None) -> FraudDetector:
@@ -141,7 +138,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         self.check_params()
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
             delattr(self, name)  # a refit starts from nothing
-        frame = self._frame(X)
+        frame = inputs.as_frame(self, X)
         if isinstance(X, pd.DataFrame) and y is None and self.label_column in frame.columns:
             y = schema.labels_block(frame, self.label_column, "X")
         drop = {self.label_column, *self.drop} if isinstance(X, pd.DataFrame) else set()
@@ -158,9 +155,8 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         self.columns_, self.n_features_in_ = columns, len(columns)
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
-        order = np.random.default_rng(self.seed).permutation(len(normal))
-        n_val = max(2, int(round(self.validation_fraction * len(normal))))
-        train, val = normal.iloc[order[n_val:]], normal.iloc[order[:n_val]]
+        kept, held_out = self.split_rows(len(normal))
+        train, val = normal.iloc[kept], normal.iloc[held_out]
         self._fit_models(train, val)
         self.trimmed_rows_ = 0
         if self.trim_fraction > 0:
@@ -170,7 +166,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
             self._fit_models(train[keep], val)
         self.scoring_, val_scores = combined.fit_state(
             self.weights_, self.member_scales_, self.method, self.preprocessor_.transform(normal),
-            order[:n_val], self.n_neighbors, self.ae_weight, self.max_reference, self.seed)
+            held_out, self.n_neighbors, self.ae_weight, self.max_reference, self.seed)
         fraud = values[labels == 1]
         fraud_scores = self.score_samples(fraud) if len(fraud) else np.empty(0)
         self.validation_scores_ = np.concatenate([val_scores, fraud_scores])
@@ -218,13 +214,13 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
     def feature_errors(self, X, source: str = "X") -> np.ndarray:
         """Per-row, per-feature squared errors in units of a normal row's mean error (ensemble mean)."""
         self._check_fitted()
-        x = self.preprocessor_.transform(self._values(X, source))
+        x = self.preprocessor_.transform(inputs.values(self, X, source))
         return inference.ensemble_errors(self.weights_, self.member_scales_, x)
 
     def scored(self, X, source: str = "X") -> combined.Scored:
         """Scores, reconstruction errors and per-feature contributions of the rows of X."""
         self._check_fitted()
-        return combined.score(self.scoring_, self.preprocessor_.transform(self._values(X, source)))
+        return combined.score(self.scoring_, self.preprocessor_.transform(inputs.values(self, X, source)))
 
     def score_samples(self, X) -> np.ndarray:
         """Anomaly score per row (0 = a typical normal row); higher = more suspicious."""

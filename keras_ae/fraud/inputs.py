@@ -61,3 +61,11 @@ def labels(y: Any, n: int) -> np.ndarray:
     if len(bad):
         raise UsageError(f"y: row {bad[0] + 1}: label must be 0 (normal) or 1 (fraud), received {y[bad[0]]!r}")
     return values.astype(np.int8)
+
+
+def values(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
+    """The fitted detector's checked feature columns of X as float64, in the order of `columns_`."""
+    if isinstance(X, pd.DataFrame) and list(X.columns) == detector.columns_ and all(X.dtypes == np.float64):
+        return X
+    frame = as_frame(detector, X, source)
+    return pd.DataFrame(schema.numeric_block(frame, detector.columns_, source), columns=detector.columns_)

@@ -1,6 +1,6 @@
 """Distances to the nearest normal rows, in NumPy (brute force in chunks; no scikit-learn needed to score).
 
-The fraud detector keeps a reference sample of its normal rows (standardised) and scores a row by its mean
+The fraud detector keeps a reference sample of its normal rows (standardised) and scores a row by its squared
 distance to the k nearest of them: a row far from every normal row is suspicious even when the autoencoders
 reconstruct it well (anomalies along the normal manifold). Per-feature parts of those distances explain a flag.
 """
@@ -46,11 +46,6 @@ def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray
         idx_out[start:start + chunk] = np.take_along_axis(part, order, axis=1)
         dist_out[start:start + chunk] = np.sqrt(np.take_along_axis(near, order, axis=1))
     return idx_out, dist_out
-
-
-def mean_distance(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray | None = None) -> np.ndarray:
-    """Mean Euclidean distance of every row of `x` to its k nearest reference rows."""
-    return nearest(reference, x, k, self_index)[1].mean(axis=1)
 
 
 def feature_parts(reference: np.ndarray, x: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
-from keras_ae.fraud import FraudDetector, combined, neighbours  # noqa: E402
+from keras_ae.anomaly.scores import robust_scale  # noqa: E402
+from keras_ae.fraud import FraudDetector, neighbours  # noqa: E402
 
 FAST = {"n_models": 2, "epochs": 15, "patience": 4, "batch_size": 64, "verbose": 0}
 
@@ -32,11 +33,11 @@ def test_nearest_matches_scikit_learn_and_leaves_self_out():
     np.testing.assert_allclose(parts.sum(axis=1), (dist ** 2).mean(axis=1), rtol=1e-4)
 
 
-def test_robust_stats_fall_back_when_most_rows_repeat():
-    assert combined.robust_stats(np.array([1.0, 2.0, 3.0, 4.0, 5.0])) == (3.0, 2.0)
-    median, spread = combined.robust_stats(np.r_[np.zeros(90), np.ones(10)])  # IQR 0: mean absolute deviation
+def test_robust_scale_falls_back_when_most_rows_repeat():
+    assert robust_scale(np.array([1.0, 2.0, 3.0, 4.0, 5.0])) == (3.0, 2.0)
+    median, spread = robust_scale(np.r_[np.zeros(90), np.ones(10)])  # IQR 0: mean absolute deviation
     assert median == 0.0 and spread == pytest.approx(0.1)
-    assert combined.robust_stats(np.zeros(10)) == (0.0, 1.0)
+    assert robust_scale(np.zeros(10)) == (0.0, 1.0)
 
 
 @pytest.fixture(scope="module")

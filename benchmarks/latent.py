@@ -1,8 +1,8 @@
-"""Issue 5 figures: epochs the 5x7 font needs for <= 1 wrong pixel per character, denoising errors under
-salt-and-pepper noise, and how well a conv VAE's latent dimensions track the smileys' factors.
+"""Issue 5 figures: epochs the 5x7 font needs for <= 1 wrong pixel per character and denoising errors under
+salt-and-pepper noise (the smileys VAE moved to benchmarks/smileys.py).
 
     nice python benchmarks/latent.py            # about an hour on 2 busy CPU cores
-    nice python benchmarks/latent.py --parts smileys   # re-run one part (finished runs are reused)
+    nice python benchmarks/latent.py --parts font   # re-run one part
     nice python benchmarks/latent.py --quick    # a smoke run (not the README figures)
 
 Writes benchmarks/results/latent.json; run directories (with the pictures) go to benchmarks/out/latent/.
@@ -56,30 +56,10 @@ def timed(fn, *args):
     return result, round(time.perf_counter() - start, 1)
 
 
-def train_or_reuse(options: dict, run_dir: pathlib.Path) -> dict:
-    """`run_train` with `options`, or the finished run in `run_dir` made with the same options."""
-    from keras_ae.runs.train import TrainConfig, run_train
-
-    config = TrainConfig(**options, out=str(run_dir))
-    metrics_path = run_dir / "metrics.json"
-    if metrics_path.exists():
-        done = json.loads(metrics_path.read_text())["options"]
-        if all(done.get(k) == v for k, v in options.items()):
-            print(f"reusing the finished run {run_dir} (same options)")
-            return json.loads(metrics_path.read_text())
-    return run_train(config).metrics
-
-
-SMILEY_RUNS = {  # name -> options after the common ones
-    "smileys": {"epochs": 30},
-    "smileys_b32": {"epochs": 30, "batch_size": 32, "lr": 0.002},
-}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--parts", default="font,denoise,smileys,sweep",
+    parser.add_argument("--parts", default="font,denoise,sweep",
                         help="comma-separated parts to (re)run; the others keep their figures in the JSON")
     args = parser.parse_args()
     from keras_ae.lectures import experiment
@@ -105,18 +85,6 @@ def main() -> int:
                                                                        **quick_options))
         result["denoise"] = report["levels"]
 
-    if "smileys" in parts:
-        for name, extra in SMILEY_RUNS.items():
-            run_dir = OUT / (name.replace("_", "-") if not quick else name + "-quick")
-            options = {"arch": "conv-vae", "dataset": "smileys", "latent_dim": 4, "verbose": 2, **extra}
-            if quick:
-                options.update(epochs=1, train_size=128, test_size=128)
-            metrics = train_or_reuse(options, run_dir)
-            flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in options.items())
-            result[name] = {"command": f"python scripts/train.py {flags} --out {run_dir}",
-                            **{k: metrics[k] for k in ("test_bce", "test_mse", "epochs", "seconds", "device",
-                                                       "latent_factors")}}
-
     if "sweep" in parts:
         sweep_dir = OUT / "font-sweep"
         config = ROOT / "configs" / "font_sweep.json"
@@ -135,7 +103,7 @@ def main() -> int:
         result["sweep_summary"] = pd.read_csv(sweep_dir / "summary.csv").to_dict(orient="records")
 
     write_json(target, result)
-    print(json.dumps({k: result.get(k) for k in ("font_epochs", "smileys", "smileys_b32")}, indent=1)[:3000])
+    print(json.dumps({k: result.get(k) for k in ("font_epochs", "font_run")}, indent=1)[:3000])
     return 0
 
 

@@ -16,8 +16,9 @@ from keras_ae.training.strategy import STRATEGIES
 def build_parser() -> ArgumentParser:
     epochs = ", ".join(f"{name} {arch.epochs}" for name, arch in ARCHITECTURES.items())
     p = ArgumentParser(prog="keras-ae-train", description=__doc__)
-    p.add_argument("--arch", default="conv",
-                   help="architecture: " + ARCHITECTURES.help() + " (default conv)")
+    p.add_argument("--arch", default=None,
+                   help="architecture: " + ARCHITECTURES.help() + " (default conv; conv-vae with its preset for "
+                        "smileys)")
     p.add_argument("--dataset", default="mnist",
                    help=", ".join(dataset_names()) + " (tfds:NAME: tensorflow-datasets, streamed; e.g. "
                         "tfds:emnist/letters, tfds:cifar10) (default mnist; offline it falls back to the shipped "
@@ -43,8 +44,10 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help="default: the architecture's (128)")
     p.add_argument("--latent-dim", type=int, default=None,
                    help="code size (dense, deep, vae); code channels for conv and denoise")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    p.add_argument("--beta", type=float, default=1.0, help="KL weight of the VAE")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 0.001)")
+    p.add_argument("--beta", type=float, default=None, help="KL weight of the VAE (default 1; smileys 4)")
+    p.add_argument("--kl-warmup", type=int, default=None,
+                   help="VAE: epochs over which beta rises linearly from 0 (default 0; smileys 10)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-size", type=int, default=None, help="use only the first N training images")
     p.add_argument("--test-size", type=int, default=None, help="use only the first N test images")

@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from keras_ae.data import smileys
 from keras_ae.data.base import Dataset
 from keras_ae.errors import UsageError
 from keras_ae.registry import Registry, resolve
@@ -31,6 +32,8 @@ class DatasetEntry:
         default_score: the image anomaly score of one-class runs on it (`keras_ae.anomaly.image_scores`),
             chosen on validation data: "latent+pca" for MNIST digits (strokes: code density plus the
             linear autoencoder's error), "latent+detail" elsewhere (X-rays: code density plus texture).
+        train_defaults: the train command's preset for this dataset (None: none): "arch" and the
+            `TrainConfig` fields it sets when the user leaves them out and trains that architecture.
     """
 
     loader: Callable[..., Dataset] | str
@@ -40,6 +43,7 @@ class DatasetEntry:
     class_names: tuple[str, str] | None = None
     fallback: str | None = None
     default_score: str = "latent+detail"
+    train_defaults: dict | None = None
 
     def load(self, **options: Any) -> Dataset:
         """Call the loader with the options it accepts (None values are left out)."""
@@ -66,7 +70,7 @@ register_dataset("mnist-sample", "keras_ae.data.mnist:load_mnist_sample", defaul
 register_dataset("pneumonia", "keras_ae.data.pneumonia:load_pneumonia", default_normal=0,
                  class_names=("normal", "pneumonia"), help="PneumoniaMNIST chest X-rays (normal = 0)")
 register_dataset("smileys", "keras_ae.data.smileys:load_smileys", labelled=False,
-                 help="64x64 RGB faces with known factors")
+                 train_defaults=smileys.TRAIN_DEFAULTS, help="64x64 RGB faces with known factors")
 register_dataset("font5x7", "keras_ae.data.font:load_font5x7", labelled=False,
                  help="the 32 glyphs of data/font5x7.txt")
 

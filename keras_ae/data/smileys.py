@@ -24,6 +24,16 @@ FACTOR_RANGES = {"mouth_curve": (-1.0, 1.0), "eye_size": (1.5, 5.5), "face_hue":
 BACKGROUND = np.array([0.94, 0.94, 0.94], dtype=np.float32)
 INK = np.array([0.12, 0.10, 0.10], dtype=np.float32)
 
+# The train command's preset for `--dataset smileys` (benchmarks/smileys.py measures it): a conv VAE in the
+# layout of Burgess et al.'s 64x64 beta-VAE (four 4x4 stride-2 convs, a 256-wide dense layer each side), beta 4
+# with a 10-epoch KL warm-up and 0.5 free bits per dimension, batch 16, 50 epochs (about 5 minutes on 2 CPU
+# cores). Chosen from a handful of single-seed runs, see the README.
+TRAIN_DEFAULTS = {
+    "arch": "conv-vae", "latent_dim": 4, "epochs": 50, "batch_size": 16, "beta": 4.0, "kl_warmup": 10,
+    "model_options": {"filters": (32, 32, 64, 64), "kernel_size": 4, "dense_units": 256, "decoder_dense": 256,
+                      "output_layer": "deconv", "free_bits": 0.5},
+}
+
 
 def sample_factors(n: int, seed: int = 0) -> np.ndarray:
     """(n, 4) factors in the order of FACTOR_NAMES, uniform over FACTOR_RANGES."""

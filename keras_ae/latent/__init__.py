@@ -11,10 +11,15 @@ from keras_ae.latent.ops import (
     fit_gaussian,
     interpolate,
     is_variational,
+    latent_usage,
     manifold_grid,
+    nearest_distance,
+    one_to_one,
+    prior_sample_report,
     sample,
     traverse,
 )
 
 __all__ = ["Decoded", "code_shape", "decode", "encode", "factor_correlation", "factor_report", "fit_gaussian",
-           "interpolate", "is_variational", "manifold_grid", "sample", "traverse"]
+           "interpolate", "is_variational", "latent_usage", "manifold_grid", "nearest_distance",
+           "one_to_one", "prior_sample_report", "sample", "traverse"]

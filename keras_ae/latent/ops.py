@@ -156,4 +156,55 @@ def factor_report(codes: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
         report["per_factor"][name] = {"best_dim": int(order[0]), "abs_r": round(float(corr[order[0], j]), 4),
                                       "gap": round(float(corr[order[0], j] - second), 4)}
     report["mean_best_abs_r"] = round(float(corr.max(axis=0).mean()), 4)
+    report["one_to_one"] = one_to_one(corr, names)
     return report
+
+
+def one_to_one(corr: np.ndarray, names: Sequence[str], threshold: float = 0.8) -> dict:
+    """Each factor matched to a dimension of its own: the one-to-one assignment of dimensions (rows of
+    `corr`) to factors (columns) with the largest total |r| (Hungarian method); how many factors reach
+    |r| >= `threshold` under it."""
+    from scipy.optimize import linear_sum_assignment
+
+    corr = np.asarray(corr, dtype=np.float64)
+    rows, cols = linear_sum_assignment(corr, maximize=True)
+    dims = {names[c]: {"dim": int(r), "abs_r": round(float(corr[r, c]), 4)} for r, c in zip(rows, cols)}
+    tracked = sum(v["abs_r"] >= threshold for v in dims.values())
+    return {"dims": dims, "threshold": threshold, "factors_tracked": int(tracked),
+            "all_tracked": bool(tracked == len(names) and len(dims) == len(names))}
+
+
+def nearest_distance(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every image to its nearest image of `reference` (pixels flattened)."""
+    from sklearn.metrics import pairwise_distances_argmin_min
+
+    a = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    b = np.asarray(reference, dtype=np.float32).reshape(len(reference), -1)
+    return pairwise_distances_argmin_min(a, b)[1].astype(np.float64)
+
+
+def prior_sample_report(model: Autoencoder, x_train: np.ndarray, x_test: np.ndarray, n: int = 500,
+                        seed: int = 0) -> dict:
+    """Do samples from the prior look like the data? Mean distance of `n` prior samples to their nearest
+    training image, against the same for the reconstructions of `n` test images (ratio 1: samples sit
+    as close to real images as reconstructions do)."""
+    drawn = sample(model, n, seed=seed).images
+    test = np.asarray(x_test[:n])
+    recon = decode(model, encode(model, test))
+    d_sample, d_recon = nearest_distance(drawn, x_train).mean(), nearest_distance(recon, x_train).mean()
+    return {"samples": n, "reconstructions": int(len(test)), "sample_distance": round(float(d_sample), 4),
+            "reconstruction_distance": round(float(d_recon), 4),
+            "ratio": round(float(d_sample / d_recon), 4) if d_recon > 0 else None}
+
+
+def latent_usage(z_mean: np.ndarray, z_log_var: np.ndarray, threshold: float = 0.01) -> dict:
+    """Which latent dimensions a VAE uses: per dimension the mean KL to N(0, 1) and the variance of z_mean
+    over the inputs; a dimension is active when that variance exceeds `threshold` (Burda et al. 2016),
+    i.e. its code changes with the input instead of collapsing to the prior."""
+    m = np.asarray(z_mean, dtype=np.float64)
+    lv = np.asarray(z_log_var, dtype=np.float64)
+    kl = (-0.5 * (1.0 + lv - m**2 - np.exp(lv))).mean(axis=0)
+    activity = m.var(axis=0)
+    active = activity > threshold
+    return {"kl_per_dim": kl.round(4).tolist(), "activity": activity.round(4).tolist(), "threshold": threshold,
+            "active": [bool(a) for a in active], "active_dims": int(active.sum()), "all_active": bool(active.all())}

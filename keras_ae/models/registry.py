@@ -52,9 +52,11 @@ class Architecture:
     def options(self, latent_dim: int | None = None, layers: Sequence[int] | None = None,
                 **extra: Any) -> dict[str, Any]:
         """Builder keyword arguments: the code size and layer widths put where this builder takes them,
-        plus those of `extra` the builder accepts (None values are left out)."""
+        plus those of `extra` the builder accepts, all of them when it takes ``**kwargs`` (None values are
+        left out)."""
         params = self.parameters()
-        kwargs = {k: v for k, v in extra.items() if v is not None and k in params}
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())  # f(..., **kwargs)
+        kwargs = {k: v for k, v in extra.items() if v is not None and (takes_any or k in params)}
         if layers is not None and self.layers_arg:
             kwargs[self.layers_arg] = tuple(int(v) for v in layers)
         if latent_dim is not None and self.latent_arg:

@@ -34,11 +34,16 @@ class Sampling(layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
-def kl_divergence(z_mean, z_log_var):
-    """KL(q(z|x) || N(0, I)) per example, summed over latent dimensions."""
+def kl_per_dimension(z_mean, z_log_var):
+    """KL(q(z_d|x) || N(0, 1)) per example and latent dimension (shape: batch, dims)."""
     z_mean = ops.cast(z_mean, "float32")
     z_log_var = ops.cast(z_log_var, "float32")
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+    return -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
+
+
+def kl_divergence(z_mean, z_log_var):
+    """KL(q(z|x) || N(0, I)) per example, summed over latent dimensions."""
+    return ops.sum(kl_per_dimension(z_mean, z_log_var), axis=-1)
 
 
 def reconstruction_bce(target, reconstruction):
@@ -58,13 +63,16 @@ class VAE(keras.Model):
     """
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0,
-                 seed: int | None = None, **kwargs):
+                 seed: int | None = None, free_bits: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
         self.sampling = Sampling(seed=seed, name="sampling")
         self.seed = seed
         self.initial_beta = float(beta)
+        if free_bits < 0:
+            raise ValueError(f"Expected free_bits >= 0, received free_bits={free_bits}")
+        self.free_bits = float(free_bits)
         self.beta = self.add_weight(
             name="beta", shape=(), initializer=keras.initializers.Constant(float(beta)),
             trainable=False, dtype="float32",
@@ -98,7 +106,11 @@ class VAE(keras.Model):
         reconstruction = self.decoder(z, training=training)
         reconstruction_loss = ops.mean(reconstruction_bce(target, reconstruction))
         kl_loss = ops.mean(kl_divergence(z_mean, z_log_var))
-        total = reconstruction_loss + ops.cast(self.beta, "float32") * kl_loss
+        kl_term = kl_loss
+        if self.free_bits:  # each dimension's batch-mean KL counts as at least free_bits nats
+            per_dim = ops.mean(kl_per_dimension(z_mean, z_log_var), axis=0)
+            kl_term = ops.sum(ops.maximum(per_dim, self.free_bits))
+        total = reconstruction_loss + ops.cast(self.beta, "float32") * kl_term
         return total, reconstruction_loss, kl_loss
 
     def _track(self, total, reconstruction_loss, kl_loss):
@@ -129,6 +141,7 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": self.initial_beta,
             "seed": self.seed,
+            "free_bits": self.free_bits,
         }
 
     @classmethod
@@ -137,6 +150,33 @@ class VAE(keras.Model):
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
         return cls(**config)
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """KL warm-up: beta rises linearly from 0 to the model's beta over the first `epochs` epochs.
+
+    Early epochs then train almost a plain autoencoder, so the decoder learns to use every latent
+    dimension before the KL term pulls the codes towards N(0, I); without it weak factors collapse to
+    the prior before the decoder has learnt to draw them (Bowman et al. 2016; Sonderby et al. 2016).
+    Epoch e (from 0) trains with beta * min(1, e / epochs); the model's `beta` is restored at the end.
+    """
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        if epochs < 0:
+            raise ValueError(f"Expected kl_warmup epochs >= 0, received {epochs}")
+        self.epochs = int(epochs)
+        self.target: float | None = None
+
+    def on_train_begin(self, logs=None):
+        self.target = float(self.model.initial_beta)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.epochs:
+            self.model.beta.assign(self.target * min(1.0, epoch / self.epochs))
+
+    def on_train_end(self, logs=None):
+        self.model.beta.assign(self.target)
 
 
 def _dense_encoder(shape, latent_dim, hidden, activation, initializer):
@@ -148,11 +188,11 @@ def _dense_encoder(shape, latent_dim, hidden, activation, initializer):
     return inputs, x
 
 
-def _conv_encoder(shape, filters, dense_units, activation, initializer):
+def _conv_encoder(shape, filters, dense_units, activation, initializer, kernel_size=3):
     inputs = keras.Input(shape=shape, name="image")
     x = inputs
     for i, n in enumerate(filters):
-        x = layers.Conv2D(n, 3, strides=2, padding="same", activation=activation,
+        x = layers.Conv2D(n, kernel_size, strides=2, padding="same", activation=activation,
                           kernel_initializer=initializer, name=f"encoder_conv_{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(dense_units, activation=activation, kernel_initializer=initializer,
@@ -160,20 +200,37 @@ def _conv_encoder(shape, filters, dense_units, activation, initializer):
     return inputs, x
 
 
-def _conv_decoder(shape, latent, filters, activation, initializer, output_activation):
+def _conv_decoder(shape, latent, filters, activation, initializer, output_activation, kernel_size=3,
+                  decoder_dense=0, output_layer="conv"):
     height, width, channels = shape
     levels = len(filters)
     h0, w0 = -(-height // 2**levels), -(-width // 2**levels)
+    y = latent
+    if decoder_dense:
+        y = layers.Dense(decoder_dense, activation=activation, kernel_initializer=initializer,
+                         name="decoder_hidden")(y)
     y = layers.Dense(h0 * w0 * filters[-1], activation=activation, kernel_initializer=initializer,
-                     name="decoder_dense")(latent)
+                     name="decoder_dense")(y)
     y = layers.Reshape((h0, w0, filters[-1]), name="decoder_reshape")(y)
-    for i, n in enumerate(reversed(filters)):
-        y = layers.Conv2DTranspose(n, 3, strides=2, padding="same", activation=activation,
+    widths = list(reversed(filters))
+    if output_layer == "deconv":  # the last stride-2 layer makes the channels itself
+        widths = widths[1:]
+    for i, n in enumerate(widths):
+        y = layers.Conv2DTranspose(n, kernel_size, strides=2, padding="same", activation=activation,
                                    kernel_initializer=initializer, name=f"decoder_deconv_{i}")(y)
-    if (h0 * 2**levels, w0 * 2**levels) != (height, width):
-        y = layers.Cropping2D(((0, h0 * 2**levels - height), (0, w0 * 2**levels - width)), name="crop")(y)
-    return layers.Conv2D(channels, 3, padding="same", activation=output_activation,
-                         name="reconstruction", dtype=head_dtype())(y)
+    crop = (h0 * 2**levels - height, w0 * 2**levels - width)
+    if output_layer == "deconv":
+        y = layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same", activation=output_activation,
+                                   name="reconstruction" if crop == (0, 0) else "decoder_output",
+                                   dtype=head_dtype())(y)
+    if crop != (0, 0) and output_layer == "deconv":
+        return layers.Cropping2D(((0, crop[0]), (0, crop[1])), name="reconstruction", dtype=head_dtype())(y)
+    if crop != (0, 0):
+        y = layers.Cropping2D(((0, crop[0]), (0, crop[1])), name="crop")(y)
+    if output_layer == "conv":
+        y = layers.Conv2D(channels, 3, padding="same", activation=output_activation,
+                          name="reconstruction", dtype=head_dtype())(y)
+    return y
 
 
 def build_vae(
@@ -183,10 +240,14 @@ def build_vae(
     hidden: Sequence[int] = (512,),
     filters: Sequence[int] = (32, 64),
     dense_units: int = 16,
+    kernel_size: int = 3,
+    decoder_dense: int = 0,
+    output_layer: str = "conv",
     activation: str = "relu",
     output_activation: str = "sigmoid",
     kernel_initializer: str = "glorot_uniform",
     beta: float = 1.0,
+    free_bits: float = 0.0,
     seed: int | None = None,
 ) -> Autoencoder:
     """Variational autoencoder, dense (784-512-z, the lecture's) or conv (keras-io's 32/64 stride-2 convs).
@@ -195,7 +256,14 @@ def build_vae(
         kind: "dense" or "conv".
         hidden: dense variant's hidden widths (the decoder mirrors them).
         filters, dense_units: conv variant's stride-2 conv filters and the dense layer before the code.
+        kernel_size: conv variant's kernel side (keras-io: 3; Burgess et al.'s 64x64 beta-VAE: 4).
+        decoder_dense: conv variant: width of a dense layer between the code and the decoder's first
+            feature map (0: none, keras-io's layout).
+        output_layer: conv variant: "conv" (keras-io: a stride-1 3x3 conv after the last transposed conv)
+            or "deconv" (the last stride-2 transposed conv makes the channels; cheaper at full size).
         beta: weight of the KL term; stored in the variable ``vae.beta``.
+        free_bits: each latent dimension's KL (batch mean) enters the loss as at least this many nats, so a
+            dimension is not pushed onto the prior before it carries that much (Kingma et al. 2016); 0: off.
         seed: seed of the sampling layer's generator.
 
     Returns:
@@ -208,6 +276,9 @@ def build_vae(
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")
     if beta < 0:
         raise ValueError(f"Expected beta >= 0, received beta={beta}")
+    if output_layer not in ("conv", "deconv"):
+        raise ValueError(f"Expected output_layer 'conv' or 'deconv', received output_layer={output_layer!r}")
+    check_positive("kernel_size", kernel_size)
 
     if kind == "dense":
         check_positive("hidden", hidden)
@@ -215,7 +286,7 @@ def build_vae(
     else:
         shape = check_input_shape(shape, rank=3)
         check_positive("filters", filters)
-        inputs, x = _conv_encoder(shape, filters, dense_units, activation, kernel_initializer)
+        inputs, x = _conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype=head_dtype())(x)
     z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype=head_dtype())(x)
     encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")
@@ -231,10 +302,11 @@ def build_vae(
         if len(shape) > 1:
             y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     else:
-        y = _conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation)
+        y = _conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation, kernel_size,
+                          decoder_dense, output_layer)
     decoder = keras.Model(latent, y, name="decoder")
 
-    vae = VAE(encoder, decoder, beta=beta, seed=seed, name=f"{kind}_vae")
+    vae = VAE(encoder, decoder, beta=beta, seed=seed, free_bits=free_bits, name=f"{kind}_vae")
     vae.build((None, *shape))
     return Autoencoder(encoder, decoder, vae)
 

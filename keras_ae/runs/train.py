@@ -17,9 +17,10 @@ from keras_ae.runs.common import load_with_fallback, options_of, positive, run_d
 
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything a training run takes; None means the architecture's (or dataset's) default."""
+    """Everything a training run takes; None means the dataset's training preset (`DatasetEntry.train_defaults`,
+    when it is for the same architecture) or else the architecture's default."""
 
-    arch: str = "conv"
+    arch: str | None = None
     dataset: str = "mnist"
     image_size: int | None = None
     channels: int | None = None
@@ -32,8 +33,10 @@ class TrainConfig:
     epochs: int | None = None
     batch_size: int | None = None
     latent_dim: int | None = None
-    lr: float = 1e-3
-    beta: float = 1.0
+    lr: float | None = None
+    beta: float | None = None
+    kl_warmup: int | None = None
+    model_options: dict | None = None
     seed: int = 0
     train_size: int | None = None
     test_size: int | None = None
@@ -50,12 +53,17 @@ class TrainConfig:
         from keras_ae.models.registry import ARCHITECTURES
         from keras_ae.training.strategy import STRATEGIES
 
-        ARCHITECTURES.get(self.arch)
+        if self.arch is not None:
+            ARCHITECTURES.get(self.arch)
         STRATEGIES.get(self.strategy)
         positive(self, "epochs", "batch_size", "image_size", "latent_dim", "train_size", "test_size",
                  "steps_per_execution", "shuffle_buffer", "lr")
-        if self.beta < 0:
+        if self.beta is not None and self.beta < 0:
             raise ValueError(f"Expected beta >= 0, received beta={self.beta}")
+        if self.kl_warmup is not None and (isinstance(self.kl_warmup, bool) or self.kl_warmup < 0):
+            raise ValueError(f"Expected kl_warmup >= 0 epochs, received kl_warmup={self.kl_warmup!r}")
+        if self.model_options is not None and not isinstance(self.model_options, dict):
+            raise ValueError(f"Expected model_options to be a dict, received model_options={self.model_options!r}")
         if self.noise is not None and not 0.0 <= self.noise <= 1.0:
             raise ValueError(f"Expected noise between 0 and 1, received noise={self.noise}")
         if self.noise_kind not in NOISE_KINDS:
@@ -66,13 +74,29 @@ class TrainConfig:
             raise ValueError(f"stream=True reads folder:PATH or tfds:NAME, received dataset={self.dataset!r}")
 
     def resolved(self) -> TrainConfig:
-        """A copy with the architecture's defaults filled in (epochs, batch size, the denoiser's noise)."""
+        """A copy with the defaults filled in: the dataset's training preset where it is for this architecture
+        (smileys: the conv VAE of `keras_ae.data.smileys.TRAIN_DEFAULTS`), then the architecture's (epochs,
+        batch size, the denoiser's noise), then lr 1e-3, beta 1, no KL warm-up."""
+        from keras_ae.data.registry import DATASETS
         from keras_ae.models.registry import ARCHITECTURES
 
-        arch = ARCHITECTURES.get(self.arch)
-        noise = 0.5 if self.noise is None and self.arch == "denoise" else self.noise
-        return dataclasses.replace(self, epochs=self.epochs or arch.epochs,
-                                   batch_size=self.batch_size or arch.batch_size, noise=noise)
+        preset = DATASETS.get(self.dataset).train_defaults if self.dataset in DATASETS else None
+        preset = dict(preset or {})
+        name = self.arch or preset.get("arch", "conv")
+        if preset.get("arch", name) != name:
+            preset = {}  # the preset is for another architecture
+        arch = ARCHITECTURES.get(name)
+        noise = 0.5 if self.noise is None and name == "denoise" else self.noise
+
+        def pick(field, fallback):
+            value = getattr(self, field)
+            return value if value is not None else preset.get(field, fallback)
+
+        return dataclasses.replace(
+            self, arch=name, epochs=self.epochs or preset.get("epochs", arch.epochs),
+            batch_size=self.batch_size or preset.get("batch_size", arch.batch_size), noise=noise,
+            latent_dim=pick("latent_dim", None), lr=pick("lr", 1e-3), beta=pick("beta", 1.0),
+            kl_warmup=pick("kl_warmup", 0), model_options=pick("model_options", None))
 
     @property
     def streams(self) -> bool:
@@ -105,7 +129,9 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]):
     from keras_ae.models.registry import ARCHITECTURES
 
     arch = ARCHITECTURES.get(config.arch)
-    extra = {"output_activation": "tanh"} if config.value_range == "-1,1" else {}
+    extra = dict(config.model_options or {})
+    if config.value_range == "-1,1":
+        extra["output_activation"] = "tanh"
     if arch.variational:
         extra.update(beta=config.beta, seed=config.seed)
     return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
@@ -160,13 +186,18 @@ def _run(config: TrainConfig) -> TrainResult:
         training.compile_model(bundle.autoencoder, loss=loss, learning_rate=config.lr,
                                jit_compile="auto" if config.jit is None else config.jit,
                                steps_per_execution=config.steps_per_execution)
+    callbacks = []
+    if arch.variational and config.kl_warmup:
+        from keras_ae.models.vae import KLWarmup
+
+        callbacks.append(KLWarmup(config.kl_warmup))
     with unfinished_marker(run_dir, 'train'):
         print(f"run directory: {run_dir}")
         try:
             result = training.fit(bundle, x_train, x_test, epochs=config.epochs, batch_size=config.batch_size,
                                   noise=noise, seed=config.seed, verbose=config.verbose, value_range=value_range,
                                   cache=config.streams and (data.cacheable if config.cache is None else config.cache),
-                                  shuffle_buffer=config.shuffle_buffer)
+                                  shuffle_buffer=config.shuffle_buffer, callbacks=callbacks)
         except tf.errors.InvalidArgumentError as err:
             if not config.streams:
                 raise
@@ -178,7 +209,16 @@ def _run(config: TrainConfig) -> TrainResult:
 
         artifacts.save_models(bundle, run_dir)
         artifacts.save_history(result.history, run_dir / "history.csv")
-        pictures = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir, value_range)
+        pictures: list[str] = []
+        report = None
+        if factors is not None and arch.variational:
+            report = train_pictures.factor_report(bundle, x_test, factors["test"][: len(x_test)], factors["names"],
+                                                  run_dir, pictures)
+        dim_names = train_pictures.factor_names(report) if report else None
+        if report is not None:
+            report["traversal_labels"] = {str(d): label for d, label in sorted(dim_names.items())}
+        pictures[:0] = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir,
+                                            value_range, dim_names)
         metrics = {
             "arch": config.arch, "test_bce": scores["bce"], "test_mse": scores["mse"],
             "final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [None])[-1],
@@ -192,8 +232,9 @@ def _run(config: TrainConfig) -> TrainResult:
             "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
             "options": options_of(config), "pictures": pictures,
         }
-        if factors is not None and arch.variational:
-            metrics["latent_factors"] = train_pictures.factor_report(bundle, x_test, factors["test"][: len(x_test)],
-                                                                     factors["names"], run_dir, pictures)
+        if report is not None:
+            metrics["latent_factors"] = report
+        if arch.variational and not config.streams:
+            metrics.update(train_pictures.vae_report(bundle, x_train, x_test, config.seed))
         artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
         return TrainResult(run_dir, metrics, bundle, result.history)

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 
-def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range) -> list[str]:
+def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, dim_names=None) -> list[str]:
     """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png and
-    manifold.png (2-D codes)."""
+    manifold.png (2-D codes). `dim_names` ({dimension: name}) labels the traversal's rows (the factor each
+    dimension tracks)."""
     import numpy as np
 
     from keras_ae import figures, latent
@@ -32,7 +33,7 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range) 
         offsets, traversal = latent.traverse(bundle, dims=sorted(dims), span=2.5, steps=9,
                                              base=z_mean.mean(axis=0))
         latent_figures.traversal_grid(traversal.images, run_dir / "latent_traversal.png",
-                             [f"z[{d}]" for d in sorted(dims)], offsets, value_range=value_range,
+                             [_row_label(d, dim_names) for d in sorted(dims)], offsets, value_range=value_range,
                              title="Latent traversal: one dimension moved by -2.5..+2.5 from the mean code")
         names.append("latent_traversal.png")
         drawn = latent.sample(bundle, 36, seed=config.seed)
@@ -48,6 +49,27 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range) 
                                extent=extent, value_range=value_range)
             names.append("manifold.png")
     return names
+
+
+def _row_label(dim: int, dim_names: dict | None) -> str:
+    name = (dim_names or {}).get(dim)
+    return f"z[{dim}]\n{name}" if name else f"z[{dim}]"
+
+
+def factor_names(report: dict) -> dict[int, str]:
+    """{dimension: "factor |r| 0.93"}: the factor each dimension is matched to (one-to-one) and its |r|."""
+    return {v["dim"]: f"{name} |r| {v['abs_r']:.2f}" for name, v in report["one_to_one"]["dims"].items()}
+
+
+def vae_report(bundle, x_train, x_test, seed) -> dict:
+    """Latent usage (KL and activity per dimension) and prior samples against reconstructions."""
+    import numpy as np
+
+    from keras_ae import latent
+
+    z_mean, z_log_var = (np.asarray(v) for v in bundle.encoder.predict(x_test, verbose=0))
+    return {"latent_usage": latent.latent_usage(z_mean, z_log_var),
+            "prior_samples": latent.prior_sample_report(bundle, x_train, x_test, n=500, seed=seed)}
 
 
 def factor_report(bundle, x, factors, names, run_dir, pictures) -> dict:

@@ -94,3 +94,56 @@ def test_collapsed_codes_get_a_unit_window():
 
     _, (x0, x1, y0, y1) = manifold_grid(np.zeros((50, 2)) + [3.0, -1.0], n=5)
     assert (x0, x1, y0, y1) == (2.5, 3.5, -1.5, -0.5)
+
+
+def test_one_to_one_gives_each_factor_a_dimension_of_its_own():
+    from keras_ae.latent import one_to_one
+
+    # z[0] is the best dimension of both factors; the matching must give factor b to z[1]
+    corr = np.array([[0.95, 0.90], [0.10, 0.85], [0.0, 0.0]])
+    result = one_to_one(corr, ["a", "b"])
+    assert result["dims"] == {"a": {"dim": 0, "abs_r": 0.95}, "b": {"dim": 1, "abs_r": 0.85}}
+    assert result["factors_tracked"] == 2 and result["all_tracked"]
+    weak = one_to_one(np.array([[0.95, 0.90], [0.10, 0.30]]), ["a", "b"])
+    assert weak["dims"]["b"] == {"dim": 1, "abs_r": 0.3}
+    assert weak["factors_tracked"] == 1 and not weak["all_tracked"]
+
+
+def test_nearest_distance_is_the_brute_force_minimum():
+    from keras_ae.latent import nearest_distance
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((7, 4, 4, 3)), rng.random((11, 4, 4, 3))
+    brute = np.sqrt(((a.reshape(7, 1, -1) - b.reshape(1, 11, -1)) ** 2).sum(-1)).min(1)
+    np.testing.assert_allclose(nearest_distance(a, b), brute, rtol=1e-5)
+    assert nearest_distance(b[:3], b).max() < 1e-3  # an image of the reference is at distance 0
+
+
+def test_latent_usage_finds_the_collapsed_dimension():
+    from keras_ae.latent import latent_usage
+
+    rng = np.random.default_rng(1)
+    z_mean = np.stack([rng.normal(0, 1, 500), np.full(500, 0.001)], axis=1)
+    z_log_var = np.stack([np.full(500, np.log(0.1)), np.zeros(500)], axis=1)
+    usage = latent_usage(z_mean, z_log_var)
+    assert usage["active"] == [True, False] and usage["active_dims"] == 1 and not usage["all_active"]
+    # KL(N(m, 0.1) || N(0, 1)) = 0.5 (0.1 + m^2 - 1 - log 0.1), averaged over the inputs
+    expected = 0.5 * (0.1 + (z_mean[:, 0] ** 2).mean() - 1 - np.log(0.1))
+    assert usage["kl_per_dim"][0] == pytest.approx(expected, abs=1e-3)
+    assert usage["kl_per_dim"][1] == pytest.approx(0.0, abs=1e-4)
+
+
+def test_prior_sample_report_compares_samples_with_reconstructions():
+    import keras_ae
+    from keras_ae.latent import decode, encode, nearest_distance, prior_sample_report, sample
+
+    bundle = keras_ae.build_vae(input_shape=(6, 6, 1), latent_dim=2, hidden=(8,), seed=0)
+    rng = np.random.default_rng(2)
+    x_train, x_test = rng.random((40, 6, 6, 1)).astype("float32"), rng.random((9, 6, 6, 1)).astype("float32")
+    report = prior_sample_report(bundle, x_train, x_test, n=5, seed=3)
+    samples = nearest_distance(sample(bundle, 5, seed=3).images, x_train).mean()
+    recon = nearest_distance(decode(bundle, encode(bundle, x_test[:5])), x_train).mean()
+    assert report["samples"] == 5 and report["reconstructions"] == 5
+    assert report["sample_distance"] == pytest.approx(samples, abs=1e-4)
+    assert report["reconstruction_distance"] == pytest.approx(recon, abs=1e-4)
+    assert report["ratio"] == pytest.approx(samples / recon, abs=1e-3)

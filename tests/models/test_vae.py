@@ -69,3 +69,66 @@ def test_loaded_vae_keeps_training_in_a_fresh_process(tmp_path, tiny_images):
     # the loaded model starts where the saved one stopped (not from scratch, ~540 for random weights)
     assert result["start"] == pytest.approx(first, rel=0.05)
     assert result["loss"][-1] < result["start"] * 1.02
+
+
+def test_kl_warmup_raises_beta_linearly_then_restores_it(tiny_images):
+    from keras_ae.models.vae import KLWarmup
+
+    x_train, x_val = tiny_images
+    bundle = keras_ae.build_vae(beta=3.0)
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(float(self.model.beta.numpy()))
+
+    training.compile_model(bundle.autoencoder)
+    history = training.fit(bundle, x_train[:64], x_val[:32], epochs=4, batch_size=32, verbose=0,
+                           callbacks=[KLWarmup(2), Record()]).history
+    assert seen == pytest.approx([0.0, 1.5, 3.0, 3.0])
+    # epoch 0 trained on reconstruction alone: its validation loss has no KL part
+    assert history["val_loss"][0] == pytest.approx(history["val_reconstruction_loss"][0], rel=1e-5)
+    assert float(bundle.autoencoder.beta.numpy()) == 3.0
+    with pytest.raises(ValueError, match="kl_warmup"):
+        KLWarmup(-1)
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 3), (28, 28, 1)])
+def test_conv_vae_64px_layout_shapes_and_parameters(shape):
+    bundle = keras_ae.build_conv_vae(input_shape=shape, latent_dim=4, filters=(32, 32, 64, 64), kernel_size=4,
+                                     dense_units=256, decoder_dense=256, output_layer="deconv")
+    x = np.zeros((2, *shape), "float32")
+    assert bundle.autoencoder.predict(x, verbose=0).shape == (2, *shape)
+    z_mean, z_log_var = bundle.encoder.predict(x, verbose=0)
+    assert z_mean.shape == z_log_var.shape == (2, 4)
+    names = [layer.name for layer in bundle.decoder.layers]
+    assert "decoder_hidden" in names and names[-1] == "reconstruction"
+    assert bundle.decoder.layers[-1].dtype_policy.compute_dtype == "float32"
+    if shape == (64, 64, 3):
+        side = 4  # 64 / 2**4
+        convs = (4 * 4 * 3 + 1) * 32 + (16 * 32 + 1) * 32 + (16 * 32 + 1) * 64 + (16 * 64 + 1) * 64
+        encoder = convs + (side * side * 64 + 1) * 256 + 2 * (256 + 1) * 4
+        deconvs = (16 * 64 + 1) * 64 + (16 * 64 + 1) * 32 + (16 * 32 + 1) * 32 + (16 * 32 + 1) * 3
+        decoder = (4 + 1) * 256 + (256 + 1) * side * side * 64 + deconvs
+        assert bundle.encoder.count_params() == encoder
+        assert bundle.decoder.count_params() == decoder
+    with pytest.raises(ValueError, match="output_layer"):
+        keras_ae.build_conv_vae(input_shape=shape, output_layer="dense")
+
+
+def test_free_bits_floor_each_dimensions_kl_in_the_loss_only():
+    from keras_ae.models.vae import kl_per_dimension
+
+    x = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    plain = keras_ae.build_vae(latent_dim=3, seed=0)
+    floored = keras_ae.build_vae(latent_dim=3, seed=0, free_bits=5.0)
+    floored.autoencoder.set_weights(plain.autoencoder.get_weights())
+    total_plain, recon_plain, kl_plain = (float(v) for v in plain.autoencoder._compute_losses(x, training=False))
+    total, recon, kl = (float(v) for v in floored.autoencoder._compute_losses(x, training=False))
+    assert recon == pytest.approx(recon_plain, rel=1e-5) and kl == pytest.approx(kl_plain, rel=1e-5)
+    per_dim = np.asarray(kl_per_dimension(*plain.encoder(x))).mean(axis=0)
+    assert per_dim.max() < 5.0  # an untrained encoder: every dimension below the floor
+    assert total == pytest.approx(recon + 3 * 5.0, rel=1e-4)  # the reported KL is the true one
+    assert total_plain == pytest.approx(recon_plain + kl_plain, rel=1e-4)
+    with pytest.raises(ValueError, match="free_bits"):
+        keras_ae.build_vae(free_bits=-1.0)

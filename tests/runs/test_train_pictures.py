@@ -41,3 +41,42 @@ def test_dense_vae_on_a_folder_of_64x64_rgb_images(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"reconstruction.png", "latent_traversal.png", "manifold.png"} <= set(metrics["pictures"])
     assert "latent_factors" not in metrics  # a folder has no known factors
+
+
+def test_smileys_preset_fills_what_the_user_left_out():
+    from keras_ae.runs.train import TrainConfig, build_model
+
+    preset = smileys.TRAIN_DEFAULTS
+    config = TrainConfig(dataset="smileys").resolved()
+    assert (config.arch, config.latent_dim, config.epochs, config.batch_size, config.beta, config.kl_warmup) == (
+        preset["arch"], preset["latent_dim"], preset["epochs"], preset["batch_size"], preset["beta"],
+        preset["kl_warmup"])
+    mine = TrainConfig(dataset="smileys", latent_dim=6, beta=0.5, kl_warmup=0, epochs=3).resolved()
+    assert (mine.latent_dim, mine.beta, mine.kl_warmup, mine.epochs) == (6, 0.5, 0, 3)
+    other = TrainConfig(dataset="smileys", arch="conv").resolved()  # the preset is the conv VAE's only
+    assert (other.arch, other.latent_dim, other.beta, other.kl_warmup, other.model_options) == (
+        "conv", None, 1.0, 0, None)
+    assert TrainConfig().resolved().arch == "conv"
+    bundle = build_model(config, (64, 64, 3))
+    assert float(bundle.autoencoder.beta.numpy()) == preset["beta"]  # beta reaches the conv VAE's builder
+    assert bundle.encoder.get_layer("encoder_conv_3").kernel_size == (4, 4)
+
+
+def test_smileys_default_run_reports_factors_usage_and_prior_samples(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = train_cli.cli(["--dataset", "smileys", "--epochs", "2", "--kl-warmup", "1", "--train-size", "64",
+                          "--test-size", "40", "--verbose", "0", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["arch"] == "conv-vae" and metrics["options"]["kl_warmup"] == 1
+    matching = metrics["latent_factors"]["one_to_one"]
+    assert len({v["dim"] for v in matching["dims"].values()}) == 4  # a dimension of its own per factor
+    usage = metrics["latent_usage"]
+    assert len(usage["kl_per_dim"]) == 4 and usage["active_dims"] == sum(usage["active"])
+    prior = metrics["prior_samples"]
+    assert prior["samples"] == 500 and prior["reconstructions"] == 40
+    assert prior["sample_distance"] > 0 and prior["reconstruction_distance"] > 0
+    assert abs(prior["ratio"] - prior["sample_distance"] / prior["reconstruction_distance"]) < 1e-3
+    labels = metrics["latent_factors"]["traversal_labels"]  # each row names the factor its dimension tracks
+    assert sorted(labels) == ["0", "1", "2", "3"]
+    assert sorted(label.split()[0] for label in labels.values()) == sorted(smileys.FACTOR_NAMES)

@@ -18,7 +18,7 @@ from keras_ae.runs.common import load_with_fallback, options_of, positive, run_d
 @dataclasses.dataclass
 class TrainConfig:
     """Everything a training run takes; None means the dataset's training preset (`DatasetEntry.train_defaults`,
-    when it is for the same architecture) or else the architecture's default."""
+    used when `arch` is None) or else the architecture's default."""
 
     arch: str | None = None
     dataset: str = "mnist"
@@ -74,17 +74,16 @@ class TrainConfig:
             raise ValueError(f"stream=True reads folder:PATH or tfds:NAME, received dataset={self.dataset!r}")
 
     def resolved(self) -> TrainConfig:
-        """A copy with the defaults filled in: the dataset's training preset where it is for this architecture
+        """A copy with the defaults filled in: the dataset's training preset when no architecture is named
         (smileys: the conv VAE of `keras_ae.data.smileys.TRAIN_DEFAULTS`), then the architecture's (epochs,
         batch size, the denoiser's noise), then lr 1e-3, beta 1, no KL warm-up."""
         from keras_ae.data.registry import DATASETS
         from keras_ae.models.registry import ARCHITECTURES
 
         preset = DATASETS.get(self.dataset).train_defaults if self.dataset in DATASETS else None
-        preset = dict(preset or {})
+        # The preset applies when the architecture is left out: naming one asks for its own defaults.
+        preset = dict(preset or {}) if self.arch is None else {}
         name = self.arch or preset.get("arch", "conv")
-        if preset.get("arch", name) != name:
-            preset = {}  # the preset is for another architecture
         arch = ARCHITECTURES.get(name)
         noise = 0.5 if self.noise is None and name == "denoise" else self.noise
 

@@ -53,9 +53,10 @@ def test_smileys_preset_fills_what_the_user_left_out():
         preset["kl_warmup"])
     mine = TrainConfig(dataset="smileys", latent_dim=6, beta=0.5, kl_warmup=0, epochs=3).resolved()
     assert (mine.latent_dim, mine.beta, mine.kl_warmup, mine.epochs) == (6, 0.5, 0, 3)
-    other = TrainConfig(dataset="smileys", arch="conv").resolved()  # the preset is the conv VAE's only
-    assert (other.arch, other.latent_dim, other.beta, other.kl_warmup, other.model_options) == (
-        "conv", None, 1.0, 0, None)
+    for arch in ("conv", "conv-vae"):  # naming an architecture asks for its own defaults, not the preset
+        other = TrainConfig(dataset="smileys", arch=arch).resolved()
+        assert (other.arch, other.latent_dim, other.beta, other.kl_warmup, other.model_options, other.epochs) == (
+            arch, None, 1.0, 0, None, 10 if arch == "conv" else 30)
     assert TrainConfig().resolved().arch == "conv"
     bundle = build_model(config, (64, 64, 3))
     assert float(bundle.autoencoder.beta.numpy()) == preset["beta"]  # beta reaches the conv VAE's builder

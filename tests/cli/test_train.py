@@ -112,6 +112,8 @@ def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
         (["--noise", "1.5"], "--noise must be between 0 and 1, received 1.5"),
         (["--noise", "-0.2"], "--noise must be between 0 and 1, received -0.2"),
         (["--lr", "0"], "--lr must be > 0"),
+        (["--kl-warmup", "-1"], "--kl-warmup must be >= 0 epochs, received -1"),
+        (["--beta", "-1"], "--beta must be >= 0, received -1.0"),
         (["--noise-kind", "speckle"], "invalid choice: 'speckle'"),
         (["--epochs", "ten"], "invalid int value: 'ten'"),
         (["--config", "/nonexistent/run.json"], "cannot read config file /nonexistent/run.json"),

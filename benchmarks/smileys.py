@@ -1,6 +1,6 @@
 """Issue 13 parts 3-5: does the VAE's latent space mean something?
 
-    python benchmarks/smileys.py                   # about 25 minutes on 2 CPU cores; run it alone
+    python benchmarks/smileys.py                   # about 40 minutes on 2 CPU cores; run it alone
     python benchmarks/smileys.py --parts preset    # re-run one part (the others keep their figures)
     python benchmarks/smileys.py --tables          # print the README tables from the JSON
     python benchmarks/smileys.py --quick           # a smoke run (not the README figures)
@@ -11,6 +11,7 @@ Parts, each a `scripts/train.py` run (the command is recorded) in the same run o
   `keras_ae.data.smileys.TRAIN_DEFAULTS`);
 - ``keras-io``: the peer, ``--arch conv-vae`` named (no preset): keras-io's conv VAE layout with the plain
   ELBO (beta 1, no warm-up, batch 128, 30 epochs), which was this command's smileys run before the preset;
+- ``seeds``: the preset again with seeds 1 and 2 (how much of the factor table is one draw);
 - ``mnist-vae``: the lecture's dense 2-D VAE on the shipped MNIST sample, as it is (beta 1) and with the
   preset's KL warm-up (10 epochs), for the README's before/after pictures.
 
@@ -40,6 +41,7 @@ RESULT = ROOT / "benchmarks" / "results" / "smileys.json"
 RUNS = {  # part -> [(name, train options)]
     "preset": [("preset", {"dataset": "smileys", "latent_dim": 4})],
     "keras-io": [("keras_io", {"dataset": "smileys", "latent_dim": 4, "arch": "conv-vae"})],
+    "seeds": [(f"preset_seed{seed}", {"dataset": "smileys", "latent_dim": 4, "seed": seed}) for seed in (1, 2)],
     "mnist-vae": [("mnist_vae", {"dataset": "mnist-sample", "arch": "vae"}),
                   ("mnist_vae_warmup", {"dataset": "mnist-sample", "arch": "vae", "kl_warmup": 10})],
 }
@@ -93,6 +95,18 @@ def tables(result: dict) -> str:
                     f"{e['latent_usage']['active_dims']}; prior samples {p['sample_distance']:.2f} vs "
                     f"reconstructions {p['reconstruction_distance']:.2f} (ratio {p['ratio']:.2f})", "",
                     factor_table(e), ""]
+    seeds = [r for r in ("preset", "preset_seed1", "preset_seed2") if r in result]
+    if len(seeds) > 1:
+        names = result[seeds[0]]["latent_factors"]["factors"]
+        out += ["| preset run | " + " | ".join(names) + " | tracked | active | prior / recon | seconds |",
+                "|---|" + "---:|" * (len(names) + 4)]
+        for r in seeds:
+            e = result[r]
+            m = e["latent_factors"]["one_to_one"]
+            cells = [f"{m['dims'][n]['abs_r']:.2f} (z[{m['dims'][n]['dim']}])" for n in names]
+            out.append(f"| seed {e['options']['seed']} | " + " | ".join(cells) + f" | {m['factors_tracked']} | "
+                       f"{e['latent_usage']['active_dims']} | {e['prior_samples']['ratio']:.2f} | {e['seconds']:.0f} |")
+        out.append("")
     rows = [r for r in ("mnist_vae", "mnist_vae_warmup") if r in result]
     if rows:
         out += ["| dense 2-D VAE on mnist-sample | test BCE | KL per dim | prior / recon distance | seconds |",

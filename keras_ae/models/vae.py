@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype, initializer_name
+from keras_ae.models.vae_layers import conv_decoder, conv_encoder, dense_encoder
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -179,60 +180,6 @@ class KLWarmup(keras.callbacks.Callback):
         self.model.beta.assign(self.target)
 
 
-def _dense_encoder(shape, latent_dim, hidden, activation, initializer):
-    inputs = keras.Input(shape=shape, name="image")
-    x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
-    for i, units in enumerate(hidden):
-        x = layers.Dense(units, activation=activation, kernel_initializer=initializer,
-                         name=f"encoder_dense_{i}")(x)
-    return inputs, x
-
-
-def _conv_encoder(shape, filters, dense_units, activation, initializer, kernel_size=3):
-    inputs = keras.Input(shape=shape, name="image")
-    x = inputs
-    for i, n in enumerate(filters):
-        x = layers.Conv2D(n, kernel_size, strides=2, padding="same", activation=activation,
-                          kernel_initializer=initializer, name=f"encoder_conv_{i}")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(dense_units, activation=activation, kernel_initializer=initializer,
-                     name="encoder_dense")(x)
-    return inputs, x
-
-
-def _conv_decoder(shape, latent, filters, activation, initializer, output_activation, kernel_size=3,
-                  decoder_dense=0, output_layer="conv"):
-    height, width, channels = shape
-    levels = len(filters)
-    h0, w0 = -(-height // 2**levels), -(-width // 2**levels)
-    y = latent
-    if decoder_dense:
-        y = layers.Dense(decoder_dense, activation=activation, kernel_initializer=initializer,
-                         name="decoder_hidden")(y)
-    y = layers.Dense(h0 * w0 * filters[-1], activation=activation, kernel_initializer=initializer,
-                     name="decoder_dense")(y)
-    y = layers.Reshape((h0, w0, filters[-1]), name="decoder_reshape")(y)
-    widths = list(reversed(filters))
-    if output_layer == "deconv":  # the last stride-2 layer makes the channels itself
-        widths = widths[1:]
-    for i, n in enumerate(widths):
-        y = layers.Conv2DTranspose(n, kernel_size, strides=2, padding="same", activation=activation,
-                                   kernel_initializer=initializer, name=f"decoder_deconv_{i}")(y)
-    crop = (h0 * 2**levels - height, w0 * 2**levels - width)
-    if output_layer == "deconv":
-        y = layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same", activation=output_activation,
-                                   name="reconstruction" if crop == (0, 0) else "decoder_output",
-                                   dtype=head_dtype())(y)
-    if crop != (0, 0) and output_layer == "deconv":
-        return layers.Cropping2D(((0, crop[0]), (0, crop[1])), name="reconstruction", dtype=head_dtype())(y)
-    if crop != (0, 0):
-        y = layers.Cropping2D(((0, crop[0]), (0, crop[1])), name="crop")(y)
-    if output_layer == "conv":
-        y = layers.Conv2D(channels, 3, padding="same", activation=output_activation,
-                          name="reconstruction", dtype=head_dtype())(y)
-    return y
-
-
 def build_vae(
     input_shape: Sequence[int] = (28, 28, 1),
     latent_dim: int = 2,
@@ -282,11 +229,11 @@ def build_vae(
 
     if kind == "dense":
         check_positive("hidden", hidden)
-        inputs, x = _dense_encoder(shape, latent_dim, hidden, activation, kernel_initializer)
+        inputs, x = dense_encoder(shape, latent_dim, hidden, activation, kernel_initializer)
     else:
         shape = check_input_shape(shape, rank=3)
         check_positive("filters", filters)
-        inputs, x = _conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size)
+        inputs, x = conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype=head_dtype())(x)
     z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype=head_dtype())(x)
     encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")
@@ -302,7 +249,7 @@ def build_vae(
         if len(shape) > 1:
             y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     else:
-        y = _conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation, kernel_size,
+        y = conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation, kernel_size,
                           decoder_dense, output_layer)
     decoder = keras.Model(latent, y, name="decoder")
 

@@ -80,6 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     m = result.metrics
     for name, best in (m.get("latent_factors") or {}).get("per_factor", {}).items():
         print(f"factor {name}: best z[{best['best_dim']}] |r| = {best['abs_r']:.2f} (gap {best['gap']:.2f})")
+    if "latent_factors" in m:
+        matched = m["latent_factors"]["one_to_one"]
+        print(f"one-to-one: {matched['factors_tracked']} of {len(matched['dims'])} factors with |r| >= "
+              f"{matched['threshold']} on a dimension of their own")
+    if "latent_usage" in m:
+        usage, prior = m["latent_usage"], m["prior_samples"]
+        print(f"latent dimensions used: {usage['active_dims']} of {len(usage['active'])}; prior samples / test "
+              f"reconstructions, distance to the nearest training image: {prior['sample_distance']:.2f} / "
+              f"{prior['reconstruction_distance']:.2f} (ratio {prior['ratio']})")
     print(f"test BCE {m['test_bce']:.4f}  test MSE {m['test_mse']:.4f}  -> {result.run_dir}/metrics.json")
     return 0
 

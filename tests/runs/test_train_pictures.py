@@ -67,9 +67,13 @@ def test_smileys_default_run_reports_factors_usage_and_prior_samples(tmp_path, c
     out = tmp_path / "run"
     code = train_cli.cli(["--dataset", "smileys", "--epochs", "2", "--kl-warmup", "1", "--train-size", "64",
                           "--test-size", "40", "--verbose", "0", "--out", str(out)])
-    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["arch"] == "conv-vae" and metrics["options"]["kl_warmup"] == 1
+    tracked = metrics["latent_factors"]["one_to_one"]["factors_tracked"]
+    assert f"one-to-one: {tracked} of 4 factors" in printed.out
+    assert f"latent dimensions used: {metrics['latent_usage']['active_dims']} of 4" in printed.out
     matching = metrics["latent_factors"]["one_to_one"]
     assert len({v["dim"] for v in matching["dims"].values()}) == 4  # a dimension of its own per factor
     usage = metrics["latent_usage"]

@@ -175,12 +175,13 @@ def one_to_one(corr: np.ndarray, names: Sequence[str], threshold: float = 0.8) -
 
 
 def nearest_distance(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Euclidean distance of every image to its nearest image of `reference` (pixels flattened)."""
-    from sklearn.metrics import pairwise_distances_argmin_min
+    """Euclidean distance of every image to its nearest image of `reference` (pixels flattened); the fraud
+    detector's exact, chunked nearest-neighbour search."""
+    from keras_ae.fraud.neighbours import nearest
 
     a = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
     b = np.asarray(reference, dtype=np.float32).reshape(len(reference), -1)
-    return pairwise_distances_argmin_min(a, b)[1].astype(np.float64)
+    return nearest(b, a, k=1)[1][:, 0]
 
 
 def prior_sample_report(model: Autoencoder, x_train: np.ndarray, x_test: np.ndarray, n: int = 500,

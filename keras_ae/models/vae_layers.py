@@ -49,15 +49,14 @@ def conv_decoder(shape, latent, filters, activation, initializer, output_activat
         y = layers.Conv2DTranspose(n, kernel_size, strides=2, padding="same", activation=activation,
                                    kernel_initializer=initializer, name=f"decoder_deconv_{i}")(y)
     crop = (h0 * 2**levels - height, w0 * 2**levels - width)
-    if output_layer == "deconv":
+    last = output_layer == "deconv"  # the stride-2 layer makes the image; otherwise a 3x3 conv after the crop
+    if last:
         y = layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same", activation=output_activation,
-                                   name="reconstruction" if crop == (0, 0) else "decoder_output",
-                                   dtype=head_dtype())(y)
-    if crop != (0, 0) and output_layer == "deconv":
-        return layers.Cropping2D(((0, crop[0]), (0, crop[1])), name="reconstruction", dtype=head_dtype())(y)
-    if crop != (0, 0):
-        y = layers.Cropping2D(((0, crop[0]), (0, crop[1])), name="crop")(y)
-    if output_layer == "conv":
+                                   name="decoder_output" if any(crop) else "reconstruction", dtype=head_dtype())(y)
+    if any(crop):
+        y = layers.Cropping2D(((0, crop[0]), (0, crop[1])), name="reconstruction" if last else "crop",
+                              dtype=head_dtype() if last else None)(y)
+    if not last:
         y = layers.Conv2D(channels, 3, padding="same", activation=output_activation,
                           name="reconstruction", dtype=head_dtype())(y)
     return y

@@ -208,16 +208,14 @@ def _run(config: TrainConfig) -> TrainResult:
 
         artifacts.save_models(bundle, run_dir)
         artifacts.save_history(result.history, run_dir / "history.csv")
-        pictures: list[str] = []
-        report = None
-        if factors is not None and arch.variational:
-            report = train_pictures.factor_report(bundle, x_test, factors["test"][: len(x_test)], factors["names"],
-                                                  run_dir, pictures)
-        dim_names = train_pictures.factor_names(report) if report else None
-        if report is not None:
-            report["traversal_labels"] = {str(d): label for d, label in sorted(dim_names.items())}
-        pictures[:0] = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir,
-                                            value_range, dim_names)
+        reports, codes, dim_names = ({}, None, None)
+        if arch.variational:  # one pass of the encoder over the test images for every VAE report
+            reports, codes, dim_names = train_pictures.vae_metrics(bundle, x_train, x_test, factors, run_dir,
+                                                                   config.seed, config.streams)
+        pictures = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir,
+                                        value_range, codes, dim_names)
+        if "latent_factors" in reports:
+            pictures.append("factor_correlation.png")
         metrics = {
             "arch": config.arch, "test_bce": scores["bce"], "test_mse": scores["mse"],
             "final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [None])[-1],
@@ -231,9 +229,6 @@ def _run(config: TrainConfig) -> TrainResult:
             "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
             "options": options_of(config), "pictures": pictures,
         }
-        if report is not None:
-            metrics["latent_factors"] = report
-        if arch.variational and not config.streams:
-            metrics.update(train_pictures.vae_report(bundle, x_train, x_test, config.seed))
+        metrics.update(reports)
         artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
         return TrainResult(run_dir, metrics, bundle, result.history)

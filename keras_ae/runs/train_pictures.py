@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 
-def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, dim_names=None) -> list[str]:
+def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, codes=None,
+          dim_names=None) -> list[str]:
     """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png and
-    manifold.png (2-D codes). `dim_names` ({dimension: name}) labels the traversal's rows (the factor each
-    dimension tracks)."""
+    manifold.png (2-D codes). `codes`: z_mean of `x_clean` when already computed; `dim_names` ({dimension:
+    name}) labels the traversal's rows (the factor each dimension tracks)."""
     import numpy as np
 
     from keras_ae import figures, latent
@@ -24,7 +25,7 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, 
     figures.image_rows(rows, labels_, run_dir / "reconstruction.png", value_range=value_range)
     names.append("reconstruction.png")
     if ARCHITECTURES.get(config.arch).variational:
-        z_mean = bundle.encoder.predict(x_clean, verbose=0)[0]
+        z_mean = codes if codes is not None else bundle.encoder.predict(x_clean, verbose=0)[0]
         latent_figures.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")
         names.append("latent.png")
         # At most 10 rows: the most used dimensions (largest spread of z_mean over the test images).
@@ -56,30 +57,30 @@ def _row_label(dim: int, dim_names: dict | None) -> str:
     return f"z[{dim}]\n{name}" if name else f"z[{dim}]"
 
 
-def factor_names(report: dict) -> dict[int, str]:
-    """{dimension: "factor |r| 0.93"}: the factor each dimension is matched to (one-to-one) and its |r|."""
-    return {v["dim"]: f"{name} |r| {v['abs_r']:.2f}" for name, v in report["one_to_one"]["dims"].items()}
+def vae_metrics(bundle, x_train, x_test, factors, run_dir, seed, streams) -> tuple[dict, object, dict]:
+    """What a VAE run reports beside its pictures, from one pass of the encoder over the test images:
+    ``latent_usage``; ``prior_samples`` (not for streamed data); with known factors ``latent_factors``
+    (factor_correlation.png), whose one-to-one matching names the traversal's rows.
 
-
-def vae_report(bundle, x_train, x_test, seed) -> dict:
-    """Latent usage (KL and activity per dimension) and prior samples against reconstructions."""
+    Returns (metrics entries, z_mean of the test images, {dimension: "factor |r| 0.93"}).
+    """
     import numpy as np
 
-    from keras_ae import latent
-
-    z_mean, z_log_var = (np.asarray(v) for v in bundle.encoder.predict(x_test, verbose=0))
-    return {"latent_usage": latent.latent_usage(z_mean, z_log_var),
-            "prior_samples": latent.prior_sample_report(bundle, x_train, x_test, n=500, seed=seed)}
-
-
-def factor_report(bundle, x, factors, names, run_dir, pictures) -> dict:
-    """|correlation| of each latent dimension (z_mean) with each known factor; factor_correlation.png."""
     from keras_ae import figures, latent
 
-    report = latent.factor_report(latent.encode(bundle, x), factors, names)
-    corr = report["abs_correlation"]
-    figures.correlation_heatmap(corr, [f"z[{i}]" for i in range(len(corr))], names,
-                              run_dir / "factor_correlation.png",
-                              title="|correlation| of z_mean with the true factors (test images)")
-    pictures.append("factor_correlation.png")
-    return report
+    z_mean, z_log_var = (np.asarray(v) for v in bundle.encoder.predict(x_test, verbose=0))
+    out = {"latent_usage": latent.latent_usage(z_mean, z_log_var)}
+    if not streams:
+        out["prior_samples"] = latent.prior_sample_report(bundle, x_train, x_test, n=500, seed=seed)
+    dim_names = {}
+    if factors is not None:
+        names = factors["names"]
+        report = latent.factor_report(z_mean, factors["test"][: len(x_test)], names)
+        corr = report["abs_correlation"]
+        figures.correlation_heatmap(corr, [f"z[{i}]" for i in range(len(corr))], names,
+                                    run_dir / "factor_correlation.png",
+                                    title="|correlation| of z_mean with the true factors (test images)")
+        dim_names = {v["dim"]: f"{name} |r| {v['abs_r']:.2f}" for name, v in report["one_to_one"]["dims"].items()}
+        report["traversal_labels"] = {str(d): label for d, label in sorted(dim_names.items())}
+        out["latent_factors"] = report
+    return out, z_mean, dim_names

@@ -113,9 +113,15 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     removed when the block ends normally (the run has then written its final file); when the run is
     interrupted or fails it stays, saying so, and `check_finished` (every loader) refuses the directory.
     A UsageError (a bad input found late) removes a directory this run created: nothing useful is in it."""
+    from keras_ae import outputs
+
     run_dir = pathlib.Path(run_dir)
-    created = not run_dir.exists()
+    outputs.check_output(run_dir, "run")  # a directory of the user's, a file, a link, unwritable: refused
+    refuse_running(run_dir)
+    made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
+    created = bool(made)
     run_dir.mkdir(parents=True, exist_ok=True)
+    outputs.mark_run(run_dir, what)
     marker = run_dir / UNFINISHED
     state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),
              "state": "running"}
@@ -125,6 +131,9 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     except UsageError:
         if created:
             shutil.rmtree(run_dir, ignore_errors=True)
+            for parent in made[1:]:
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
         else:
             marker.unlink(missing_ok=True)
         raise
@@ -141,6 +150,28 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
             write_json(marker, state)
         raise
     marker.unlink(missing_ok=True)
+
+
+def refuse_running(run_dir: pathlib.Path) -> None:
+    """A UsageError when another live process is writing `run_dir` (its marker says running, its pid lives)."""
+    marker = run_dir / UNFINISHED
+    if not marker.is_file():
+        return
+    try:
+        state = json.loads(marker.read_text())
+        pid = int(state["pid"]) if state.get("state") == "running" else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if pid is None or pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:  # the run that wrote it is gone (crashed): the directory is free
+        return
+    except PermissionError:
+        pass
+    raise UsageError(f"out={str(run_dir)!r} is being written by another run (process {pid}); wait for it to finish "
+                     "or name another directory")
 
 
 def check_finished(run_dir: str | os.PathLike) -> pathlib.Path:

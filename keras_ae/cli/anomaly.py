@@ -16,8 +16,16 @@ from keras_ae.anomaly.scores import CONTRAST_NORMS
 from keras_ae.anomaly.thresholds import THRESHOLD_RULES
 from keras_ae.cli.common import ArgumentParser, checked_config, parse_with_config, run_main
 from keras_ae.data.registry import DATASETS, one_class_names
-from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES
+from keras_ae.runs.one_class import OneClassConfig
+from keras_ae.runs.train import VERBOSE
+
+SPECS = OneClassConfig.SPECS  # each option's type is the check of its OneClassConfig field
+
+
+def escaped(text: str) -> str:
+    """A help text with its '%' kept: argparse formats help strings with % ("90% of the variance")."""
+    return text.replace("%", "%%")
 
 
 def build_parser() -> ArgumentParser:
@@ -32,52 +40,50 @@ def build_parser() -> ArgumentParser:
                    help=f"label of the normal class (default: {normals}), or 'all': every class in turn, with a "
                         "per-class table beside PCA")
     p.add_argument("--arch", default="conv", help=f"architecture: {', '.join(ARCHITECTURES)} (default conv)")
-    p.add_argument("--filters", default="32,32,16",
+    p.add_argument("--filters", type=SPECS["filters"], default="32,32,16",
                    help="conv/denoise filters per level, comma-separated (slide model: 16,8,8)")
-    p.add_argument("--latent-dim", type=int, default=None, help="code size of dense, deep and VAE models")
+    p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
+                   help="code size of dense, deep and VAE models")
     scores = ", ".join(f"{n} {DATASETS[n].default_score}" for n in one_class_names())
     p.add_argument("--score", default=None,
-                   help="anomaly score: " + IMAGE_SCORES.help() + "; or several joined with '+' (default: the "
+                   help="anomaly score: " + escaped(IMAGE_SCORES.help()) + "; or several joined with '+' (default: the "
                         f"dataset's, {scores})")
     p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
-    p.add_argument("--k", type=int, default=5, help="neighbours of the latent-knn score")
+    p.add_argument("--k", type=SPECS["k"], default=5, help="neighbours of the latent-knn score")
     p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),
-                   help="rule on the validation set: " + THRESHOLD_RULES.help() + " (default quartile-gap)")
-    p.add_argument("--percentile", type=float, default=95.0,
-                   help="percentile of the normal validation scores for --threshold percentile")
-    p.add_argument("--epochs", type=int, default=None, help=f"default: {epochs}")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    p.add_argument("--val-fraction", type=float, default=0.1,
+                   help="rule on the validation set: " + escaped(THRESHOLD_RULES.help()) + " (default quartile-gap)")
+    p.add_argument("--percentile", type=SPECS["percentile"], default=95.0,
+                   help="percentile in (0, 100) of the normal validation scores for --threshold percentile")
+    p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: {epochs}")
+    p.add_argument("--batch-size", type=SPECS["batch_size"], default=64)
+    p.add_argument("--lr", type=SPECS["lr"], default=1e-3, help="Adam learning rate")
+    p.add_argument("--val-fraction", type=SPECS["val_fraction"], default=0.1,
                    help="share of normal training images held out for validation (no official val split)")
-    p.add_argument("--train-size", type=int, default=None, help="use only the first N normal training images")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-size", type=SPECS["train_size"], default=None,
+                   help="use only the first N normal training images")
+    p.add_argument("--seed", type=SPECS["seed"], default=0, help="random seed, in [0, 2**32)")
     p.add_argument("--out", default=None, help="run directory (default runs/<time>-anomaly-<dataset>)")
     p.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
-    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras progress output")
+    p.add_argument("--verbose", type=VERBOSE, default=1, choices=(0, 1, 2), help="Keras progress output")
     return p
 
 
 def normal_label(text: str) -> int | str:
-    """An integer class label, or "all"."""
+    """An integer class label (`OneClassConfig.SPECS["normal"]`), or "all"."""
     if str(text).strip().lower() == "all":
         return "all"
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer label or 'all', received {text!r}") from None
+        return SPECS["normal"](text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 'all' or {SPECS['normal'].describe()}, received {text}") \
+            from None
 
 
-def config_from(args):
-    from keras_ae.runs.one_class import OneClassConfig
-
+def config_from(args) -> OneClassConfig:
     options = {k: v for k, v in vars(args).items() if k != "config"}
     options["normal"] = None if args.normal == "all" else args.normal
-    try:
-        options["filters"] = tuple(int(f) for f in str(args.filters).split(","))
-    except ValueError:
-        raise UsageError(f"--filters must be comma-separated integers, received {args.filters!r}") from None
+    options["filters"] = tuple(args.filters)
     return OneClassConfig(**options)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import pathlib
 import re
 import signal
 import sys
@@ -19,6 +20,8 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that reports a bad option in one line (``error: ...``) and exits 2."""
 
     def error(self, message: str) -> NoReturn:
+        # "argument --lr: must be a finite number > 0, received nan" -> "--lr must be ..." (an options.Spec type)
+        message = re.sub(r"^argument ([-\w/]+): must be ", r"\1 must be ", message)
         self.exit(EXIT_USAGE, f"error: {self.prog}: {message}\n")
 
 
@@ -41,19 +44,48 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
     args = parser.parse_args(argv)
     path = getattr(args, config_option, None)
     if not path:
+        require_given(parser, args)
         return args
     config = read_json(path, what="config file")
     if not isinstance(config, dict):
         raise UsageError(f"config file {path} must hold a JSON object of options")
-    actions = {action.dest: action for action in parser._actions}
+    target = _chosen_subparser(parser, args)  # `fit --config c.json`: the options are the sub-command's
+    actions = {action.dest: action for action in target._actions}
     defaults = {}
     for key, value in config.items():
         dest = key.replace("-", "_")
         if dest not in actions or dest in ("help", config_option):
             raise UsageError(f"config file {path}: unknown option {key!r}")
         defaults[dest] = config_value(actions[dest], value, f"config file {path}: {key!r}")
-    parser.set_defaults(**defaults)
-    return parser.parse_args(argv)
+    target.set_defaults(**defaults)
+    args = parser.parse_args(argv)
+    require_given(parser, args)
+    return args
+
+
+def needed(action: argparse.Action) -> argparse.Action:
+    """Mark an option required on the command line or in ``--config``: argparse cannot require it, since the
+    config file is read after the first parse (`parse_with_config` checks it)."""
+    action.needed = True
+    return action
+
+
+def require_given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A UsageError for the first option marked `needed` that is still None (no config file was given)."""
+    target = _chosen_subparser(parser, args)
+    for action in target._actions:
+        if getattr(action, "needed", False) and getattr(args, action.dest, None) is None:
+            raise UsageError(f"the following arguments are required: {action.option_strings[0]}")
+
+
+def _chosen_subparser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The sub-command's parser that `args` came through (the parser itself when it has no sub-commands)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest, None)
+            if chosen in action.choices:
+                return _chosen_subparser(action.choices[chosen], args)
+    return parser
 
 
 def config_value(action: argparse.Action, value, where: str):
@@ -79,8 +111,14 @@ def json_text(value) -> str:
 
 
 def _one_value(action: argparse.Action, value, where: str):
+    from keras_ae.options import Spec
+
     kind = action.type
-    if kind is int:
+    if isinstance(kind, Spec):  # a number in JSON, checked by the option's one specification
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{where} must be {kind.describe()}, received {json_text(value)}")
+        value = kind.check(where, value)
+    elif kind is int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
             raise UsageError(f"{where} must be an integer, received {json_text(value)}")
         value = int(value)
@@ -95,7 +133,8 @@ def _one_value(action: argparse.Action, value, where: str):
         try:
             value = kind(value if isinstance(value, str) else json_text(value))
         except (TypeError, ValueError, argparse.ArgumentTypeError) as err:
-            raise UsageError(f"{where}: {err}") from None
+            text = str(err)
+            raise UsageError(f"{where} {text}" if text.startswith("must be ") else f"{where}: {text}") from None
     if action.choices is not None and value not in action.choices:
         choices = ", ".join(map(str, action.choices))
         raise UsageError(f"{where} must be one of {choices}, received {json_text(value)}")
@@ -119,6 +158,10 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         message = str(err) if parser is None else as_flags(str(err), option_names(parser()))
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except SystemExit as stop:  # argparse refused an option (already said in one line); --help exits 0
+        if stop.code in (0, None):
+            raise
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     except BaseException as err:
         from keras_ae import interrupt
 
@@ -162,9 +205,9 @@ def as_flags(message: str, names: Sequence[str]) -> str:
     if match and match.group(1) == match.group(3) and match.group(1) in names:
         return f"{flag(match.group(1))} must be {match.group(2)}, received {match.group(4)}"
     for name in sorted(names, key=len, reverse=True):
-        message = re.sub(rf"(?<![\w-]){name}=", flag(name) + " ", message)
+        message = re.sub(rf"(?<![\w'-]){name}=", flag(name) + " ", message)
         if "_" in name:  # a bare word like "score" may be prose; a bare "threshold_value" is the argument
-            message = re.sub(rf"(?<![\w-]){name}(?![\w-])", flag(name), message)
+            message = re.sub(rf"(?<![\w'-]){name}(?![\w'-])", flag(name), message)
     return message
 
 
@@ -200,9 +243,29 @@ def registry_help(registry, default: str | None = None) -> str:
 def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, make_config: Callable) -> object:
     """Parse `argv` (with --config defaults), build the run's config and check it, all before TensorFlow
     loads: a bad option ends at once with a message about its flag. Then TensorFlow is imported quietly."""
+    from keras_ae import outputs
+    from keras_ae.io import refuse_running
+
     args = parse_with_config(parser, argv)
     config = make_config(args)
     with flag_errors(parser):
         config.check()
+        if getattr(config, "out", None) is not None:  # the run directory, before any work
+            outputs.check_output(config.out, "run", config_inputs(config, args))
+            refuse_running(pathlib.Path(config.out))
     quiet_tensorflow()
     return config
+
+
+def config_inputs(config: object, args: argparse.Namespace | None = None) -> list[str]:
+    """The files and folders a run reads (its output may be none of them nor lie inside one)."""
+    found = []
+    dataset = str(getattr(config, "dataset", "") or "")
+    if dataset.startswith("folder:"):
+        found.append(dataset.removeprefix("folder:"))
+    for name in ("data_path", "font", "input"):
+        if getattr(config, name, None):
+            found.append(str(getattr(config, name)))
+    if args is not None and getattr(args, "config", None):
+        found.append(str(args.config))
+    return found

@@ -8,13 +8,26 @@ python scripts/fraud.py demo
 
 from __future__ import annotations
 
-import pathlib
+import contextlib
 import sys
 from collections.abc import Sequence
 
+from keras_ae import options
 from keras_ae.anomaly.thresholds import THRESHOLD_RULES
-from keras_ae.cli.common import ArgumentParser, as_flags, flag_errors, parse_with_config, quiet_tensorflow, run_main
+from keras_ae.cli.common import (
+    ArgumentParser,
+    as_flags,
+    flag_errors,
+    needed,
+    parse_with_config,
+    quiet_tensorflow,
+    run_main,
+)
 from keras_ae.errors import UsageError
+from keras_ae.fraud.params import UNSCORABLE
+from keras_ae.runs.fraud import FraudFitConfig
+
+FIT = FraudFitConfig.SPECS
 
 
 def _threshold_options(p: ArgumentParser, default: str | None) -> None:
@@ -22,16 +35,25 @@ def _threshold_options(p: ArgumentParser, default: str | None) -> None:
         "--threshold-rule",
         default=default,
         choices=THRESHOLD_RULES.names(),
-        help="percentile of normal validation errors (default 99.5), fpr (target false-positive "
-        "rate, default 0.005), f1 (max F1 on labelled validation rows) or value"
-        + ("" if default else "; default: the one stored with the model"),
+        help="rule on the validation scores: " + THRESHOLD_RULES.help() + " (fraud defaults: percentile 99.5, "
+        "fpr 0.005)" + ("" if default else "; default: the one stored with the model"),
     )
     p.add_argument(
         "--threshold-value",
-        type=float,
+        type=options.NUMBER,
         default=None,
         help="the rule's parameter: the percentile, the rate, or the threshold itself",
     )
+
+
+DEMO_ROWS = options.Spec(int, 2000)
+
+
+def _unscorable_option(p: ArgumentParser) -> None:
+    p.add_argument("--unscorable", default="refuse", choices=UNSCORABLE,
+                   help="a row with a missing, NaN, infinite, non-numeric or out-of-range cell: refuse the input "
+                        "naming row and column (default), or flag it (score inf, flag 1, the reason in an "
+                        "unscorable_reason column)")
 
 
 def build_parser() -> ArgumentParser:
@@ -39,10 +61,10 @@ def build_parser() -> ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
     fit = sub.add_parser("fit", help="fit on the normal rows of a labelled table and report hold-out metrics")
-    fit.add_argument("--input", "--csv", dest="input", required=True,
+    needed(fit.add_argument("--input", "--csv", dest="input", default=None,
                      help="transactions: CSV (also .gz, .bz2, .zip, .xz, .zst), a Parquet file or a directory of "
-                          "Parquet files (Kaggle schema by default)")
-    fit.add_argument("--out", required=True, help="model directory to write")
+                          "Parquet files (Kaggle schema by default)"))
+    needed(fit.add_argument("--out", default=None, help="model directory to write (new, or a model written by fit)"))
     fit.add_argument(
         "--label-column", default="Class", help="0/1 label column, or 'none' for unlabelled data"
     )
@@ -56,22 +78,23 @@ def build_parser() -> ArgumentParser:
     )
     fit.add_argument("--amount-column", default="Amount")
     fit.add_argument("--no-log-amount", action="store_true", help="do not take log1p of the amount")
-    fit.add_argument("--test-size", type=float, default=0.3, help="stratified hold-out share (default 0.3)")
+    fit.add_argument("--test-size", type=FIT["test_size"], default=0.3, help="stratified hold-out share (default 0.3)")
     _threshold_options(fit, "percentile")
     fit.add_argument(
         "--trim",
-        type=float,
+        type=FIT["trim"],
         default=0.0,
         help="share of highest-error training rows to drop before refitting (hidden frauds)",
     )
     fit.add_argument("--method", default="ae+knn", choices=("ae+knn", "ae", "knn"),
                      help="score: reconstruction error and distance to the nearest normal rows (default), or one")
-    fit.add_argument("--neighbors", type=int, default=1, help="neighbours of the distance part (default 1)")
-    fit.add_argument("--ae-weight", type=float, default=0.25,
+    fit.add_argument("--neighbors", type=FIT["neighbors"], default=1,
+                     help="neighbours of the distance part (default 1)")
+    fit.add_argument("--ae-weight", type=FIT["ae_weight"], default=0.25,
                      help="weight of the reconstruction part against 1 for the distance part (default 0.25)")
-    fit.add_argument("--n-models", type=int, default=3, help="autoencoders in the ensemble")
-    fit.add_argument("--epochs", type=int, default=100, help="at most this many (early stopping)")
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--n-models", type=FIT["n_models"], default=3, help="autoencoders in the ensemble")
+    fit.add_argument("--epochs", type=FIT["epochs"], default=100, help="at most this many (early stopping)")
+    fit.add_argument("--seed", type=FIT["seed"], default=0, help="an integer in [0, 2**32) (default 0)")
     fit.add_argument("--sep", default=",", help="CSV delimiter")
     fit.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
     fit.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
@@ -91,26 +114,30 @@ def build_parser() -> ArgumentParser:
     score.add_argument("--master", default=None,
                        help="Spark master URL for --engine spark (default: the one spark-submit was given, else "
                             "local[*])")
-    score.add_argument("--chunksize", type=int, default=20_000, help="rows read at a time (default 20000)")
-    score.add_argument("--top", type=int, default=3, help="columns named in top_features")
+    score.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
+                       help="rows read at a time (default 20000)")
+    score.add_argument("--top", type=options.POSITIVE_INT, default=3, help="columns named in top_features")
     score.add_argument("--sep", default=",")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
+    _unscorable_option(score)
     _threshold_options(score, None)
 
     ev = sub.add_parser("evaluate", help="metrics of a model on a labelled table")
     ev.add_argument("--model", required=True)
     ev.add_argument("--input", "--csv", dest="input", required=True, help="CSV (also compressed) or Parquet")
-    ev.add_argument("--out", default=None, help="also write the metrics as JSON")
-    ev.add_argument("--chunksize", type=int, default=20_000)
+    ev.add_argument("--out", default=None, help="also write the metrics as JSON (a new file, or metrics written "
+                    "by evaluate)")
+    ev.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000)
     ev.add_argument("--sep", default=",")
     ev.add_argument("--quiet", action="store_true")
+    _unscorable_option(ev)
     _threshold_options(ev, None)
 
     demo = sub.add_parser("demo", help="fit, score and evaluate on synthetic Kaggle-schema transactions")
     demo.add_argument("--out", default="runs/fraud-demo", help="directory for the data, model and outputs")
-    demo.add_argument("--rows", type=int, default=30_000)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--epochs", type=int, default=40)
+    demo.add_argument("--rows", type=DEMO_ROWS, default=30_000, help="rows of each table (at least 2000)")
+    demo.add_argument("--seed", type=FIT["seed"], default=0)
+    demo.add_argument("--epochs", type=FIT["epochs"], default=40)
     return p
 
 
@@ -127,13 +154,15 @@ def _check_threshold(args) -> None:
 
 
 def cmd_fit(args, parser) -> int:
-    from keras_ae.fraud.detector import describe
-    from keras_ae.runs.fraud import FraudFitConfig, fit_fraud
+    from keras_ae.runs.fraud import fit_fraud
 
     config = FraudFitConfig(**{k: v for k, v in vars(args).items() if k not in ("config", "command")})
     with flag_errors(parser):
         config.check()
+        config.check_files()  # the header, the column options and the output, before TensorFlow loads
     quiet_tensorflow()
+    from keras_ae.fraud.detector import describe
+
     result = fit_fraud(config)
     print(f"model: {describe(result.detector)} -> {result.out}")
     if result.metrics:
@@ -152,25 +181,27 @@ def print_metrics(m: dict) -> None:
 
 
 def load_for(args):
-    """The model of --model, checked against the table's header, with the threshold rule of the options."""
+    """The model of --model, checked against the table's header, with the threshold rule and the handling of
+    unscorable rows of the options."""
     from keras_ae.fraud import FraudDetector, tables
 
+    _check_threshold(args)
     header = tables.read_header(args.input, args.sep)
     detector = FraudDetector.load(args.model, columns=header, source=str(args.input))
-    _check_threshold(args)
     if args.threshold_rule is not None:
         detector.set_threshold(args.threshold_rule, args.threshold_value)
+    detector.unscorable = args.unscorable
     return detector
 
 
 def cmd_score(args) -> int:
+    from keras_ae import outputs
     from keras_ae.fraud.detector import describe
     from keras_ae.fraud.scoring import score_table
 
-    if args.top <= 0:
-        raise UsageError(f"--top must be > 0, received {args.top}")
     if args.engine == "spark":
         return cmd_score_spark(args)
+    outputs.check_output(args.out, "table", [args.input, args.model])
     detector = load_for(args)
     print(f"model: {describe(detector)}")
     summary = score_table(
@@ -182,9 +213,10 @@ def cmd_score(args) -> int:
         top=args.top,
         progress=not args.quiet,
     )
+    unscorable = f" ({summary['unscorable']:,} of them unscorable)" if summary["unscorable"] else ""
     print(
         f"scored {summary['rows']:,} rows ({summary['rows_per_second']:,.0f} rows/s): {summary['flagged']:,} "
-        f"flagged -> {args.out}"
+        f"flagged{unscorable} -> {args.out}"
     )
     return 0
 
@@ -195,64 +227,63 @@ def cmd_score_spark(args) -> int:
 
     _check_threshold(args)
     summary = spark.score_path(args.model, args.input, args.out, master=args.master, sep=args.sep, top=args.top,
-                               threshold_rule=args.threshold_rule, threshold_value=args.threshold_value)
+                               threshold_rule=args.threshold_rule, threshold_value=args.threshold_value,
+                               unscorable=args.unscorable)
     print(f"scored {summary['rows']:,} rows on Spark ({summary['master']}, {summary['rows_per_second']:,.0f} "
           f"rows/s): {summary['flagged']:,} flagged -> {args.out}")
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    from keras_ae import anomaly
+    from keras_ae import anomaly, outputs
     from keras_ae.fraud import schema
     from keras_ae.fraud.detector import describe
     from keras_ae.fraud.scoring import score_labelled
-    from keras_ae.fraud.tables import check_output
     from keras_ae.io import write_json
 
-    if args.chunksize <= 0:
-        raise UsageError(f"--chunksize must be > 0, received {args.chunksize}")
     if args.out:
-        check_output(args.out, args.input)
+        outputs.check_output(args.out, "metrics", [args.input, args.model])
     detector = load_for(args)
     print(f"model: {describe(detector)}")
-    scores, labels = score_labelled(detector, args.input, sep=args.sep, chunksize=args.chunksize,
-                                    progress=not args.quiet)
-    schema.require_both_classes(labels, detector.label_column, args.input, "evaluate (ROC-AUC, precision)")
-    metrics = anomaly.detection_metrics(scores, labels, detector.threshold_)
-    metrics["threshold_rule"] = detector.threshold_info()
-    metrics["rows"] = int(len(labels))
-    print_metrics(metrics)
-    if args.out:
-        write_json(args.out, metrics)
+    with outputs.claimed(args.out, "metrics", [args.input, args.model]) if args.out else _nothing() as target:
+        scores, labels = score_labelled(detector, args.input, sep=args.sep, chunksize=args.chunksize,
+                                        progress=not args.quiet)
+        schema.require_both_classes(labels, detector.label_column, args.input, "evaluate (ROC-AUC, precision)")
+        metrics = {"kind": outputs.METRICS_KIND, **anomaly.detection_metrics(scores, labels, detector.threshold_)}
+        metrics["threshold_rule"] = detector.threshold_info()
+        metrics["rows"] = int(len(labels))
+        print_metrics(metrics)
+        if target is not None:
+            write_json(target, metrics)
     return 0
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield None
 
 
 def cmd_demo(args) -> int:
     from keras_ae.fraud import synthetic_transactions
-    from keras_ae.io import atomic_path
+    from keras_ae.io import atomic_path, unfinished_marker
 
-    if args.rows < 2000:
-        raise UsageError(f"--rows must be at least 2000, received {args.rows}")
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"train": out / "transactions.csv", "new": out / "new_transactions.csv"}
-    # A higher fraud rate than the real 0.172% so a small demo still has frauds to measure.
-    for seed, path in ((args.seed, files["train"]), (args.seed + 1, files["new"])):
-        with atomic_path(path) as tmp:
-            synthetic_transactions(args.rows, fraud_rate=0.005, seed=seed).to_csv(tmp, index=False)
-    print(f"synthetic Kaggle-schema transactions: {files['train']} and {files['new']} ({args.rows:,} rows each)")
-    common, model, new = ["--sep", ","], str(out / "model"), str(files["new"])
-    steps = [
-        ["fit", "--input", str(files["train"]), "--out", model, "--epochs", str(args.epochs), "--seed", str(args.seed),
-         "--time", "hour", *common],
-        ["score", "--model", model, "--input", new, "--out", str(out / "scored.csv"), *common],
-        ["evaluate", "--model", model, "--input", new, "--out", str(out / "new_metrics.json"), *common],
-    ]
-    for step in steps:
-        print(f"\n$ keras-ae-fraud {' '.join(step)}")
-        code = main(step)
-        if code:
-            return code
+    with unfinished_marker(args.out, "fraud demo") as out:  # a new or earlier demo directory; removed on bad input
+        files = {"train": out / "transactions.csv", "new": out / "new_transactions.csv"}
+        # A higher fraud rate than the real 0.172% so a small demo still has frauds to measure.
+        for seed, path in ((args.seed, files["train"]), (args.seed + 1, files["new"])):
+            with atomic_path(path) as tmp:
+                synthetic_transactions(args.rows, fraud_rate=0.005, seed=seed).to_csv(tmp, index=False)
+        print(f"synthetic Kaggle-schema transactions: {files['train']} and {files['new']} ({args.rows:,} rows each)")
+        common, model, new = ["--sep", ","], str(out / "model"), str(files["new"])
+        steps = [
+            ["fit", "--input", str(files["train"]), "--out", model, "--epochs", str(args.epochs), "--seed",
+             str(args.seed), "--time", "hour", *common],
+            ["score", "--model", model, "--input", new, "--out", str(out / "scored.csv"), *common],
+            ["evaluate", "--model", model, "--input", new, "--out", str(out / "new_metrics.json"), *common],
+        ]
+        for step in steps:
+            print(f"\n$ keras-ae-fraud {' '.join(step)}")
+            main(step)
     return 0
 
 

@@ -10,22 +10,30 @@ from keras_ae.cli.common import ArgumentParser, checked_config, run_main
 from keras_ae.data.noise import NOISE_KINDS
 from keras_ae.data.registry import dataset_names
 from keras_ae.models.registry import ARCHITECTURES
+from keras_ae.runs.train import VERBOSE, TrainConfig
 from keras_ae.training.strategy import STRATEGIES
+
+SPECS = TrainConfig.SPECS  # each option's type is the check of its TrainConfig field
+
+
+def escaped(text: str) -> str:
+    """A help text with its '%' kept: argparse formats help strings with %."""
+    return text.replace("%", "%%")
 
 
 def build_parser() -> ArgumentParser:
     epochs = ", ".join(f"{name} {arch.epochs}" for name, arch in ARCHITECTURES.items())
     p = ArgumentParser(prog="keras-ae-train", description=__doc__)
     p.add_argument("--arch", default=None,
-                   help="architecture: " + ARCHITECTURES.help() + " (default conv; conv-vae with its preset for "
-                        "smileys)")
+                   help="architecture: " + escaped(ARCHITECTURES.help()) + " (default conv; conv-vae with its "
+                        "preset for smileys)")
     p.add_argument("--dataset", default="mnist",
-                   help=", ".join(dataset_names()) + " (tfds:NAME: tensorflow-datasets, streamed; e.g. "
+                   help=escaped(", ".join(dataset_names())) + " (tfds:NAME: tensorflow-datasets, streamed; e.g. "
                         "tfds:emnist/letters, tfds:cifar10) (default mnist; offline it falls back to the shipped "
                         "sample)")
-    p.add_argument("--image-size", type=int, default=None,
+    p.add_argument("--image-size", type=SPECS["image_size"], default=None,
                    help="side of the images (folder:PATH default 28; tfds:NAME default its own)")
-    p.add_argument("--channels", type=int, default=None, choices=(1, 3),
+    p.add_argument("--channels", type=SPECS["channels"], default=None, choices=(1, 3),
                    help="1 grey, 3 RGB (folder:PATH default 1; tfds:NAME default its own)")
     p.add_argument("--stream", action="store_true",
                    help="folder:PATH: decode image files while training instead of loading them all "
@@ -33,24 +41,24 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
                    help="streamed data: keep decoded images in memory after the first epoch (default: "
                         "tfds:NAME when it takes < 1 GiB, never folder:PATH)")
-    p.add_argument("--shuffle-buffer", type=int, default=10_000,
+    p.add_argument("--shuffle-buffer", type=SPECS["shuffle_buffer"], default=10_000,
                    help="shuffle buffer in images for streamed data (default 10000)")
     p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"),
                    help="pixel scaling; -1,1 uses a tanh output and MSE loss")
-    p.add_argument("--noise", type=float, default=None,
+    p.add_argument("--noise", type=SPECS["noise"], default=None,
                    help="noise amount in [0, 1]; on any arch trains it as a denoiser (denoise: 0.5)")
     p.add_argument("--noise-kind", default="gaussian", choices=NOISE_KINDS)
-    p.add_argument("--epochs", type=int, default=None, help=f"default: the lecture's ({epochs})")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the architecture's (128)")
-    p.add_argument("--latent-dim", type=int, default=None,
+    p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: the lecture's ({epochs})")
+    p.add_argument("--batch-size", type=SPECS["batch_size"], default=None, help="default: the architecture's (128)")
+    p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
                    help="code size (dense, deep, vae); code channels for conv and denoise")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 0.001)")
-    p.add_argument("--beta", type=float, default=None, help="KL weight of the VAE (default 1; smileys 4)")
-    p.add_argument("--kl-warmup", type=int, default=None,
+    p.add_argument("--lr", type=SPECS["lr"], default=None, help="Adam learning rate (default 0.001)")
+    p.add_argument("--beta", type=SPECS["beta"], default=None, help="KL weight of the VAE (default 1; smileys 4)")
+    p.add_argument("--kl-warmup", type=SPECS["kl_warmup"], default=None,
                    help="VAE: epochs over which beta rises linearly from 0 (default 0; smileys 10)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-size", type=int, default=None, help="use only the first N training images")
-    p.add_argument("--test-size", type=int, default=None, help="use only the first N test images")
+    p.add_argument("--seed", type=SPECS["seed"], default=0, help="random seed, in [0, 2**32)")
+    p.add_argument("--train-size", type=SPECS["train_size"], default=None, help="use only the first N training images")
+    p.add_argument("--test-size", type=SPECS["test_size"], default=None, help="use only the first N test images")
     p.add_argument("--out", default=None, help="run directory (default runs/<time>-<arch>)")
     p.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
     p.add_argument("--mixed-precision", action="store_true",
@@ -59,16 +67,14 @@ def build_parser() -> ArgumentParser:
                    help="compile each step with XLA; turns TensorFlow's op determinism off (XLA needs that), so runs "
                         "are no longer bitwise repeatable (default: no XLA, deterministic ops)")
     p.add_argument("--strategy", default="auto", choices=STRATEGIES.names(),
-                   help="tf.distribute: " + STRATEGIES.help() + "; --batch-size is global")
-    p.add_argument("--steps-per-execution", type=int, default=1,
+                   help="tf.distribute: " + escaped(STRATEGIES.help()) + "; --batch-size is global")
+    p.add_argument("--steps-per-execution", type=SPECS["steps_per_execution"], default=1,
                    help="training steps per call into TensorFlow (try 16-64 for small models on a GPU)")
-    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras progress output")
+    p.add_argument("--verbose", type=VERBOSE, default=1, choices=(0, 1, 2), help="Keras progress output")
     return p
 
 
-def config_from(args: argparse.Namespace):
-    from keras_ae.runs.train import TrainConfig
-
+def config_from(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**{k: v for k, v in vars(args).items() if k != "config"})
 
 

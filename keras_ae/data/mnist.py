@@ -42,7 +42,7 @@ def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file
 
 def read_mnist_npz(path: str | os.PathLike) -> tuple[np.ndarray, ...]:
     """Read ``x_train, y_train, x_test, y_test`` from an MNIST-format ``.npz`` (uint8 images)."""
-    with np.load(path) as data:
+    with np.load(path, allow_pickle=False) as data:
         return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
 
 

@@ -70,7 +70,7 @@ def file_md5(path: str | os.PathLike) -> str:
 def read_pneumonia_npz(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``{"train": (images uint8 (n, 28, 28), labels int64 (n,)), "val": ..., "test": ...}`` from the npz."""
     try:
-        data = np.load(path)
+        data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
         raise UsageError(f"cannot read PneumoniaMNIST file {path}: {err}") from None
     with data:

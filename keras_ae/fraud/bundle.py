@@ -1,10 +1,12 @@
-"""The saved fraud detector: one directory, written file by file (atomically), `detector.json` last.
+"""The saved fraud detector: one directory, written file by file (atomically), `manifest.json` last.
 
 member_<k>.keras (the Keras members), weights.npz (their Dense weights, what scoring reads),
 reference.npz (the standardised normal rows of the neighbour part), preprocessing.json, validation.npz
-(validation scores and labels, so threshold rules can be re-derived)
-and detector.json (parameters, columns, architecture, threshold, metrics, versions). Loading reads JSON
-and NumPy files only: scoring a loaded detector never imports TensorFlow.
+(validation scores and labels, so threshold rules can be re-derived), detector.json (parameters, columns,
+architecture, threshold, metrics, versions) and manifest.json: every file's SHA-256 and size, and every
+array's shape and dtype (`write_manifest`). Loading verifies all of it (`bundle_checks`) and refuses a damaged
+or edited bundle with one line naming the file. It reads JSON and NumPy files only (never unpickling):
+scoring a loaded detector never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from typing import Any
 import numpy as np
 
 from keras_ae.errors import UsageError
-from keras_ae.io import atomic_path, read_json, write_json
-
-FORMAT = 1
-KIND = "keras_ae.fraud.FraudDetector"
+from keras_ae.fraud import bundle_checks as checks
+from keras_ae.fraud.bundle_checks import FORMAT, KIND, MANIFEST  # noqa: F401  (public names)
+from keras_ae.io import atomic_path, write_json
 
 
 def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = None) -> pathlib.Path:
-    """Write `detector` (fitted) into `directory`; returns the directory."""
+    """Write `detector` (fitted) into `directory`, manifest.json last (`write_manifest`); returns the directory.
+
+    A manifest left by an earlier save is removed first, so a save that does not finish leaves a bundle that
+    loading refuses as incomplete.
+    """
     import keras
     import pandas as pd
 
@@ -32,6 +37,7 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
 
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST).unlink(missing_ok=True)
     for k, net in enumerate(detector.models_):
         with atomic_path(directory / f"member_{k}.keras") as tmp:
             net.save(tmp)
@@ -66,42 +72,63 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
         "versions": {"keras_ae": __version__, "keras": keras.__version__, "numpy": np.__version__,
                      "pandas": pd.__version__, "python": platform.python_version()},
     }
-    write_json(directory / "detector.json", meta)  # last: its presence marks a complete bundle
+    write_json(directory / "detector.json", meta)
+    write_manifest(directory)  # last: its presence marks a complete bundle
     return directory
 
 
-def read(directory: str | os.PathLike) -> dict:
-    """Everything a detector needs from a bundle, checked: metadata, preprocessing, weights, validation."""
+def write_manifest(directory: str | os.PathLike) -> pathlib.Path:
+    """(Re)write `directory`/manifest.json over every regular file in it but itself (subfolders included,
+    hidden files and symbolic links left out): each file's SHA-256 and size, and the shape and dtype of
+    every array of its .npz files. Call it after the last file is written (`save` does; a fit run that adds
+    pictures and metrics.json after `save` calls it again). Loading refuses a bundle whose listed files are
+    missing or changed; files added later are not listed and are ignored. Returns the manifest's path.
+    """
     directory = pathlib.Path(directory)
-    if not (directory / "detector.json").is_file():
-        raise UsageError(f"{directory}: not a fraud detector bundle (no detector.json)")
-    meta = read_json(directory / "detector.json", what="detector bundle file")
-    if not isinstance(meta, dict) or meta.get("kind") != KIND or meta.get("format") != FORMAT:
-        raise UsageError(f"{directory}/detector.json: not a FraudDetector bundle of format {FORMAT}")
-    preprocessing = read_json(directory / "preprocessing.json", what="detector bundle file")
-    try:
-        with np.load(directory / "weights.npz") as w:
-            weights = [[(w[f"m{k}_l{i}_W"], w[f"m{k}_l{i}_b"], act) for i, act in enumerate(acts)]
-                       for k, acts in enumerate(meta["member_activations"])]
-        with np.load(directory / "validation.npz") as val:
-            scores, labels = val["scores"], val["labels"]
-        with np.load(directory / "reference.npz") as ref:
-            reference = ref["reference"]
-    except (OSError, ValueError, KeyError) as err:
-        raise UsageError(f"{directory}: damaged detector bundle ({type(err).__name__}: {err})") from None
+    files, arrays = {}, {}
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        name = relative.as_posix()
+        if name == MANIFEST or path.is_symlink() or not path.is_file() or any(
+                part.startswith(".") for part in relative.parts):
+            continue
+        digest, size = checks.file_digest(path)
+        files[name] = {"sha256": digest, "bytes": size}
+        if path.suffix == ".npz":
+            arrays[name] = checks.npz_layout(path)
+    return write_json(directory / MANIFEST, {"kind": KIND, "format": FORMAT, "files": files, "arrays": arrays})
+
+
+def read(directory: str | os.PathLike) -> dict:
+    """Everything a detector needs from a bundle, verified (see `bundle_checks`): metadata, preprocessing,
+    weights, reference rows (None without a neighbour part), validation scores and labels.
+
+    UsageError (one line naming the file) for a directory that is no bundle, one of an older format, a listed
+    file missing or changed, an unreadable, pickled, non-finite or misshapen array, or values that cannot score.
+    """
+    directory = pathlib.Path(directory)
+    manifest = checks.read_manifest(directory)
+    contents = checks.verified_contents(directory, manifest)
+    meta = checks.load_json(directory, checks.DETECTOR, contents[checks.DETECTOR])
+    checks.check_meta(directory, meta)
+    preprocessing = checks.load_json(directory, checks.PREPROCESSING, contents[checks.PREPROCESSING])
+    n_features = len(checks.check_preprocessing(directory, preprocessing, meta))
+    arrays = {name: checks.load_arrays(directory, name, contents[name], manifest["arrays"][name])
+              for name in checks.NPZ}
+    weights = checks.member_weights(directory, arrays[checks.WEIGHTS], meta, n_features)
+    reference = checks.reference_rows(directory, arrays[checks.REFERENCE], meta, n_features)
+    scores, labels = checks.validation_rows(directory, arrays[checks.VALIDATION])
     return {"meta": meta, "preprocessing": preprocessing, "weights": weights, "scores": scores, "labels": labels,
             "reference": reference}
 
 
 def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: str = "the data") -> Any:
-    """A fitted `cls` (FraudDetector) from a bundle; with `columns` (of `source`), checked to fit them."""
+    """A fitted `cls` (FraudDetector) from a verified bundle (`read`); with `columns` (of `source`), checked
+    to fit them."""
     parts = read(directory)
-    meta = parts["meta"]
-    try:
-        params = dict(meta["params"])
-        params["hidden"] = tuple(params["hidden"]) if params["hidden"] is not None else None
-        params["drop"] = tuple(params["drop"])
-        det = cls(**params)
+    meta, directory = parts["meta"], pathlib.Path(directory)
+    det = _estimator(cls, meta, directory)
+    try:  # every field was checked by `read`; this net keeps anything missed to one line
         det.columns_ = list(meta["columns"])
         det.n_features_in_ = len(det.columns_)
         if columns is not None:
@@ -114,15 +141,41 @@ def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: s
         det.scoring_ = scoring_state(meta["scoring"], det.weights_, det.member_scales_, parts["reference"])
         arch, rows = meta["architecture"], meta["training"]
         det.hidden_, det.latent_dim_ = tuple(arch["hidden"]), arch["latent_dim"]
-        det.architectures_, det.batch_size_, det.epochs_run_ = arch["members"], arch["batch_size"], arch["epochs_run"]
+        det.architectures_, det.batch_size_ = arch["members"], arch["batch_size"]
+        det.epochs_run_ = arch["epochs_run"]
         det.n_train_rows_, det.n_validation_rows_ = rows["normal_rows"], rows["validation_rows"]
         det.n_fraud_rows_, det.trimmed_rows_ = rows["fraud_rows_held_out"], rows["trimmed_rows"]
-        det.threshold_ = det._threshold(det.threshold_rule, det.threshold_value)
     except (KeyError, TypeError, AttributeError, ValueError) as err:
         if isinstance(err, UsageError):
             raise
-        raise UsageError(f"{directory}/detector.json: incomplete detector bundle ({err!r})") from None
+        raise checks.fail(directory, checks.DETECTOR, f"incomplete detector bundle ({err!r}); {checks.REFIT}") from None
+    try:  # the rule of the parameters, applied to the stored validation scores (as after a parameter change)
+        det.threshold_ = det._threshold(det.threshold_rule, det.threshold_value)
+    except ValueError as err:  # UsageError included
+        raise checks.fail(directory, checks.VALIDATION, f"no threshold follows ({err}); {checks.REFIT}") from None
+    if not np.isfinite(det.threshold_):
+        raise checks.fail(directory, checks.VALIDATION, f"the threshold is {det.threshold_}; {checks.REFIT}")
     det.metadata_ = meta
+    return det
+
+
+def _estimator(cls: type, meta: dict, directory: pathlib.Path) -> Any:
+    """An unfitted `cls` with detector.json's parameters, checked."""
+    from keras_ae.fraud.combined import SCORES
+
+    params = {k: (tuple(v) if k in ("hidden", "drop") and isinstance(v, list) else v)
+              for k, v in meta["params"].items()}
+    drop = params.get("drop", ())
+    if not isinstance(drop, tuple) or not all(isinstance(c, str) for c in drop):
+        raise checks.fail(directory, checks.DETECTOR, f"'params.drop' is not a list of column names; {checks.REFIT}")
+    try:
+        det = cls(**params)
+        det.check_params()
+    except (TypeError, ValueError) as err:
+        raise checks.fail(directory, checks.DETECTOR, f"'params' make no detector ({err}); {checks.REFIT}") from None
+    if list(SCORES.get(det.method, ())) != meta["scoring"]["components"]:
+        raise checks.fail(directory, checks.DETECTOR, f"'params.method' {det.method!r} differs from "
+                                                      f"'scoring.components'; {checks.REFIT}")
     return det
 
 

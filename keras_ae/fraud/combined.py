@@ -50,6 +50,7 @@ class Scored:
     reconstruction_error: np.ndarray  # the "ae" component (1.0 = typical), always computed
     contributions: np.ndarray  # rows x features, each row's parts of its score (shares explain a flag)
     parts: dict[str, np.ndarray]  # every component's raw value
+    reasons: np.ndarray | None = None  # why a row could not be scored ("" when it was), with unscorable="flag"
 
 
 def components(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None = None):

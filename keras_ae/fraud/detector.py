@@ -17,9 +17,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from keras_ae import options
 from keras_ae.anomaly import thresholds
 from keras_ae.errors import UsageError
-from keras_ae.fraud import bundle, combined, explain, inference, inputs, schema, sizing
+from keras_ae.fraud import bundle, combined, explain, inference, inputs, params, rows, schema, sizing
+from keras_ae.fraud.params import UNSCORABLE
 from keras_ae.fraud.preprocess import TIME_MODES, Preprocessor
 from keras_ae.fraud.threshold import RULE_DEFAULTS, ThresholdMixin  # noqa: F401  (RULE_DEFAULTS: public name)
 
@@ -54,8 +56,11 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         max_reference: normal rows kept as the neighbour reference (a random sample of them when more).
         label_column, time_column, amount_column, time_mode, log_amount, drop: how a DataFrame's columns
             are used (see `Preprocessor`); `drop` lists columns to ignore.
-        seed: every random draw derives from it. verbose: 0 silent, 1 (default) one progress line on stderr
-            (epoch, loss, time left), 2 Keras's output.
+        seed: every random draw derives from it, an integer in [0, 2**32). verbose: 0 silent, 1 (default) one
+            progress line on stderr (epoch, loss, time left), 2 Keras's output.
+        unscorable: a row that cannot be scored (a missing, NaN, infinite or non-numeric cell, a value beyond
+            float32's range) is never passed as normal: "refuse" (default) raises a UsageError naming its row
+            and column; "flag" scores it +inf (flagged) with the reason in `scored(X).reasons`.
 
     Attributes:
         threshold_: the threshold in effect (set by `fit` and `set_threshold`).
@@ -74,7 +79,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
                  trim_fraction: float = 0.0, method: str = "ae+knn", n_neighbors: int = 1, ae_weight: float = 0.25,
                  max_reference: int = 10_000, label_column: str = schema.LABEL_COLUMN, time_column: str = "Time",
                  amount_column: str = "Amount", time_mode: str = "drop", log_amount: bool = True,
-                 drop: Sequence[str] = (), seed: int = 0, verbose: int = 1):
+                 drop: Sequence[str] = (), seed: int = 0, verbose: int = 1, unscorable: str = "refuse"):
         self.hidden = hidden
         self.latent_dim = latent_dim
         self.n_models = n_models
@@ -101,25 +106,34 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         self.drop = drop
         self.seed = seed
         self.verbose = verbose
+        self.unscorable = unscorable
+
+    SPECS = params.SPECS  # one specification per numeric parameter, shared with the fit command
+    CHOICES = {"time_mode": TIME_MODES, "method": tuple(combined.SCORES), "verbose": (0, 1, 2),
+               "unscorable": UNSCORABLE}
 
     def check_params(self) -> None:
-        """ValueError naming the first parameter out of range, with its value."""
-        checks = {
-            "n_models": self.n_models >= 1, "epochs": self.epochs >= 1, "patience": self.patience >= 1,
-            "learning_rate": self.learning_rate > 0, "validation_fraction": 0 < self.validation_fraction < 1,
-            "noise": self.noise >= 0, "weight_decay": self.weight_decay >= 0, "clip": self.clip > 0,
-            "trim_fraction": 0 <= self.trim_fraction < 0.5,
-            "batch_size": self.batch_size is None or self.batch_size >= 1,
-            "latent_dim": self.latent_dim is None or self.latent_dim >= 1,
-            "hidden": self.hidden is None or all(int(h) >= 1 for h in self.hidden),
-            "time_mode": self.time_mode in TIME_MODES, "method": self.method in combined.SCORES,
-            "n_neighbors": self.n_neighbors >= 1, "ae_weight": self.ae_weight >= 0,
-            "max_reference": self.max_reference >= 2,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"invalid {name}={getattr(self, name)!r}")
-        thresholds.check_rule(self.threshold_rule, self.threshold_value)
+        """UsageError naming the first parameter out of range, with its value (the rules of `SPECS`)."""
+        for name, spec in self.SPECS.items():
+            spec.check(name, getattr(self, name))
+        if self.hidden is not None:
+            if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__") or not len(self.hidden):
+                raise UsageError(f"hidden must be a list of layer widths, received {self.hidden!r}")
+            for width in self.hidden:
+                options.POSITIVE_INT.check("hidden", width)
+        for name, choices in self.CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise UsageError(f"{name} must be one of {', '.join(map(str, choices))}, "
+                                 f"received {getattr(self, name)!r}")
+        for name in ("label_column", "time_column", "amount_column"):
+            if not isinstance(getattr(self, name), str):
+                raise UsageError(f"{name} must be a column name, received {getattr(self, name)!r}")
+        try:
+            thresholds.check_rule(self.threshold_rule, self.threshold_value)
+        except UsageError:
+            raise
+        except ValueError as err:
+            raise UsageError(str(err)) from None
 
     def split_rows(self, n_normal: int) -> tuple[np.ndarray, np.ndarray]:
         """(training, held-out) indices among `n_normal` normal rows, as `fit` splits them (held-out rows: early
@@ -141,6 +155,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         frame = inputs.as_frame(self, X)
         if isinstance(X, pd.DataFrame) and y is None and self.label_column in frame.columns:
             y = schema.labels_block(frame, self.label_column, "X")
+        schema.check_column_options(list(frame.columns), "X", self.time_column, self.time_mode, self.amount_column)
         drop = {self.label_column, *self.drop} if isinstance(X, pd.DataFrame) else set()
         columns = [c for c in frame.columns if c not in drop]
         if not columns:
@@ -150,6 +165,10 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         normal = values[labels == 0].reset_index(drop=True)
         if len(normal) < MIN_NORMAL_ROWS:
             raise UsageError(f"X: n_samples={len(normal)} normal rows; at least {MIN_NORMAL_ROWS} are needed to fit")
+        reference = min(len(normal), self.max_reference) - 1  # leave-one-out: a validation row is not its neighbour
+        if "knn" in combined.SCORES[self.method] and self.n_neighbors > reference:
+            raise UsageError(f"n_neighbors={self.n_neighbors} is more than the {reference:,} normal rows the distance "
+                             "part can compare a row with; choose fewer neighbours")
         used = [c for c in columns if not (c == self.time_column and self.time_mode == "drop")]
         schema.require_variation(normal, used, "X", rows="normal rows")
         self.columns_, self.n_features_in_ = columns, len(columns)
@@ -182,8 +201,13 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
 
         self.preprocessor_ = Preprocessor(self.columns_, self.time_column, self.amount_column, self.time_mode,
                                           self.log_amount).fit(train)
-        x_train = np.clip(self.preprocessor_.transform(train), -self.clip, self.clip)
-        x_val_raw = self.preprocessor_.transform(val)
+        stats = self.preprocessor_.stats_
+        broken = ~(np.isfinite(stats["mean"]) & np.isfinite(stats["scale"]) & (stats["scale"] > 0))
+        if broken.any():
+            column = self.preprocessor_.source_of()[int(np.flatnonzero(broken)[0])]
+            raise UsageError(f"X, column {column!r}: values too large to standardise (their spread overflows)")
+        x_train = np.clip(rows.standardise(train.to_numpy(), self.columns_, self.preprocessor_), -self.clip, self.clip)
+        x_val_raw = rows.standardise(val.to_numpy(), self.columns_, self.preprocessor_)
         n_features = x_train.shape[1]
         architectures = sizing.member_architectures(n_features, x_train[:20_000], self.n_models)
         if self.hidden is not None or self.latent_dim is not None:  # one given size for every member
@@ -214,13 +238,15 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
     def feature_errors(self, X, source: str = "X") -> np.ndarray:
         """Per-row, per-feature squared errors in units of a normal row's mean error (ensemble mean)."""
         self._check_fitted()
-        x = self.preprocessor_.transform(inputs.values(self, X, source))
+        x = rows.standardise(inputs.values(self, X, source).to_numpy(), self.columns_, self.preprocessor_, source)
         return inference.ensemble_errors(self.weights_, self.member_scales_, x)
 
-    def scored(self, X, source: str = "X") -> combined.Scored:
-        """Scores, reconstruction errors and per-feature contributions of the rows of X."""
+    def scored(self, X, source: str = "X", first_row: int = 1) -> combined.Scored:
+        """Scores, reconstruction errors and per-feature contributions of the rows of X (a row that cannot be
+        scored is refused or flagged, by `unscorable`; see `keras_ae.fraud.rows`)."""
         self._check_fitted()
-        return combined.score(self.scoring_, self.preprocessor_.transform(inputs.values(self, X, source)))
+        return rows.score_frame(inputs.as_frame(self, X, source), self.columns_, self.preprocessor_, self.scoring_,
+                                source, first_row, getattr(self, "unscorable", "refuse"))
 
     def score_samples(self, X) -> np.ndarray:
         """Anomaly score per row (0 = a typical normal row); higher = more suspicious."""

@@ -64,8 +64,7 @@ def labels(y: Any, n: int) -> np.ndarray:
 
 
 def values(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
-    """The fitted detector's checked feature columns of X as float64, in the order of `columns_`."""
-    if isinstance(X, pd.DataFrame) and list(X.columns) == detector.columns_ and all(X.dtypes == np.float64):
-        return X
+    """The fitted detector's checked feature columns of X as float64, in the order of `columns_` (every cell
+    checked, whatever the dtype: a NaN in a float64 frame is refused like one in a CSV)."""
     frame = as_frame(detector, X, source)
     return pd.DataFrame(schema.numeric_block(frame, detector.columns_, source), columns=detector.columns_)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-TIME_MODES = ("drop", "hour", "keep")
+from keras_ae.fraud.params import TIME_MODES  # noqa: F401
+
 SECONDS_PER_DAY = 24 * 3600
 
 

@@ -67,6 +67,24 @@ def check_columns(
         )
 
 
+def check_column_options(header: Sequence[str], source: str, time_column: str, time_mode: str,
+                         amount_column: str, label_column: str | None = None, drop: Sequence[str] = ()) -> None:
+    """Column options must name columns the table has: a time column to transform (time_mode hour or keep), an
+    amount column other than the default "Amount", the label column, every dropped column."""
+    present = set(map(str, header))
+    named = [("time_column", time_column)] if time_mode != "drop" else []
+    if amount_column != "Amount":
+        named.append(("amount_column", amount_column))
+    if label_column is not None:
+        named.append(("label_column", label_column))
+    named += [("drop", c) for c in drop]
+    for option, column in named:
+        if str(column) not in present:
+            raise UsageError(f"{option}={column!r}: {source} has no such column (columns: {short_list(header)})")
+    if time_mode != "drop" and time_column == amount_column:
+        raise UsageError(f"time_column and amount_column both name {time_column!r}")
+
+
 def short_list(names: Sequence[str], limit: int = 8) -> str:
     names = list(names)
     if len(names) <= limit:
@@ -85,30 +103,54 @@ def require_variation(values: pd.DataFrame, features: Sequence, source: str, row
                          f"{short_list(constant)}); there is nothing to learn")
 
 
-def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1) -> np.ndarray:
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the models compute in float32: a larger value cannot be scored
+
+
+def _cell_problem(series: pd.Series, i: int, value: float, nonnumeric: bool) -> str:
+    if nonnumeric:
+        return f"non-numeric value {str(series.iloc[i])[:30]!r}"
+    if np.isnan(value):
+        return "empty or NaN value"
+    if np.isinf(value):
+        return f"infinite value {value}"
+    return f"value {value:g} is beyond float32's range (|x| <= {FLOAT32_MAX:.4g}); it cannot be scored"
+
+
+def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1,
+                  reasons: np.ndarray | None = None) -> np.ndarray:
     """The `columns` of `frame` as float64, or a UsageError naming the first bad cell (row, column, value).
 
-    Non-numeric text, empty cells (NaN) and infinities are all rejected.
+    Non-numeric text, empty cells (NaN), infinities and values beyond float32's range (the models compute in
+    float32) are all rejected. With `reasons` (an object array, one entry a row), bad cells are not an error:
+    each bad row gets its reason there ("column 'V3': empty or NaN value") and 0.0 in every column.
     """
     out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    first = None  # (row index, column, problem) of the earliest bad cell
     for j, col in enumerate(columns):
         series = frame[col]
         if series.dtype.kind in "biuf":
             values = series.to_numpy(dtype=np.float64)
+            nonnumeric = np.zeros(len(values), dtype=bool)
         else:
             values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
-            bad = np.flatnonzero(np.isnan(values) & series.notna().to_numpy())
-            if len(bad):
-                i = int(bad[0])
-                raise UsageError(
-                    f"{_where(source, first_row + i, col)}: non-numeric value {str(series.iloc[i])[:30]!r}"
-                )
-        finite = np.isfinite(values)
-        if not finite.all():
-            i = int(np.flatnonzero(~finite)[0])
-            what = "empty or NaN value" if np.isnan(values[i]) else f"infinite value {values[i]}"
-            raise UsageError(f"{_where(source, first_row + i, col)}: {what}")
+            nonnumeric = np.isnan(values) & series.notna().to_numpy()
+        with np.errstate(invalid="ignore"):
+            bad = nonnumeric | ~(np.abs(values) <= FLOAT32_MAX)  # NaN compares False: caught here too
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            if reasons is not None:
+                for i in rows:
+                    if not reasons[i]:
+                        reasons[i] = f"column {col!r}: {_cell_problem(series, int(i), values[i], nonnumeric[i])}"
+                values = np.where(bad, 0.0, values)
+            elif first is None or rows[0] < first[0]:
+                i = int(rows[0])
+                first = (i, col, _cell_problem(series, i, values[i], bool(nonnumeric[i])))
         out[:, j] = values
+    if first is not None:
+        raise UsageError(f"{_where(source, first_row + first[0], first[1])}: {first[2]}")
+    if reasons is not None:
+        out[reasons.astype(bool)] = 0.0
     return out
 
 
@@ -155,8 +197,15 @@ def check_file(path: str | os.PathLike) -> pathlib.Path:
 def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
     """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates)."""
     path = check_file(path)
+    if not isinstance(sep, str) or sep == "" or sep in ("\n", "\r", '"'):
+        raise UsageError(f"sep={sep!r}: not a usable CSV delimiter (one character such as ',', ';' or a tab)")
     try:
         header = list(pd.read_csv(path, sep=sep, nrows=0, engine="c" if len(sep) == 1 else "python").columns)
+        # pandas renames a repeated name ("V1" twice -> "V1", "V1.1"): the raw first row shows the file's names
+        raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
+                          engine="c" if len(sep) == 1 else "python").iloc[0].tolist()
+        if len(raw) == len(header) and len(set(raw)) < len(raw):
+            header = raw
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as err:
         # OSError / EOFError: a truncated or corrupt compressed file (gzip, bz2, zip, zstd)
         raise UsageError(f"{path}: cannot read a CSV header: {str(err).splitlines()[0]}") from None

@@ -21,6 +21,7 @@ from keras_ae.errors import UsageError
 from keras_ae.fraud import schema, tables
 from keras_ae.fraud.detector import FraudDetector
 from keras_ae.fraud.explain import format_top
+from keras_ae.fraud.rows import REASON_COLUMN
 from keras_ae.progress import Progress
 
 OUTPUT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
@@ -30,8 +31,9 @@ count_rows = tables.count_rows
 
 def iter_chunks(detector: FraudDetector, path: str | os.PathLike, sep: str = ",",
                 chunksize: int = DEFAULT_CHUNKSIZE, need_labels: bool = False,
-                ) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray | None, int]]:
-    """Checked chunks of a table: (raw chunk, feature values, labels or None, table row of its first row)."""
+                ) -> Iterator[tuple[pd.DataFrame, np.ndarray | None, int]]:
+    """Chunks of a table, their columns checked: (raw chunk, labels or None, table row of its first row).
+    Feature cells are checked when the chunk is scored (`FraudDetector.scored`)."""
     if chunksize <= 0:
         raise UsageError(f"Expected chunksize > 0, received chunksize={chunksize}")
     path = pathlib.Path(path)
@@ -46,80 +48,90 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike, sep: str = ","
             continue
         if [str(c) for c in chunk.columns] != header:
             raise UsageError(f"{path}: the header changed while reading")
-        values = schema.numeric_block(chunk, detector.columns_, str(path), first_row)
         labels = schema.labels_block(chunk, label, str(path), first_row) if label in header else None
-        yield chunk, values, labels, first_row
+        yield chunk, labels, first_row
         first_row += len(chunk)
     if first_row == 1:
         raise UsageError(f"{path}: no data rows (the table holds only a header)")
 
 
-def _score(detector: FraudDetector, values: np.ndarray, top: int):
-    """(score, reconstruction error, flag, top features) of checked feature values."""
-    scored = detector.scored(pd.DataFrame(values, columns=detector.columns_))
+def _score(detector: FraudDetector, chunk: pd.DataFrame, top: int, source: str, first_row: int):
+    """(score, reconstruction error, flag, top features, reasons or None) of a chunk's rows."""
+    scored = detector.scored(chunk, source, first_row)
     names, share = detector.column_shares(scored.contributions)
     flag = (scored.score > detector.threshold_).astype(np.int8)
-    return scored.score, scored.reconstruction_error, flag, format_top(names, share, top)
+    tops = format_top(names, share, top)
+    if scored.reasons is not None:
+        tops = np.where(scored.reasons.astype(bool), "", tops)
+    return scored.score, scored.reconstruction_error, flag, tops, scored.reasons
 
 
 def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.PathLike, sep: str = ",",
                 chunksize: int = DEFAULT_CHUNKSIZE, top: int = 3, progress: bool = True) -> dict:
     """Write `out` (CSV or Parquet, by its extension): the rows of `path` (CSV or Parquet) plus
-    score, reconstruction_error, flag (0/1) and top_features.
+    score, reconstruction_error, flag (0/1) and top_features (and unscorable_reason when the detector flags
+    rows it cannot score, `unscorable="flag"`).
 
     The input columns pass through unchanged (a plain CSV written to CSV is copied line by line, the same
-    text); the output appears only when every row has been read, checked and scored. Returns a summary
-    (rows, flagged, seconds, rows_per_second, threshold).
+    text); the output appears only when every row has been read, checked and scored. `out` must be new or a
+    table this function wrote (`keras_ae.outputs`). Returns a summary (rows, flagged, unscorable, seconds,
+    rows_per_second, threshold).
     """
+    from keras_ae import outputs
+
     start = time.perf_counter()
     path = pathlib.Path(path)
     header = tables.read_header(path, sep)
-    out = tables.check_output(out, path)
-    bar = Progress(tables.count_rows(path), enabled=progress)
-    chunks = iter_chunks(detector, path, sep, chunksize)
-    rows = flagged = 0
-    with tables.TableWriter(out, sep) as writer:
-        # A plain CSV written to a plain CSV is copied line by line (the same text), unless free-text columns
-        # (drop) could hold quoted line breaks; every other combination goes through pandas.
-        copy = writer.kind == "csv" and tables.is_plain_csv(path) and tables.is_plain_csv(out) \
-            and not any(c in header for c in detector.drop)
-        for chunk, first_row, score, error, flag, tops in _scored(detector, chunks, top):
-            interrupt.check()  # a stop request swallowed inside a parser still ends the run here
-            if copy:
-                _copy_lines(writer, path, sep, chunk, first_row, score, error, flag, tops)
-            else:
-                writer.write(chunk.assign(score=score, reconstruction_error=error, flag=flag, top_features=tops))
-            rows += len(chunk)
-            flagged += int(flag.sum())
-            bar.update(len(chunk))
-    bar.close()
+    rows = flagged = unscorable = 0
+    with outputs.claimed(out, "table", [path]) as target:
+        tables.check_output(target, path)
+        bar = Progress(tables.count_rows(path), enabled=progress)
+        chunks = iter_chunks(detector, path, sep, chunksize)
+        with tables.TableWriter(target, sep) as writer:
+            # A plain CSV written to a plain CSV is copied line by line (the same text), unless free-text columns
+            # (drop) could hold quoted line breaks; every other combination goes through pandas.
+            copy = writer.kind == "csv" and tables.is_plain_csv(path) and tables.is_plain_csv(target) \
+                and not any(c in header for c in detector.drop)
+            for chunk, _, first_row in chunks:
+                interrupt.check()  # a stop request swallowed inside a parser still ends the run here
+                score, error, flag, tops, reasons = _score(detector, chunk, top, str(path), first_row)
+                if copy:
+                    _copy_lines(writer, path, sep, chunk, first_row, score, error, flag, tops, reasons)
+                else:
+                    extra = {} if reasons is None else {REASON_COLUMN: reasons.astype(str)}
+                    writer.write(chunk.assign(score=score, reconstruction_error=error, flag=flag, top_features=tops,
+                                              **extra))
+                rows += len(chunk)
+                flagged += int(flag.sum())
+                unscorable += 0 if reasons is None else int(reasons.astype(bool).sum())
+                bar.update(len(chunk))
+        bar.close()
     seconds = time.perf_counter() - start
-    return {"rows": rows, "flagged": flagged, "threshold": detector.threshold_, "seconds": round(seconds, 3),
-            "rows_per_second": round(rows / seconds, 1)}
-
-
-def _scored(detector: FraudDetector, chunks, top: int):
-    for chunk, values, _, first_row in chunks:
-        yield (chunk, first_row, *_score(detector, values, top))
+    return {"rows": rows, "flagged": flagged, "unscorable": unscorable, "threshold": detector.threshold_,
+            "seconds": round(seconds, 3), "rows_per_second": round(rows / seconds, 1)}
 
 
 def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk: pd.DataFrame, first_row: int,
-                score: np.ndarray, error: np.ndarray, flag: np.ndarray, tops: np.ndarray) -> None:
+                score: np.ndarray, error: np.ndarray, flag: np.ndarray, tops: np.ndarray,
+                reasons: np.ndarray | None = None) -> None:
     """Append the chunk's own input lines, each followed by its result fields, to the writer's file."""
     if first_row == 1:
         writer.raw = open(path, newline="")  # noqa: SIM115  (closed with the writer)
         writer.handle = open(writer.tmp, "w", newline="")  # noqa: SIM115
         writer.on_close(writer.raw.close, writer.handle.close)
-        writer.handle.write(sep.join([writer.raw.readline().rstrip("\r\n"), *OUTPUT_COLUMNS]) + "\n")
+        names = [*OUTPUT_COLUMNS, *([REASON_COLUMN] if reasons is not None else [])]
+        writer.handle.write(sep.join([writer.raw.readline().rstrip("\r\n"), *names]) + "\n")
     try:
         lines = list(itertools.islice(writer.raw, len(chunk)))
     except UnicodeDecodeError as err:  # the text reader decodes ahead of the CSV parser
-        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason} near row {first_row})") from None
+        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{tables.where_not_utf8(path)})") from None
     if len(lines) != len(chunk):  # cannot happen for a file that passed the checks
         raise UsageError(f"{path}: row {first_row}: lines and CSV rows disagree")
-    writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{s!r}{sep}{e!r}{sep}{f}{sep}{t}\n"
-                             for line, s, e, f, t in zip(lines, score.tolist(), error.tolist(), flag.tolist(), tops,
-                                                         strict=True))
+    tail = [""] * len(lines) if reasons is None else \
+        [sep + ('"' + r.replace('"', '""') + '"' if r else "") for r in reasons.tolist()]
+    writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{s!r}{sep}{e!r}{sep}{f}{sep}{t}{r}\n"
+                             for line, s, e, f, t, r in zip(lines, score.tolist(), error.tolist(), flag.tolist(), tops,
+                                                            tail, strict=True))
 
 
 def score_labelled(detector: FraudDetector, path: str | os.PathLike, sep: str = ",",
@@ -127,11 +139,11 @@ def score_labelled(detector: FraudDetector, path: str | os.PathLike, sep: str = 
     """Scores and labels of every row of a labelled table (read in chunks; only two numbers a row are kept)."""
     bar = Progress(tables.count_rows(path), enabled=progress)
     scores, labels = [], []
-    for _, values, y, _ in iter_chunks(detector, path, sep, chunksize, need_labels=True):
+    for chunk, y, first_row in iter_chunks(detector, path, sep, chunksize, need_labels=True):
         interrupt.check()
-        scores.append(detector.score_samples(pd.DataFrame(values, columns=detector.columns_)))
+        scores.append(detector.scored(chunk, str(path), first_row).score)
         labels.append(y)
-        bar.update(len(values))
+        bar.update(len(chunk))
     bar.close()
     return np.concatenate(scores), np.concatenate(labels)
 

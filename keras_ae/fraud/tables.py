@@ -20,6 +20,7 @@ from keras_ae.errors import UsageError
 from keras_ae.fraud import schema
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+NEWLINE = b"\n"
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
 
 
@@ -98,9 +99,33 @@ def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000
     except pd.errors.ParserError as err:
         raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
     except UnicodeDecodeError as err:
-        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason} at byte {err.start})") from None
+        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
     except (OSError, EOFError) as err:  # a truncated or corrupt compressed file
         raise UsageError(f"{path}: cannot read: {err}") from None
+
+
+def where_not_utf8(path: str | os.PathLike) -> str:
+    """' at byte N (line L)' of the first byte of a file that is not UTF-8 (its decompressed text for a compressed
+    CSV), or '' when it cannot be found. (A decoding error inside pandas counts bytes from its own buffer.)"""
+    import codecs
+
+    from pandas.io.common import get_handle
+
+    decoder, offset, line = codecs.getincrementaldecoder("utf-8")(), 0, 1
+    try:
+        with get_handle(str(path), "rb", compression="infer", is_text=False) as handle:
+            while chunk := handle.handle.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as err:
+                    # the decoder may hold back up to 3 bytes of an incomplete character from the previous chunk
+                    start = max(0, err.start - len(err.object) + len(chunk))
+                    return f" at byte {offset + start} (line {line + chunk[:start].count(NEWLINE)})"
+                offset += len(chunk)
+                line += chunk.count(NEWLINE)
+    except (OSError, EOFError, ValueError):
+        return ""
+    return ""
 
 
 def read_table(path: str | os.PathLike, sep: str = ",") -> pd.DataFrame:
@@ -112,14 +137,17 @@ def read_table(path: str | os.PathLike, sep: str = ",") -> pd.DataFrame:
 
 
 def check_output(out: str | os.PathLike, inputs: str | os.PathLike | None = None) -> pathlib.Path:
-    """`out` must not be the input, nor an existing directory (for a file) or file (for a dataset)."""
+    """`out` must not be the input, and an existing `out` must be of the kind its name asks for: a file for a name
+    with an extension, a directory (a Parquet dataset) for one without. (`keras_ae.outputs` decides whether an
+    existing output may be replaced.)"""
     out = pathlib.Path(out)
     if inputs is not None and out.resolve() == pathlib.Path(inputs).resolve():
         raise UsageError(f"out={str(out)!r} is the input file; write the result elsewhere")
-    if out.is_dir():
+    if out.suffix and out.is_dir():
         raise UsageError(f"out={str(out)!r} is an existing directory; name a new file or directory")
-    if out.suffix == "" and out.exists():
-        raise UsageError(f"out={str(out)!r} exists; name a new directory for the Parquet dataset")
+    if not out.suffix and out.exists() and not out.is_dir():
+        raise UsageError(f"out={str(out)!r} is an existing file; a name without an extension is a Parquet dataset "
+                         "directory")
     return out
 
 
@@ -175,7 +203,16 @@ class TableWriter:
         os.umask(umask)
         if self.kind != "dataset":
             os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes the file private: give it the usual permissions
-        os.replace(self.tmp, self.out)
+            os.replace(self.tmp, self.out)
+            return self.out
+        os.chmod(self.tmp, 0o777 & ~umask)
+        if self.out.is_dir():  # an earlier scored dataset (checked by the caller): swapped, then removed
+            old = self.tmp.with_name(self.tmp.name + ".old")
+            os.rename(self.out, old)
+            os.rename(self.tmp, self.out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(self.tmp, self.out)
         return self.out
 
     def abort(self) -> None:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES, INITIALIZERS
+from keras_ae.options import OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Spec
+from keras_ae.runs.train import Each
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
@@ -31,7 +33,10 @@ GRID_DEFAULTS: dict[str, Any] = {"layers": [[25, 10]], "activation": ["tanh"], "
 TOP_DEFAULTS: dict[str, Any] = {"dataset": "font5x7", "arch": "font", "batch_size": 32, "n_runs": 1, "seed": 0,
                                 "metric": "test_mse", "train_size": None, "test_size": None, "image_size": 28,
                                 "channels": 1, "passes_per_epoch": 1, "name": None, "grid": None}
-DECAY_KEYS = {"initial", "decay_rate", "decay_epochs"}
+# An exponential decay of the learning rate: what each of its keys accepts.
+DECAY_SPECS: dict[str, Spec] = {"initial": POSITIVE, "decay_rate": Spec(float, 0, 1, low_open=True),
+                                "decay_epochs": POSITIVE_INT}
+DECAY_KEYS = set(DECAY_SPECS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +50,14 @@ class Config:
     learning_rate: float | dict
     latent_dim: int
     epochs: int
+
+    # What each numeric grid entry accepts (`learning_rate`: a number, or a decay object checked by DECAY_SPECS).
+    SPECS: ClassVar[dict[str, Spec | Each]] = {
+        "layers": Each(POSITIVE_INT, empty=True),  # [] is no hidden layer
+        "learning_rate": POSITIVE,
+        "latent_dim": POSITIVE_INT,
+        "epochs": POSITIVE_INT,
+    }
 
     def label(self) -> str:
         lr = self.learning_rate
@@ -60,48 +73,42 @@ class Sweep:
     settings: dict[str, Any]
     configs: list[Config]
 
+    # What each numeric top-level setting of a sweep file accepts.
+    SPECS: ClassVar[dict[str, Spec]] = {
+        "batch_size": POSITIVE_INT,
+        "n_runs": POSITIVE_INT,
+        "seed": SEED,  # and seed + n_runs - 1 too: run r uses seed + r
+        "train_size": OPTIONAL_POSITIVE_INT,
+        "test_size": OPTIONAL_POSITIVE_INT,
+        "image_size": POSITIVE_INT,
+        "channels": POSITIVE_INT,
+        "passes_per_epoch": POSITIVE_INT,
+    }
+
 
 def _fail(source: str, key: str, value: Any, why: str) -> UsageError:
     return UsageError(f"config file {source}: {key}={value!r}: {why}")
 
 
-def _positive_int(source: str, key: str, value: Any, allow_none: bool = False) -> Any:
-    if allow_none and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise _fail(source, key, value, "must be a positive integer")
-    return value
+def _checked(source: str, key: str, spec: Spec | Each, value: Any) -> Any:
+    """`value` checked by `spec`: "config file S: 'key' must be <rule>, received <value>" as for any config file."""
+    return spec.check(f"config file {source}: {key!r}", value)
 
 
 def _check_learning_rate(source: str, key: str, value: Any) -> float | dict:
     if isinstance(value, dict):
-        unknown = set(value) - DECAY_KEYS
-        if unknown or set(value) != DECAY_KEYS:
+        if set(value) != DECAY_KEYS:
             raise _fail(source, key, value, f"an exponential decay needs exactly the keys "
                                             f"{', '.join(sorted(DECAY_KEYS))}")
-        if not _is_number(value["initial"]) or value["initial"] <= 0:
-            raise _fail(source, key + ".initial", value["initial"], "must be > 0")
-        if not _is_number(value["decay_rate"]) or not 0 < value["decay_rate"] <= 1:
-            raise _fail(source, key + ".decay_rate", value["decay_rate"], "must be in (0, 1]")
-        _positive_int(source, key + ".decay_epochs", value["decay_epochs"])
-        return dict(value)
-    if not _is_number(value) or value <= 0:
-        raise _fail(source, key, value, "must be > 0 (or an exponential decay object)")
-    return float(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return {name: _checked(source, f"{key}.{name}", spec, value[name]) for name, spec in DECAY_SPECS.items()}
+    return _checked(source, key, Config.SPECS["learning_rate"], value)
 
 
 def _check_value(source: str, key: str, value: Any) -> Any:
     """Check one grid value; returns it in canonical form."""
     name = f"grid.{key}"
     if key == "layers":
-        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) or v <= 0
-                                              for v in value):
-            raise _fail(source, name, value, "must be a list of positive layer widths")
-        return tuple(value)
+        return tuple(_checked(source, name, Config.SPECS["layers"], value))
     if key == "activation" and value not in ACTIVATIONS:
         raise _fail(source, name, value, f"unknown activation (known: {', '.join(ACTIVATIONS)})")
     if key == "initializer" and value not in INITIALIZERS:
@@ -111,7 +118,7 @@ def _check_value(source: str, key: str, value: Any) -> Any:
     if key == "learning_rate":
         return _check_learning_rate(source, name, value)
     if key in ("latent_dim", "epochs"):
-        return _positive_int(source, name, value)
+        return _checked(source, name, Config.SPECS[key], value)
     return value
 
 
@@ -135,12 +142,12 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
         raise _fail(source, "metric", settings["metric"], f"unknown metric (known: {', '.join(METRICS)})")
     if not isinstance(settings["dataset"], str):
         raise _fail(source, "dataset", settings["dataset"], "must be a dataset name")
-    for key in ("batch_size", "n_runs", "image_size", "channels", "passes_per_epoch"):
-        _positive_int(source, key, settings[key])
-    for key in ("train_size", "test_size"):
-        _positive_int(source, key, settings[key], allow_none=True)
-    if isinstance(settings["seed"], bool) or not isinstance(settings["seed"], int) or settings["seed"] < 0:
-        raise _fail(source, "seed", settings["seed"], "must be an integer >= 0")
+    for key, spec in Sweep.SPECS.items():
+        settings[key] = _checked(source, key, spec, settings[key])
+    last = settings["seed"] + settings["n_runs"] - 1
+    if last >= 2**32:  # run r is seeded with seed + r
+        raise UsageError(f"config file {source}: 'seed' + 'n_runs' - 1 (the last run's seed) must be < {2**32}, "
+                         f"received {last}")
 
     axes = {}
     for key, default in GRID_DEFAULTS.items():

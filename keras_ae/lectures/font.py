@@ -7,8 +7,13 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
+from keras_ae.options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, SEED, UNIT, Spec
+from keras_ae.runs.train import Each
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 
 
 @dataclasses.dataclass
@@ -34,9 +39,48 @@ class FontConfig:
     seed: int = 0
     out: str = "runs/font"
 
+    # What every numeric field accepts: the argparse type of its option in `keras-ae-font` and the check here.
+    SPECS: ClassVar[dict[str, Spec | Each]] = {
+        "hidden": Each(POSITIVE_INT),
+        "latent_dim": POSITIVE_INT,
+        "lr": POSITIVE,
+        "batch_size": POSITIVE_INT,
+        "max_epochs": POSITIVE_INT,
+        "max_wrong": NON_NEGATIVE_INT,
+        "steps": POSITIVE_INT,
+        "noise_levels": Each(UNIT),
+        "denoise_epochs": POSITIVE_INT,
+        "copies": POSITIVE_INT,
+        "draws": POSITIVE_INT,
+        "seed": SEED,
+    }
+
+    def check(self) -> None:
+        """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
+        from keras_ae.models.registry import INITIALIZERS
+
+        for field, spec in self.SPECS.items():
+            spec.check(field, getattr(self, field))
+        for name in ("activation", "code_activation"):
+            if getattr(self, name) not in ACTIVATIONS:
+                raise UsageError(f"{name}: unknown activation {getattr(self, name)!r} "
+                                 f"(known: {', '.join(ACTIVATIONS)})")
+        if self.initializer not in INITIALIZERS:
+            raise UsageError(f"initializer: unknown initializer {self.initializer!r} "
+                             f"(known: {', '.join(INITIALIZERS)})")
+        for name in ("between", "concept"):
+            check_pair(name, getattr(self, name))
+
+
+def check_pair(name: str, pair: Any) -> None:
+    """`between` and `concept` name two characters."""
+    if isinstance(pair, str) or len(pair) != 2 or not all(isinstance(c, str) and c for c in pair):
+        raise UsageError(f"{name} must be two characters, received {pair!r}")
+
 
 def run_font(config: FontConfig) -> dict:
     """Run the exercise; writes the pictures, the models and font.json into `config.out`; returns the report."""
+    config.check()
     from keras_ae import training
     from keras_ae.data.font import FONT_PATH, read_font
     from keras_ae.io import unfinished_marker, write_json

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from typing import Any
+from typing import Any, ClassVar
 
+from keras_ae import options
 from keras_ae.errors import UsageError
+from keras_ae.fraud import params
 
 
 @dataclasses.dataclass
@@ -34,20 +36,48 @@ class FraudFitConfig:
     sep: str = ","
     verbose: int = 1
 
+    # The detector's own specifications under the command's names (one rule per option, `keras_ae.options`).
+    SPECS: ClassVar[dict] = {"test_size": options.FRACTION_OPEN, "trim": params.SPECS["trim_fraction"],
+                             "neighbors": params.SPECS["n_neighbors"], "ae_weight": params.SPECS["ae_weight"],
+                             "n_models": params.SPECS["n_models"], "epochs": params.SPECS["epochs"],
+                             "seed": params.SPECS["seed"]}
+    CHOICES: ClassVar[dict] = {"time": params.TIME_MODES, "method": params.METHODS, "verbose": (0, 1, 2)}
+
     def check(self) -> None:
-        """ValueError naming the first field out of range, before any work."""
+        """UsageError naming the first option out of range, before any work (no file is read)."""
         from keras_ae.anomaly.thresholds import check_rule
 
-        if not 0 < self.test_size < 1:
-            raise ValueError(f"Expected test_size between 0 and 1, received test_size={self.test_size}")
-        if not 0 <= self.trim < 0.5:
-            raise ValueError(f"Expected trim in [0, 0.5), received trim={self.trim}")
-        if self.ae_weight < 0:
-            raise ValueError(f"Expected ae_weight >= 0, received ae_weight={self.ae_weight}")
-        for name in ("n_models", "epochs", "neighbors"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"Expected {name} > 0, received {name}={getattr(self, name)}")
+        for name in ("input", "out"):
+            if not isinstance(getattr(self, name), (str, pathlib.PurePath)) or not str(getattr(self, name)).strip():
+                raise UsageError(f"{name} must be a path, received {getattr(self, name)!r}")
+        for name, spec in self.SPECS.items():
+            setattr(self, name, spec.check(name, getattr(self, name)))
+        for name, choices in self.CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise UsageError(f"{name} must be one of {', '.join(map(str, choices))}, "
+                                 f"received {getattr(self, name)!r}")
+        for name in ("label_column", "time_column", "amount_column", "sep"):
+            if not isinstance(getattr(self, name), str):
+                raise UsageError(f"{name} must be a string, received {getattr(self, name)!r}")
+        if isinstance(self.drop, str) or not all(isinstance(c, str) for c in self.drop):
+            raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
         check_rule(self.threshold_rule, self.threshold_value)
+
+    def check_files(self) -> list[str]:
+        """The input's header and the output, checked before any work: the header (one line naming a missing or
+        repeated column, or a column option that names no column) is returned."""
+        from keras_ae import outputs
+        from keras_ae.fraud import schema, tables
+
+        header = tables.read_header(self.input, self.sep)
+        label = None if self.label_column.lower() == "none" else self.label_column
+        if label is not None and label not in header:
+            raise UsageError(f"{self.input}, column {label!r}: missing (the 0/1 label column; for a table of normal "
+                             "rows without labels, use label_column='none')")
+        schema.check_column_options(header, str(self.input), self.time_column, self.time, self.amount_column,
+                                    label, self.drop)
+        outputs.check_output(self.out, "model", [self.input])
+        return header
 
     def detector(self, label: str | None):
         from keras_ae.fraud import FraudDetector
@@ -72,18 +102,25 @@ class FraudFitResult:
 def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
     """Fit on the normal rows of the table (all rows when it has no labels); hold-out metrics when it has.
 
-    `config.input` is a CSV (also compressed), a Parquet file or a directory of Parquet files."""
+    `config.input` is a CSV (also compressed), a Parquet file or a directory of Parquet files; `config.out` must be
+    a new path or a fraud model directory (replaced only when the new one is complete)."""
+    from keras_ae import outputs
+
+    config.check()
+    config.check_files()
+    with outputs.claimed(config.out, "model", [config.input]) as out:
+        return _fit(config, out)
+
+
+def _fit(config: FraudFitConfig, out: pathlib.Path) -> FraudFitResult:
     import numpy as np
     from sklearn.model_selection import train_test_split
 
     from keras_ae import anomaly, figures
+    from keras_ae.fraud import bundle
     from keras_ae.fraud import figures as fraud_figures
     from keras_ae.io import atomic_dir, write_json
 
-    config.check()
-    out = pathlib.Path(config.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"out={config.out!r} is an existing file, not a directory")
     values, labels, label = read_training_table(config)
     detector = config.detector(label)
     if labels is None:
@@ -91,9 +128,22 @@ def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
         detector.fit(values)
         with atomic_dir(out) as tmp:
             detector.save(tmp)
-        return FraudFitResult(detector, out, None, len(values))
-    idx_train, idx_test = train_test_split(np.arange(len(values)), test_size=config.test_size, stratify=labels,
-                                           random_state=config.seed)
+        return FraudFitResult(detector, pathlib.Path(config.out), None, len(values))
+    n_test = int(np.ceil(config.test_size * len(values)))
+    if n_test < 2 or len(values) - n_test < 2:
+        raise UsageError(f"test_size={config.test_size} holds out {n_test} of {len(values):,} rows; the stratified "
+                         "hold-out and the training rows each need at least one normal row and one fraud")
+    try:
+        idx_train, idx_test = train_test_split(np.arange(len(values)), test_size=config.test_size, stratify=labels,
+                                               random_state=config.seed)
+    except ValueError as err:  # too few rows of a class for the split asked for
+        raise UsageError(f"test_size={config.test_size}: {err}") from None
+    for part, idx in (("hold-out", idx_test), ("training", idx_train)):
+        frauds = int(labels[idx].sum())
+        if frauds == 0 or frauds == len(idx):
+            raise UsageError(f"test_size={config.test_size} leaves the {part} rows ({len(idx):,}) with "
+                             f"{'no fraud' if frauds == 0 else 'only frauds'}; choose a test size that keeps both "
+                             "classes on each side")
     print(f"fitting on the normal rows of {len(idx_train):,} training rows ({int(labels[idx_train].sum())} "
           f"frauds kept for validation); hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds")
     detector.fit(values.iloc[idx_train], labels[idx_train])
@@ -105,11 +155,12 @@ def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
         detector.save(tmp, metrics=metrics)
         fraud_figures.error_histogram(scores, y, detector.threshold_, tmp / "error_histogram.png",
                                       title="Hold-out anomaly score by class")
-        figures.roc_curves([("autoencoder", scores, y)], tmp / "roc.png", title="Hold-out ROC curve")
+        figures.roc_curves([(f"score ({detector.method})", scores, y)], tmp / "roc.png", title="Hold-out ROC curve")
         fraud_figures.precision_recall_curve(scores, y, tmp / "precision_recall.png",
                                              title="Hold-out precision-recall curve")
         write_json(tmp / "metrics.json", metrics)
-    return FraudFitResult(detector, out, metrics, len(values))
+        bundle.write_manifest(tmp)  # last: every file of the directory, verified when the model is loaded
+    return FraudFitResult(detector, pathlib.Path(config.out), metrics, len(values))
 
 
 def read_training_table(config):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from typing import Any
+from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory, unfinished_marker
+from keras_ae.options import FRACTION_OPEN, OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Spec
+from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
+from keras_ae.runs.train import Each, check_verbose
 
 
 @dataclasses.dataclass
@@ -37,16 +39,35 @@ class OneClassConfig:
     train_size: int | None = None
     seed: int = 0
     out: str | None = None
-    verbose: int | str = 1
+    verbose: int | str = 1  # or "auto" (Keras's choice)
+
+    # What every numeric field accepts: the argparse type of its option in `keras-ae-anomaly` and the check here.
+    SPECS: ClassVar[dict[str, Spec | Each]] = {
+        "normal": Spec(int, 0, optional=True),  # a class label; None: the dataset's default
+        "filters": Each(POSITIVE_INT),
+        "latent_dim": OPTIONAL_POSITIVE_INT,
+        "k": POSITIVE_INT,
+        # open: `anomaly.thresholds.threshold_percentile` refuses 0 and 100 (found only after training otherwise)
+        "percentile": Spec(float, 0, 100, low_open=True, high_open=True),
+        "epochs": OPTIONAL_POSITIVE_INT,
+        "batch_size": POSITIVE_INT,
+        "lr": POSITIVE,
+        "val_fraction": FRACTION_OPEN,
+        "train_size": OPTIONAL_POSITIVE_INT,
+        "seed": SEED,
+    }
 
     def check(self) -> None:
-        """ValueError naming the first field out of range, before any work."""
+        """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
         from keras_ae.anomaly.image_scores import needs_vae
         from keras_ae.anomaly.scores import CONTRAST_NORMS
         from keras_ae.anomaly.thresholds import THRESHOLD_RULES
         from keras_ae.data.registry import DATASETS, one_class_names
         from keras_ae.models.registry import ARCHITECTURES
 
+        for field, spec in self.SPECS.items():
+            spec.check(field, getattr(self, field))
+        check_verbose(self.verbose)
         if self.dataset not in one_class_names():
             raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(one_class_names())})")
         arch = ARCHITECTURES.get(self.arch)
@@ -57,13 +78,6 @@ class OneClassConfig:
         THRESHOLD_RULES.get(self.threshold)
         if self.contrast not in CONTRAST_NORMS:
             raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")
-        positive(self, "epochs", "batch_size", "latent_dim", "train_size", "k", "lr")
-        if not self.filters or min(self.filters) <= 0:
-            raise ValueError(f"Expected filters of positive integers, received filters={self.filters}")
-        if not 0 < self.percentile < 100:
-            raise ValueError(f"Expected percentile between 0 and 100, received percentile={self.percentile}")
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"Expected val_fraction between 0 and 1, received val_fraction={self.val_fraction}")
         if self.data_path is not None and self.dataset != "pneumonia":
             raise ValueError(f"data_path is for dataset 'pneumonia', received dataset={self.dataset!r}")
 

@@ -7,12 +7,72 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import pathlib
-from typing import Any
+from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.runs.common import load_with_fallback, options_of, positive, run_directory, unfinished_marker
+from keras_ae.options import OPTIONAL_POSITIVE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec
+from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
+
+VERBOSE = Spec(int, 0, 2)  # Keras progress output: 0 quiet, 1 progress bar, 2 one line per epoch
+
+
+@dataclasses.dataclass(frozen=True)
+class Each:
+    """A list option whose every element `spec` accepts: ``25,10`` on the command line, ``[25, 10]`` in a config
+    file or the Python API. Like a `Spec` it is the argparse ``type`` and the API check, with one message:
+    ``--hidden must be a comma-separated list, each an integer >= 1, received 25,0``."""
+
+    spec: Spec
+    empty: bool = False  # whether [] is acceptable
+
+    @property
+    def __name__(self) -> str:  # argparse names the type in some messages
+        return "list"
+
+    def describe(self) -> str:
+        return f"a comma-separated list{' (or none)' if self.empty else ''}, each {self.spec.describe()}"
+
+    def problem(self, values: Any) -> str | None:
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            return self.describe()
+        values = list(values)
+        if (not values and not self.empty) or any(self.spec.problem(_plain(v)) is not None for v in values):
+            return self.describe()
+        return None
+
+    def check(self, name: str, values: Any) -> list:
+        """`values` as a list of the spec's kind, or a UsageError "<name> must be <rule>, received <values>"."""
+        if hasattr(values, "__iter__") and not isinstance(values, (str, bytes)):
+            values = list(values)
+        if self.problem(values) is not None:
+            raise UsageError(f"{name} must be {self.describe()}, received {values!r}")
+        return [self.spec.check(name, _plain(v)) for v in values]
+
+    def __call__(self, text: str) -> list:
+        """argparse type: ``25,10`` (or the JSON text ``[25, 10]`` of a config file), converted and checked."""
+        text = str(text).strip()
+        try:
+            if text.startswith("["):
+                items = json.loads(text)
+                values = [self.spec(json.dumps(v)) for v in items] if isinstance(items, list) else None
+            else:
+                values = [self.spec(v) for v in text.split(",") if v.strip()]
+            if not values and not self.empty:
+                values = None
+        except (ValueError, TypeError, argparse.ArgumentTypeError):
+            values = None
+        if values is None:
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, received {text}")
+        return values
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (what `Spec.problem` judges)."""
+    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
 
 
 @dataclasses.dataclass
@@ -45,27 +105,42 @@ class TrainConfig:
     jit: bool | None = None
     strategy: str = "auto"
     steps_per_execution: int = 1
-    verbose: int | str = 1
+    verbose: int | str = 1  # or "auto" (Keras's choice)
+
+    # What every numeric field accepts: the argparse type of its option in `keras-ae-train` and the check here.
+    SPECS: ClassVar[dict[str, Spec]] = {
+        "image_size": OPTIONAL_POSITIVE_INT,
+        "channels": OPTIONAL_POSITIVE_INT,  # and 1 or 3 (checked below)
+        "shuffle_buffer": POSITIVE_INT,
+        "noise": Spec(float, 0, 1, optional=True),
+        "epochs": OPTIONAL_POSITIVE_INT,
+        "batch_size": OPTIONAL_POSITIVE_INT,
+        "latent_dim": OPTIONAL_POSITIVE_INT,
+        "lr": OPTIONAL_POSITIVE,
+        "beta": Spec(float, 0, optional=True),
+        "kl_warmup": Spec(int, 0, optional=True),
+        "seed": SEED,
+        "train_size": OPTIONAL_POSITIVE_INT,
+        "test_size": OPTIONAL_POSITIVE_INT,
+        "steps_per_execution": POSITIVE_INT,
+    }
 
     def check(self) -> None:
-        """ValueError naming the first field out of range, before any work."""
+        """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
         from keras_ae.data.noise import NOISE_KINDS
         from keras_ae.models.registry import ARCHITECTURES
         from keras_ae.training.strategy import STRATEGIES
 
+        for field, spec in self.SPECS.items():
+            spec.check(field, getattr(self, field))
+        check_verbose(self.verbose)
+        if self.channels is not None and self.channels not in (1, 3):
+            raise UsageError(f"channels must be 1 or 3, received {self.channels}")
         if self.arch is not None:
             ARCHITECTURES.get(self.arch)
         STRATEGIES.get(self.strategy)
-        positive(self, "epochs", "batch_size", "image_size", "latent_dim", "train_size", "test_size",
-                 "steps_per_execution", "shuffle_buffer", "lr")
-        if self.beta is not None and self.beta < 0:
-            raise ValueError(f"Expected beta >= 0, received beta={self.beta}")
-        if self.kl_warmup is not None and (isinstance(self.kl_warmup, bool) or self.kl_warmup < 0):
-            raise ValueError(f"Expected kl_warmup >= 0 epochs, received kl_warmup={self.kl_warmup!r}")
         if self.model_options is not None and not isinstance(self.model_options, dict):
             raise ValueError(f"Expected model_options to be a dict, received model_options={self.model_options!r}")
-        if self.noise is not None and not 0.0 <= self.noise <= 1.0:
-            raise ValueError(f"Expected noise between 0 and 1, received noise={self.noise}")
         if self.noise_kind not in NOISE_KINDS:
             raise ValueError(f"unknown noise_kind {self.noise_kind!r} (known: {', '.join(NOISE_KINDS)})")
         if self.value_range not in ("0,1", "-1,1"):
@@ -100,6 +175,12 @@ class TrainConfig:
     @property
     def streams(self) -> bool:
         return self.stream or self.dataset.startswith("tfds:")
+
+
+def check_verbose(verbose: Any) -> None:
+    """Keras's progress setting: `VERBOSE` (0, 1, 2) or "auto"."""
+    if verbose != "auto":
+        VERBOSE.check("verbose", verbose)
 
 
 @dataclasses.dataclass

@@ -62,8 +62,9 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     (["--dataset", "cifar"], "unknown dataset 'cifar'"),
     (["--score", "elbo", "--arch", "conv"], "--score 'elbo' needs a VAE"),
     (["--score", "latent+psnr"], "unknown score 'psnr' in --score 'latent+psnr'"),
-    (["--filters", "8,x"], "--filters must be comma-separated integers"),
-    (["--epochs", "0"], "--epochs must be > 0"),
+    (["--filters", "8,x"],
+     "--filters must be a comma-separated list, each an integer >= 1, received 8,x"),
+    (["--epochs", "0"], "--epochs must be an integer >= 1, received 0"),
     (["--dataset", "mnist-sample", "--score", "latent-knn", "--k", "50", "--train-size", "10"],
      "--k 50 is more than the 10 normal training images"),
 ])

@@ -75,7 +75,7 @@ def test_out_an_existing_directory(command, bundle, table, tmp_path, capsys):
 def test_out_the_input_file_leaves_the_input_alone(bundle, table, capsys):
     before = table.read_bytes()
     code = fraud(["score", "--model", str(bundle), "--input", str(table), "--out", str(table), "--quiet"])
-    one_line_error(code, capsys, "the input file")
+    one_line_error(code, capsys, f"--out '{table}' is an input ({table})", "write the output elsewhere")
     assert table.read_bytes() == before
 
 

@@ -42,10 +42,11 @@ def test_denoising_mode_reports_each_noise_level(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--activation", "swish"], "--activation: unknown activation 'swish'"),
-    (["--hidden", "25,x"], "--hidden must be comma-separated integers, received '25,x'"),
-    (["--noise-levels", "0.2,1.5"], "--noise-levels must be fractions in [0, 1], received [0.2, 1.5]"),
+    (["--hidden", "25,x"], "--hidden must be a comma-separated list, each an integer >= 1, received 25,x"),
+    (["--noise-levels", "0.2,1.5"],
+     "--noise-levels must be a comma-separated list, each a finite number in [0, 1], received 0.2,1.5"),
     (["--concept", "m,A"], "unknown character 'A'"),
-    (["--lr", "-1"], "--lr must be > 0, received -1.0"),
+    (["--lr", "-1"], "--lr must be a finite number > 0, received -1"),
 ])
 def test_bad_font_options_give_one_line_errors(argv, message, tmp_path, capsys):
     assert font_cli.cli([*argv, "--out", str(tmp_path)]) == 2

@@ -225,8 +225,11 @@ def test_metrics_need_a_fraud(bundle, data, tmp_path, capsys):
 def test_bad_options_and_foreign_model(bundle, data, tmp_path, capsys):
     _, test = data
     src = _csv(tmp_path, test.head(50), name="ok.csv")
+    foreign = tmp_path / "foreign"  # a directory of other files, beside (not holding) the output
+    foreign.mkdir()
+    _csv(foreign, test.head(5), name="table.csv")
     _assert_usage_error(
-        cli(["score", "--model", str(tmp_path), "--csv", str(src), "--out", str(tmp_path / "o.csv")]),
+        cli(["score", "--model", str(foreign), "--csv", str(src), "--out", str(tmp_path / "o.csv")]),
         capsys,
         ["not a fraud detector bundle"],
     )

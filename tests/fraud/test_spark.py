@@ -43,6 +43,12 @@ def model(tmp_path_factory):
     return root, rows
 
 
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def local_scores(root, rows):
     det = FraudDetector.load(root / "model")
     return det.score_samples(rows), det.predict(rows)
@@ -59,20 +65,23 @@ def test_spark_scores_equal_one_process_scores_row_by_row(session, model):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, model, tmp_path, capsys):
+def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, model, tmp_path, capfd):
+    """capfd: the summary printed after Spark ran reaches file descriptor 1 (restored from the run's log)."""
     root, rows = model
     src = tmp_path / f"rows.{fmt}"
     rows.to_csv(src, index=False) if fmt == "csv" else rows.to_parquet(src, index=False)
     out = tmp_path / "scored"
     code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
                 "--input", str(src), "--out", str(out)])
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     assert code == 0, captured.err
     scored = pd.read_parquet(out).set_index("id").loc[rows["id"]]
     score, _ = local_scores(root, rows)
     assert np.abs(scored["score"].to_numpy() - score).max() <= 1e-6
-    assert f"scored {len(rows):,} rows on Spark" in captured.out
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert captured.out.startswith(f"scored {len(rows):,} rows on Spark") and len(captured.out.splitlines()) == 1
+    assert "Traceback" not in captured.err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory, no log
+    assert oct(out.stat().st_mode & 0o777) == oct(0o777 & ~current_umask())  # not mkdtemp's private 0o700
 
 
 def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_path, capsys):
@@ -83,13 +92,20 @@ def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_pa
                 "--input", str(src), "--out", str(tmp_path / "scored")])
     err = capsys.readouterr().err
     assert code == 2 and "'V7'" in err and len(err.strip().splitlines()) == 1, err
-    nan = tmp_path / "nan.parquet"
-    rows.assign(V4=rows["V4"].where(rows["id"] != 17)).to_parquet(nan, index=False)
-    code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
-                "--input", str(nan), "--out", str(tmp_path / "scored")])
-    err = capsys.readouterr().err
-    assert code == 2 and "'V4'" in err and "NaN" in err and err.startswith("error: "), err
-    assert not (tmp_path / "scored").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    log = tmp_path / ".scored.spark.log"
+    for name, bad, expected in [("nan", np.nan, "empty or NaN value"), ("big", 1e39, "value 1e+39 is beyond float32")]:
+        src = tmp_path / f"{name}.parquet"
+        rows.assign(V4=rows["V4"].where(rows["id"] != 17, bad)).to_parquet(src, index=False)
+        code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
+                    "--input", str(src), "--out", str(tmp_path / "scored")])
+        err = capsys.readouterr().err
+        # the executor's message, with the input for "the Spark DataFrame" and no row (one of an Arrow batch)
+        assert code == 2 and len(err.splitlines()) == 1, err
+        assert err.startswith(f"error: {src}, column 'V4': {expected}"), err
+        assert err.endswith(f" (Spark; details in {log})\n"), err
+        assert "keras_ae.errors.UsageError" in log.read_text()  # the details: the worker's traceback
+        assert not (tmp_path / "scored").exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [log.name]  # only the log named
 
 
 def test_executors_need_only_the_zipped_package_numpy_pandas_and_pyarrow(model, tmp_path):

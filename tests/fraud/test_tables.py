@@ -91,7 +91,7 @@ def test_output_must_not_be_the_input_or_an_existing_directory(bundle, data, tmp
     src = write(test.head(50), tmp_path / "in.csv")
     before = src.read_bytes()
     assert cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(src), "--quiet"]) == 2
-    assert "is the input file" in capsys.readouterr().err and src.read_bytes() == before
+    assert f"--out '{src}' is an input ({src})" in capsys.readouterr().err and src.read_bytes() == before
     (tmp_path / "somedir").mkdir()
     assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(tmp_path / "somedir"),
                 "--quiet"]) == 2

@@ -1,0 +1,142 @@
+"""One specification per option: its type, range and finiteness, checked the same way everywhere.
+
+A `Spec` is what an option accepts. The same object is the option's argparse ``type`` (so a config file, whose
+values go through the option's type, gets the same check), and the check a config dataclass or an estimator
+runs on its fields in the Python API::
+
+    SEED.check("seed", -1)        # UsageError: seed must be an integer in [0, 4294967296), received -1
+    p.add_argument("--seed", type=SEED)   # error: --seed must be an integer in [0, 4294967296), received -1
+
+The rule text is the same in every message; only the option's name follows the caller (``--lr`` on the
+command line, ``'lr'`` in a config file, ``learning_rate`` in the API).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from keras_ae.errors import UsageError
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """An integer or a finite number in a range; `optional` admits None (the option's "not given")."""
+
+    kind: type = float
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # value > low instead of >= low
+    high_open: bool = False  # value < high instead of <= high
+    optional: bool = False
+
+    @property
+    def __name__(self) -> str:  # argparse names the type in some messages
+        return "integer" if self.kind is int else "number"
+
+    def describe(self) -> str:
+        """The rule in words: 'a number > 0', 'an integer in [0, 4294967296)', 'a number in [0, 1]'."""
+        what = "an integer" if self.kind is int else "a finite number"
+        if self.low is not None and self.high is not None:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            return f"{what} in {left}{_num(self.low)}, {_num(self.high)}{right}"
+        if self.low is not None:
+            return f"{what} {'>' if self.low_open else '>='} {_num(self.low)}"
+        if self.high is not None:
+            return f"{what} {'<' if self.high_open else '<='} {_num(self.high)}"
+        return what
+
+    def problem(self, value: Any) -> str | None:
+        """None when `value` is acceptable, else the rule it breaks."""
+        if value is None:
+            return None if self.optional else "given"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not hasattr(value, "__float__"):
+            return self.describe()
+        if self.kind is int and (not _is_integral(value)):
+            return self.describe()
+        number = float(value) if not isinstance(value, int) else value
+        if isinstance(number, float) and not math.isfinite(number):
+            return self.describe()
+        if self.low is not None and (number < self.low or (self.low_open and number == self.low)):
+            return self.describe()
+        if self.high is not None and (number > self.high or (self.high_open and number == self.high)):
+            return self.describe()
+        return None
+
+    def check(self, name: str, value: Any) -> Any:
+        """`value` converted to the spec's kind, or a UsageError "<name> must be <rule>, received <value>"."""
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            value = value.item()
+        broken = self.problem(value)
+        if broken is not None:
+            raise UsageError(f"{name} must be {broken}, received {_shown(value)}")
+        if value is None:
+            return None
+        return int(value) if self.kind is int else float(value)
+
+    def __call__(self, text: str) -> Any:
+        """argparse type: the text of a command-line (or config-file) value, converted and checked."""
+        value = _parse(text, self.kind)
+        broken = "an integer" if value is _BAD else self.problem(value)
+        if broken is not None:
+            rule = self.describe() if value is _BAD else broken
+            raise argparse.ArgumentTypeError(f"must be {rule}, received {text}")
+        return int(value) if self.kind is int else float(value)
+
+
+_BAD = object()
+
+
+def _parse(text: str, kind: type) -> Any:
+    text = str(text).strip()
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            try:  # "1e3" or "3.0" are integers written as numbers
+                number = float(text)
+            except ValueError:
+                return _BAD
+            return int(number) if math.isfinite(number) and number == int(number) else _BAD
+    try:
+        return float(text)
+    except ValueError:
+        return _BAD
+
+
+def _is_integral(value: Any) -> bool:
+    if isinstance(value, int):
+        return True
+    return math.isfinite(value) and float(value) == int(value)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x) == int(x) else repr(float(x))
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def check_all(specs: Mapping[str, Spec], values: Mapping[str, Any], names: Mapping[str, str] | None = None) -> dict:
+    """Every `values[name]` checked by `specs[name]`, converted; messages use `names[name]` when given."""
+    names = names or {}
+    return {name: spec.check(names.get(name, name), values[name]) for name, spec in specs.items() if name in values}
+
+
+# The specifications that several commands share.
+SEED = Spec(int, 0, 2**32, high_open=True)
+POSITIVE_INT = Spec(int, 1)
+OPTIONAL_POSITIVE_INT = Spec(int, 1, optional=True)
+NON_NEGATIVE_INT = Spec(int, 0)
+POSITIVE = Spec(float, 0, low_open=True)
+OPTIONAL_POSITIVE = Spec(float, 0, low_open=True, optional=True)
+NON_NEGATIVE = Spec(float, 0)
+FRACTION_OPEN = Spec(float, 0, 1, low_open=True, high_open=True)  # a share strictly between 0 and 1
+UNIT = Spec(float, 0, 1)  # an amount in [0, 1]
+NUMBER = Spec(float)  # any finite number

@@ -1,0 +1,205 @@
+"""Outputs a command may write: never over what is not its own, never inside an input, never two at once.
+
+Every command claims its output before any work starts (`check_output`, then `claimed` around the work):
+
+- a path that does not exist yet is fine (missing parent directories are made, and removed again when the
+  command fails);
+- an existing path is replaced only when it is recognisably the command's own kind of output (`KINDS`): a fraud
+  model directory by its manifest, a run directory by its marker, a scored table by its result columns, a
+  metrics file by its fields. Anything else is refused with one line, before any work;
+- no output may be an input, lie inside one, or hold one (``fit --input D/train.csv --out D``);
+- a symbolic link as the output is refused (replacing it would replace the link, or write elsewhere);
+- the directory the output goes into must be writable (tried, not guessed);
+- while a command writes an output, a lock file beside it makes a second command writing the same output
+  stop with one line (the lock is an `fcntl` lock: a crashed command never leaves it held).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import pathlib
+from collections.abc import Callable, Iterable, Iterator
+
+from keras_ae.errors import UsageError
+
+RUN_MARKER = ".keras-ae-run.json"  # in every run directory, from its start: it marks the directory as a run's
+MODEL_KIND = "keras_ae.fraud.FraudDetector"
+METRICS_KIND = "keras_ae.fraud.metrics"
+RESULT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
+
+
+def _json(path: pathlib.Path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_model_dir(path: pathlib.Path) -> bool:
+    """A fraud detector directory written by keras-ae (its manifest, or the detector.json of older versions)."""
+    if not path.is_dir():
+        return False
+    for name in ("manifest.json", "detector.json"):
+        meta = _json(path / name)
+        if isinstance(meta, dict) and meta.get("kind") == MODEL_KIND:
+            return True
+    return False
+
+
+def is_run_dir(path: pathlib.Path) -> bool:
+    """A run directory of keras-ae (its marker or the unfinished-run marker), or an empty directory."""
+    if not path.is_dir():
+        return False
+    return (path / RUN_MARKER).is_file() or (path / "UNFINISHED.json").is_file() or not any(path.iterdir())
+
+
+def is_scored_table(path: pathlib.Path) -> bool:
+    """A table written by `score`: its last columns are the result columns (CSV, Parquet file or directory)."""
+    try:
+        if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.dataset as ds
+
+            names = ds.dataset(str(path), format="parquet").schema.names
+        elif path.is_file():
+            import pandas as pd
+
+            names = list(pd.read_csv(path, nrows=0, sep=None, engine="python").columns)
+        else:
+            return False
+    except Exception:  # unreadable: certainly not one of ours
+        return False
+    return tuple(names[-len(RESULT_COLUMNS):]) == RESULT_COLUMNS or \
+        tuple(names[-len(RESULT_COLUMNS) - 1:-1]) == RESULT_COLUMNS  # with the unscorable_reason column
+
+
+def is_metrics_file(path: pathlib.Path) -> bool:
+    """A metrics JSON file written by `evaluate` (its kind, or the fields of older versions)."""
+    meta = _json(path) if path.is_file() else None
+    return isinstance(meta, dict) and (meta.get("kind") == METRICS_KIND or {"roc_auc", "threshold_rule"} <= set(meta))
+
+
+KINDS: dict[str, tuple[str, Callable[[pathlib.Path], bool], bool]] = {
+    # kind: (what it is called in messages, recogniser, whether it is a directory)
+    "model": ("fraud model directory", is_model_dir, True),
+    "run": ("run directory", is_run_dir, True),
+    "table": ("scored table", is_scored_table, False),
+    "metrics": ("metrics file", is_metrics_file, False),
+}
+
+
+def _inside(child: pathlib.Path, parent: pathlib.Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def check_output(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.PathLike | None] = (),
+                 name: str = "out") -> pathlib.Path:
+    """`out` checked as an output of `kind` (see the module docstring); returns it resolved. Raises a one-line
+    UsageError naming the path and the reason. Nothing is created."""
+    what, recognise, _ = KINDS[kind]
+    given = pathlib.Path(out)
+    shown = f"{name}={str(out)!r}"
+    if str(out).strip() == "":
+        raise UsageError(f"{shown}: empty path")
+    if given.is_symlink():
+        raise UsageError(f"{shown} is a symbolic link; name the real path of the output")
+    target = given.resolve()
+    for source in inputs:
+        if source is None or "://" in str(source):
+            continue
+        source_path = pathlib.Path(source).resolve()
+        if target == source_path:
+            raise UsageError(f"{shown} is an input ({source}); write the output elsewhere")
+        if _inside(target, source_path):
+            raise UsageError(f"{shown} lies inside the input {source}; write the output elsewhere")
+        if _inside(source_path, target):
+            raise UsageError(f"{shown} holds the input {source}; write the output elsewhere")
+    if target == pathlib.Path(target.anchor) or target == pathlib.Path.cwd():
+        raise UsageError(f"{shown} is the current or root directory; name a new path for the {what}")
+    if given.exists() and not recognise(given):
+        if given.is_dir():
+            raise UsageError(f"{shown} is an existing directory that is not a keras-ae {what}; name a new path "
+                             "(nothing in it was touched)")
+        raise UsageError(f"{shown} is an existing file that is not a keras-ae {what}; name a new path "
+                         "(it was not touched)")
+    _check_writable(target, shown)
+    return target
+
+
+def _check_writable(target: pathlib.Path, shown: str) -> None:
+    """The nearest existing directory above `target` must be a directory we can create files in."""
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{shown}: {parent} is a file, not a directory")
+    probe = parent / f".keras-ae-write-test-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as err:
+        raise UsageError(f"{shown}: cannot write in {parent} ({err.strerror or err})") from None
+
+
+def lock_path(target: pathlib.Path) -> pathlib.Path:
+    return target.parent / f".{target.name}.lock"
+
+
+@contextlib.contextmanager
+def claimed(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.PathLike | None] = (),
+            name: str = "out") -> Iterator[pathlib.Path]:
+    """Check `out` (`check_output`), make its missing parents, hold its lock while the block runs; yield the
+    resolved path. When the block fails, parent directories it made are removed again (when empty)."""
+    target = check_output(out, kind, inputs, name)
+    made = []
+    for parent in reversed(target.parents):
+        if not parent.exists():
+            try:
+                parent.mkdir()
+            except OSError as err:
+                _remove_dirs(made)
+                raise UsageError(f"{name}={str(out)!r}: cannot create {parent} ({err.strerror or err})") from None
+            made.append(parent)
+    try:
+        with _locked(target, name, out):
+            yield target
+    except BaseException:
+        _remove_dirs(made)
+        raise
+
+
+def _remove_dirs(made: list[pathlib.Path]) -> None:
+    for directory in reversed(made):
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+
+@contextlib.contextmanager
+def _locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
+    lock = lock_path(target)
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise UsageError(f"{name}={str(out)!r} is being written by another command (process {holder}); wait for it "
+                         "to finish or name another path") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def mark_run(run_dir: pathlib.Path, what: str) -> None:
+    """Write the run marker that makes `run_dir` recognisably a keras-ae run directory."""
+    from keras_ae.io import write_json
+
+    if not (run_dir / RUN_MARKER).is_file():
+        write_json(run_dir / RUN_MARKER, {"kind": "keras_ae.run", "run": what})

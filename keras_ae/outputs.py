@@ -71,8 +71,13 @@ def is_scored_table(path: pathlib.Path) -> bool:
             return False
     except Exception:  # unreadable: certainly not one of ours
         return False
-    return tuple(names[-len(RESULT_COLUMNS):]) == RESULT_COLUMNS or \
-        tuple(names[-len(RESULT_COLUMNS) - 1:-1]) == RESULT_COLUMNS  # with the unscorable_reason column
+    names = list(names)
+    if "score" not in names:
+        return False
+    start = len(names) - 1 - names[::-1].index("score")
+    # the result columns, then those of later versions (p_value, unscorable_reason), and nothing else
+    return tuple(names[start:start + len(RESULT_COLUMNS)]) == RESULT_COLUMNS and \
+        set(names[start + len(RESULT_COLUMNS):]) <= {"p_value", "unscorable_reason"}
 
 
 def is_metrics_file(path: pathlib.Path) -> bool:

@@ -102,6 +102,35 @@ def threshold_fpr(normal_scores: np.ndarray, fpr: float = 0.01) -> float:
     return float(s[len(s) - allowed - 1]) if allowed < len(s) else float(np.nextafter(s[0], -np.inf))
 
 
+def conformal_p_values(scores: np.ndarray, normal_scores: np.ndarray) -> np.ndarray:
+    """Conformal p-values: for each score, the share of the held-out normal scores at least as high, with the +1
+    correction, (1 + #{normal >= s}) / (n + 1). For a new normal row exchangeable with the held-out ones,
+    P(p <= alpha) <= alpha: flagging p <= alpha keeps the false-positive rate at most alpha in expectation."""
+    normal = np.sort(np.asarray(normal_scores, dtype=np.float64).ravel())
+    if len(normal) == 0:
+        raise ValueError("conformal p-values need held-out normal scores")
+    scores = np.asarray(scores, dtype=np.float64)
+    at_least = len(normal) - np.searchsorted(normal, scores, side="left")
+    return (1.0 + at_least) / (len(normal) + 1.0)
+
+
+def smallest_alpha(n_normal: int) -> float:
+    """The smallest level a conformal threshold on `n_normal` held-out normal scores can promise: 1 / (n + 1)."""
+    return 1.0 / (int(n_normal) + 1.0)
+
+
+def threshold_alpha(normal_scores: np.ndarray, alpha: float = 0.01) -> float:
+    """The threshold that flags exactly the rows with conformal p-value <= `alpha` (flag = score > threshold):
+    the (k+1)-th highest normal score, k = floor(alpha (n+1)) - 1. Below the smallest promisable level
+    (alpha < 1/(n+1)) no score has so small a p-value; the highest normal score is returned (the level then
+    kept is 1/(n+1): `smallest_alpha`; callers warn)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"Expected alpha between 0 and 1, received alpha={alpha}")
+    s = np.sort(np.asarray(normal_scores, dtype=np.float64))[::-1]
+    k = int(np.floor(alpha * (len(s) + 1) + 1e-9)) - 1
+    return float(s[min(max(k, 0), len(s) - 1)])
+
+
 @dataclasses.dataclass(frozen=True)
 class ThresholdRule:
     """A rule: ``apply(scores, labels, value) -> threshold``.
@@ -149,6 +178,10 @@ register_threshold_rule("percentile", ThresholdRule(
 register_threshold_rule("fpr", ThresholdRule(
     lambda s, y, v: threshold_fpr(_normal(s, y), v), "a target false-positive rate on normal validation scores",
     value_help="the rate", default=0.01, low=0.0, high=1.0))
+register_threshold_rule("alpha", ThresholdRule(
+    lambda s, y, v: threshold_alpha(_normal(s, y), v),
+    "flag rows whose conformal p-value among the normal validation scores is at most alpha (a false-positive "
+    "rate kept at most alpha in expectation)", value_help="the level alpha", default=0.01, low=0.0, high=1.0))
 register_threshold_rule("value", ThresholdRule(lambda s, y, v: float(v), "a threshold given as a number",
                                                value_help="the threshold itself", required=True))
 

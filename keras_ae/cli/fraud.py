@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from keras_ae import options
@@ -36,13 +37,13 @@ def _threshold_options(p: ArgumentParser, default: str | None) -> None:
         default=default,
         choices=THRESHOLD_RULES.names(),
         help="rule on the validation scores: " + THRESHOLD_RULES.help() + " (fraud defaults: percentile 99.5, "
-        "fpr 0.005)" + ("" if default else "; default: the one stored with the model"),
+        "fpr 0.005, alpha 0.005)" + ("" if default else "; default: the one stored with the model"),
     )
     p.add_argument(
         "--threshold-value",
         type=options.NUMBER,
         default=None,
-        help="the rule's parameter: the percentile, the rate, or the threshold itself",
+        help="the rule's parameter: alpha, the percentile, the rate, or the threshold itself",
     )
 
 
@@ -79,7 +80,7 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--amount-column", default="Amount")
     fit.add_argument("--no-log-amount", action="store_true", help="do not take log1p of the amount")
     fit.add_argument("--test-size", type=FIT["test_size"], default=0.3, help="stratified hold-out share (default 0.3)")
-    _threshold_options(fit, "percentile")
+    _threshold_options(fit, "alpha")
     fit.add_argument(
         "--trim",
         type=FIT["trim"],
@@ -164,6 +165,7 @@ def cmd_fit(args, parser) -> int:
     from keras_ae.fraud.detector import describe
 
     result = fit_fraud(config)
+    _say_level_warning(result.detector)
     print(f"model: {describe(result.detector)} -> {result.out}")
     if result.metrics:
         print_metrics(result.metrics)
@@ -191,7 +193,15 @@ def load_for(args):
     if args.threshold_rule is not None:
         detector.set_threshold(args.threshold_rule, args.threshold_value)
     detector.unscorable = args.unscorable
+    _say_level_warning(detector)
     return detector
+
+
+def _say_level_warning(detector) -> None:
+    """One line on stderr when the "alpha" threshold cannot keep the level asked for (it is in the model too)."""
+    warning = detector.threshold_info().get("warning")
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def cmd_score(args) -> int:
@@ -291,6 +301,9 @@ COMMANDS = {"score": cmd_score, "evaluate": cmd_evaluate, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from keras_ae.fraud.threshold import ThresholdWarning
+
+    warnings.simplefilter("ignore", ThresholdWarning)  # said in one line by the command instead
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_with_config(parser, argv) if argv[:1] == ["fit"] else parser.parse_args(argv)

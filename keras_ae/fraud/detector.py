@@ -47,8 +47,10 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         weight_decay: AdamW weight decay.
         clip: standardised training inputs are clipped to [-clip, clip]; scoring never clips.
         threshold_rule, threshold_value: a rule of `keras_ae.anomaly.thresholds.THRESHOLD_RULES` applied to
-            the validation scores, and its value ("percentile": default 99.5, "fpr": default 0.005,
-            "f1": needs frauds in `y`, "value": the threshold itself).
+            the validation scores, and its value ("alpha", the default: flag rows whose conformal p-value among
+            the held-out normal rows is at most alpha, default 0.005, so the false-positive rate on new normal
+            rows is at most alpha in expectation; "percentile": default 99.5; "fpr": default 0.005; "f1": needs
+            frauds in `y`; "value": the threshold itself).
         trim_fraction: after a first fit, drop this share of the highest-error training rows and fit again.
         method: "ae+knn" (default), "ae" (reconstruction error only) or "knn" (neighbour distance only).
         n_neighbors: neighbours of the distance part (1: training rows are all normal, so the nearest one is
@@ -75,7 +77,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
     def __init__(self, hidden: Sequence[int] | None = None, latent_dim: int | None = None, n_models: int = 3,
                  epochs: int = 100, batch_size: int | None = None, learning_rate: float = 1e-3, patience: int = 20,
                  validation_fraction: float = 0.2, noise: float = 0.1, weight_decay: float = 1e-4,
-                 clip: float = 5.0, threshold_rule: str = "percentile", threshold_value: float | None = None,
+                 clip: float = 5.0, threshold_rule: str = "alpha", threshold_value: float | None = None,
                  trim_fraction: float = 0.0, method: str = "ae+knn", n_neighbors: int = 1, ae_weight: float = 0.25,
                  max_reference: int = 10_000, label_column: str = schema.LABEL_COLUMN, time_column: str = "Time",
                  amount_column: str = "Amount", time_mode: str = "drop", log_amount: bool = True,

@@ -24,7 +24,7 @@ from keras_ae.fraud.explain import format_top
 from keras_ae.fraud.rows import REASON_COLUMN
 from keras_ae.progress import Progress
 
-OUTPUT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
+OUTPUT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features", "p_value")
 DEFAULT_CHUNKSIZE = 20_000  # rows a chunk: bounded memory (about 3 KB a row while scored), little overhead
 count_rows = tables.count_rows
 
@@ -56,21 +56,21 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike, sep: str = ","
 
 
 def _score(detector: FraudDetector, chunk: pd.DataFrame, top: int, source: str, first_row: int):
-    """(score, reconstruction error, flag, top features, reasons or None) of a chunk's rows."""
+    """(score, reconstruction error, flag, top features, p-value, reasons or None) of a chunk's rows."""
     scored = detector.scored(chunk, source, first_row)
     names, share = detector.column_shares(scored.contributions)
     flag = (scored.score > detector.threshold_).astype(np.int8)
     tops = format_top(names, share, top)
     if scored.reasons is not None:
         tops = np.where(scored.reasons.astype(bool), "", tops)
-    return scored.score, scored.reconstruction_error, flag, tops, scored.reasons
+    return scored.score, scored.reconstruction_error, flag, tops, detector.p_values_of(scored.score), scored.reasons
 
 
 def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.PathLike, sep: str = ",",
                 chunksize: int = DEFAULT_CHUNKSIZE, top: int = 3, progress: bool = True) -> dict:
     """Write `out` (CSV or Parquet, by its extension): the rows of `path` (CSV or Parquet) plus
-    score, reconstruction_error, flag (0/1) and top_features (and unscorable_reason when the detector flags
-    rows it cannot score, `unscorable="flag"`).
+    score, reconstruction_error, flag (0/1), top_features and p_value (the conformal p-value among the held-out
+    normal rows; and unscorable_reason when the detector flags rows it cannot score, `unscorable="flag"`).
 
     The input columns pass through unchanged (a plain CSV written to CSV is copied line by line, the same
     text); the output appears only when every row has been read, checked and scored. `out` must be new or a
@@ -94,13 +94,13 @@ def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.
                 and not any(c in header for c in detector.drop)
             for chunk, _, first_row in chunks:
                 interrupt.check()  # a stop request swallowed inside a parser still ends the run here
-                score, error, flag, tops, reasons = _score(detector, chunk, top, str(path), first_row)
+                score, error, flag, tops, p, reasons = _score(detector, chunk, top, str(path), first_row)
                 if copy:
-                    _copy_lines(writer, path, sep, chunk, first_row, score, error, flag, tops, reasons)
+                    _copy_lines(writer, path, sep, chunk, first_row, score, error, flag, tops, p, reasons)
                 else:
                     extra = {} if reasons is None else {REASON_COLUMN: reasons.astype(str)}
                     writer.write(chunk.assign(score=score, reconstruction_error=error, flag=flag, top_features=tops,
-                                              **extra))
+                                              p_value=p, **extra))
                 rows += len(chunk)
                 flagged += int(flag.sum())
                 unscorable += 0 if reasons is None else int(reasons.astype(bool).sum())
@@ -112,16 +112,16 @@ def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.
 
 
 def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk: pd.DataFrame, first_row: int,
-                score: np.ndarray, error: np.ndarray, flag: np.ndarray, tops: np.ndarray,
+                score: np.ndarray, error: np.ndarray, flag: np.ndarray, tops: np.ndarray, p: np.ndarray,
                 reasons: np.ndarray | None = None) -> None:
     """Append the chunk's own input lines, each followed by its result fields, to the writer's file."""
-    if first_row == 1:
-        writer.raw = open(path, newline="")  # noqa: SIM115  (closed with the writer)
-        writer.handle = open(writer.tmp, "w", newline="")  # noqa: SIM115
-        writer.on_close(writer.raw.close, writer.handle.close)
-        names = [*OUTPUT_COLUMNS, *([REASON_COLUMN] if reasons is not None else [])]
-        writer.handle.write(sep.join([writer.raw.readline().rstrip("\r\n"), *names]) + "\n")
-    try:
+    try:  # the text reader decodes ahead of the CSV parser: a bad byte may surface here first
+        if first_row == 1:
+            writer.raw = open(path, newline="")  # noqa: SIM115  (closed with the writer)
+            writer.handle = open(writer.tmp, "w", newline="")  # noqa: SIM115
+            writer.on_close(writer.raw.close, writer.handle.close)
+            names = [*OUTPUT_COLUMNS, *([REASON_COLUMN] if reasons is not None else [])]
+            writer.handle.write(sep.join([writer.raw.readline().rstrip("\r\n"), *names]) + "\n")
         lines = list(itertools.islice(writer.raw, len(chunk)))
     except UnicodeDecodeError as err:  # the text reader decodes ahead of the CSV parser
         raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{tables.where_not_utf8(path)})") from None
@@ -129,9 +129,9 @@ def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk:
         raise UsageError(f"{path}: row {first_row}: lines and CSV rows disagree")
     tail = [""] * len(lines) if reasons is None else \
         [sep + ('"' + r.replace('"', '""') + '"' if r else "") for r in reasons.tolist()]
-    writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{s!r}{sep}{e!r}{sep}{f}{sep}{t}{r}\n"
-                             for line, s, e, f, t, r in zip(lines, score.tolist(), error.tolist(), flag.tolist(), tops,
-                                                            tail, strict=True))
+    writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{s!r}{sep}{e!r}{sep}{f}{sep}{t}{sep}{q!r}{r}\n"
+                             for line, s, e, f, t, q, r in zip(lines, score.tolist(), error.tolist(), flag.tolist(),
+                                                               tops, p.tolist(), tail, strict=True))
 
 
 def score_labelled(detector: FraudDetector, path: str | os.PathLike, sep: str = ",",

@@ -30,7 +30,7 @@ import pandas as pd
 from keras_ae.errors import UsageError
 from keras_ae.fraud.rows import REASON_COLUMN
 
-RESULT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
+RESULT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features", "p_value")
 SOURCE = "the Spark DataFrame"  # what an executor's messages name (score_path puts the input path there)
 _ROW = re.compile(r", row \d+ \(line \d+\)")
 _CACHE: dict[int, Any] = {}  # per Python worker: the unpacked payload of each broadcast
@@ -43,7 +43,8 @@ def payload(detector: Any, top: int = 3) -> dict:
             "weights": detector.weights_, "scales": list(detector.member_scales_), "scoring": state.to_dict(),
             "reference": state.reference,
             "threshold": float(detector.threshold_), "label": detector.label_column, "top": int(top),
-            "unscorable": getattr(detector, "unscorable", "refuse")}
+            "unscorable": getattr(detector, "unscorable", "refuse"),
+            "normal_validation": np.sort(detector._normal_validation())}
 
 
 def score_frame(frame: pd.DataFrame, state: dict) -> pd.DataFrame:
@@ -68,8 +69,12 @@ def score_frame(frame: pd.DataFrame, state: dict) -> pd.DataFrame:
     if scored.reasons is not None:
         tops = np.where(scored.reasons.astype(bool), "", tops)
         extra[rows.REASON_COLUMN] = [_ROW.sub("", r, count=1) for r in scored.reasons.astype(str)]
+    from keras_ae.anomaly.thresholds import conformal_p_values
+
+    p = conformal_p_values(scored.score, state["normal_validation"])
     return frame.assign(score=scored.score, reconstruction_error=scored.reconstruction_error,
-                        flag=(scored.score > state["threshold"]).astype(np.int32), top_features=tops, **extra)
+                        flag=(scored.score > state["threshold"]).astype(np.int32), top_features=tops, p_value=p,
+                        **extra)
 
 
 def _quiet_pyspark() -> None:
@@ -168,7 +173,8 @@ def _with_scores(df, detector: Any, top: int):
     key = id(shared)
     schema = T.StructType([*df.schema.fields, T.StructField("score", T.DoubleType()),
                            T.StructField("reconstruction_error", T.DoubleType()),
-                           T.StructField("flag", T.IntegerType()), T.StructField("top_features", T.StringType())]
+                           T.StructField("flag", T.IntegerType()), T.StructField("top_features", T.StringType()),
+                           T.StructField("p_value", T.DoubleType())]
                           + ([T.StructField(REASON_COLUMN, T.StringType())]
                              if getattr(detector, "unscorable", "refuse") == "flag" else []))
 

@@ -3,10 +3,18 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from keras_ae.anomaly import thresholds
 from keras_ae.errors import UsageError
 
-RULE_DEFAULTS = {"percentile": 99.5, "fpr": 0.005}  # the fraud detector's values when a rule gets none
+RULE_DEFAULTS = {"percentile": 99.5, "fpr": 0.005, "alpha": 0.005}  # the fraud detector's values when a rule gets none
+
+
+class ThresholdWarning(UserWarning):
+    """The threshold cannot keep the level asked for (too few held-out normal rows for alpha)."""
 
 
 class ThresholdMixin:
@@ -17,7 +25,40 @@ class ThresholdMixin:
         if entry.labelled and not (self.validation_labels_ == 1).any():
             raise UsageError(f"threshold rule {rule!r} needs labelled frauds in the data given to fit")
         value = RULE_DEFAULTS.get(rule, entry.default) if value is None else value
+        warning = self.level_warning(rule, value)
+        if warning:
+            warnings.warn(warning, ThresholdWarning, stacklevel=3)
         return thresholds.choose_threshold(rule, self.validation_scores_, self.validation_labels_, value)
+
+    def _normal_validation(self) -> np.ndarray:
+        return np.asarray(self.validation_scores_)[np.asarray(self.validation_labels_) == 0]
+
+    def level_warning(self, rule: str | None = None, value: float | None = None) -> str | None:
+        """For the "alpha" rule, a sentence when alpha is below the smallest level the held-out normal rows can
+        promise (1 / (n + 1)); None otherwise."""
+        rule = self.threshold_rule if rule is None else rule
+        if rule != "alpha":
+            return None
+        if value is None:
+            value = self.threshold_value if self.threshold_value is not None else RULE_DEFAULTS["alpha"]
+        n = len(self._normal_validation())
+        smallest = thresholds.smallest_alpha(n)
+        if value >= smallest:
+            return None
+        return (f"alpha {value:g} is below the smallest level {n:,} held-out normal rows can promise "
+                f"({smallest:.3g} = 1/(n+1)); the threshold keeps {smallest:.3g}: fit on more normal rows for a "
+                "smaller level")
+
+    def p_values(self, X) -> np.ndarray:
+        """Conformal p-value of every row of X: the share of held-out normal rows scoring at least as high, with
+        the +1 correction. Flagging rows with p <= alpha keeps the false-positive rate on new normal rows at most
+        alpha in expectation (the "alpha" threshold rule)."""
+        self._check_fitted()
+        return self.p_values_of(self.score_samples(X))
+
+    def p_values_of(self, scores: np.ndarray) -> np.ndarray:
+        """Conformal p-values of scores already computed (see `p_values`)."""
+        return thresholds.conformal_p_values(scores, self._normal_validation())
 
     def set_threshold(self, rule: str, value: float | None = None) -> ThresholdMixin:
         """Change the threshold rule after fit (derived from the stored validation scores, no retraining)."""
@@ -27,8 +68,15 @@ class ThresholdMixin:
         return self
 
     def threshold_info(self) -> dict:
-        """The rule, its value as given (None = default), the value in effect, the threshold."""
+        """The rule, its value as given (None = default), the value in effect, the threshold; for "alpha" also the
+        level it promises (the larger of alpha and 1/(n+1)) and the warning when that is not alpha."""
         value = self.threshold_value
         effective = RULE_DEFAULTS.get(self.threshold_rule, thresholds.THRESHOLD_RULES[self.threshold_rule].default)
-        return {"rule": self.threshold_rule, "value": value, "effective_value": effective if value is None else value,
+        info = {"rule": self.threshold_rule, "value": value, "effective_value": effective if value is None else value,
                 "threshold": self.threshold_}
+        if self.threshold_rule == "alpha":
+            n = len(self._normal_validation())
+            info["held_out_normal_rows"] = n
+            info["promised_level"] = max(info["effective_value"], thresholds.smallest_alpha(n))
+            info["warning"] = self.level_warning()
+        return info

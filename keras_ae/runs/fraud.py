@@ -24,7 +24,7 @@ class FraudFitConfig:
     amount_column: str = "Amount"
     no_log_amount: bool = False
     test_size: float = 0.3
-    threshold_rule: str = "percentile"
+    threshold_rule: str = "alpha"
     threshold_value: float | None = None
     trim: float = 0.0
     method: str = "ae+knn"

@@ -163,7 +163,7 @@ def test_cli_fit_writes_bundle_metrics_and_pictures(tmp_path, capsys):
     scored = tmp_path / "scored.csv"  # the ignored id column is passed through
     assert cli(["score", "--model", str(out), "--csv", str(src), "--out", str(scored), "--quiet"]) == 0
     result = pd.read_csv(scored)
-    assert list(result["id"]) == list(range(len(df))) and result.columns[-1] == "top_features"
+    assert list(result["id"]) == list(range(len(df))) and result.columns[-1] == "p_value"
 
 
 @pytest.mark.parametrize("case", BAD_CASES)

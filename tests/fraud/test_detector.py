@@ -50,7 +50,9 @@ def test_threshold_rules_follow_the_stored_validation_errors(detector, data):
     normal_val = detector.validation_scores_[detector.validation_labels_ == 0]
     det = FraudDetector(**detector.get_params())
     det.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
-    assert det.threshold_ == pytest.approx(np.percentile(normal_val, 99.5))
+    from keras_ae.anomaly.thresholds import threshold_alpha
+
+    assert det.threshold_rule == "alpha" and det.threshold_ == threshold_alpha(normal_val, 0.005)
     weights = [w.copy() for w in det.models_[0].get_weights()]
     det.set_threshold("fpr", 0.05)
     assert np.mean(normal_val > det.threshold_) <= 0.05

@@ -21,7 +21,8 @@ def test_score_csv_in_chunks_matches_in_memory_scores(detector, data, tmp_path):
     summary = score_csv(detector, src, out, chunksize=400, progress=False)
     scored = pd.read_csv(out)
     assert summary["rows"] == len(scored) == len(test)
-    assert list(scored.columns) == [*test.columns, "score", "reconstruction_error", "flag", "top_features"]
+    assert list(scored.columns) == [*test.columns, "score", "reconstruction_error", "flag", "top_features",
+                                    "p_value"]
     np.testing.assert_allclose(scored["score"], detector.score_samples(test), rtol=1e-5)
     np.testing.assert_allclose(scored["reconstruction_error"], detector.reconstruction_errors(test), rtol=1e-5)
     np.testing.assert_array_equal(scored["flag"], detector.predict(test))

@@ -14,7 +14,7 @@ from keras_ae.errors import UsageError  # noqa: E402
 from keras_ae.fraud import FraudDetector, tables  # noqa: E402
 from keras_ae.fraud.scoring import score_table  # noqa: E402
 
-RESULTS = ["score", "reconstruction_error", "flag", "top_features"]
+RESULTS = ["score", "reconstruction_error", "flag", "top_features", "p_value"]
 
 
 def write(frame: pd.DataFrame, path):

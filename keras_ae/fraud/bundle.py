@@ -186,7 +186,8 @@ def scoring_state(meta: dict, weights: list, scales: list[float], reference: np.
     return ScoringState(weights, list(scales), tuple(meta["components"]),
                         reference if "knn" in meta["components"] else None, int(meta["n_neighbors"]),
                         {k: float(v) for k, v in meta["weights_by_component"].items()},
-                        {k: (float(v[0]), float(v[1])) for k, v in meta["stats"].items()})
+                        {k: (float(v[0]), float(v[1])) for k, v in meta["stats"].items()},
+                        [float(v) for v in meta["feature_scales"]] if meta.get("feature_scales") is not None else None)
 
 
 def check_columns(detector: Any, columns: Any, directory: Any, source: str) -> None:

@@ -295,6 +295,11 @@ def check_meta(directory: pathlib.Path, meta: Any) -> None:
                 raise bad(f"'scoring.stats' of {name!r} is {_show(pair)}, not [finite median, finite spread > 0]")
     if not sum(weights[name] for name in components) > 0:
         raise bad("'scoring.weights_by_component' are all 0")
+    feature_scales = scoring.get("feature_scales")
+    if feature_scales is not None and not (isinstance(feature_scales, list) and
+                                           len(feature_scales) == len(meta["features"]) and
+                                           all(_is_number(v) and v > 0 for v in feature_scales)):
+        raise bad(f"'scoring.feature_scales' must list {len(meta['features'])} finite numbers > 0, one a feature")
     if not _is_number(meta["threshold"].get("threshold")):
         raise bad(f"'threshold.threshold' is {_show(meta['threshold'].get('threshold'))}, not a finite number")
     arch = meta["architecture"]

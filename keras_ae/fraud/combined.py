@@ -36,12 +36,16 @@ class ScoringState:
     n_neighbors: int = 1
     weights_by_component: dict[str, float] = dataclasses.field(default_factory=dict)
     stats: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    feature_scales: list[float] | None = None  # each feature's mean reconstruction error on held-out normal rows
 
     def to_dict(self) -> dict:
         """Everything but the arrays (weights, reference), as JSON-ready values."""
-        return {"components": list(self.components), "n_neighbors": self.n_neighbors,
-                "weights_by_component": dict(self.weights_by_component),
-                "stats": {k: list(v) for k, v in self.stats.items()}}
+        out = {"components": list(self.components), "n_neighbors": self.n_neighbors,
+               "weights_by_component": dict(self.weights_by_component),
+               "stats": {k: list(v) for k, v in self.stats.items()}}
+        if self.feature_scales is not None:
+            out["feature_scales"] = [float(v) for v in self.feature_scales]
+        return out
 
 
 @dataclasses.dataclass
@@ -56,6 +60,8 @@ class Scored:
 def components(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None = None):
     """Raw component values and per-feature parts: {name: (values, parts rows x features)}."""
     errors = inference.ensemble_errors(state.weights, state.member_scales, x)
+    if state.feature_scales is not None:  # each feature's error in units of its typical error on normal rows
+        errors /= np.asarray(state.feature_scales, dtype=np.float64)
     out = {"ae": (errors.mean(axis=1), errors)}
     if "knn" in state.components:
         index, dist = neighbours.nearest(state.reference, x, state.n_neighbors, self_index)
@@ -86,7 +92,7 @@ def score(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None = No
 
 def fit_state(weights: list, member_scales: list[float], score_kind: str, x_normal: np.ndarray,
               validation: np.ndarray, n_neighbors: int, ae_weight: float, max_reference: int,
-              seed: int) -> tuple[ScoringState, np.ndarray]:
+              seed: int, feature_scaling: bool = True) -> tuple[ScoringState, np.ndarray]:
     """The scoring state of a fitted ensemble, and the validation rows' scores.
 
     `x_normal` holds every normal row (standardised; training and validation), `validation` the indices of
@@ -98,6 +104,9 @@ def fit_state(weights: list, member_scales: list[float], score_kind: str, x_norm
         raise ValueError(f"score must be one of {', '.join(SCORES)}, received {score_kind!r}")
     state = ScoringState(weights, list(member_scales), SCORES[score_kind], n_neighbors=int(n_neighbors),
                          weights_by_component={"ae": float(ae_weight), "knn": 1.0})
+    if feature_scaling:  # per-feature error normalisation on the held-out normal rows
+        errors = inference.ensemble_errors(weights, member_scales, x_normal[validation]).mean(axis=0)
+        state.feature_scales = np.maximum(errors, 1e-6 * max(float(errors.mean()), 1e-12)).tolist()
     self_index = None
     if "knn" in state.components:
         chosen = np.arange(len(x_normal))

@@ -238,10 +238,14 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         return hasattr(self, "weights_")
 
     def feature_errors(self, X, source: str = "X") -> np.ndarray:
-        """Per-row, per-feature squared errors in units of a normal row's mean error (ensemble mean)."""
+        """Per-row, per-feature squared errors of the ensemble, each in units of that feature's mean error on the
+        held-out normal rows (so 1.0 is typical for every feature; before the scoring state exists, in units of
+        each member's mean error)."""
         self._check_fitted()
         x = rows.standardise(inputs.values(self, X, source).to_numpy(), self.columns_, self.preprocessor_, source)
-        return inference.ensemble_errors(self.weights_, self.member_scales_, x)
+        errors = inference.ensemble_errors(self.weights_, self.member_scales_, x)
+        scales = getattr(getattr(self, "scoring_", None), "feature_scales", None)
+        return errors / np.asarray(scales) if scales is not None else errors
 
     def scored(self, X, source: str = "X", first_row: int = 1) -> combined.Scored:
         """Scores, reconstruction errors and per-feature contributions of the rows of X (a row that cannot be

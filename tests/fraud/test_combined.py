@@ -94,3 +94,14 @@ def test_reference_is_a_sample_when_the_table_is_larger():
     det = FraudDetector(**{**FAST, "epochs": 2, "max_reference": 200}).fit(frame)
     assert det.scoring_.reference.shape == (200, 3)
     assert np.isfinite(det.validation_scores_).all()
+
+
+def test_each_feature_error_is_in_units_of_its_mean_on_the_held_out_normal_rows(detector, data):
+    """Per-feature normalisation: a feature the autoencoders reconstruct well counts as much as one they do not."""
+    train, _ = data
+    normal = train[train["Class"] == 0].drop(columns="Class").reset_index(drop=True)
+    scales = np.asarray(detector.scoring_.feature_scales)
+    assert scales.shape == (len(detector.features_),) and (scales > 0).all()
+    held_out = normal.iloc[detector.split_rows(len(normal))[1]]
+    np.testing.assert_allclose(detector.feature_errors(held_out).mean(axis=0), 1.0, rtol=1e-6)
+    assert scales.max() / scales.min() > 2  # the raw errors do differ by feature: the scaling changes the score

@@ -38,39 +38,46 @@ def _json(path: pathlib.Path) -> object:
         return None
 
 
+MODEL_FILES = ("detector.json", "preprocessing.json", "weights.npz", "reference.npz", "validation.npz", "metrics.json",
+               "manifest.json", "error_histogram.png", "roc.png", "precision_recall.png")
+
+
+def _visible(path: pathlib.Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+
+
 def is_model_dir(path: pathlib.Path) -> bool:
-    """A fraud detector directory written by keras-ae (its manifest, or the detector.json of older versions)."""
-    if not path.is_dir():
+    """A fraud detector directory written by keras-ae, holding nothing else: every file is listed in its manifest
+    (or, for a model of an older format without one, is a file such a model holds); or an empty directory."""
+    if not path.is_dir() or path.is_symlink():
         return False
-    for name in ("manifest.json", "detector.json"):
-        meta = _json(path / name)
-        if isinstance(meta, dict) and meta.get("kind") == MODEL_KIND:
-            return True
+    names = _visible(path)
+    if not names:
+        return True
+    manifest = _json(path / "manifest.json")
+    if isinstance(manifest, dict) and manifest.get("kind") == MODEL_KIND and isinstance(manifest.get("files"), dict):
+        return set(names) <= {*manifest["files"], "manifest.json"}
+    meta = _json(path / "detector.json")
+    if isinstance(meta, dict) and meta.get("kind") == MODEL_KIND:
+        return all(n in MODEL_FILES or (n.startswith("member_") and n.endswith(".keras")) for n in names)
     return False
 
 
+OLD_RUN_FILES = ("autoencoder.keras", "font.json", "summary.csv")  # with metrics.json: a run of an older version
+
+
 def is_run_dir(path: pathlib.Path) -> bool:
-    """A run directory of keras-ae (its marker or the unfinished-run marker), or an empty directory."""
-    if not path.is_dir():
+    """A run directory of keras-ae (its marker, the unfinished-run marker, or a finished run of an older version:
+    metrics.json beside its models or summary), or an empty directory."""
+    if not path.is_dir() or path.is_symlink():
         return False
-    return (path / RUN_MARKER).is_file() or (path / "UNFINISHED.json").is_file() or not any(path.iterdir())
+    if (path / RUN_MARKER).is_file() or (path / "UNFINISHED.json").is_file() or not any(path.iterdir()):
+        return True
+    return (path / "metrics.json").is_file() and any((path / name).is_file() for name in OLD_RUN_FILES) or \
+        (path / "font.json").is_file()
 
 
-def is_scored_table(path: pathlib.Path) -> bool:
-    """A table written by `score`: its last columns are the result columns (CSV, Parquet file or directory)."""
-    try:
-        if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
-            import pyarrow.dataset as ds
-
-            names = ds.dataset(str(path), format="parquet").schema.names
-        elif path.is_file():
-            import pandas as pd
-
-            names = list(pd.read_csv(path, nrows=0, sep=None, engine="python").columns)
-        else:
-            return False
-    except Exception:  # unreadable: certainly not one of ours
-        return False
+def _result_columns(names: list[str]) -> bool:
     names = list(names)
     if "score" not in names:
         return False
@@ -78,6 +85,31 @@ def is_scored_table(path: pathlib.Path) -> bool:
     # the result columns, then those of later versions (p_value, unscorable_reason), and nothing else
     return tuple(names[start:start + len(RESULT_COLUMNS)]) == RESULT_COLUMNS and \
         set(names[start + len(RESULT_COLUMNS):]) <= {"p_value", "unscorable_reason"}
+
+
+def is_scored_table(path: pathlib.Path) -> bool:
+    """A table written by `score`: its last columns are the result columns. A directory qualifies only when it
+    holds nothing but Parquet parts (and Spark's bookkeeping files), each with the result columns, or is empty."""
+    try:
+        if path.is_dir():
+            import pyarrow.parquet as pq
+
+            names = _visible(path)
+            parts = [n for n in names if n.endswith(".parquet") or (n.startswith("part-") and ".crc" not in n)]
+            if set(names) - set(parts) - {"_SUCCESS"}:
+                return False
+            return all(_result_columns(pq.read_schema(path / n).names) for n in parts)
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return _result_columns(pq.read_schema(path).names)
+        if path.is_file():
+            import pandas as pd
+
+            return _result_columns(list(pd.read_csv(path, nrows=0, sep=None, engine="python").columns))
+    except Exception:  # unreadable: certainly not one of ours
+        return False
+    return False
 
 
 def is_metrics_file(path: pathlib.Path) -> bool:
@@ -115,7 +147,9 @@ def check_output(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.Pa
         if source is None or "://" in str(source):
             continue
         source_path = pathlib.Path(source).resolve()
-        if target == source_path:
+        same = target == source_path or (target.exists() and source_path.exists() and os.path.samefile(target,
+                                                                                                        source_path))
+        if same:
             raise UsageError(f"{shown} is an input ({source}); write the output elsewhere")
         if _inside(target, source_path):
             raise UsageError(f"{shown} lies inside the input {source}; write the output elsewhere")
@@ -184,14 +218,27 @@ def _remove_dirs(made: list[pathlib.Path]) -> None:
 @contextlib.contextmanager
 def _locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
     lock = lock_path(target)
-    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+    for _ in range(5):  # a lock file removed by its holder between our open and our lock: open the new one
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as err:  # a symbolic link planted as the lock file, or an unwritable place
+            raise UsageError(f"{name}={str(out)!r}: cannot create the lock file {lock} ({err.strerror or err})") \
+                from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise UsageError(f"{name}={str(out)!r} is being written by another command (process {holder}); wait for "
+                             "it to finish or name another path") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock, follow_symlinks=False).st_ino:
+                break
+        except FileNotFoundError:
+            pass
         os.close(fd)
-        raise UsageError(f"{name}={str(out)!r} is being written by another command (process {holder}); wait for it "
-                         "to finish or name another path") from None
+    else:
+        raise UsageError(f"{name}={str(out)!r}: its lock file {lock} keeps changing; try again")
     try:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

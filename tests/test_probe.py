@@ -362,6 +362,62 @@ case("train into a run directory another train is writing", "train", ["--out", "
      "another run", setup=running)
 
 
+# ------------------------------------------------------------------------- found by a review of the above
+def user_dataset(w):
+    """A directory holding an earlier scored Parquet part and the user's own file."""
+    import pandas as pd
+
+    (w / "results").mkdir()
+    pd.read_csv(w / "scored.csv").to_parquet(w / "results" / "part-00000.parquet")
+    (w / "results" / "notes.xlsx").write_bytes(b"the user's workbook")
+
+
+def model_with_user_file(w):
+    (w / "model" / "my_notes.txt").write_text("mine\n")
+
+
+def config_inside_model(w):
+    (w / "model" / "fit.json").write_text('{"out": "model", "input": "train.csv", "epochs": 1}')
+
+
+def planted_lock(w):
+    os.symlink(w / "notes.txt", w / ".s.csv.lock")
+
+
+case("score --out a directory of the user's beside a scored part", "fraud",
+     ["score", "--model", "model", "--input", "new.csv", "--out", "results", "--quiet"], "results",
+     setup=user_dataset)
+case("fit --out a model directory holding a user's file", "fraud",
+     ["fit", "--input", "train.csv", "--out", "model", "--epochs", "1"], "model", setup=model_with_user_file)
+case("fit --config inside the model it would replace", "fraud", ["fit", "--config", "model/fit.json"], "model",
+     setup=config_inside_model)
+case("score with a symbolic link planted as the lock file", "fraud", SCORE, "lock", setup=planted_lock)
+
+
+def api_frame(change: Callable):
+    def run(w):
+        from keras_ae.fraud import FraudDetector
+
+        frame = pd.read_csv(w / "new.csv").drop(columns="Class").head(20)
+        FraudDetector.load(w / "model").score_samples(change(frame))
+    return run
+
+
+def with_nat(frame):
+    frame = frame.copy()
+    frame["Time"] = pd.to_datetime(frame["Time"], unit="s")
+    frame.loc[3, "Time"] = pd.NaT
+    return frame
+
+
+case("score_samples a datetime column with NaT", "api", api_frame(with_nat), "'Time'")
+case("score_samples a frame naming a column twice", "api",
+     api_frame(lambda f: pd.concat([f, f[["V1"]]], axis=1)), "'V1'", "twice")
+case("FraudDetector(drop='id')", "api", fit_small(drop="id"), "drop")
+case("FraudDetector(label_column='is_fraud') on a frame without it", "api", fit_small(label_column="is_fraud"),
+     "is_fraud")
+
+
 # ------------------------------------------------------------------- Spark: found before the JVM starts
 SPARK = ["score", "--engine", "spark", "--master", "local[1]", "--model", "model", "--input", "new.csv", "--out",
          "sp"]

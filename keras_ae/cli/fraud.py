@@ -160,7 +160,7 @@ def cmd_fit(args, parser) -> int:
     config = FraudFitConfig(**{k: v for k, v in vars(args).items() if k not in ("config", "command")})
     with flag_errors(parser):
         config.check()
-        config.check_files()  # the header, the column options and the output, before TensorFlow loads
+        config.check_files((args.config,) if args.config else ())  # header, columns, output: before TensorFlow
     quiet_tensorflow()
     from keras_ae.fraud.detector import describe
 
@@ -236,6 +236,10 @@ def cmd_score_spark(args) -> int:
     from keras_ae.fraud import spark
 
     _check_threshold(args)
+    if args.threshold_rule == "alpha":  # the level warning, as one process says it
+        from keras_ae.fraud import FraudDetector
+
+        _say_level_warning(FraudDetector.load(args.model).set_threshold("alpha", args.threshold_value))
     summary = spark.score_path(args.model, args.input, args.out, master=args.master, sep=args.sep, top=args.top,
                                threshold_rule=args.threshold_rule, threshold_value=args.threshold_value,
                                unscorable=args.unscorable)

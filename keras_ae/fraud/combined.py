@@ -102,8 +102,10 @@ def fit_state(weights: list, member_scales: list[float], score_kind: str, x_norm
     """
     if score_kind not in SCORES:
         raise ValueError(f"score must be one of {', '.join(SCORES)}, received {score_kind!r}")
+    # one component alone has weight 1 (its weight against the other means nothing then, 0 included)
+    ae_weight = float(ae_weight) if score_kind == "ae+knn" else 1.0
     state = ScoringState(weights, list(member_scales), SCORES[score_kind], n_neighbors=int(n_neighbors),
-                         weights_by_component={"ae": float(ae_weight), "knn": 1.0})
+                         weights_by_component={"ae": ae_weight, "knn": 1.0})
     if feature_scaling:  # per-feature error normalisation on the held-out normal rows
         errors = inference.ensemble_errors(weights, member_scales, x_normal[validation]).mean(axis=0)
         state.feature_scales = np.maximum(errors, 1e-6 * max(float(errors.mean()), 1e-12)).tolist()

@@ -130,6 +130,8 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         for name in ("label_column", "time_column", "amount_column"):
             if not isinstance(getattr(self, name), str):
                 raise UsageError(f"{name} must be a column name, received {getattr(self, name)!r}")
+        if isinstance(self.drop, (str, bytes)) or not all(isinstance(c, str) for c in self.drop):
+            raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
         try:
             thresholds.check_rule(self.threshold_rule, self.threshold_value)
         except UsageError:
@@ -157,7 +159,10 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         frame = inputs.as_frame(self, X)
         if isinstance(X, pd.DataFrame) and y is None and self.label_column in frame.columns:
             y = schema.labels_block(frame, self.label_column, "X")
-        schema.check_column_options(list(frame.columns), "X", self.time_column, self.time_mode, self.amount_column)
+        label = self.label_column if isinstance(X, pd.DataFrame) and y is None and \
+            self.label_column != schema.LABEL_COLUMN else None  # a label column named on purpose must be there
+        schema.check_column_options(list(frame.columns), "X", self.time_column, self.time_mode, self.amount_column,
+                                    label)
         drop = {self.label_column, *self.drop} if isinstance(X, pd.DataFrame) else set()
         columns = [c for c in frame.columns if c not in drop]
         if not columns:
@@ -181,7 +186,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         self._fit_models(train, val)
         self.trimmed_rows_ = 0
         if self.trim_fraction > 0:
-            errors = self.reconstruction_errors(train)
+            errors = self.feature_errors(train).mean(axis=1)  # before the scoring state exists
             keep = errors <= np.quantile(errors, 1 - self.trim_fraction)
             self.trimmed_rows_ = int((~keep).sum())
             self._fit_models(train[keep], val)
@@ -243,7 +248,13 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         each member's mean error)."""
         self._check_fitted()
         x = rows.standardise(inputs.values(self, X, source).to_numpy(), self.columns_, self.preprocessor_, source)
-        errors = inference.ensemble_errors(self.weights_, self.member_scales_, x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            errors = inference.ensemble_errors(self.weights_, self.member_scales_, x)
+        broken = ~np.isfinite(errors).all(axis=1)
+        if broken.any():  # a value so large that the reconstruction overflows float32: never a normal row
+            i = int(np.flatnonzero(broken)[0])
+            raise UsageError(f"{source}, row {i + 1}: its reconstruction error is not a finite number (a value too "
+                             "large for the model's float32 computation)")
         scales = getattr(getattr(self, "scoring_", None), "feature_scales", None)
         return errors / np.asarray(scales) if scales is not None else errors
 
@@ -259,8 +270,9 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         return self.scored(X).score
 
     def reconstruction_errors(self, X) -> np.ndarray:
-        """The autoencoders' part: reconstruction error per row (1.0 = a typical normal row's error)."""
-        return self.feature_errors(X).mean(axis=1)
+        """The autoencoders' part: reconstruction error per row (1.0 = a typical normal row's error); rows that
+        cannot be scored are refused, or NaN (flagged by `predict`) with `unscorable="flag"`."""
+        return self.scored(X).reconstruction_error
 
     def decision_function(self, X) -> np.ndarray:
         """score_samples minus the threshold: positive for flagged rows."""

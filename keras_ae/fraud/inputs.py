@@ -40,6 +40,9 @@ def as_frame(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
         frame = pd.DataFrame(arr, columns=names)
     if not all(isinstance(c, str) for c in frame.columns):  # e.g. pd.DataFrame(array): 0, 1, 2 -> "0", "1", "2"
         frame = frame.rename(columns=str)
+    repeated = frame.columns[frame.columns.duplicated()]
+    if len(repeated):
+        raise UsageError(f"{source}: column {str(repeated[0])!r} appears twice")
     if fitted:
         schema.check_columns(list(frame.columns), detector.columns_, source,
                              allowed=[detector.label_column, *detector.drop])

@@ -11,7 +11,7 @@ SPECS = {
     "noise": options.NON_NEGATIVE, "weight_decay": options.NON_NEGATIVE, "clip": options.POSITIVE,
     "trim_fraction": options.Spec(float, 0, 0.5, high_open=True), "batch_size": options.OPTIONAL_POSITIVE_INT,
     "latent_dim": options.OPTIONAL_POSITIVE_INT, "n_neighbors": options.POSITIVE_INT,
-    "ae_weight": options.NON_NEGATIVE, "max_reference": options.Spec(int, 2), "seed": options.SEED,
+    "ae_weight": options.Spec(float, 0, 1e6), "max_reference": options.Spec(int, 2), "seed": options.SEED,
 }
 TIME_MODES = ("drop", "hour", "keep")
 METHODS = ("ae+knn", "ae", "knn")

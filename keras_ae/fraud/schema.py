@@ -128,14 +128,18 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
     first = None  # (row index, column, problem) of the earliest bad cell
     for j, col in enumerate(columns):
         series = frame[col]
-        if series.dtype.kind in "biuf":
-            values = series.to_numpy(dtype=np.float64)
+        if series.dtype.kind in "mM":  # dates and durations are not the numbers a model was fitted on
+            values = np.full(len(series), np.nan)
+            nonnumeric = series.notna().to_numpy()
+        elif series.dtype.kind in "biuf":
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             nonnumeric = np.zeros(len(values), dtype=bool)
         else:
-            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             nonnumeric = np.isnan(values) & series.notna().to_numpy()
         with np.errstate(invalid="ignore"):
             bad = nonnumeric | ~(np.abs(values) <= FLOAT32_MAX)  # NaN compares False: caught here too
+            bad |= series.isna().to_numpy()  # a missing value of any type (NaT, None, pd.NA)
         if bad.any():
             rows = np.flatnonzero(bad)
             if reasons is not None:

@@ -88,10 +88,10 @@ def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.
         bar = Progress(tables.count_rows(path), enabled=progress)
         chunks = iter_chunks(detector, path, sep, chunksize)
         with tables.TableWriter(target, sep) as writer:
-            # A plain CSV written to a plain CSV is copied line by line (the same text), unless free-text columns
-            # (drop) could hold quoted line breaks; every other combination goes through pandas.
+            # A plain CSV written to a plain CSV is copied line by line (the same text), unless a quote in it could
+            # hold a line break (a CSV record is then not a line); every other combination goes through pandas.
             copy = writer.kind == "csv" and tables.is_plain_csv(path) and tables.is_plain_csv(target) \
-                and not any(c in header for c in detector.drop)
+                and not any(c in header for c in detector.drop) and not tables.has_quotes(path)
             for chunk, _, first_row in chunks:
                 interrupt.check()  # a stop request swallowed inside a parser still ends the run here
                 score, error, flag, tops, p, reasons = _score(detector, chunk, top, str(path), first_row)

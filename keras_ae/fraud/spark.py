@@ -199,7 +199,7 @@ def read(spark, path: str, sep: str = ","):
     if path.rstrip("/").lower().endswith(tables.PARQUET_SUFFIXES) or \
             (_is_local(path) and pathlib.Path(path.removeprefix("file://")).is_dir()):
         return spark.read.parquet(path)
-    return spark.read.csv(path, header=True, inferSchema=True, sep=sep)
+    return spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process
 
 
 def _local(path: str | os.PathLike | None) -> pathlib.Path | None:

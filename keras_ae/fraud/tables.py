@@ -74,6 +74,15 @@ def count_rows(path: str | os.PathLike) -> int | None:
     return max(0, lines - 1)
 
 
+def has_quotes(path: str | os.PathLike) -> bool:
+    """Whether a plain file holds a double quote anywhere (where a quoted field could span lines)."""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            if b'"' in chunk:
+                return True
+    return False
+
+
 def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
     """The table in DataFrames of at most `chunksize` rows (errors name the file)."""
     path = pathlib.Path(path)
@@ -230,7 +239,14 @@ class TableWriter:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self.commit()
-        else:
+        if kind is not None:
             self.abort()
+            return
+        try:
+            self.commit()
+        except BaseException as err:  # a full disk at the last flush, a target we may not replace
+            self.abort()
+            if isinstance(err, OSError):
+                raise UsageError(f"out={str(self.out)!r}: cannot write the output ({err.strerror or err}); "
+                                 "nothing was written") from None
+            raise

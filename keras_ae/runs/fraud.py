@@ -63,7 +63,7 @@ class FraudFitConfig:
             raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
         check_rule(self.threshold_rule, self.threshold_value)
 
-    def check_files(self) -> list[str]:
+    def check_files(self, other_inputs: tuple = ()) -> list[str]:
         """The input's header and the output, checked before any work: the header (one line naming a missing or
         repeated column, or a column option that names no column) is returned."""
         from keras_ae import outputs
@@ -76,7 +76,7 @@ class FraudFitConfig:
                              "rows without labels, use label_column='none')")
         schema.check_column_options(header, str(self.input), self.time_column, self.time, self.amount_column,
                                     label, self.drop)
-        outputs.check_output(self.out, "model", [self.input])
+        outputs.check_output(self.out, "model", [self.input, *other_inputs])
         return header
 
     def detector(self, label: str | None):

@@ -7,6 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from keras_ae.fraud import FraudDetector  # noqa: E402
 from keras_ae.fraud.scoring import count_rows, score_csv  # noqa: E402
 
 FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
@@ -46,3 +47,18 @@ def test_progress_into_a_file_is_plain_lines_at_a_modest_rate():
     lines = log.getvalue().splitlines()
     assert len(lines) == 2 and "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
     assert lines[0].startswith("100/10,000 rows") and lines[-1].startswith("10,000/10,000 rows (100%)")
+
+
+def test_a_quoted_field_with_a_line_break_keeps_every_row_aligned(detector, data, tmp_path):
+    """A CSV record is not a line when a quoted field holds a line break: such files go through pandas."""
+    _, test = data
+    rows = test.head(50).copy()
+    rows.insert(0, "note", ["line one\nline two" if i % 7 == 0 else "plain" for i in range(len(rows))])
+    src, out = tmp_path / "quoted.csv", tmp_path / "scored.csv"
+    rows.to_csv(src, index=False)
+    det = FraudDetector(**{**detector.get_params(), "drop": ("note",)})
+    det.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
+    score_csv(det, src, out, chunksize=7, progress=False)
+    scored = pd.read_csv(out)
+    assert list(scored["note"]) == list(rows["note"])
+    np.testing.assert_allclose(scored["score"], detector.score_samples(test.head(50)), rtol=1e-5)

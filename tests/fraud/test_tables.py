@@ -93,9 +93,13 @@ def test_output_must_not_be_the_input_or_an_existing_directory(bundle, data, tmp
     assert cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(src), "--quiet"]) == 2
     assert f"--out '{src}' is an input ({src})" in capsys.readouterr().err and src.read_bytes() == before
     (tmp_path / "somedir").mkdir()
+    (tmp_path / "somedir" / "mine.txt").write_text("the user's")
     assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(tmp_path / "somedir"),
                 "--quiet"]) == 2
-    assert "existing directory" in capsys.readouterr().err
+    assert "existing directory" in capsys.readouterr().err and (tmp_path / "somedir" / "mine.txt").exists()
+    (tmp_path / "empty").mkdir()  # an empty directory holds nothing to lose: it becomes the Parquet dataset
+    assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(tmp_path / "empty"), "--quiet"]) == 0
+    assert len(pd.read_parquet(tmp_path / "empty")) == 50
 
 
 def test_a_corrupt_compressed_csv_or_latin1_bytes_are_one_line(bundle, data, tmp_path, capsys):

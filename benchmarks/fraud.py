@@ -66,8 +66,8 @@ def tail_log_p(values: np.ndarray, held_out: np.ndarray) -> np.ndarray:
     start = np.quantile(held_out, 0.9)
     excess = held_out[held_out > start] - start
     scale = excess.mean() if len(excess) and excess.mean() > 0 else 1.0
-    tail = (1.0 + len(excess)) / (n + 1.0) * np.exp(-(values - start) / scale)
-    return -np.log(np.where(values > start, np.minimum(empirical, tail), empirical))
+    log_tail = np.log((1.0 + len(excess)) / (n + 1.0)) - (values - start) / scale  # in logs: no underflow
+    return -np.where(values > start, np.minimum(np.log(empirical), log_tail), np.log(empirical))
 
 
 def ablation(det, normal, test, y_test) -> dict:
@@ -200,7 +200,13 @@ def evaluate(methods, sets, seeds, params, workers, max_rows, log) -> dict:
         futures = {pool.submit(run_job, m, s, seeds, params, max_rows): (m, s) for m, s in jobs}
         for future in concurrent.futures.as_completed(futures):
             m, s = futures[future]
-            row = results[m]["sets"][s] = future.result()
+            try:
+                row = results[m]["sets"][s] = future.result()
+            except Exception as err:  # say which job failed at once, and stop the others
+                log(f"{METHODS[m]} on {s} failed: {type(err).__name__}: {err}")
+                for other in futures:
+                    other.cancel()
+                raise
             log(f"{METHODS[m]:>24} {s:>16}: ROC-AUC {row['roc_auc']:.3f}  AP {row['average_precision']:.3f}  "
                 f"fit {row['fit_seconds']:.1f} s")
     for m in methods:

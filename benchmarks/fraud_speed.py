@@ -1,6 +1,7 @@
 """Speed benchmark of `keras-ae-fraud score`: a 3,000,000-row CSV, chunked scoring vs the naive way.
 
-Both ways produce the same output (every input column plus reconstruction_error, flag, top_features):
+Both ways produce the same output (every input column plus score, reconstruction_error, flag, top_features,
+p_value: the same score, so the ratio is like for like):
 - chunked: `keras_ae.fraud.scoring.score_table` (what `score` runs): pandas chunks of 50,000 rows, checks,
   a temporary file renamed at the end; it loads the saved detector without TensorFlow (recorded);
 - naive: `pd.read_csv` of the whole file, the detector on every row at once, `to_csv`.
@@ -50,13 +51,14 @@ def worker(kind: str, model: str, csv: str, out: str) -> None:
         summary = score_csv(detector, csv, out, progress=False)
         rows = summary["rows"]
     else:
-        frame = pd.read_csv(csv)
-        contrib = detector.feature_errors(frame[detector.columns_])
-        names, share = detector.column_shares(contrib)
-        score = contrib.mean(axis=1)
-        frame["reconstruction_error"] = score
-        frame["flag"] = (score > detector.threshold_).astype(np.int8)
+        frame = pd.read_csv(csv)  # the same score as the chunked way, on every row at once
+        scored = detector.scored(frame[detector.columns_])
+        names, share = detector.column_shares(scored.contributions)
+        frame["score"] = scored.score
+        frame["reconstruction_error"] = scored.reconstruction_error
+        frame["flag"] = (scored.score > detector.threshold_).astype(np.int8)
         frame["top_features"] = format_top(names, share, 3)
+        frame["p_value"] = detector.p_values_of(scored.score)
         frame.to_csv(out, index=False)
         rows = len(frame)
     seconds = time.perf_counter() - start
@@ -142,6 +144,8 @@ def main(argv=None) -> int:
             report["target"] = {"at_least_as_fast_as_naive": c["rows_per_second"] >= n["rows_per_second"],
                                 "chunked_peak_under_300mb": c["peak_rss_mb"] < 300,
                                 "at_least_1.5x_the_earlier_11515_rows_per_second": c["rows_per_second"] >= 1.5 * 11515,
+                                # the previous release: 31,320 rows/s chunked; this one may cost at most 20 % more
+                                "within_20_percent_of_31320_rows_per_second": c["rows_per_second"] >= 0.8 * 31320,
                                 "speed_ratio": round(c["rows_per_second"] / n["rows_per_second"], 3)}
         pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(args.out).write_text(json.dumps(report, indent=2) + "\n")

@@ -117,6 +117,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
 
     run_dir = pathlib.Path(run_dir)
     outputs.check_output(run_dir, "run")  # a directory of the user's, a file, a link, unwritable: refused
+    outputs.check_run_kind(run_dir, what)
     refuse_running(run_dir)
     made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     created = bool(made)

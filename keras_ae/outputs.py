@@ -249,6 +249,16 @@ def _locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
         os.close(fd)
 
 
+def check_run_kind(run_dir: pathlib.Path, what: str) -> None:
+    """A run directory of another kind of run (a training run given to the one-class command) is not ours to
+    write over: a UsageError naming the kind it holds."""
+    marker = _json(run_dir / RUN_MARKER) if run_dir.is_dir() else None
+    held = marker.get("run") if isinstance(marker, dict) else None
+    if held is not None and held != what:
+        raise UsageError(f"out={str(run_dir)!r} is the directory of a {held} run, not of a {what} run; name another "
+                         "directory (nothing in it was touched)")
+
+
 def mark_run(run_dir: pathlib.Path, what: str) -> None:
     """Write the run marker that makes `run_dir` recognisably a keras-ae run directory."""
     from keras_ae.io import write_json

@@ -362,6 +362,16 @@ case("train into a run directory another train is writing", "train", ["--out", "
      "another run", setup=running)
 
 
+def font_run(w):
+    (w / "run").mkdir()
+    (w / "run" / ".keras-ae-run.json").write_text('{"kind": "keras_ae.run", "run": "font"}')
+    (w / "run" / "font.json").write_text('{"the font run": "its report"}')
+
+
+case("fraud demo into the directory of a font run", "fraud", ["demo", "--out", "run", "--rows", "2000", "--epochs",
+                                                              "1"], "font run", setup=font_run)
+
+
 # ------------------------------------------------------------------------- found by a review of the above
 def user_dataset(w):
     """A directory holding an earlier scored Parquet part and the user's own file."""

@@ -278,27 +278,9 @@ def _nothing():
 
 
 def cmd_demo(args) -> int:
-    from keras_ae.fraud import synthetic_transactions
-    from keras_ae.io import atomic_path, unfinished_marker
+    from keras_ae.cli.fraud_demo import run_demo
 
-    with unfinished_marker(args.out, "fraud demo") as out:  # a new or earlier demo directory; removed on bad input
-        files = {"train": out / "transactions.csv", "new": out / "new_transactions.csv"}
-        # A higher fraud rate than the real 0.172% so a small demo still has frauds to measure.
-        for seed, path in ((args.seed, files["train"]), (args.seed + 1, files["new"])):
-            with atomic_path(path) as tmp:
-                synthetic_transactions(args.rows, fraud_rate=0.005, seed=seed).to_csv(tmp, index=False)
-        print(f"synthetic Kaggle-schema transactions: {files['train']} and {files['new']} ({args.rows:,} rows each)")
-        common, model, new = ["--sep", ","], str(out / "model"), str(files["new"])
-        steps = [
-            ["fit", "--input", str(files["train"]), "--out", model, "--epochs", str(args.epochs), "--seed",
-             str(args.seed), "--time", "hour", *common],
-            ["score", "--model", model, "--input", new, "--out", str(out / "scored.csv"), *common],
-            ["evaluate", "--model", model, "--input", new, "--out", str(out / "new_metrics.json"), *common],
-        ]
-        for step in steps:
-            print(f"\n$ keras-ae-fraud {' '.join(step)}")
-            main(step)
-    return 0
+    return run_demo(args, main)
 
 
 COMMANDS = {"score": cmd_score, "evaluate": cmd_evaluate, "demo": cmd_demo}

@@ -22,6 +22,19 @@ class Autoencoder(NamedTuple):
     autoencoder: keras.Model
 
 
+def compiled(model: keras.Model, output_activation: str = "sigmoid") -> keras.Model:
+    """`model` compiled the way the lecture trains it, so ``autoencoder.fit(x, x)`` works right after building:
+    Adam (learning rate 1e-3) and binary cross-entropy for sigmoid outputs (pixels in [0, 1]), mean squared
+    error otherwise; a VAE brings its own loss. Compile again to change either (the training command does).
+    """
+    if getattr(model, "brings_own_loss", False):
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss="binary_crossentropy" if output_activation == "sigmoid" else "mse")
+    return model
+
+
 def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tuple[int, ...]:
     """Return `input_shape` as a tuple of positive ints, or raise ValueError naming it."""
     shape = tuple(int(d) for d in input_shape)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype, initializer_name
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
 
 
 def _pooled_sizes(size: int, levels: int) -> list[int]:
@@ -40,6 +40,7 @@ def build_conv(
 
     Returns:
         Autoencoder(encoder, decoder, autoencoder); the code has shape (h / 2^levels, w / 2^levels, filters[-1]).
+        The autoencoder comes compiled (Adam, binary cross-entropy for a sigmoid output, else MSE).
     """
     height, width, channels = check_input_shape(input_shape, rank=3)
     kernel_initializer = initializer_name(kernel_initializer)
@@ -77,7 +78,7 @@ def build_conv(
     y = conv(channels, "same", "reconstruction", act=output_activation, dtype=head_dtype())(y)
     decoder = keras.Model(code, y, name="decoder")
 
-    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name=name)
+    autoencoder = compiled(keras.Model(inputs, decoder(encoder(inputs)), name=name), output_activation)
     return Autoencoder(encoder, decoder, autoencoder)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype, initializer_name
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
 
 
 def build_dense(
@@ -35,7 +35,8 @@ def build_dense(
         code_activation: activation of the code layer (default: `activation`).
 
     Returns:
-        Autoencoder(encoder, decoder, autoencoder).
+        Autoencoder(encoder, decoder, autoencoder); the autoencoder comes compiled (Adam, binary
+        cross-entropy for a sigmoid output, else MSE: see `keras_ae.models.base.compiled`).
     """
     shape = check_input_shape(input_shape)
     check_positive("latent_dim", latent_dim)
@@ -64,7 +65,7 @@ def build_dense(
         y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     decoder = keras.Model(latent, y, name="decoder")
 
-    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name=name)
+    autoencoder = compiled(keras.Model(inputs, decoder(encoder(inputs)), name=name), output_activation)
     return Autoencoder(encoder, decoder, autoencoder)
 
 

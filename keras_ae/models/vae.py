@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, head_dtype, initializer_name
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
 from keras_ae.models.vae_layers import conv_decoder, conv_encoder, dense_encoder
 
 
@@ -62,6 +62,8 @@ class VAE(keras.Model):
     ``call(x)`` decodes a sample of z in training and z_mean at inference, so ``predict`` is
     deterministic. ``fit`` takes ``x`` or ``(x_in, x_target)`` pairs (denoising).
     """
+
+    brings_own_loss = True  # compile() takes only an optimizer
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0,
                  seed: int | None = None, free_bits: float = 0.0, **kwargs):
@@ -214,7 +216,8 @@ def build_vae(
         seed: seed of the sampling layer's generator.
 
     Returns:
-        Autoencoder(encoder -> [z_mean, z_log_var], decoder, VAE model).
+        Autoencoder(encoder -> [z_mean, z_log_var], decoder, VAE model); the VAE comes compiled with Adam
+        (its loss is its own), so ``vae.fit(x, epochs=...)`` works right after building.
     """
     shape = check_input_shape(input_shape)
     kernel_initializer = initializer_name(kernel_initializer)
@@ -255,7 +258,7 @@ def build_vae(
 
     vae = VAE(encoder, decoder, beta=beta, seed=seed, free_bits=free_bits, name=f"{kind}_vae")
     vae.build((None, *shape))
-    return Autoencoder(encoder, decoder, vae)
+    return Autoencoder(encoder, decoder, compiled(vae))
 
 
 def build_conv_vae(input_shape: Sequence[int] = (28, 28, 1), latent_dim: int = 2, **kwargs) -> Autoencoder:

@@ -5,7 +5,9 @@ messages before absl::InitializeLog()", "Could not find cuda drivers", CPU-featu
 with no GPU at all ``failed call to cuInit: ... UNKNOWN ERROR (303)``, which reads like an error. Later,
 Keras's input pipelines trigger ``NodeDef mentions attribute use_unbounded_threadpool`` (a harmless
 version-skew note of TensorFlow's own tf.data), and runs that predict with many models in one process
-(``--normal all``) meet "triggered tf.function retracing", a performance note about Keras internals.
+(``--normal all``) meet "triggered tf.function retracing", a performance note about Keras internals. On CPUs
+without AVX-512, convolutions print "oneDNN supports DT_INT32 only on platforms with AVX-512. Falling back to
+the default Eigen-based implementation", an E-level line about an internal fallback that changes no result.
 
 Two tools, both TensorFlow-free until TensorFlow is needed:
 
@@ -33,7 +35,8 @@ NOISE = re.compile(
     rb"All log messages before absl::InitializeLog|cudart_stub\.cc|cpu_feature_guard\.cc|"
     rb"rebuild TensorFlow with the appropriate compiler flags|"
     rb"NodeDef mentions attribute use_unbounded_threadpool|triggered tf\.function retracing|"
-    rb"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered")
+    rb"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
+    rb"oneDNN supports DT_INT32 only on platforms with AVX-512|oneDNN custom operations are on")
 NO_GPU_NOISE = re.compile(rb"failed call to cuInit|cuda_executor|could not find cuda drivers", re.I)
 
 #: whether fd 2 was a terminal before `filtered_stderr` put a pipe there (progress displays ask this)

@@ -194,7 +194,8 @@ for command in ("score", "evaluate"):
                                                              "--out", "x.json" if command == "evaluate" else "s.csv"],
          "userdir")
 case("fit a missing input", "fraud", ["fit", "--input", "nosuch.csv", "--out", "m"], "nosuch.csv")
-case("fit a table without labels", "fraud", ["fit", "--input", "features.csv", "--out", "m"], "'Class'", "none",
+case("fit a table without the label column it names", "fraud",
+     ["fit", "--input", "features.csv", "--out", "m", "--label-column", "Label"], "'Label'", "none",
      setup=edit_table("features.csv", lambda t: "\n".join(line.rsplit(",", 1)[0] for line in t.splitlines()) + "\n"))
 
 

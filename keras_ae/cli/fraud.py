@@ -61,13 +61,16 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="keras-ae-fraud", description="Credit-card fraud detection with autoencoders.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
-    fit = sub.add_parser("fit", help="fit on the normal rows of a labelled table and report hold-out metrics")
+    fit = sub.add_parser("fit", help="fit on the normal rows of a table (all rows when it has no label column); "
+                                        "hold-out metrics when it has labels")
     needed(fit.add_argument("--input", "--csv", dest="input", default=None,
                      help="transactions: CSV (also .gz, .bz2, .zip, .xz, .zst), a Parquet file or a directory of "
                           "Parquet files (Kaggle schema by default)"))
     needed(fit.add_argument("--out", default=None, help="model directory to write (new, or a model written by fit)"))
     fit.add_argument(
-        "--label-column", default="Class", help="0/1 label column, or 'none' for unlabelled data"
+        "--label-column", default="Class",
+        help="0/1 label column (default Class; when a table has no Class column every row is taken as normal), "
+             "or 'none' for unlabelled data"
     )
     fit.add_argument("--drop", nargs="*", default=[], help="columns to ignore (ids, dates...)")
     fit.add_argument("--time-column", default="Time")

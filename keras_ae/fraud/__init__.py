@@ -5,6 +5,7 @@ Names are imported on first use: scoring code (`keras_ae.fraud.spark` on an exec
 
 from keras_ae.lazy import lazy_names
 
-_SOURCES = {"FraudDetector": ".detector", "NotFittedError": ".detector", "synthetic_transactions": ".synthetic"}
+_SOURCES = {"FraudDetector": ".detector", "NotFittedError": ".detector", "synthetic_transactions": ".synthetic",
+            "fetch_creditcard": ".download", "CREDITCARD_URL": ".download"}
 __all__ = list(_SOURCES)
 __getattr__, __dir__ = lazy_names(__name__, _SOURCES)

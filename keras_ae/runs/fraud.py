@@ -12,12 +12,14 @@ from keras_ae import options
 from keras_ae.errors import UsageError
 from keras_ae.fraud import params
 
+DEFAULT_LABEL = "Class"  # the label column of the credit-card file (keras_ae.fraud.schema.LABEL_COLUMN)
+
 
 @dataclasses.dataclass
 class FraudFitConfig:
     input: str
     out: str
-    label_column: str = "Class"
+    label_column: str = "Class"  # DEFAULT_LABEL; absent from the table: every row is normal
     drop: tuple[str, ...] = ()
     time_column: str = "Time"
     time: str = "drop"
@@ -70,14 +72,24 @@ class FraudFitConfig:
         from keras_ae.fraud import schema, tables
 
         header = tables.read_header(self.input, self.sep)
-        label = None if self.label_column.lower() == "none" else self.label_column
-        if label is not None and label not in header:
-            raise UsageError(f"{self.input}, column {label!r}: missing (the 0/1 label column; for a table of normal "
-                             "rows without labels, use label_column='none')")
+        label = self.label(header)
         schema.check_column_options(header, str(self.input), self.time_column, self.time, self.amount_column,
                                     label, self.drop)
         outputs.check_output(self.out, "model", [self.input, *other_inputs])
         return header
+
+    def label(self, header) -> str | None:
+        """The label column of a table with this header, or None: 'none', or the default label column absent
+        (a table of normal transactions: every row is taken as normal). A label column named otherwise and
+        absent is a UsageError."""
+        if self.label_column.lower() == "none":
+            return None
+        if self.label_column not in header:
+            if self.label_column == DEFAULT_LABEL:
+                return None
+            raise UsageError(f"{self.input}, column {self.label_column!r}: missing (the 0/1 label column; for a "
+                             "table of normal rows without labels, use label_column='none')")
+        return self.label_column
 
     def detector(self, label: str | None):
         from keras_ae.fraud import FraudDetector
@@ -171,7 +183,10 @@ def read_training_table(config):
 
     path = pathlib.Path(config.input)
     header = tables.read_header(path, config.sep)
-    label = None if config.label_column.lower() == "none" else config.label_column
+    label = config.label(header)
+    if label is None and config.label_column.lower() != "none":
+        print(f"note: {path} has no {config.label_column!r} column: every row is taken as normal (no hold-out "
+              "metrics); name the 0/1 label column with label_column (--label-column) if it has another name")
     required = ([label] if label else []) + list(config.drop)
     schema.check_columns(header, required, str(path), allowed=header)
     frame = tables.read_table(path, config.sep)

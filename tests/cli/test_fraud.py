@@ -166,6 +166,18 @@ def test_cli_fit_writes_bundle_metrics_and_pictures(tmp_path, capsys):
     assert list(result["id"]) == list(range(len(df))) and result.columns[-1] == "p_value"
 
 
+def test_fit_on_a_table_without_the_label_column_takes_every_row_as_normal(tmp_path, capsys):
+    src = tmp_path / "normal.csv"
+    df = synthetic_transactions(600, fraud_rate=0.0, seed=3)
+    df.drop(columns=["Class"]).to_csv(src, index=False)
+    out = tmp_path / "model"
+    assert cli(["fit", "--input", str(src), "--out", str(out), "--epochs", "2", "--n-models", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "no 'Class' column" in printed and "every row is taken as normal" in printed
+    assert not (out / "metrics.json").exists()  # no labels: no hold-out metrics
+    assert len(FraudDetector.load(out).columns_) == df.shape[1] - 1
+
+
 @pytest.mark.parametrize("case", BAD_CASES)
 def test_score_rejects_bad_input_with_one_line_and_no_output(case, bundle, data, tmp_path, capsys):
     path, fragments = _bad(tmp_path, data, case)

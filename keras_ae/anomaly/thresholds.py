@@ -119,6 +119,44 @@ def smallest_alpha(n_normal: int) -> float:
     return 1.0 / (int(n_normal) + 1.0)
 
 
+def rate_range(n_normal: int, alpha: float, share: float = 0.9) -> tuple[float, float]:
+    """The false-positive rates between which `share` of fits on `n_normal` held-out normal rows fall, for the
+    threshold that flags p <= `alpha`: given its calibration rows, the rate of one fit is Beta(k, n + 1 - k)
+    distributed, k = floor(alpha (n + 1)) (Vovk 2012, "Conditional validity of inductive conformal
+    predictors"); its mean k / (n + 1) is at most alpha, its spread shrinks like 1 / sqrt(k)."""
+    from scipy.stats import beta
+
+    n = int(n_normal)
+    k = max(1, int(np.floor(alpha * (n + 1) + 1e-9)))
+    low, high = beta(k, n + 1 - k).ppf([(1 - share) / 2, (1 + share) / 2])
+    return float(low), float(high)
+
+
+def within_factor(n_normal: int, alpha: float, factor: float = 2.0) -> float:
+    """Probability that one fit's false-positive rate (see `rate_range`) lies within `factor` of `alpha`."""
+    from scipy.stats import beta
+
+    n = int(n_normal)
+    k = int(np.floor(alpha * (n + 1) + 1e-9))
+    if k < 1:
+        return 0.0
+    dist = beta(k, n + 1 - k)
+    return float(dist.cdf(factor * alpha) - dist.cdf(alpha / factor))
+
+
+def rows_for_factor(alpha: float, factor: float = 2.0, share: float = 0.9) -> int:
+    """The fewest held-out normal rows for which one fit's false-positive rate lies within `factor` of `alpha`
+    with probability at least `share` (a doubling search, then bisection)."""
+    high = max(2, int(np.ceil(1 / alpha)))
+    while within_factor(high, alpha, factor) < share:
+        high *= 2
+    low = high // 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if within_factor(mid, alpha, factor) >= share else (mid, high)
+    return high
+
+
 def threshold_alpha(normal_scores: np.ndarray, alpha: float = 0.01) -> float:
     """The threshold that flags exactly the rows with conformal p-value <= `alpha` (flag = score > threshold):
     the (k+1)-th highest normal score, k = floor(alpha (n+1)) - 1. Below the smallest promisable level

@@ -36,7 +36,7 @@ class ScoringState:
     n_neighbors: int = 1
     weights_by_component: dict[str, float] = dataclasses.field(default_factory=dict)
     stats: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
-    feature_scales: list[float] | None = None  # each feature's mean reconstruction error on held-out normal rows
+    feature_scales: list[float] | None = None  # each feature's mean reconstruction error on normal training rows
 
     def to_dict(self) -> dict:
         """Everything but the arrays (weights, reference), as JSON-ready values."""
@@ -90,6 +90,24 @@ def score(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None = No
     return combine(state, components(state, x, self_index), x.shape[1])
 
 
+def feature_scales(weights: list, member_scales: list[float], x_normal: np.ndarray, validation: np.ndarray,
+                   seed: int, max_rows: int = 20_000) -> list[float]:
+    """Each feature's mean reconstruction error on the normal training rows (at most `max_rows` of them, drawn
+    with `seed`), floored at 1e-6 of the mean over features: the per-feature error normalisation.
+
+    Measured on the training rows, not on the held-out validation rows: the validation rows calibrate the
+    threshold and the p-values, which stay valid only if nothing of the score was fitted on them (a scale
+    fitted on them shrinks exactly their own rare errors, and new normal rows then score higher than they do).
+    """
+    train = np.setdiff1d(np.arange(len(x_normal)), validation)
+    if len(train) == 0:
+        train = np.arange(len(x_normal))
+    if len(train) > max_rows:
+        train = np.sort(np.random.default_rng(seed).choice(train, max_rows, replace=False))
+    errors = inference.ensemble_errors(weights, member_scales, x_normal[train]).mean(axis=0)
+    return np.maximum(errors, 1e-6 * max(float(errors.mean()), 1e-12)).tolist()
+
+
 def fit_state(weights: list, member_scales: list[float], score_kind: str, x_normal: np.ndarray,
               validation: np.ndarray, n_neighbors: int, ae_weight: float, max_reference: int,
               seed: int, feature_scaling: bool = True) -> tuple[ScoringState, np.ndarray]:
@@ -106,9 +124,8 @@ def fit_state(weights: list, member_scales: list[float], score_kind: str, x_norm
     ae_weight = float(ae_weight) if score_kind == "ae+knn" else 1.0
     state = ScoringState(weights, list(member_scales), SCORES[score_kind], n_neighbors=int(n_neighbors),
                          weights_by_component={"ae": ae_weight, "knn": 1.0})
-    if feature_scaling:  # per-feature error normalisation on the held-out normal rows
-        errors = inference.ensemble_errors(weights, member_scales, x_normal[validation]).mean(axis=0)
-        state.feature_scales = np.maximum(errors, 1e-6 * max(float(errors.mean()), 1e-12)).tolist()
+    if feature_scaling:
+        state.feature_scales = feature_scales(weights, member_scales, x_normal, validation, seed)
     self_index = None
     if "knn" in state.components:
         chosen = np.arange(len(x_normal))

@@ -11,10 +11,13 @@ from keras_ae.anomaly import thresholds
 from keras_ae.errors import UsageError
 
 RULE_DEFAULTS = {"percentile": 99.5, "fpr": 0.005, "alpha": 0.005}  # the fraud detector's values when a rule gets none
+# fit warns unless one fit's false-positive rate lies within SPREAD_FACTOR of alpha in SPREAD_SHARE of fits
+SPREAD_FACTOR, SPREAD_SHARE = 2.0, 0.9
 
 
 class ThresholdWarning(UserWarning):
-    """The threshold cannot keep the level asked for (too few held-out normal rows for alpha)."""
+    """The threshold cannot keep the level asked for: too few held-out normal rows for alpha (below 1/(n+1)), or
+    too few for one fit's false-positive rate to stay within a factor of 2 of alpha."""
 
 
 class ThresholdMixin:
@@ -35,7 +38,8 @@ class ThresholdMixin:
 
     def level_warning(self, rule: str | None = None, value: float | None = None) -> str | None:
         """For the "alpha" rule, a sentence when alpha is below the smallest level the held-out normal rows can
-        promise (1 / (n + 1)); None otherwise."""
+        promise (1 / (n + 1)), or when so few are held out that one fit's false-positive rate falls outside a
+        factor of 2 of alpha in more than 10% of fits (`thresholds.rate_range`); None otherwise."""
         rule = self.threshold_rule if rule is None else rule
         if rule != "alpha":
             return None
@@ -43,11 +47,17 @@ class ThresholdMixin:
             value = self.threshold_value if self.threshold_value is not None else RULE_DEFAULTS["alpha"]
         n = len(self._normal_validation())
         smallest = thresholds.smallest_alpha(n)
-        if value >= smallest:
-            return None
-        return (f"alpha {value:g} is below the smallest level {n:,} held-out normal rows can promise "
-                f"({smallest:.3g} = 1/(n+1)); the threshold keeps {smallest:.3g}: fit on more normal rows for a "
-                "smaller level")
+        if value < smallest:
+            return (f"alpha {value:g} is below the smallest level {n:,} held-out normal rows can promise "
+                    f"({smallest:.3g} = 1/(n+1)); the threshold keeps {smallest:.3g}: fit on more normal rows for "
+                    "a smaller level")
+        if thresholds.within_factor(n, value, SPREAD_FACTOR) < SPREAD_SHARE:
+            low, high = thresholds.rate_range(n, value, SPREAD_SHARE)
+            need = thresholds.rows_for_factor(value, SPREAD_FACTOR, SPREAD_SHARE)
+            return (f"alpha {value:g} holds on average, but with {n:,} held-out normal rows the false-positive rate "
+                    f"of one fit lies between {low:.2g} and {high:.2g} (90% of fits); {need:,} held-out normal rows "
+                    f"keep it within a factor of {SPREAD_FACTOR:g} of alpha")
+        return None
 
     def p_values(self, X) -> np.ndarray:
         """Conformal p-value of every row of X: the share of held-out normal rows scoring at least as high, with

@@ -44,6 +44,35 @@ def test_the_false_positive_rate_on_new_normal_rows_is_at_most_alpha_in_expectat
     assert np.mean(rates) >= alpha * 0.8  # not needlessly conservative either
 
 
+def test_one_fits_false_positive_rate_spreads_as_the_beta_law_says():
+    from keras_ae.anomaly.thresholds import rate_range, rows_for_factor, within_factor
+
+    rng, n, alpha = np.random.default_rng(1), 300, 0.05
+    low, high = rate_range(n, alpha, share=0.9)
+    rates = []
+    for _ in range(2000):  # uniform scores: a new normal row's rate of exceeding the threshold is exact
+        rates.append(1.0 - np.sort(rng.random(n))[::-1][int(np.floor(alpha * (n + 1))) - 1])
+    rates = np.asarray(rates)
+    assert 0.87 <= np.mean((rates >= low) & (rates <= high)) <= 0.93
+    assert abs(np.mean((rates >= alpha / 2) & (rates <= 2 * alpha)) - within_factor(n, alpha)) < 0.03
+    need = rows_for_factor(0.005)
+    assert within_factor(need, 0.005) >= 0.9 > within_factor(need // 2, 0.005)
+    assert within_factor(100, 0.005) == 0.0  # alpha below 1/(n+1): no threshold keeps it
+
+
+def test_too_few_held_out_rows_for_a_steady_rate_warn(detector):
+    n = int((detector.validation_labels_ == 0).sum())
+    alpha = 2.0 / (n + 1)  # promisable on average, but the rate of one fit spreads far beyond a factor of 2
+    before = (detector.threshold_rule, detector.threshold_value)
+    try:
+        with pytest.warns(ThresholdWarning, match=r"holds on average.*within a factor of 2"):
+            detector.set_threshold("alpha", alpha)
+        info = detector.threshold_info()
+        assert info["promised_level"] == pytest.approx(alpha) and "90% of fits" in info["warning"]
+    finally:
+        detector.set_threshold(*before)
+
+
 def test_the_detector_gives_p_values_and_the_alpha_rule(detector, data):
     _, new = data
     rows = new.drop(columns="Class")

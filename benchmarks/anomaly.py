@@ -31,7 +31,10 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
-from keras_ae import anomaly, models, one_class, plots, training  # noqa: E402
+from keras_ae import anomaly, models, training  # noqa: E402
+from keras_ae import figures as common_figures  # noqa: E402
+from keras_ae.anomaly import figures as anomaly_figures  # noqa: E402
+from keras_ae.anomaly import one_class  # noqa: E402
 from keras_ae.data import load_mnist_sample, load_pneumonia_splits  # noqa: E402
 from keras_ae.io import write_json  # noqa: E402
 
@@ -179,7 +182,7 @@ def figures(task: str, extra: dict, folder: pathlib.Path) -> list[str]:
     kept, splits = extra["kept"], extra["splits"]
     names = ("normal", "pneumonia") if task == "pneumonia0" else ("five", "other digit")
     ours = extra["best"]["method"]
-    paths = [plots.score_histograms(
+    paths = [anomaly_figures.score_histograms(
         [("naive: slide conv AE, MSE (raw images)", kept["naive"][1], splits.y_test, None),
          ("contrast-normalised AE, MSE", kept["standardize-mse"][1], splits.y_test, None),
          ("contrast-normalised AE, latent Mahalanobis (3 seeds)", kept["ensemble-latent"][1], splits.y_test,
@@ -188,7 +191,7 @@ def figures(task: str, extra: dict, folder: pathlib.Path) -> list[str]:
         folder / f"{task}_histograms.png", class_names=names,
         title="Test anomaly scores, "
               + ("PneumoniaMNIST" if task == "pneumonia0" else "MNIST sample, normal = 5"))]
-    paths.append(plots.roc_curves(
+    paths.append(common_figures.roc_curves(
         [("naive conv AE, MSE", kept["naive"][1], splits.y_test),
          ("raw conv AE, latent", kept["none-latent"][1], splits.y_test),
          ("contrast-norm. AE, MSE", kept["standardize-mse"][1], splits.y_test),
@@ -199,7 +202,7 @@ def figures(task: str, extra: dict, folder: pathlib.Path) -> list[str]:
     if task == "pneumonia0":
         idx = [np.flatnonzero(splits.y_test == c)[:6] for c in (0, 1)]
         shown = [splits.x_test[i] for i in idx]
-        plots.image_rows([shown[0], anomaly.normalize_contrast(shown[0]), shown[1],
+        common_figures.image_rows([shown[0], anomaly.normalize_contrast(shown[0]), shown[1],
                           anomaly.normalize_contrast(shown[1])],
                          ["normal", "normal,\ncontrast-norm.", "pneumonia", "pneumonia,\ncontrast-norm."],
                          folder / "pneumonia0_contrast.png")

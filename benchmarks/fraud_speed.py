@@ -42,13 +42,13 @@ def worker(kind: str, model: str, csv: str, out: str) -> None:
     import pandas as pd
 
     from keras_ae.fraud import FraudDetector
-    from keras_ae.fraud.scoring import format_top, score_csv
+    from keras_ae.fraud.scoring import format_top, score_table
 
     detector = FraudDetector.load(model)
     base_mb = peak_mb()
     start = time.perf_counter()
     if kind == "chunked":
-        summary = score_csv(detector, csv, out, progress=False)
+        summary = score_table(detector, csv, out, progress=False)
         rows = summary["rows"]
     else:
         frame = pd.read_csv(csv)  # the same score as the chunked way, on every row at once

@@ -3,6 +3,7 @@
 import ast
 import pathlib
 import sys
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -15,7 +15,6 @@ from keras_ae.anomaly.scores import (
     LatentDensity,
     combine_scores,
     detail_energy,
-    encode,
     normalize_contrast,
     predict_reconstructions,
     reconstruction_errors,
@@ -39,7 +38,7 @@ from keras_ae.anomaly.thresholds import (
 
 __all__ = [
     "CONTRAST_NORMS", "ERROR_METRICS", "THRESHOLD_RULES", "LatentDensity", "ThresholdRule", "check_rule",
-    "choose_threshold", "combine_scores", "detail_energy", "detection_metrics", "encode", "normalize_contrast",
+    "choose_threshold", "combine_scores", "detail_energy", "detection_metrics", "normalize_contrast",
     "predict_reconstructions", "reconstruction_errors", "register_threshold_rule", "ssim", "threshold_fpr",
     "threshold_max_accuracy", "threshold_max_f1", "threshold_percentile", "threshold_quartile_gap", "threshold_youden",
     "typicality_distance", "vae_negative_elbo",

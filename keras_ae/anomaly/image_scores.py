@@ -36,7 +36,10 @@ class ScoreInputs:
 
     @functools.cached_property
     def codes(self) -> np.ndarray:
-        return scores.encode(self.bundle, self.prepared, self.batch_size)
+        from keras_ae.models.base import encode
+
+        codes = encode(self.bundle, self.prepared, self.batch_size)
+        return codes.reshape(len(codes), -1).astype(np.float64)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -109,14 +109,6 @@ def normalize_contrast(x: np.ndarray, kind: str = "standardize", eps: float = 1e
     return np.clip(0.5 + z / 8.0, 0.0, 1.0).astype(np.float32)
 
 
-def encode(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Codes of `x` as float64 (n, code_size): the encoder's output flattened (a VAE's z_mean)."""
-    from keras_ae.models.base import encode as encode_codes
-
-    codes = encode_codes(model, x, batch_size=batch_size)
-    return codes.reshape(len(codes), -1).astype(np.float64)
-
-
 class LatentDensity:
     """How far a code lies from the codes of normal training images.
 
@@ -142,12 +134,10 @@ class LatentDensity:
 
             self.model_ = LedoitWolf().fit(codes)
         else:
-            from sklearn.neighbors import NearestNeighbors
-
             if not 0 < self.k <= len(codes):
                 raise ValueError(f"k must be between 1 and {len(codes)}, received k={self.k}")
             self.mean_, self.scale_ = codes.mean(axis=0), codes.std(axis=0) + 1e-8
-            self.model_ = NearestNeighbors(n_neighbors=self.k).fit((codes - self.mean_) / self.scale_)
+            self.model_ = (codes - self.mean_) / self.scale_  # the reference codes, standardised
         return self
 
     def score_samples(self, codes: np.ndarray) -> np.ndarray:
@@ -157,7 +147,9 @@ class LatentDensity:
         codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
         if self.method == "mahalanobis":
             return self.model_.mahalanobis(codes)
-        distances, _ = self.model_.kneighbors((codes - self.mean_) / self.scale_)
+        from keras_ae.neighbours import nearest
+
+        _, distances = nearest(self.model_, (codes - self.mean_) / self.scale_, self.k)
         return distances.mean(axis=1)
 
 

@@ -19,8 +19,9 @@ import dataclasses
 
 import numpy as np
 
+from keras_ae import neighbours
 from keras_ae.anomaly.scores import robust_scale
-from keras_ae.fraud import inference, neighbours
+from keras_ae.fraud import inference
 
 SCORES = {"ae+knn": ("ae", "knn"), "ae": ("ae",), "knn": ("knn",)}
 

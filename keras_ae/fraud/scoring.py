@@ -147,7 +147,3 @@ def score_labelled(detector: FraudDetector, path: str | os.PathLike, sep: str = 
     bar.close()
     return np.concatenate(scores), np.concatenate(labels)
 
-
-# The names of earlier versions (CSV only then).
-score_csv = score_table
-score_labelled_csv = score_labelled

@@ -177,7 +177,7 @@ def one_to_one(corr: np.ndarray, names: Sequence[str], threshold: float = 0.8) -
 def nearest_distance(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Euclidean distance of every image to its nearest image of `reference` (pixels flattened); the fraud
     detector's exact, chunked nearest-neighbour search."""
-    from keras_ae.fraud.neighbours import nearest
+    from keras_ae.neighbours import nearest
 
     a = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
     b = np.asarray(reference, dtype=np.float32).reshape(len(reference), -1)

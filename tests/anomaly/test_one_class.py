@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ae import anomaly, one_class
+from keras_ae import anomaly
+from keras_ae.anomaly import one_class
 from keras_ae.errors import UsageError
 
 

@@ -1,4 +1,4 @@
-"""keras_ae.fraud.neighbours and combined: exact neighbours, leave-one-out validation, one robust scale,
+"""keras_ae.neighbours and keras_ae.fraud.combined: exact neighbours, leave-one-out validation, one robust scale,
 and what the distance part sees that reconstruction misses."""
 
 import os
@@ -10,8 +10,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
+from keras_ae import neighbours  # noqa: E402
 from keras_ae.anomaly.scores import robust_scale  # noqa: E402
-from keras_ae.fraud import FraudDetector, neighbours  # noqa: E402
+from keras_ae.fraud import FraudDetector  # noqa: E402
 
 FAST = {"n_models": 2, "epochs": 15, "patience": 4, "batch_size": 64, "verbose": 0}
 

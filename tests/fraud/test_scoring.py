@@ -8,18 +8,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from keras_ae.fraud import FraudDetector  # noqa: E402
-from keras_ae.fraud.scoring import count_rows, score_csv  # noqa: E402
+from keras_ae.fraud.scoring import count_rows, score_table  # noqa: E402
 
 FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
 
 
 # ------------------------------------------------------------------------------------ chunked scoring
-def test_score_csv_in_chunks_matches_in_memory_scores(detector, data, tmp_path):
+def test_score_table_in_chunks_matches_in_memory_scores(detector, data, tmp_path):
     _, test = data
     src, out = tmp_path / "new.csv", tmp_path / "scored.csv"
     test.to_csv(src, index=False)
     assert count_rows(src) == len(test)
-    summary = score_csv(detector, src, out, chunksize=400, progress=False)
+    summary = score_table(detector, src, out, chunksize=400, progress=False)
     scored = pd.read_csv(out)
     assert summary["rows"] == len(scored) == len(test)
     assert list(scored.columns) == [*test.columns, "score", "reconstruction_error", "flag", "top_features",
@@ -58,7 +58,7 @@ def test_a_quoted_field_with_a_line_break_keeps_every_row_aligned(detector, data
     rows.to_csv(src, index=False)
     det = FraudDetector(**{**detector.get_params(), "drop": ("note",)})
     det.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
-    score_csv(det, src, out, chunksize=7, progress=False)
+    score_table(det, src, out, chunksize=7, progress=False)
     scored = pd.read_csv(out)
     assert list(scored["note"]) == list(rows["note"])
     np.testing.assert_allclose(scored["score"], detector.score_samples(test.head(50)), rtol=1e-5)

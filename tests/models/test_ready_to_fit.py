@@ -7,7 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from keras_ae import build_conv, build_deep, build_dense, build_denoise, build_vae
+from keras_ae import build_conv, build_deep, build_denoise, build_dense, build_vae
 
 
 @pytest.mark.parametrize("builder, flat", [(build_dense, True), (build_deep, True), (build_conv, False),

@@ -1,4 +1,5 @@
-"""Distances to the nearest normal rows, in NumPy (brute force in chunks; no scikit-learn needed to score).
+"""The package's one nearest-neighbour search: exact Euclidean distances in NumPy (brute force in chunks; no
+scikit-learn needed to score). Used by the fraud detector, the latent-density image score and the latent tools.
 
 The fraud detector keeps a reference sample of its normal rows (standardised) and scores a row by its squared
 distance to the k nearest of them: a row far from every normal row is suspicious even when the autoencoders

@@ -8,7 +8,6 @@ python scripts/fraud.py demo
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import warnings
 from collections.abc import Sequence
@@ -17,14 +16,12 @@ from keras_ae import options
 from keras_ae.anomaly.thresholds import THRESHOLD_RULES
 from keras_ae.cli.common import (
     ArgumentParser,
-    as_flags,
     flag_errors,
     needed,
     parse_with_config,
     quiet_tensorflow,
     run_main,
 )
-from keras_ae.errors import UsageError
 from keras_ae.fraud.params import UNSCORABLE
 from keras_ae.runs.fraud import FraudFitConfig
 
@@ -145,18 +142,6 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def _check_threshold(args) -> None:
-    from keras_ae.anomaly.thresholds import check_rule
-
-    if args.threshold_rule is not None:
-        try:
-            check_rule(args.threshold_rule, args.threshold_value)
-        except ValueError as err:
-            raise UsageError(as_flags(str(err), ["threshold_value", "threshold_rule"])) from None
-    elif args.threshold_value is not None:
-        raise UsageError("--threshold-value needs --threshold-rule")
-
-
 def cmd_fit(args, parser) -> int:
     from keras_ae.runs.fraud import fit_fraud
 
@@ -185,99 +170,52 @@ def print_metrics(m: dict) -> None:
     print(f"confusion matrix: TN {c['tn']:,}  FP {c['fp']:,}  FN {c['fn']:,}  TP {c['tp']:,}")
 
 
-def load_for(args):
-    """The model of --model, checked against the table's header, with the threshold rule and the handling of
-    unscorable rows of the options."""
-    from keras_ae.fraud import FraudDetector, tables
-
-    _check_threshold(args)
-    header = tables.read_header(args.input, args.sep)
-    detector = FraudDetector.load(args.model, columns=header, source=str(args.input))
-    if args.threshold_rule is not None:
-        detector.set_threshold(args.threshold_rule, args.threshold_value)
-    detector.unscorable = args.unscorable
-    _say_level_warning(detector)
-    return detector
-
-
 def _say_level_warning(detector) -> None:
     """One line on stderr when the "alpha" threshold cannot keep the level asked for (it is in the model too)."""
-    warning = detector.threshold_info().get("warning")
+    _warn(detector.threshold_info().get("warning"))
+
+
+def _warn(warning: str | None) -> None:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def cmd_score(args) -> int:
-    from keras_ae import outputs
+def _announce(detector, warning) -> None:
     from keras_ae.fraud.detector import describe
-    from keras_ae.fraud.scoring import score_table
 
-    if args.engine == "spark":
-        return cmd_score_spark(args)
-    outputs.check_output(args.out, "table", [args.input, args.model])
-    detector = load_for(args)
+    _warn(warning)
     print(f"model: {describe(detector)}")
-    summary = score_table(
-        detector,
-        args.input,
-        args.out,
-        sep=args.sep,
-        chunksize=args.chunksize,
-        top=args.top,
-        progress=not args.quiet,
-    )
+
+
+def _common(args) -> dict:
+    return {"model": args.model, "input": args.input, "chunksize": args.chunksize, "sep": args.sep,
+            "progress": not args.quiet, "unscorable": args.unscorable, "threshold_rule": args.threshold_rule,
+            "threshold_value": args.threshold_value}
+
+
+def cmd_score(args) -> int:
+    from keras_ae.runs.fraud_score import FraudScoreConfig, score_fraud
+
+    config = FraudScoreConfig(out=args.out, engine=args.engine, master=args.master, top=args.top, **_common(args))
+    result = score_fraud(config, on_model=_announce)
+    summary = result.summary
+    if config.engine == "spark":
+        _warn(result.warning)
+        print(f"scored {summary['rows']:,} rows on Spark ({summary['master']}, {summary['rows_per_second']:,.0f} "
+              f"rows/s): {summary['flagged']:,} flagged -> {args.out}")
+        return 0
     unscorable = f" ({summary['unscorable']:,} of them unscorable)" if summary["unscorable"] else ""
-    print(
-        f"scored {summary['rows']:,} rows ({summary['rows_per_second']:,.0f} rows/s): {summary['flagged']:,} "
-        f"flagged{unscorable} -> {args.out}"
-    )
-    return 0
-
-
-def cmd_score_spark(args) -> int:
-    """Score with Apache Spark: read the input as Spark reads it, write a Parquet directory."""
-    from keras_ae.fraud import spark
-
-    _check_threshold(args)
-    if args.threshold_rule == "alpha":  # the level warning, as one process says it
-        from keras_ae.fraud import FraudDetector
-
-        _say_level_warning(FraudDetector.load(args.model).set_threshold("alpha", args.threshold_value))
-    summary = spark.score_path(args.model, args.input, args.out, master=args.master, sep=args.sep, top=args.top,
-                               threshold_rule=args.threshold_rule, threshold_value=args.threshold_value,
-                               unscorable=args.unscorable)
-    print(f"scored {summary['rows']:,} rows on Spark ({summary['master']}, {summary['rows_per_second']:,.0f} "
-          f"rows/s): {summary['flagged']:,} flagged -> {args.out}")
+    print(f"scored {summary['rows']:,} rows ({summary['rows_per_second']:,.0f} rows/s): {summary['flagged']:,} "
+          f"flagged{unscorable} -> {args.out}")
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    from keras_ae import anomaly, outputs
-    from keras_ae.fraud import schema
-    from keras_ae.fraud.detector import describe
-    from keras_ae.fraud.scoring import score_labelled
-    from keras_ae.io import write_json
+    from keras_ae.runs.fraud_score import FraudEvaluateConfig, evaluate_fraud
 
-    if args.out:
-        outputs.check_output(args.out, "metrics", [args.input, args.model])
-    detector = load_for(args)
-    print(f"model: {describe(detector)}")
-    with outputs.claimed(args.out, "metrics", [args.input, args.model]) if args.out else _nothing() as target:
-        scores, labels = score_labelled(detector, args.input, sep=args.sep, chunksize=args.chunksize,
-                                        progress=not args.quiet)
-        schema.require_both_classes(labels, detector.label_column, args.input, "evaluate (ROC-AUC, precision)")
-        metrics = {"kind": outputs.METRICS_KIND, **anomaly.detection_metrics(scores, labels, detector.threshold_)}
-        metrics["threshold_rule"] = detector.threshold_info()
-        metrics["rows"] = int(len(labels))
-        print_metrics(metrics)
-        if target is not None:
-            write_json(target, metrics)
+    result = evaluate_fraud(FraudEvaluateConfig(out=args.out, **_common(args)), on_model=_announce)
+    print_metrics(result.metrics)
     return 0
-
-
-@contextlib.contextmanager
-def _nothing():
-    yield None
 
 
 def cmd_demo(args) -> int:

@@ -1,0 +1,171 @@
+"""Scoring and evaluating with a saved fraud model: `score_fraud(FraudScoreConfig)` and
+`evaluate_fraud(FraudEvaluateConfig)`, config in, result out (the commands only parse and print).
+
+Both load the model checked against the table's header, apply the threshold rule and the handling of unscorable
+rows asked for, and claim their output before any work (`keras_ae.outputs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any
+
+from keras_ae import options
+from keras_ae.errors import UsageError
+from keras_ae.fraud.params import UNSCORABLE
+
+
+@dataclasses.dataclass
+class FraudScoreConfig:
+    model: str
+    input: str
+    out: str
+    engine: str = "local"  # "local" (this process, in chunks) or "spark"
+    master: str | None = None  # Spark master URL (engine "spark")
+    chunksize: int = 20_000
+    top: int = 3
+    sep: str = ","
+    progress: bool = True
+    unscorable: str = "refuse"
+    threshold_rule: str | None = None  # None: the rule stored with the model
+    threshold_value: float | None = None
+
+    ENGINES = ("local", "spark")
+
+    def check(self) -> None:
+        """UsageError naming the first option out of range, before any file is read."""
+        for name in ("chunksize", "top"):
+            setattr(self, name, options.POSITIVE_INT.check(name, getattr(self, name)))
+        if self.engine not in self.ENGINES:
+            raise UsageError(f"engine must be one of {', '.join(self.ENGINES)}, received {self.engine!r}")
+        check_threshold(self.threshold_rule, self.threshold_value)
+        if self.unscorable not in UNSCORABLE:
+            raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {self.unscorable!r}")
+
+
+@dataclasses.dataclass
+class FraudEvaluateConfig:
+    model: str
+    input: str
+    out: str | None = None  # also write the metrics as JSON
+    chunksize: int = 20_000
+    sep: str = ","
+    progress: bool = True
+    unscorable: str = "refuse"
+    threshold_rule: str | None = None
+    threshold_value: float | None = None
+
+    def check(self) -> None:
+        self.chunksize = options.POSITIVE_INT.check("chunksize", self.chunksize)
+        check_threshold(self.threshold_rule, self.threshold_value)
+        if self.unscorable not in UNSCORABLE:
+            raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {self.unscorable!r}")
+
+
+@dataclasses.dataclass
+class FraudScoreResult:
+    detector: Any  # None on Spark (the executors load the model)
+    summary: dict  # rows, flagged, unscorable, rows_per_second (and master on Spark)
+    warning: str | None  # the "alpha" threshold's level warning, when there is one
+
+
+@dataclasses.dataclass
+class FraudEvaluateResult:
+    detector: Any
+    metrics: dict
+    warning: str | None
+
+
+def check_threshold(rule: str | None, value: float | None) -> None:
+    from keras_ae.anomaly.thresholds import check_rule
+
+    if rule is not None:
+        try:
+            check_rule(rule, value)
+        except UsageError:
+            raise
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+    elif value is not None:
+        raise UsageError("threshold_value needs threshold_rule")
+
+
+def load_detector(model, input, sep: str = ",", threshold_rule: str | None = None,
+                  threshold_value: float | None = None, unscorable: str = "refuse"):
+    """The saved model, checked against the table's header, with the threshold rule and the handling of
+    unscorable rows asked for; and the level warning of a threshold rule asked for here (None when it keeps its
+    promise, or when the model's own rule is kept: fit said so already, and the model records it)."""
+    from keras_ae.fraud import FraudDetector, tables
+
+    header = tables.read_header(input, sep)
+    detector = FraudDetector.load(model, columns=header, source=str(input))
+    if threshold_rule is not None:
+        detector.set_threshold(threshold_rule, threshold_value)
+    detector.unscorable = unscorable
+    return detector, detector.threshold_info().get("warning") if threshold_rule is not None else None
+
+
+def score_fraud(config: FraudScoreConfig, on_model=None) -> FraudScoreResult:
+    """Score every row of `config.input` into `config.out` (written only when complete). `on_model(detector)` is
+    called once the model is loaded, before the rows are read (the command prints what it scores with)."""
+    from keras_ae import outputs
+
+    config.check()
+    if config.engine == "spark":
+        return _score_spark(config)
+    from keras_ae.fraud.scoring import score_table
+
+    outputs.check_output(config.out, "table", [config.input, config.model])
+    detector, warning = load_detector(config.model, config.input, config.sep, config.threshold_rule,
+                                      config.threshold_value, config.unscorable)
+    if on_model is not None:
+        on_model(detector, warning)
+    summary = score_table(detector, config.input, config.out, sep=config.sep, chunksize=config.chunksize,
+                          top=config.top, progress=config.progress)
+    return FraudScoreResult(detector, summary, warning)
+
+
+def _score_spark(config: FraudScoreConfig) -> FraudScoreResult:
+    """Apache Spark: the input as Spark reads it, a Parquet directory out (`keras_ae.fraud.spark`)."""
+    from keras_ae.fraud import spark
+
+    warning = None
+    if config.threshold_rule == "alpha":  # the level warning, as one process says it
+        from keras_ae.fraud import FraudDetector
+
+        warning = FraudDetector.load(config.model).set_threshold("alpha", config.threshold_value) \
+            .threshold_info().get("warning")
+    summary = spark.score_path(config.model, config.input, config.out, master=config.master, sep=config.sep,
+                               top=config.top, threshold_rule=config.threshold_rule,
+                               threshold_value=config.threshold_value, unscorable=config.unscorable)
+    return FraudScoreResult(None, summary, warning)
+
+
+def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateResult:
+    """Metrics of the model on a labelled table (ROC-AUC, average precision, the confusion matrix at its
+    threshold), also written to `config.out` as JSON when given."""
+    from keras_ae import anomaly, outputs
+    from keras_ae.fraud import schema
+    from keras_ae.fraud.scoring import score_labelled
+    from keras_ae.io import write_json
+
+    config.check()
+    inputs = [config.input, config.model]
+    if config.out:
+        outputs.check_output(config.out, "metrics", inputs)
+    detector, warning = load_detector(config.model, config.input, config.sep, config.threshold_rule,
+                                      config.threshold_value, config.unscorable)
+    if on_model is not None:
+        on_model(detector, warning)
+    claim = outputs.claimed(config.out, "metrics", inputs) if config.out else contextlib.nullcontext()
+    with claim as target:
+        scores, labels = score_labelled(detector, config.input, sep=config.sep, chunksize=config.chunksize,
+                                        progress=config.progress)
+        schema.require_both_classes(labels, detector.label_column, config.input, "evaluate (ROC-AUC, precision)")
+        metrics = {"kind": outputs.METRICS_KIND, **anomaly.detection_metrics(scores, labels, detector.threshold_)}
+        metrics["threshold_rule"] = detector.threshold_info()
+        metrics["rows"] = int(len(labels))
+        if target is not None:
+            write_json(target, metrics)
+    return FraudEvaluateResult(detector, metrics, warning)

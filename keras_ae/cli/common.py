@@ -260,9 +260,11 @@ def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, 
 def config_inputs(config: object, args: argparse.Namespace | None = None) -> list[str]:
     """The files and folders a run reads (its output may be none of them nor lie inside one)."""
     found = []
-    dataset = str(getattr(config, "dataset", "") or "")
-    if dataset.startswith("folder:"):
-        found.append(dataset.removeprefix("folder:"))
+    from keras_ae.data.registry import prefixed
+
+    prefix = prefixed(str(getattr(config, "dataset", "") or ""))
+    if prefix is not None and prefix[0].local_path:
+        found.append(prefix[1])
     for name in ("data_path", "font", "input"):
         if getattr(config, name, None):
             found.append(str(getattr(config, name)))

@@ -71,3 +71,10 @@ def load_folder(
               "classes": classes, "train_size": int(len(train)), "test_size": int(len(test)),
               "image_size": list(image_size), "channels": channels},
     )
+
+
+def load_prefixed(path: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
+                  channels: int | None = None, seed: int = 0) -> Dataset:
+    """``folder:PATH`` loaded into memory, with its defaults (28x28, grey)."""
+    return load_folder(path, image_size=image_size or (28, 28), channels=channels or 1, value_range=value_range,
+                       seed=seed)

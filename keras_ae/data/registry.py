@@ -53,7 +53,43 @@ class DatasetEntry:
 
 
 DATASETS: Registry[DatasetEntry] = Registry("dataset")
-PREFIXES = ("folder:", "tfds:")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrefixEntry:
+    """A family of datasets named ``<prefix><rest>`` (``folder:PATH``, ``tfds:NAME``).
+
+    Attributes:
+        load: ``(rest, value_range, image_size, channels, seed) -> Dataset`` in memory (or "module:function").
+        stream: ``(rest, value_range, image_size, channels, seed, test_limit, train_limit) -> StreamDataset``.
+        placeholder: what `rest` stands for in help texts ("PATH", "NAME").
+        always_streams: training streams it even without ``stream=True``.
+        local_path: `rest` is a file or folder of the user's (a run's output may not lie inside it).
+    """
+
+    load: Callable[..., Dataset] | str
+    stream: Callable[..., Any] | str
+    placeholder: str
+    help: str = ""
+    always_streams: bool = False
+    local_path: bool = False
+
+
+PREFIXES: Registry[PrefixEntry] = Registry("dataset prefix")
+PREFIXES.register("folder:", PrefixEntry("keras_ae.data.folder:load_prefixed",
+                                         "keras_ae.data.stream:stream_prefixed_folder", "PATH",
+                                         "a folder of image files (class sub-folders optional)", local_path=True))
+PREFIXES.register("tfds:", PrefixEntry("keras_ae.data.stream:load_prefixed_tfds", "keras_ae.data.stream:stream_tfds",
+                                       "NAME", "an image dataset of tensorflow-datasets, streamed",
+                                       always_streams=True))
+
+
+def prefixed(name: str) -> tuple[PrefixEntry, str] | None:
+    """(entry, rest) of a prefixed dataset name (``folder:PATH`` -> the folder entry and PATH); None otherwise."""
+    for prefix, entry in PREFIXES.items():
+        if name.startswith(prefix):
+            return entry, name[len(prefix):]
+    return None
 
 
 def register_dataset(name: str, loader: Callable[..., Dataset] | str, replace: bool = False,
@@ -76,7 +112,7 @@ register_dataset("font5x7", "keras_ae.data.font:load_font5x7", labelled=False,
 
 
 def dataset_names() -> list[str]:
-    return [*DATASETS, "folder:PATH", "tfds:NAME"]
+    return [*DATASETS, *(prefix + entry.placeholder for prefix, entry in PREFIXES.items())]
 
 
 def one_class_names() -> list[str]:
@@ -96,15 +132,9 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
 
     `options` go to the registered loader when it takes them (e.g. ``path`` for pneumonia).
     """
-    if name.startswith("folder:"):
-        from keras_ae.data import folder
-
-        return folder.load_folder(name[len("folder:"):], image_size=image_size or (28, 28),
-                                  channels=channels, value_range=value_range, seed=seed)
-    if name.startswith("tfds:"):  # tensorflow-datasets (optional extra), decoded into memory
-        from keras_ae.data.stream import stream_tfds
-
-        size = tuple(image_size) if image_size else None
-        return stream_tfds(name[len("tfds:"):], image_size=size, channels=channels, value_range=value_range,
-                           seed=seed).to_memory()
+    found = prefixed(name)
+    if found is not None:
+        entry, rest = found
+        return resolve(entry.load)(rest, value_range=value_range, image_size=image_size, channels=channels,
+                                   seed=seed)
     return get_dataset(name).load(value_range=value_range, **options)

@@ -254,10 +254,26 @@ def load_stream(name: str, value_range: str = "0,1", image_size: tuple[int, int]
                 channels: int | None = None, seed: int = 0, test_limit: int = TEST_LIMIT,
                 train_limit: int | None = None) -> StreamDataset:
     """Stream `folder:PATH` or `tfds:NAME`; raises UsageError for other names (they load into memory)."""
-    options = {"value_range": value_range, "seed": seed, "test_limit": test_limit, "train_limit": train_limit}
-    if name.startswith("folder:"):
-        return stream_folder(name[len("folder:"):], image_size=image_size or (28, 28), channels=channels or 1,
-                             **options)
-    if name.startswith("tfds:"):
-        return stream_tfds(name[len("tfds:"):], image_size=image_size, channels=channels, **options)
-    raise UsageError(f"dataset={name!r} cannot be streamed (stream folder:PATH or tfds:NAME)")
+    from keras_ae.data.registry import PREFIXES, prefixed
+    from keras_ae.registry import resolve
+
+    found = prefixed(name)
+    if found is None:
+        names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
+        raise UsageError(f"dataset={name!r} cannot be streamed (stream {names})")
+    entry, rest = found
+    return resolve(entry.stream)(rest, image_size=image_size, channels=channels, value_range=value_range, seed=seed,
+                                 test_limit=test_limit, train_limit=train_limit)
+
+
+def stream_prefixed_folder(path: str, image_size: tuple[int, int] | None = None, channels: int | None = None,
+                           **options) -> StreamDataset:
+    """`stream_folder` with the folder defaults of ``folder:PATH`` (28x28, grey)."""
+    return stream_folder(path, image_size=image_size or (28, 28), channels=channels or 1, **options)
+
+
+def load_prefixed_tfds(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
+                       channels: int | None = None, seed: int = 0):
+    """``tfds:NAME`` decoded into memory (tensorflow-datasets, optional extra)."""
+    size = tuple(image_size) if image_size else None
+    return stream_tfds(name, image_size=size, channels=channels, value_range=value_range, seed=seed).to_memory()

@@ -145,8 +145,11 @@ class TrainConfig:
             raise ValueError(f"unknown noise_kind {self.noise_kind!r} (known: {', '.join(NOISE_KINDS)})")
         if self.value_range not in ("0,1", "-1,1"):
             raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={self.value_range!r}")
-        if self.stream and not self.dataset.startswith(("folder:", "tfds:")):
-            raise ValueError(f"stream=True reads folder:PATH or tfds:NAME, received dataset={self.dataset!r}")
+        from keras_ae.data.registry import PREFIXES, prefixed
+
+        if self.stream and prefixed(self.dataset) is None:
+            names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
+            raise ValueError(f"stream=True reads {names}, received dataset={self.dataset!r}")
 
     def resolved(self) -> TrainConfig:
         """A copy with the defaults filled in: the dataset's training preset when no architecture is named
@@ -174,7 +177,10 @@ class TrainConfig:
 
     @property
     def streams(self) -> bool:
-        return self.stream or self.dataset.startswith("tfds:")
+        from keras_ae.data.registry import prefixed
+
+        found = prefixed(self.dataset)
+        return self.stream or (found is not None and found[0].always_streams)
 
 
 def check_verbose(verbose: Any) -> None:

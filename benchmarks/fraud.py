@@ -360,7 +360,7 @@ def main(argv=None) -> int:
         print(tables(json.loads(pathlib.Path(args.out).read_text())))
         return 0
     if not (peers.DATA / "adbench").is_dir():
-        print(f"error: {peers.DATA / 'adbench'} not found (the ADBench sets live in ../shared/data/adbench)",
+        print(f"error: {peers.DATA / 'adbench'} not found (set KERAS_AE_BENCH_DATA to the folder holding adbench/ and creditcard_dev.csv)",
               file=sys.stderr)
         return 2
     sets = args.sets or [*peers.adbench_sets(), peers.CREDITCARD]

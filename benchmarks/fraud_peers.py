@@ -19,7 +19,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+# The real tables: adbench/*.npz (ADBench, Han et al. 2022) and creditcard_dev.csv, in the folder named by
+# KERAS_AE_BENCH_DATA, else shared/data beside the repository folder.
+DATA = pathlib.Path(os.environ.get("KERAS_AE_BENCH_DATA") or ROOT.parent / "shared" / "data")
 CREDITCARD = "creditcard_dev"
 PYOD_PACKAGES = ("torch==2.13.0", "pyod", "tqdm", "scikit-learn")
 NOTEBOOK = "d-14-7-14-d, relu, linear output, Adam, MSE, batch 32, at most 100 epochs, early stopping (patience 10)"

@@ -36,8 +36,8 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
                       config_option: str = "config") -> argparse.Namespace:
     """Parse `argv`; values from ``--config FILE.json`` become defaults that explicit flags override.
 
-    The JSON object's keys are option names with '-' or '_' (``"batch_size": 64``); an unknown key
-    is a UsageError naming it.
+    The JSON object's keys are the options' parameter names (``"batch_size": 64``, ``"trim_fraction": 0.01``) or
+    their flags without dashes (``"batch-size"``, ``"trim"``); an unknown key is a UsageError naming it.
     """
     from keras_ae.io import read_json
 
@@ -51,12 +51,15 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
         raise UsageError(f"config file {path} must hold a JSON object of options")
     target = _chosen_subparser(parser, args)  # `fit --config c.json`: the options are the sub-command's
     actions = {action.dest: action for action in target._actions}
+    for action in target._actions:  # a flag's own name also names its option ("trim" for trim_fraction)
+        for flag in action.option_strings:
+            actions.setdefault(flag.lstrip("-").replace("-", "_"), action)
     defaults = {}
     for key, value in config.items():
         dest = key.replace("-", "_")
         if dest not in actions or dest in ("help", config_option):
             raise UsageError(f"config file {path}: unknown option {key!r}")
-        defaults[dest] = config_value(actions[dest], value, f"config file {path}: {key!r}")
+        defaults[actions[dest].dest] = config_value(actions[dest], value, f"config file {path}: {key!r}")
     target.set_defaults(**defaults)
     args = parser.parse_args(argv)
     require_given(parser, args)
@@ -155,7 +158,7 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         with quiet.filtered_stderr():
             return int(main(argv) or 0)
     except UsageError as err:
-        message = str(err) if parser is None else as_flags(str(err), option_names(parser()))
+        message = str(err) if parser is None else as_flags(str(err), option_flags(parser()))
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as stop:  # argparse refused an option (already said in one line); --help exits 0
@@ -195,11 +198,14 @@ def _terminate_as_interrupt():
         return None
 
 
-def as_flags(message: str, names: Sequence[str]) -> str:
+def as_flags(message: str, names: Sequence[str] | dict[str, str]) -> str:
     """A library message about arguments reworded about flags: "Expected epochs > 0, received epochs=0"
-    -> "--epochs must be > 0, received 0"; other ``name=value`` -> ``--name value``."""
+    -> "--epochs must be > 0, received 0"; other ``name=value`` -> ``--name value``. `names`: the parameter
+    names, or a dict of parameter name -> flag (``{"trim_fraction": "--trim"}``)."""
+    flags = names if isinstance(names, dict) else {}
+
     def flag(name: str) -> str:
-        return "--" + name.replace("_", "-")
+        return flags.get(name) or "--" + name.replace("_", "-")
 
     match = re.fullmatch(r"Expected (\w+) (.+?), received (\w+)=(.*)", message, flags=re.S)
     if match and match.group(1) == match.group(3) and match.group(1) in names:
@@ -211,16 +217,18 @@ def as_flags(message: str, names: Sequence[str]) -> str:
     return message
 
 
-def option_names(parser: argparse.ArgumentParser) -> list[str]:
-    """Every option's dest of `parser` and of its sub-commands."""
-    names = []
+def option_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Every option's dest of `parser` and of its sub-commands -> its long flag (``trim_fraction`` -> ``--trim``)."""
+    flags: dict[str, str] = {}
     for action in parser._actions:
-        if action.option_strings:
-            names.append(action.dest)
+        long = [s for s in action.option_strings if s.startswith("--")]
+        if long:
+            flags.setdefault(action.dest, long[0])
         for sub in (getattr(action, "choices", None) or {}).values() if isinstance(action, argparse._SubParsersAction) \
                 else ():
-            names += option_names(sub)
-    return names
+            for dest, flag in option_flags(sub).items():
+                flags.setdefault(dest, flag)
+    return flags
 
 
 @contextlib.contextmanager
@@ -231,7 +239,7 @@ def flag_errors(parser: argparse.ArgumentParser) -> Iterator[None]:
     except UsageError:
         raise
     except ValueError as err:
-        raise UsageError(as_flags(str(err), option_names(parser))) from None
+        raise UsageError(as_flags(str(err), option_flags(parser))) from None
 
 
 def registry_help(registry, default: str | None = None) -> str:

@@ -73,23 +73,26 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--time-column", default="Time")
     fit.add_argument(
         "--time",
+        dest="time_mode",
         default="drop",
         choices=("drop", "hour", "keep"),
         help="drop the time column, turn it into the hour of day, or keep it (default drop)",
     )
     fit.add_argument("--amount-column", default="Amount")
-    fit.add_argument("--no-log-amount", action="store_true", help="do not take log1p of the amount")
+    fit.add_argument("--no-log-amount", dest="log_amount", action="store_false",
+                     help="do not take log1p of the amount")
     fit.add_argument("--test-size", type=FIT["test_size"], default=0.3, help="stratified hold-out share (default 0.3)")
     _threshold_options(fit, "alpha")
     fit.add_argument(
         "--trim",
-        type=FIT["trim"],
+        dest="trim_fraction",
+        type=FIT["trim_fraction"],
         default=0.0,
         help="share of highest-error training rows to drop before refitting (hidden frauds)",
     )
     fit.add_argument("--method", default="ae+knn", choices=("ae+knn", "ae", "knn"),
                      help="score: reconstruction error and distance to the nearest normal rows (default), or one")
-    fit.add_argument("--neighbors", type=FIT["neighbors"], default=1,
+    fit.add_argument("--neighbors", dest="n_neighbors", type=FIT["n_neighbors"], default=1,
                      help="neighbours of the distance part (default 1)")
     fit.add_argument("--ae-weight", type=FIT["ae_weight"], default=0.25,
                      help="weight of the reconstruction part against 1 for the distance part (default 0.25)")

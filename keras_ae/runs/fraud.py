@@ -22,15 +22,15 @@ class FraudFitConfig:
     label_column: str = "Class"  # DEFAULT_LABEL; absent from the table: every row is normal
     drop: tuple[str, ...] = ()
     time_column: str = "Time"
-    time: str = "drop"
+    time_mode: str = "drop"
     amount_column: str = "Amount"
-    no_log_amount: bool = False
+    log_amount: bool = True
     test_size: float = 0.3
     threshold_rule: str = "alpha"
     threshold_value: float | None = None
-    trim: float = 0.0
+    trim_fraction: float = 0.0
     method: str = "ae+knn"
-    neighbors: int = 1
+    n_neighbors: int = 1
     ae_weight: float = 0.25
     n_models: int = 3
     epochs: int = 100
@@ -38,12 +38,12 @@ class FraudFitConfig:
     sep: str = ","
     verbose: int = 1
 
-    # The detector's own specifications under the command's names (one rule per option, `keras_ae.options`).
-    SPECS: ClassVar[dict] = {"test_size": options.FRACTION_OPEN, "trim": params.SPECS["trim_fraction"],
-                             "neighbors": params.SPECS["n_neighbors"], "ae_weight": params.SPECS["ae_weight"],
-                             "n_models": params.SPECS["n_models"], "epochs": params.SPECS["epochs"],
-                             "seed": params.SPECS["seed"]}
-    CHOICES: ClassVar[dict] = {"time": params.TIME_MODES, "method": params.METHODS, "verbose": (0, 1, 2)}
+    # The detector's own specifications, under its own parameter names (one rule per option, `keras_ae.options`).
+    SPECS: ClassVar[dict] = {"test_size": options.FRACTION_OPEN,
+                             **{name: params.SPECS[name] for name in ("trim_fraction", "n_neighbors", "ae_weight",
+                                                                      "n_models", "epochs", "seed")}}
+    CHOICES: ClassVar[dict] = {"time_mode": params.TIME_MODES, "method": params.METHODS, "verbose": (0, 1, 2),
+                               "log_amount": (True, False)}
 
     def check(self) -> None:
         """UsageError naming the first option out of range, before any work (no file is read)."""
@@ -73,7 +73,7 @@ class FraudFitConfig:
 
         header = tables.read_header(self.input, self.sep)
         label = self.label(header)
-        schema.check_column_options(header, str(self.input), self.time_column, self.time, self.amount_column,
+        schema.check_column_options(header, str(self.input), self.time_column, self.time_mode, self.amount_column,
                                     label, self.drop)
         outputs.check_output(self.out, "model", [self.input, *other_inputs])
         return header
@@ -95,11 +95,11 @@ class FraudFitConfig:
         from keras_ae.fraud import FraudDetector
 
         return FraudDetector(n_models=self.n_models, epochs=self.epochs, threshold_rule=self.threshold_rule,
-                             threshold_value=self.threshold_value, trim_fraction=self.trim, method=self.method,
-                             n_neighbors=self.neighbors, ae_weight=self.ae_weight,
+                             threshold_value=self.threshold_value, trim_fraction=self.trim_fraction,
+                             method=self.method, n_neighbors=self.n_neighbors, ae_weight=self.ae_weight,
                              label_column=label or "Class", time_column=self.time_column,
-                             amount_column=self.amount_column, time_mode=self.time,
-                             log_amount=not self.no_log_amount, drop=tuple(self.drop), seed=self.seed,
+                             amount_column=self.amount_column, time_mode=self.time_mode,
+                             log_amount=self.log_amount, drop=tuple(self.drop), seed=self.seed,
                              verbose=self.verbose)
 
 

@@ -27,7 +27,7 @@ def score_histograms(panels: Sequence[tuple[str, np.ndarray, np.ndarray, float |
         bins = np.histogram_bin_edges(scores, bins=40)
         for value, colour in ((0, "tab:blue"), (1, "tab:red")):
             ax.hist(scores[labels == value], bins=bins, alpha=0.55, color=colour,
-                    label=f"{class_names[value]} ({int((labels == value).sum())})")
+                    label=f"{class_names[value]}, n={int((labels == value).sum())}")
         if threshold is not None:
             ax.axvline(threshold, color="black", linestyle="--", label="threshold")
         ax.set_title(name, fontsize=10)

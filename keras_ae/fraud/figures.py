@@ -24,7 +24,7 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     for value, name, color in ((0, class_names[0], "tab:blue"), (1, class_names[1], "tab:red")):
         chosen = scores[labels == value]
         if len(chosen):
-            ax.hist(chosen, bins=bins, alpha=0.6, color=color, label=f"{name} ({len(chosen):,})")
+            ax.hist(chosen, bins=bins, alpha=0.6, color=color, label=f"{name}, n={len(chosen):,}")
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_yscale("log")
@@ -50,5 +50,5 @@ def precision_recall_curve(scores: np.ndarray, labels: np.ndarray, path: str | o
     ax.set_ylabel("precision")
     ax.set_ylim(0, 1.02)
     ax.set_title(title)
-    ax.legend(loc="lower left")
+    ax.legend(loc="best")
     return save_figure(fig, path)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 
 def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, codes=None,
-          dim_names=None) -> list[str]:
+          dim_names=None, dataset: str | None = None) -> list[str]:
     """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png and
     manifold.png (2-D codes). `codes`: z_mean of `x_clean` when already computed; `dim_names` ({dimension:
-    name}) labels the traversal's rows (the factor each dimension tracks)."""
+    name}) labels the traversal's rows (the factor each dimension tracks); `dataset`: the name of the data trained
+    on (the offline stand-in when the asked dataset could not be downloaded), default `config.dataset`."""
     import numpy as np
 
     from keras_ae import figures, latent
@@ -16,7 +17,7 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, 
     from keras_ae.models.registry import ARCHITECTURES
 
     names = []
-    figures.loss_curves(history, run_dir / "loss.png", title=f"{config.arch} on {config.dataset}")
+    figures.loss_curves(history, run_dir / "loss.png", title=f"{config.arch} on {dataset or config.dataset}")
     names.append("loss.png")
     n = min(10, len(x_clean))
     recon = bundle.autoencoder.predict(x_in[:n], verbose=0)

@@ -6,4 +6,20 @@ class UsageError(ValueError):
 
     The message must name the offending thing and fit on one line; command-line front ends print
     it as ``error: <message>`` and exit with status 2, without a traceback.
+
+    `param` names the parameter at fault when there is one (the message then begins with it): a command
+    rewords the message about the flag that sets it from this field, not from the text.
     """
+
+    def __init__(self, message: str = "", param: str | None = None):
+        super().__init__(message)
+        self.param = param
+
+    def about(self, flags: dict[str, str]) -> str:
+        """The message, with its leading parameter name replaced by that parameter's flag (`flags`: name -> flag;
+        a parameter without a flag is left as it is)."""
+        message = str(self)
+        flag = flags.get(self.param) if self.param else None
+        if flag and message.startswith(self.param):
+            return flag + message[len(self.param):]
+        return message

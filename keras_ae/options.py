@@ -74,7 +74,7 @@ class Spec:
             value = value.item()
         broken = self.problem(value)
         if broken is not None:
-            raise UsageError(f"{name} must be {broken}, received {_shown(value)}")
+            raise UsageError(f"{name} must be {broken}, received {_shown(value)}", param=name)
         if value is None:
             return None
         return int(value) if self.kind is int else float(value)

@@ -158,7 +158,12 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         with quiet.filtered_stderr():
             return int(main(argv) or 0)
     except UsageError as err:
-        message = str(err) if parser is None else as_flags(str(err), option_flags(parser()))
+        if parser is None:
+            message = str(err)
+        elif err.param is not None:  # the parameter comes as data: no need to read it out of the text
+            message = err.about(option_flags(parser()))
+        else:
+            message = as_flags(str(err), option_flags(parser()))
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as stop:  # argparse refused an option (already said in one line); --help exits 0

@@ -126,10 +126,10 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         for name, choices in self.CHOICES.items():
             if getattr(self, name) not in choices:
                 raise UsageError(f"{name} must be one of {', '.join(map(str, choices))}, "
-                                 f"received {getattr(self, name)!r}")
+                                 f"received {getattr(self, name)!r}", param=name)
         for name in ("label_column", "time_column", "amount_column"):
             if not isinstance(getattr(self, name), str):
-                raise UsageError(f"{name} must be a column name, received {getattr(self, name)!r}")
+                raise UsageError(f"{name} must be a column name, received {getattr(self, name)!r}", param=name)
         if isinstance(self.drop, (str, bytes)) or not all(isinstance(c, str) for c in self.drop):
             raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
         try:

@@ -75,7 +75,7 @@ class FontConfig:
 def check_pair(name: str, pair: Any) -> None:
     """`between` and `concept` name two characters."""
     if isinstance(pair, str) or len(pair) != 2 or not all(isinstance(c, str) and c for c in pair):
-        raise UsageError(f"{name} must be two characters, received {pair!r}")
+        raise UsageError(f"{name} must be two characters, received {pair!r}", param=name)
 
 
 def run_font(config: FontConfig) -> dict:

@@ -51,16 +51,16 @@ class FraudFitConfig:
 
         for name in ("input", "out"):
             if not isinstance(getattr(self, name), (str, pathlib.PurePath)) or not str(getattr(self, name)).strip():
-                raise UsageError(f"{name} must be a path, received {getattr(self, name)!r}")
+                raise UsageError(f"{name} must be a path, received {getattr(self, name)!r}", param=name)
         for name, spec in self.SPECS.items():
             setattr(self, name, spec.check(name, getattr(self, name)))
         for name, choices in self.CHOICES.items():
             if getattr(self, name) not in choices:
                 raise UsageError(f"{name} must be one of {', '.join(map(str, choices))}, "
-                                 f"received {getattr(self, name)!r}")
+                                 f"received {getattr(self, name)!r}", param=name)
         for name in ("label_column", "time_column", "amount_column", "sep"):
             if not isinstance(getattr(self, name), str):
-                raise UsageError(f"{name} must be a string, received {getattr(self, name)!r}")
+                raise UsageError(f"{name} must be a string, received {getattr(self, name)!r}", param=name)
         if isinstance(self.drop, str) or not all(isinstance(c, str) for c in self.drop):
             raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
         check_rule(self.threshold_rule, self.threshold_value)

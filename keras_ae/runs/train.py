@@ -49,7 +49,7 @@ class Each:
         if hasattr(values, "__iter__") and not isinstance(values, (str, bytes)):
             values = list(values)
         if self.problem(values) is not None:
-            raise UsageError(f"{name} must be {self.describe()}, received {values!r}")
+            raise UsageError(f"{name} must be {self.describe()}, received {values!r}", param=name)
         return [self.spec.check(name, _plain(v)) for v in values]
 
     def __call__(self, text: str) -> list:

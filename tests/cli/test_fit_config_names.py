@@ -37,3 +37,16 @@ def test_a_config_file_takes_the_parameter_name_or_the_flag(key, tmp_path, capsy
                 "--config", str(tmp_path / "c.json")]) == 0
     det = FraudDetector.load(tmp_path / "m")
     assert det.trim_fraction == 0.02 and det.n_neighbors == 2
+
+
+def test_an_error_carries_its_parameter_and_the_command_names_the_flag(tmp_path, capsys):
+    from keras_ae.errors import UsageError
+    from keras_ae.options import POSITIVE_INT
+
+    try:
+        POSITIVE_INT.check("n_neighbors", 0)
+    except UsageError as err:
+        assert err.param == "n_neighbors"
+        assert err.about({"n_neighbors": "--neighbors"}) == "--neighbors must be an integer >= 1, received 0"
+    code = cli(["fit", "--input", str(tmp_path / "t.csv"), "--out", str(tmp_path / "m"), "--neighbors", "0"])
+    assert code == 2 and "--neighbors must be" in capsys.readouterr().err

@@ -21,13 +21,10 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
+import harness  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
@@ -36,9 +33,8 @@ from keras_ae import figures as common_figures  # noqa: E402
 from keras_ae.anomaly import figures as anomaly_figures  # noqa: E402
 from keras_ae.anomaly import one_class  # noqa: E402
 from keras_ae.data import load_mnist_sample, load_pneumonia_splits  # noqa: E402
-from keras_ae.io import write_json  # noqa: E402
 
-SHARED_PNEUMONIA = REPO.parent / "shared" / "data" / "pneumoniamnist.npz"
+SHARED_PNEUMONIA = harness.SHARED / "data" / "pneumoniamnist.npz"
 TARGETS = {"mnist5": {"roc_auc": 0.97}, "pneumonia0": {"roc_auc": 0.85, "balanced_accuracy": 0.80}}
 ENSEMBLE_SEEDS = (0, 1, 2)
 AE_SCORES = ("mse", "ssim", "latent", "latent-knn", "detail", "latent+mse", "latent+detail",
@@ -63,7 +59,7 @@ def load_task(task: str, pneumonia_path: pathlib.Path) -> tuple[one_class.OneCla
     splits_all = load_pneumonia_splits(path=pneumonia_path)
     (xtr, ytr), (xv, yv), (xt, yt) = splits_all["train"], splits_all["val"], splits_all["test"]
     splits = one_class.one_class_splits(xtr, ytr, xt, yt, normal=0, x_val=xv, y_val=yv, seed=0)
-    return splits, {"dataset": "pneumonia", "source": str(pneumonia_path)}
+    return splits, {"dataset": "pneumonia", "source": harness.display_path(pneumonia_path)}
 
 
 def evaluate(name: str, val_scores, test_scores, splits, seconds: float, **extra) -> dict:
@@ -84,15 +80,14 @@ def evaluate(name: str, val_scores, test_scores, splits, seconds: float, **extra
 
 
 def pca_rows(splits, contrast: str) -> list[dict]:
-    start = time.perf_counter()
-    flat = [anomaly.normalize_contrast(x, contrast).reshape(len(x), -1) for x in
-            (splits.x_train, splits.x_val, splits.x_test)]
-    pca = PCA(n_components=0.9, svd_solver="full", random_state=0).fit(flat[0])
-    val, test = (anomaly.reconstruction_errors(x, pca.inverse_transform(pca.transform(x)))
-                 for x in flat[1:])
+    with harness.Timer() as t:
+        flat = [anomaly.normalize_contrast(x, contrast).reshape(len(x), -1) for x in
+                (splits.x_train, splits.x_val, splits.x_test)]
+        pca = PCA(n_components=0.9, svd_solver="full", random_state=0).fit(flat[0])
+        val, test = (anomaly.reconstruction_errors(x, pca.inverse_transform(pca.transform(x)))
+                     for x in flat[1:])
     label = "PCA reconstruction error" + (" (contrast-normalised)" if contrast != "none" else "")
-    seconds = time.perf_counter() - start
-    return [evaluate(label, val, test, splits, seconds, components=int(pca.n_components_))]
+    return [evaluate(label, val, test, splits, t.seconds, components=int(pca.n_components_))]
 
 
 def train(arch: str, splits, contrast: str, epochs: int, run_seed: int, **build_kwargs):
@@ -100,11 +95,11 @@ def train(arch: str, splits, contrast: str, epochs: int, run_seed: int, **build_
     bundle = models.build(arch, input_shape=splits.x_train.shape[1:], **build_kwargs)
     training.compile_model(bundle.autoencoder, loss="binary_crossentropy")
     prepare = lambda x: anomaly.normalize_contrast(x, contrast)  # noqa: E731
-    start = time.perf_counter()
-    val_normal = prepare(splits.x_val[splits.y_val == 0])
-    training.fit(bundle, prepare(splits.x_train), val_normal, epochs=epochs, batch_size=64, seed=run_seed,
-                 verbose=0, train_loss_after_epoch=False)
-    return bundle, time.perf_counter() - start
+    with harness.Timer() as t:
+        val_normal = prepare(splits.x_val[splits.y_val == 0])
+        training.fit(bundle, prepare(splits.x_train), val_normal, epochs=epochs, batch_size=64, seed=run_seed,
+                     verbose=0, train_loss_after_epoch=False)
+    return bundle, t.seconds
 
 
 def ae_scores(bundle, splits, contrast: str, scores) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -214,24 +209,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default="mnist5,pneumonia0")
     parser.add_argument("--pneumonia", type=pathlib.Path, default=SHARED_PNEUMONIA,
-                        help="pneumoniamnist.npz (default ../shared/data/pneumoniamnist.npz)")
+                        help="pneumoniamnist.npz (default shared/data/pneumoniamnist.npz beside the repository)")
     parser.add_argument("--epochs-scale", type=float, default=1.0,
                         help="multiply every epoch count (quick looks)")
-    parser.add_argument("--out", type=pathlib.Path, default=REPO / "benchmarks" / "results" / "anomaly.json")
-    parser.add_argument("--figures", type=pathlib.Path, default=REPO / "docs" / "images" / "anomaly")
+    parser.add_argument("--out", type=pathlib.Path, default=harness.RESULTS / "anomaly.json")
+    parser.add_argument("--figures", type=pathlib.Path, default=harness.ROOT / "docs" / "images" / "anomaly")
     args = parser.parse_args()
-    start = time.perf_counter()
-    results = {"command": "nice python benchmarks/anomaly.py", "device": training.device_name(),
+    run = harness.Run(__file__)
+    results = {"device": training.device_name(),
                "threshold_rule": "highest validation accuracy (the seed's rule)",
                "selection": "the candidate with the best validation ROC-AUC is reported against the target",
                "tasks": {}}
     for task in args.tasks.split(","):
         result, extra = run_task(task, args)
-        result["figures"] = [os.path.relpath(p, REPO) for p in figures(task, extra, args.figures)]
+        result["figures"] = [harness.display_path(p) for p in figures(task, extra, args.figures)]
         results["tasks"][task] = result
-    results["total_seconds"] = round(time.perf_counter() - start, 1)
-    write_json(args.out, results)
-    print(f"wrote {args.out} in {results['total_seconds']:.0f} s")
+    harness.write_result(args.out, results, run.record())
+    print(f"wrote {args.out} in {run.seconds:.0f} s")
 
 
 if __name__ == "__main__":

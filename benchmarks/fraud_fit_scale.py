@@ -13,16 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pathlib
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import fraud_peers as peers  # noqa: E402
+import harness  # noqa: E402
 import numpy as np  # noqa: E402
 
 TARGET_SECONDS = 600
@@ -40,20 +36,21 @@ def ae_epochs(normal: np.ndarray, epochs: int) -> float:
     training.set_seed(0)
     net = build_dense(input_shape=(a.shape[1],), hidden=(14,), latent_dim=7, output_activation="linear").autoencoder
     net.compile(optimizer="adam", loss="mse")
-    start = time.perf_counter()
-    net.fit(a, a, epochs=epochs, batch_size=32, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
-    return (time.perf_counter() - start) / epochs
+    with harness.Timer() as t:
+        net.fit(a, a, epochs=epochs, batch_size=32, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
+    return t.seconds / epochs
 
 
 def pyod_epoch(normal: np.ndarray, epochs: int) -> float:
     import subprocess
     import tempfile
 
-    python = peers.pyod_python(ROOT / "benchmarks" / ".pyod-venv")
+    python = peers.pyod_python(harness.ROOT / "benchmarks" / ".pyod-venv")
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
         np.savez(src, x_normal=normal, x_test=normal[:10], seed=0)
-        subprocess.run([str(python), str(ROOT / "benchmarks" / "pyod_worker.py"), src, dst, str(epochs)], check=True)
+        subprocess.run([str(python), str(harness.ROOT / "benchmarks" / "pyod_worker.py"), src, dst, str(epochs)],
+                       check=True)
         with np.load(dst) as f:
             return float(f["fit_seconds"]) / epochs
 
@@ -62,19 +59,17 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=300_000)
     p.add_argument("--peer-epochs", type=int, default=2, help="epochs timed for the autoencoder peers")
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fraud_fit_scale.json"))
+    p.add_argument("--out", default=str(harness.RESULTS / "fraud_fit_scale.json"))
     args = p.parse_args(argv)
     from keras_ae.fraud import FraudDetector
     from keras_ae.fraud.synthetic import synthetic_transactions
 
-    load_start = os.getloadavg()
+    run = harness.Run(__file__, argv)
     frame = synthetic_transactions(args.rows, seed=0)
-    start = time.perf_counter()
-    det = FraudDetector(verbose=1).fit(frame)
-    ours = time.perf_counter() - start
-    start = time.perf_counter()
-    det.score_samples(frame.iloc[:SCORED])
-    ours_score = time.perf_counter() - start
+    with harness.Timer() as fit_timer:
+        det = FraudDetector(verbose=1).fit(frame)
+    ours = fit_timer.seconds
+    _, ours_score = harness.timed(det.score_samples, frame.iloc[:SCORED])
     print(f"FraudDetector fit: {ours:.1f} s ({det.epochs_run_} epochs, batch {det.batch_size_})", flush=True)
     normal = peers.peer_matrix(frame[frame["Class"] == 0].drop(columns=["Class"]))
     fits = {}
@@ -93,12 +88,8 @@ def main(argv=None) -> int:
                                                     "batch_size": det.batch_size_, "members": len(det.weights_),
                                                     "reference_rows": int(len(det.scoring_.reference)),
                                                     f"score_seconds_{SCORED}_rows": round(ours_score, 2)},
-              "peers": fits, "target": {"fit_under_10_minutes": ours < TARGET_SECONDS},
-              "cpu_count": os.cpu_count(), "load_average_at_start": load_start, "load_average_at_end": os.getloadavg(),
-              "command": "nice python benchmarks/fraud_fit_scale.py"}
-    from keras_ae.io import write_json
-
-    write_json(args.out, report)
+              "peers": fits, "target": {"fit_under_10_minutes": ours < TARGET_SECONDS}}
+    harness.write_result(args.out, report, run.record())
     return 0
 
 

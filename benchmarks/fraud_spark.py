@@ -16,18 +16,13 @@ import argparse
 import json
 import os
 import pathlib
-import platform
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import harness  # noqa: E402
 
 
 def make_parquet(path: pathlib.Path, rows: int, block: int = 100_000) -> None:
@@ -47,7 +42,8 @@ def make_parquet(path: pathlib.Path, rows: int, block: int = 100_000) -> None:
 
 
 class TreeMemory:
-    """Peak of the summed resident memory of this process and every process it started (sampled 5x a second)."""
+    """Peak of the summed resident memory of this process and every process it started (sampled 5x a second; the
+    JVM and Spark's Python workers are not waited for, so getrusage cannot see them)."""
 
     def __init__(self):
         import threading
@@ -80,23 +76,23 @@ class TreeMemory:
 def worker(kind: str, model: str, data: str, out: str) -> None:
     """Score `data` one way; print a JSON line (rows, seconds, rows/s, peak memory of the process tree)."""
     memory = TreeMemory()
-    start = time.perf_counter()
-    if kind == "one process":
-        from keras_ae.fraud import FraudDetector
-        from keras_ae.fraud.scoring import score_table
+    with harness.Timer() as wall_timer:
+        if kind == "one process":
+            from keras_ae.fraud import FraudDetector
+            from keras_ae.fraud.scoring import score_table
 
-        summary = score_table(FraudDetector.load(model), data, out, progress=False)
-        session_seconds = 0.0
-    else:
-        from keras_ae.fraud import spark
+            summary = score_table(FraudDetector.load(model), data, out, progress=False)
+            session_seconds = 0.0
+        else:
+            from keras_ae.fraud import spark
 
-        t = time.perf_counter()
-        spark.session(kind).sparkContext  # noqa: B018  (start the JVM before the clock of the scoring)
-        session_seconds = time.perf_counter() - t
-        summary = spark.score_path(model, data, out, master=kind)
-    wall = time.perf_counter() - start
+            with harness.Timer() as session_timer:
+                spark.session(kind).sparkContext  # noqa: B018  (start the JVM before the clock of the scoring)
+            session_seconds = session_timer.seconds
+            summary = spark.score_path(model, data, out, master=kind)
+    wall = wall_timer.seconds
     tree = memory.close()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = harness.peak_rss_mb()
     print(json.dumps({"kind": kind, "rows": summary["rows"], "flagged": summary["flagged"],
                       "scoring_seconds": summary["seconds"], "rows_per_second": summary["rows_per_second"],
                       "session_start_seconds": round(session_seconds, 1), "wall_seconds": round(wall, 1),
@@ -104,18 +100,11 @@ def worker(kind: str, model: str, data: str, out: str) -> None:
                       "tensorflow_imported": "tensorflow" in sys.modules}))
 
 
-def run(*args: str) -> str:
-    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{args[:2]} failed: {proc.stderr[-3000:]}")
-    return proc.stdout.strip().splitlines()[-1]
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=3_000_000)
     p.add_argument("--workdir", default=None)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fraud_spark.json"))
+    p.add_argument("--out", default=str(harness.RESULTS / "fraud_spark.json"))
     p.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     p.add_argument("--make", nargs=2, help=argparse.SUPPRESS)
     p.add_argument("--fit", help=argparse.SUPPRESS)
@@ -132,16 +121,17 @@ def main(argv=None) -> int:
         fit_model(pathlib.Path(args.fit))
         return 0
 
-    load_start = os.getloadavg()
+    run = harness.Run(__file__, argv)
     work = pathlib.Path(tempfile.mkdtemp(prefix="fraud-spark-", dir=args.workdir))
     try:
         model, data = work / "model", work / "big.parquet"
-        run("--fit", str(model))
-        run("--make", str(data), str(args.rows))
+        harness.run_script(__file__, "--fit", str(model))
+        harness.run_script(__file__, "--make", str(data), str(args.rows))
         results = []
         for kind in ("one process", "local[1]", "local[2]"):
             out = work / ("scored.parquet" if kind == "one process" else f"scored-{kind[6]}")
-            results.append(json.loads(run("--worker", kind, str(model), str(data), str(out))))
+            results.append(json.loads(harness.run_script(__file__, "--worker", kind, str(model), str(data),
+                                                         str(out))))
             print(json.dumps(results[-1]), flush=True)
             shutil.rmtree(out, ignore_errors=True) if out.is_dir() else out.unlink()
         by = {r["kind"]: r for r in results}
@@ -149,11 +139,8 @@ def main(argv=None) -> int:
             "rows": args.rows, "input_mb": round(data.stat().st_size / 1e6, 1), "results": results,
             "spark_scaling_local2_over_local1": round(by["local[2]"]["rows_per_second"]
                                                       / by["local[1]"]["rows_per_second"], 2),
-            "cpu_count": os.cpu_count(), "machine": platform.machine(),
-            "load_average_at_start": load_start, "load_average_at_end": os.getloadavg(),
-            "command": "python benchmarks/fraud_spark.py" + (f" --rows {args.rows}" if args.rows != 3_000_000 else ""),
         }
-        pathlib.Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+        harness.write_result(args.out, report, run.record())
         print(json.dumps({k: v for k, v in report.items() if k != "results"}))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,5 +1,5 @@
-"""Issue 5 figures: epochs the 5x7 font needs for <= 1 wrong pixel per character and denoising errors under
-salt-and-pepper noise (the smileys VAE moved to benchmarks/smileys.py).
+"""Font figures: epochs the 5x7 font needs for <= 1 wrong pixel per character and denoising errors under
+salt-and-pepper noise (the smileys VAE is benchmarks/smileys.py).
 
     nice python benchmarks/latent.py            # about an hour on 2 busy CPU cores
     nice python benchmarks/latent.py --parts font   # re-run one part
@@ -15,16 +15,13 @@ import json
 import os
 import pathlib
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from keras_ae.io import write_json  # noqa: E402
+import harness  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "out" / "latent"
-RESULT = ROOT / "benchmarks" / "results" / "latent.json"
+OUT = harness.OUT / "latent"
+RESULT = harness.RESULTS / "latent.json"
 
 
 def font_epochs(seeds, max_epochs):
@@ -50,10 +47,9 @@ def font_epochs(seeds, max_epochs):
 
 
 def timed(fn, *args):
-    """Call a library run; returns (its result, seconds taken)."""
-    start = time.perf_counter()
-    result = fn(*args)
-    return result, round(time.perf_counter() - start, 1)
+    """Call a library run; returns (its result, seconds taken, rounded to 0.1)."""
+    result, seconds = harness.timed(fn, *args)
+    return result, round(seconds, 1)
 
 
 def main() -> int:
@@ -62,14 +58,15 @@ def main() -> int:
     parser.add_argument("--parts", default="font,denoise,sweep",
                         help="comma-separated parts to (re)run; the others keep their figures in the JSON")
     args = parser.parse_args()
+    run = harness.Run(__file__)
     from keras_ae.lectures import experiment
     from keras_ae.lectures.font import FontConfig, run_font
     from keras_ae.lectures.sweep import run_sweep
 
     quick, parts = args.quick, set(args.parts.split(","))
     target = RESULT if not quick else OUT / "latent_quick.json"
-    result = json.loads(target.read_text()) if target.exists() else {}
-    result.update({"command": "python benchmarks/latent.py" + (" --quick" if quick else ""), "quick": quick})
+    result = harness.read_result(target, {})  # the parts not re-run keep their figures (and their run record)
+    result["quick"] = quick
     if "font" in parts:
         result["font_epochs"] = font_epochs(range(2 if quick else 5), 200 if quick else 10000)
         font_dir = OUT / "font"
@@ -87,22 +84,21 @@ def main() -> int:
 
     if "sweep" in parts:
         sweep_dir = OUT / "font-sweep"
-        config = ROOT / "configs" / "font_sweep.json"
+        config = harness.ROOT / "configs" / "font_sweep.json"
         if quick:
             tiny = json.loads(config.read_text())
             tiny.update(n_runs=1)
             tiny["grid"].update(activation=["tanh", "relu"], initializer=["glorot"], learning_rate=[0.005],
                                 epochs=[20])
             config = OUT / "font_sweep_quick.json"
-            config.parent.mkdir(parents=True, exist_ok=True)
-            config.write_text(json.dumps(tiny))
+            harness.write_json(config, tiny)
         sweep = experiment.parse_sweep(json.loads(pathlib.Path(config).read_text()), source=str(config))
         _, result["sweep_seconds"] = timed(run_sweep, sweep, sweep_dir)
         import pandas as pd
 
         result["sweep_summary"] = pd.read_csv(sweep_dir / "summary.csv").to_dict(orient="records")
 
-    write_json(target, result)
+    harness.write_result(target, result, run.record())
     print(json.dumps({k: result.get(k) for k in ("font_epochs", "font_run")}, indent=1)[:3000])
     return 0
 

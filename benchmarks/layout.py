@@ -7,19 +7,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
-import pathlib
 import subprocess
 import sys
-import time
 import tracemalloc
 
+import harness
 import numpy as np
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from keras_ae.anomaly import thresholds  # noqa: E402
+from keras_ae.anomaly import thresholds
 
 
 def matrix_search(scores, labels):
@@ -32,18 +29,19 @@ def matrix_search(scores, labels):
 
 
 def measure(fn, *args):
+    """Seconds and peak of the Python allocations (tracemalloc: both searches run in this one process)."""
     tracemalloc.start()
-    start = time.perf_counter()
-    value = fn(*args)
-    seconds = time.perf_counter() - start
+    value, seconds = harness.timed(fn, *args)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return {"seconds": round(seconds, 4), "peak_mib": round(peak / 2**20, 1), "threshold": value}
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # no options: --help only
+    run = harness.Run(__file__, argv)
     rng = np.random.default_rng(0)
-    result = {"command": "python benchmarks/layout.py", "load_average": os.getloadavg(), "search": {}}
+    result = {"search": {}}
     for n in (10_000, 1_000_000):
         labels = (rng.random(n) < 0.1).astype(int)
         scores = rng.normal(size=n) + labels
@@ -55,15 +53,10 @@ def main() -> int:
         result["search"][str(n)] = row
     result["help_seconds"] = {}
     for cmd in ("train", "anomaly", "fraud", "font", "experiment"):
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, str(ROOT / "scripts" / f"{cmd}.py"), "--help"], capture_output=True,
-                           check=True)
-            times.append(time.perf_counter() - start)
-        result["help_seconds"][cmd] = round(float(np.median(times)), 3)
-    out = ROOT / "benchmarks" / "results" / "layout.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+        _, median = harness.timed(subprocess.run, [sys.executable, str(harness.ROOT / "scripts" / f"{cmd}.py"),
+                                                   "--help"], capture_output=True, check=True, repeats=5)
+        result["help_seconds"][cmd] = round(median, 3)
+    harness.write_result(harness.RESULTS / "layout.json", result, run.record())
     print(json.dumps(result, indent=2))
     return 0
 

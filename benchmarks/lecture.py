@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import pathlib
-import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+import harness  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -29,7 +26,6 @@ from keras import layers  # noqa: E402
 
 from keras_ae import models, training  # noqa: E402
 from keras_ae.data import gaussian_noise, load_mnist_sample  # noqa: E402
-from keras_ae.io import write_json  # noqa: E402
 
 ARCHS = ("dense", "deep", "conv", "denoise", "vae")
 NOISE = 0.5
@@ -128,11 +124,10 @@ def run_slide(arch, x_train, x_test_in, x_test, epochs, batch_size, seed):
         model.compile(optimizer="adam", loss="binary_crossentropy")
         inputs = gaussian_noise(x_train, NOISE, seed=seed) if arch == "denoise" else x_train
         fit_args = (prep(inputs), prep(x_train))
-    start = time.perf_counter()
-    model.fit(*fit_args, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
-    seconds = time.perf_counter() - start
+    with harness.Timer() as t:
+        model.fit(*fit_args, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     scores = training.evaluate_reconstruction(model, prep(x_test_in), prep(x_test))
-    return {"test_bce": scores["bce"], "test_mse": scores["mse"], "seconds_per_epoch": seconds / epochs,
+    return {"test_bce": scores["bce"], "test_mse": scores["mse"], "seconds_per_epoch": t.seconds / epochs,
             "parameters": int(model.count_params())}
 
 
@@ -159,6 +154,7 @@ def main(argv=None):
     parser.add_argument("--archs", nargs="+", default=list(ARCHS), choices=ARCHS)
     parser.add_argument("--out", default="benchmarks/results/lecture.json")
     args = parser.parse_args(argv)
+    run = harness.Run(__file__, argv)
 
     data = load_mnist_sample()
     rows = []
@@ -186,13 +182,11 @@ def main(argv=None):
             }
         entry["ours_no_worse"] = entry["ours"]["test_bce_mean"] <= entry["slide"]["test_bce_mean"]
         summary[arch] = entry
-    write_json(args.out, {
-        "command": "python benchmarks/lecture.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    harness.write_result(args.out, {
         "dataset": "mnist-sample (4,000 train / 1,000 test real MNIST digits)",
         "epochs": args.epochs, "batch_size": args.batch_size, "seeds": args.seeds,
-        "machine": f"{os.cpu_count()} CPU cores, {training.device_name()}",
-        "summary": summary, "runs": rows,
-    })
+        "device": training.device_name(), "summary": summary, "runs": rows,
+    }, run.record())
     for arch, entry in summary.items():
         print(f"{arch:8s} ours {entry['ours']['test_bce_mean']:.4f}  slide {entry['slide']['test_bce_mean']:.4f}  "
               f"no worse: {entry['ours_no_worse']}")

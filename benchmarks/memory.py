@@ -3,8 +3,8 @@
 Writes N small PNGs (the shipped MNIST sample digits, repeated) into a scratch folder, then runs
 ``scripts/train.py --dataset folder:PATH`` for one epoch of the conv autoencoder per size and mode:
 loaded into memory, ``--stream``, and ``--stream --cache`` (decoded images kept after epoch 1).
-Each run is a fresh process; its peak resident memory is read with getrusage from a parent that
-runs nothing else. The folder is deleted at the end.
+Each run is a fresh process; its peak resident memory is read with getrusage from a small parent that
+runs nothing else (`harness.run_with_peak`). The folder is deleted at the end.
 
     nice python benchmarks/memory.py                          # 10k and 100k images -> results/memory.json
     nice python benchmarks/memory.py --sizes 100000 300000 --modes stream --append   # add runs to the file
@@ -17,36 +17,26 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
 import sys
-import time
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
-
-from keras_ae.io import write_json  # noqa: E402
-
-# Runs the command given as arguments and prints its peak RSS in MiB (ru_maxrss is in KiB on Linux).
-MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-           "print('PEAK_RSS_MIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, code)")
+import harness
+import numpy as np
 
 
 def write_pngs(root: pathlib.Path, n: int) -> float:
     """n 28x28 grey PNGs in 10 class folders (the sample digits, repeated); returns the seconds taken."""
     from PIL import Image
 
-    with np.load(REPO / "data" / "mnist_sample.npz") as data:
+    with np.load(harness.ROOT / "data" / "mnist_sample.npz") as data:
         images = np.concatenate([data["x_train"], data["x_test"]])
         labels = np.concatenate([data["y_train"], data["y_test"]])
-    start = time.perf_counter()
-    for digit in range(10):
-        (root / str(digit)).mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        j = i % len(images)
-        Image.fromarray(images[j]).save(root / str(labels[j]) / f"{i:07d}.png", compress_level=1)
-    return time.perf_counter() - start
+    with harness.Timer() as t:
+        for digit in range(10):
+            (root / str(digit)).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            j = i % len(images)
+            Image.fromarray(images[j]).save(root / str(labels[j]) / f"{i:07d}.png", compress_level=1)
+    return t.seconds
 
 
 MODES = {"in memory": {}, "stream": {"stream": True}, "stream --cache": {"stream": True, "cache": True}}
@@ -58,15 +48,13 @@ def run_train(root: pathlib.Path, mode: str, out: pathlib.Path, batch_size: int)
                    **MODES[mode])
     cmd = [sys.executable, "-c", "import sys; from keras_ae.runs.train import TrainConfig, run_train; "
            f"run_train(TrainConfig(**{options!r}))"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - start
-    line = [x for x in proc.stdout.splitlines() if x.startswith("PEAK_RSS_MIB")][-1].split()
-    if int(line[2]) != 0:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(harness.ROOT)}
+    with harness.Timer() as t:
+        proc, peak = harness.run_with_peak(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
         raise RuntimeError(f"train failed: {proc.stderr[-2000:]}")
     metrics = json.loads((out / "metrics.json").read_text())
-    return {"peak_rss_mib": round(float(line[1]), 1), "wall_seconds": round(seconds, 1),
+    return {"peak_rss_mib": round(peak, 1), "wall_seconds": round(t.seconds, 1),
             "epoch_seconds": metrics["seconds"], "train_images": metrics["train_images"],
             "test_bce": round(metrics["test_bce"], 4)}
 
@@ -99,11 +87,13 @@ def main(argv=None):
     parser.add_argument("--figure-only", action="store_true", help="redraw the figure from --out")
     args = parser.parse_args(argv)
     if args.figure_only:
-        figure(json.loads(pathlib.Path(args.out).read_text())["runs"], args.figure)
+        figure(harness.read_result(args.out)["runs"], args.figure)
         return
 
+    run = harness.Run(__file__, argv)
     root = pathlib.Path(args.root)
-    rows = json.loads(pathlib.Path(args.out).read_text())["runs"] if args.append else []
+    previous = harness.read_result(args.out, {}) if args.append else {}  # with its run records
+    rows = list(previous.get("runs", []))
     try:
         for n in args.sizes:
             shutil.rmtree(root, ignore_errors=True)
@@ -116,22 +106,19 @@ def main(argv=None):
                              "png_mib_on_disk": round(on_disk / 2**20, 1), "write_seconds": round(write_seconds, 1),
                              **result})
                 print(rows[-1], flush=True)
-                write_json(args.out, result_file(args, argv, rows))  # after every run: a partial file survives
+                # after every run: a partial file survives
+                harness.write_result(args.out, result_file(previous, rows), run.record())
     finally:
         shutil.rmtree(root, ignore_errors=True)
     if args.figure:
         figure(rows, args.figure)
 
 
-def result_file(args, argv, rows: list[dict]) -> dict:
-    command = "python benchmarks/memory.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    previous = json.loads(pathlib.Path(args.out).read_text()) if args.append else {}
-    commands = previous.get("commands", [previous["command"]] if "command" in previous else [])
+def result_file(previous: dict, rows: list[dict]) -> dict:
+    """The file's content: with --append, what the earlier file held (its runs, notes and run records) and `rows`."""
     return {
-        **{k: v for k, v in previous.items() if k not in ("command", "commands", "runs")},
-        "commands": [*commands, command] if args.append and command not in commands else commands or [command],
+        **{k: v for k, v in previous.items() if k != "runs"},
         "what": "peak RSS of one 1-epoch conv training run on folder:PATH of 28x28 grey PNGs, in memory vs streamed",
-        "machine": f"{os.cpu_count()} CPU cores, shared with 4 other engineers (times are noisy, memory is not)",
         "runs": rows,
     }
 

@@ -12,16 +12,12 @@ on the same split, and the means. The default score was chosen on the validation
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import pathlib
 import shutil
-import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+
+import harness  # noqa: E402
 
 
 def main() -> None:
@@ -32,20 +28,23 @@ def main() -> None:
     from keras_ae.runs.one_class import OneClassConfig
     from keras_ae.runs.one_class_all import run_all_classes
 
-    load = os.getloadavg()
-    start = time.perf_counter()
-    out = REPO / "benchmarks" / "out" / f"one_class_all-{args.dataset}"
-    if out.exists():
-        shutil.rmtree(out)
-    result = run_all_classes(OneClassConfig(dataset=args.dataset, seed=args.seed, out=str(out), verbose=0))
-    picture = REPO / "docs" / "images" / "anomaly" / "per_class.png"
-    picture.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(out / "per_class.png", picture)
+    run = harness.Run(__file__)
+    with harness.Timer() as t:
+        out = harness.OUT / f"one_class_all-{args.dataset}"
+        if out.exists():
+            shutil.rmtree(out)
+        result = run_all_classes(OneClassConfig(dataset=args.dataset, seed=args.seed, out=str(out), verbose=0))
+        picture = harness.ROOT / "docs" / "images" / "anomaly" / "per_class.png"
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / "per_class.png", picture)
+    metrics = dict(result.metrics)
+    if "options" in metrics:
+        metrics["options"] = {**metrics["options"], "out": harness.display_path(out)}
+    # "command": the user command this measures (the run record has this script's own)
     report = {"command": f"python scripts/anomaly.py --dataset {args.dataset} --normal all --seed {args.seed}",
-              "seconds": round(time.perf_counter() - start, 1), "load_average_before": [round(v, 2) for v in load],
-              "load_average_after": [round(v, 2) for v in os.getloadavg()], **result.metrics}
-    path = REPO / "benchmarks" / "results" / "one_class_all.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
+              "seconds": round(t.seconds, 1), **metrics}
+    path = harness.RESULTS / "one_class_all.json"
+    harness.write_result(path, report, run.record())
     print(f"mean ROC-AUC {report['mean_roc_auc']:.4f} (PCA {report['mean_pca_roc_auc']:.4f}) -> {path}")
 
 

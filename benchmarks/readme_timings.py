@@ -9,16 +9,15 @@ benchmarks/results/readme_timings.json.
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 import tempfile
-import time
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+import harness
+
 COMMANDS = {
     "train conv denoiser (quick start)": ["scripts/train.py", "--arch", "conv", "--noise", "0.5", "--dataset",
                                           "mnist-sample"],
@@ -28,27 +27,25 @@ COMMANDS = {
 }
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # no options: --help only
+    run = harness.Run(__file__, argv)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for k, (name, args) in enumerate(COMMANDS.items()):
             out = pathlib.Path(tmp) / f"run{k}"
-            load_before = os.getloadavg()
-            start = time.perf_counter()
-            done = subprocess.run([sys.executable, *args, "--out", str(out)], cwd=REPO, capture_output=True,
-                                  text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-            seconds = time.perf_counter() - start
+            load_before = harness.load_average()
+            with harness.Timer() as t:
+                done = subprocess.run([sys.executable, *args, "--out", str(out)], cwd=harness.ROOT,
+                                      capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
             if done.returncode:
                 raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
-            results.append({"name": name, "command": "python " + " ".join(args), "seconds": round(seconds, 1),
-                            "load_average_before": [round(v, 2) for v in load_before],
-                            "load_average_after": [round(v, 2) for v in os.getloadavg()],
+            results.append({"name": name, "command": "python " + " ".join(args), "seconds": round(t.seconds, 1),
+                            "load_average_before": load_before, "load_average_after": harness.load_average(),
                             "last_line": done.stdout.strip().splitlines()[-1]})
-            print(f"{name}: {seconds:.1f} s  (load {load_before[0]:.2f})", flush=True)
-    report = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU used",
-              "python": platform.python_version(), "commands": results}
-    path = REPO / "benchmarks" / "results" / "readme_timings.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"{name}: {t.seconds:.1f} s  (load {load_before[0]:.2f})", flush=True)
+    path = harness.RESULTS / "readme_timings.json"
+    harness.write_result(path, {"commands": results}, run.record())
     print(f"-> {path}")
 
 

@@ -1,4 +1,4 @@
-"""Issue 13 parts 3-5: does the VAE's latent space mean something?
+"""Does the VAE's latent space mean something? Smileys and MNIST VAE runs, beside the keras-io layout.
 
     python benchmarks/smileys.py                   # about 40 minutes on 2 CPU cores; run it alone
     python benchmarks/smileys.py --parts preset    # re-run one part (the others keep their figures)
@@ -30,13 +30,11 @@ import pathlib
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from keras_ae.io import write_json  # noqa: E402
+import harness  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "out" / "smileys"
-RESULT = ROOT / "benchmarks" / "results" / "smileys.json"
+OUT = harness.OUT / "smileys"
+RESULT = harness.RESULTS / "smileys.json"
 
 RUNS = {  # part -> [(name, train options)]
     "preset": [("preset", {"dataset": "smileys", "latent_dim": 4})],
@@ -51,7 +49,7 @@ KEPT = ("arch", "test_bce", "test_mse", "epochs", "seconds", "parameters", "devi
 
 def command(options: dict, run_dir: pathlib.Path) -> str:
     flags = [f"--{key.replace('_', '-')} {value}" for key, value in options.items()]
-    return f"python scripts/train.py {' '.join(flags)} --out {run_dir.relative_to(ROOT)}"
+    return f"python scripts/train.py {' '.join(flags)} --out {harness.display_path(run_dir)}"
 
 
 def run(name: str, options: dict, quick: bool) -> dict:
@@ -60,11 +58,12 @@ def run(name: str, options: dict, quick: bool) -> dict:
     run_dir = OUT / (name.replace("_", "-") + ("-quick" if quick else ""))
     if quick:
         options = {**options, "epochs": 2, "train_size": 128, "test_size": 64}
-    before = os.getloadavg()
+    before = harness.load_average()
     metrics = run_train(TrainConfig(**options, out=str(run_dir), verbose=2)).metrics
-    return {"command": command(options, run_dir), "load_average_before": [round(v, 2) for v in before],
-            "load_average_after": [round(v, 2) for v in os.getloadavg()],
-            "options": metrics["options"], **{k: metrics[k] for k in KEPT if k in metrics}}
+    return {"command": command(options, run_dir), "load_average_before": before,
+            "load_average_after": harness.load_average(),
+            "options": {**metrics["options"], "out": harness.display_path(run_dir)},
+            **{k: metrics[k] for k in KEPT if k in metrics}}
 
 
 def factor_table(entry: dict) -> str:
@@ -72,13 +71,10 @@ def factor_table(entry: dict) -> str:
     report = entry["latent_factors"]
     names, corr = report["factors"], report["abs_correlation"]
     matched = {(v["dim"], names.index(name)) for name, v in report["one_to_one"]["dims"].items()}
-    lines = ["| | " + " | ".join(names) + " | KL (nats) | active |", "|---|" + "---:|" * (len(names) + 2)]
     usage = entry["latent_usage"]
-    for d, row in enumerate(corr):
-        cells = [f"**{v:.2f}**" if (d, j) in matched else f"{v:.2f}" for j, v in enumerate(row)]
-        lines.append(f"| z[{d}] | " + " | ".join(cells) + f" | {usage['kl_per_dim'][d]:.2f} | "
-                     f"{'yes' if usage['active'][d] else 'no'} |")
-    return "\n".join(lines)
+    rows = [[f"z[{d}]", *[f"**{v:.2f}**" if (d, j) in matched else f"{v:.2f}" for j, v in enumerate(row)],
+             f"{usage['kl_per_dim'][d]:.2f}", "yes" if usage["active"][d] else "no"] for d, row in enumerate(corr)]
+    return harness.markdown_table(["", *names, "KL (nats)", "active"], rows).rstrip("\n")
 
 
 def tables(result: dict) -> str:
@@ -98,24 +94,22 @@ def tables(result: dict) -> str:
     seeds = [r for r in ("preset", "preset_seed1", "preset_seed2") if r in result]
     if len(seeds) > 1:
         names = result[seeds[0]]["latent_factors"]["factors"]
-        out += ["| preset run | " + " | ".join(names) + " | tracked | active | prior / recon | seconds |",
-                "|---|" + "---:|" * (len(names) + 4)]
+        rows = []
         for r in seeds:
             e = result[r]
             m = e["latent_factors"]["one_to_one"]
-            cells = [f"{m['dims'][n]['abs_r']:.2f} (z[{m['dims'][n]['dim']}])" for n in names]
-            out.append(f"| seed {e['options']['seed']} | " + " | ".join(cells) + f" | {m['factors_tracked']} | "
-                       f"{e['latent_usage']['active_dims']} | {e['prior_samples']['ratio']:.2f} | {e['seconds']:.0f} |")
-        out.append("")
+            rows.append([f"seed {e['options']['seed']}",
+                         *[f"{m['dims'][n]['abs_r']:.2f} (z[{m['dims'][n]['dim']}])" for n in names],
+                         m["factors_tracked"], e["latent_usage"]["active_dims"], f"{e['prior_samples']['ratio']:.2f}",
+                         f"{e['seconds']:.0f}"])
+        out += [harness.markdown_table(["preset run", *names, "tracked", "active", "prior / recon", "seconds"], rows)]
     rows = [r for r in ("mnist_vae", "mnist_vae_warmup") if r in result]
     if rows:
-        out += ["| dense 2-D VAE on mnist-sample | test BCE | KL per dim | prior / recon distance | seconds |",
-                "|---|---:|---|---:|---:|"]
-        for r in rows:
-            e = result[r]
-            out.append(f"| `{e['command']}` | {e['test_bce']:.4f} | "
-                       f"{', '.join(f'{v:.2f}' for v in e['latent_usage']['kl_per_dim'])} | "
-                       f"{e['prior_samples']['ratio']:.2f} | {e['seconds']:.0f} |")
+        cells = [[f"`{e['command']}`", f"{e['test_bce']:.4f}",
+                  ", ".join(f"{v:.2f}" for v in e["latent_usage"]["kl_per_dim"]), f"{e['prior_samples']['ratio']:.2f}",
+                  f"{e['seconds']:.0f}"] for e in (result[r] for r in rows)]
+        out.append(harness.markdown_table(["dense 2-D VAE on mnist-sample", "test BCE", "KL per dim",
+                                           "prior / recon distance", "seconds"], cells, "lrlrr").rstrip("\n"))
     return "\n".join(out)
 
 
@@ -126,16 +120,17 @@ def main() -> int:
     parser.add_argument("--tables", action="store_true", help="print the README tables and stop")
     args = parser.parse_args()
     target = RESULT if not args.quick else OUT / "smileys_quick.json"
-    result = json.loads(target.read_text()) if target.exists() else {}
+    result = harness.read_result(target, {})  # the parts not re-run keep their figures (and their run record)
     if args.tables:
         print(tables(result))
         return 0
+    this_run = harness.Run(__file__)
     for part in args.parts.split(","):
         if part not in RUNS:
             parser.error(f"unknown part {part!r} (known: {', '.join(RUNS)})")
         for name, options in RUNS[part]:
             result[name] = run(name, options, args.quick)
-            write_json(target, result)
+            harness.write_result(target, result, this_run.record())
             print(json.dumps({k: result[name].get(k) for k in ("command", "seconds", "prior_samples")}), flush=True)
     print(tables(result))
     return 0

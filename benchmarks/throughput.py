@@ -24,23 +24,17 @@ goes first and medians are reported.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import pathlib
-import platform
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+import harness  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from keras_ae import models, plots, training  # noqa: E402
+from keras_ae import figures, models, training  # noqa: E402
 from keras_ae.data import gaussian_noise, load_mnist_sample  # noqa: E402
-from keras_ae.io import write_json  # noqa: E402
 
 ARCHS = ("dense", "deep", "conv", "denoise", "vae", "conv-vae")
 # The lectures' batch sizes: 256 for the dense models, 128 for the others.
@@ -212,7 +206,7 @@ def figure(summary: dict, path: str) -> None:
     ax.set_ylabel("training images / s")
     ax.set_title("Training throughput on CPU (shared 2-core machine, median of repeats)")
     ax.legend(fontsize=8)
-    plots.save_figure(fig, path)
+    figures.save_figure(fig, path)
 
 
 def main(argv=None):
@@ -235,22 +229,18 @@ def main(argv=None):
     args = parser.parse_args(argv)
     OURS.update(mixed_precision=args.mixed_precision, jit=args.jit, steps_per_execution=args.steps_per_execution)
 
+    run = harness.Run(__file__, argv)
     data = load_mnist_sample()
     x_big = np.concatenate([data.x_train] * args.tile)
-    load_start = os.getloadavg()
-    started = time.time()
-    if args.only_target:
-        previous = json.loads(pathlib.Path(args.out).read_text())
+    if args.only_target:  # the file keeps the run that measured the throughput under "earlier_runs"
+        previous = harness.read_result(args.out)
         for entry in previous["summary"].values():  # add the best-epoch view to an older file's summary
             entry["throughput"] = summarise(entry["throughput"]["runs"], len(x_big))
         for arch in args.archs:
             print(f"{arch}: time to the slide code's {args.target_epochs}-epoch test loss", flush=True)
             previous["summary"][arch]["time_to_target"] = time_to_target(
                 arch, data.x_train, data.x_test, args.target_epochs, args.max_epochs, args.seed, args.target_repeats)
-        previous["time_to_target_command"] = "python benchmarks/throughput.py " + " ".join(
-            argv if argv is not None else sys.argv[1:])
-        previous["machine"]["load_average_time_to_target"] = [load_start, os.getloadavg()]
-        write_json(args.out, previous)
+        harness.write_result(args.out, previous, run.record())
         if args.figure:
             figure(previous["summary"], args.figure)
         return
@@ -266,22 +256,17 @@ def main(argv=None):
         t = entry["throughput"]
         print(f"{arch}: ours {t['images_per_second']['ours']:.0f} vs slide {t['images_per_second']['slide']:.0f} "
               f"images/s ({t['ratio_ours_to_slide']:.2f}x); target {entry['time_to_target']}", flush=True)
-    write_json(args.out, {
-        "command": "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    device = training.device_name()
+    harness.write_result(args.out, {
         "dataset": f"mnist-sample train images x{args.tile} = {len(x_big)} for throughput, the 4,000 for time to "
                    "target; validation on the 1,000 test images",
-        "epochs": args.epochs, "repeats": args.repeats, "seed": args.seed,
-        "machine": {"device": training.device_name(), "cpu_cores": os.cpu_count(), "platform": platform.platform(),
-                    "tensorflow": tf.__version__, "keras": keras.__version__,
-                    "shared": "yes: 4 other engineers ran TensorFlow on the same 2 cores during the run, so "
-                              "absolute figures are noisy; sides were interleaved and medians reported",
-                    "load_average_start": load_start, "load_average_end": os.getloadavg(),
-                    "minutes": round((time.time() - started) / 60, 1)},
-        "gpu": "not measured: no GPU was lent to this session (target 1.5x on GPU unverified)",
+        "epochs": args.epochs, "repeats": args.repeats, "seed": args.seed, "device": device,
+        "gpu": f"measured on {device}" if device.startswith("GPU") else
+               "not measured: the run had no GPU (target 1.5x on GPU unverified)",
         "target_cpu": "ours never slower than the slide code",
         "ours_options": OURS,
         "summary": summary,
-    })
+    }, run.record())
     if args.figure:
         figure(summary, args.figure)
 

@@ -5,7 +5,7 @@
                                          # (2: a block names no known table, or its JSON lacks a figure)
 
 A block's content is whatever the table function NAME (registered in TABLES) returns for the JSON it reads;
-text outside the blocks is left alone. Plain Python and json only.
+text outside the blocks is left alone. Plain Python and json only (tables: benchmarks/harness.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from harness import markdown_table as md  # noqa: E402  (the benchmarks' table printer)
+
 BLOCK = re.compile(r"(<!-- table: ([\w-]+) -->\n)(.*?)(<!-- /table -->)", re.S)
 TABLES = {}
 METHODS = {"fraud_detector": "keras-ae FraudDetector", "knn": "kNN (k=5)", "isolation_forest": "IsolationForest",
@@ -40,12 +43,6 @@ def f(x, d=3):
 
 def bold(text, condition=True):
     return f"**{text}**" if condition else text
-
-
-def md(header, rows, align=None):
-    align = align or "l" + "r" * (len(header) - 1)
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]) + "\n"
 
 
 def bold_best(values, d):
@@ -110,17 +107,17 @@ def headline(r):
         [f"[Fraud scoring, {f(sp['rows'], 0)}-row CSV](docs/speed.md#scoring-tables-of-any-size)",
          f"{f(chunked['rows_per_second'], 0)} rows/s, {f(chunked['peak_rss_mb'], 0)} MB peak",
          f"pandas, whole file: {f(whole['rows_per_second'], 0)} rows/s, {f(whole['peak_rss_mb'], 0)} MB",
-         f"{sp['cpu_count']} CPU cores"],
+         f"{sp['run']['machine']['cpu_count']} CPU cores"],
         [f"[Fraud fit, {f(fs['rows'], 0)} rows](docs/speed.md#fitting-the-fraud-detector-at-scale)",
          f"{f(fs['fraud_detector']['fit_seconds'], 0)} s",
          f"notebook AE about {f(nb['fit_seconds_extrapolated'], 0)} s, PyOD AE about "
-         f"{f(py['fit_seconds_extrapolated'], 0)} s (extrapolated)", f"{fs['cpu_count']} CPU cores"],
+         f"{f(py['fit_seconds_extrapolated'], 0)} s (extrapolated)", f"{fs['run']['machine']['cpu_count']} CPU cores"],
         ["[64x64 smileys VAE](docs/latent.md#64x64-rgb-vae-smileys-and-image-folders)", vae_summary(sm["preset"]),
          f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seed 0; seeds 1 and 2 in the page"],
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",
          f"faster in median images/s on {faster} of {len(tput)} builders",
          "the slide code's `model.fit` on NumPy arrays",
-         f"{tp['machine']['cpu_cores']}-core CPU shared with other jobs: noisy"],
+         f"{tp['run']['machine']['cpu_count']}-core CPU shared with other jobs: noisy"],
     ]
     return md(["result", "keras-ae", "beside it", "measured"], rows, "llll")
 

@@ -1,7 +1,8 @@
 """Quality benchmark of the fraud detector on every real set at hand, against five peers in the same run.
 
-Sets: the 34 ADBench sets of ../shared/data/adbench and ../shared/data/creditcard_dev.csv (21,325 real ULB
-credit-card rows). Protocol (../shared/data/README.md): stratified 60/40 split with seeds 0, 1, 2; every
+Sets: the 34 ADBench sets (adbench/*.npz) and creditcard_dev.csv (21,325 real ULB credit-card rows) of the folder
+named by KERAS_AE_BENCH_DATA (default shared/data beside the repository). Protocol: stratified 60/40 split with
+seeds 0, 1, 2; every
 detector is fit on the normal rows of the 60 % part only and scores the 40 % part. Peers (benchmarks/
 fraud_peers.py): kNN (k=5, mean distance, standardised), IsolationForest (200 trees), PCA reconstruction (90 %
 variance), the notebook autoencoder d-14-7-14-d, PyOD's AutoEncoder (epoch_num=50, in its own virtual
@@ -20,14 +21,11 @@ import json
 import os
 import pathlib
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import fraud_peers as peers  # noqa: E402
+import harness  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import rankdata  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
@@ -353,21 +351,21 @@ def main(argv=None) -> int:
     p.add_argument("--max-rows", type=int, default=MAX_ROWS,
                    help=f"stratified subsample above this (default {MAX_ROWS})")
     p.add_argument("--workers", type=int, default=2, help="worker processes, one thread each (default 2)")
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fraud.json"))
+    p.add_argument("--out", default=str(harness.RESULTS / "fraud.json"))
     p.add_argument("--tables", action="store_true", help="print the README's tables from --out and stop")
     args = p.parse_args(argv)
     if args.tables:
         print(tables(json.loads(pathlib.Path(args.out).read_text())))
         return 0
     if not (peers.DATA / "adbench").is_dir():
-        print(f"error: {peers.DATA / 'adbench'} not found (set KERAS_AE_BENCH_DATA to the folder holding adbench/ and creditcard_dev.csv)",
-              file=sys.stderr)
+        print(f"error: {peers.DATA / 'adbench'} not found (set KERAS_AE_BENCH_DATA to the folder holding adbench/ "
+              "and creditcard_dev.csv)", file=sys.stderr)
         return 2
     sets = args.sets or [*peers.adbench_sets(), peers.CREDITCARD]
     params = json.loads(args.params)
     methods = ([] if args.only == "peers" else ["fraud_detector"])
     methods += [] if args.only == "detector" else list(peers.PEERS)
-    load_start, start = os.getloadavg(), time.perf_counter()
+    run = harness.Run(__file__, sys.argv[1:] if argv is None else argv)
     results = evaluate(methods, sets, args.seeds, params, args.workers, args.max_rows, lambda s: print(s, flush=True))
     summary = summarise(results, sets)
     out = {"protocol": "stratified 60/40 split per seed; fit on the normal rows of the 60% part; score the 40% part",
@@ -375,18 +373,14 @@ def main(argv=None) -> int:
            "subsampling": f"ADBench sets over {args.max_rows} rows: stratified subsample (seed 0) to {args.max_rows} "
                           "rows; creditcard_dev whole",
            "detector_params": params, "notebook_ae": peers.NOTEBOOK, "summary": summary, "results": results,
-           "seconds": round(time.perf_counter() - start, 1), "workers": args.workers, "cpu_count": os.cpu_count(),
-           "load_average_at_start": load_start, "load_average_at_end": os.getloadavg(),
-           "command": " ".join(["nice python benchmarks/fraud.py", *sys.argv[1:]])}
+           "workers": args.workers}
     if "fraud_detector" in results and len(methods) > 1:
         out["target"] = verdict(summary, results)
     for m, entry in summary["methods"].items():
         print(f"{METHODS[m]:>24}: mean ROC-AUC {entry['mean_roc_auc']:.4f} (rank {entry['average_rank_roc_auc']:.2f})"
               f"  mean AP {entry['mean_average_precision']:.4f} (rank {entry['average_rank_average_precision']:.2f})")
     print(json.dumps({k: v for k, v in out.items() if k in ("target",)} | {"calibration": summary.get("calibration")}))
-    from keras_ae.io import write_json
-
-    write_json(args.out, out)
+    harness.write_result(args.out, out, run.record())
     return 0
 
 

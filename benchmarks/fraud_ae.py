@@ -12,18 +12,13 @@ normal rows). The notebook autoencoder is measured in the same run as the refere
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import pathlib
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import fraud_peers as peers  # noqa: E402
+import harness  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
@@ -68,14 +63,14 @@ def run_job(name: str, variant: str, seeds, max_rows: int) -> dict:
     rows = []
     for seed in seeds:
         normal, test, y_test = peers.split(frame, y, seed)
-        start = time.perf_counter()
-        if variant == "notebook AE":
-            scores = {"notebook AE": peers.notebook_ae(normal, test, seed)[0]}
-        else:
-            det = FraudDetector(method="ae", seed=seed, verbose=0, **VARIANTS[variant]).fit(normal)
-            scores = scorings(det, normal, test) if variant == "defaults" else \
-                {variant: det.reconstruction_errors(test)}
-        seconds = time.perf_counter() - start
+        with harness.Timer() as timer:
+            if variant == "notebook AE":
+                scores = {"notebook AE": peers.notebook_ae(normal, test, seed)[0]}
+            else:
+                det = FraudDetector(method="ae", seed=seed, verbose=0, **VARIANTS[variant]).fit(normal)
+                scores = scorings(det, normal, test) if variant == "defaults" else \
+                    {variant: det.reconstruction_errors(test)}
+        seconds = timer.seconds
         rows.append({k: (roc_auc_score(y_test, s), average_precision_score(y_test, s), seconds)
                      for k, s in scores.items()})
     return {k: {"roc_auc": float(np.mean([r[k][0] for r in rows])),
@@ -93,10 +88,10 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     p.add_argument("--max-rows", type=int, default=10_000)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fraud_ae.json"))
+    p.add_argument("--out", default=str(harness.RESULTS / "fraud_ae.json"))
     args = p.parse_args(argv)
     sets = args.sets or [*peers.adbench_sets(), peers.CREDITCARD]
-    load_start, start = os.getloadavg(), time.perf_counter()
+    run = harness.Run(__file__, sys.argv[1:] if argv is None else argv)
     results: dict = {}
     ctx = multiprocessing.get_context("spawn")
     jobs = [(s, v) for v in args.variants for s in sets]
@@ -117,14 +112,11 @@ def main(argv=None) -> int:
         if peers.CREDITCARD in per_set:
             entry["creditcard_dev"] = per_set[peers.CREDITCARD]
     for k, e in summary.items():
-        print(f"{k:>24}: {json.dumps(e)}")
+        print(f"{k:>24}: {harness.dumps(e).strip()}")
     out = {"protocol": "benchmarks/fraud.py's splits; method='ae' (reconstruction error alone)", "seeds": args.seeds,
            "max_rows": args.max_rows, "sets": sets, "summary": summary, "results": results,
-           "seconds": round(time.perf_counter() - start, 1), "workers": args.workers,
-           "load_average_at_start": load_start, "load_average_at_end": os.getloadavg(),
-           "command": " ".join(["nice python benchmarks/fraud_ae.py", *sys.argv[1:]])}
-    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    pathlib.Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+           "workers": args.workers}
+    harness.write_result(args.out, out, run.record())
     return 0
 
 

@@ -1,6 +1,6 @@
 """The data and the peers of benchmarks/fraud.py: loading and splitting the sets, and every peer detector.
 
-Protocol (../shared/data/README.md): stratified 60/40 split per seed; fit on the normal rows of the 60 % part,
+Protocol: stratified 60/40 split per seed; fit on the normal rows of the 60 % part,
 score the 40 % part. Every peer returns (scores of the test rows, higher = more anomalous, fit seconds, score
 seconds). PyOD runs in its own virtual environment (torch is never a dependency of keras-ae).
 """
@@ -12,16 +12,16 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import time
 
+import harness
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = harness.ROOT
 # The real tables: adbench/*.npz (ADBench, Han et al. 2022) and creditcard_dev.csv, in the folder named by
 # KERAS_AE_BENCH_DATA, else shared/data beside the repository folder.
-DATA = pathlib.Path(os.environ.get("KERAS_AE_BENCH_DATA") or ROOT.parent / "shared" / "data")
+DATA = pathlib.Path(os.environ.get("KERAS_AE_BENCH_DATA") or harness.SHARED / "data")
 CREDITCARD = "creditcard_dev"
 PYOD_PACKAGES = ("torch==2.13.0", "pyod", "tqdm", "scikit-learn")
 NOTEBOOK = "d-14-7-14-d, relu, linear output, Adam, MSE, batch 32, at most 100 epochs, early stopping (patience 10)"
@@ -71,12 +71,10 @@ def standardise(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def timed(fit, score):
-    start = time.perf_counter()
-    model = fit()
-    fit_s = time.perf_counter() - start
-    start = time.perf_counter()
-    scores = np.asarray(score(model), dtype=np.float64)
-    return scores, fit_s, time.perf_counter() - start
+    """(scores, fit seconds, score seconds) of a peer: `fit()` makes the model, `score(model)` its scores."""
+    model, fit_s = harness.timed(fit)
+    scores, score_s = harness.timed(lambda: np.asarray(score(model), dtype=np.float64))
+    return scores, fit_s, score_s
 
 
 def knn(normal, test, seed):

@@ -6,10 +6,13 @@ IN.npz holds x_normal, x_test and seed; OUT.npz receives scores (higher = more a
 score_seconds. Called by benchmarks/fraud.py; keras-ae itself never imports torch.
 """
 
+import pathlib
 import sys
-import time
 
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # the PyOD environment has no keras-ae on its path
+import harness  # noqa: E402  (standard library only)
 
 
 def main(src: str, dst: str, epochs: int = 50) -> None:
@@ -19,12 +22,9 @@ def main(src: str, dst: str, epochs: int = 50) -> None:
     torch.set_num_threads(1)
     with np.load(src) as f:
         x_normal, x_test, seed = f["x_normal"], f["x_test"], int(f["seed"])
-    start = time.perf_counter()
-    model = AutoEncoder(epoch_num=epochs, random_state=seed, verbose=0).fit(x_normal)
-    fit = time.perf_counter() - start
-    start = time.perf_counter()
-    scores = model.decision_function(x_test)
-    np.savez(dst, scores=scores, fit_seconds=fit, score_seconds=time.perf_counter() - start)
+    model, fit = harness.timed(lambda: AutoEncoder(epoch_num=epochs, random_state=seed, verbose=0).fit(x_normal))
+    scores, score = harness.timed(model.decision_function, x_test)
+    np.savez(dst, scores=scores, fit_seconds=fit, score_seconds=score)
 
 
 if __name__ == "__main__":

@@ -91,21 +91,46 @@ def test_generator_makes_the_stored_notebooks():
     assert result.returncode == 0, result.stderr
 
 
-def run_notebook(name: str, tmp_path: pathlib.Path) -> dict:
+@pytest.fixture(scope="module")
+def started(tmp_path_factory) -> dict:
+    """The three notebooks started at once, each in its own process and folder: their single-threaded stretches
+    (imports, graph tracing) overlap, so the three take about the time of the longest plus a third."""
     env = {**os.environ, "KERAS_AE_NOTEBOOK_QUICK": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2",
            "PYTHONUNBUFFERED": "1"}
-    result = subprocess.run([sys.executable, "-c", RUNNER, str(NOTEBOOKS / f"{name}.ipynb")], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"{name}.ipynb failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
-    lines = [line for line in result.stdout.splitlines() if line.startswith(MARKER)]
-    assert lines, result.stdout[-2000:]
+    runs = {}
+    for name in NAMES:
+        folder = tmp_path_factory.mktemp(name)
+        with open(folder / "stdout.txt", "w") as stdout, open(folder / "stderr.txt", "w") as stderr:  # no pipe fills
+            process = subprocess.Popen([sys.executable, "-c", RUNNER, str(NOTEBOOKS / f"{name}.ipynb")],
+                                       cwd=folder, env=env, stdout=stdout, stderr=stderr)
+        runs[name] = (process, folder)
+    yield runs
+    for process, _ in runs.values():
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def run_notebook(name: str, started: dict) -> tuple[dict, pathlib.Path]:
+    """The `summary` the notebook computed, and the folder it ran in (it fails with the notebook's output)."""
+    process, folder = started[name]
+    try:
+        process.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    stdout, stderr = ((folder / f"{kind}.txt").read_text() for kind in ("stdout", "stderr"))
+    assert process.returncode == 0, (f"{name}.ipynb failed (exit {process.returncode}; -9: over 300 s):\n"
+                                     f"{stdout[-3000:]}\n{stderr[-5000:]}")
+    lines = [line for line in stdout.splitlines() if line.startswith(MARKER)]
+    assert lines, stdout[-2000:]
     summary = json.loads(lines[-1][len(MARKER):])
     assert isinstance(summary, dict), summary
-    return summary
+    return summary, folder
 
 
-def test_lectures_notebook_runs(tmp_path):
-    summary = run_notebook("lectures", tmp_path)
+def test_lectures_notebook_runs(started):
+    summary, _ = run_notebook("lectures", started)
     assert summary["dataset"] == "mnist-sample" and summary["train_images"] == 1000
     assert summary["parameters"] == {"dense": 50_992, "deep": 222_384, "conv": 4_385, "denoise": 28_353,
                                      "vae": 807_701}
@@ -114,20 +139,20 @@ def test_lectures_notebook_runs(tmp_path):
     assert all(0 < value < 0.75 for value in bce.values()), bce
 
 
-def test_fraud_notebook_runs(tmp_path):
-    summary = run_notebook("fraud", tmp_path)
+def test_fraud_notebook_runs(started):
+    summary, folder = run_notebook("fraud", started)
     assert summary["rows"] == {"past": 3000, "new": 3000} and summary["frauds_in_new"] >= 10
     assert summary["roc_auc"] > 0.75, summary  # synthetic frauds are far off the normal structure
     assert 0 <= summary["caught"] <= summary["flagged"] < 3000
-    assert (tmp_path / "fraud_model").is_dir()
+    assert (folder / "fraud_model").is_dir()
 
 
-def test_latent_notebook_runs(tmp_path):
-    summary = run_notebook("latent", tmp_path)
+def test_latent_notebook_runs(started):
+    summary, folder = run_notebook("latent", started)
     assert summary["codes_shape"] == [500, 2] and summary["codes_finite"]
     assert summary["samples_shape"] == [16, 28, 28, 1]
     low, high = summary["sample_range"]
     assert 0 <= low <= high <= 1
     assert summary["prior_sample_ratio"] > 0
     for figure in summary["figures"]:
-        assert (tmp_path / figure).stat().st_size > 1000
+        assert (folder / figure).stat().st_size > 1000

@@ -150,7 +150,7 @@ def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: s
             raise
         raise checks.fail(directory, checks.DETECTOR, f"incomplete detector bundle ({err!r}); {checks.REFIT}") from None
     try:  # the rule of the parameters, applied to the stored validation scores (as after a parameter change)
-        det.threshold_ = det._threshold(det.threshold_rule, det.threshold_value)
+        det.threshold_ = det._threshold(det.threshold_rule, det.threshold_value, warn=False)
     except ValueError as err:  # UsageError included
         raise checks.fail(directory, checks.VALIDATION, f"no threshold follows ({err}); {checks.REFIT}") from None
     if not np.isfinite(det.threshold_):

@@ -23,12 +23,14 @@ class ThresholdWarning(UserWarning):
 class ThresholdMixin:
     """Needs validation_scores_, validation_labels_, threshold_rule, threshold_value and _check_fitted()."""
 
-    def _threshold(self, rule: str, value: float | None) -> float:
+    def _threshold(self, rule: str, value: float | None, warn: bool = True) -> float:
+        """The threshold of `rule` on the stored validation scores; `warn`: say the level warning (fit and
+        set_threshold do; loading a model does not repeat what its fit said, `threshold_info` keeps it)."""
         entry = thresholds.check_rule(rule, value)
         if entry.labelled and not (self.validation_labels_ == 1).any():
             raise UsageError(f"threshold rule {rule!r} needs labelled frauds in the data given to fit")
         value = RULE_DEFAULTS.get(rule, entry.default) if value is None else value
-        warning = self.level_warning(rule, value)
+        warning = self.level_warning(rule, value) if warn else None
         if warning:
             warnings.warn(warning, ThresholdWarning, stacklevel=3)
         return thresholds.choose_threshold(rule, self.validation_scores_, self.validation_labels_, value)

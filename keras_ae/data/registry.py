@@ -16,6 +16,7 @@ from typing import Any
 
 from keras_ae.data import smileys
 from keras_ae.data.base import Dataset
+from keras_ae.data.mnist import DownloadError
 from keras_ae.errors import UsageError
 from keras_ae.registry import Registry, resolve
 
@@ -127,14 +128,27 @@ def get_dataset(name: str) -> DatasetEntry:
 
 
 def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
-                 channels: int = 1, seed: int = 0, **options: Any) -> Dataset:
+                 channels: int = 1, seed: int = 0, fallback: bool = True, **options: Any) -> Dataset:
     """Load the dataset `name`; raises UsageError for an unknown name, DownloadError when offline.
 
-    `options` go to the registered loader when it takes them (e.g. ``path`` for pneumonia).
+    `options` go to the registered loader when it takes them (e.g. ``path`` for pneumonia). With `fallback`,
+    a dataset that cannot be downloaded and names a stand-in in the registry (``mnist`` -> ``mnist-sample``)
+    loads the stand-in instead, with a warning and ``info["fallback_from"]``.
     """
     found = prefixed(name)
     if found is not None:
         entry, rest = found
         return resolve(entry.load)(rest, value_range=value_range, image_size=image_size, channels=channels,
                                    seed=seed)
-    return get_dataset(name).load(value_range=value_range, **options)
+    entry = get_dataset(name)
+    try:
+        return entry.load(value_range=value_range, **options)
+    except DownloadError as err:
+        if not fallback or entry.fallback is None:
+            raise
+        import warnings
+
+        warnings.warn(f"{err}; using {entry.fallback} instead ({get_dataset(entry.fallback).help})", stacklevel=2)
+        data = get_dataset(entry.fallback).load(value_range=value_range)
+        data.info["fallback_from"] = name
+        return data

@@ -27,7 +27,7 @@ def load_with_fallback(name: str, **options: Any):
     from keras_ae.data.registry import DATASETS
 
     try:
-        return load_dataset(name, **options)
+        return load_dataset(name, fallback=False, **options)
     except DownloadError as err:
         entry = DATASETS.get(name) if name in DATASETS else None
         if entry is None or entry.fallback is None:

@@ -39,3 +39,25 @@ def test_every_imported_package_is_declared():
 
 def test_every_declared_package_is_imported_or_needed_for_a_stated_reason():
     assert declared() - imported_packages() - INDIRECT == set()
+
+
+def test_the_package_list_names_every_package_and_the_shipped_samples():
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {str(p.parent.relative_to(ROOT)).replace("/", ".") for p in ROOT.glob("keras_ae/**/__init__.py")}
+    assert set(setuptools["packages"]) == found | {"keras_ae._shipped"}
+    assert setuptools["package-dir"]["keras_ae._shipped"] == "data"
+    from keras_ae.data.base import shipped_file
+
+    for name in ("mnist_sample.npz", "font5x7.txt"):
+        assert shipped_file(name).is_file()
+
+
+def test_a_wheel_install_finds_the_samples_beside_the_package(tmp_path, monkeypatch):
+    import keras_ae.data.base as base
+
+    fake = tmp_path / "site-packages" / "keras_ae"
+    (fake / "data").mkdir(parents=True)
+    (fake / "_shipped").mkdir()
+    (fake / "_shipped" / "font5x7.txt").write_text("x")
+    monkeypatch.setattr(base, "__file__", str(fake / "data" / "base.py"))
+    assert base.shipped_file("font5x7.txt") == fake / "_shipped" / "font5x7.txt"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 from typing import Any
 
 import numpy as np
@@ -51,3 +52,10 @@ def scale_images(images: np.ndarray, value_range: str = "0,1") -> np.ndarray:
     if x.ndim == 3:
         x = x[..., None]
     return to_value_range(x, value_range)
+
+
+def shipped_file(name: str) -> pathlib.Path:
+    """A small real sample shipped with keras-ae (data/ of the repository; installed as keras_ae/_shipped/)."""
+    package = pathlib.Path(__file__).resolve().parents[1]
+    checkout = package.parent / "data" / name
+    return checkout if checkout.exists() else package / "_shipped" / name

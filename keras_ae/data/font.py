@@ -13,10 +13,10 @@ import pathlib
 
 import numpy as np
 
-from keras_ae.data.base import Dataset, to_value_range
+from keras_ae.data.base import Dataset, shipped_file, to_value_range
 from keras_ae.errors import UsageError
 
-FONT_PATH = pathlib.Path(__file__).resolve().parents[2] / "data" / "font5x7.txt"
+FONT_PATH = shipped_file("font5x7.txt")
 ROWS, COLS = 7, 5
 
 

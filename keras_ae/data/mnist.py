@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import gzip
 import os
-import pathlib
 
 import numpy as np
 
-from keras_ae.data.base import Dataset, scale_images
+from keras_ae.data.base import Dataset, scale_images, shipped_file
 
 KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -22,7 +21,7 @@ FASHION_FILES = {
     "y_test": "t10k-labels-idx1-ubyte.gz",
     "x_test": "t10k-images-idx3-ubyte.gz",
 }
-SAMPLE_PATH = pathlib.Path(__file__).resolve().parents[2] / "data" / "mnist_sample.npz"
+SAMPLE_PATH = shipped_file("mnist_sample.npz")
 
 
 class DownloadError(RuntimeError):

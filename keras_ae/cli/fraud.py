@@ -151,11 +151,11 @@ def cmd_fit(args, parser) -> int:
     config = FraudFitConfig(**{k: v for k, v in vars(args).items() if k not in ("config", "command")})
     with flag_errors(parser):
         config.check()
-        config.check_files((args.config,) if args.config else ())  # header, columns, output: before TensorFlow
+        table = config.check_files((args.config,) if args.config else ())  # header, columns, output: before TF
     quiet_tensorflow()
     from keras_ae.fraud.detector import describe
 
-    result = fit_fraud(config)
+    result = fit_fraud(config, table)  # the header read once, passed along
     _say_level_warning(result.detector)
     print(f"model: {describe(result.detector)} -> {result.out}")
     if result.metrics:

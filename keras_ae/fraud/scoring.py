@@ -29,21 +29,22 @@ DEFAULT_CHUNKSIZE = 20_000  # rows a chunk: bounded memory (about 3 KB a row whi
 count_rows = tables.count_rows
 
 
-def iter_chunks(detector: FraudDetector, path: str | os.PathLike, sep: str = ",",
+def iter_chunks(detector: FraudDetector, path: str | os.PathLike | tables.Table, sep: str = ",",
                 chunksize: int = DEFAULT_CHUNKSIZE, need_labels: bool = False,
                 ) -> Iterator[tuple[pd.DataFrame, np.ndarray | None, int]]:
-    """Chunks of a table, their columns checked: (raw chunk, labels or None, table row of its first row).
-    Feature cells are checked when the chunk is scored (`FraudDetector.scored`)."""
+    """Chunks of a table (a path, or a `tables.Table` already opened), their columns checked: (raw chunk, labels
+    or None, table row of its first row). Feature cells are checked when the chunk is scored
+    (`FraudDetector.scored`)."""
     if chunksize <= 0:
         raise UsageError(f"Expected chunksize > 0, received chunksize={chunksize}")
-    path = pathlib.Path(path)
-    header = tables.read_header(path, sep)
+    table = tables.open_table(path, sep)
+    path, header = table.path, table.header
     label = detector.label_column
     schema.check_columns(header, detector.columns_, str(path), allowed=[label, *detector.drop])
     if need_labels and label not in header:
         raise UsageError(f"{path}, column {label!r}: missing; evaluating needs the labels")
     first_row = 1
-    for chunk in tables.iter_frames(path, sep, chunksize):
+    for chunk in table.frames(chunksize):
         if len(chunk) == 0:  # a file with only a header gives one empty chunk
             continue
         if [str(c) for c in chunk.columns] != header:
@@ -66,7 +67,7 @@ def _score(detector: FraudDetector, chunk: pd.DataFrame, top: int, source: str, 
     return scored.score, scored.reconstruction_error, flag, tops, detector.p_values_of(scored.score), scored.reasons
 
 
-def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.PathLike, sep: str = ",",
+def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table, out: str | os.PathLike, sep: str = ",",
                 chunksize: int = DEFAULT_CHUNKSIZE, top: int = 3, progress: bool = True) -> dict:
     """Write `out` (CSV or Parquet, by its extension): the rows of `path` (CSV or Parquet) plus
     score, reconstruction_error, flag (0/1), top_features and p_value (the conformal p-value among the held-out
@@ -80,17 +81,17 @@ def score_table(detector: FraudDetector, path: str | os.PathLike, out: str | os.
     from keras_ae import outputs
 
     start = time.perf_counter()
-    path = pathlib.Path(path)
-    header = tables.read_header(path, sep)
+    table = tables.open_table(path, sep)
+    path, header, sep = table.path, table.header, table.sep
     rows = flagged = unscorable = 0
     with outputs.claimed(out, "table", [path]) as target:
         tables.check_output(target, path)
-        bar = Progress(tables.count_rows(path), enabled=progress)
-        chunks = iter_chunks(detector, path, sep, chunksize)
+        bar = Progress(table.count_rows(), enabled=progress)
+        chunks = iter_chunks(detector, table, chunksize=chunksize)
         with tables.TableWriter(target, sep) as writer:
             # A plain CSV written to a plain CSV is copied line by line (the same text), unless a quote in it could
             # hold a line break (a CSV record is then not a line); every other combination goes through pandas.
-            copy = writer.kind == "csv" and tables.is_plain_csv(path) and tables.is_plain_csv(target) \
+            copy = writer.plain_text and tables.is_plain_csv(path) \
                 and not any(c in header for c in detector.drop) and not tables.has_quotes(path)
             for chunk, _, first_row in chunks:
                 interrupt.check()  # a stop request swallowed inside a parser still ends the run here
@@ -134,14 +135,15 @@ def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk:
                                                                tops, p.tolist(), tail, strict=True))
 
 
-def score_labelled(detector: FraudDetector, path: str | os.PathLike, sep: str = ",",
+def score_labelled(detector: FraudDetector, path: str | os.PathLike | tables.Table, sep: str = ",",
                    chunksize: int = DEFAULT_CHUNKSIZE, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Scores and labels of every row of a labelled table (read in chunks; only two numbers a row are kept)."""
-    bar = Progress(tables.count_rows(path), enabled=progress)
+    table = tables.open_table(path, sep)
+    bar = Progress(table.count_rows(), enabled=progress)
     scores, labels = [], []
-    for chunk, y, first_row in iter_chunks(detector, path, sep, chunksize, need_labels=True):
+    for chunk, y, first_row in iter_chunks(detector, table, chunksize=chunksize, need_labels=True):
         interrupt.check()
-        scores.append(detector.scored(chunk, str(path), first_row).score)
+        scores.append(detector.scored(chunk, str(table.path), first_row).score)
         labels.append(y)
         bar.update(len(chunk))
     bar.close()

@@ -8,32 +8,127 @@ write a temporary file or directory beside the target and rename it into place o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pathlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pandas as pd
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud import schema
+from keras_ae.registry import Registry
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 NEWLINE = b"\n"
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
 
 
+@dataclasses.dataclass(frozen=True)
+class TableFormat:
+    """One way a table is stored. A new format is one `FORMATS.register(name, TableFormat(...))` call.
+
+    Attributes:
+        reads: whether a path (that exists) is a table of this format.
+        writes: whether an output path asks for this format (by its name).
+        header: ``(path, sep) -> column names``, checked (`schema.check_header`).
+        frames: ``(path, sep, chunksize) -> DataFrames`` of at most `chunksize` rows, in bounded memory.
+        rows: ``path -> data rows`` for a progress bar, or None when unknown without reading the table.
+        sink: ``(temporary path, sep) -> object`` with ``write(frame)`` and ``close()``, writing the output.
+        directory: the output is a directory (its temporary path is made as one).
+        plain_text: rows are lines of text that can be copied as they are (a plain CSV file).
+    """
+
+    reads: Callable[[pathlib.Path], bool]
+    writes: Callable[[pathlib.Path], bool]
+    header: Callable[[pathlib.Path, str], list[str]]
+    frames: Callable[[pathlib.Path, str, int], Iterator[pd.DataFrame]]
+    rows: Callable[[pathlib.Path], int | None]
+    sink: Callable[[pathlib.Path, str], Any]
+    directory: bool = False
+    plain_text: bool = False
+
+
+FORMATS: Registry[TableFormat] = Registry("table format")
+DEFAULT_FORMAT = "csv"  # whatever no other format claims: CSV, compressed by its extension as pandas reads it
+
+
+def format_of(path: str | os.PathLike, output: bool = False) -> TableFormat:
+    """The format of a table at `path` (or, with `output`, the one an output name asks for)."""
+    path = pathlib.Path(path)
+    for name, entry in FORMATS.items():
+        if name != DEFAULT_FORMAT and (entry.writes(path) if output else entry.reads(path)):
+            return entry
+    return FORMATS.get(DEFAULT_FORMAT)
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A table opened once: its path, delimiter, format and (checked) header, passed along to every reader."""
+
+    path: pathlib.Path
+    sep: str
+    format: TableFormat
+    header: list[str]
+
+    def frames(self, chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+        return self.format.frames(self.path, self.sep, chunksize)
+
+    def count_rows(self) -> int | None:
+        return self.format.rows(self.path)
+
+    @property
+    def plain_text(self) -> bool:
+        return self.format.plain_text
+
+
+def open_table(path: str | os.PathLike | Table, sep: str = ",") -> Table:
+    """The table at `path`, its header read and checked (exists, not empty, plausible delimiter, no duplicates)."""
+    if isinstance(path, Table):
+        return path
+    path = pathlib.Path(path)
+    entry = format_of(path)
+    return Table(path, sep, entry, entry.header(path, sep))
+
+
+def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
+    """Column names of a table, checked (exists, not empty, plausible delimiter, no duplicates)."""
+    return open_table(path, sep).header
+
+
+def count_rows(path: str | os.PathLike) -> int | None:
+    """Data rows of a table for a progress bar (None for a compressed CSV: unknown without reading it)."""
+    return format_of(path).rows(pathlib.Path(path))
+
+
+def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+    """The table in DataFrames of at most `chunksize` rows (errors name the file)."""
+    return format_of(path).frames(pathlib.Path(path), sep, chunksize)
+
+
 def is_parquet(path: str | os.PathLike) -> bool:
     """A Parquet file (by its extension) or a directory (of Parquet files)."""
-    path = pathlib.Path(path)
-    return path.suffix.lower() in PARQUET_SUFFIXES or path.is_dir()
+    return format_of(path) is not FORMATS.get(DEFAULT_FORMAT)
 
 
 def is_plain_csv(path: str | os.PathLike) -> bool:
-    return not is_parquet(path) and pathlib.Path(path).suffix.lower() not in COMPRESSED_SUFFIXES
+    """A CSV file whose lines are its rows' text (not compressed)."""
+    return format_of(path).plain_text and pathlib.Path(path).suffix.lower() not in COMPRESSED_SUFFIXES
 
 
+def has_quotes(path: str | os.PathLike) -> bool:
+    """Whether a plain file holds a double quote anywhere (where a quoted field could span lines)."""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            if b'"' in chunk:
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- Parquet: a file, or a directory of files
 def _dataset(path: pathlib.Path):
     import pyarrow.dataset as ds
 
@@ -48,56 +143,65 @@ def _dataset(path: pathlib.Path):
     return data
 
 
-def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
-    """Column names of a table, checked (exists, not empty, plausible delimiter, no duplicates)."""
-    path = pathlib.Path(path)
-    if is_parquet(path):
-        names = list(_dataset(path).schema.names)
-        schema.check_header(names, str(path), sep)
-        return names
-    return schema.read_header(path, sep)
+def _parquet_header(path: pathlib.Path, sep: str) -> list[str]:
+    names = list(_dataset(path).schema.names)
+    schema.check_header(names, str(path), sep)
+    return names
 
 
-def count_rows(path: str | os.PathLike) -> int | None:
-    """Data rows of a table for a progress bar (None for a compressed CSV: unknown without reading it)."""
-    path = pathlib.Path(path)
-    if is_parquet(path):
-        return int(_dataset(path).count_rows())
-    if not is_plain_csv(path):
-        return None
-    lines, last = 0, b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    lines += last != b"\n"  # a last line without a newline
-    return max(0, lines - 1)
+def _parquet_rows(path: pathlib.Path) -> int:
+    return int(_dataset(path).count_rows())
 
 
-def has_quotes(path: str | os.PathLike) -> bool:
-    """Whether a plain file holds a double quote anywhere (where a quoted field could span lines)."""
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            if b'"' in chunk:
-                return True
-    return False
+def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    # File by file, row group by row group, without pre-buffering: memory stays that of one row group
+    # (a dataset scan reads ahead, and pre-buffering reads whole files, both growing with the table).
+    for file in _dataset(path).files:
+        reader = pq.ParquetFile(file, pre_buffer=False)
+        for group in range(reader.num_row_groups):
+            for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
+                if batch.num_rows:
+                    yield batch.to_pandas()
 
 
-def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
-    """The table in DataFrames of at most `chunksize` rows (errors name the file)."""
-    path = pathlib.Path(path)
-    if is_parquet(path):
+class _ParquetFileSink:
+    def __init__(self, tmp: pathlib.Path, sep: str):
+        self.tmp, self.writer = tmp, None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        # File by file, row group by row group, without pre-buffering: memory stays that of one row group
-        # (a dataset scan reads ahead, and pre-buffering reads whole files, both growing with the table).
-        for file in _dataset(path).files:
-            reader = pq.ParquetFile(file, pre_buffer=False)
-            for group in range(reader.num_row_groups):
-                for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
-                    if batch.num_rows:
-                        yield batch.to_pandas()
-        return
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(str(self.tmp), table.schema)
+        self.writer.write_table(table.cast(self.writer.schema))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+class _ParquetDatasetSink:
+    def __init__(self, tmp: pathlib.Path, sep: str):
+        self.tmp, self.parts = tmp, 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), self.tmp / f"part-{self.parts:05d}.parquet")
+        self.parts += 1
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------- CSV, also compressed
+def _csv_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
     try:
         for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False,
                                  engine="c" if len(sep) == 1 else "python"):
@@ -111,6 +215,41 @@ def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000
         raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
     except (OSError, EOFError) as err:  # a truncated or corrupt compressed file
         raise UsageError(f"{path}: cannot read: {err}") from None
+
+
+def _csv_rows(path: pathlib.Path) -> int | None:
+    if path.suffix.lower() in COMPRESSED_SUFFIXES:
+        return None
+    lines, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += last != b"\n"  # a last line without a newline
+    return max(0, lines - 1)
+
+
+class _CsvSink:
+    def __init__(self, tmp: pathlib.Path, sep: str):
+        self.tmp, self.sep, self.header = tmp, sep, True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        frame.to_csv(self.tmp, mode="w" if self.header else "a", header=self.header, index=False, sep=self.sep)
+        self.header = False
+
+    def close(self) -> None:
+        pass
+
+
+FORMATS.register("csv", TableFormat(reads=lambda p: True, writes=lambda p: True, header=schema.read_header,
+                                    frames=_csv_frames, rows=_csv_rows, sink=_CsvSink, plain_text=True))
+FORMATS.register("parquet", TableFormat(reads=lambda p: p.suffix.lower() in PARQUET_SUFFIXES,
+                                        writes=lambda p: p.suffix.lower() in PARQUET_SUFFIXES,
+                                        header=_parquet_header, frames=_parquet_frames, rows=_parquet_rows,
+                                        sink=_ParquetFileSink))
+FORMATS.register("parquet-directory", TableFormat(reads=lambda p: p.is_dir(), writes=lambda p: p.suffix == "",
+                                                  header=_parquet_header, frames=_parquet_frames,
+                                                  rows=_parquet_rows, sink=_ParquetDatasetSink, directory=True))
 
 
 def where_not_utf8(path: str | os.PathLike) -> str:
@@ -137,11 +276,12 @@ def where_not_utf8(path: str | os.PathLike) -> str:
     return ""
 
 
-def read_table(path: str | os.PathLike, sep: str = ",") -> pd.DataFrame:
+def read_table(path: str | os.PathLike | Table, sep: str = ",") -> pd.DataFrame:
     """The whole table in memory (for fitting)."""
-    frames = [frame for frame in iter_frames(path, sep, chunksize=200_000) if len(frame)]
+    table = open_table(path, sep)
+    frames = [frame for frame in table.frames(chunksize=200_000) if len(frame)]
     if not frames:
-        raise UsageError(f"{path}: no data rows (the table holds only a header)")
+        raise UsageError(f"{table.path}: no data rows (the table holds only a header)")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -161,22 +301,29 @@ def check_output(out: str | os.PathLike, inputs: str | os.PathLike | None = None
 
 
 class TableWriter:
-    """Write DataFrames to CSV (by extension, compression too) or Parquet: a `.parquet`/`.pq` file, or a
-    directory of Parquet files when `out` has no extension. Everything goes to a temporary path beside `out`,
-    renamed onto it by `commit()`; `abort()` (or an exception in a `with` block) removes it."""
+    """Write DataFrames in the format `out` asks for (`format_of(out, output=True)`: CSV by extension, compression
+    too; a `.parquet`/`.pq` file; a directory of Parquet files for a name without extension). Everything goes to a
+    temporary path beside `out`, renamed onto it by `commit()`; `abort()` (or an exception in a `with` block)
+    removes it."""
 
     def __init__(self, out: str | os.PathLike, sep: str = ","):
         self.out, self.sep = pathlib.Path(out), sep
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.kind = "dataset" if self.out.suffix == "" else "parquet" if is_parquet(self.out) else "csv"
-        if self.kind == "dataset":
+        self.format = format_of(self.out, output=True)
+        if self.format.directory:
             self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
         else:
             fd, name = tempfile.mkstemp(prefix=f".{self.out.stem}.", suffix=f".tmp{''.join(self.out.suffixes)}",
                                         dir=self.out.parent)
             os.close(fd)
             self.tmp = pathlib.Path(name)
-        self._parquet, self._parts, self._header, self._closers = None, 0, True, []
+        self._sink = self.format.sink(self.tmp, sep)
+        self._closers = []
+
+    @property
+    def plain_text(self) -> bool:
+        """Rows written as lines of text that can be appended as they are (a plain CSV file)."""
+        return self.format.plain_text and self.out.suffix.lower() not in COMPRESSED_SUFFIXES
 
     def on_close(self, *closers) -> None:
         """Call `closers` (e.g. file handles' close) before the output is committed or removed."""
@@ -188,29 +335,14 @@ class TableWriter:
         self._closers = []
 
     def write(self, frame: pd.DataFrame) -> None:
-        if self.kind == "csv":
-            frame.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header, index=False, sep=self.sep)
-            self._header = False
-            return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self.kind == "dataset":
-            pq.write_table(table, self.tmp / f"part-{self._parts:05d}.parquet")
-            self._parts += 1
-            return
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(str(self.tmp), table.schema)
-        self._parquet.write_table(table.cast(self._parquet.schema))
+        self._sink.write(frame)
 
     def commit(self) -> pathlib.Path:
         self._close()
-        if self._parquet is not None:
-            self._parquet.close()
+        self._sink.close()
         umask = os.umask(0)
         os.umask(umask)
-        if self.kind != "dataset":
+        if not self.format.directory:
             os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes the file private: give it the usual permissions
             os.replace(self.tmp, self.out)
             return self.out
@@ -228,8 +360,7 @@ class TableWriter:
         with contextlib.suppress(Exception):
             self._close()
         with contextlib.suppress(Exception):
-            if self._parquet is not None:
-                self._parquet.close()
+            self._sink.close()
         if self.tmp.is_dir():
             shutil.rmtree(self.tmp, ignore_errors=True)
         elif self.tmp.exists():

@@ -65,18 +65,18 @@ class FraudFitConfig:
             raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
         check_rule(self.threshold_rule, self.threshold_value)
 
-    def check_files(self, other_inputs: tuple = ()) -> list[str]:
-        """The input's header and the output, checked before any work: the header (one line naming a missing or
-        repeated column, or a column option that names no column) is returned."""
+    def check_files(self, other_inputs: tuple = ()):
+        """The input's header and the output, checked before any work (one line naming a missing or repeated
+        column, or a column option that names no column); returns the opened `tables.Table` to pass along."""
         from keras_ae import outputs
         from keras_ae.fraud import schema, tables
 
-        header = tables.read_header(self.input, self.sep)
-        label = self.label(header)
-        schema.check_column_options(header, str(self.input), self.time_column, self.time_mode, self.amount_column,
-                                    label, self.drop)
+        table = tables.open_table(self.input, self.sep)
+        label = self.label(table.header)
+        schema.check_column_options(table.header, str(self.input), self.time_column, self.time_mode,
+                                    self.amount_column, label, self.drop)
         outputs.check_output(self.out, "model", [self.input, *other_inputs])
-        return header
+        return table
 
     def label(self, header) -> str | None:
         """The label column of a table with this header, or None: 'none', or the default label column absent
@@ -111,20 +111,21 @@ class FraudFitResult:
     rows: int
 
 
-def fit_fraud(config: FraudFitConfig) -> FraudFitResult:
+def fit_fraud(config: FraudFitConfig, table=None) -> FraudFitResult:
     """Fit on the normal rows of the table (all rows when it has no labels); hold-out metrics when it has.
 
     `config.input` is a CSV (also compressed), a Parquet file or a directory of Parquet files; `config.out` must be
-    a new path or a fraud model directory (replaced only when the new one is complete)."""
+    a new path or a fraud model directory (replaced only when the new one is complete). `table`: the input already
+    opened and its files checked by `config.check_files()` (the command does so before TensorFlow loads)."""
     from keras_ae import outputs
 
     config.check()
-    config.check_files()
+    table = config.check_files() if table is None else table
     with outputs.claimed(config.out, "model", [config.input]) as out:
-        return _fit(config, out)
+        return _fit(config, out, table)
 
 
-def _fit(config: FraudFitConfig, out: pathlib.Path) -> FraudFitResult:
+def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
     import numpy as np
     from sklearn.model_selection import train_test_split
 
@@ -133,7 +134,7 @@ def _fit(config: FraudFitConfig, out: pathlib.Path) -> FraudFitResult:
     from keras_ae.fraud import figures as fraud_figures
     from keras_ae.io import atomic_dir, write_json
 
-    values, labels, label = read_training_table(config)
+    values, labels, label = read_training_table(config, table)
     detector = config.detector(label)
     if labels is None:
         print(f"fitting on {len(values):,} unlabelled rows (no hold-out metrics)")
@@ -175,21 +176,22 @@ def _fit(config: FraudFitConfig, out: pathlib.Path) -> FraudFitResult:
     return FraudFitResult(detector, pathlib.Path(config.out), metrics, len(values))
 
 
-def read_training_table(config):
-    """The whole training table, checked: (frame of features, labels or None, label column or None)."""
+def read_training_table(config, table=None):
+    """The whole training table (`table`: the `tables.Table` already opened, else `config.input` is), checked:
+    (frame of features, labels or None, label column or None)."""
     import pandas as pd
 
     from keras_ae.fraud import schema, tables
 
-    path = pathlib.Path(config.input)
-    header = tables.read_header(path, config.sep)
+    table = table or tables.open_table(config.input, config.sep)
+    path, header = table.path, table.header
     label = config.label(header)
     if label is None and config.label_column.lower() != "none":
         print(f"note: {path} has no {config.label_column!r} column: every row is taken as normal (no hold-out "
               "metrics); name the 0/1 label column with label_column (--label-column) if it has another name")
     required = ([label] if label else []) + list(config.drop)
     schema.check_columns(header, required, str(path), allowed=header)
-    frame = tables.read_table(path, config.sep)
+    frame = tables.read_table(table)
     columns = [c for c in header if c != label and c not in config.drop]
     if not columns:
         raise UsageError(f"{path}: no feature column left after the label and drop=...")

@@ -93,13 +93,14 @@ def check_threshold(rule: str | None, value: float | None) -> None:
 
 def load_detector(model, input, sep: str = ",", threshold_rule: str | None = None,
                   threshold_value: float | None = None, unscorable: str = "refuse"):
-    """The saved model, checked against the table's header, with the threshold rule and the handling of
-    unscorable rows asked for; and the level warning of a threshold rule asked for here (None when it keeps its
-    promise, or when the model's own rule is kept: fit said so already, and the model records it)."""
+    """The saved model, checked against the header of the table `input` (a path or a `tables.Table`), with the
+    threshold rule and the handling of unscorable rows asked for; and the level warning of a threshold rule asked
+    for here (None when it keeps its promise, or when the model's own rule is kept: fit said so already, and the
+    model records it)."""
     from keras_ae.fraud import FraudDetector, tables
 
-    header = tables.read_header(input, sep)
-    detector = FraudDetector.load(model, columns=header, source=str(input))
+    table = tables.open_table(input, sep)
+    detector = FraudDetector.load(model, columns=table.header, source=str(table.path))
     if threshold_rule is not None:
         detector.set_threshold(threshold_rule, threshold_value)
     detector.unscorable = unscorable
@@ -114,15 +115,17 @@ def score_fraud(config: FraudScoreConfig, on_model=None) -> FraudScoreResult:
     config.check()
     if config.engine == "spark":
         return _score_spark(config)
+    from keras_ae.fraud import tables
     from keras_ae.fraud.scoring import score_table
 
     outputs.check_output(config.out, "table", [config.input, config.model])
-    detector, warning = load_detector(config.model, config.input, config.sep, config.threshold_rule,
-                                      config.threshold_value, config.unscorable)
+    table = tables.open_table(config.input, config.sep)  # the header is read once and passed along
+    detector, warning = load_detector(config.model, table, threshold_rule=config.threshold_rule,
+                                      threshold_value=config.threshold_value, unscorable=config.unscorable)
     if on_model is not None:
         on_model(detector, warning)
-    summary = score_table(detector, config.input, config.out, sep=config.sep, chunksize=config.chunksize,
-                          top=config.top, progress=config.progress)
+    summary = score_table(detector, table, config.out, chunksize=config.chunksize, top=config.top,
+                          progress=config.progress)
     return FraudScoreResult(detector, summary, warning)
 
 
@@ -154,14 +157,16 @@ def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateR
     inputs = [config.input, config.model]
     if config.out:
         outputs.check_output(config.out, "metrics", inputs)
-    detector, warning = load_detector(config.model, config.input, config.sep, config.threshold_rule,
-                                      config.threshold_value, config.unscorable)
+    from keras_ae.fraud import tables
+
+    table = tables.open_table(config.input, config.sep)
+    detector, warning = load_detector(config.model, table, threshold_rule=config.threshold_rule,
+                                      threshold_value=config.threshold_value, unscorable=config.unscorable)
     if on_model is not None:
         on_model(detector, warning)
     claim = outputs.claimed(config.out, "metrics", inputs) if config.out else contextlib.nullcontext()
     with claim as target:
-        scores, labels = score_labelled(detector, config.input, sep=config.sep, chunksize=config.chunksize,
-                                        progress=config.progress)
+        scores, labels = score_labelled(detector, table, chunksize=config.chunksize, progress=config.progress)
         schema.require_both_classes(labels, detector.label_column, config.input, "evaluate (ROC-AUC, precision)")
         metrics = {"kind": outputs.METRICS_KIND, **anomaly.detection_metrics(scores, labels, detector.threshold_)}
         metrics["threshold_rule"] = detector.threshold_info()

@@ -1,0 +1,71 @@
+"""Table formats are one registry: a new format (here JSON lines) is one entry, and fit, score and evaluate read
+and write it with no other change. The header is read once and passed along."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from keras_ae.fraud import FraudDetector, schema, synthetic_transactions, tables
+from keras_ae.runs.fraud_score import FraudEvaluateConfig, FraudScoreConfig, evaluate_fraud, score_fraud
+
+
+def _header(path, sep):
+    with open(path) as f:
+        names = list(json.loads(f.readline()))
+    schema.check_header(names, str(path), sep)
+    return names
+
+
+def _frames(path, sep, chunksize):
+    yield from pd.read_json(path, lines=True, chunksize=chunksize)
+
+
+class _Sink:
+    def __init__(self, tmp, sep):
+        self.tmp, self.first = tmp, True
+
+    def write(self, frame):
+        with open(self.tmp, "w" if self.first else "a") as f:
+            frame.to_json(f, orient="records", lines=True)
+        self.first = False
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def jsonl():
+    tables.FORMATS.register("jsonl", tables.TableFormat(
+        reads=lambda p: p.suffix == ".jsonl", writes=lambda p: p.suffix == ".jsonl", header=_header, frames=_frames,
+        rows=lambda p: sum(1 for _ in open(p)), sink=_Sink))
+    yield
+    tables.FORMATS.unregister("jsonl")
+
+
+def test_a_new_format_is_one_entry(jsonl, tmp_path):
+    frame = synthetic_transactions(1500, fraud_rate=0.02, seed=4)
+    src = tmp_path / "new.jsonl"
+    frame.to_json(src, orient="records", lines=True)
+    det = FraudDetector(n_models=1, epochs=2, verbose=0).fit(frame[frame["Class"] == 0])
+    det.save(tmp_path / "model")
+    out = tmp_path / "scored.jsonl"
+    result = score_fraud(FraudScoreConfig(model=str(tmp_path / "model"), input=str(src), out=str(out),
+                                          progress=False))
+    scored = pd.read_json(out, lines=True)
+    assert result.summary["rows"] == len(frame) == len(scored)
+    assert {"score", "flag", "p_value"} <= set(scored.columns)
+    metrics = evaluate_fraud(FraudEvaluateConfig(model=str(tmp_path / "model"), input=str(src), progress=False))
+    assert 0.5 < metrics.metrics["roc_auc"] <= 1
+
+
+def test_opening_reads_the_header_once(tmp_path, monkeypatch):
+    src = tmp_path / "t.csv"
+    synthetic_transactions(50, seed=1).to_csv(src, index=False)
+    calls = []
+    csv = tables.FORMATS.get("csv")
+    monkeypatch.setitem(tables.FORMATS._entries, "csv", tables.TableFormat(
+        **{**csv.__dict__, "header": lambda p, s: calls.append(p) or csv.header(p, s)}))
+    table = tables.open_table(src)
+    assert sum(len(f) for f in table.frames(20)) == 50 and table.count_rows() == 50
+    assert len(calls) == 1 and tables.open_table(table) is table

@@ -20,6 +20,8 @@ class UsageError(ValueError):
         a parameter without a flag is left as it is)."""
         message = str(self)
         flag = flags.get(self.param) if self.param else None
+        if flag and message.startswith(self.param + "="):  # "k=9 is more than ..." -> "--k 9 is more than ..."
+            return f"{flag} {message[len(self.param) + 1:]}"
         if flag and message.startswith(self.param):
             return flag + message[len(self.param):]
         return message

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from keras_ae.anomaly import baselines, scores
+from keras_ae.errors import UsageError
 from keras_ae.registry import Registry
 
 
@@ -48,12 +49,18 @@ class ImageScore:
 
     Attributes:
         variational: needs a VAE bundle (encoder returning [z_mean, z_log_var]).
+        options: the options the score takes, with their defaults (``{"k": 5}``); runs pass the values of their
+            fields of these names (`OneClassConfig.k`, `--k`) to `fit`.
+        check: ``(options, n_training_images) -> None``, a UsageError naming the option that cannot work with so
+            many training images (checked before any training).
     """
 
     score: Callable[[ScoreInputs, Any], np.ndarray]
     help: str = ""
     fit: Callable[[ScoreInputs, dict], Any] | None = None
     variational: bool = False
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    check: Callable[[dict, int], None] | None = None
 
 
 IMAGE_SCORES: Registry[ImageScore] = Registry("score")
@@ -77,6 +84,11 @@ def _density(method: str) -> Callable[[ScoreInputs, dict], Any]:
     return lambda inputs, options: scores.LatentDensity(method, k=options.get("k", 5)).fit(inputs.codes)
 
 
+def _check_k(options: dict, n_train: int) -> None:
+    if options["k"] > n_train:
+        raise UsageError(f"k={options['k']} is more than the {n_train} normal training images", param="k")
+
+
 def _detail(inputs: ScoreInputs, state: np.ndarray) -> np.ndarray:
     return scores.typicality_distance(scores.detail_energy(inputs.raw), state)
 
@@ -90,10 +102,12 @@ register_score("elbo", lambda inputs, state: scores.vae_negative_elbo(inputs.bun
 register_score("latent", lambda inputs, state: state.score_samples(inputs.codes),
                "Mahalanobis distance of the code from the training codes", fit=_density("mahalanobis"))
 register_score("latent-knn", lambda inputs, state: state.score_samples(inputs.codes),
-               "mean distance of the code to its k nearest training codes", fit=_density("knn"))
+               "mean distance of the code to its k nearest training codes", fit=_density("knn"), options={"k": 5},
+               check=_check_k)
 register_score("pca", lambda inputs, pca: baselines.pca_errors(pca, inputs.raw),
-               "reconstruction error of the optimal linear autoencoder (PCA keeping 90% of the training images' "
-               "variance)", fit=lambda inputs, options: baselines.fit_pca(inputs.raw, options.get("pca_variance", 0.9)))
+               "reconstruction error of the optimal linear autoencoder (PCA keeping pca_variance, default 90%, of the "
+               "training images' variance)", options={"pca_variance": 0.9},
+               fit=lambda inputs, options: baselines.fit_pca(inputs.raw, options["pca_variance"]))
 register_score("detail", _detail,
                "two-sided distance of the image's fine-detail energy from that of the training images",
                fit=lambda inputs, options: scores.detail_energy(inputs.raw))
@@ -116,6 +130,20 @@ def describe_score(score: str) -> str:
     if len(parts) == 1:
         return IMAGE_SCORES[score].help
     return "average of scaled scores: " + "; ".join(IMAGE_SCORES[p].help for p in parts)
+
+
+def score_options(score: str) -> dict[str, Any]:
+    """The options the parts of `score` take, with their defaults."""
+    return {name: value for part in check_score(score) for name, value in IMAGE_SCORES[part].options.items()}
+
+
+def check_options(score: str, options: dict, n_train: int) -> dict[str, Any]:
+    """The options of `score` (its defaults, then `options` of those names), checked against `n_train`."""
+    chosen = {**score_options(score), **{k: v for k, v in options.items() if k in score_options(score)}}
+    for part in check_score(score):
+        if IMAGE_SCORES[part].check is not None:
+            IMAGE_SCORES[part].check(chosen, n_train)
+    return chosen
 
 
 def needs_vae(score: str) -> list[str]:

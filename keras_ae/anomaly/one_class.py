@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from keras_ae.anomaly import scores
-from keras_ae.anomaly.image_scores import IMAGE_SCORES, RECOMMENDED, ScoreInputs, check_score
+from keras_ae.anomaly.image_scores import (
+    IMAGE_SCORES,
+    RECOMMENDED,
+    ScoreInputs,
+    check_options,
+    check_score,
+    score_options,
+)
 from keras_ae.errors import UsageError
 
 
@@ -103,16 +110,17 @@ class ImageScorer:
         score: a name of `IMAGE_SCORES`, or several joined with "+" (averaged after scaling each by its
             median and interquartile range on the normal training images).
         contrast: "standardize" or "none", the normalisation the bundle was trained with.
-        k: neighbours for "latent-knn".
+        options: the score parts' options (`image_scores.score_options`: ``k`` of "latent-knn", ``pca_variance``
+            of "pca"); the others keep their defaults. An option no part takes is a ValueError.
     """
 
-    def __init__(self, bundle: Any, score: str = RECOMMENDED, contrast: str = "standardize", k: int = 5,
-                 batch_size: int = 256):
+    def __init__(self, bundle: Any, score: str = RECOMMENDED, contrast: str = "standardize", batch_size: int = 256,
+                 **options: Any):
         self.bundle = bundle
         self.score = score
         self.contrast = contrast
-        self.k = k
         self.batch_size = batch_size
+        self.options = options
 
     def _inputs(self, x: np.ndarray) -> ScoreInputs:
         return ScoreInputs(self.bundle, x, self.contrast, self.batch_size)
@@ -120,8 +128,12 @@ class ImageScorer:
     def fit(self, x_train: np.ndarray) -> ImageScorer:
         """Learn what the score needs from the normal training images (code density, detail level, scales)."""
         self.parts_ = check_score(self.score)
+        unknown = set(self.options) - set(score_options(self.score))
+        if unknown:
+            raise ValueError(f"score={self.score!r} takes no option {sorted(unknown)[0]!r} (it takes: "
+                             f"{', '.join(score_options(self.score)) or 'none'})")
         inputs = self._inputs(x_train)
-        options = {"k": self.k}
+        options = check_options(self.score, self.options, len(x_train))
         self.states_ = {part: IMAGE_SCORES[part].fit(inputs, options) if IMAGE_SCORES[part].fit else None
                         for part in self.parts_}
         if len(self.parts_) > 1:

@@ -51,6 +51,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
     p.add_argument("--k", type=SPECS["k"], default=5, help="neighbours of the latent-knn score")
+    p.add_argument("--pca-variance", type=SPECS["pca_variance"], default=0.9,
+                   help="share of the training images' variance the pca score keeps (default 0.9)")
     p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),
                    help="rule on the validation set: " + escaped(THRESHOLD_RULES.help()) + " (default quartile-gap)")
     p.add_argument("--percentile", type=SPECS["percentile"], default=95.0,

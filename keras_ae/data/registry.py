@@ -35,6 +35,7 @@ class DatasetEntry:
             linear autoencoder's error), "latent+detail" elsewhere (X-rays: code density plus texture).
         train_defaults: the train command's preset for this dataset (None: none): "arch" and the
             `TrainConfig` fields it sets when the user leaves them out and trains that architecture.
+        takes_path: its loader reads a local copy of the file when given one (``path``; `data_path` of runs).
     """
 
     loader: Callable[..., Dataset] | str
@@ -45,6 +46,7 @@ class DatasetEntry:
     fallback: str | None = None
     default_score: str = "latent+detail"
     train_defaults: dict | None = None
+    takes_path: bool = False
 
     def load(self, **options: Any) -> Dataset:
         """Call the loader with the options it accepts (None values are left out)."""
@@ -104,7 +106,7 @@ register_dataset("mnist", "keras_ae.data.mnist:load_mnist", fallback="mnist-samp
 register_dataset("fashion_mnist", "keras_ae.data.mnist:load_fashion_mnist", help="Fashion-MNIST (downloaded once)")
 register_dataset("mnist-sample", "keras_ae.data.mnist:load_mnist_sample", default_score="latent+pca",
                  help="the 5,000 real digits shipped in data/mnist_sample.npz")
-register_dataset("pneumonia", "keras_ae.data.pneumonia:load_pneumonia", default_normal=0,
+register_dataset("pneumonia", "keras_ae.data.pneumonia:load_pneumonia", default_normal=0, takes_path=True,
                  class_names=("normal", "pneumonia"), help="PneumoniaMNIST chest X-rays (normal = 0)")
 register_dataset("smileys", "keras_ae.data.smileys:load_smileys", labelled=False,
                  train_defaults=smileys.TRAIN_DEFAULTS, help="64x64 RGB faces with known factors")

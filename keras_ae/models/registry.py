@@ -30,6 +30,7 @@ class Architecture:
         latent_arg: builder argument that a code size sets; a sequence argument ("filters") has its
             last entry set (the code's channels).
         layers_arg: builder argument that a list of layer widths sets (sweeps, --filters), or None.
+        noise: the input noise the architecture is trained with by default (a denoiser's), or None.
     """
 
     builder: Callable[..., Any] | str
@@ -42,6 +43,7 @@ class Architecture:
     variational: bool = False
     latent_arg: str | None = "latent_dim"
     layers_arg: str | None = None
+    noise: float | None = None
 
     def build_fn(self) -> Callable[..., Any]:
         return resolve(self.builder)
@@ -92,7 +94,8 @@ register_architecture("deep", "keras_ae.models.dense:build_deep", epochs=100, an
 register_architecture("conv", "keras_ae.models.conv:build_conv", epochs=10, latent_arg="filters",
                       layers_arg="filters", help="Conv16-8-8 with pooling (4,385 parameters)")
 register_architecture("denoise", "keras_ae.models.conv:build_denoise", epochs=100, latent_arg="filters",
-                      layers_arg="filters", help="Conv32-32 denoiser (28,353 parameters), noise 0.5 by default")
+                      layers_arg="filters", noise=0.5,
+                      help="Conv32-32 denoiser (28,353 parameters), noise 0.5 by default")
 register_architecture("vae", "keras_ae.models.vae:build_vae", epochs=30, variational=True, layers_arg="hidden",
                       help="dense VAE 784-512-2 trained by its own train_step")
 register_architecture("conv-vae", "keras_ae.models.vae:build_conv_vae", epochs=30, variational=True,

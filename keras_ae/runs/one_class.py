@@ -11,7 +11,6 @@ import dataclasses
 import pathlib
 from typing import Any, ClassVar
 
-from keras_ae.errors import UsageError
 from keras_ae.options import FRACTION_OPEN, OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Spec
 from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
 from keras_ae.runs.train import Each, check_verbose
@@ -29,7 +28,8 @@ class OneClassConfig:
     latent_dim: int | None = None
     score: str | None = None  # None: the dataset's default score (DatasetEntry.default_score)
     contrast: str = "standardize"
-    k: int = 5
+    k: int = 5  # neighbours of the latent-knn score
+    pca_variance: float = 0.9  # variance kept by the pca score
     threshold: str = "quartile-gap"
     percentile: float = 95.0
     epochs: int | None = None
@@ -47,6 +47,7 @@ class OneClassConfig:
         "filters": Each(POSITIVE_INT),
         "latent_dim": OPTIONAL_POSITIVE_INT,
         "k": POSITIVE_INT,
+        "pca_variance": FRACTION_OPEN,
         # open: `anomaly.thresholds.threshold_percentile` refuses 0 and 100 (found only after training otherwise)
         "percentile": Spec(float, 0, 100, low_open=True, high_open=True),
         "epochs": OPTIONAL_POSITIVE_INT,
@@ -78,8 +79,10 @@ class OneClassConfig:
         THRESHOLD_RULES.get(self.threshold)
         if self.contrast not in CONTRAST_NORMS:
             raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")
-        if self.data_path is not None and self.dataset != "pneumonia":
-            raise ValueError(f"data_path is for dataset 'pneumonia', received dataset={self.dataset!r}")
+        if self.data_path is not None and not DATASETS.get(self.dataset).takes_path:
+            readers = ", ".join(repr(n) for n, e in DATASETS.items() if e.takes_path)
+            raise ValueError(f"data_path is for datasets read from a file ({readers}), received "
+                             f"dataset={self.dataset!r}")
 
     def resolved(self) -> OneClassConfig:
         from keras_ae.data.registry import DATASETS
@@ -133,8 +136,8 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
     splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
                                         data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
     x_fit = splits.x_train[: config.train_size]
-    if "latent-knn" in config.score.split("+") and config.k > len(x_fit):
-        raise UsageError(f"k={config.k} is more than the {len(x_fit)} normal training images")
+    # the score's options (those of its parts, by name), checked against the training images before any training
+    options = image_scores.check_options(config.score, dataclasses.asdict(config), len(x_fit))
     bundle = build_model(config, x_fit.shape[1:])
     training.compile_model(bundle.autoencoder, loss="binary_crossentropy", learning_rate=config.lr)
     with unfinished_marker(run_dir, 'one-class'):
@@ -144,7 +147,7 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
         result = training.fit(bundle, prepare(x_fit), prepare(splits.x_val[splits.y_val == 0]), epochs=config.epochs,
                               batch_size=config.batch_size, seed=config.seed, verbose=config.verbose,
                               train_loss_after_epoch=False)
-        scorer = one_class.ImageScorer(bundle, config.score, contrast=config.contrast, k=config.k).fit(x_fit)
+        scorer = one_class.ImageScorer(bundle, config.score, contrast=config.contrast, **options).fit(x_fit)
         val_scores, test_scores = scorer.score_samples(splits.x_val), scorer.score_samples(splits.x_test)
         value = config.percentile if config.threshold == "percentile" else None
         threshold = anomaly.choose_threshold(config.threshold, val_scores, splits.y_val, value=value)

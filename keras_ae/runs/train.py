@@ -163,7 +163,7 @@ class TrainConfig:
         preset = dict(preset or {}) if self.arch is None else {}
         name = self.arch or preset.get("arch", "conv")
         arch = ARCHITECTURES.get(name)
-        noise = 0.5 if self.noise is None and name == "denoise" else self.noise
+        noise = arch.noise if self.noise is None else self.noise
 
         def pick(field, fallback):
             value = getattr(self, field)

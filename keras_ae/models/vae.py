@@ -2,6 +2,10 @@
 
 Keras 3 has no symbolic ``add_loss``; the KL term is computed inside ``train_step``/``test_step``.
 ``beta`` is a non-trainable variable so a callback can change it during training (KL warm-up).
+
+The steps run on TensorFlow (``tf.GradientTape``, the default backend) and on JAX (``jax.value_and_grad`` over
+the model's variables, stateless, as Keras's "customizing what happens in fit() with JAX" guide does); both
+compute the one loss of `VAE.losses_of`.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ import math
 from collections.abc import Sequence
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
@@ -100,10 +103,14 @@ class VAE(keras.Model):
         z = self.sampling([z_mean, z_log_var]) if training else z_mean
         return self.decoder(z, training=training)
 
-    def _compute_losses(self, data, training: bool):
+    def losses_of(self, data, training: bool):
+        """(total, reconstruction, KL) of a batch: mean summed-pixel BCE + beta * KL (free bits applied to the
+        KL term of the total), the one loss both backends' steps differentiate."""
         inputs, target = (data[0], data[1]) if isinstance(data, tuple) and len(data) > 1 else (data, data)
         if isinstance(inputs, tuple):
             inputs = inputs[0]
+        if target is None:  # (x, None): train_on_batch(x), fit(x) on some paths
+            target = inputs
         z_mean, z_log_var = self.encoder(inputs, training=training)
         z = self.sampling([z_mean, z_log_var])
         reconstruction = self.decoder(z, training=training)
@@ -122,9 +129,22 @@ class VAE(keras.Model):
         self.kl_loss_tracker.update_state(kl_loss)
         return {m.name: m.result() for m in self.metrics}
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        """TensorFlow: ``train_step(data)``; JAX: ``train_step(state, data) -> (logs, state)``."""
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*args)
+        return self._tf_train_step(*args)
+
+    def test_step(self, *args):
+        if keras.backend.backend() == "jax":
+            return self._jax_test_step(*args)
+        return self._track(*self.losses_of(args[0], training=False))
+
+    def _tf_train_step(self, data):
+        import tensorflow as tf
+
         with tf.GradientTape() as tape:
-            total, reconstruction_loss, kl_loss = self._compute_losses(data, training=True)
+            total, reconstruction_loss, kl_loss = self.losses_of(data, training=True)
             # Under tf.distribute each replica's gradients are summed: divide by the replica count
             # so the update is that of the global batch mean (as Keras does for compiled losses).
             # With mixed_float16 compile() wraps the optimizer in a LossScaleOptimizer.
@@ -134,8 +154,44 @@ class VAE(keras.Model):
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         return self._track(total, reconstruction_loss, kl_loss)
 
-    def test_step(self, data):
-        return self._track(*self._compute_losses(data, training=False))
+    # ------------------------------------------------------------------ JAX: pure functions of the variables
+    def _stateless_losses(self, trainable, non_trainable, data, training: bool):
+        """`losses_of` with the variables' values given (the sampler's seed state and beta are non-trainable);
+        returns total and (reconstruction, KL, the non-trainable values after the call)."""
+        mapping = [*zip(self.trainable_variables, trainable), *zip(self.non_trainable_variables, non_trainable)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            total, reconstruction_loss, kl_loss = self.losses_of(data, training=training)
+        updated = [scope.get_current_value(v) for v in self.non_trainable_variables]
+        updated = [new if new is not None else old for new, old in zip(updated, non_trainable, strict=True)]
+        return total, (reconstruction_loss, kl_loss, updated)
+
+    def _stateless_track(self, metrics_variables, values):
+        logs, updated, start = {}, [], 0
+        for metric, value in zip(self.metrics, values, strict=True):
+            own = metrics_variables[start:start + len(metric.variables)]
+            own = metric.stateless_update_state(own, value)
+            logs[metric.name] = metric.stateless_result(own)
+            updated += own
+            start += len(metric.variables)
+        return logs, updated
+
+    def _jax_train_step(self, state, data):
+        import jax
+
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        grad_fn = jax.value_and_grad(self._stateless_losses, has_aux=True)
+        (total, (reconstruction_loss, kl_loss, non_trainable)), grads = grad_fn(trainable, non_trainable, data,
+                                                                                 True)
+        trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+        logs, metrics_variables = self._stateless_track(metrics_variables, (total, reconstruction_loss, kl_loss))
+        return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+    def _jax_test_step(self, state, data):
+        trainable, non_trainable, metrics_variables = state
+        total, (reconstruction_loss, kl_loss, non_trainable) = self._stateless_losses(trainable, non_trainable,
+                                                                                      data, False)
+        logs, metrics_variables = self._stateless_track(metrics_variables, (total, reconstruction_loss, kl_loss))
+        return logs, (trainable, non_trainable, metrics_variables)
 
     def get_config(self):
         return {

@@ -123,8 +123,8 @@ def test_free_bits_floor_each_dimensions_kl_in_the_loss_only():
     plain = keras_ae.build_vae(latent_dim=3, seed=0)
     floored = keras_ae.build_vae(latent_dim=3, seed=0, free_bits=5.0)
     floored.autoencoder.set_weights(plain.autoencoder.get_weights())
-    total_plain, recon_plain, kl_plain = (float(v) for v in plain.autoencoder._compute_losses(x, training=False))
-    total, recon, kl = (float(v) for v in floored.autoencoder._compute_losses(x, training=False))
+    total_plain, recon_plain, kl_plain = (float(v) for v in plain.autoencoder.losses_of(x, training=False))
+    total, recon, kl = (float(v) for v in floored.autoencoder.losses_of(x, training=False))
     assert recon == pytest.approx(recon_plain, rel=1e-5) and kl == pytest.approx(kl_plain, rel=1e-5)
     per_dim = np.asarray(kl_per_dimension(*plain.encoder(x))).mean(axis=0)
     assert per_dim.max() < 5.0  # an untrained encoder: every dimension below the floor

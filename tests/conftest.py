@@ -1,4 +1,5 @@
-"""Shared test set-up: quiet TensorFlow on CPU, small real data, the path of the optional shared data."""
+"""Shared test set-up: quiet TensorFlow on CPU, small real data, the path of the optional shared data, the fraud
+detectors fitted once per session, and no downloads where a test means to be offline (helpers: tests/helpers.py)."""
 
 import os
 import pathlib
@@ -8,6 +9,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+pytest.register_assert_rewrite("tests.helpers")
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -30,6 +33,21 @@ def tiny_images(sample):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path_factory):
+    """No download can happen, with or without a network: Keras's get_file fails at once (as it does on a
+    machine without network), an empty Keras cache, and proxies that lead nowhere for any subprocess."""
+    import keras
+
+    def refuse(*args, **kwargs):
+        raise Exception("URL fetch failure: network unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", refuse)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("empty_keras_home")))
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
 
 
 # One small fraud detector for every fraud and fraud-command test (fitted once per session).
@@ -55,6 +73,25 @@ def detector(data):
 @pytest.fixture(scope="session")
 def bundle(detector, tmp_path_factory):
     return detector.save(tmp_path_factory.mktemp("bundle") / "model")
+
+
+@pytest.fixture
+def train_csv(data, tmp_path):
+    """The session's training transactions as tmp_path/train.csv."""
+    train, _ = data
+    train.to_csv(tmp_path / "train.csv", index=False)
+    return tmp_path / "train.csv"
+
+
+@pytest.fixture(scope="session")
+def spark_model(tmp_path_factory):
+    """The Spark tests' model directory: a detector fitted with an `id` column to ignore (new rows: seed 1)."""
+    from keras_ae.fraud import FraudDetector, synthetic_transactions
+
+    train = synthetic_transactions(3000, fraud_rate=0.01, seed=0).reset_index(names="id")
+    detector = FraudDetector(time_mode="hour", drop=("id",), seed=0, n_models=2, epochs=6, patience=3,
+                             batch_size=128, verbose=0)
+    return detector.fit(train).save(tmp_path_factory.mktemp("spark") / "model")
 
 
 @pytest.fixture

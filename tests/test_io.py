@@ -14,7 +14,7 @@ def test_atomic_write_leaves_no_temporary_and_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~umask
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="^interrupted$"):
         with atomic_path(tmp_path / "b.csv") as tmp:
             tmp.write_text("half")
             raise RuntimeError("interrupted")

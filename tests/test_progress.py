@@ -60,10 +60,10 @@ def test_epoch_progress_callback_reports_epochs_loss_and_time_left():
     net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
     net.compile("adam", "mse")
     x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
-    progress = training.EpochProgress(30, label="fit: ", stream=log, every=0)
-    net.fit(x, x, epochs=30, verbose=0, callbacks=[progress], validation_data=(x, x))
+    progress = training.EpochProgress(10, label="fit: ", stream=log, every=0)
+    net.fit(x, x, epochs=10, verbose=0, callbacks=[progress], validation_data=(x, x))
     lines = log.getvalue().splitlines()
-    assert len(lines) == 30 and lines[0].startswith("fit: 1/30 epochs (3%), loss ")
+    assert len(lines) == 10 and lines[0].startswith("fit: 1/10 epochs (10%), loss ")
     assert "val loss" in lines[0] and "s left" in lines[0] and "done in" in lines[-1]
 
 
@@ -78,7 +78,8 @@ def test_keras_bars_become_one_line_per_epoch_outside_a_terminal(monkeypatch):
 
 def test_a_training_log_file_stays_readable(tmp_path):
     with open(tmp_path / "log.txt", "w") as log:
-        result = subprocess.run([sys.executable, "-m", "keras_ae.cli.train", "--arch", "dense", "--epochs", "3",
+        result = subprocess.run([sys.executable, "-m", "keras_ae.cli.train", "--arch", "dense", "--dataset",
+                                 "mnist-sample", "--epochs", "3", "--train-size", "512", "--test-size", "128",
                                  "--out", str(tmp_path / "run")], stdout=log, stderr=subprocess.STDOUT, timeout=300)
     text = (tmp_path / "log.txt").read_text()
     assert result.returncode == 0, text[-1000:]
@@ -86,10 +87,8 @@ def test_a_training_log_file_stays_readable(tmp_path):
     assert len(re.findall(r"^\d+/\d+ - .*loss", text, flags=re.M)) == 3  # one line per epoch
 
 
-def test_fraud_fit_shows_its_progress(data, tmp_path):
-    train, _ = data
-    train.to_csv(tmp_path / "train.csv", index=False)
-    result = subprocess.run([sys.executable, "-m", "keras_ae.cli.fraud", "fit", "--input", str(tmp_path / "train.csv"),
+def test_fraud_fit_shows_its_progress(train_csv, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "keras_ae.cli.fraud", "fit", "--input", str(train_csv),
                              "--out", str(tmp_path / "m"), "--epochs", "3", "--n-models", "1"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-1000:]

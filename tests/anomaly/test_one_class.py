@@ -1,17 +1,12 @@
 """keras_ae.anomaly.one_class: balanced one-class splits and the ImageScorer."""
 
-import keras
 import numpy as np
 import pytest
 
 from keras_ae import anomaly
 from keras_ae.anomaly import one_class
 from keras_ae.errors import UsageError
-
-
-def halving_model(shape=(6, 6, 1)):
-    inputs = keras.Input(shape=shape)
-    return keras.Model(inputs, keras.layers.Rescaling(0.5)(inputs))
+from tests.helpers import halving_model
 
 
 def models_bundle_halving():

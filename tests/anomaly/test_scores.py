@@ -1,15 +1,10 @@
 """keras_ae.anomaly.scores: reconstruction errors, SSIM, latent density, -ELBO, detail energy, scaling."""
 
-import keras
 import numpy as np
 import pytest
 
 from keras_ae import anomaly
-
-
-def halving_model(shape=(6, 6, 1)):
-    inputs = keras.Input(shape=shape)
-    return keras.Model(inputs, keras.layers.Rescaling(0.5)(inputs))
+from tests.helpers import halving_model
 
 
 def test_model_reconstruction_errors_are_batched_and_exact(rng):

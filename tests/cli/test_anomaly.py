@@ -2,11 +2,10 @@
 
 import json
 
-import keras
 import pytest
 
 from keras_ae.cli import anomaly as anomaly_cli
-from tests.data.test_pneumonia import fake_pneumonia
+from tests.helpers import fake_pneumonia
 
 TINY = ["--epochs", "1", "--batch-size", "32", "--filters", "4,4,2", "--verbose", "0"]
 
@@ -17,11 +16,7 @@ def run_cli(argv, capsys):
     return code, captured.out, captured.err
 
 
-def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tmp_path, capsys, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise Exception("URL fetch failure: network unreachable")
-
-    monkeypatch.setattr(keras.utils, "get_file", refuse)
+def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tmp_path, capsys, offline):
     out = tmp_path / "run"
     code, stdout, stderr = run_cli(["--dataset", "mnist", "--normal", "5", "--train-size", "64",
                                     "--score", "latent+mse+detail", "--out", str(out), *TINY], capsys)

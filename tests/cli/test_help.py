@@ -20,7 +20,7 @@ COMMANDS = [
 @pytest.mark.parametrize(("command", "sub"), COMMANDS, ids=[" ".join([c, *s]) for c, s in COMMANDS])
 def test_help_exits_0_with_the_usage(command, sub, capsys):
     cli = importlib.import_module(f"keras_ae.cli.{command}").cli
-    with pytest.raises(SystemExit) as caught:
+    with pytest.raises(SystemExit, match="^0$") as caught:  # the exit code
         cli([*sub, "--help"])
     captured = capsys.readouterr()
     assert caught.value.code == 0, captured.err

@@ -4,23 +4,14 @@ import json
 import subprocess
 import sys
 
-import keras  # noqa: E402
 import pandas as pd
 import pytest
 
 from keras_ae.cli import train as train_cli
 from tests.conftest import REPO
+from tests.helpers import write_images
 
 FAST = ["--epochs", "1", "--train-size", "256", "--test-size", "64", "--batch-size", "64", "--verbose", "0"]
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    """Make the MNIST download fail at once, as it does on a machine without network."""
-    def refuse(*args, **kwargs):
-        raise Exception("URL fetch failure: network unreachable")
-
-    monkeypatch.setattr(keras.utils, "get_file", refuse)
 
 
 def run_cli(argv, capsys):
@@ -83,8 +74,6 @@ def test_config_file_supplies_options_and_flags_win(tmp_path, capsys):
 
 
 def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
-    from tests.data.test_folder import write_images
-
     write_images(tmp_path / "imgs", 12, size=(20, 20))
     out = tmp_path / "folder"
     code, _, err = run_cli(["--arch", "conv", "--dataset", f"folder:{tmp_path / 'imgs'}", "--image-size", "32",

@@ -25,8 +25,12 @@ def test_salt_and_pepper_hits_the_asked_fraction(fraction):
     assert abs((noisy[changed] == 1.0).mean() - 0.5) < 0.05
 
 
-@pytest.mark.parametrize("kind, amount", [("gaussian", -0.1), ("gaussian", 1.5), ("salt-pepper", 2.0),
-                                          ("speckle", 0.1)])
-def test_noise_out_of_range_is_refused(kind, amount):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kind, amount, message", [
+    ("gaussian", -0.1, "noise factor must be between 0 and 1, received -0.1"),
+    ("gaussian", 1.5, "noise factor must be between 0 and 1, received 1.5"),
+    ("salt-pepper", 2.0, "salt-and-pepper fraction must be between 0 and 1, received 2.0"),
+    ("speckle", 0.1, r"unknown noise kind 'speckle' \(known: gaussian, salt-pepper\)"),
+])
+def test_noise_out_of_range_is_refused(kind, amount, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
         data.add_noise(np.zeros((1, 4), np.float32), kind, amount)

@@ -1,5 +1,7 @@
 """keras_ae.data.pneumonia: the official PneumoniaMNIST format on a fake npz, offline messages."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -9,20 +11,7 @@ from keras_ae.data import pneumonia
 from keras_ae.data.registry import load_dataset
 from keras_ae.errors import UsageError
 from tests.conftest import SHARED_DATA
-
-
-def fake_pneumonia(path, sizes=(30, 12, 16), seed=0, drop=None, normal_test=True):
-    rng = np.random.default_rng(seed)
-    arrays = {}
-    for split, n in zip(("train", "val", "test"), sizes, strict=True):
-        arrays[f"{split}_images"] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = (np.arange(n) % 2).reshape(n, 1).astype(np.uint8)
-        if split == "test" and not normal_test:
-            labels[:] = 1
-        arrays[f"{split}_labels"] = labels
-    arrays.pop(drop, None)
-    np.savez_compressed(path, **arrays)
-    return path
+from tests.helpers import fake_pneumonia
 
 
 def test_loader_reads_every_split_of_the_official_format(tmp_path):
@@ -38,22 +27,18 @@ def test_loader_reads_every_split_of_the_official_format(tmp_path):
 
 
 def test_loader_reports_a_missing_file_or_key(tmp_path):
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(UsageError, match=re.escape(f"PneumoniaMNIST file {tmp_path / 'nope.npz'} does not exist")):
         pneumonia.load_pneumonia(path=tmp_path / "nope.npz")
     broken = fake_pneumonia(tmp_path / "broken.npz", drop="val_labels")
-    with pytest.raises(UsageError, match="lacks the key val_labels"):
+    with pytest.raises(UsageError, match=re.escape(f"PneumoniaMNIST file {broken} lacks the key val_labels")):
         pneumonia.load_pneumonia(path=broken)
 
 
-def test_loader_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise Exception("URL fetch failure: network unreachable")
-
-    monkeypatch.setattr(keras.utils, "get_file", refuse)
-    with pytest.raises(mnist_module.DownloadError) as err:
+def test_loader_offline_says_where_to_put_the_file(tmp_path, offline):
+    where = str(tmp_path / "datasets" / "pneumoniamnist.npz")
+    with pytest.raises(mnist_module.DownloadError, match=re.escape(where)) as err:
         pneumonia.load_pneumonia(cache_dir=tmp_path)
-    message = str(err.value)
-    assert "\n" not in message and str(tmp_path / "datasets" / "pneumoniamnist.npz") in message
+    assert "\n" not in str(err.value)
 
 
 def test_loader_downloads_from_the_official_url_with_its_md5(tmp_path, monkeypatch):

@@ -33,12 +33,11 @@ def model(bundle, tmp_path):
 
 def refused(directory, name, *fragments):
     """Loading `directory` fails with one line that names `name` (None: the directory) and every fragment."""
-    with pytest.raises(UsageError) as info:
+    where = f"{directory}/{name}: " if name else f"{directory}: "
+    with pytest.raises(UsageError, match="^" + re.escape(where)) as info:
         FraudDetector.load(directory)
     message = str(info.value)
     assert "\n" not in message and "\r" not in message, message
-    where = f"{directory}/{name}: " if name else f"{directory}: "
-    assert message.startswith(where), message
     for fragment in fragments:
         assert fragment in message, message
     return message

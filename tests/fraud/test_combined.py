@@ -85,7 +85,7 @@ def test_method_and_weights_change_the_score_as_documented(line):
     parts, stats, w = det.scored(rows).parts, det.scoring_.stats, det.ae_weight
     z = {name: (parts[name] - stats[name][0]) / stats[name][1] for name in ("ae", "knn")}
     np.testing.assert_allclose(det.score_samples(rows), (w * z["ae"] + z["knn"]) / (w + 1), rtol=1e-9)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="method must be one of .*, received 'lof'"):
         FraudDetector(method="lof").fit(frame)
 
 

@@ -13,8 +13,7 @@ from keras_ae import anomaly  # noqa: E402
 from keras_ae.errors import UsageError  # noqa: E402
 from keras_ae.fraud import FraudDetector  # noqa: E402
 from keras_ae.fraud.schema import KAGGLE_COLUMNS  # noqa: E402
-
-FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
+from tests.conftest import FRAUD_FAST as FAST  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------- detector
@@ -67,7 +66,7 @@ def test_threshold_rules_follow_the_stored_validation_errors(detector, data):
     det.set_threshold("value", -1e9)
     assert det.predict(test).sum() == len(test)
     np.testing.assert_array_equal(weights[0], det.models_[0].get_weights()[0])  # no retraining
-    with pytest.raises(ValueError, match="percentile"):
+    with pytest.raises(ValueError, match=r"rule 'percentile'\) between 0 and 100, received threshold_value=150"):
         det.set_threshold("percentile", 150)
 
 
@@ -75,7 +74,7 @@ def test_numpy_input_unlabelled_f1_rule_and_not_fitted():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(600, 2))
     x = np.column_stack([z, z @ [[1.0, -1.0, 1.0], [0.5, 2.0, -1.0]]]) + rng.normal(size=(600, 5)) * 0.05
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="FraudDetector is not fitted yet"):
         FraudDetector().predict(x)
     det = FraudDetector(n_models=1, epochs=40, patience=5).fit(x)
     assert det.columns_ == ["x0", "x1", "x2", "x3", "x4"]
@@ -83,14 +82,14 @@ def test_numpy_input_unlabelled_f1_rule_and_not_fitted():
     odd[:, 2] += 6.0  # breaks the x2 = x0 + 0.5 x1 relation
     assert roc_auc_score(np.r_[np.zeros(50), np.ones(50)], det.score_samples(np.r_[x[:50], odd])) > 0.95
     assert {name for row in det.explain(odd, top=1) for name, _ in row} <= {"x0", "x1", "x2"}
-    with pytest.raises(UsageError, match="'f1' needs labelled frauds"):
-        FraudDetector(threshold_rule="f1", **FAST).fit(x)
+    with pytest.raises(UsageError, match="'f1' needs labelled frauds"):  # found after training: one short fit
+        FraudDetector(threshold_rule="f1", n_models=1, epochs=1).fit(x)
 
 
 def test_trim_drops_the_highest_error_training_rows(data):
     train, test = data
     unlabelled = train.drop(columns=["Class"])
-    det = FraudDetector(trim_fraction=0.02, **FAST).fit(unlabelled)
+    det = FraudDetector(trim_fraction=0.02, **{**FAST, "n_models": 1}).fit(unlabelled)  # ROC-AUC 0.94 as with 2
     n_fit = len(unlabelled) - det.n_validation_rows_
     assert det.trimmed_rows_ == pytest.approx(0.02 * n_fit, abs=2)
     assert det.n_train_rows_ == n_fit - det.trimmed_rows_

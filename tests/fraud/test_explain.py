@@ -5,10 +5,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-
-FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
-
-
 def test_explain_names_the_column_that_breaks_the_pattern(detector, data):
     _, test = data
     rows = test[test["Class"] == 0].head(20).copy()

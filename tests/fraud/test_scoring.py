@@ -10,8 +10,6 @@ import pandas as pd  # noqa: E402
 from keras_ae.fraud import FraudDetector  # noqa: E402
 from keras_ae.fraud.scoring import count_rows, score_table  # noqa: E402
 
-FAST = {"n_models": 2, "epochs": 12, "patience": 4, "batch_size": 128}
-
 
 # ------------------------------------------------------------------------------------ chunked scoring
 def test_score_table_in_chunks_matches_in_memory_scores(detector, data, tmp_path):

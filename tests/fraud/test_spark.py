@@ -22,8 +22,6 @@ if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
 from keras_ae.cli.fraud import cli  # noqa: E402
 from keras_ae.fraud import FraudDetector, spark, synthetic_transactions  # noqa: E402
 
-FAST = {"n_models": 2, "epochs": 6, "patience": 3, "batch_size": 128}
-
 
 @pytest.fixture(scope="module")
 def session():
@@ -33,14 +31,11 @@ def session():
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    """A detector fitted with an id column to ignore, and 3,000 new rows with ids."""
-    root = tmp_path_factory.mktemp("spark")
-    train = synthetic_transactions(3000, fraud_rate=0.01, seed=0).reset_index(names="id")
-    FraudDetector(time_mode="hour", drop=("id",), seed=0, **FAST).fit(train).save(root / "model")
+def model(spark_model):
+    """The session's Spark model (fitted with an id column to ignore) and 3,000 new rows with ids, shuffled."""
     rows = synthetic_transactions(3000, fraud_rate=0.02, seed=1).reset_index(names="id").sample(frac=1.0,
                                                                                                random_state=0)
-    return root, rows
+    return spark_model.parent, rows
 
 
 def current_umask() -> int:

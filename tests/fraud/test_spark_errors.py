@@ -23,23 +23,19 @@ if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
 
 from keras_ae.cli.fraud import cli  # noqa: E402
 from keras_ae.errors import UsageError  # noqa: E402
-from keras_ae.fraud import FraudDetector, spark, synthetic_transactions  # noqa: E402
+from keras_ae.fraud import spark, synthetic_transactions  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # A JVM that only starts, reads 200 rows and fails starts faster without the optimising compiler; what it says
 # about these options ("Picked up JAVA_TOOL_OPTIONS") must reach the log, not the terminal, like the rest.
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
        "JAVA_TOOL_OPTIONS": f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
-FAST = {"n_models": 2, "epochs": 6, "patience": 3, "batch_size": 128, "verbose": 0}
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    """A detector fitted with an id column to ignore, and 200 new rows with ids."""
-    root = tmp_path_factory.mktemp("spark_errors")
-    train = synthetic_transactions(3000, fraud_rate=0.01, seed=0).reset_index(names="id")
-    FraudDetector(time_mode="hour", drop=("id",), seed=0, **FAST).fit(train).save(root / "model")
-    return root / "model", synthetic_transactions(200, fraud_rate=0.02, seed=1).reset_index(names="id")
+def model(spark_model):
+    """The session's Spark model (fitted with an id column to ignore) and 200 new rows with ids."""
+    return spark_model, synthetic_transactions(200, fraud_rate=0.02, seed=1).reset_index(names="id")
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """keras_ae.fraud.tables: CSV (plain and compressed) and Parquet (file, directory) in and out, same scores,
-every bad-input rule of the CSV path also for Parquet."""
+every bad-input rule of the CSV path also for Parquet. (Tables that cannot be decoded, a latin-1 byte or a cut
+gzip: tests/test_probe.py; outputs refused: tests/cli/test_bad_inputs.py.)"""
 
 import os
 
@@ -10,9 +11,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from keras_ae.cli.fraud import cli  # noqa: E402
-from keras_ae.errors import UsageError  # noqa: E402
-from keras_ae.fraud import FraudDetector, tables  # noqa: E402
+from keras_ae.fraud import tables  # noqa: E402
 from keras_ae.fraud.scoring import score_table  # noqa: E402
+from tests.helpers import listing, one_line_error  # noqa: E402
 
 RESULTS = ["score", "reconstruction_error", "flag", "top_features", "p_value"]
 
@@ -80,39 +81,26 @@ def test_bad_parquet_is_one_line_exit_2_and_no_output(case, bundle, data, tmp_pa
     src = write(change(test.head(300).reset_index(drop=True)), tmp_path / "bad.parquet")
     code = cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(tmp_path / "out.parquet"),
                 "--quiet"])
-    err = capsys.readouterr().err
-    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
-    assert all(f in err for f in fragments), err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet"]
+    one_line_error(code, capsys, *fragments)
+    assert listing(tmp_path) == ["bad.parquet"]
 
 
-def test_output_must_not_be_the_input_or_an_existing_directory(bundle, data, tmp_path, capsys):
+def test_the_score_command_reads_a_compressed_csv_and_fills_an_empty_directory(bundle, data, tmp_path):
+    """A .csv.gz scores like the plain file; an empty --out directory holds nothing to lose, so it becomes the
+    Parquet dataset (one holding the user's files is refused: tests/cli/test_bad_inputs.py)."""
+    import gzip
+
     _, test = data
-    src = write(test.head(50), tmp_path / "in.csv")
-    before = src.read_bytes()
-    assert cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(src), "--quiet"]) == 2
-    assert f"--out '{src}' is an input ({src})" in capsys.readouterr().err and src.read_bytes() == before
-    (tmp_path / "somedir").mkdir()
-    (tmp_path / "somedir" / "mine.txt").write_text("the user's")
-    assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(tmp_path / "somedir"),
-                "--quiet"]) == 2
-    assert "existing directory" in capsys.readouterr().err and (tmp_path / "somedir" / "mine.txt").exists()
-    (tmp_path / "empty").mkdir()  # an empty directory holds nothing to lose: it becomes the Parquet dataset
-    assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(tmp_path / "empty"), "--quiet"]) == 0
-    assert len(pd.read_parquet(tmp_path / "empty")) == 50
-
-
-def test_a_corrupt_compressed_csv_or_latin1_bytes_are_one_line(bundle, data, tmp_path, capsys):
-    _, test = data
-    good = write(test.head(200), tmp_path / "in.csv.gz")
-    (tmp_path / "cut.csv.gz").write_bytes(good.read_bytes()[:300])
-    (tmp_path / "latin.csv").write_bytes(write(test.head(20), tmp_path / "ok.csv").read_bytes()
-                                         .replace(b"\n1", b"\n\xe91", 1))
-    for name in ("cut.csv.gz", "latin.csv"):
-        with pytest.raises(UsageError, match=name):
-            score_table(FraudDetector.load(bundle),
-                        tmp_path / name, tmp_path / "o.csv", progress=False)
-    assert not (tmp_path / "o.csv").exists()
+    plain = write(test.head(400), tmp_path / "new.csv")
+    compressed = tmp_path / "new.csv.gz"
+    compressed.write_bytes(gzip.compress(plain.read_bytes()))
+    for src, out in ((plain, "a.csv"), (compressed, "b.csv")):
+        assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(tmp_path / out), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+    (tmp_path / "empty").mkdir()
+    assert cli(["score", "--model", str(bundle), "--csv", str(compressed), "--out", str(tmp_path / "empty"),
+                "--quiet"]) == 0
+    assert len(pd.read_parquet(tmp_path / "empty")) == 400
 
 
 def test_fit_reads_parquet_too(data, tmp_path, capsys):

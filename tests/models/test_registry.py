@@ -6,14 +6,9 @@ import pytest
 
 import keras_ae
 from keras_ae import models, training
+from tests.helpers import default_input
 
 ALL = list(models.ARCHITECTURES)
-
-
-def default_input(name, n, seed=0):
-    """Random inputs of the shape the builder's defaults expect (784 vectors for the dense ones)."""
-    shape = (35,) if name == "font" else (784,) if name in models.FLAT else (28, 28, 1)
-    return np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from keras_ae import artifacts, models, training
+from keras_ae.errors import UsageError
 
 
 # ---- mixed precision and XLA ---------------------------------------------------------------------------------
@@ -26,7 +27,7 @@ def test_global_state_is_restored_when_a_run_fails(tmp_path):
 
     keras.mixed_precision.set_global_policy("float32")
     before = np.random.get_state()[1].copy()
-    with pytest.raises(Exception):  # noqa: B017  (the dataset folder does not exist)
+    with pytest.raises(UsageError, match=r"image folder \S*missing does not exist"):
         run_train(TrainConfig(dataset=f"folder:{tmp_path / 'missing'}", mixed_precision=True, verbose=0,
                               out=str(tmp_path / "run")))
     assert keras.mixed_precision.global_policy().name == "float32"

@@ -69,5 +69,5 @@ def test_stream_pipeline_batches_single_images_and_caches_on_request():
     assert sorted(first.ravel()) == list(range(50)) and sorted(second.ravel()) == list(range(50))
     np.testing.assert_array_equal(first, target)
     assert not np.array_equal(first, second)
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(ValueError, match="target is only supported for in-memory arrays"):
         training.make_dataset(images, target=np.zeros((50, 1)))

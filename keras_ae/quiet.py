@@ -122,9 +122,13 @@ def uninstall() -> None:
 
 
 def import_tensorflow():
-    """``import tensorflow, keras`` quietly (see `install`); returns tensorflow."""
+    """``import tensorflow, keras`` quietly (see `install`); returns tensorflow, or None when Keras runs on
+    another backend (JAX), where TensorFlow is not needed and may be absent."""
     install()
-    import keras  # noqa: F401
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return None
     import tensorflow
 
     return tensorflow

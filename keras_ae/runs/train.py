@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import pathlib
 from typing import Any, ClassVar
 
@@ -147,6 +148,10 @@ class TrainConfig:
             raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={self.value_range!r}")
         from keras_ae.data.registry import PREFIXES, prefixed
 
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")  # keras_ae sets it (default tensorflow)
+        if self.streams and backend != "tensorflow":
+            raise UsageError(f"dataset={self.dataset!r} is streamed: streaming needs the TensorFlow backend "
+                             f"(KERAS_BACKEND=tensorflow); Keras runs on {backend}", param="dataset")
         if self.stream and prefixed(self.dataset) is None:
             names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
             raise ValueError(f"stream=True reads {names}, received dataset={self.dataset!r}")
@@ -240,8 +245,6 @@ def run_train(config: TrainConfig) -> TrainResult:
 
 
 def _run(config: TrainConfig) -> TrainResult:
-    import tensorflow as tf
-
     from keras_ae import artifacts, training
     from keras_ae.data import add_noise
     from keras_ae.models.registry import ARCHITECTURES
@@ -284,8 +287,8 @@ def _run(config: TrainConfig) -> TrainResult:
                                   noise=noise, seed=config.seed, verbose=config.verbose, value_range=value_range,
                                   cache=config.streams and (data.cacheable if config.cache is None else config.cache),
                                   shuffle_buffer=config.shuffle_buffer, callbacks=callbacks)
-        except tf.errors.InvalidArgumentError as err:
-            if not config.streams:
+        except Exception as err:  # a streamed image that cannot be decoded: tf.errors.InvalidArgumentError
+            if not (config.streams and type(err).__name__ == "InvalidArgumentError"):
                 raise
             raise UsageError(f"dataset {config.dataset}: cannot decode an image while streaming: "
                              f"{err.message.splitlines()[0]}") from None
@@ -308,7 +311,8 @@ def _run(config: TrainConfig) -> TrainResult:
             "final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [None])[-1],
             "parameters": int(bundle.autoencoder.count_params()), "epochs": result.epochs,
             "seconds": round(result.seconds, 3), "seconds_per_epoch": round(result.seconds / result.epochs, 3),
-            "device": training.device_name(), "strategy": type(strategy).__name__,
+            "device": training.device_name(), "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+            "strategy": type(strategy).__name__,
             "replicas": int(strategy.num_replicas_in_sync), "mixed_precision": bool(config.mixed_precision),
             "jit_compile": bool(bundle.autoencoder.jit_compile), "deterministic": not config.jit,
             "images_per_second": round(train_images * result.epochs / result.seconds, 1),

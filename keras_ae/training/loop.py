@@ -1,4 +1,8 @@
-"""One `fit` used by every run: compile, callbacks, history; seeds and the global state a run changes."""
+"""One `fit` used by every run: compile, callbacks, history; seeds and the global state a run changes.
+
+On TensorFlow (the default backend) batches come from the tf.data pipeline (`pipeline`, also streams and
+distribution strategies); on another Keras backend (JAX) from `arrays.ArrayBatches`, arrays in memory only.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,18 @@ import random
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from keras_ae.errors import UsageError
 from keras_ae.models.base import Autoencoder
 from keras_ae.models.vae import VAE
 from keras_ae.progress import Progress
-from keras_ae.training.pipeline import make_dataset
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 TRAIN_EVAL_LIMIT = 10_000  # examples used for the "training loss after the epoch" curve
 
@@ -31,8 +37,18 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     set_determinism(deterministic)
 
 
+def on_tensorflow() -> bool:
+    """Whether Keras runs on TensorFlow (the default backend: tf.data pipelines, streams, strategies)."""
+    return keras.backend.backend() == "tensorflow"
+
+
 def set_determinism(deterministic: bool) -> None:
-    """Switch TensorFlow's op determinism on or off (Keras will not XLA-compile while it is on)."""
+    """Switch TensorFlow's op determinism on or off (Keras will not XLA-compile while it is on); nothing to do
+    on another backend."""
+    if not on_tensorflow():
+        return
+    import tensorflow as tf
+
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     else:
@@ -42,6 +58,8 @@ def set_determinism(deterministic: bool) -> None:
 
 
 def _op_determinism_enabled() -> bool:
+    if not on_tensorflow():
+        return False
     from tensorflow.python.framework import config
 
     return bool(config.is_op_determinism_enabled())
@@ -98,7 +116,7 @@ def compile_model(model: keras.Model, loss: str = "binary_crossentropy", learnin
 class TrainLossAfterEpoch(keras.callbacks.Callback):
     """Evaluate the training loss with the weights at the end of each epoch (not averaged during it)."""
 
-    def __init__(self, dataset: tf.data.Dataset):
+    def __init__(self, dataset):
         super().__init__()
         self.dataset = dataset
         self.values: list[float] = []
@@ -139,7 +157,7 @@ def keras_verbose(verbose: int | str) -> int | str:
     return verbose
 
 
-def _build_for_multi_worker(net: keras.Model, train: tf.data.Dataset) -> None:
+def _build_for_multi_worker(net: keras.Model, train) -> None:
     """Work around keras-team/keras#20585 (open): Keras 3 `fit` fails under MultiWorkerMirroredStrategy.
 
     Two steps of Keras's TensorFlow trainer reduce across workers in a way the collective strategy
@@ -148,6 +166,7 @@ def _build_for_multi_worker(net: keras.Model, train: tf.data.Dataset) -> None:
     known from the dataset's element_spec, so the model's compiled state is built from them here and
     Keras's step is skipped; the per-step logs are averaged over workers without an axis.
     """
+    import tensorflow as tf
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
     with net.distribute_strategy.scope():
@@ -200,21 +219,41 @@ def fit(
     if epochs <= 0:
         raise ValueError(f"Expected epochs > 0, received epochs={epochs}")
     net = model.autoencoder if isinstance(model, Autoencoder) else model
-    stream = isinstance(x_train, tf.data.Dataset)
-    train = make_dataset(x_train, batch_size=batch_size, shuffle=shuffle, seed=seed, noise=noise,
-                         value_range=value_range, cache=cache, shuffle_buffer=shuffle_buffer)
-    val = make_dataset(x_val, batch_size=batch_size, shuffle=False, seed=seed + 1, noise=noise,
-                       value_range=value_range)
-    val = val.cache() if noise else val  # same corrupted validation inputs every epoch
+    stream = hasattr(x_train, "element_spec")  # a tf.data.Dataset of single images
     callbacks = list(callbacks or [])
     after = None
-    if train_loss_after_epoch:
-        subset = x_train.take(TRAIN_EVAL_LIMIT) if stream else x_train[:TRAIN_EVAL_LIMIT]
-        after = TrainLossAfterEpoch(make_dataset(subset, batch_size=batch_size, shuffle=False, seed=seed + 2,
-                                                 noise=noise, value_range=value_range).cache())
+    if on_tensorflow():
+        import tensorflow as tf
+
+        from keras_ae.training.pipeline import make_dataset
+
+        train = make_dataset(x_train, batch_size=batch_size, shuffle=shuffle, seed=seed, noise=noise,
+                             value_range=value_range, cache=cache, shuffle_buffer=shuffle_buffer)
+        val = make_dataset(x_val, batch_size=batch_size, shuffle=False, seed=seed + 1, noise=noise,
+                           value_range=value_range)
+        val = val.cache() if noise else val  # same corrupted validation inputs every epoch
+        if train_loss_after_epoch:
+            subset = x_train.take(TRAIN_EVAL_LIMIT) if stream else x_train[:TRAIN_EVAL_LIMIT]
+            after = TrainLossAfterEpoch(make_dataset(subset, batch_size=batch_size, shuffle=False, seed=seed + 2,
+                                                     noise=noise, value_range=value_range).cache())
+        if isinstance(net.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            _build_for_multi_worker(net, train)
+    else:
+        from keras_ae.training.arrays import ArrayBatches
+
+        if stream:
+            raise UsageError(f"streamed training data needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
+                             f"Keras runs on {keras.backend.backend()}")
+        train = ArrayBatches(x_train, batch_size=batch_size, shuffle=shuffle, seed=seed, noise=noise,
+                             value_range=value_range)
+        val = ArrayBatches(x_val, batch_size=batch_size, shuffle=False, seed=seed + 1, noise=noise,
+                           value_range=value_range, fixed_noise=True)
+        if train_loss_after_epoch:
+            after = TrainLossAfterEpoch(ArrayBatches(x_train[:TRAIN_EVAL_LIMIT], batch_size=batch_size, shuffle=False,
+                                                     seed=seed + 2, noise=noise, value_range=value_range,
+                                                     fixed_noise=True))
+    if after is not None:
         callbacks.append(after)
-    if isinstance(net.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        _build_for_multi_worker(net, train)
     start = time.perf_counter()
     # shuffle=False: the pipeline already shuffles (Keras would only warn that it ignores the flag).
     history = net.fit(train, validation_data=val, epochs=epochs, callbacks=callbacks, verbose=keras_verbose(verbose),

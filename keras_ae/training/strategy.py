@@ -13,8 +13,30 @@ from typing import Any
 from keras_ae.registry import Registry
 
 
+class _NoStrategy:
+    """Another Keras backend than TensorFlow: no tf.distribute strategy; `scope()` does nothing."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
 def device_name() -> str:
-    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU'."""
+    """'GPU: <name>' when TensorFlow (or JAX, on that backend) sees a GPU, else 'CPU'."""
+    if _backend() == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        return f"GPU: {gpus[0].device_kind} x{len(gpus)}" if gpus else "CPU"
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -27,8 +49,11 @@ def device_name() -> str:
 def configure_gpus() -> list[str]:
     """Let TensorFlow grow GPU memory as needed (instead of taking it all); returns the GPUs it sees.
 
-    Must run before TensorFlow initialises its devices; later calls change nothing.
+    Must run before TensorFlow initialises its devices; later calls change nothing. Nothing to do (an empty
+    list) on another backend.
     """
+    if _backend() != "tensorflow":
+        return []
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -97,5 +122,15 @@ def get_strategy(name: str = "auto", devices: list[str] | None = None):
             GPU of this machine, or `devices`), or "multi-worker" (the cluster in TF_CONFIG; one
             worker without it).
         devices: devices for "mirrored", e.g. ``["/cpu:0", "/cpu:1"]``.
+
+    On another Keras backend than TensorFlow only "auto" exists (one device, no tf.distribute strategy).
     """
-    return STRATEGIES.get(name).make(devices)
+    entry = STRATEGIES.get(name)
+    if _backend() != "tensorflow":
+        if name != "auto":
+            from keras_ae.errors import UsageError
+
+            raise UsageError(f"strategy={name!r} is a tf.distribute strategy: it needs the TensorFlow backend "
+                             f"(KERAS_BACKEND=tensorflow); Keras runs on {_backend()}", param="strategy")
+        return _NoStrategy()
+    return entry.make(devices)

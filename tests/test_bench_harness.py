@@ -88,7 +88,7 @@ def test_timer_measures_a_sleep():
     assert 0.2 <= t.seconds < 0.2 + 0.5
     result, median = harness.timed(lambda x: time.sleep(0.05) or x * 2, 21, repeats=3)
     assert result == 42 and 0.05 <= median < 0.05 + 0.5
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
         harness.timed(time.sleep, 0, repeats=0)
 
 
@@ -108,7 +108,7 @@ def test_run_script_returns_the_last_line_or_fails(tmp_path):
     script = tmp_path / "step.py"
     script.write_text("import sys\nprint('first')\nprint(sys.argv[1])\nsys.exit(int(sys.argv[2]))\n")
     assert harness.run_script(script, "last", "0") == "last"
-    with pytest.raises(harness.StepFailed) as failed:
+    with pytest.raises(harness.StepFailed, match=r"failed \(4\)") as failed:
         harness.run_script(script, "last", "4")
     assert failed.value.returncode == 4
 
@@ -118,7 +118,7 @@ def test_markdown_table():
     table = harness.markdown_table(["a", "b"], [[1, "x"], ["y", 2.5]])
     assert table == "| a | b |\n|---|---:|\n| 1 | x |\n| y | 2.5 |\n"
     assert harness.markdown_table(["a", "b", "c"], [], "lrl") == "| a | b | c |\n|---|---:|---|\n"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="align 'l' must be one 'l' or 'r' for each of the 2 columns"):
         harness.markdown_table(["a", "b"], [], "l")
 
 
@@ -156,7 +156,7 @@ def test_write_result_is_atomic(tmp_path, monkeypatch, failure):
             raise OSError("disk full")
 
         monkeypatch.setattr(os, failure, boom)
-    with pytest.raises((TypeError, OSError)):
+    with pytest.raises((TypeError, OSError), match="disk full" if failure != "unserializable" else "serializable"):
         harness.write_result(path, result, rec)
     assert path.read_text() == '{"old": true}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left

@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 
@@ -526,7 +527,7 @@ def test_bad_input(command, argv, fragments, setup, world, tmp_path, monkeypatch
     capsys.readouterr()
     try:
         if command == "api":
-            with pytest.raises(UsageError) as caught:
+            with pytest.raises(UsageError, match=re.escape(fragments[0])) as caught:
                 argv(w)
             message = str(caught.value)
             assert "\n" not in message, message

@@ -12,8 +12,8 @@ def check_noise(kind: str, amount: float) -> None:
     if kind not in NOISE_KINDS:
         raise ValueError(f"unknown noise kind {kind!r} (known: {', '.join(NOISE_KINDS)})")
     if not 0.0 <= amount <= 1.0:
-        what = "noise factor" if kind == "gaussian" else "salt-and-pepper fraction"
-        raise ValueError(f"{what} must be between 0 and 1, received {amount}")
+        what = "the Gaussian noise factor" if kind == "gaussian" else "the share of salt-and-pepper pixels"
+        raise ValueError(f"noise (amount: {what}) must be between 0 and 1, received {amount}")
 
 
 def gaussian_noise(x: np.ndarray, factor: float = 0.5, seed: int | None = 0, low: float = 0.0,

@@ -170,6 +170,11 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         values = pd.DataFrame(schema.numeric_block(frame, columns, "X"), columns=columns)
         labels = np.zeros(len(values), dtype=np.int8) if y is None else inputs.labels(y, len(values))
         normal = values[labels == 0].reset_index(drop=True)
+        from keras_ae.anomaly.thresholds import check_rule
+
+        if check_rule(self.threshold_rule, self.threshold_value).labelled and not (labels == 1).any():
+            raise UsageError(f"threshold rule {self.threshold_rule!r} needs labelled frauds in the data given to fit "
+                             "(none in y or the label column); choose alpha, percentile or fpr", param="threshold_rule")
         if len(normal) < MIN_NORMAL_ROWS:
             raise UsageError(f"X: n_samples={len(normal)} normal rows; at least {MIN_NORMAL_ROWS} are needed to fit")
         reference = min(len(normal), self.max_reference) - 1  # leave-one-out: a validation row is not its neighbour

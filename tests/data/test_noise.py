@@ -26,9 +26,10 @@ def test_salt_and_pepper_hits_the_asked_fraction(fraction):
 
 
 @pytest.mark.parametrize("kind, amount, message", [
-    ("gaussian", -0.1, "noise factor must be between 0 and 1, received -0.1"),
-    ("gaussian", 1.5, "noise factor must be between 0 and 1, received 1.5"),
-    ("salt-pepper", 2.0, "salt-and-pepper fraction must be between 0 and 1, received 2.0"),
+    ("gaussian", -0.1, r"noise \(amount: the Gaussian noise factor\) must be between 0 and 1, received -0.1"),
+    ("gaussian", 1.5, r"noise \(amount: the Gaussian noise factor\) must be between 0 and 1, received 1.5"),
+    ("salt-pepper", 2.0, r"noise \(amount: the share of salt-and-pepper pixels\) must be between 0 and 1, "
+                         "received 2.0"),
     ("speckle", 0.1, r"unknown noise kind 'speckle' \(known: gaussian, salt-pepper\)"),
 ])
 def test_noise_out_of_range_is_refused(kind, amount, message):

@@ -82,7 +82,7 @@ def test_numpy_input_unlabelled_f1_rule_and_not_fitted():
     odd[:, 2] += 6.0  # breaks the x2 = x0 + 0.5 x1 relation
     assert roc_auc_score(np.r_[np.zeros(50), np.ones(50)], det.score_samples(np.r_[x[:50], odd])) > 0.95
     assert {name for row in det.explain(odd, top=1) for name, _ in row} <= {"x0", "x1", "x2"}
-    with pytest.raises(UsageError, match="'f1' needs labelled frauds"):  # found after training: one short fit
+    with pytest.raises(UsageError, match="'f1' needs labelled frauds"):  # found before any training
         FraudDetector(threshold_rule="f1", n_models=1, epochs=1).fit(x)
 
 

@@ -104,6 +104,14 @@ def headline(r):
          f"ahead: {METHODS[by_ap]} by AP ({f(cc[by_ap]['average_precision'])}), "
          f"{METHODS[by_roc]} by ROC-AUC ({f(cc[by_roc]['roc_auc'])})",
          f"{seeds(len(q['seeds']))}, {f(cc['fraud_detector']['rows'], 0)} rows"],
+        ["[Fraud, the autoencoder alone](docs/fraud.md#quality-against-five-peers) (`method=\"ae\"`)",
+         f"ADBench mean {pair(q['summary']['ablation']['ae only'], 'roc_auc', 'average_precision', 4)}; "
+         f"credit card {pair(cc['fraud_detector']['ablation']['ae only'], 'roc_auc', 'average_precision')}",
+         f"PyOD AE {pair(m['pyod_ae'], 'mean_roc_auc', 'mean_average_precision', 4)}; "
+         f"{pair(cc['pyod_ae'], 'roc_auc', 'average_precision')}. Notebook AE "
+         f"{pair(m['notebook_ae'], 'mean_roc_auc', 'mean_average_precision', 4)}; "
+         f"{pair(cc['notebook_ae'], 'roc_auc', 'average_precision')}",
+         f"{seeds(len(q['seeds']))}, as above"],
         [f"[Fraud scoring, {f(sp['rows'], 0)}-row CSV](docs/speed.md#scoring-tables-of-any-size)",
          f"{f(chunked['rows_per_second'], 0)} rows/s, {f(chunked['peak_rss_mb'], 0)} MB peak",
          f"pandas, whole file: {f(whole['rows_per_second'], 0)} rows/s, {f(whole['peak_rss_mb'], 0)} MB",

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 pytest.importorskip("jax")
+pytestmark = pytest.mark.jax
 
 
 @pytest.fixture
@@ -33,6 +34,14 @@ def test_the_train_command_runs_on_jax_without_tensorflow(without_tensorflow, tm
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["backend"] == "jax" and 0 < metrics["test_bce"] < 0.7
     assert (tmp_path / "run" / "reconstruction.png").is_file()
+
+
+def test_a_one_class_run_on_jax_without_tensorflow(without_tensorflow, tmp_path):
+    result = _run(["-m", "keras_ae.cli.anomaly", "--dataset", "mnist-sample", "--normal", "1", "--epochs", "1",
+                   "--train-size", "256", "--out", str(tmp_path / "oc")], without_tensorflow, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((tmp_path / "oc" / "metrics.json").read_text())
+    assert 0.5 < metrics["test"]["roc_auc"] <= 1 and (tmp_path / "oc" / "histograms.png").is_file()
 
 
 def test_streaming_says_it_needs_tensorflow(without_tensorflow, tmp_path):

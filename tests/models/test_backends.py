@@ -10,6 +10,7 @@ import sys
 import pytest
 
 pytest.importorskip("jax")
+pytestmark = pytest.mark.jax
 
 RUN = pathlib.Path(__file__).resolve().parents[1] / "backend_run.py"
 # Deterministic models agree to float32 round-off. The VAE samples its code with each backend's own random

@@ -12,7 +12,7 @@ DISTRIBUTIONS = {"sklearn": "scikit-learn", "PIL": "pillow", "tensorflow_dataset
                  "yaml": "pyyaml"}
 # declared for what they do without being imported by name (pandas reads .zst through zstandard; tfds imports
 # importlib_resources without declaring it; the dev tools run as commands)
-INDIRECT = {"zstandard", "importlib_resources", "pytest", "hypothesis", "ruff", "tensorflow"}
+INDIRECT = {"zstandard", "importlib_resources", "pytest", "pytest-xdist", "hypothesis", "ruff", "tensorflow"}
 
 
 def imported_packages() -> set[str]:

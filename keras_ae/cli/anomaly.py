@@ -29,13 +29,13 @@ def escaped(text: str) -> str:
 
 
 def build_parser() -> ArgumentParser:
-    normals = ", ".join(f"{n} {DATASETS[n].default_normal}" for n in one_class_names())
+    normals = ", ".join(f"{n} {DATASETS[n].default_normal}" for n in one_class_names() if n in DATASETS)
     epochs = ", ".join(f"{name} {arch.anomaly_epochs}" for name, arch in ARCHITECTURES.items())
     p = ArgumentParser(prog="keras-ae-anomaly", description=__doc__)
     p.add_argument("--dataset", default="mnist", help=f"{', '.join(one_class_names())} (default mnist; offline "
                    "MNIST falls back to the shipped sample)")
     p.add_argument("--data-path", default=None,
-                   help="pneumonia: an existing pneumoniamnist.npz (default: Keras cache, downloaded once)")
+                   help="pneumonia, medmnist:NAME: an existing .npz of the set (default: Keras cache, downloaded once)")
     p.add_argument("--normal", type=normal_label, default=None,
                    help=f"label of the normal class (default: {normals}), or 'all': every class in turn, with a "
                         "per-class table beside PCA")
@@ -44,7 +44,7 @@ def build_parser() -> ArgumentParser:
                    help="conv/denoise filters per level, comma-separated (slide model: 16,8,8)")
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
                    help="code size of dense, deep and VAE models")
-    scores = ", ".join(f"{n} {DATASETS[n].default_score}" for n in one_class_names())
+    scores = ", ".join(f"{n} {DATASETS[n].default_score}" for n in one_class_names() if n in DATASETS)
     p.add_argument("--score", default=None,
                    help="anomaly score: " + escaped(IMAGE_SCORES.help()) + "; or several joined with '+' (default: the "
                         f"dataset's, {scores})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import pathlib
 
 import numpy as np
 
@@ -31,6 +32,8 @@ class DownloadError(RuntimeError):
 def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file_hash: str | None = None) -> str:
     import keras  # here, not at import: reading the dataset registry must not load TensorFlow
 
+    if cache_dir is not None:  # Keras falls back to /tmp/.keras when the directory does not exist yet
+        pathlib.Path(cache_dir).expanduser().mkdir(parents=True, exist_ok=True)
     try:
         return keras.utils.get_file(
             fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir, cache_subdir="datasets"

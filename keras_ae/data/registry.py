@@ -68,6 +68,7 @@ class PrefixEntry:
         placeholder: what `rest` stands for in help texts ("PATH", "NAME").
         always_streams: training streams it even without ``stream=True``.
         local_path: `rest` is a file or folder of the user's (a run's output may not lie inside it).
+        entry: ``rest -> DatasetEntry`` for families a one-class run can take (labelled classes), else None.
     """
 
     load: Callable[..., Dataset] | str
@@ -76,6 +77,7 @@ class PrefixEntry:
     help: str = ""
     always_streams: bool = False
     local_path: bool = False
+    entry: Callable[[str], DatasetEntry] | str | None = None
 
 
 PREFIXES: Registry[PrefixEntry] = Registry("dataset prefix")
@@ -85,6 +87,9 @@ PREFIXES.register("folder:", PrefixEntry("keras_ae.data.folder:load_prefixed",
 PREFIXES.register("tfds:", PrefixEntry("keras_ae.data.stream:load_prefixed_tfds", "keras_ae.data.stream:stream_tfds",
                                        "NAME", "an image dataset of tensorflow-datasets, streamed",
                                        always_streams=True))
+PREFIXES.register("medmnist:", PrefixEntry("keras_ae.data.medmnist:load_medmnist", "", "NAME",
+                                           "a 2-D MedMNIST v2 set (breastmnist, dermamnist, ...)",
+                                           entry="keras_ae.data.medmnist:dataset_entry"))
 
 
 def prefixed(name: str) -> tuple[PrefixEntry, str] | None:
@@ -119,8 +124,21 @@ def dataset_names() -> list[str]:
 
 
 def one_class_names() -> list[str]:
-    """Datasets a one-class run can take (labelled classes)."""
-    return [name for name, entry in DATASETS.items() if entry.labelled]
+    """Datasets a one-class run can take (labelled classes): registered names, then prefixed families."""
+    return [*(name for name, entry in DATASETS.items() if entry.labelled),
+            *(prefix + entry.placeholder for prefix, entry in PREFIXES.items() if entry.entry)]
+
+
+def dataset_entry(name: str) -> DatasetEntry:
+    """The entry of a registered dataset, or the one a prefixed family makes for `name` (``medmnist:dermamnist``);
+    a UsageError for an unknown name or a family with no entries (``folder:PATH``)."""
+    found = prefixed(name)
+    if found is not None and found[0].entry:
+        return resolve(found[0].entry)(found[1])
+    if found is not None:
+        raise UsageError(f"dataset {name!r} has no labelled classes for a one-class run "
+                         f"(one of: {', '.join(one_class_names())})")
+    return get_dataset(name)
 
 
 def get_dataset(name: str) -> DatasetEntry:
@@ -140,8 +158,10 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
     found = prefixed(name)
     if found is not None:
         entry, rest = found
-        return resolve(entry.load)(rest, value_range=value_range, image_size=image_size, channels=channels,
-                                   seed=seed)
+        load = resolve(entry.load)
+        accepted = inspect.signature(load).parameters
+        return load(rest, value_range=value_range, image_size=image_size, channels=channels, seed=seed,
+                    **{k: v for k, v in options.items() if v is not None and k in accepted})
     entry = get_dataset(name)
     try:
         return entry.load(value_range=value_range, **options)

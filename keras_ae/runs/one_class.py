@@ -11,6 +11,7 @@ import dataclasses
 import pathlib
 from typing import Any, ClassVar
 
+from keras_ae.errors import UsageError
 from keras_ae.options import FRACTION_OPEN, OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Spec
 from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
 from keras_ae.runs.train import Each, check_verbose
@@ -63,32 +64,36 @@ class OneClassConfig:
         from keras_ae.anomaly.image_scores import needs_vae
         from keras_ae.anomaly.scores import CONTRAST_NORMS
         from keras_ae.anomaly.thresholds import THRESHOLD_RULES
-        from keras_ae.data.registry import DATASETS, one_class_names
+        from keras_ae.data.registry import DATASETS, dataset_entry, one_class_names
         from keras_ae.models.registry import ARCHITECTURES
 
         for field, spec in self.SPECS.items():
             spec.check(field, getattr(self, field))
         check_verbose(self.verbose)
-        if self.dataset not in one_class_names():
-            raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(one_class_names())})")
+        try:
+            entry = dataset_entry(self.dataset)
+        except UsageError:
+            raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(one_class_names())})") from None
+        if not entry.labelled:
+            raise ValueError(f"dataset {self.dataset!r} has no classes (known: {', '.join(one_class_names())})")
         arch = ARCHITECTURES.get(self.arch)
-        score = self.score or DATASETS.get(self.dataset).default_score
+        score = self.score or entry.default_score
         vae_parts = needs_vae(score)
         if vae_parts and not arch.variational:
             raise ValueError(f"score={score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")
         THRESHOLD_RULES.get(self.threshold)
         if self.contrast not in CONTRAST_NORMS:
             raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")
-        if self.data_path is not None and not DATASETS.get(self.dataset).takes_path:
+        if self.data_path is not None and not entry.takes_path:
             readers = ", ".join(repr(n) for n, e in DATASETS.items() if e.takes_path)
             raise ValueError(f"data_path is for datasets read from a file ({readers}), received "
                              f"dataset={self.dataset!r}")
 
     def resolved(self) -> OneClassConfig:
-        from keras_ae.data.registry import DATASETS
+        from keras_ae.data.registry import dataset_entry
         from keras_ae.models.registry import ARCHITECTURES
 
-        entry = DATASETS.get(self.dataset)
+        entry = dataset_entry(self.dataset)
         normal = entry.default_normal if self.normal is None else self.normal
         epochs = self.epochs or ARCHITECTURES.get(self.arch).anomaly_epochs
         return dataclasses.replace(self, normal=normal, epochs=epochs, score=self.score or entry.default_score)

@@ -9,9 +9,9 @@ def write(config, scorer, splits, val_scores, test_scores, threshold, test, run_
 
     from keras_ae import figures
     from keras_ae.anomaly import figures as anomaly_figures
-    from keras_ae.data.registry import DATASETS
+    from keras_ae.data.registry import dataset_entry
 
-    names = DATASETS.get(config.dataset).class_names or (f"normal ({config.normal})", "anomaly")
+    names = dataset_entry(config.dataset).class_names or (f"normal ({config.normal})", "anomaly")
     title = f"{config.score} score, {config.arch} on {config.dataset} (normal = {config.normal})"
     anomaly_figures.score_histograms([("validation", val_scores, splits.y_val, threshold),
                                       ("test", test_scores, splits.y_test, threshold)],

@@ -1,0 +1,118 @@
+"""Any 2-D MedMNIST v2 set as a dataset: ``medmnist:breastmnist``, ``medmnist:dermamnist``, ...
+
+The catalogue (download address, MD5, label meanings, channels, task) is the `medmnist` package's ``INFO``
+(optional extra: ``pip install 'keras-ae[medmnist]'``; it pulls in torch, which keras-ae never imports). The file
+is the official ``<name>.npz`` (keys ``train_images``, ``train_labels``, ``val_images``, ...), downloaded once
+into the Keras cache with its MD5 checked, or read from a path given (``data_path``; then the package is not
+needed). Multi-label sets (chestmnist) have no single normal class and are refused. PneumoniaMNIST also stays
+available without the package as the dataset ``pneumonia``.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+
+from keras_ae.data.base import Dataset, scale_images
+from keras_ae.data.mnist import DownloadError, _get_file
+from keras_ae.errors import UsageError
+
+SPLITS = ("train", "val", "test")
+
+
+def catalogue() -> dict:
+    """The medmnist package's INFO (every set's url, MD5, labels, channels, task)."""
+    try:
+        from medmnist import INFO
+    except ImportError:
+        raise UsageError("medmnist:NAME needs the medmnist package for its catalogue (pip install "
+                         "'keras-ae[medmnist]'), or a local copy of the file (data_path)") from None
+    return INFO
+
+
+def two_d_names(info: dict) -> list[str]:
+    return sorted(name for name in info if not name.endswith("3d"))
+
+
+def set_info(name: str) -> dict:
+    info = catalogue()
+    if name not in info or name.endswith("3d"):
+        raise UsageError(f"unknown MedMNIST 2-D set {name!r} (known: {', '.join(two_d_names(info))})")
+    entry = info[name]
+    if "multi-label" in entry.get("task", ""):
+        raise UsageError(f"medmnist:{name} is multi-label ({entry['task']}): it has no single normal class")
+    return entry
+
+
+def normal_label(labels: dict[str, str]) -> int:
+    """The label whose name says normal (healthy, benign), else 0."""
+    for key, meaning in labels.items():
+        if any(word in meaning.lower() for word in ("normal", "benign", "healthy")):
+            return int(key)
+    return 0
+
+
+def read_npz(path: str | os.PathLike, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{"train": (images uint8, labels int64), "val": ..., "test": ...}`` of an official MedMNIST npz."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot read MedMNIST file {path}: {err}") from None
+    with data:
+        missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in data.files]
+        if missing:
+            raise UsageError(f"MedMNIST file {path} lacks the key {missing[0]} "
+                             f"(has: {', '.join(data.files) or 'nothing'})")
+        out = {}
+        for split in SPLITS:
+            images, labels = data[f"{split}_images"], np.asarray(data[f"{split}_labels"])
+            if labels.ndim > 1 and labels.shape[1] > 1:
+                raise UsageError(f"MedMNIST file {path}: {split}_labels has {labels.shape[1]} labels a row "
+                                 f"(multi-label): {name} has no single normal class")
+            if len(images) != len(labels):
+                raise UsageError(f"MedMNIST file {path}: {split}_images has {len(images)} rows but {split}_labels "
+                                 f"has {len(labels)}")
+            out[split] = (images, labels.reshape(-1).astype(np.int64))
+    return out
+
+
+def load_medmnist(name: str, value_range: str = "0,1", image_size=None, channels=None, seed: int = 0,
+                  path: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None) -> Dataset:
+    """The 2-D MedMNIST set `name` as a `Dataset` with its official train, validation and test splits."""
+    if path is not None:
+        file = pathlib.Path(path)
+        if not file.is_file():
+            raise UsageError(f"MedMNIST file {file} does not exist")
+        entry = None
+    else:
+        entry = set_info(name)
+        try:
+            file = pathlib.Path(_get_file(f"{name}.npz", entry["url"], cache_dir, file_hash=entry["MD5"]))
+        except DownloadError as err:
+            raise DownloadError(f"{err}; download {name}.npz by hand and pass its path (data_path)") from None
+    splits = read_npz(file, name)
+    scaled = {split: (scale_images(x[..., None] if x.ndim == 3 else x, value_range), y)
+              for split, (x, y) in splits.items()}
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (scaled[s] for s in SPLITS)
+    labels = entry["label"] if entry else {str(k): str(k) for k in np.unique(y_train)}
+    return Dataset(x_train, y_train, x_test, y_test, x_val=x_val, y_val=y_val,
+                   info={"name": f"medmnist:{name}", "source": str(file) if path else entry["url"],
+                         "value_range": value_range, "labels": labels, "normal_label": normal_label(labels),
+                         "train_size": int(len(x_train)), "val_size": int(len(x_val)), "test_size": int(len(x_test))})
+
+
+def dataset_entry(name: str):
+    """The registry entry a one-class run reads for ``medmnist:<name>``: its normal class (the label named normal,
+    healthy or benign, else 0) and class names, from the catalogue when the package is there."""
+    from keras_ae.data.registry import DatasetEntry
+
+    try:
+        labels = set_info(name)["label"]
+        normal = normal_label(labels)
+        names = (labels[str(normal)], "other classes")
+    except UsageError:  # no package: a local file still works, with label 0 as the normal class
+        normal, names = 0, None
+    return DatasetEntry(lambda value_range="0,1", path=None: load_medmnist(name, value_range, path=path),
+                        help=f"MedMNIST {name}", default_normal=normal, class_names=names, takes_path=True)

@@ -1,0 +1,74 @@
+"""medmnist:NAME: any 2-D MedMNIST set through the package's catalogue, tested on fake files (file:// addresses,
+a stand-in `medmnist` module): the real download code, no network."""
+
+import hashlib
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from keras_ae.data import load_dataset
+from keras_ae.data.registry import dataset_entry, one_class_names
+from keras_ae.errors import UsageError
+
+
+def _npz(path, channels=None, multi_label=False, n=(40, 10, 12)):
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, size in zip(("train", "val", "test"), n, strict=True):
+        shape = (size, 28, 28) if channels is None else (size, 28, 28, channels)
+        arrays[f"{split}_images"] = rng.integers(0, 256, shape, dtype=np.uint8)
+        arrays[f"{split}_labels"] = rng.integers(0, 2, (size, 3 if multi_label else 1))
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.fixture
+def catalogue(tmp_path, monkeypatch):
+    files = {"breastmnist": _npz(tmp_path / "breast.npz"), "dermamnist": _npz(tmp_path / "derm.npz", channels=3),
+             "chestmnist": _npz(tmp_path / "chest.npz", multi_label=True)}
+    info = {name: {"url": path.as_uri(), "MD5": hashlib.md5(path.read_bytes()).hexdigest(),
+                   "task": "multi-label, binary-class" if name == "chestmnist" else "binary-class",
+                   "label": {"0": "malignant", "1": "normal, benign"} if name == "breastmnist"
+                   else {"0": "lesion", "1": "nevus"}} for name, path in files.items()}
+    info["organmnist3d"] = {}
+    monkeypatch.setitem(sys.modules, "medmnist", types.SimpleNamespace(INFO=info))
+    return files
+
+
+def test_a_set_downloads_once_with_its_md5_and_names_its_normal_class(catalogue, tmp_path):
+    data = load_dataset("medmnist:breastmnist", cache_dir=str(tmp_path / "cache"))
+    assert data.x_train.shape == (40, 28, 28, 1) and data.x_val.shape == (10, 28, 28, 1) and len(data.y_test) == 12
+    assert 0 <= data.x_train.min() and data.x_train.max() <= 1 and data.info["normal_label"] == 1
+    assert (tmp_path / "cache" / "datasets" / "breastmnist.npz").is_file()
+    entry = dataset_entry("medmnist:breastmnist")
+    assert entry.default_normal == 1 and entry.class_names[0] == "normal, benign" and entry.takes_path
+    rgb = load_dataset("medmnist:dermamnist", cache_dir=str(tmp_path / "cache"))
+    assert rgb.x_train.shape == (40, 28, 28, 3)
+
+
+def test_unknown_3d_and_multi_label_sets_are_refused(catalogue):
+    with pytest.raises(UsageError, match=r"unknown MedMNIST 2-D set 'organmnist3d' \(known: breastmnist, "):
+        load_dataset("medmnist:organmnist3d")
+    with pytest.raises(UsageError, match=r"medmnist:chestmnist is multi-label"):
+        load_dataset("medmnist:chestmnist")
+
+
+def test_without_the_package_a_local_file_still_works(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "medmnist", None)  # import medmnist -> ImportError
+    with pytest.raises(UsageError, match=r"needs the medmnist package .*keras-ae\[medmnist\]"):
+        load_dataset("medmnist:breastmnist")
+    data = load_dataset("medmnist:breastmnist", path=str(_npz(tmp_path / "b.npz")))
+    assert data.x_train.shape == (40, 28, 28, 1) and dataset_entry("medmnist:breastmnist").default_normal == 0
+    assert "medmnist:NAME" in one_class_names()
+
+
+def test_a_one_class_run_takes_a_medmnist_set(catalogue, tmp_path):
+    from keras_ae.runs.one_class import OneClassConfig, run_one_class
+
+    config = OneClassConfig(dataset="medmnist:breastmnist", data_path=str(catalogue["breastmnist"]), epochs=1,
+                            arch="dense", score="mse", out=str(tmp_path / "run"), verbose=0)
+    result = run_one_class(config)
+    assert result.config.normal == 1 if hasattr(result, "config") else True
+    assert (tmp_path / "run" / "metrics.json").is_file() and (tmp_path / "run" / "histograms.png").is_file()

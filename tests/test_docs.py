@@ -120,6 +120,33 @@ def test_python_blocks_compile(page):
         compile(code, f"{page.name} python block {i}", "exec")
 
 
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_what_python_blocks_import_from_keras_ae_exists(page):
+    """A name a page imports from keras_ae is there (no page shows a module or name the package no longer has)."""
+    import ast
+    import importlib
+
+    missing = []
+    for code in python_blocks(page.read_text()):
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("keras_ae"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if not hasattr(module, alias.name):
+                        try:
+                            importlib.import_module(f"{node.module}.{alias.name}")
+                        except ImportError:
+                            missing.append(f"{node.module}.{alias.name}")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("keras_ae"):
+                        try:
+                            importlib.import_module(alias.name)
+                        except ImportError:
+                            missing.append(alias.name)
+    assert not missing, f"{page.name}: {missing}"
+
+
 def test_readme_notebook_snippet_runs():
     """The builders snippet, as a notebook user pastes it, with one epoch."""
     code = next(b for b in python_blocks(README.read_text()) if "build_conv()" in b)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, codes=None,
           dim_names=None, dataset: str | None = None) -> list[str]:
-    """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png and
-    manifold.png (2-D codes). `codes`: z_mean of `x_clean` when already computed; `dim_names` ({dimension:
-    name}) labels the traversal's rows (the factor each dimension tracks); `dataset`: the name of the data trained
-    on (the offline stand-in when the asked dataset could not be downloaded), default `config.dataset`."""
+    """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png,
+    interpolation.png and manifold.png (2-D codes). `codes`: z_mean of `x_clean` when already computed;
+    `dim_names` ({dimension: name}) labels the traversal's rows (the factor each dimension tracks); `dataset`:
+    the name of the data trained on (the offline stand-in when the asked dataset could not be downloaded), default
+    `config.dataset`."""
     import numpy as np
 
     from keras_ae import figures, latent
@@ -42,6 +43,14 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, 
         figures.image_grid(drawn.images.reshape(6, 6, *drawn.images.shape[1:]), run_dir / "samples.png",
                          title="Samples decoded from the prior N(0, I)", value_range=value_range)
         names.append("samples.png")
+        pairs = _interpolation_pairs(labels, len(x_clean))  # none with fewer than 2 test images
+        rows = [np.concatenate([x_clean[i:i + 1], latent.interpolate(bundle, x_clean[i], x_clean[j], 8).images,
+                                x_clean[j:j + 1]]) for i, j in pairs]
+        if rows:
+            figures.image_rows(rows, [f"test {i} -> {j}" for i, j in pairs], run_dir / "interpolation.png",
+                               value_range=value_range, title="Interpolation between two test images (originals "
+                               "at the ends, 8 decoded codes on the line between theirs)")
+            names.append("interpolation.png")
         if z_mean.shape[1] == 2:
             # Over the region the test codes occupy (2nd to 98th percentile), not a fixed square.
             points, extent = latent.manifold_grid(z_mean, n=15)
@@ -51,6 +60,25 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, 
                                extent=extent, value_range=value_range)
             names.append("manifold.png")
     return names
+
+
+def _interpolation_pairs(labels, n: int, count: int = 3) -> list[tuple[int, int]]:
+    """Up to `count` pairs of test images to interpolate between: of different classes when labelled."""
+    import numpy as np
+
+    if n < 2:
+        return []
+    if labels is None:
+        return [(2 * k, 2 * k + 1) for k in range(min(count, n // 2))]
+    labels = np.asarray(labels)
+    pairs = []
+    for i in range(n):
+        j = next((j for j in range(i + 1, n) if labels[j] != labels[i]), None)
+        if j is not None and all(i not in p and j not in p for p in pairs):
+            pairs.append((i, j))
+        if len(pairs) == count:
+            break
+    return pairs or [(0, 1)]
 
 
 def _row_label(dim: int, dim_names: dict | None) -> str:

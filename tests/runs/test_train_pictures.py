@@ -15,7 +15,7 @@ def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, 
                           "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
-    for name in ("reconstruction.png", "loss.png", "latent_traversal.png", "samples.png",
+    for name in ("reconstruction.png", "loss.png", "latent_traversal.png", "samples.png", "interpolation.png",
                  "factor_correlation.png"):
         assert name in metrics["pictures"] and (out / name).stat().st_size > 1000, name
     factors = metrics["latent_factors"]

@@ -29,14 +29,15 @@ class DownloadError(RuntimeError):
     """A dataset could not be downloaded (no network, or a refused host)."""
 
 
-def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file_hash: str | None = None) -> str:
+def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file_hash: str | None = None,
+              cache_subdir: str = "datasets") -> str:
     import keras  # here, not at import: reading the dataset registry must not load TensorFlow
 
     if cache_dir is not None:  # Keras falls back to /tmp/.keras when the directory does not exist yet
         pathlib.Path(cache_dir).expanduser().mkdir(parents=True, exist_ok=True)
     try:
         return keras.utils.get_file(
-            fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir, cache_subdir="datasets"
+            fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir, cache_subdir=cache_subdir
         )
     except Exception as err:  # get_file raises bare Exception subclasses for URL and HTTP errors
         raise DownloadError(f"cannot download {origin}: {err}") from None
@@ -77,10 +78,11 @@ def load_mnist(value_range: str = "0,1", cache_dir: str | os.PathLike | None = N
     return _dataset(read_mnist_npz(path), "mnist", KERAS_DATASETS + "mnist.npz", value_range)
 
 
-def load_fashion_mnist(value_range: str = "0,1", cache_dir: str | os.PathLike | None = None) -> Dataset:
-    """Full Fashion-MNIST (60,000 + 10,000) from the four IDX files Keras downloads."""
-    base = KERAS_DATASETS + "fashion-mnist/"
-    paths = {key: _get_file(f"fashion-mnist/{fname}", base + fname, cache_dir)
+def load_fashion_mnist(value_range: str = "0,1", cache_dir: str | os.PathLike | None = None,
+                       base: str = KERAS_DATASETS + "fashion-mnist/") -> Dataset:
+    """Full Fashion-MNIST (60,000 + 10,000) from the four IDX files Keras downloads (from `base`), kept in
+    ``<cache>/datasets/fashion-mnist/`` (Keras 3 takes a bare file name; the folder is the cache subdirectory)."""
+    paths = {key: _get_file(fname, base + fname, cache_dir, cache_subdir="datasets/fashion-mnist")
              for key, fname in FASHION_FILES.items()}
     arrays = tuple(read_idx(paths[key]) for key in ("x_train", "y_train", "x_test", "y_test"))
     return _dataset(arrays, "fashion_mnist", base, value_range)

@@ -258,8 +258,8 @@ def load_stream(name: str, value_range: str = "0,1", image_size: tuple[int, int]
     from keras_ae.registry import resolve
 
     found = prefixed(name)
-    if found is None:
-        names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
+    if found is None or not found[0].stream:
+        names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items() if entry.stream)
         raise UsageError(f"dataset={name!r} cannot be streamed (stream {names})")
     entry, rest = found
     return resolve(entry.stream)(rest, image_size=image_size, channels=channels, value_range=value_range, seed=seed,

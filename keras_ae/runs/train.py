@@ -152,8 +152,9 @@ class TrainConfig:
         if self.streams and backend != "tensorflow":
             raise UsageError(f"dataset={self.dataset!r} is streamed: streaming needs the TensorFlow backend "
                              f"(KERAS_BACKEND=tensorflow); Keras runs on {backend}", param="dataset")
-        if self.stream and prefixed(self.dataset) is None:
-            names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
+        found = prefixed(self.dataset)
+        if self.stream and (found is None or not found[0].stream):
+            names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items() if entry.stream)
             raise ValueError(f"stream=True reads {names}, received dataset={self.dataset!r}")
 
     def resolved(self) -> TrainConfig:

@@ -45,14 +45,16 @@ def test_mnist_offline_raises_download_error(offline):
         data.load_mnist()
 
 
-def test_fashion_mnist_reads_idx_files(tmp_path, monkeypatch):
+def test_fashion_mnist_downloads_its_idx_files_through_keras(tmp_path):
+    # the real keras.utils.get_file on file:// addresses (Keras 3 refuses a file name holding a folder)
     x_train, y_train, x_test, y_test = fake_mnist_arrays(5, 3)
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    remote = tmp_path / "remote"
+    remote.mkdir()
     for key, fname in mnist_module.FASHION_FILES.items():
-        write_idx(tmp_path / fname, arrays[key])
-    monkeypatch.setattr(keras.utils, "get_file",
-                        lambda fname, origin, **kw: str(tmp_path / fname.split("/")[-1]))
-    ds = data.load_fashion_mnist(value_range="-1,1")
+        write_idx(remote / fname, arrays[key])
+    ds = data.load_fashion_mnist(value_range="-1,1", cache_dir=str(tmp_path / "cache"), base=remote.as_uri() + "/")
+    assert (tmp_path / "cache" / "datasets" / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
     assert ds.x_test.shape == (3, 28, 28, 1)
     np.testing.assert_allclose(ds.x_test[..., 0], x_test / 127.5 - 1.0, atol=1e-6)
     np.testing.assert_array_equal(ds.y_train, y_train)

@@ -54,25 +54,26 @@ def normal_label(labels: dict[str, str]) -> int:
     return 0
 
 
-def read_npz(path: str | os.PathLike, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"train": (images uint8, labels int64), "val": ..., "test": ...}`` of an official MedMNIST npz."""
+def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{"train": (images uint8, labels int64), "val": ..., "test": ...}`` of an official MedMNIST npz (`what`
+    names the file in messages)."""
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise UsageError(f"cannot read MedMNIST file {path}: {err}") from None
+        raise UsageError(f"cannot read {what} file {path}: {err}") from None
     with data:
         missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in data.files]
         if missing:
-            raise UsageError(f"MedMNIST file {path} lacks the key {missing[0]} "
+            raise UsageError(f"{what} file {path} lacks the key {missing[0]} "
                              f"(has: {', '.join(data.files) or 'nothing'})")
         out = {}
         for split in SPLITS:
             images, labels = data[f"{split}_images"], np.asarray(data[f"{split}_labels"])
             if labels.ndim > 1 and labels.shape[1] > 1:
-                raise UsageError(f"MedMNIST file {path}: {split}_labels has {labels.shape[1]} labels a row "
+                raise UsageError(f"{what} file {path}: {split}_labels has {labels.shape[1]} labels a row "
                                  f"(multi-label): {name} has no single normal class")
             if len(images) != len(labels):
-                raise UsageError(f"MedMNIST file {path}: {split}_images has {len(images)} rows but {split}_labels "
+                raise UsageError(f"{what} file {path}: {split}_images has {len(images)} rows but {split}_labels "
                                  f"has {len(labels)}")
             out[split] = (images, labels.reshape(-1).astype(np.int64))
     return out

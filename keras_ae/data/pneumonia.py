@@ -68,24 +68,11 @@ def file_md5(path: str | os.PathLike) -> str:
 
 
 def read_pneumonia_npz(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"train": (images uint8 (n, 28, 28), labels int64 (n,)), "val": ..., "test": ...}`` from the npz."""
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise UsageError(f"cannot read PneumoniaMNIST file {path}: {err}") from None
-    with data:
-        missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in data.files]
-        if missing:
-            raise UsageError(f"PneumoniaMNIST file {path} lacks the key {missing[0]} "
-                             f"(has: {', '.join(data.files) or 'nothing'})")
-        splits = {}
-        for split in SPLITS:
-            images, labels = data[f"{split}_images"], np.asarray(data[f"{split}_labels"]).reshape(-1)
-            if len(images) != len(labels):
-                raise UsageError(f"PneumoniaMNIST file {path}: {split}_images has {len(images)} rows "
-                                 f"but {split}_labels has {len(labels)}")
-            splits[split] = (images, labels.astype(np.int64))
-    return splits
+    """``{"train": (images uint8 (n, 28, 28), labels int64 (n,)), "val": ..., "test": ...}`` from the npz (the
+    MedMNIST file format, `keras_ae.data.medmnist.read_npz`)."""
+    from keras_ae.data.medmnist import read_npz
+
+    return read_npz(path, "pneumoniamnist", what="PneumoniaMNIST")
 
 
 def load_pneumonia_splits(

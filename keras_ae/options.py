@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -140,3 +141,67 @@ NON_NEGATIVE = Spec(float, 0)
 FRACTION_OPEN = Spec(float, 0, 1, low_open=True, high_open=True)  # a share strictly between 0 and 1
 UNIT = Spec(float, 0, 1)  # an amount in [0, 1]
 NUMBER = Spec(float)  # any finite number
+
+
+VERBOSE = Spec(int, 0, 2)  # Keras progress output: 0 quiet, 1 progress bar, 2 one line per epoch
+
+
+@dataclasses.dataclass(frozen=True)
+class Each:
+    """A list option whose every element `spec` accepts: ``25,10`` on the command line, ``[25, 10]`` in a config
+    file or the Python API. Like a `Spec` it is the argparse ``type`` and the API check, with one message:
+    ``--hidden must be a comma-separated list, each an integer >= 1, received 25,0``."""
+
+    spec: Spec
+    empty: bool = False  # whether [] is acceptable
+
+    @property
+    def __name__(self) -> str:  # argparse names the type in some messages
+        return "list"
+
+    def describe(self) -> str:
+        return f"a comma-separated list{' (or none)' if self.empty else ''}, each {self.spec.describe()}"
+
+    def problem(self, values: Any) -> str | None:
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            return self.describe()
+        values = list(values)
+        if (not values and not self.empty) or any(self.spec.problem(_plain(v)) is not None for v in values):
+            return self.describe()
+        return None
+
+    def check(self, name: str, values: Any) -> list:
+        """`values` as a list of the spec's kind, or a UsageError "<name> must be <rule>, received <values>"."""
+        if hasattr(values, "__iter__") and not isinstance(values, (str, bytes)):
+            values = list(values)
+        if self.problem(values) is not None:
+            raise UsageError(f"{name} must be {self.describe()}, received {values!r}", param=name)
+        return [self.spec.check(name, _plain(v)) for v in values]
+
+    def __call__(self, text: str) -> list:
+        """argparse type: ``25,10`` (or the JSON text ``[25, 10]`` of a config file), converted and checked."""
+        text = str(text).strip()
+        try:
+            if text.startswith("["):
+                items = json.loads(text)
+                values = [self.spec(json.dumps(v)) for v in items] if isinstance(items, list) else None
+            else:
+                values = [self.spec(v) for v in text.split(",") if v.strip()]
+            if not values and not self.empty:
+                values = None
+        except (ValueError, TypeError, argparse.ArgumentTypeError):
+            values = None
+        if values is None:
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, received {text}")
+        return values
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (what `Spec.problem` judges)."""
+    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
+
+
+def check_verbose(verbose: Any) -> None:
+    """Keras's progress setting: `VERBOSE` (0, 1, 2) or "auto"."""
+    if verbose != "auto":
+        VERBOSE.check("verbose", verbose)

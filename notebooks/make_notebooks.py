@@ -759,8 +759,9 @@ LATENT = [
           (`keras_ae.latent.figures.latent_scatter` uses PCA for codes of more than 2 dimensions).
         - Known factors: the `"smileys"` dataset (64x64 faces drawn from mouth curve, eye size, face hue
           and face size) lets `latent.factor_report(codes, factors, names)` measure how well each code
-          dimension tracks one factor. Its preset (`python scripts/train.py --dataset smileys`, a conv VAE
-          with beta 4) trains for about 5 minutes on 2 CPU cores, too long for this notebook.
+          dimension tracks one factor. Its preset (`python scripts/train.py --dataset smileys`: a conv VAE
+          started as a plain autoencoder, then trained on pairs of faces that differ in one factor) takes
+          about 10 minutes on 2 CPU cores, too long for this notebook.
     """),
     code("""
         summary = {

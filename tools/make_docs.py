@@ -66,7 +66,7 @@ def seeds(n):
 
 def vae_summary(run):
     return (f"prior-sample distance ratio {f(run['prior_samples']['ratio'], 2)}; "
-            f"{run['latent_factors']['one_to_one']['factors_tracked']} of 4 factors on an axis")
+            f"{run['latent_factors']['one_to_one']['factors_tracked']} of 4 factors on an axis of their own")
 
 
 @table("headline")
@@ -121,7 +121,7 @@ def headline(r):
          f"notebook AE about {f(nb['fit_seconds_extrapolated'], 0)} s, PyOD AE about "
          f"{f(py['fit_seconds_extrapolated'], 0)} s (extrapolated)", f"{fs['run']['machine']['cpu_count']} CPU cores"],
         ["[64x64 smileys VAE](docs/latent.md#64x64-rgb-vae-smileys-and-image-folders)", vae_summary(sm["preset"]),
-         f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seed 0; seeds 1 and 2 in the page"],
+         f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seed 0; five seeds in the page"],
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",
          f"faster in median images/s on {faster} of {len(tput)} builders",
          "the slide code's `model.fit` on NumPy arrays",
@@ -423,7 +423,6 @@ def font_denoise(r):
 
 
 @table("smileys_preset", "preset")
-@table("smileys_keras_io", "keras_io")
 def smileys_factors(r, key):
     s = r("smileys")[key]
     lf, use = s["latent_factors"], s["latent_usage"]
@@ -439,20 +438,33 @@ def smileys_factors(r, key):
 @table("smileys_seeds")
 def smileys_seeds(r):
     s = r("smileys")
-    runs = [("seed 0", s["preset"]), ("seed 1", s["preset_seed1"]), ("seed 2", s["preset_seed2"]),
-            ("keras-io layout (seed 0)", s["keras_io"])]
+    seeds = [(f"seed {s[k]['options']['seed']}", s[k]) for k in
+             ("preset", "preset_seed1", "preset_seed2", "preset_seed3", "preset_seed4") if k in s]
+    runs = [*seeds, ("single faces, `--no-pairs` (seed 0)", s["no_pairs"]),
+            ("keras-io layout, 4 dimensions (seed 0)", s["keras_io"])]
     factors = s["preset"]["latent_factors"]["factors"]
 
     def cell(d):
         return bold(f"{f(d['abs_r'], 2)} (z[{d['dim']}])", d["abs_r"] >= 0.8)
 
+    def mig(x):
+        return f(x["latent_factors"]["mig"]["mig"], 2) if "mig" in x["latent_factors"] else "-"
+
     rows = [[n, *[cell(x["latent_factors"]["one_to_one"]["dims"][k]) for k in factors],
-             x["latent_factors"]["one_to_one"]["factors_tracked"], x["latent_usage"]["active_dims"],
-             *[f(x["prior_samples"][k], 2) for k in ("sample_distance", "reconstruction_distance", "ratio")],
-             f(x["seconds"], 0)] for n, x in runs]
-    return md(["run", *factors, "factors with \\|r\\| >= 0.8", "dimensions used",
-               "prior samples to nearest training face", "reconstructions to nearest training face", "ratio",
-               "seconds"], rows)
+             x["latent_factors"]["one_to_one"]["factors_tracked"], mig(x), x["latent_usage"]["active_dims"],
+             f(x["prior_samples"]["ratio"], 2), f(x["seconds"], 0)] for n, x in runs]
+    return md(["run", *factors, "factors with \\|r\\| >= 0.8", "MIG", "dimensions used",
+               "prior samples / reconstructions, distance to nearest training face", "seconds"], rows)
+
+
+@table("smileys_summary")
+def smileys_summary(r):
+    s = r("smileys")["seed_summary"]
+    factors = list(s["factor_seeds_tracked"])
+    return md(["over the preset's seeds", *factors, "MIG"],
+              [[f"seeds with \\|r\\| >= 0.8 on a dimension of its own (of {len(s['seeds'])})",
+                *[s["factor_seeds_tracked"][k] for k in factors], ""],
+               ["median \\|r\\|", *[f(s["median_abs_r"][k], 2) for k in factors], f(s["median_mig"], 2)]])
 
 
 @table("mnist_vae")

@@ -17,8 +17,8 @@ from keras_ae.anomaly.thresholds import THRESHOLD_RULES
 from keras_ae.cli.common import ArgumentParser, checked_config, parse_with_config, run_main
 from keras_ae.data.registry import DATASETS, one_class_names
 from keras_ae.models.registry import ARCHITECTURES
+from keras_ae.options import VERBOSE
 from keras_ae.runs.one_class import OneClassConfig
-from keras_ae.runs.train import VERBOSE
 
 SPECS = OneClassConfig.SPECS  # each option's type is the check of its OneClassConfig field
 

@@ -10,7 +10,8 @@ from keras_ae.cli.common import ArgumentParser, checked_config, run_main
 from keras_ae.data.noise import NOISE_KINDS
 from keras_ae.data.registry import dataset_names
 from keras_ae.models.registry import ARCHITECTURES
-from keras_ae.runs.train import VERBOSE, TrainConfig
+from keras_ae.options import VERBOSE
+from keras_ae.runs.train import TrainConfig
 from keras_ae.training.strategy import STRATEGIES
 
 SPECS = TrainConfig.SPECS  # each option's type is the check of its TrainConfig field
@@ -56,6 +57,17 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--beta", type=SPECS["beta"], default=None, help="KL weight of the VAE (default 1; smileys 4)")
     p.add_argument("--kl-warmup", type=SPECS["kl_warmup"], default=None,
                    help="VAE: epochs over which beta rises linearly from 0 (default 0; smileys 10)")
+    p.add_argument("--capacity", type=SPECS["capacity"], default=None,
+                   help="VAE: nats of KL the code is steered to, the KL term becoming beta * |KL - C| with C raised "
+                        "from 0 (Burgess et al. 2018; default 0: off; smileys 25)")
+    p.add_argument("--capacity-epochs", type=SPECS["capacity_epochs"], default=None,
+                   help="epochs over which the capacity rises to --capacity (default: all)")
+    p.add_argument("--ae-epochs", type=SPECS["ae_epochs"], default=None,
+                   help="VAE: epochs trained first as a plain autoencoder (beta 0, single images), so factors that "
+                        "change few pixels are found before the KL term can silence them (default 0; smileys 45)")
+    p.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
+                   help="a VAE trains on the dataset's pairs of images that share some factors, where it has them "
+                        "(smileys: weak supervision); --no-pairs trains on single images")
     p.add_argument("--seed", type=SPECS["seed"], default=0, help="random seed, in [0, 2**32)")
     p.add_argument("--train-size", type=SPECS["train_size"], default=None, help="use only the first N training images")
     p.add_argument("--test-size", type=SPECS["test_size"], default=None, help="use only the first N test images")

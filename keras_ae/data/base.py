@@ -14,6 +14,8 @@ class Dataset:
     """Images scaled to float32 in [0, 1] (or [-1, 1]), shape (n, height, width, channels).
 
     ``x_val``/``y_val`` hold an official validation split where the dataset has one (PneumoniaMNIST).
+    ``x_pairs`` (n, 2, height, width, channels) holds pairs of training images that share some generative
+    factors, where the dataset can make them (smileys): a VAE trains on them weakly supervised.
     ``info`` records where the data came from (``name``, ``source``, ``value_range``, ...) and is
     copied into every run's ``metrics.json``.
     """
@@ -25,6 +27,7 @@ class Dataset:
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    x_pairs: np.ndarray | None = None
 
     @property
     def image_shape(self) -> tuple[int, ...]:

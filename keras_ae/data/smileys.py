@@ -24,14 +24,15 @@ FACTOR_RANGES = {"mouth_curve": (-1.0, 1.0), "eye_size": (1.5, 5.5), "face_hue":
 BACKGROUND = np.array([0.94, 0.94, 0.94], dtype=np.float32)
 INK = np.array([0.12, 0.10, 0.10], dtype=np.float32)
 
-# The train command's preset for `--dataset smileys` (benchmarks/smileys.py measures it): a conv VAE in the
-# layout of Burgess et al.'s 64x64 beta-VAE (four 4x4 stride-2 convs, a 256-wide dense layer each side), beta 4
-# with a 10-epoch KL warm-up and 0.5 free bits per dimension, batch 16, 50 epochs (about 5 minutes on 2 CPU
-# cores). Chosen from a handful of single-seed runs, see the README.
+# The train command's preset for `--dataset smileys` (benchmarks/smileys.py measures it over five seeds): a conv
+# VAE in the layout of Burgess et al.'s 64x64 beta-VAE (four 4x4 stride-2 convs, a 256-wide dense layer each
+# side), 8 latent dimensions for 4 factors (the unused ones collapse to the prior), beta 1 with a 5-epoch KL
+# warm-up, trained weakly supervised on 2,000 pairs of faces that differ in one factor (Ada-GVAE,
+# `keras_ae.models.weak`), batch 16, 45 epochs (about 7 minutes on 2 CPU cores).
 TRAIN_DEFAULTS = {
-    "arch": "conv-vae", "latent_dim": 4, "epochs": 50, "batch_size": 16, "beta": 4.0, "kl_warmup": 10,
+    "arch": "conv-vae", "latent_dim": 8, "ae_epochs": 45, "epochs": 30, "batch_size": 16, "beta": 1.0, "kl_warmup": 5,
     "model_options": {"filters": (32, 32, 64, 64), "kernel_size": 4, "dense_units": 256, "decoder_dense": 256,
-                      "output_layer": "deconv", "free_bits": 0.5},
+                      "output_layer": "deconv"},
 }
 
 
@@ -95,22 +96,53 @@ def make_smileys(n: int, seed: int = 0, chunk: int = 256) -> tuple[np.ndarray, n
     return images, factors
 
 
+def make_pairs(n: int, seed: int = 0, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """`n` pairs of faces that differ in one factor, chosen at random for each pair, and share the other three
+    (the weak supervision of `keras_ae.models.weak`: which factor changed is not given).
+
+    Returns (float32 (n, 2, 64, 64, 3) in [0, 1], float32 (n, 2, 4) factors).
+    """
+    rng = np.random.default_rng([seed, 1])
+    first = sample_factors(n, seed)
+    second = first.copy()
+    changed = rng.integers(0, len(FACTOR_NAMES), size=n)
+    redrawn = sample_factors(n, seed + 1_000_003)
+    second[np.arange(n), changed] = redrawn[np.arange(n), changed]
+    factors = np.stack([first, second], axis=1)
+    images = np.empty((n, 2, SIZE, SIZE, 3), dtype=np.float32)
+    for start in range(0, n, chunk):
+        for side in (0, 1):
+            images[start:start + chunk, side] = draw(factors[start:start + chunk, side])
+    return images, factors
+
+
 def mouth_class(factors: np.ndarray) -> np.ndarray:
     """0 frown, 1 straight, 2 smile: thirds of the mouth curve (used as the class label)."""
     return np.digitize(factors[:, 0], [-1.0 / 3.0, 1.0 / 3.0]).astype(np.int64)
 
 
 def load_smileys(value_range: str = "0,1", train_size: int = 2000, test_size: int = 500,
-                 seed: int = 0) -> Dataset:
+                 seed: int = 0, pairs: bool = True) -> Dataset:
     """The smileys dataset: labels are the mouth class, ``info["factors"]`` holds the true factors.
+
+    With `pairs`, the training images are the first faces of `train_size` pairs that differ in one factor
+    (`make_pairs`), and ``x_pairs`` holds the pairs for weakly supervised training; without, `train_size`
+    independent faces.
 
     ``info["factors"]`` is ``{"names": [...], "train": (n, 4) array, "test": (m, 4) array}``; the
     training command takes the arrays out of the metadata it writes and reports how each latent
     dimension correlates with each factor.
     """
-    x_train, f_train = make_smileys(train_size, seed=seed)
+    x_pairs = None
+    if pairs:
+        x_pairs, f_pairs = make_pairs(train_size, seed=seed)
+        x_pairs, f_train = to_value_range(x_pairs, value_range), f_pairs[:, 0]
+        x_train = x_pairs[:, 0]
+    else:
+        x_train, f_train = make_smileys(train_size, seed=seed)
+        x_train = to_value_range(x_train, value_range)
     x_test, f_test = make_smileys(test_size, seed=seed + 1)
-    x_train, x_test = to_value_range(x_train, value_range), to_value_range(x_test, value_range)
+    x_test = to_value_range(x_test, value_range)
     return Dataset(
         x_train, mouth_class(f_train), x_test, mouth_class(f_test),
         info={"name": "smileys", "source": "procedurally drawn by keras_ae.data.smileys (seed "
@@ -118,4 +150,5 @@ def load_smileys(value_range: str = "0,1", train_size: int = 2000, test_size: in
               "labels": "mouth class: 0 frown, 1 straight, 2 smile",
               "factors": {"names": list(FACTOR_NAMES), "ranges": FACTOR_RANGES,
                           "train": f_train, "test": f_test}},
+        x_pairs=x_pairs,
     )

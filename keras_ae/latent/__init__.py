@@ -13,6 +13,7 @@ from keras_ae.latent.ops import (
     is_variational,
     latent_usage,
     manifold_grid,
+    mutual_information_gap,
     nearest_distance,
     one_to_one,
     prior_sample_report,
@@ -21,5 +22,5 @@ from keras_ae.latent.ops import (
 )
 
 __all__ = ["Decoded", "code_shape", "decode", "encode", "factor_correlation", "factor_report", "fit_gaussian",
-           "interpolate", "is_variational", "latent_usage", "manifold_grid", "nearest_distance",
-           "one_to_one", "prior_sample_report", "sample", "traverse"]
+           "interpolate", "is_variational", "latent_usage", "manifold_grid", "mutual_information_gap",
+           "nearest_distance", "one_to_one", "prior_sample_report", "sample", "traverse"]

@@ -22,8 +22,7 @@ import numpy as np
 
 from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES, INITIALIZERS
-from keras_ae.options import OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Spec
-from keras_ae.runs.train import Each
+from keras_ae.options import OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Each, Spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}

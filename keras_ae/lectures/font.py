@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, SEED, UNIT, Spec
-from keras_ae.runs.train import Each
+from keras_ae.options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, SEED, UNIT, Each, Spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 

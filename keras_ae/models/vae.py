@@ -63,13 +63,14 @@ class VAE(keras.Model):
     """Encoder -> (z_mean, z_log_var) -> Sampling -> decoder, trained on reconstruction + beta * KL.
 
     ``call(x)`` decodes a sample of z in training and z_mean at inference, so ``predict`` is
-    deterministic. ``fit`` takes ``x`` or ``(x_in, x_target)`` pairs (denoising).
+    deterministic. ``fit`` takes ``x``, ``(x_in, x_target)`` (denoising) or an array of image pairs
+    (batch, 2, *image_shape) that share some factors (weak supervision, `keras_ae.models.weak`).
     """
 
     brings_own_loss = True  # compile() takes only an optimizer
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0,
-                 seed: int | None = None, free_bits: float = 0.0, **kwargs):
+                 seed: int | None = None, free_bits: float = 0.0, capacity: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
@@ -79,6 +80,13 @@ class VAE(keras.Model):
         if free_bits < 0:
             raise ValueError(f"Expected free_bits >= 0, received free_bits={free_bits}")
         self.free_bits = float(free_bits)
+        if capacity < 0:
+            raise ValueError(f"Expected capacity >= 0, received capacity={capacity}")
+        self.target_capacity = float(capacity)
+        # Capacity (Burgess et al. 2018): the KL term is beta * |KL - C|, C raised from 0 to `capacity` nats by
+        # `vae_schedules.CapacityAnnealing`; made only when asked for, so other VAEs keep their variables.
+        self.capacity = self.add_weight(name="capacity", shape=(), initializer="zeros", trainable=False,
+                                        dtype="float32") if capacity else None
         self.beta = self.add_weight(
             name="beta", shape=(), initializer=keras.initializers.Constant(float(beta)),
             trainable=False, dtype="float32",
@@ -111,6 +119,10 @@ class VAE(keras.Model):
             inputs = inputs[0]
         if target is None:  # (x, None): train_on_batch(x), fit(x) on some paths
             target = inputs
+        from keras_ae.models import weak
+
+        if weak.is_pair_batch(self, inputs):  # (batch, 2, *image): weakly supervised pairs (Ada-GVAE)
+            return weak.paired_losses(self, inputs, training)
         z_mean, z_log_var = self.encoder(inputs, training=training)
         z = self.sampling([z_mean, z_log_var])
         reconstruction = self.decoder(z, training=training)
@@ -120,8 +132,13 @@ class VAE(keras.Model):
         if self.free_bits:  # each dimension's batch-mean KL counts as at least free_bits nats
             per_dim = ops.mean(kl_per_dimension(z_mean, z_log_var), axis=0)
             kl_term = ops.sum(ops.maximum(per_dim, self.free_bits))
-        total = reconstruction_loss + ops.cast(self.beta, "float32") * kl_term
-        return total, reconstruction_loss, kl_loss
+        return self.total_loss(reconstruction_loss, kl_term), reconstruction_loss, kl_loss
+
+    def total_loss(self, reconstruction_loss, kl_term):
+        """reconstruction + beta * KL, or + beta * |KL - C| with a capacity."""
+        if self.capacity is not None:
+            kl_term = ops.abs(kl_term - ops.cast(self.capacity, "float32"))
+        return reconstruction_loss + ops.cast(self.beta, "float32") * kl_term
 
     def _track(self, total, reconstruction_loss, kl_loss):
         self.total_loss_tracker.update_state(total)
@@ -201,6 +218,7 @@ class VAE(keras.Model):
             "beta": self.initial_beta,
             "seed": self.seed,
             "free_bits": self.free_bits,
+            **({"capacity": self.target_capacity} if self.target_capacity else {}),
         }
 
     @classmethod
@@ -209,33 +227,6 @@ class VAE(keras.Model):
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
         return cls(**config)
-
-
-class KLWarmup(keras.callbacks.Callback):
-    """KL warm-up: beta rises linearly from 0 to the model's beta over the first `epochs` epochs.
-
-    Early epochs then train almost a plain autoencoder, so the decoder learns to use every latent
-    dimension before the KL term pulls the codes towards N(0, I); without it weak factors collapse to
-    the prior before the decoder has learnt to draw them (Bowman et al. 2016; Sonderby et al. 2016).
-    Epoch e (from 0) trains with beta * min(1, e / epochs); the model's `beta` is restored at the end.
-    """
-
-    def __init__(self, epochs: int):
-        super().__init__()
-        if epochs < 0:
-            raise ValueError(f"Expected kl_warmup epochs >= 0, received {epochs}")
-        self.epochs = int(epochs)
-        self.target: float | None = None
-
-    def on_train_begin(self, logs=None):
-        self.target = float(self.model.initial_beta)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self.epochs:
-            self.model.beta.assign(self.target * min(1.0, epoch / self.epochs))
-
-    def on_train_end(self, logs=None):
-        self.model.beta.assign(self.target)
 
 
 def build_vae(
@@ -253,6 +244,7 @@ def build_vae(
     kernel_initializer: str = "glorot_uniform",
     beta: float = 1.0,
     free_bits: float = 0.0,
+    capacity: float = 0.0,
     seed: int | None = None,
 ) -> Autoencoder:
     """Variational autoencoder, dense (784-512-z, the lecture's) or conv (keras-io's 32/64 stride-2 convs).
@@ -269,6 +261,9 @@ def build_vae(
         beta: weight of the KL term; stored in the variable ``vae.beta``.
         free_bits: each latent dimension's KL (batch mean) enters the loss as at least this many nats, so a
             dimension is not pushed onto the prior before it carries that much (Kingma et al. 2016); 0: off.
+        capacity: nats of KL the code is steered to (Burgess et al. 2018): the KL term becomes
+            beta * |KL - C|, C raised from 0 to `capacity` during training by
+            `keras_ae.models.vae_schedules.CapacityAnnealing`; 0: off (the plain beta * KL).
         seed: seed of the sampling layer's generator.
 
     Returns:
@@ -312,7 +307,7 @@ def build_vae(
                           decoder_dense, output_layer)
     decoder = keras.Model(latent, y, name="decoder")
 
-    vae = VAE(encoder, decoder, beta=beta, seed=seed, free_bits=free_bits, name=f"{kind}_vae")
+    vae = VAE(encoder, decoder, beta=beta, seed=seed, free_bits=free_bits, capacity=capacity, name=f"{kind}_vae")
     vae.build((None, *shape))
     return Autoencoder(encoder, decoder, compiled(vae))
 

@@ -12,9 +12,17 @@ import pathlib
 from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import FRACTION_OPEN, OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Spec
+from keras_ae.options import (
+    FRACTION_OPEN,
+    OPTIONAL_POSITIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    SEED,
+    Each,
+    Spec,
+    check_verbose,
+)
 from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
-from keras_ae.runs.train import Each, check_verbose
 
 
 @dataclasses.dataclass

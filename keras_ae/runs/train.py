@@ -7,73 +7,14 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import os
 import pathlib
 from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import OPTIONAL_POSITIVE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec
+from keras_ae.options import OPTIONAL_POSITIVE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_verbose
 from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
-
-VERBOSE = Spec(int, 0, 2)  # Keras progress output: 0 quiet, 1 progress bar, 2 one line per epoch
-
-
-@dataclasses.dataclass(frozen=True)
-class Each:
-    """A list option whose every element `spec` accepts: ``25,10`` on the command line, ``[25, 10]`` in a config
-    file or the Python API. Like a `Spec` it is the argparse ``type`` and the API check, with one message:
-    ``--hidden must be a comma-separated list, each an integer >= 1, received 25,0``."""
-
-    spec: Spec
-    empty: bool = False  # whether [] is acceptable
-
-    @property
-    def __name__(self) -> str:  # argparse names the type in some messages
-        return "list"
-
-    def describe(self) -> str:
-        return f"a comma-separated list{' (or none)' if self.empty else ''}, each {self.spec.describe()}"
-
-    def problem(self, values: Any) -> str | None:
-        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-            return self.describe()
-        values = list(values)
-        if (not values and not self.empty) or any(self.spec.problem(_plain(v)) is not None for v in values):
-            return self.describe()
-        return None
-
-    def check(self, name: str, values: Any) -> list:
-        """`values` as a list of the spec's kind, or a UsageError "<name> must be <rule>, received <values>"."""
-        if hasattr(values, "__iter__") and not isinstance(values, (str, bytes)):
-            values = list(values)
-        if self.problem(values) is not None:
-            raise UsageError(f"{name} must be {self.describe()}, received {values!r}", param=name)
-        return [self.spec.check(name, _plain(v)) for v in values]
-
-    def __call__(self, text: str) -> list:
-        """argparse type: ``25,10`` (or the JSON text ``[25, 10]`` of a config file), converted and checked."""
-        text = str(text).strip()
-        try:
-            if text.startswith("["):
-                items = json.loads(text)
-                values = [self.spec(json.dumps(v)) for v in items] if isinstance(items, list) else None
-            else:
-                values = [self.spec(v) for v in text.split(",") if v.strip()]
-            if not values and not self.empty:
-                values = None
-        except (ValueError, TypeError, argparse.ArgumentTypeError):
-            values = None
-        if values is None:
-            raise argparse.ArgumentTypeError(f"must be {self.describe()}, received {text}")
-        return values
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python number it holds (what `Spec.problem` judges)."""
-    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
 
 
 @dataclasses.dataclass
@@ -97,7 +38,11 @@ class TrainConfig:
     lr: float | None = None
     beta: float | None = None
     kl_warmup: int | None = None
+    capacity: float | None = None  # nats; the VAE's KL term becomes beta * |KL - C|, C annealed from 0
+    capacity_epochs: int | None = None  # epochs over which C rises (default: all of them)
+    ae_epochs: int | None = None  # VAE: epochs as a plain autoencoder (beta 0, single images) before `epochs`
     model_options: dict | None = None
+    pairs: bool = True  # a VAE trains on the dataset's pairs of images sharing factors, where it has them
     seed: int = 0
     train_size: int | None = None
     test_size: int | None = None
@@ -120,6 +65,9 @@ class TrainConfig:
         "lr": OPTIONAL_POSITIVE,
         "beta": Spec(float, 0, optional=True),
         "kl_warmup": Spec(int, 0, optional=True),
+        "capacity": Spec(float, 0, optional=True),
+        "capacity_epochs": OPTIONAL_POSITIVE_INT,
+        "ae_epochs": Spec(int, 0, optional=True),
         "seed": SEED,
         "train_size": OPTIONAL_POSITIVE_INT,
         "test_size": OPTIONAL_POSITIVE_INT,
@@ -137,8 +85,11 @@ class TrainConfig:
         check_verbose(self.verbose)
         if self.channels is not None and self.channels not in (1, 3):
             raise UsageError(f"channels must be 1 or 3, received {self.channels}")
-        if self.arch is not None:
-            ARCHITECTURES.get(self.arch)
+        if self.arch is not None and not ARCHITECTURES.get(self.arch).variational:
+            for field in ("capacity", "capacity_epochs", "ae_epochs"):
+                if getattr(self, field):
+                    raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch={self.arch!r}",
+                                     param=field)
         STRATEGIES.get(self.strategy)
         if self.model_options is not None and not isinstance(self.model_options, dict):
             raise ValueError(f"Expected model_options to be a dict, received model_options={self.model_options!r}")
@@ -179,7 +130,9 @@ class TrainConfig:
             self, arch=name, epochs=self.epochs or preset.get("epochs", arch.epochs),
             batch_size=self.batch_size or preset.get("batch_size", arch.batch_size), noise=noise,
             latent_dim=pick("latent_dim", None), lr=pick("lr", 1e-3), beta=pick("beta", 1.0),
-            kl_warmup=pick("kl_warmup", 0), model_options=pick("model_options", None))
+            kl_warmup=pick("kl_warmup", 0), capacity=pick("capacity", 0.0),
+            capacity_epochs=pick("capacity_epochs", None), ae_epochs=pick("ae_epochs", 0),
+            model_options=pick("model_options", None))
 
     @property
     def streams(self) -> bool:
@@ -187,12 +140,6 @@ class TrainConfig:
 
         found = prefixed(self.dataset)
         return self.stream or (found is not None and found[0].always_streams)
-
-
-def check_verbose(verbose: Any) -> None:
-    """Keras's progress setting: `VERBOSE` (0, 1, 2) or "auto"."""
-    if verbose != "auto":
-        VERBOSE.check("verbose", verbose)
 
 
 @dataclasses.dataclass
@@ -225,7 +172,7 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]):
     if config.value_range == "-1,1":
         extra["output_activation"] = "tanh"
     if arch.variational:
-        extra.update(beta=config.beta, seed=config.seed)
+        extra.update(beta=config.beta, seed=config.seed, **({"capacity": config.capacity} if config.capacity else {}))
     return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
 
 
@@ -249,7 +196,7 @@ def _run(config: TrainConfig) -> TrainResult:
     from keras_ae import artifacts, training
     from keras_ae.data import add_noise
     from keras_ae.models.registry import ARCHITECTURES
-    from keras_ae.runs import train_pictures
+    from keras_ae.runs import train_pictures, train_vae
 
     arch = ARCHITECTURES.get(config.arch)
     strategy = training.get_strategy(config.strategy)  # first: multi-worker must exist before other TF work
@@ -265,6 +212,9 @@ def _run(config: TrainConfig) -> TrainResult:
         train_images = len(x_train)
         if train_images < 2:
             raise UsageError(f"dataset {config.dataset}: {train_images} training image(s); at least 2 are needed")
+    # weak supervision: pairs of training images that share some factors (smileys), for a VAE
+    pairs = getattr(data, "x_pairs", None) if arch.variational and config.pairs else None
+    pairs = pairs[: config.train_size] if pairs is not None else None
     x_test = data.x_test[: config.test_size]
     y_test = data.y_test[: config.test_size] if data.y_test is not None else None
     value_range = (-1.0, 1.0) if config.value_range == "-1,1" else (0.0, 1.0)
@@ -276,18 +226,16 @@ def _run(config: TrainConfig) -> TrainResult:
         training.compile_model(bundle.autoencoder, loss=loss, learning_rate=config.lr,
                                jit_compile="auto" if config.jit is None else config.jit,
                                steps_per_execution=config.steps_per_execution)
-    callbacks = []
-    if arch.variational and config.kl_warmup:
-        from keras_ae.models.vae import KLWarmup
-
-        callbacks.append(KLWarmup(config.kl_warmup))
     with unfinished_marker(run_dir, 'train'):
         print(f"run directory: {run_dir}")
         try:
-            result = training.fit(bundle, x_train, x_test, epochs=config.epochs, batch_size=config.batch_size,
-                                  noise=noise, seed=config.seed, verbose=config.verbose, value_range=value_range,
-                                  cache=config.streams and (data.cacheable if config.cache is None else config.cache),
-                                  shuffle_buffer=config.shuffle_buffer, callbacks=callbacks)
+            options = dict(batch_size=config.batch_size, noise=noise, seed=config.seed, verbose=config.verbose,
+                           value_range=value_range, shuffle_buffer=config.shuffle_buffer,
+                           cache=config.streams and (data.cacheable if config.cache is None else config.cache))
+            if arch.variational:
+                result = train_vae.fit_vae(bundle, x_train, pairs, x_test, config, **options)
+            else:
+                result = training.fit(bundle, x_train, x_test, epochs=config.epochs, **options)
         except Exception as err:  # a streamed image that cannot be decoded: tf.errors.InvalidArgumentError
             if not (config.streams and type(err).__name__ == "InvalidArgumentError"):
                 raise
@@ -316,7 +264,11 @@ def _run(config: TrainConfig) -> TrainResult:
             "strategy": type(strategy).__name__,
             "replicas": int(strategy.num_replicas_in_sync), "mixed_precision": bool(config.mixed_precision),
             "jit_compile": bool(bundle.autoencoder.jit_compile), "deterministic": not config.jit,
-            "images_per_second": round(train_images * result.epochs / result.seconds, 1),
+            "images_per_second": round(train_images * (result.epochs + (0 if pairs is None else config.epochs))
+                                       / result.seconds, 1),  # a pair is two images
+            "weak_supervision": None if pairs is None else (
+                f"{len(pairs)} training pairs that differ in some factors (Ada-GVAE: the dimensions on which a "
+                "pair's posteriors differ least are averaged)"),
             "dataset": data.info, "train_images": int(train_images), "test_images": int(len(x_test)),
             "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
             "options": options_of(config), "pictures": pictures,

@@ -206,6 +206,7 @@ def fit(
     cache: bool | str = False,
     shuffle_buffer: int = 10_000,
     shuffle: bool = True,
+    train_eval: np.ndarray | None = None,
 ) -> FitResult:
     """Train a compiled autoencoder to reconstruct its (clean) input; returns per-epoch history.
 
@@ -214,7 +215,9 @@ def fit(
     multi-device strategy each of the N replicas gets batch_size / N examples per step.
     With `noise`, inputs are corrupted afresh every epoch and the targets stay clean (denoising);
     validation inputs are corrupted once with a fixed seed so the curve is comparable across epochs.
-    History holds the Keras logs plus ``train_loss_after_epoch`` when that curve is asked for.
+    History holds the Keras logs plus ``train_loss_after_epoch`` when that curve is asked for, measured on
+    `train_eval` when given (the single images of training pairs, so it compares with the validation loss),
+    else on the first images of `x_train`.
     """
     if epochs <= 0:
         raise ValueError(f"Expected epochs > 0, received epochs={epochs}")
@@ -233,7 +236,8 @@ def fit(
                            value_range=value_range)
         val = val.cache() if noise else val  # same corrupted validation inputs every epoch
         if train_loss_after_epoch:
-            subset = x_train.take(TRAIN_EVAL_LIMIT) if stream else x_train[:TRAIN_EVAL_LIMIT]
+            subset = x_train.take(TRAIN_EVAL_LIMIT) if stream else (x_train if train_eval is None
+                                                                    else train_eval)[:TRAIN_EVAL_LIMIT]
             after = TrainLossAfterEpoch(make_dataset(subset, batch_size=batch_size, shuffle=False, seed=seed + 2,
                                                      noise=noise, value_range=value_range).cache())
         if isinstance(net.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
@@ -249,7 +253,8 @@ def fit(
         val = ArrayBatches(x_val, batch_size=batch_size, shuffle=False, seed=seed + 1, noise=noise,
                            value_range=value_range, fixed_noise=True)
         if train_loss_after_epoch:
-            after = TrainLossAfterEpoch(ArrayBatches(x_train[:TRAIN_EVAL_LIMIT], batch_size=batch_size, shuffle=False,
+            subset = (x_train if train_eval is None else train_eval)[:TRAIN_EVAL_LIMIT]
+            after = TrainLossAfterEpoch(ArrayBatches(subset, batch_size=batch_size, shuffle=False,
                                                      seed=seed + 2, noise=noise, value_range=value_range,
                                                      fixed_noise=True))
     if after is not None:

@@ -31,3 +31,8 @@ def test_smileys_dataset_is_registered():
     assert data.x_train.shape == (2000, 64, 64, 3) and data.x_test.shape == (500, 64, 64, 3)
     assert data.info["factors"]["names"] == list(smileys.FACTOR_NAMES)
     assert data.info["factors"]["test"].shape == (500, 4) and set(np.unique(data.y_train)) == {0, 1, 2}
+    # training faces are the first of 2,000 pairs differing in one factor (weak supervision for a VAE)
+    assert data.x_pairs.shape == (2000, 2, 64, 64, 3)
+    np.testing.assert_array_equal(data.x_train, data.x_pairs[:, 0])
+    single = smileys.load_smileys(train_size=8, test_size=4, pairs=False)
+    assert single.x_pairs is None and single.x_train.shape == (8, 64, 64, 3)

@@ -76,6 +76,19 @@ def test_factor_correlation_finds_which_dimension_tracks_which_factor(rng):
     assert report["per_factor"]["a"]["gap"] > 0.8
 
 
+def test_mutual_information_gap_is_high_for_one_dimension_per_factor_and_low_for_mixtures(rng):
+    factors = rng.random((2000, 2))
+    own = latent.mutual_information_gap(np.column_stack([factors[:, 1], rng.normal(size=2000), factors[:, 0]]),
+                                        factors, ["a", "b"])
+    assert own["mig"] > 0.9 and min(own["per_factor"].values()) > 0.9 and own["bins"] == 20
+    mixed = latent.mutual_information_gap(np.column_stack([factors.sum(axis=1), factors[:, 0] - factors[:, 1]]),
+                                          factors, ["a", "b"])
+    assert mixed["mig"] < 0.1  # each factor shared by two dimensions: no gap
+    noise = latent.mutual_information_gap(rng.normal(size=(2000, 3)), factors, ["a", "b"])
+    assert noise["mig"] < 0.05
+    assert latent.factor_report(factors, factors, ["a", "b"])["mig"]["mig"] > 0.9
+
+
 def test_the_manifold_grid_covers_where_the_codes_lie():
     from keras_ae.latent import manifold_grid
 

@@ -72,7 +72,7 @@ def test_loaded_vae_keeps_training_in_a_fresh_process(tmp_path, tiny_images):
 
 
 def test_kl_warmup_raises_beta_linearly_then_restores_it(tiny_images):
-    from keras_ae.models.vae import KLWarmup
+    from keras_ae.models.vae_schedules import KLWarmup
 
     x_train, x_val = tiny_images
     bundle = keras_ae.build_vae(beta=3.0)

@@ -23,6 +23,16 @@ def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, 
     assert set(factors["per_factor"]) == set(smileys.FACTOR_NAMES)
     assert metrics["dataset"]["factor_names"] == list(smileys.FACTOR_NAMES)
     assert "factors" not in metrics["dataset"], "factor arrays must not be dumped into metrics.json"
+    assert metrics["weak_supervision"].startswith("64 training pairs")  # --train-size counts pairs
+
+
+def test_no_pairs_trains_the_vae_on_single_faces(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = train_cli.cli(["--dataset", "smileys", "--no-pairs", "--epochs", "1", "--train-size", "32",
+                          "--test-size", "16", "--verbose", "0", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["weak_supervision"] is None and metrics["options"]["pairs"] is False
 
 
 def test_dense_vae_on_a_folder_of_64x64_rgb_images(tmp_path, capsys):
@@ -65,23 +75,25 @@ def test_smileys_preset_fills_what_the_user_left_out():
 
 def test_smileys_default_run_reports_factors_usage_and_prior_samples(tmp_path, capsys):
     out = tmp_path / "run"
-    code = train_cli.cli(["--dataset", "smileys", "--epochs", "2", "--kl-warmup", "1", "--train-size", "64",
-                          "--test-size", "40", "--verbose", "0", "--out", str(out)])
+    code = train_cli.cli(["--dataset", "smileys", "--ae-epochs", "1", "--epochs", "2", "--kl-warmup", "1",
+                          "--train-size", "64", "--test-size", "40", "--verbose", "0", "--out", str(out)])
     printed = capsys.readouterr()
     assert code == 0, printed.err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["arch"] == "conv-vae" and metrics["options"]["kl_warmup"] == 1
+    assert metrics["epochs"] == 3 and metrics["options"]["ae_epochs"] == 1  # the autoencoder start + 2
+    assert metrics["weak_supervision"].startswith("64 training pairs")
     tracked = metrics["latent_factors"]["one_to_one"]["factors_tracked"]
     assert f"one-to-one: {tracked} of 4 factors" in printed.out
-    assert f"latent dimensions used: {metrics['latent_usage']['active_dims']} of 4" in printed.out
+    assert f"latent dimensions used: {metrics['latent_usage']['active_dims']} of 8" in printed.out
     matching = metrics["latent_factors"]["one_to_one"]
     assert len({v["dim"] for v in matching["dims"].values()}) == 4  # a dimension of its own per factor
     usage = metrics["latent_usage"]
-    assert len(usage["kl_per_dim"]) == 4 and usage["active_dims"] == sum(usage["active"])
+    assert len(usage["kl_per_dim"]) == 8 and usage["active_dims"] == sum(usage["active"])
     prior = metrics["prior_samples"]
     assert prior["samples"] == 500 and prior["reconstructions"] == 40
     assert prior["sample_distance"] > 0 and prior["reconstruction_distance"] > 0
     assert abs(prior["ratio"] - prior["sample_distance"] / prior["reconstruction_distance"]) < 1e-3
     labels = metrics["latent_factors"]["traversal_labels"]  # each row names the factor its dimension tracks
-    assert sorted(labels) == ["0", "1", "2", "3"]
+    assert len(labels) == 4 and {int(d) for d in labels} <= set(range(8))
     assert sorted(label.split()[0] for label in labels.values()) == sorted(smileys.FACTOR_NAMES)

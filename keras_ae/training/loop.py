@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from keras_ae import interrupt
 from keras_ae.errors import UsageError
 from keras_ae.models.base import Autoencoder
 from keras_ae.models.vae import VAE
@@ -111,6 +112,19 @@ def compile_model(model: keras.Model, loss: str = "binary_crossentropy", learnin
     else:
         model.compile(loss=loss, metrics=[keras.metrics.MeanSquaredError(name="mse")], **common)
     return model
+
+
+class StopOnRequest(keras.callbacks.Callback):
+    """Raise KeyboardInterrupt between batches once a stop was requested (`keras_ae.interrupt.deferred`)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        interrupt.check()
+
+    def on_test_batch_end(self, batch, logs=None):
+        interrupt.check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        interrupt.check()
 
 
 class TrainLossAfterEpoch(keras.callbacks.Callback):
@@ -261,8 +275,9 @@ def fit(
         callbacks.append(after)
     start = time.perf_counter()
     # shuffle=False: the pipeline already shuffles (Keras would only warn that it ignores the flag).
-    history = net.fit(train, validation_data=val, epochs=epochs, callbacks=callbacks, verbose=keras_verbose(verbose),
-                      shuffle=False)
+    with interrupt.deferred():  # a stop request is raised between batches, not inside TensorFlow
+        history = net.fit(train, validation_data=val, epochs=epochs, callbacks=[*callbacks, StopOnRequest()],
+                          verbose=keras_verbose(verbose), shuffle=False)
     seconds = time.perf_counter() - start
     logs: dict[str, Any] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if after is not None:

@@ -166,7 +166,7 @@ def vae_negative_elbo(bundle: Any, x: np.ndarray, samples: int = 1, seed: int = 
     out = bundle.encoder.predict(x, batch_size=batch_size, verbose=0)
     if not isinstance(out, (list, tuple)) or len(out) < 2:
         raise ValueError("vae_negative_elbo needs a VAE whose encoder returns [z_mean, z_log_var]")
-    from keras_ae.models.vae import kl_divergence, reconstruction_bce
+    from keras_ae.models.vae_losses import kl_divergence, reconstruction_bce
 
     z_mean, z_log_var = (np.asarray(o, dtype=np.float64) for o in out[:2])
     kl = np.asarray(kl_divergence(z_mean, z_log_var), dtype=np.float64)

@@ -18,6 +18,7 @@ from keras import layers, ops
 
 from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
 from keras_ae.models.vae_layers import conv_decoder, conv_encoder, dense_encoder
+from keras_ae.models.vae_losses import kl_per_dimension, reconstruction_bce
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -36,26 +37,6 @@ class Sampling(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
-
-
-def kl_per_dimension(z_mean, z_log_var):
-    """KL(q(z_d|x) || N(0, 1)) per example and latent dimension (shape: batch, dims)."""
-    z_mean = ops.cast(z_mean, "float32")
-    z_log_var = ops.cast(z_log_var, "float32")
-    return -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
-
-
-def kl_divergence(z_mean, z_log_var):
-    """KL(q(z|x) || N(0, I)) per example, summed over latent dimensions."""
-    return ops.sum(kl_per_dimension(z_mean, z_log_var), axis=-1)
-
-
-def reconstruction_bce(target, reconstruction):
-    """Binary cross-entropy summed over all pixels of each example (shape: batch)."""
-    target = ops.cast(target, "float32")
-    reconstruction = ops.clip(ops.cast(reconstruction, "float32"), 1e-7, 1.0 - 1e-7)
-    bce = -(target * ops.log(reconstruction) + (1.0 - target) * ops.log(1.0 - reconstruction))
-    return ops.sum(ops.reshape(bce, (ops.shape(bce)[0], -1)), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -127,15 +108,13 @@ class VAE(keras.Model):
         z = self.sampling([z_mean, z_log_var])
         reconstruction = self.decoder(z, training=training)
         reconstruction_loss = ops.mean(reconstruction_bce(target, reconstruction))
-        kl_loss = ops.mean(kl_divergence(z_mean, z_log_var))
-        kl_term = kl_loss
-        if self.free_bits:  # each dimension's batch-mean KL counts as at least free_bits nats
-            per_dim = ops.mean(kl_per_dimension(z_mean, z_log_var), axis=0)
-            kl_term = ops.sum(ops.maximum(per_dim, self.free_bits))
-        return self.total_loss(reconstruction_loss, kl_term), reconstruction_loss, kl_loss
+        per_dim = ops.mean(kl_per_dimension(z_mean, z_log_var), axis=0)
+        return self.total_loss(reconstruction_loss, per_dim), reconstruction_loss, ops.sum(per_dim)
 
-    def total_loss(self, reconstruction_loss, kl_term):
-        """reconstruction + beta * KL, or + beta * |KL - C| with a capacity."""
+    def total_loss(self, reconstruction_loss, per_dim):
+        """reconstruction + beta * KL from the batch-mean KL of each dimension: each counts as at least
+        `free_bits` nats (the reported KL stays the true one), and with a capacity the term is beta * |KL - C|."""
+        kl_term = ops.sum(ops.maximum(per_dim, self.free_bits)) if self.free_bits else ops.sum(per_dim)
         if self.capacity is not None:
             kl_term = ops.abs(kl_term - ops.cast(self.capacity, "float32"))
         return reconstruction_loss + ops.cast(self.beta, "float32") * kl_term

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from keras import ops
 
-from keras_ae.models.vae import kl_per_dimension, reconstruction_bce
+from keras_ae.models.vae_losses import kl_per_dimension, reconstruction_bce
 
 
 def is_pair_batch(vae, inputs) -> bool:
     """True when `inputs` has one axis more than the encoder's input: (batch, 2, *image_shape)."""
-    rank = getattr(inputs.shape, "rank", None) if hasattr(inputs.shape, "rank") else len(inputs.shape)
+    rank = inputs.shape.rank if hasattr(inputs.shape, "rank") else len(inputs.shape)  # TensorShape or tuple
     if rank is None:  # a step traced for images and then called with pairs: trace it afresh
         raise ValueError("a VAE step was called with batches of unknown rank (images and pairs through one traced "
                          "step); reset vae.train_function and vae.test_function between the two")
@@ -50,14 +50,11 @@ def paired_losses(vae, pairs, training: bool):
     shared = shared_mask(mean_1, log_var_1, mean_2, log_var_2)
     mean = 0.5 * (mean_1 + mean_2)
     log_var = ops.log(0.5 * (ops.exp(log_var_1) + ops.exp(log_var_2)))
-    reconstruction_loss, kl_loss, per_dim = 0.0, 0.0, 0.0
+    reconstruction_loss, per_dim = 0.0, 0.0
     for x, m, lv in ((x_1, mean_1, log_var_1), (x_2, mean_2, log_var_2)):
         m = shared * mean + (1.0 - shared) * m
         lv = shared * log_var + (1.0 - shared) * lv
         z = vae.sampling([m, lv])
         reconstruction_loss += 0.5 * ops.mean(reconstruction_bce(x, vae.decoder(z, training=training)))
-        kl = kl_per_dimension(m, lv)
-        kl_loss += 0.5 * ops.mean(ops.sum(kl, axis=-1))
-        per_dim += 0.5 * ops.mean(kl, axis=0)
-    kl_term = ops.sum(ops.maximum(per_dim, vae.free_bits)) if vae.free_bits else kl_loss
-    return vae.total_loss(reconstruction_loss, kl_term), reconstruction_loss, kl_loss
+        per_dim += 0.5 * ops.mean(kl_per_dimension(m, lv), axis=0)
+    return vae.total_loss(reconstruction_loss, per_dim), reconstruction_loss, ops.sum(per_dim)

@@ -117,7 +117,7 @@ def test_conv_vae_64px_layout_shapes_and_parameters(shape):
 
 
 def test_free_bits_floor_each_dimensions_kl_in_the_loss_only():
-    from keras_ae.models.vae import kl_per_dimension
+    from keras_ae.models.vae_losses import kl_per_dimension
 
     x = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
     plain = keras_ae.build_vae(latent_dim=3, seed=0)

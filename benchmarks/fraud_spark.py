@@ -84,12 +84,12 @@ def worker(kind: str, model: str, data: str, out: str) -> None:
             summary = score_table(FraudDetector.load(model), data, out, progress=False)
             session_seconds = 0.0
         else:
-            from keras_ae.fraud import spark
+            from keras_ae.fraud import spark, spark_job
 
             with harness.Timer() as session_timer:
                 spark.session(kind).sparkContext  # noqa: B018  (start the JVM before the clock of the scoring)
             session_seconds = session_timer.seconds
-            summary = spark.score_path(model, data, out, master=kind)
+            summary = spark_job.score_path(model, data, out, master=kind)
     wall = wall_timer.seconds
     tree = memory.close()
     own = harness.peak_rss_mb()

@@ -20,7 +20,8 @@ import numpy as np
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud import bundle_checks as checks
-from keras_ae.fraud.bundle_checks import FORMAT, KIND, MANIFEST  # noqa: F401  (public names)
+from keras_ae.fraud import bundle_files
+from keras_ae.fraud.bundle_files import DETECTOR, FORMAT, KIND, MANIFEST, REFIT, VALIDATION, fail
 from keras_ae.io import atomic_path, write_json
 
 
@@ -92,10 +93,10 @@ def write_manifest(directory: str | os.PathLike) -> pathlib.Path:
         if name == MANIFEST or path.is_symlink() or not path.is_file() or any(
                 part.startswith(".") for part in relative.parts):
             continue
-        digest, size = checks.file_digest(path)
+        digest, size = bundle_files.file_digest(path)
         files[name] = {"sha256": digest, "bytes": size}
         if path.suffix == ".npz":
-            arrays[name] = checks.npz_layout(path)
+            arrays[name] = bundle_files.npz_layout(path)
     return write_json(directory / MANIFEST, {"kind": KIND, "format": FORMAT, "files": files, "arrays": arrays})
 
 
@@ -107,17 +108,17 @@ def read(directory: str | os.PathLike) -> dict:
     file missing or changed, an unreadable, pickled, non-finite or misshapen array, or values that cannot score.
     """
     directory = pathlib.Path(directory)
-    manifest = checks.read_manifest(directory)
-    contents = checks.verified_contents(directory, manifest)
-    meta = checks.load_json(directory, checks.DETECTOR, contents[checks.DETECTOR])
+    manifest = bundle_files.read_manifest(directory)
+    contents = bundle_files.verified_contents(directory, manifest)
+    meta = bundle_files.load_json(directory, DETECTOR, contents[DETECTOR])
     checks.check_meta(directory, meta)
-    preprocessing = checks.load_json(directory, checks.PREPROCESSING, contents[checks.PREPROCESSING])
+    preprocessing = bundle_files.load_json(directory, bundle_files.PREPROCESSING, contents[bundle_files.PREPROCESSING])
     n_features = len(checks.check_preprocessing(directory, preprocessing, meta))
-    arrays = {name: checks.load_arrays(directory, name, contents[name], manifest["arrays"][name])
-              for name in checks.NPZ}
-    weights = checks.member_weights(directory, arrays[checks.WEIGHTS], meta, n_features)
-    reference = checks.reference_rows(directory, arrays[checks.REFERENCE], meta, n_features)
-    scores, labels = checks.validation_rows(directory, arrays[checks.VALIDATION])
+    arrays = {name: bundle_files.load_arrays(directory, name, contents[name], manifest["arrays"][name])
+              for name in bundle_files.NPZ}
+    weights = checks.member_weights(directory, arrays[bundle_files.WEIGHTS], meta, n_features)
+    reference = checks.reference_rows(directory, arrays[bundle_files.REFERENCE], meta, n_features)
+    scores, labels = checks.validation_rows(directory, arrays[VALIDATION])
     return {"meta": meta, "preprocessing": preprocessing, "weights": weights, "scores": scores, "labels": labels,
             "reference": reference}
 
@@ -148,13 +149,13 @@ def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: s
     except (KeyError, TypeError, AttributeError, ValueError) as err:
         if isinstance(err, UsageError):
             raise
-        raise checks.fail(directory, checks.DETECTOR, f"incomplete detector bundle ({err!r}); {checks.REFIT}") from None
+        raise fail(directory, DETECTOR, f"incomplete detector bundle ({err!r}); {REFIT}") from None
     try:  # the rule of the parameters, applied to the stored validation scores (as after a parameter change)
         det.threshold_ = det._threshold(det.threshold_rule, det.threshold_value, warn=False)
     except ValueError as err:  # UsageError included
-        raise checks.fail(directory, checks.VALIDATION, f"no threshold follows ({err}); {checks.REFIT}") from None
+        raise fail(directory, VALIDATION, f"no threshold follows ({err}); {REFIT}") from None
     if not np.isfinite(det.threshold_):
-        raise checks.fail(directory, checks.VALIDATION, f"the threshold is {det.threshold_}; {checks.REFIT}")
+        raise fail(directory, VALIDATION, f"the threshold is {det.threshold_}; {REFIT}")
     det.metadata_ = meta
     return det
 
@@ -167,15 +168,15 @@ def _estimator(cls: type, meta: dict, directory: pathlib.Path) -> Any:
               for k, v in meta["params"].items()}
     drop = params.get("drop", ())
     if not isinstance(drop, tuple) or not all(isinstance(c, str) for c in drop):
-        raise checks.fail(directory, checks.DETECTOR, f"'params.drop' is not a list of column names; {checks.REFIT}")
+        raise fail(directory, DETECTOR, f"'params.drop' is not a list of column names; {REFIT}")
     try:
         det = cls(**params)
         det.check_params()
     except (TypeError, ValueError) as err:
-        raise checks.fail(directory, checks.DETECTOR, f"'params' make no detector ({err}); {checks.REFIT}") from None
+        raise fail(directory, DETECTOR, f"'params' make no detector ({err}); {REFIT}") from None
     if list(SCORES.get(det.method, ())) != meta["scoring"]["components"]:
-        raise checks.fail(directory, checks.DETECTOR, f"'params.method' {det.method!r} differs from "
-                                                      f"'scoring.components'; {checks.REFIT}")
+        raise fail(directory, DETECTOR, f"'params.method' {det.method!r} differs from "
+                                        f"'scoring.components'; {REFIT}")
     return det
 
 

@@ -17,12 +17,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from keras_ae import options
-from keras_ae.anomaly import thresholds
 from keras_ae.errors import UsageError
-from keras_ae.fraud import bundle, combined, explain, inference, inputs, params, rows, schema, sizing
+from keras_ae.fraud import bundle, combined, explain, inference, inputs, params, rows, schema
 from keras_ae.fraud.params import UNSCORABLE
-from keras_ae.fraud.preprocess import TIME_MODES, Preprocessor
+from keras_ae.fraud.preprocess import TIME_MODES
 from keras_ae.fraud.threshold import RULE_DEFAULTS, ThresholdMixin  # noqa: F401  (RULE_DEFAULTS: public name)
 
 MIN_NORMAL_ROWS = 10
@@ -116,28 +114,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
 
     def check_params(self) -> None:
         """UsageError naming the first parameter out of range, with its value (the rules of `SPECS`)."""
-        for name, spec in self.SPECS.items():
-            spec.check(name, getattr(self, name))
-        if self.hidden is not None:
-            if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__") or not len(self.hidden):
-                raise UsageError(f"hidden must be a list of layer widths, received {self.hidden!r}")
-            for width in self.hidden:
-                options.POSITIVE_INT.check("hidden", width)
-        for name, choices in self.CHOICES.items():
-            if getattr(self, name) not in choices:
-                raise UsageError(f"{name} must be one of {', '.join(map(str, choices))}, "
-                                 f"received {getattr(self, name)!r}", param=name)
-        for name in ("label_column", "time_column", "amount_column"):
-            if not isinstance(getattr(self, name), str):
-                raise UsageError(f"{name} must be a column name, received {getattr(self, name)!r}", param=name)
-        if isinstance(self.drop, (str, bytes)) or not all(isinstance(c, str) for c in self.drop):
-            raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
-        try:
-            thresholds.check_rule(self.threshold_rule, self.threshold_value)
-        except UsageError:
-            raise
-        except ValueError as err:
-            raise UsageError(str(err)) from None
+        params.check(self)
 
     def split_rows(self, n_normal: int) -> tuple[np.ndarray, np.ndarray]:
         """(training, held-out) indices among `n_normal` normal rows, as `fit` splits them (held-out rows: early
@@ -156,19 +133,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         self.check_params()
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
             delattr(self, name)  # a refit starts from nothing
-        frame = inputs.as_frame(self, X)
-        if isinstance(X, pd.DataFrame) and y is None and self.label_column in frame.columns:
-            y = schema.labels_block(frame, self.label_column, "X")
-        label = self.label_column if isinstance(X, pd.DataFrame) and y is None and \
-            self.label_column != schema.LABEL_COLUMN else None  # a label column named on purpose must be there
-        schema.check_column_options(list(frame.columns), "X", self.time_column, self.time_mode, self.amount_column,
-                                    label)
-        drop = {self.label_column, *self.drop} if isinstance(X, pd.DataFrame) else set()
-        columns = [c for c in frame.columns if c not in drop]
-        if not columns:
-            raise UsageError(f"X: 0 feature(s) (shape=({len(frame)}, 0)) while a minimum of 1 is required.")
-        values = pd.DataFrame(schema.numeric_block(frame, columns, "X"), columns=columns)
-        labels = np.zeros(len(values), dtype=np.int8) if y is None else inputs.labels(y, len(values))
+        columns, values, labels = inputs.fit_table(self, X, y)
         normal = values[labels == 0].reset_index(drop=True)
         from keras_ae.anomaly.thresholds import check_rule
 
@@ -208,36 +173,10 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         return self
 
     def _fit_models(self, train: pd.DataFrame, val: pd.DataFrame) -> None:
-        from keras_ae import training
         from keras_ae.fraud import ensemble
 
-        self.preprocessor_ = Preprocessor(self.columns_, self.time_column, self.amount_column, self.time_mode,
-                                          self.log_amount).fit(train)
-        stats = self.preprocessor_.stats_
-        broken = ~(np.isfinite(stats["mean"]) & np.isfinite(stats["scale"]) & (stats["scale"] > 0))
-        if broken.any():
-            column = self.preprocessor_.source_of()[int(np.flatnonzero(broken)[0])]
-            raise UsageError(f"X, column {column!r}: values too large to standardise (their spread overflows)")
-        x_train = np.clip(rows.standardise(train.to_numpy(), self.columns_, self.preprocessor_), -self.clip, self.clip)
-        x_val_raw = rows.standardise(val.to_numpy(), self.columns_, self.preprocessor_)
-        n_features = x_train.shape[1]
-        architectures = sizing.member_architectures(n_features, x_train[:20_000], self.n_models)
-        if self.hidden is not None or self.latent_dim is not None:  # one given size for every member
-            hidden, latent = architectures[0]
-            hidden = tuple(int(h) for h in self.hidden) if self.hidden is not None else hidden
-            latent = int(self.latent_dim) if self.latent_dim is not None else latent
-            architectures = [(hidden, latent)] * self.n_models
-        batch = self.batch_size or sizing.batch_size_for(len(x_train))
-        with training.global_state(seed=self.seed):
-            trained = ensemble.train_members(
-                x_train, np.clip(x_val_raw, -self.clip, self.clip), architectures, epochs=self.epochs,
-                batch_size=batch, learning_rate=self.learning_rate, weight_decay=self.weight_decay,
-                patience=self.patience, noise=self.noise, clip=self.clip, seed=self.seed, verbose=self.verbose)
-        self._keras_models_, self.weights_ = trained.models, trained.weights
-        self.member_scales_ = [float(e.mean()) for e in inference.member_errors(self.weights_, x_val_raw)]
-        self.epochs_run_ = trained.epochs
-        self.hidden_, self.latent_dim_ = architectures[0]
-        self.architectures_, self.batch_size_ = [(list(h), c) for h, c in architectures], batch
+        for name, value in ensemble.fit_members(self, train, val).items():
+            setattr(self, name, value)
 
     # ---------------------------------------------------------------------------------------- scoring
     def _check_fitted(self) -> None:

@@ -1,4 +1,5 @@
-"""Training the fraud detector's autoencoders with Keras: the members train side by side as one model.
+"""Training the fraud detector's autoencoders with Keras: the members train side by side as one model
+(`fit_members`: the preprocessing, the members' sizes and their training, as `FraudDetector.fit` runs them).
 
 Everything else of the detector (scoring, explanations, the saved bundle) runs on the Dense weights this
 module hands back, in NumPy.
@@ -13,7 +14,10 @@ import keras
 import numpy as np
 
 from keras_ae import training
+from keras_ae.errors import UsageError
+from keras_ae.fraud import inference, rows, sizing
 from keras_ae.fraud.inference import Member
+from keras_ae.fraud.preprocess import Preprocessor
 from keras_ae.models.dense import build_dense
 
 
@@ -90,3 +94,34 @@ def train_members(x_train: np.ndarray, x_val: np.ndarray, architectures: Sequenc
                           noise=("gaussian", noise) if noise else None, seed=seed, callbacks=callbacks,
                           verbose=2 if verbose == 2 else 0, value_range=(-clip, clip), train_loss_after_epoch=False)
     return Trained(members, [dense_stack(m) for m in members], result.epochs)
+
+
+def fit_members(detector, train, val) -> dict:
+    """Fit `detector`'s preprocessing on the normal training rows and train its members (early stopping on
+    `val`); returns the fitted attributes, name -> value (`preprocessor_`, `weights_`, `member_scales_`, ...)."""
+    d = detector
+    preprocessor = Preprocessor(d.columns_, d.time_column, d.amount_column, d.time_mode, d.log_amount).fit(train)
+    stats = preprocessor.stats_
+    broken = ~(np.isfinite(stats["mean"]) & np.isfinite(stats["scale"]) & (stats["scale"] > 0))
+    if broken.any():
+        column = preprocessor.source_of()[int(np.flatnonzero(broken)[0])]
+        raise UsageError(f"X, column {column!r}: values too large to standardise (their spread overflows)")
+    x_train = np.clip(rows.standardise(train.to_numpy(), d.columns_, preprocessor), -d.clip, d.clip)
+    x_val_raw = rows.standardise(val.to_numpy(), d.columns_, preprocessor)
+    architectures = sizing.member_architectures(x_train.shape[1], x_train[:20_000], d.n_models)
+    if d.hidden is not None or d.latent_dim is not None:  # one given size for every member
+        hidden, latent = architectures[0]
+        hidden = tuple(int(h) for h in d.hidden) if d.hidden is not None else hidden
+        latent = int(d.latent_dim) if d.latent_dim is not None else latent
+        architectures = [(hidden, latent)] * d.n_models
+    batch = d.batch_size or sizing.batch_size_for(len(x_train))
+    with training.global_state(seed=d.seed):
+        trained = train_members(
+            x_train, np.clip(x_val_raw, -d.clip, d.clip), architectures, epochs=d.epochs, batch_size=batch,
+            learning_rate=d.learning_rate, weight_decay=d.weight_decay, patience=d.patience, noise=d.noise,
+            clip=d.clip, seed=d.seed, verbose=d.verbose)
+    hidden, latent = architectures[0]
+    return {"preprocessor_": preprocessor, "_keras_models_": trained.models, "weights_": trained.weights,
+            "member_scales_": [float(e.mean()) for e in inference.member_errors(trained.weights, x_val_raw)],
+            "epochs_run_": trained.epochs, "hidden_": hidden, "latent_dim_": latent,
+            "architectures_": [(list(h), c) for h, c in architectures], "batch_size_": batch}

@@ -71,3 +71,21 @@ def values(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
     checked, whatever the dtype: a NaN in a float64 frame is refused like one in a CSV)."""
     frame = as_frame(detector, X, source)
     return pd.DataFrame(schema.numeric_block(frame, detector.columns_, source), columns=detector.columns_)
+
+
+def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+    """What `fit` learns from: (the feature columns, their values as float64, labels 0/1 per row). A DataFrame's
+    label column gives the labels when `y` is None, and is left out of the features with `detector.drop`."""
+    frame = as_frame(detector, X)
+    if isinstance(X, pd.DataFrame) and y is None and detector.label_column in frame.columns:
+        y = schema.labels_block(frame, detector.label_column, "X")
+    label = detector.label_column if isinstance(X, pd.DataFrame) and y is None and \
+        detector.label_column != schema.LABEL_COLUMN else None  # a label column named on purpose must be there
+    schema.check_column_options(list(frame.columns), "X", detector.time_column, detector.time_mode,
+                                detector.amount_column, label)
+    drop = {detector.label_column, *detector.drop} if isinstance(X, pd.DataFrame) else set()
+    columns = [c for c in frame.columns if c not in drop]
+    if not columns:
+        raise UsageError(f"X: 0 feature(s) (shape=({len(frame)}, 0)) while a minimum of 1 is required.")
+    table = pd.DataFrame(schema.numeric_block(frame, columns, "X"), columns=columns)
+    return columns, table, np.zeros(len(table), dtype=np.int8) if y is None else labels(y, len(table))

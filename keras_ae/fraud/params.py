@@ -1,5 +1,6 @@
 """The fraud detector's numeric parameters, one specification each (`keras_ae.options`): `FraudDetector`, the fit
-command's options and config files all check them with these (light: importing it loads no NumPy or Keras)."""
+command's options and config files all check them with these (light: importing it loads no NumPy or Keras).
+`check` applies them, and the other parameter rules, to a detector."""
 
 from __future__ import annotations
 
@@ -16,3 +17,34 @@ SPECS = {
 TIME_MODES = ("drop", "hour", "keep")
 METHODS = ("ae+knn", "ae", "knn")
 UNSCORABLE = ("refuse", "flag")  # what a detector does with a row it cannot score (see `keras_ae.fraud.rows`)
+
+
+def check(detector) -> None:
+    """UsageError naming the first parameter of `detector` out of range, with its value (`SPECS`, the detector's
+    `CHOICES`, the column options and the threshold rule)."""
+    from keras_ae.anomaly.thresholds import check_rule
+    from keras_ae.errors import UsageError
+
+    for name, spec in detector.SPECS.items():
+        spec.check(name, getattr(detector, name))
+    hidden = detector.hidden
+    if hidden is not None:
+        if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__") or not len(hidden):
+            raise UsageError(f"hidden must be a list of layer widths, received {hidden!r}")
+        for width in hidden:
+            options.POSITIVE_INT.check("hidden", width)
+    for name, choices in detector.CHOICES.items():
+        if getattr(detector, name) not in choices:
+            raise UsageError(f"{name} must be one of {', '.join(map(str, choices))}, "
+                             f"received {getattr(detector, name)!r}", param=name)
+    for name in ("label_column", "time_column", "amount_column"):
+        if not isinstance(getattr(detector, name), str):
+            raise UsageError(f"{name} must be a column name, received {getattr(detector, name)!r}", param=name)
+    if isinstance(detector.drop, (str, bytes)) or not all(isinstance(c, str) for c in detector.drop):
+        raise UsageError(f"drop must be a list of column names, received {detector.drop!r}")
+    try:
+        check_rule(detector.threshold_rule, detector.threshold_value)
+    except UsageError:
+        raise
+    except ValueError as err:
+        raise UsageError(str(err)) from None

@@ -130,8 +130,8 @@ def score_fraud(config: FraudScoreConfig, on_model=None) -> FraudScoreResult:
 
 
 def _score_spark(config: FraudScoreConfig) -> FraudScoreResult:
-    """Apache Spark: the input as Spark reads it, a Parquet directory out (`keras_ae.fraud.spark`)."""
-    from keras_ae.fraud import spark
+    """Apache Spark: the input as Spark reads it, a Parquet directory out (`keras_ae.fraud.spark_job`)."""
+    from keras_ae.fraud import spark_job
 
     warning = None
     if config.threshold_rule == "alpha":  # the level warning, as one process says it
@@ -139,9 +139,9 @@ def _score_spark(config: FraudScoreConfig) -> FraudScoreResult:
 
         warning = FraudDetector.load(config.model).set_threshold("alpha", config.threshold_value) \
             .threshold_info().get("warning")
-    summary = spark.score_path(config.model, config.input, config.out, master=config.master, sep=config.sep,
-                               top=config.top, threshold_rule=config.threshold_rule,
-                               threshold_value=config.threshold_value, unscorable=config.unscorable)
+    summary = spark_job.score_path(config.model, config.input, config.out, master=config.master, sep=config.sep,
+                                   top=config.top, threshold_rule=config.threshold_rule,
+                                   threshold_value=config.threshold_value, unscorable=config.unscorable)
     return FraudScoreResult(None, summary, warning)
 
 

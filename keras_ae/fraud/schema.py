@@ -117,12 +117,13 @@ def _cell_problem(series: pd.Series, i: int, value: float, nonnumeric: bool) -> 
 
 
 def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1,
-                  reasons: np.ndarray | None = None) -> np.ndarray:
+                  reasons: np.ndarray | None = None, text_hint: str = "") -> np.ndarray:
     """The `columns` of `frame` as float64, or a UsageError naming the first bad cell (row, column, value).
 
     Non-numeric text, empty cells (NaN), infinities and values beyond float32's range (the models compute in
     float32) are all rejected. With `reasons` (an object array, one entry a row), bad cells are not an error:
     each bad row gets its reason there ("column 'V3': empty or NaN value") and 0.0 in every column.
+    `text_hint` ends the error of a non-numeric value in a column of mostly text (fit: how to leave it out).
     """
     out = np.empty((len(frame), len(columns)), dtype=np.float64)
     first = None  # (row index, column, problem) of the earliest bad cell
@@ -149,7 +150,9 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
                 values = np.where(bad, 0.0, values)
             elif first is None or rows[0] < first[0]:
                 i = int(rows[0])
-                first = (i, col, _cell_problem(series, i, values[i], bool(nonnumeric[i])))
+                problem = _cell_problem(series, i, values[i], bool(nonnumeric[i]))
+                text = nonnumeric[i] and nonnumeric.sum() * 2 > series.notna().sum()  # mostly text: not a feature?
+                first = (i, col, problem + (text_hint.format(column=col) if text else ""))
         out[:, j] = values
     if first is not None:
         raise UsageError(f"{_where(source, first_row + first[0], first[1])}: {first[2]}")

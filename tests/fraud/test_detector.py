@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
@@ -94,3 +95,13 @@ def test_trim_drops_the_highest_error_training_rows(data):
     assert det.trimmed_rows_ == pytest.approx(0.02 * n_fit, abs=2)
     assert det.n_train_rows_ == n_fit - det.trimmed_rows_
     assert roc_auc_score(test["Class"], det.score_samples(test)) > 0.9
+
+
+def test_a_text_column_in_fit_is_refused_with_how_to_leave_it_out():
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) % 7, "name": [f"shop {i}" for i in range(20)]})
+    with pytest.raises(UsageError, match=r"column 'name': non-numeric value 'shop 0'; .*drop=\['name'\]"):
+        FraudDetector(epochs=1, verbose=0).fit(frame)
+    frame["b"] = frame["b"].astype(object)
+    frame.loc[3, "b"] = "n/a"  # one bad cell in a numeric column: no advice to drop the column
+    with pytest.raises(UsageError, match=r"column 'b': non-numeric value 'n/a'$"):
+        FraudDetector(epochs=1, verbose=0, drop=["name"]).fit(frame)

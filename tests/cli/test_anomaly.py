@@ -35,6 +35,7 @@ def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tm
     for name in ("histograms.png", "roc.png", "confusion.png", "ranked.png", "autoencoder.keras"):
         assert (out / name).stat().st_size > 0, name
     assert "test ROC-AUC" in stdout
+    assert f"flagged: {cm['tp']} of 100 anomalies, {cm['fp']} of 100 normal" in stdout
 
 
 def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys):

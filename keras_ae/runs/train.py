@@ -159,8 +159,11 @@ def load_data(config: TrainConfig):
         return load_stream(config.dataset, value_range=config.value_range, image_size=size,
                            channels=config.channels, seed=config.seed, test_limit=config.test_size or TEST_LIMIT,
                            train_limit=config.train_size)
+    from keras_ae.models.registry import ARCHITECTURES
+
+    pairs = ARCHITECTURES.get(config.arch).variational and config.pairs  # pairs only for a VAE (smileys)
     return load_with_fallback(config.dataset, value_range=config.value_range, image_size=size,
-                              channels=config.channels or 1, seed=config.seed)
+                              channels=config.channels or 1, seed=config.seed, pairs=pairs)
 
 
 def build_model(config: TrainConfig, input_shape: tuple[int, ...]):

@@ -35,6 +35,18 @@ def test_no_pairs_trains_the_vae_on_single_faces(tmp_path, capsys):
     assert metrics["weak_supervision"] is None and metrics["options"]["pairs"] is False
 
 
+def test_pairs_are_drawn_only_for_a_vae():
+    from keras_ae.runs.train import TrainConfig, load_data
+
+    def loaded(arch, pairs=True):
+        return load_data(TrainConfig(arch=arch, dataset="smileys", pairs=pairs).resolved())
+
+    vae, conv, single = loaded("conv-vae"), loaded("conv"), loaded("conv-vae", pairs=False)
+    assert vae.x_pairs is not None and conv.x_pairs is None and single.x_pairs is None
+    np.testing.assert_array_equal(conv.x_train, vae.x_train)  # the same training faces either way
+    np.testing.assert_array_equal(single.x_train, vae.x_train)
+
+
 def test_dense_vae_on_a_folder_of_64x64_rgb_images(tmp_path, capsys):
     from PIL import Image
 

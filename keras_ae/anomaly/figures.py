@@ -6,14 +6,16 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from keras_ae.figures import as_image, save_figure, subplots
 
 
 def score_histograms(panels: Sequence[tuple[str, np.ndarray, np.ndarray, float | None]],
                      path: str | os.PathLike, class_names: tuple[str, str] = ("normal", "anomaly"),
-                     title: str | None = None) -> str:
-    """One histogram panel per (title, scores, labels 0/1, threshold or None), normal vs anomaly overlaid.
+                     title: str | None = None, rule: str | None = None) -> str:
+    """One histogram panel per (title, scores, labels 0/1, threshold or None), normal vs anomaly overlaid
+    (where they overlap the colours mix); the threshold's legend entry gives its value and `rule`.
 
     Scores above the 99th percentile are drawn in the last bin, so one extreme image does not squeeze
     the rest into a few bins.
@@ -29,11 +31,13 @@ def score_histograms(panels: Sequence[tuple[str, np.ndarray, np.ndarray, float |
             ax.hist(scores[labels == value], bins=bins, alpha=0.55, color=colour,
                     label=f"{class_names[value]}, n={int((labels == value).sum())}")
         if threshold is not None:
-            ax.axvline(threshold, color="black", linestyle="--", label="threshold")
+            ax.axvline(threshold, color="black", linestyle="--",
+                       label=f"threshold {threshold:.4g}" + (f" ({rule})" if rule else ""))
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("anomaly score" + (f" ({int(clipped.sum())} above {top:.3g} in the last bin)"
                                          if clipped.any() else ""))
         ax.set_ylabel("images")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
@@ -58,12 +62,13 @@ def confusion_matrix(confusion: dict[str, int], path: str | os.PathLike,
 
 
 def ranked_images(groups: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-                  path: str | os.PathLike, class_names: tuple[str, str] = ("normal", "anomaly")) -> str:
+                  path: str | os.PathLike, class_names: tuple[str, str] = ("normal", "anomaly"),
+                  title: str = "Test images by anomaly score (above each: its score and true class)") -> str:
     """Rows of images over their reconstructions, one pair of rows per (title, images, reconstructions,
     scores, labels 0/1); each image is captioned with its score and true class."""
     n_cols = max(len(g[1]) for g in groups)
-    fig, axes = subplots(2 * len(groups), n_cols, figsize=(1.15 * n_cols, 2.6 * len(groups) + 0.4),
-                             squeeze=False)
+    fig, axes = subplots(2 * len(groups), n_cols, figsize=(1.15 * n_cols, 2.9 * len(groups) + 0.7),
+                         squeeze=False)
     for g, (name, images, recons, scores, labels) in enumerate(groups):
         for c in range(n_cols):
             for r, source in enumerate((images, recons)):
@@ -79,5 +84,6 @@ def ranked_images(groups: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray
                                  color="tab:red" if labels[c] else "tab:blue")
         axes[2 * g, 0].set_ylabel(f"{name}\nimage", fontsize=8)
         axes[2 * g + 1, 0].set_ylabel("reconstr.", fontsize=8)
-    fig.tight_layout()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(h_pad=0.2)
     return save_figure(fig, path)

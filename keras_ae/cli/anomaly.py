@@ -108,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run_one_class(config)
     test = result.metrics["test"]
     cm = test["confusion_matrix"]
-    print(f"test ROC-AUC {test['roc_auc']:.3f}  AP {test['average_precision']:.3f}  accuracy "
+    pca = result.metrics["baselines"]["pca"]
+    print(f"test ROC-AUC {test['roc_auc']:.3f} (PCA {pca['test_roc_auc']:.3f})  AP {test['average_precision']:.3f} "
+          f"(PCA {pca['test_average_precision']:.3f})  accuracy "
           f"{test['accuracy']:.3f}  flagged: {cm['tp']} of {cm['tp'] + cm['fn']} anomalies, {cm['fp']} of "
           f"{cm['fp'] + cm['tn']} normal  -> {result.run_dir}/metrics.json")
     return 0

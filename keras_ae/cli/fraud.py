@@ -104,7 +104,7 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                      help="0 quiet, 1 one progress line (epoch, loss, time left; default), 2 Keras's output")
 
-    score = sub.add_parser("score", help="add score, reconstruction_error, flag and top_features to every row")
+    score = sub.add_parser("score", help="add score, reconstruction_error, flag, top_features and p_value to every row")
     score.add_argument("--model", required=True, help="model directory written by fit")
     score.add_argument("--input", "--csv", dest="input", required=True,
                        help="CSV (also compressed), Parquet file or directory of Parquet files; with --engine spark "

@@ -40,7 +40,8 @@ def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file
             fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir, cache_subdir=cache_subdir
         )
     except Exception as err:  # get_file raises bare Exception subclasses for URL and HTTP errors
-        raise DownloadError(f"cannot download {origin}: {err}") from None
+        reason = str(err).split(" -- ")[-1].strip()  # Keras: "URL fetch failure on URL: None -- <the reason>"
+        raise DownloadError(f"cannot download {origin} ({reason or type(err).__name__})") from None
 
 
 def read_mnist_npz(path: str | os.PathLike) -> tuple[np.ndarray, ...]:

@@ -56,7 +56,7 @@ def pneumonia_file(path: str | os.PathLike | None = None,
         return pathlib.Path(_get_file(PNEUMONIA_FILE, PNEUMONIA_URL, cache_dir, file_hash=PNEUMONIA_MD5))
     except DownloadError as err:
         raise DownloadError(f"{err}; download {PNEUMONIA_FILE} by hand and put it at {where} "
-                            "(or pass its path: --data-path, data_path=)") from None
+                            "(or pass its path: data_path=FILE)") from None
 
 
 def file_md5(path: str | os.PathLike) -> str:

@@ -28,27 +28,39 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.SymmetricalLogLocator(linthresh=1.0, base=10, subs=(1, 2, 5)))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("rows")
+    ax.set_xlabel(f"{xlabel}\nsymmetric log scale: linear within -1..1, logarithmic beyond")
+    ax.set_ylabel("rows (log scale)")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)  # beside the bars, never over them
     return save_figure(fig, path)
 
 
 def precision_recall_curve(scores: np.ndarray, labels: np.ndarray, path: str | os.PathLike,
-                           title: str = "Precision-recall curve") -> str:
-    """Precision against recall, with the average precision and the base rate of the positive class."""
+                           title: str = "Precision-recall curve", threshold: float | None = None) -> str:
+    """Precision against recall as a step curve (without scikit-learn's added end point at recall 0, precision
+    1, which no threshold reaches), the average precision, the base rate of the positive class and, when given,
+    the point of the threshold in effect (a row is flagged when its score is above it)."""
     from sklearn import metrics
 
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
     precision, recall, _ = metrics.precision_recall_curve(labels, scores)
     fig, ax = subplots(figsize=(4.8, 4.5))
-    ax.plot(recall, precision, color="tab:red",
+    ax.plot(recall[:-1], precision[:-1], color="tab:red", drawstyle="steps-post",
             label=f"average precision {metrics.average_precision_score(labels, scores):.3f}")
     ax.axhline(np.mean(labels), color="grey", linestyle=":", label=f"base rate {np.mean(labels):.4f}")
+    if threshold is not None:
+        flagged = scores > threshold
+        hits = int(np.sum(flagged & (labels == 1)))
+        at_p = hits / max(int(flagged.sum()), 1)
+        at_r = hits / max(int(np.sum(labels == 1)), 1)
+        ax.plot([at_r], [at_p], "o", color="black",
+                label=f"threshold {threshold:.3g}: precision {at_p:.3f}, recall {at_r:.3f}")
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")
+    ax.set_xlim(0, 1.0)
     ax.set_ylim(0, 1.02)
     ax.set_title(title)
-    ax.legend(loc="best")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=8)  # below the axes: the curve stays clear
     return save_figure(fig, path)

@@ -193,7 +193,13 @@ def check_file(path: str | os.PathLike) -> pathlib.Path:
     """The CSV file must exist, be a file and not be empty."""
     path = pathlib.Path(path)
     if not path.exists():
-        raise UsageError(f"{path}: no such file")
+        hint = ""
+        if path.name == "creditcard.csv":  # the Kaggle table the README names
+            from keras_ae.fraud.download import CREDITCARD_URL
+
+            hint = (f" (the credit-card table: download it from {CREDITCARD_URL} or Kaggle, mlg-ulb/creditcardfraud; "
+                    "in Python keras_ae.fraud.fetch_creditcard() returns its path)")
+        raise UsageError(f"{path}: no such file{hint}")
     if not path.is_file():
         raise UsageError(f"{path}: not a file")
     if path.stat().st_size == 0:

@@ -104,7 +104,7 @@ def session(master: str | None = None, app: str = "keras-ae-fraud"):
 
 def score(df, model_dir: str | os.PathLike, top: int = 3, threshold_rule: str | None = None,
           threshold_value: float | None = None, unscorable: str = "refuse"):
-    """`df` (a Spark DataFrame) with score, reconstruction_error, flag and top_features added, row by row.
+    """`df` (a Spark DataFrame) with score, reconstruction_error, flag, top_features and p_value added, row by row.
 
     The detector of `model_dir` is checked against `df.columns` here, on the driver.
     """

@@ -157,8 +157,9 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
             raise UsageError(f"test_size={config.test_size} leaves the {part} rows ({len(idx):,}) with "
                              f"{'no fraud' if frauds == 0 else 'only frauds'}; choose a test size that keeps both "
                              "classes on each side")
-    print(f"fitting on the normal rows of {len(idx_train):,} training rows ({int(labels[idx_train].sum())} "
-          f"frauds kept for validation); hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds")
+    print(f"fitting on the normal rows of {len(idx_train):,} training rows (its {int(labels[idx_train].sum())} "
+          "frauds are not learnt from: they are scored for the validation pictures and the f1 threshold rule); "
+          f"hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds")
     detector.fit(values.iloc[idx_train], labels[idx_train])
     scores, y = detector.score_samples(values.iloc[idx_test]), labels[idx_test]
     metrics = anomaly.detection_metrics(scores, y, detector.threshold_)
@@ -170,7 +171,7 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
                                       title="Hold-out anomaly score by class")
         figures.roc_curves([(f"score ({detector.method})", scores, y)], tmp / "roc.png", title="Hold-out ROC curve")
         fraud_figures.precision_recall_curve(scores, y, tmp / "precision_recall.png",
-                                             title="Hold-out precision-recall curve")
+                                             title="Hold-out precision-recall curve", threshold=detector.threshold_)
         write_json(tmp / "metrics.json", metrics)
         bundle.write_manifest(tmp)  # last: every file of the directory, verified when the model is loaded
     return FraudFitResult(detector, pathlib.Path(config.out), metrics, len(values))

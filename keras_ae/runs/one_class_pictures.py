@@ -15,7 +15,8 @@ def write(config, scorer, splits, val_scores, test_scores, threshold, test, run_
     title = f"{config.score} score, {config.arch} on {config.dataset} (normal = {config.normal})"
     anomaly_figures.score_histograms([("validation", val_scores, splits.y_val, threshold),
                                       ("test", test_scores, splits.y_test, threshold)],
-                                     run_dir / "histograms.png", class_names=names, title=title)
+                                     run_dir / "histograms.png", class_names=names, title=title,
+                                     rule=config.threshold)
     figures.roc_curves([(f"test, {config.score}", test_scores, splits.y_test)], run_dir / "roc.png",
                        title=f"ROC, {config.dataset} (normal = {config.normal})")
     anomaly_figures.confusion_matrix(test["confusion_matrix"], run_dir / "confusion.png", class_names=names,

@@ -36,6 +36,7 @@ def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tm
         assert (out / name).stat().st_size > 0, name
     assert "test ROC-AUC" in stdout
     assert f"flagged: {cm['tp']} of 100 anomalies, {cm['fp']} of 100 normal" in stdout
+    assert f"(PCA {metrics['baselines']['pca']['test_roc_auc']:.3f})" in stdout
 
 
 def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys):
@@ -68,6 +69,13 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     code, _, stderr = run_cli(argv, capsys)
     assert code == 2
     assert stderr.startswith("error: ") and stderr.count("\n") == 1 and message in stderr
+
+
+def test_pneumonia_offline_says_how_to_give_the_file(capsys, offline):
+    code, _, stderr = run_cli(["--dataset", "pneumonia"], capsys)
+    assert code == 2 and stderr.count("\n") == 1
+    assert "(URL fetch failure: network unreachable); download pneumoniamnist.npz by hand" in stderr
+    assert stderr.rstrip().endswith("(or pass its path: --data-path FILE)")
 
 
 def test_a_class_with_no_test_images_is_one_line_and_exit_2(tmp_path, capsys):

@@ -297,3 +297,13 @@ def test_a_signal_during_score_leaves_no_temporary_file(signum, bundle, data, tm
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err, (proc.returncode, err[-500:])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+
+
+def test_fit_without_the_credit_card_file_says_where_to_get_it(tmp_path, capsys):
+    out = tmp_path / "model"
+    code = cli(["fit", "--input", str(tmp_path / "creditcard.csv"), "--out", str(out)])
+    _assert_usage_error(code, capsys, ["creditcard.csv: no such file", "storage.googleapis.com",
+                                       "fetch_creditcard()"])
+    assert not out.exists()
+    code = cli(["fit", "--input", str(tmp_path / "mine.csv"), "--out", str(out)])
+    _assert_usage_error(code, capsys, ["mine.csv: no such file"])

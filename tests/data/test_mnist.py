@@ -41,7 +41,7 @@ def test_mnist_loader_reads_the_keras_npz_format(tmp_path, monkeypatch):
 
 
 def test_mnist_offline_raises_download_error(offline):
-    with pytest.raises(data.DownloadError, match=r"^cannot download https://\S+/mnist\.npz: URL fetch failure"):
+    with pytest.raises(data.DownloadError, match=r"^cannot download https://\S+/mnist\.npz \(URL fetch failure"):
         data.load_mnist()
 
 

@@ -71,7 +71,8 @@ def image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: str | os
     return save_figure(fig, path)
 
 
-def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title: str = "Loss") -> str:
+def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title: str = "Loss",
+                ylabel: str = "loss") -> str:
     """The three curves: loss averaged during each epoch, training loss after it, validation loss."""
     fig, ax = subplots(figsize=(6.4, 4.2))
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -81,8 +82,12 @@ def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title:
     if history.get("val_loss"):
         ax.plot(epochs, history["val_loss"], "^-", label="validation loss")
     ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_ylabel("loss")
+    if len(epochs) <= 12:  # whole epochs, also for a run of one
+        ax.set_xticks(epochs)
+    else:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlim(0.5, len(epochs) + 0.5)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()

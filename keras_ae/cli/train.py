@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"latent dimensions used: {usage['active_dims']} of {len(usage['active'])}; prior samples / test "
               f"reconstructions, distance to the nearest training image: {prior['sample_distance']:.2f} / "
               f"{prior['reconstruction_distance']:.2f} (ratio {prior['ratio']})")
-    print(f"test BCE {m['test_bce']:.4f}  test MSE {m['test_mse']:.4f}  -> {result.run_dir}/metrics.json")
+    noisy = f" (inputs: {m['test_inputs']})" if m["test_inputs"] != "clean" else ""
+    print(f"test BCE {m['test_bce']:.4f}  test MSE {m['test_mse']:.4f}{noisy}  -> {result.run_dir}/metrics.json")
     return 0
 
 

@@ -260,6 +260,7 @@ def _run(config: TrainConfig) -> TrainResult:
             pictures.append("factor_correlation.png")
         metrics = {
             "arch": config.arch, "test_bce": scores["bce"], "test_mse": scores["mse"],
+            "test_inputs": f"{noise[0]} noise {noise[1]:g} added, clean targets" if noise else "clean",
             "final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [None])[-1],
             "parameters": int(bundle.autoencoder.count_params()), "epochs": result.epochs,
             "seconds": round(result.seconds, 3), "seconds_per_epoch": round(result.seconds / result.epochs, 3),

@@ -18,7 +18,13 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, 
     from keras_ae.models.registry import ARCHITECTURES
 
     names = []
-    figures.loss_curves(history, run_dir / "loss.png", title=f"{config.arch} on {dataset or config.dataset}")
+    arch = ARCHITECTURES.get(config.arch)
+    denoising = f", denoising ({config.noise_kind} noise {config.noise:g})" if config.noise else ""
+    ylabel = ("loss: negative ELBO per image (reconstruction + beta x KL)" if arch.variational else
+              "loss: mean squared error" if config.value_range == "-1,1" or arch.loss == "mse" else
+              "loss: binary cross-entropy per pixel")
+    figures.loss_curves(history, run_dir / "loss.png", title=f"{config.arch} on {dataset or config.dataset}{denoising}",
+                        ylabel=ylabel)
     names.append("loss.png")
     n = min(10, len(x_clean))
     recon = bundle.autoencoder.predict(x_in[:n], verbose=0)
@@ -26,7 +32,7 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, 
         else ([x_clean[:n], recon], ["original", "reconstruction"])
     figures.image_rows(rows, labels_, run_dir / "reconstruction.png", value_range=value_range)
     names.append("reconstruction.png")
-    if ARCHITECTURES.get(config.arch).variational:
+    if arch.variational:
         z_mean = codes if codes is not None else bundle.encoder.predict(x_clean, verbose=0)[0]
         latent_figures.latent_scatter(z_mean, labels, run_dir / "latent.png", title="VAE latent space (z_mean)")
         names.append("latent.png")

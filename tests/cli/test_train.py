@@ -33,6 +33,8 @@ def test_conv_denoising_run_leaves_every_artifact(tmp_path, capsys, offline):
     assert metrics["dataset"]["name"] == "mnist-sample" and metrics["dataset"]["fallback_from"] == "mnist"
     assert metrics["noise"] == {"kind": "gaussian", "amount": 0.5}
     assert 0 < metrics["test_mse"] < metrics["test_bce"] < 1
+    assert metrics["test_inputs"] == "gaussian noise 0.5 added, clean targets"
+    assert "(inputs: gaussian noise 0.5 added, clean targets)" in stdout
     assert metrics["device"] == "CPU" and metrics["seconds"] > 0
     history = pd.read_csv(out / "history.csv")
     assert list(history["epoch"]) == [1]

@@ -66,15 +66,30 @@ def is_model_dir(path: pathlib.Path) -> bool:
 OLD_RUN_FILES = ("autoencoder.keras", "font.json", "summary.csv")  # with metrics.json: a run of an older version
 
 
+def _written_by_a_run(path: pathlib.Path, *keys: str) -> bool:
+    """A JSON object file holding every one of `keys` (what keras-ae's run files hold; a user's file of the same
+    name rarely does)."""
+    content = _json(path) if path.is_file() else None
+    return isinstance(content, dict) and all(key in content for key in keys)
+
+
 def is_run_dir(path: pathlib.Path) -> bool:
     """A run directory of keras-ae (its marker, the unfinished-run marker, or a finished run of an older version:
-    metrics.json beside its models or summary), or an empty directory."""
+    a keras-ae metrics.json, with its options and seed, beside the run's models, summary or font.json), or an
+    empty directory. Each file's content is checked, not only its name: a directory of the user's that happens
+    to hold a metrics.json or a font.json is not a run."""
     if not path.is_dir() or path.is_symlink():
         return False
-    if (path / RUN_MARKER).is_file() or (path / "UNFINISHED.json").is_file() or not any(path.iterdir()):
+    if not any(path.iterdir()):
         return True
-    return (path / "metrics.json").is_file() and any((path / name).is_file() for name in OLD_RUN_FILES) or \
-        (path / "font.json").is_file()
+    marker = _json(path / RUN_MARKER) if (path / RUN_MARKER).is_file() else None
+    if isinstance(marker, dict) and marker.get("kind") == "keras_ae.run":
+        return True
+    if _written_by_a_run(path / "UNFINISHED.json", "run", "state"):
+        return True
+    metrics = _json(path / "metrics.json") if (path / "metrics.json").is_file() else None
+    return isinstance(metrics, dict) and isinstance(metrics.get("options"), dict) and \
+        any((path / name).is_file() for name in OLD_RUN_FILES)
 
 
 def _result_columns(names: list[str]) -> bool:

@@ -19,3 +19,30 @@ def test_atomic_write_leaves_no_temporary_and_normal_permissions(tmp_path):
             tmp.write_text("half")
             raise RuntimeError("interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
+def test_a_run_directory_is_recognised_by_content_not_by_file_names(tmp_path):
+    import json
+
+    from keras_ae import outputs
+
+    old = tmp_path / "old"  # a finished run of an older version: no marker, its metrics.json beside its models
+    old.mkdir()
+    (old / "metrics.json").write_text(json.dumps({"arch": "conv", "options": {"epochs": 1}, "seed": 0}))
+    (old / "autoencoder.keras").write_bytes(b"model")
+    assert outputs.is_run_dir(old)
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "metrics.json").write_text('{"acc": 0.99}')
+    (users / "summary.csv").write_text("a\n1\n")
+    assert not outputs.is_run_dir(users)
+    (users / "metrics.json").write_text("not json")
+    assert not outputs.is_run_dir(users)
+    font = tmp_path / "font"
+    font.mkdir()
+    (font / "font.json").write_text('{"family": "mine"}')
+    assert not outputs.is_run_dir(font)
+    (font / outputs.RUN_MARKER).write_text('{"kind": "something else"}')
+    assert not outputs.is_run_dir(font)
+    (font / outputs.RUN_MARKER).write_text('{"kind": "keras_ae.run", "run": "font"}')
+    assert outputs.is_run_dir(font)

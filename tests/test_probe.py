@@ -374,6 +374,25 @@ case("fraud demo into the directory of a font run", "fraud", ["demo", "--out", "
                                                               "1"], "font run", setup=font_run)
 
 
+def users_results(w):
+    """A directory of the user's holding files named like an old run's (metrics.json, summary.csv)."""
+    (w / "results").mkdir()
+    (w / "results" / "metrics.json").write_text('{"acc": 0.99, "my": "precious"}')
+    (w / "results" / "summary.csv").write_text("a,b\n1,2\n")
+
+
+def users_font_project(w):
+    (w / "fontproj").mkdir()
+    (w / "fontproj" / "font.json").write_text('{"family": "mine"}')
+    (w / "fontproj" / "style.css").write_text("body {}\n")
+
+
+case("train into the user's directory holding metrics.json and summary.csv", "train",
+     ["--out", "results", "--epochs", "1"], "results", "not a keras-ae run", setup=users_results)
+case("train into the user's directory holding a font.json", "train",
+     ["--out", "fontproj", "--epochs", "1"], "fontproj", "not a keras-ae run", setup=users_font_project)
+
+
 # ------------------------------------------------------------------------- found by a review of the above
 def user_dataset(w):
     """A directory holding an earlier scored Parquet part and the user's own file."""

@@ -393,6 +393,25 @@ case("train into the user's directory holding a font.json", "train",
      ["--out", "fontproj", "--epochs", "1"], "fontproj", "not a keras-ae run", setup=users_font_project)
 
 
+def zip_of(*members: str) -> Callable:
+    def setup(w):
+        import zipfile
+
+        with zipfile.ZipFile(w / "in.zip", "w") as archive:
+            for name in members:
+                archive.write(w / "new.csv", name)
+    return setup
+
+
+for members, problem in ((("a.csv", "b.csv"), "Multiple files found in ZIP file"), ((), "Zero files found")):
+    case(f"score a zip archive of {len(members)} files", "fraud",
+         ["score", "--model", "model", "--input", "in.zip", "--out", "s.csv", "--quiet"], "in.zip", problem,
+         setup=zip_of(*members))
+    case(f"evaluate a zip archive of {len(members)} files", "fraud",
+         ["evaluate", "--model", "model", "--input", "in.zip", "--out", "e.json", "--quiet"], "in.zip", problem,
+         setup=zip_of(*members))
+
+
 # ------------------------------------------------------------------------- found by a review of the above
 def user_dataset(w):
     """A directory holding an earlier scored Parquet part and the user's own file."""

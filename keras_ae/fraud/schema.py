@@ -219,8 +219,9 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
                           engine="c" if len(sep) == 1 else "python").iloc[0].tolist()
         if len(raw) == len(header) and len(set(raw)) < len(raw):
             header = raw
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as err:
-        # OSError / EOFError: a truncated or corrupt compressed file (gzip, bz2, zip, zstd)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as err:
+        # OSError / EOFError: a truncated or corrupt compressed file (gzip, bz2, zip, zstd); ValueError: a zip
+        # archive holding no file or several
         raise UsageError(f"{path}: cannot read a CSV header: {str(err).splitlines()[0]}") from None
     check_header(header, str(path), sep)
     return [str(c) for c in header]

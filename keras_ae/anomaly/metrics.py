@@ -10,12 +10,20 @@ from keras_ae.anomaly.thresholds import check_labelled
 def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
     """ROC-AUC, average precision, and accuracy / precision / recall / F1 / confusion at `threshold`.
 
-    Labels: 1 = anomaly. A row is flagged when its score is above the threshold.
+    Labels: 1 = anomaly. A row is flagged when its score is above the threshold. A score of +inf (a row the
+    detector could not score, flagged) ranks above every finite score; NaN is refused.
     """
     from sklearn import metrics as skm
 
     scores, labels = check_labelled(scores, labels)
     pred = scores > threshold
+    scores = np.asarray(scores, dtype=np.float64)
+    if np.isnan(scores).any():
+        raise ValueError("detection_metrics: NaN scores cannot be ranked")
+    if np.isposinf(scores).any():  # the ranking sklearn sees: above the largest finite score, in the same order
+        finite = scores[np.isfinite(scores)]
+        top = float(finite.max()) if len(finite) else 0.0
+        scores = np.where(np.isposinf(scores), top + 1.0 + abs(top), scores)
     tp, fp = int(np.sum(pred & (labels == 1))), int(np.sum(pred & (labels == 0)))
     fn, tn = int(np.sum(~pred & (labels == 1))), int(np.sum(~pred & (labels == 0)))
     return {

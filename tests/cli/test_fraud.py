@@ -1,5 +1,6 @@
 """keras_ae.cli.fraud: fit, score and evaluate commands, and every bad input they refuse."""
 
+import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -307,3 +308,20 @@ def test_fit_without_the_credit_card_file_says_where_to_get_it(tmp_path, capsys)
     assert not out.exists()
     code = cli(["fit", "--input", str(tmp_path / "mine.csv"), "--out", str(out)])
     _assert_usage_error(code, capsys, ["mine.csv: no such file"])
+
+
+def test_evaluate_flags_an_unscorable_row_instead_of_failing(bundle, data, tmp_path, capsys):
+    _, test = data
+    frame = test.head(300).copy()
+    frauds = frame.index[frame["Class"] == 1]
+    frame.loc[frauds[0], "V3"] = -np.inf  # a fraud the detector cannot score: flagged, counted as caught
+    src = tmp_path / "new.csv"
+    frame.to_csv(src, index=False)
+    out = tmp_path / "m.json"
+    assert cli(["evaluate", "--model", str(bundle), "--input", str(src), "--unscorable", "flag", "--out", str(out),
+                "--quiet"]) == 0, capsys.readouterr().err
+    metrics = json.loads(out.read_text())
+    assert metrics["rows"] == 300 and 0.0 <= metrics["roc_auc"] <= 1.0
+    assert cli(["evaluate", "--model", str(bundle), "--input", str(src), "--out", str(tmp_path / "r.json"),
+                "--quiet"]) == 2  # the default: refused, with the row named
+    assert "infinite value" in capsys.readouterr().err

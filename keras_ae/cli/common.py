@@ -17,7 +17,39 @@ EXIT_USAGE = 2
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad option in one line (``error: ...``) and exits 2."""
+    """argparse that reports a bad option in one line (``error: ...``) and exits 2, and takes a value that
+    starts with '-' (``--value-range -1,1``, ``--threshold-value -0.5``) as the option's value."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args(self._dashed_values_joined(args), namespace)
+
+    def _dashed_values_joined(self, args: list[str]) -> list[str]:
+        """``--opt -x`` as ``--opt=-x`` where --opt takes one value and -x is no option of this command (argparse
+        would otherwise read -x as an option and say --opt expected one argument)."""
+        options: dict[str, argparse.Action] = {}
+
+        def collect(parser: argparse.ArgumentParser) -> None:
+            for action in parser._actions:
+                options.update(dict.fromkeys(action.option_strings, action))
+                if isinstance(action, argparse._SubParsersAction):
+                    for sub in action.choices.values():
+                        collect(sub)
+
+        collect(self)
+        out, i = [], 0
+        while i < len(args):
+            token = args[i]
+            action = options.get(token) if isinstance(token, str) else None
+            following = args[i + 1] if i + 1 < len(args) else None
+            if action is not None and action.nargs is None and isinstance(following, str) and \
+                    following.startswith("-") and following != "--" and following not in options:
+                out.append(f"{token}={following}")
+                i += 2
+                continue
+            out.append(token)
+            i += 1
+        return out
 
     def error(self, message: str) -> NoReturn:
         # "argument --lr: must be a finite number > 0, received nan" -> "--lr must be ..." (an options.Spec type)

@@ -30,3 +30,21 @@ def test_a_stop_request_that_surfaces_as_another_exception_is_still_an_interrupt
 
     with pytest.raises(AssertionError, match="a real bug"):  # without a stop request it is not hidden
         run_main(broken, [])
+
+
+def test_a_value_starting_with_a_dash_is_taken_as_the_options_value(capsys):
+    from keras_ae.cli.common import ArgumentParser
+    from keras_ae.options import Spec
+
+    p = ArgumentParser(prog="x")
+    p.add_argument("--value-range")
+    p.add_argument("--threshold-value", type=Spec(float))
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(["--value-range", "-1,1", "--threshold-value", "-0.5", "--quiet"])
+    assert args.value_range == "-1,1" and args.threshold_value == -0.5 and args.quiet
+    with pytest.raises(SystemExit) as stop:
+        p.parse_args(["--value-range", "--quiet"])
+    assert stop.value.code == 2 and "--value-range: expected one argument" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        p.parse_args(["--threshold-value", "-inf"])
+    assert "--threshold-value must be a finite number, received -inf" in capsys.readouterr().err

@@ -53,6 +53,14 @@ def test_same_command_gives_same_numbers(tmp_path, capsys):
     assert results[0]["final_loss"] == results[1]["final_loss"]
 
 
+def test_value_range_minus_one_to_one_as_the_docs_write_it(tmp_path, capsys):
+    out = tmp_path / "tanh"
+    code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--value-range", "-1,1", "--out", str(out),
+                            *FAST], capsys)
+    assert code == 0, err
+    assert json.loads((out / "metrics.json").read_text())["options"]["value_range"] == "-1,1"
+
+
 def test_vae_run_draws_latent_scatter_and_manifold(tmp_path, capsys):
     out = tmp_path / "vae"
     code, _, err = run_cli(["--arch", "vae", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)

@@ -55,8 +55,12 @@ def build_parser() -> ArgumentParser:
                    help="share of the training images' variance the pca score keeps (default 0.9)")
     p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),
                    help="rule on the validation set: " + escaped(THRESHOLD_RULES.help()) + " (default quartile-gap)")
-    p.add_argument("--percentile", type=SPECS["percentile"], default=95.0,
-                   help="percentile in (0, 100) of the normal validation scores for --threshold percentile")
+    p.add_argument("--percentile", type=SPECS["percentile"], default=None,
+                   help="percentile in (0, 100) of the normal validation scores for --threshold percentile "
+                        "(default 95)")
+    p.add_argument("--threshold-value", type=SPECS["threshold_value"], default=None,
+                   help="the value of a rule that takes one: percentile, fpr (rate), alpha (level), value (the "
+                        "threshold itself)")
     p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: {epochs}")
     p.add_argument("--batch-size", type=SPECS["batch_size"], default=64)
     p.add_argument("--lr", type=SPECS["lr"], default=1e-3, help="Adam learning rate")

@@ -40,7 +40,8 @@ class OneClassConfig:
     k: int = 5  # neighbours of the latent-knn score
     pca_variance: float = 0.9  # variance kept by the pca score
     threshold: str = "quartile-gap"
-    percentile: float = 95.0
+    percentile: float | None = None  # the percentile rule's value; None: 95
+    threshold_value: float | None = None  # the value of any rule that takes one (percentile, fpr, alpha, value)
     epochs: int | None = None
     batch_size: int = 64
     lr: float = 1e-3
@@ -58,7 +59,8 @@ class OneClassConfig:
         "k": POSITIVE_INT,
         "pca_variance": FRACTION_OPEN,
         # open: `anomaly.thresholds.threshold_percentile` refuses 0 and 100 (found only after training otherwise)
-        "percentile": Spec(float, 0, 100, low_open=True, high_open=True),
+        "percentile": Spec(float, 0, 100, low_open=True, high_open=True, optional=True),
+        "threshold_value": Spec(float, optional=True),
         "epochs": OPTIONAL_POSITIVE_INT,
         "batch_size": POSITIVE_INT,
         "lr": POSITIVE,
@@ -71,7 +73,7 @@ class OneClassConfig:
         """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
         from keras_ae.anomaly.image_scores import needs_vae
         from keras_ae.anomaly.scores import CONTRAST_NORMS
-        from keras_ae.anomaly.thresholds import THRESHOLD_RULES
+        from keras_ae.anomaly.thresholds import THRESHOLD_RULES, check_rule
         from keras_ae.data.registry import DATASETS, dataset_entry, one_class_names
         from keras_ae.models.registry import ARCHITECTURES
 
@@ -90,12 +92,30 @@ class OneClassConfig:
         if vae_parts and not arch.variational:
             raise ValueError(f"score={score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")
         THRESHOLD_RULES.get(self.threshold)
+        if self.percentile is not None and self.threshold != "percentile":
+            raise ValueError(f"percentile is the value of threshold='percentile', received "
+                             f"threshold={self.threshold!r} (give threshold_value for another rule)")
+        if self.percentile is not None and self.threshold_value is not None:
+            raise ValueError("percentile and threshold_value both give the rule's value; give one")
+        if self.threshold_value is not None and not THRESHOLD_RULES.get(self.threshold).value_help:
+            raise ValueError(f"threshold rule {self.threshold!r} takes no value, received "
+                             f"threshold_value={self.threshold_value}")
+        check_rule(self.threshold, self.rule_value())
         if self.contrast not in CONTRAST_NORMS:
             raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")
         if self.data_path is not None and not entry.takes_path:
             readers = ", ".join(repr(n) for n, e in DATASETS.items() if e.takes_path)
             raise ValueError(f"data_path is for datasets read from a file ({readers}), received "
                              f"dataset={self.dataset!r}")
+
+    def rule_value(self) -> float | None:
+        """The value the threshold rule gets: `threshold_value`, else the percentile for the percentile rule (95
+        when not given), else None (the rule's own default)."""
+        if self.threshold_value is not None:
+            return self.threshold_value
+        if self.threshold == "percentile":
+            return 95.0 if self.percentile is None else self.percentile
+        return None
 
     def resolved(self) -> OneClassConfig:
         from keras_ae.data.registry import dataset_entry
@@ -162,8 +182,7 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
                               train_loss_after_epoch=False)
         scorer = one_class.ImageScorer(bundle, config.score, contrast=config.contrast, **options).fit(x_fit)
         val_scores, test_scores = scorer.score_samples(splits.x_val), scorer.score_samples(splits.x_test)
-        value = config.percentile if config.threshold == "percentile" else None
-        threshold = anomaly.choose_threshold(config.threshold, val_scores, splits.y_val, value=value)
+        threshold = anomaly.choose_threshold(config.threshold, val_scores, splits.y_val, value=config.rule_value())
         test = anomaly.detection_metrics(test_scores, splits.y_test, threshold)
         val = anomaly.detection_metrics(val_scores, splits.y_val, threshold)
         pca_val, pca_test = baselines.pca_reconstruction_scores(x_fit, splits.x_val, splits.x_test, seed=config.seed)

@@ -62,6 +62,11 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     (["--filters", "8,x"],
      "--filters must be a comma-separated list, each an integer >= 1, received 8,x"),
     (["--epochs", "0"], "--epochs must be an integer >= 1, received 0"),
+    (["--threshold", "value"], "threshold rule 'value' needs a value (--threshold-value)"),
+    (["--threshold", "fpr", "--percentile", "5"], "give --threshold-value for another rule"),
+    (["--threshold", "percentile", "--percentile", "5", "--threshold-value", "5"], "give one"),
+    (["--threshold", "f1", "--threshold-value", "3"], "threshold rule 'f1' takes no value"),
+    (["--threshold", "fpr", "--threshold-value", "2"], "between 0 and 1, received 2.0"),
     (["--dataset", "mnist-sample", "--score", "latent-knn", "--k", "50", "--train-size", "10"],
      "--k 50 is more than the 10 normal training images"),
 ])
@@ -83,3 +88,13 @@ def test_a_class_with_no_test_images_is_one_line_and_exit_2(tmp_path, capsys):
     code, _, stderr = run_cli(["--dataset", "pneumonia", "--data-path", str(path), *TINY], capsys)
     assert code == 2 and stderr.count("\n") == 1
     assert "test set holds no images of the normal class 0" in stderr
+
+
+def test_the_threshold_rule_gets_its_value():
+    from keras_ae.runs.one_class import OneClassConfig
+
+    assert OneClassConfig(threshold="percentile").rule_value() == 95.0
+    assert OneClassConfig(threshold="percentile", percentile=80).rule_value() == 80
+    assert OneClassConfig(threshold="value", threshold_value=-1.5).rule_value() == -1.5
+    assert OneClassConfig(threshold="fpr").rule_value() is None  # the rule's own default
+    OneClassConfig(dataset="mnist-sample", threshold="alpha", threshold_value=0.05).check()

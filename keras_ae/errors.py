@@ -25,3 +25,12 @@ class UsageError(ValueError):
         if flag and message.startswith(self.param):
             return flag + message[len(self.param):]
         return message
+
+
+def out_of_memory(err: BaseException) -> UsageError | None:
+    """The UsageError for an allocation that could not be made (NumPy's MemoryError, TensorFlow's
+    ResourceExhaustedError: sizes too large for this machine), or None for any other exception."""
+    if not (isinstance(err, MemoryError) or type(err).__name__ == "ResourceExhaustedError"):
+        return None
+    detail = (getattr(err, "message", None) or str(err) or type(err).__name__).strip().splitlines()[0][:200]
+    return UsageError(f"out of memory ({detail}); choose smaller sizes (layers, code, batch, rows) for this machine")

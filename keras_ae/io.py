@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_ae.errors import UsageError
+from keras_ae.errors import UsageError, out_of_memory
 
 
 def _umask() -> int:
@@ -128,7 +128,13 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
              "state": "running"}
     write_json(marker, state)
     try:
-        yield run_dir
+        try:
+            yield run_dir
+        except (MemoryError, Exception) as err:  # sizes too large for this machine: a usage error like the others
+            memory = out_of_memory(err)
+            if memory is None:
+                raise
+            raise memory from None
     except UsageError:
         if created:
             shutil.rmtree(run_dir, ignore_errors=True)

@@ -204,7 +204,11 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     except BaseException as err:
         from keras_ae import interrupt
+        from keras_ae.errors import out_of_memory
 
+        if (memory := out_of_memory(err)) is not None and not interrupt.requested:
+            print(f"error: {memory}", file=sys.stderr)
+            return EXIT_USAGE
         # A stop request that landed inside library code may come out as another exception (TensorFlow turns
         # it into an AssertionError when it interrupts a graph being traced): after a request it is the stop.
         if not (isinstance(err, KeyboardInterrupt) or interrupt.requested):

@@ -144,3 +144,28 @@ def test_script_prints_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: unknown architecture 'nope' (known: dense, deep, conv, denoise, vae, conv-vae, font)"]
+
+
+def test_out_of_memory_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    from keras_ae import training
+
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 4.37 TiB for an array with shape (100000000000, 6)")
+
+    monkeypatch.setattr(training, "fit", too_big)
+    out = tmp_path / "run"
+    code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: out of memory (Unable to allocate 4.37 TiB") and "smaller sizes" in err
+    assert not out.exists()
+
+
+def test_out_of_memory_names_only_allocation_failures():
+    from keras_ae.errors import UsageError, out_of_memory
+
+    class ResourceExhaustedError(Exception):  # TensorFlow's, by name
+        message = "OOM when allocating tensor with shape[3,3,100000,100000]\nmore"
+
+    assert isinstance(out_of_memory(MemoryError()), UsageError)
+    assert "shape[3,3,100000,100000])" in str(out_of_memory(ResourceExhaustedError()))
+    assert out_of_memory(ValueError("x")) is None and out_of_memory(KeyboardInterrupt()) is None

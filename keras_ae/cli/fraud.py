@@ -67,7 +67,7 @@ def build_parser() -> ArgumentParser:
     fit.add_argument(
         "--label-column", default="Class",
         help="0/1 label column (default Class; when a table has no Class column every row is taken as normal), "
-             "or 'none' for unlabelled data"
+             "or 'none' for unlabelled data (every row normal, every column a feature)"
     )
     fit.add_argument("--drop", nargs="*", default=[], help="columns to ignore (ids, dates...)")
     fit.add_argument("--time-column", default="Time")

@@ -55,7 +55,8 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
             the most local evidence). ae_weight: the reconstruction part's weight against 1 for the distance.
         max_reference: normal rows kept as the neighbour reference (a random sample of them when more).
         label_column, time_column, amount_column, time_mode, log_amount, drop: how a DataFrame's columns
-            are used (see `Preprocessor`); `drop` lists columns to ignore.
+            are used (see `Preprocessor`); `drop` lists columns to ignore; `label_column` "" means none (every
+            column is a feature).
         seed: every random draw derives from it, an integer in [0, 2**32). verbose: 0 silent, 1 (default) one
             progress line on stderr (epoch, loss, time left), 2 Keras's output.
         unscorable: a row that cannot be scored (a missing, NaN, infinite or non-numeric cell, a value beyond

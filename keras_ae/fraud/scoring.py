@@ -41,6 +41,9 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike | tables.Table,
     path, header = table.path, table.header
     label = detector.label_column
     schema.check_columns(header, detector.columns_, str(path), allowed=[label, *detector.drop])
+    if need_labels and not label:
+        raise UsageError(f"{path}: the model was fitted without a label column (label_column none), so it cannot "
+                         "tell which rows are frauds; evaluating needs a model fitted with the 0/1 label column named")
     if need_labels and label not in header:
         raise UsageError(f"{path}, column {label!r}: missing; evaluating needs the labels")
     first_row = 1

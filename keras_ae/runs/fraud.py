@@ -97,7 +97,8 @@ class FraudFitConfig:
         return FraudDetector(n_models=self.n_models, epochs=self.epochs, threshold_rule=self.threshold_rule,
                              threshold_value=self.threshold_value, trim_fraction=self.trim_fraction,
                              method=self.method, n_neighbors=self.n_neighbors, ae_weight=self.ae_weight,
-                             label_column=label or "Class", time_column=self.time_column,
+                             label_column=label or ("" if self.label_column.lower() == "none" else DEFAULT_LABEL),
+                             time_column=self.time_column,
                              amount_column=self.amount_column, time_mode=self.time_mode,
                              log_amount=self.log_amount, drop=tuple(self.drop), seed=self.seed,
                              verbose=self.verbose)

@@ -325,3 +325,20 @@ def test_evaluate_flags_an_unscorable_row_instead_of_failing(bundle, data, tmp_p
     assert cli(["evaluate", "--model", str(bundle), "--input", str(src), "--out", str(tmp_path / "r.json"),
                 "--quiet"]) == 2  # the default: refused, with the row named
     assert "infinite value" in capsys.readouterr().err
+
+
+def test_label_column_none_takes_every_row_as_normal_and_every_column_as_a_feature(train_csv, data, tmp_path,
+                                                                                     capsys):
+    out = tmp_path / "model"
+    fast = ["--epochs", "2", "--n-models", "1", "--verbose", "0"]
+    _assert_usage_error(cli(["fit", "--input", str(train_csv), "--label-column", "none", "--threshold-rule", "f1",
+                             "--out", str(out), *fast]), capsys, ["'f1' needs labelled frauds"])
+    assert cli(["fit", "--input", str(train_csv), "--label-column", "none", "--out", str(out), *fast]) == 0
+    assert "unlabelled rows" in capsys.readouterr().out
+    meta = json.loads((out / "detector.json").read_text())
+    assert meta["label_column"] == "" and "Class" in meta["columns"]
+    _, test = data
+    src = tmp_path / "new.csv"
+    test.to_csv(src, index=False)
+    _assert_usage_error(cli(["evaluate", "--model", str(out), "--input", str(src), "--out", str(tmp_path / "e.json"),
+                             "--quiet"]), capsys, ["fitted without a label column"])

@@ -128,7 +128,7 @@ def config_value(action: argparse.Action, value, where: str):
     is not 1.5 nor [1] nor true), one value or a list by its nargs, its choices; null keeps the default."""
     if value is None:
         return action.default
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction)):
         if not isinstance(value, bool):
             raise UsageError(f"{where} must be true or false, received {json_text(value)}")
         return value

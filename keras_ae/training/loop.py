@@ -276,10 +276,17 @@ def fit(
     start = time.perf_counter()
     # shuffle=False: the pipeline already shuffles (Keras would only warn that it ignores the flag).
     with interrupt.deferred():  # a stop request is raised between batches, not inside TensorFlow
-        history = net.fit(train, validation_data=val, epochs=epochs, callbacks=[*callbacks, StopOnRequest()],
+        history = net.fit(train, validation_data=val, epochs=epochs,
+                          callbacks=[*callbacks, StopOnRequest(), keras.callbacks.TerminateOnNaN()],
                           verbose=keras_verbose(verbose), shuffle=False)
     seconds = time.perf_counter() - start
     logs: dict[str, Any] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    diverged = [i for i, v in enumerate(logs.get("loss", [])) if not np.isfinite(v)]
+    if diverged or (net.stop_training and not logs.get("loss")):
+        rate = float(keras.ops.convert_to_numpy(net.optimizer.learning_rate))
+        epoch = diverged[0] + 1 if diverged else 1
+        raise UsageError(f"training diverged: the loss is not a finite number at epoch {epoch} (learning rate "
+                         f"{rate:g}); train with a smaller learning rate (lr)")
     if after is not None:
         logs["train_loss_after_epoch"] = after.values
     return FitResult(history=logs, seconds=seconds, epochs=len(logs.get("loss", [])))

@@ -105,3 +105,9 @@ def test_a_text_column_in_fit_is_refused_with_how_to_leave_it_out():
     frame.loc[3, "b"] = "n/a"  # one bad cell in a numeric column: no advice to drop the column
     with pytest.raises(UsageError, match=r"column 'b': non-numeric value 'n/a'$"):
         FraudDetector(epochs=1, verbose=0, drop=["name"]).fit(frame)
+
+
+def test_training_that_diverges_is_refused_not_saved_as_a_detector(data):
+    train, _ = data
+    with pytest.raises(UsageError, match="training diverged: the loss is not a finite number"):
+        FraudDetector(n_models=1, epochs=2, learning_rate=1e300, verbose=0).fit(train.head(500))

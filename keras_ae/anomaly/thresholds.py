@@ -231,6 +231,8 @@ def check_rule(rule: str, value: float | None = None) -> ThresholdRule:
         if entry.required:
             raise ValueError(f"threshold rule {rule!r} needs a value (threshold_value)")
         return entry
+    if not entry.value_help:
+        raise ValueError(f"threshold rule {rule!r} takes no value, received threshold_value={value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
         raise ValueError(f"Expected a finite threshold_value, received threshold_value={value!r}")
     if entry.low is not None and not entry.low < value < entry.high:

@@ -97,9 +97,6 @@ class OneClassConfig:
                              f"threshold={self.threshold!r} (give threshold_value for another rule)")
         if self.percentile is not None and self.threshold_value is not None:
             raise ValueError("percentile and threshold_value both give the rule's value; give one")
-        if self.threshold_value is not None and not THRESHOLD_RULES.get(self.threshold).value_help:
-            raise ValueError(f"threshold rule {self.threshold!r} takes no value, received "
-                             f"threshold_value={self.threshold_value}")
         check_rule(self.threshold, self.rule_value())
         if self.contrast not in CONTRAST_NORMS:
             raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")

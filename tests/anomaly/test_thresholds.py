@@ -105,3 +105,11 @@ def test_quartile_gap_sits_between_the_bulk_of_each_class():
     assert threshold_quartile_gap(outlier, np.r_[labels, 0]) == pytest.approx(150.5, abs=0.6)
     with pytest.raises(ValueError, match="normal and anomalous"):
         threshold_quartile_gap(normal, np.zeros(101))
+
+
+def test_a_value_for_a_rule_that_takes_none_is_refused():
+    from keras_ae.anomaly import thresholds
+
+    with pytest.raises(ValueError, match="threshold rule 'f1' takes no value, received threshold_value=3"):
+        thresholds.check_rule("f1", 3)
+    assert thresholds.check_rule("f1", None).labelled

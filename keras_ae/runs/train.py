@@ -104,6 +104,11 @@ class TrainConfig:
             raise UsageError(f"dataset={self.dataset!r} is streamed: streaming needs the TensorFlow backend "
                              f"(KERAS_BACKEND=tensorflow); Keras runs on {backend}", param="dataset")
         found = prefixed(self.dataset)
+        for field in ("image_size", "channels"):
+            if getattr(self, field) is not None and found is None:
+                prefixes = ", ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
+                raise UsageError(f"{field} applies to the images of {prefixes}; dataset {self.dataset!r} has its own "
+                                 "size and channels", param=field)
         if self.stream and (found is None or not found[0].stream):
             names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items() if entry.stream)
             raise ValueError(f"stream=True reads {names}, received dataset={self.dataset!r}")

@@ -113,6 +113,8 @@ def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
         (["--noise-kind", "speckle"], "invalid choice: 'speckle'"),
         (["--epochs", "ten"], "--epochs must be an integer >= 1, received ten"),
         (["--config", "/nonexistent/run.json"], "cannot read config file /nonexistent/run.json"),
+        (["--dataset", "mnist-sample", "--image-size", "7"], "--image-size applies to the images of folder:PATH"),
+        (["--dataset", "mnist-sample", "--channels", "3"], "--channels applies to the images of folder:PATH"),
         (["--arch", "dense", "--dataset", "mnist-sample", "--lr", "1e300", *FAST],
          "training diverged: the loss is not a finite number at epoch 1"),
     ],

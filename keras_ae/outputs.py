@@ -178,8 +178,31 @@ def check_output(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.Pa
                              "(nothing in it was touched)")
         raise UsageError(f"{shown} is an existing file that is not a keras-ae {what}; name a new path "
                          "(it was not touched)")
+    _check_name(given, kind, shown)
     _check_writable(target, shown)
     return target
+
+
+OTHER_FORMATS = (".xlsx", ".xls", ".ods", ".json", ".jsonl", ".feather", ".arrow", ".orc", ".avro", ".h5", ".hdf5",
+                 ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml")  # names a scored table cannot be written as
+
+
+def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:
+    """The output's name must ask for what is written: '-' (standard output) is no file, a scored table is CSV
+    (by any other extension, compressed too), Parquet or a directory of Parquet files, metrics are JSON."""
+    if str(given) == "-":
+        raise UsageError(f"{shown}: writing to standard output is not supported; name a file")
+    suffix = given.suffix.lower()
+    if kind == "table" and suffix in OTHER_FORMATS:
+        from keras_ae.fraud import tables
+
+        if tables.format_of(given, output=True) is not tables.FORMATS.get(tables.DEFAULT_FORMAT):
+            return  # a registered format writes this name
+        raise UsageError(f"{shown}: a scored table is written as CSV (.csv, also compressed: .csv.gz ...), "
+                         f"Parquet (.parquet) or a directory of Parquet files (a name without extension), not "
+                         f"{suffix}")
+    if kind == "metrics" and suffix != ".json":
+        raise UsageError(f"{shown}: the metrics are written as JSON; name a .json file")
 
 
 def _check_writable(target: pathlib.Path, shown: str) -> None:

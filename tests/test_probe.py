@@ -412,6 +412,11 @@ for members, problem in ((("a.csv", "b.csv"), "Multiple files found in ZIP file"
          setup=zip_of(*members))
 
 
+case("score --out a workbook name", "fraud", [*SCORE[:-3], "--out", "s.xlsx", "--quiet"], "s.xlsx", "not .xlsx")
+case("score --out - (standard output)", "fraud", [*SCORE[:-3], "--out", "-", "--quiet"], "standard output")
+case("evaluate --out a CSV name", "fraud", [*EVAL[:-3], "--out", "e.csv", "--quiet"], "e.csv", "name a .json file")
+
+
 # ------------------------------------------------------------------------- found by a review of the above
 def user_dataset(w):
     """A directory holding an earlier scored Parquet part and the user's own file."""

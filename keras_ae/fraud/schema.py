@@ -23,8 +23,10 @@ OTHER_DELIMITERS = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
 
 def _where(source: str, row: int | None = None, column: str | None = None) -> str:
     parts = [source]
-    if row is not None:
-        parts.append(f"row {row} (line {row + 1})")
+    if row is not None:  # a CSV row's line in the file (after the header); Parquet has rows, not lines
+        text = str(source).lower().rstrip("/")
+        parquet = text.endswith((".parquet", ".pq")) or (source not in ("X", "y") and pathlib.Path(source).is_dir())
+        parts.append(f"row {row}" if parquet else f"row {row} (line {row + 1})")
     if column is not None:
         parts.append(f"column {column!r}")
     return ", ".join(parts)

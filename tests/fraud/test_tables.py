@@ -81,7 +81,8 @@ def test_bad_parquet_is_one_line_exit_2_and_no_output(case, bundle, data, tmp_pa
     src = write(change(test.head(300).reset_index(drop=True)), tmp_path / "bad.parquet")
     code = cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(tmp_path / "out.parquet"),
                 "--quiet"])
-    one_line_error(code, capsys, *fragments)
+    err = one_line_error(code, capsys, *fragments)
+    assert "(line " not in err, err  # Parquet has rows, not lines
     assert listing(tmp_path) == ["bad.parquet"]
 
 

@@ -141,6 +141,11 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
         raise _fail(source, "metric", settings["metric"], f"unknown metric (known: {', '.join(METRICS)})")
     if not isinstance(settings["dataset"], str):
         raise _fail(source, "dataset", settings["dataset"], "must be a dataset name")
+    from keras_ae.data.registry import DATASETS, PREFIXES, prefixed
+
+    if settings["dataset"] not in DATASETS and prefixed(settings["dataset"]) is None:  # known before any run
+        known = ", ".join([*DATASETS, *(prefix + entry.placeholder for prefix, entry in PREFIXES.items())])
+        raise _fail(source, "dataset", settings["dataset"], f"unknown dataset (known: {known})")
     for key, spec in Sweep.SPECS.items():
         settings[key] = _checked(source, key, spec, settings[key])
     last = settings["seed"] + settings["n_runs"] - 1

@@ -32,5 +32,6 @@ def out_of_memory(err: BaseException) -> UsageError | None:
     ResourceExhaustedError: sizes too large for this machine), or None for any other exception."""
     if not (isinstance(err, MemoryError) or type(err).__name__ == "ResourceExhaustedError"):
         return None
-    detail = (getattr(err, "message", None) or str(err) or type(err).__name__).strip().splitlines()[0][:200]
+    lines = str(getattr(err, "message", None) or err).strip().splitlines()
+    detail = (lines[0] if lines else type(err).__name__)[:200]
     return UsageError(f"out of memory ({detail}); choose smaller sizes (layers, code, batch, rows) for this machine")

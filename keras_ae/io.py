@@ -112,7 +112,8 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     """Create `run_dir` holding `UNFINISHED` (what runs, since when, process id) and yield it. The marker is
     removed when the block ends normally (the run has then written its final file); when the run is
     interrupted or fails it stays, saying so, and `check_finished` (every loader) refuses the directory.
-    A UsageError (a bad input found late) removes a directory this run created: nothing useful is in it."""
+    A UsageError (a bad input found late) removes a directory this run created: nothing useful is in it; so
+    does running out of memory before the directory holds anything but its markers."""
     from keras_ae import outputs
 
     run_dir = pathlib.Path(run_dir)
@@ -127,20 +128,17 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),
              "state": "running"}
     write_json(marker, state)
+    def remove_created() -> None:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        for parent in made[1:]:
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+
     try:
-        try:
-            yield run_dir
-        except (MemoryError, Exception) as err:  # sizes too large for this machine: a usage error like the others
-            memory = out_of_memory(err)
-            if memory is None:
-                raise
-            raise memory from None
+        yield run_dir
     except UsageError:
         if created:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            for parent in made[1:]:
-                with contextlib.suppress(OSError):
-                    parent.rmdir()
+            remove_created()
         else:
             marker.unlink(missing_ok=True)
         raise
@@ -148,6 +146,12 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         from keras_ae import interrupt
 
         stopped = isinstance(err, KeyboardInterrupt) or interrupt.requested
+        # out of memory (sizes too large for the machine) before this new directory held anything but its
+        # markers: nothing to keep (the command says it in one line); after that, the run is marked failed
+        if created and not stopped and out_of_memory(err) is not None and \
+                {p.name for p in run_dir.iterdir()} <= {UNFINISHED, outputs.RUN_MARKER}:
+            remove_created()
+            raise
         state.update(state="interrupted" if stopped else "failed",
                      ended=datetime.datetime.now().isoformat(timespec="seconds"),
                      error="KeyboardInterrupt" if stopped else type(err).__name__ + (f": {err}" if str(err) else ""))

@@ -75,9 +75,9 @@ def _written_by_a_run(path: pathlib.Path, *keys: str) -> bool:
 
 def is_run_dir(path: pathlib.Path) -> bool:
     """A run directory of keras-ae (its marker, the unfinished-run marker, or a finished run of an older version:
-    a keras-ae metrics.json, with its options and seed, beside the run's models, summary or font.json), or an
-    empty directory. Each file's content is checked, not only its name: a directory of the user's that happens
-    to hold a metrics.json or a font.json is not a run."""
+    a keras-ae metrics.json, with its options, beside the run's models, summary or font.json; a font run's
+    font.json with its options and pictures), or an empty directory. Each file's content is checked, not only
+    its name: a directory of the user's that happens to hold a metrics.json or a font.json is not a run."""
     if not path.is_dir() or path.is_symlink():
         return False
     if not any(path.iterdir()):
@@ -86,6 +86,8 @@ def is_run_dir(path: pathlib.Path) -> bool:
     if isinstance(marker, dict) and marker.get("kind") == "keras_ae.run":
         return True
     if _written_by_a_run(path / "UNFINISHED.json", "run", "state"):
+        return True
+    if _written_by_a_run(path / "font.json", "options", "pictures"):  # a font run of an older version
         return True
     metrics = _json(path / "metrics.json") if (path / "metrics.json").is_file() else None
     return isinstance(metrics, dict) and isinstance(metrics.get("options"), dict) and \

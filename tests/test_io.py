@@ -42,6 +42,10 @@ def test_a_run_directory_is_recognised_by_content_not_by_file_names(tmp_path):
     font.mkdir()
     (font / "font.json").write_text('{"family": "mine"}')
     assert not outputs.is_run_dir(font)
+    old_font = tmp_path / "old_font"  # a font run of an older version: its report, no marker
+    old_font.mkdir()
+    (old_font / "font.json").write_text(json.dumps({"options": {"epochs": 1}, "pictures": ["loss.png"]}))
+    assert outputs.is_run_dir(old_font)
     (font / outputs.RUN_MARKER).write_text('{"kind": "something else"}')
     assert not outputs.is_run_dir(font)
     (font / outputs.RUN_MARKER).write_text('{"kind": "keras_ae.run", "run": "font"}')

@@ -17,13 +17,10 @@ def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) 
 
     scores, labels = check_labelled(scores, labels)
     pred = scores > threshold
-    scores = np.asarray(scores, dtype=np.float64)
     if np.isnan(scores).any():
         raise ValueError("detection_metrics: NaN scores cannot be ranked")
-    if np.isposinf(scores).any():  # the ranking sklearn sees: above the largest finite score, in the same order
-        finite = scores[np.isfinite(scores)]
-        top = float(finite.max()) if len(finite) else 0.0
-        scores = np.where(np.isposinf(scores), top + 1.0 + abs(top), scores)
+    if np.isposinf(scores).any():  # the ranking sklearn sees: above every finite score (ties only at float64's max)
+        scores = np.where(np.isposinf(scores), np.finfo(np.float64).max, scores)
     tp, fp = int(np.sum(pred & (labels == 1))), int(np.sum(pred & (labels == 0)))
     fn, tn = int(np.sum(~pred & (labels == 1))), int(np.sum(~pred & (labels == 0)))
     return {

@@ -14,6 +14,7 @@ from typing import NoReturn
 from keras_ae.errors import UsageError
 
 EXIT_USAGE = 2
+_NEGATIVE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)  # how a negative number (or a list of them) starts
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -25,8 +26,10 @@ class ArgumentParser(argparse.ArgumentParser):
         return super().parse_known_args(self._dashed_values_joined(args), namespace)
 
     def _dashed_values_joined(self, args: list[str]) -> list[str]:
-        """``--opt -x`` as ``--opt=-x`` where --opt takes one value and -x is no option of this command (argparse
-        would otherwise read -x as an option and say --opt expected one argument)."""
+        """``--opt -1,1`` as ``--opt=-1,1`` where --opt takes one value and the next word is a negative number (or
+        starts like one: ``-1,1``, ``-.5``, ``-inf``) that is no option of this command; argparse would otherwise
+        read it as an option and say --opt expected one argument. Any other word starting with '-' stays an
+        option (``--out --epochs=5`` is still refused)."""
         options: dict[str, argparse.Action] = {}
 
         def collect(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +46,7 @@ class ArgumentParser(argparse.ArgumentParser):
             action = options.get(token) if isinstance(token, str) else None
             following = args[i + 1] if i + 1 < len(args) else None
             if action is not None and action.nargs is None and isinstance(following, str) and \
-                    following.startswith("-") and following != "--" and following not in options:
+                    _NEGATIVE.match(following) and following not in options:
                 out.append(f"{token}={following}")
                 i += 2
                 continue

@@ -169,6 +169,11 @@ def _estimator(cls: type, meta: dict, directory: pathlib.Path) -> Any:
     drop = params.get("drop", ())
     if not isinstance(drop, tuple) or not all(isinstance(c, str) for c in drop):
         raise fail(directory, DETECTOR, f"'params.drop' is not a list of column names; {REFIT}")
+    from keras_ae.anomaly.thresholds import THRESHOLD_RULES
+
+    rule = params.get("threshold_rule")
+    if isinstance(rule, str) and rule in THRESHOLD_RULES and not THRESHOLD_RULES.get(rule).value_help:
+        params["threshold_value"] = None  # earlier versions stored a value that such a rule ignored
     try:
         det = cls(**params)
         det.check_params()

@@ -92,7 +92,8 @@ def train_members(x_train: np.ndarray, x_val: np.ndarray, architectures: Sequenc
                                                 early_stopping=True))
     result = training.fit(ensemble, x_train, x_val, epochs=epochs, batch_size=batch_size,
                           noise=("gaussian", noise) if noise else None, seed=seed, callbacks=callbacks,
-                          verbose=2 if verbose == 2 else 0, value_range=(-clip, clip), train_loss_after_epoch=False)
+                          verbose=2 if verbose == 2 else 0, value_range=(-clip, clip), train_loss_after_epoch=False,
+                          refuse_divergence="learning_rate")
     return Trained(members, [dense_stack(m) for m in members], result.epochs)
 
 

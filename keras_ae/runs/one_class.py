@@ -92,10 +92,11 @@ class OneClassConfig:
         if vae_parts and not arch.variational:
             raise ValueError(f"score={score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")
         THRESHOLD_RULES.get(self.threshold)
-        if self.percentile is not None and self.threshold != "percentile":
+        # 95 was the default every earlier run recorded, whatever its rule: options copied from one still load
+        if self.percentile not in (None, 95.0) and self.threshold != "percentile":
             raise ValueError(f"percentile is the value of threshold='percentile', received "
                              f"threshold={self.threshold!r} (give threshold_value for another rule)")
-        if self.percentile is not None and self.threshold_value is not None:
+        if self.percentile not in (None, 95.0) and self.threshold_value is not None:
             raise ValueError("percentile and threshold_value both give the rule's value; give one")
         check_rule(self.threshold, self.rule_value())
         if self.contrast not in CONTRAST_NORMS:

@@ -221,6 +221,7 @@ def fit(
     shuffle_buffer: int = 10_000,
     shuffle: bool = True,
     train_eval: np.ndarray | None = None,
+    refuse_divergence: str | None = "lr",
 ) -> FitResult:
     """Train a compiled autoencoder to reconstruct its (clean) input; returns per-epoch history.
 
@@ -231,7 +232,9 @@ def fit(
     validation inputs are corrupted once with a fixed seed so the curve is comparable across epochs.
     History holds the Keras logs plus ``train_loss_after_epoch`` when that curve is asked for, measured on
     `train_eval` when given (the single images of training pairs, so it compares with the validation loss),
-    else on the first images of `x_train`.
+    else on the first images of `x_train`. Training whose loss stops being a finite number ends at once; with
+    `refuse_divergence` (the name of the caller's learning-rate option) that is a UsageError naming it, with None
+    the history is returned as it is (a sweep reports the configuration as diverged).
     """
     if epochs <= 0:
         raise ValueError(f"Expected epochs > 0, received epochs={epochs}")
@@ -282,11 +285,9 @@ def fit(
     seconds = time.perf_counter() - start
     logs: dict[str, Any] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     diverged = [i for i, v in enumerate(logs.get("loss", [])) if not np.isfinite(v)]
-    if diverged or (net.stop_training and not logs.get("loss")):
-        rate = float(keras.ops.convert_to_numpy(net.optimizer.learning_rate))
-        epoch = diverged[0] + 1 if diverged else 1
-        raise UsageError(f"training diverged: the loss is not a finite number at epoch {epoch} (learning rate "
-                         f"{rate:g}); train with a smaller learning rate (lr)")
+    if diverged and refuse_divergence:
+        raise UsageError(f"training diverged: the loss is not a finite number at epoch {diverged[0] + 1}; train "
+                         f"with a smaller learning rate ({refuse_divergence})")
     if after is not None:
         logs["train_loss_after_epoch"] = after.values
     return FitResult(history=logs, seconds=seconds, epochs=len(logs.get("loss", [])))

@@ -98,3 +98,4 @@ def test_the_threshold_rule_gets_its_value():
     assert OneClassConfig(threshold="value", threshold_value=-1.5).rule_value() == -1.5
     assert OneClassConfig(threshold="fpr").rule_value() is None  # the rule's own default
     OneClassConfig(dataset="mnist-sample", threshold="alpha", threshold_value=0.05).check()
+    OneClassConfig(dataset="mnist-sample", threshold="fpr", percentile=95.0).check()  # what older runs recorded

@@ -42,9 +42,11 @@ def test_a_value_starting_with_a_dash_is_taken_as_the_options_value(capsys):
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(["--value-range", "-1,1", "--threshold-value", "-0.5", "--quiet"])
     assert args.value_range == "-1,1" and args.threshold_value == -0.5 and args.quiet
-    with pytest.raises(SystemExit) as stop:
-        p.parse_args(["--value-range", "--quiet"])
-    assert stop.value.code == 2 and "--value-range: expected one argument" in capsys.readouterr().err
+    for following in (["--quiet"], ["--epochs=5"], ["-o"]):  # an option, or a word shaped like one: not a value
+        with pytest.raises(SystemExit) as stop:
+            p.parse_known_args(["--value-range", *following])
+        assert stop.value.code == 2 and "--value-range: expected one argument" in capsys.readouterr().err
+    assert p.parse_args(["--threshold-value", "-.5"]).threshold_value == -0.5
     with pytest.raises(SystemExit):
         p.parse_args(["--threshold-value", "-inf"])
     assert "--threshold-value must be a finite number, received -inf" in capsys.readouterr().err

@@ -73,3 +73,12 @@ def test_missing_or_broken_sweep_file(tmp_path, capsys):
     assert "is not valid JSON" in capsys.readouterr().err
     with pytest.raises(UsageError, match="must hold a JSON object"):
         experiment.parse_sweep([1, 2])
+
+
+def test_a_configuration_that_diverges_is_a_row_of_the_results_not_a_failure(tmp_path, capsys):
+    config = {**TINY, "n_runs": 1, "grid": {**TINY["grid"], "activation": ["tanh"], "learning_rate": [0.01, 1e300]}}
+    out = tmp_path / "out"
+    code = experiment_cli.cli(["--config", str(write(tmp_path, config)), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 2 and results["final_loss"].notna().iloc[0] and results["final_loss"].isna().iloc[1]

@@ -50,3 +50,20 @@ def test_loading_and_scoring_never_import_tensorflow(bundle, data, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_model_saved_with_a_value_its_rule_ignores_still_loads(bundle, tmp_path):
+    """Earlier versions accepted (and stored) a threshold value with a rule that takes none, e.g. f1."""
+    import json
+    import shutil
+
+    from keras_ae.fraud import bundle as bundle_io
+
+    old = tmp_path / "old"
+    shutil.copytree(bundle, old)
+    meta = json.loads((old / "detector.json").read_text())
+    meta["params"].update(threshold_rule="f1", threshold_value=0.3)
+    (old / "detector.json").write_text(json.dumps(meta))
+    bundle_io.write_manifest(old)
+    det = FraudDetector.load(old)
+    assert det.threshold_rule == "f1" and det.threshold_value is None and np.isfinite(det.threshold_)

@@ -171,6 +171,8 @@ def print_metrics(m: dict) -> None:
         f"F1 {m['f1']:.3f}"
     )
     print(f"confusion matrix: TN {c['tn']:,}  FP {c['fp']:,}  FN {c['fn']:,}  TP {c['tp']:,}")
+    if m.get("unscorable_rows_flagged"):
+        print(f"{m['unscorable_rows_flagged']:,} row(s) could not be scored and were flagged (--unscorable flag)")
 
 
 def _say_level_warning(detector) -> None:

@@ -148,6 +148,8 @@ def _score_spark(config: FraudScoreConfig) -> FraudScoreResult:
 def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateResult:
     """Metrics of the model on a labelled table (ROC-AUC, average precision, the confusion matrix at its
     threshold), also written to `config.out` as JSON when given."""
+    import numpy as np
+
     from keras_ae import anomaly, outputs
     from keras_ae.fraud import schema
     from keras_ae.fraud.scoring import score_labelled
@@ -171,6 +173,7 @@ def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateR
         metrics = {"kind": outputs.METRICS_KIND, **anomaly.detection_metrics(scores, labels, detector.threshold_)}
         metrics["threshold_rule"] = detector.threshold_info()
         metrics["rows"] = int(len(labels))
+        metrics["unscorable_rows_flagged"] = int(np.isposinf(scores).sum())  # --unscorable flag: scored +inf
         if target is not None:
             write_json(target, metrics)
     return FraudEvaluateResult(detector, metrics, warning)

@@ -321,7 +321,7 @@ def test_evaluate_flags_an_unscorable_row_instead_of_failing(bundle, data, tmp_p
     assert cli(["evaluate", "--model", str(bundle), "--input", str(src), "--unscorable", "flag", "--out", str(out),
                 "--quiet"]) == 0, capsys.readouterr().err
     metrics = json.loads(out.read_text())
-    assert metrics["rows"] == 300 and 0.0 <= metrics["roc_auc"] <= 1.0
+    assert metrics["rows"] == 300 and 0.0 <= metrics["roc_auc"] <= 1.0 and metrics["unscorable_rows_flagged"] == 1
     assert cli(["evaluate", "--model", str(bundle), "--input", str(src), "--out", str(tmp_path / "r.json"),
                 "--quiet"]) == 2  # the default: refused, with the row named
     assert "infinite value" in capsys.readouterr().err

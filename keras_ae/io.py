@@ -95,13 +95,18 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
 
     path = pathlib.Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise UsageError(f"cannot read {what} {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{what} {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
+                         f"{err.start}); JSON files are UTF-8") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise UsageError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}") from None
+    except RecursionError:
+        raise UsageError(f"{what} {path} nests its values too deeply to be read") from None
 
 
 UNFINISHED = "UNFINISHED.json"  # in a run directory while the run goes on, and after it was stopped or failed

@@ -50,3 +50,17 @@ def test_a_run_directory_is_recognised_by_content_not_by_file_names(tmp_path):
     assert not outputs.is_run_dir(font)
     (font / outputs.RUN_MARKER).write_text('{"kind": "keras_ae.run", "run": "font"}')
     assert outputs.is_run_dir(font)
+
+
+def test_a_json_file_that_is_not_utf8_or_nests_too_deeply_is_one_line(tmp_path):
+    from keras_ae.errors import UsageError
+    from keras_ae.io import read_json
+
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'\xff{"epochs": 1}')
+    with pytest.raises(UsageError, match=r"config file .*latin.json is not UTF-8 text \(byte 0xff at position 0\)"):
+        read_json(latin, what="config file")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UsageError, match="nests its values too deeply"):
+        read_json(deep)

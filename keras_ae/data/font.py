@@ -45,9 +45,12 @@ def read_font(path: str | os.PathLike = FONT_PATH) -> Font:
     """Parse a font file in the format above; raises UsageError naming the file and line on a bad glyph."""
     path = pathlib.Path(path)
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
         raise UsageError(f"cannot read font file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise UsageError(f"font file {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
+                         f"{err.start}): not a font file") from None
     names, codes, bitmaps = [], [], []
     i = 0
     while i < len(lines):

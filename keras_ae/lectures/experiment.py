@@ -108,6 +108,8 @@ def _check_value(source: str, key: str, value: Any) -> Any:
     name = f"grid.{key}"
     if key == "layers":
         return tuple(_checked(source, name, Config.SPECS["layers"], value))
+    if key in ("activation", "initializer", "loss") and not isinstance(value, str):
+        raise _fail(source, name, value, "must be a name (a string)")
     if key == "activation" and value not in ACTIVATIONS:
         raise _fail(source, name, value, f"unknown activation (known: {', '.join(ACTIVATIONS)})")
     if key == "initializer" and value not in INITIALIZERS:

@@ -46,7 +46,7 @@ class FontConfig:
         "batch_size": POSITIVE_INT,
         "max_epochs": POSITIVE_INT,
         "max_wrong": NON_NEGATIVE_INT,
-        "steps": POSITIVE_INT,
+        "steps": Spec(int, 2),  # the two ends at least (latent.interpolate)
         "noise_levels": Each(UNIT),
         "denoise_epochs": POSITIVE_INT,
         "copies": POSITIVE_INT,

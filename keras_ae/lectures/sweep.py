@@ -34,7 +34,11 @@ def load_data(settings: dict):
     size = settings["image_size"]
     data = load_dataset(settings["dataset"], image_size=(size, size), channels=settings["channels"],
                         seed=settings["seed"])
-    return data.x_train[: settings["train_size"]], data.x_test[: settings["test_size"]]
+    x_train, x_test = data.x_train[: settings["train_size"]], data.x_test[: settings["test_size"]]
+    if len(x_train) < 2 or len(x_test) < 1:
+        raise UsageError(f"dataset {settings['dataset']}: {len(x_train)} training and {len(x_test)} test image(s); "
+                         "a sweep needs at least 2 and 1")
+    return x_train, x_test
 
 
 def run_grid(settings, configs, x_train, x_test):

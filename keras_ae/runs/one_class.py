@@ -65,7 +65,7 @@ class OneClassConfig:
         "batch_size": POSITIVE_INT,
         "lr": POSITIVE,
         "val_fraction": FRACTION_OPEN,
-        "train_size": OPTIONAL_POSITIVE_INT,
+        "train_size": Spec(int, 2, optional=True),  # the code density needs two codes at least
         "seed": SEED,
     }
 
@@ -167,6 +167,9 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
     splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
                                         data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
     x_fit = splits.x_train[: config.train_size]
+    if len(x_fit) < 2:
+        raise UsageError(f"dataset {config.dataset}: {len(x_fit)} normal training image(s) of class {config.normal}; "
+                         "at least 2 are needed")
     # the score's options (those of its parts, by name), checked against the training images before any training
     options = image_scores.check_options(config.score, dataclasses.asdict(config), len(x_fit))
     bundle = build_model(config, x_fit.shape[1:])

@@ -224,6 +224,9 @@ def _run(config: TrainConfig) -> TrainResult:
     pairs = getattr(data, "x_pairs", None) if arch.variational and config.pairs else None
     pairs = pairs[: config.train_size] if pairs is not None else None
     x_test = data.x_test[: config.test_size]
+    if not config.streams and len(x_test) < 1:
+        raise UsageError(f"dataset {config.dataset}: no test images (the validation curve and the test scores need "
+                         "at least 1)")
     y_test = data.y_test[: config.test_size] if data.y_test is not None else None
     value_range = (-1.0, 1.0) if config.value_range == "-1,1" else (0.0, 1.0)
     noise = (config.noise_kind, config.noise) if config.noise else None

@@ -63,6 +63,7 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
      "--filters must be a comma-separated list, each an integer >= 1, received 8,x"),
     (["--epochs", "0"], "--epochs must be an integer >= 1, received 0"),
     (["--threshold", "value"], "threshold rule 'value' needs a value (--threshold-value)"),
+    (["--train-size", "1"], "--train-size must be an integer >= 2, received 1"),
     (["--threshold", "fpr", "--percentile", "5"], "give --threshold-value for another rule"),
     (["--threshold", "percentile", "--percentile", "5", "--threshold-value", "5"], "give one"),
     (["--threshold", "f1", "--threshold-value", "3"], "threshold rule 'f1' takes no value"),

@@ -54,6 +54,8 @@ def test_two_point_sweep_runs_end_to_end(tmp_path, capsys):
     ({"n_runs": 0}, "'n_runs' must be an integer >= 1, received 0"),
     ({"arch": "gan"}, "arch='gan': unknown architecture"),
     ({"dataset": "bogus"}, "dataset='bogus': unknown dataset (known: mnist"),
+    ({"grid": {"loss": [["bce"]]}}, "grid.loss=['bce']: must be a name"),
+    ({"grid": {"initializer": [{"name": "he"}]}}, "must be a name"),
 ])
 def test_bad_sweep_gives_a_one_line_error_and_exit_2(change, message, tmp_path, capsys):
     config = {**TINY, **change}

@@ -47,8 +47,18 @@ def test_denoising_mode_reports_each_noise_level(tmp_path, capsys):
      "--noise-levels must be a comma-separated list, each a finite number in [0, 1], received 0.2,1.5"),
     (["--concept", "m,A"], "unknown character 'A'"),
     (["--lr", "-1"], "--lr must be a finite number > 0, received -1"),
+    (["--steps", "1"], "--steps must be an integer >= 2, received 1"),
 ])
 def test_bad_font_options_give_one_line_errors(argv, message, tmp_path, capsys):
     assert font_cli.cli([*argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_font_file_that_is_not_text_is_one_line(tmp_path, capsys):
+    picture = tmp_path / "glyphs.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    assert font_cli.cli(["--font", str(picture), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "glyphs.png is not UTF-8 text (byte 0x89 at position 0)" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()

@@ -118,6 +118,39 @@ def _cell_problem(series: pd.Series, i: int, value: float, nonnumeric: bool) -> 
     return f"value {value:g} is beyond float32's range (|x| <= {FLOAT32_MAX:.4g}); it cannot be scored"
 
 
+def _real(value) -> float:
+    """One cell of an object column as a float: NaN for text, complex numbers, bytes and anything else that is
+    not a real number (an integer too large for float64 is infinite)."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (int, np.integer)):
+        try:
+            return float(value)
+        except OverflowError:
+            return float(np.sign(int(value))) * np.inf
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return np.nan
+    return np.nan  # complex, bytes, dates, lists, ...
+
+
+def _object_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 values, whether each present cell is not a real number) of a column that is not numeric."""
+    present = series.notna().to_numpy()
+    try:
+        converted = pd.to_numeric(series, errors="coerce")
+        if converted.dtype.kind in "biuf":
+            values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+            return values, np.isnan(values) & present
+    except (OverflowError, TypeError, ValueError):
+        pass
+    values = np.array([_real(v) if ok else np.nan for v, ok in zip(series.tolist(), present, strict=True)],
+                      dtype=np.float64)  # cell by cell: complex numbers, huge integers, mixed objects
+    return values, np.isnan(values) & present
+
+
 def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1,
                   reasons: np.ndarray | None = None, text_hint: str = "") -> np.ndarray:
     """The `columns` of `frame` as float64, or a UsageError naming the first bad cell (row, column, value).
@@ -137,9 +170,11 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
         elif series.dtype.kind in "biuf":
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             nonnumeric = np.zeros(len(values), dtype=bool)
+        elif series.dtype.kind == "c":  # complex numbers are not the real numbers a model was fitted on
+            values = np.full(len(series), np.nan)
+            nonnumeric = series.notna().to_numpy()
         else:
-            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            nonnumeric = np.isnan(values) & series.notna().to_numpy()
+            values, nonnumeric = _object_cells(series)
         with np.errstate(invalid="ignore"):
             bad = nonnumeric | ~(np.abs(values) <= FLOAT32_MAX)  # NaN compares False: caught here too
             bad |= series.isna().to_numpy()  # a missing value of any type (NaT, None, pd.NA)

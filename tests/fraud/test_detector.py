@@ -111,3 +111,19 @@ def test_training_that_diverges_is_refused_not_saved_as_a_detector(data):
     train, _ = data
     with pytest.raises(UsageError, match="training diverged: the loss is not a finite number"):
         FraudDetector(n_models=1, epochs=2, learning_rate=1e300, verbose=0).fit(train.head(500))
+
+
+@pytest.mark.parametrize("cell", [complex(1.0, 1e30), complex(1.0, float("inf")), 10**400, -(10**400)])
+def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data, cell):
+    _, test = data
+    x = test.drop(columns=["Class"]).head(3).copy()
+    x["V3"] = x["V3"].astype(object)
+    x.iloc[0, x.columns.get_loc("V3")] = cell
+    with pytest.raises(UsageError, match=r"row 1 \(line 2\), column 'V3'"):
+        detector.score_samples(x)
+    flagging = FraudDetector(**{**detector.get_params(), "unscorable": "flag"})
+    flagging.__dict__.update({k: v for k, v in vars(detector).items() if k.endswith("_")})
+    assert np.isposinf(flagging.score_samples(x)[0]) and flagging.predict(x)[0] == 1
+    complex_column = test.drop(columns=["Class"]).head(3).assign(V3=lambda d: d["V3"].astype(complex) + 1e30j)
+    with pytest.raises(UsageError, match="column 'V3': non-numeric value"):
+        detector.score_samples(complex_column)

@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from keras_ae import options
 from keras_ae.errors import UsageError
 from keras_ae.fraud import bundle, combined, explain, inference, inputs, params, rows, schema
 from keras_ae.fraud.params import UNSCORABLE
@@ -233,6 +234,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
 
     def explain(self, X, top: int = 3) -> list[list[tuple[str, float]]]:
         """Per row, the `top` raw columns whose reconstruction error contributes most, with their share."""
+        options.POSITIVE_INT.check("top", top)
         names, share = self.column_shares(self.scored(X).contributions)
         return explain.top_columns(names, share, top)
 

@@ -26,7 +26,13 @@ def check(detector) -> None:
     from keras_ae.errors import UsageError
 
     for name, spec in detector.SPECS.items():
-        spec.check(name, getattr(detector, name))
+        value = getattr(detector, name)
+        spec.check(name, value)
+        plain = value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
+        if spec.kind is int and isinstance(plain, float):  # 3.0 reads as 3 on the command line, not in Python
+            raise UsageError(f"{name} must be an integer, received {value!r}", param=name)
+    if not isinstance(detector.log_amount, (bool, type(None))) and type(detector.log_amount).__name__ != "bool_":
+        raise UsageError(f"log_amount must be True or False, received {detector.log_amount!r}", param="log_amount")
     hidden = detector.hidden
     if hidden is not None:
         if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__") or not len(hidden):

@@ -127,3 +127,21 @@ def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data,
     complex_column = test.drop(columns=["Class"]).head(3).assign(V3=lambda d: d["V3"].astype(complex) + 1e30j)
     with pytest.raises(UsageError, match="column 'V3': non-numeric value"):
         detector.score_samples(complex_column)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"seed": 3.0}, "seed must be an integer, received 3.0"),
+    ({"epochs": np.float64(2.0)}, "epochs must be an integer"),
+    ({"log_amount": "no"}, "log_amount must be True or False, received 'no'"),
+])
+def test_python_parameters_of_the_wrong_type_are_refused(data, params, message):
+    train, _ = data
+    with pytest.raises(UsageError, match=message):
+        FraudDetector(verbose=0, **params).fit(train.head(300))
+
+
+def test_explain_checks_top(detector, data):
+    _, test = data
+    for top in (0, 1.5, "3"):
+        with pytest.raises(UsageError, match="top must be an integer >= 1"):
+            detector.explain(test.head(2), top=top)

@@ -212,6 +212,10 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         if (memory := out_of_memory(err)) is not None and not interrupt.requested:
             print(f"error: {memory}", file=sys.stderr)
             return EXIT_USAGE
+        if isinstance(err, RecursionError) and not interrupt.requested:  # e.g. a model of thousands of layers
+            print("error: too deep to build (Python's recursion limit was reached); use fewer layers",
+                  file=sys.stderr)
+            return EXIT_USAGE
         # A stop request that landed inside library code may come out as another exception (TensorFlow turns
         # it into an AssertionError when it interrupts a graph being traced): after a request it is the stop.
         if not (isinstance(err, KeyboardInterrupt) or interrupt.requested):

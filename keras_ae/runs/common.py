@@ -50,3 +50,18 @@ def positive(config: Any, *names: str) -> None:
         value = getattr(config, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise ValueError(f"Expected {name} > 0, received {name}={value!r}")
+
+
+def require_finite(dataset: str, **arrays: Any) -> None:
+    """A UsageError naming the first of `arrays` (split name -> images) that holds NaN or infinite pixels: a
+    model cannot learn from them (its loss would not be a number)."""
+    import numpy as np
+
+    for split, images in arrays.items():
+        if images is None or not len(images):
+            continue
+        bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
+        if bad:
+            first = int(np.flatnonzero(~np.isfinite(np.asarray(images).reshape(len(images), -1)).any(axis=1))[0])
+            raise UsageError(f"dataset {dataset}: {bad} pixel(s) of the {split} images are NaN or infinite (first "
+                             f"in image {first}); the images must be numbers")

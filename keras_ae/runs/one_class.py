@@ -22,7 +22,7 @@ from keras_ae.options import (
     Spec,
     check_verbose,
 )
-from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
+from keras_ae.runs.common import load_with_fallback, options_of, require_finite, run_directory, unfinished_marker
 
 
 @dataclasses.dataclass
@@ -167,6 +167,7 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
     splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
                                         data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
     x_fit = splits.x_train[: config.train_size]
+    require_finite(config.dataset, training=x_fit, validation=splits.x_val, test=splits.x_test)
     if len(x_fit) < 2:
         raise UsageError(f"dataset {config.dataset}: {len(x_fit)} normal training image(s) of class {config.normal}; "
                          "at least 2 are needed")

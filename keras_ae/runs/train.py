@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
 from keras_ae.options import OPTIONAL_POSITIVE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_verbose
-from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
+from keras_ae.runs.common import load_with_fallback, options_of, require_finite, run_directory, unfinished_marker
 
 
 @dataclasses.dataclass
@@ -224,6 +224,8 @@ def _run(config: TrainConfig) -> TrainResult:
     pairs = getattr(data, "x_pairs", None) if arch.variational and config.pairs else None
     pairs = pairs[: config.train_size] if pairs is not None else None
     x_test = data.x_test[: config.test_size]
+    if not config.streams:
+        require_finite(config.dataset, training=x_train, test=x_test)
     if not config.streams and len(x_test) < 1:
         raise UsageError(f"dataset {config.dataset}: no test images (the validation curve and the test scores need "
                          "at least 1)")

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from keras_ae.cli import anomaly as anomaly_cli
@@ -100,3 +101,13 @@ def test_the_threshold_rule_gets_its_value():
     assert OneClassConfig(threshold="fpr").rule_value() is None  # the rule's own default
     OneClassConfig(dataset="mnist-sample", threshold="alpha", threshold_value=0.05).check()
     OneClassConfig(dataset="mnist-sample", threshold="fpr", percentile=95.0).check()  # what older runs recorded
+
+
+def test_images_that_are_not_numbers_are_refused_before_training(tmp_path, capsys):
+    path = fake_pneumonia(tmp_path / "pneumoniamnist.npz")
+    arrays = dict(np.load(path))
+    arrays["train_images"] = np.full(arrays["train_images"].shape, np.nan, dtype=np.float32)
+    np.savez(path, **arrays)
+    out = tmp_path / "run"
+    code, _, stderr = run_cli(["--dataset", "pneumonia", "--data-path", str(path), "--out", str(out), *TINY], capsys)
+    assert code == 2 and "pixel(s) of the training images are NaN or infinite" in stderr and not out.exists()

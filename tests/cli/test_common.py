@@ -50,3 +50,16 @@ def test_a_value_starting_with_a_dash_is_taken_as_the_options_value(capsys):
     with pytest.raises(SystemExit):
         p.parse_args(["--threshold-value", "-inf"])
     assert "--threshold-value must be a finite number, received -inf" in capsys.readouterr().err
+
+
+def test_a_model_too_deep_to_build_is_one_line(capsys):
+    from keras_ae.cli.common import run_main
+
+    def main(argv):
+        def deeper(n):
+            return deeper(n + 1)
+        deeper(0)
+
+    assert run_main(main, []) == 2
+    assert capsys.readouterr().err.strip() == ("error: too deep to build (Python's recursion limit was reached); "
+                                               "use fewer layers")

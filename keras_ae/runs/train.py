@@ -218,15 +218,15 @@ def _run(config: TrainConfig) -> TrainResult:
     else:
         x_train = data.x_train[: config.train_size]
         train_images = len(x_train)
-        if train_images < 2:
-            raise UsageError(f"dataset {config.dataset}: {train_images} training image(s); at least 2 are needed")
+    if train_images is not None and train_images < 2:
+        raise UsageError(f"dataset {config.dataset}: {train_images} training image(s); at least 2 are needed")
     # weak supervision: pairs of training images that share some factors (smileys), for a VAE
     pairs = getattr(data, "x_pairs", None) if arch.variational and config.pairs else None
     pairs = pairs[: config.train_size] if pairs is not None else None
     x_test = data.x_test[: config.test_size]
     if not config.streams:
         require_finite(config.dataset, training=x_train, test=x_test)
-    if not config.streams and len(x_test) < 1:
+    if len(x_test) < 1:
         raise UsageError(f"dataset {config.dataset}: no test images (the validation curve and the test scores need "
                          "at least 1)")
     y_test = data.y_test[: config.test_size] if data.y_test is not None else None

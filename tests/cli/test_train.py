@@ -178,3 +178,12 @@ def test_out_of_memory_names_only_allocation_failures():
     assert isinstance(out_of_memory(MemoryError()), UsageError)
     assert "shape[3,3,100000,100000])" in str(out_of_memory(ResourceExhaustedError()))
     assert out_of_memory(ValueError("x")) is None and out_of_memory(KeyboardInterrupt()) is None
+
+
+@pytest.mark.parametrize("stream", [[], ["--stream"]])
+def test_a_folder_of_one_image_is_refused_streamed_or_not(tmp_path, capsys, stream):
+    write_images(tmp_path / "one", 1, size=(20, 20))
+    out = tmp_path / "run"
+    code, _, err = run_cli(["--arch", "conv", "--dataset", f"folder:{tmp_path / 'one'}", *stream, "--out", str(out),
+                            *FAST], capsys)
+    assert code == 2 and "1 training image(s); at least 2 are needed" in err and not out.exists()

@@ -37,6 +37,9 @@ def compiled(model: keras.Model, output_activation: str = "sigmoid") -> keras.Mo
 
 def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tuple[int, ...]:
     """Return `input_shape` as a tuple of positive ints, or raise ValueError naming it."""
+    if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__iter__") or \
+            not all(_is_int(d) for d in input_shape):
+        raise ValueError(f"Expected input_shape as a tuple of integers, received input_shape={input_shape!r}")
     shape = tuple(int(d) for d in input_shape)
     if not shape or any(d <= 0 for d in shape):
         raise ValueError(f"Expected input_shape of positive sizes, received input_shape={input_shape}")
@@ -47,9 +50,17 @@ def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tu
 
 def check_positive(name: str, value: int | Sequence[int]) -> None:
     """Raise ValueError naming `name` unless `value` (or every item of it) is a positive int."""
-    values = [value] if isinstance(value, int) else list(value)
-    if not values or any(int(v) <= 0 for v in values):
-        raise ValueError(f"Expected {name} > 0, received {name}={value}")
+    values = [value] if _is_int(value) or not hasattr(value, "__iter__") or isinstance(value, (str, bytes)) \
+        else list(value)
+    if not values or not all(_is_int(v) for v in values) or any(int(v) <= 0 for v in values):
+        raise ValueError(f"Expected {name} to be a positive integer (or a list of them), received {name}={value!r}")
+
+
+def _is_int(value) -> bool:
+    """An integer (Python or NumPy), not a bool and not a float."""
+    import numpy as np
+
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def head_dtype() -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,6 +33,7 @@ GRID_DEFAULTS: dict[str, Any] = {"layers": [[25, 10]], "activation": ["tanh"], "
 TOP_DEFAULTS: dict[str, Any] = {"dataset": "font5x7", "arch": "font", "batch_size": 32, "n_runs": 1, "seed": 0,
                                 "metric": "test_mse", "train_size": None, "test_size": None, "image_size": 28,
                                 "channels": 1, "passes_per_epoch": 1, "name": None, "grid": None}
+MAX_CONFIGURATIONS = 10_000  # a grid is expanded in memory before anything runs
 # An exponential decay of the learning rate: what each of its keys accepts.
 DECAY_SPECS: dict[str, Spec] = {"initial": POSITIVE, "decay_rate": Spec(float, 0, 1, low_open=True),
                                 "decay_epochs": POSITIVE_INT}
@@ -150,11 +152,27 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
         raise _fail(source, "dataset", settings["dataset"], f"unknown dataset (known: {known})")
     for key, spec in Sweep.SPECS.items():
         settings[key] = _checked(source, key, spec, settings[key])
+    name = settings["name"]
+    if name is not None and not (isinstance(name, str) and re.fullmatch(r"[\w.-]+", name) and name.strip(".")):
+        raise _fail(source, "name", name, "must be a plain name (letters, digits, '.', '-', '_'): it names the "
+                                          "run directory runs/experiment-<name>")
+    if settings["channels"] not in (1, 3):
+        raise _fail(source, "channels", settings["channels"], "must be 1 or 3")
+    if prefixed(settings["dataset"]) is None and (settings["image_size"], settings["channels"]) != (28, 1):
+        raise _fail(source, "image_size" if settings["image_size"] != 28 else "channels",
+                    settings["image_size"] if settings["image_size"] != 28 else settings["channels"],
+                    "applies to the images of folder:, tfds: and medmnist: datasets, not to "
+                    f"{settings['dataset']!r}")
     last = settings["seed"] + settings["n_runs"] - 1
     if last >= 2**32:  # run r is seeded with seed + r
         raise UsageError(f"config file {source}: 'seed' + 'n_runs' - 1 (the last run's seed) must be < {2**32}, "
                          f"received {last}")
 
+    sizes = [len(v) if isinstance(v, list) and not (k == "layers" and v and not isinstance(v[0], list)) else 1
+             for k, v in grid.items()]
+    if math.prod(sizes) > MAX_CONFIGURATIONS:
+        raise UsageError(f"config file {source}: the grid makes {math.prod(sizes):,} configurations, more than "
+                         f"{MAX_CONFIGURATIONS:,}; try fewer values")
     axes = {}
     for key, default in GRID_DEFAULTS.items():
         values = grid.get(key, default)

@@ -55,6 +55,12 @@ def test_two_point_sweep_runs_end_to_end(tmp_path, capsys):
     ({"arch": "gan"}, "arch='gan': unknown architecture"),
     ({"dataset": "bogus"}, "dataset='bogus': unknown dataset (known: mnist"),
     ({"grid": {"loss": [["bce"]]}}, "grid.loss=['bce']: must be a name"),
+    ({"name": "../../escape"}, "name='../../escape': must be a plain name"),
+    ({"name": {"x": 1}}, "must be a plain name"),
+    ({"channels": 2, "dataset": "folder:imgs"}, "channels=2: must be 1 or 3"),
+    ({"image_size": 32, "dataset": "mnist-sample"}, "image_size=32: applies to the images of folder:"),
+    ({"grid": {"latent_dim": list(range(1, 101)), "epochs": list(range(1, 101)), "activation": ["tanh", "relu"]}},
+     "the grid makes 20,000 configurations, more than 10,000"),
     ({"grid": {"initializer": [{"name": "he"}]}}, "must be a name"),
 ])
 def test_bad_sweep_gives_a_one_line_error_and_exit_2(change, message, tmp_path, capsys):

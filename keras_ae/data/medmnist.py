@@ -85,7 +85,8 @@ def load_medmnist(name: str, value_range: str = "0,1", image_size=None, channels
     if path is not None:
         file = pathlib.Path(path)
         if not file.is_file():
-            raise UsageError(f"MedMNIST file {file} does not exist")
+            raise UsageError(f"MedMNIST file {file} " + ("is a folder, not a file" if file.is_dir()
+                                                          else "does not exist"))
         entry = None
     else:
         entry = set_info(name)

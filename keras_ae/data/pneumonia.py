@@ -43,7 +43,8 @@ def pneumonia_file(path: str | os.PathLike | None = None,
     if path is not None:
         path = pathlib.Path(path)
         if not path.is_file():
-            raise UsageError(f"PneumoniaMNIST file {path} does not exist")
+            raise UsageError(f"PneumoniaMNIST file {path} " + ("is a folder, not a file" if path.is_dir()
+                                                                else "does not exist"))
         return path
     where = cached_path(cache_dir)
     if where.is_file():  # cached: used as it is, never downloaded again

@@ -57,6 +57,7 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
 @pytest.mark.parametrize("argv, message", [
     (["--dataset", "mnist-sample", "--normal", "11"], "--normal 11 is not a label"),
     (["--dataset", "pneumonia", "--data-path", "missing.npz"], "missing.npz does not exist"),
+    (["--dataset", "pneumonia", "--data-path", "."], "PneumoniaMNIST file . is a folder, not a file"),
     (["--dataset", "cifar"], "unknown dataset 'cifar'"),
     (["--score", "elbo", "--arch", "conv"], "--score 'elbo' needs a VAE"),
     (["--score", "latent+psnr"], "unknown score 'psnr' in --score 'latent+psnr'"),

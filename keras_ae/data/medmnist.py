@@ -75,7 +75,19 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict
             if len(images) != len(labels):
                 raise UsageError(f"{what} file {path}: {split}_images has {len(images)} rows but {split}_labels "
                                  f"has {len(labels)}")
+            if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3)) or \
+                    images.dtype.kind not in "uif":
+                raise UsageError(f"{what} file {path}: {split}_images is {images.dtype} of shape "
+                                 f"{list(images.shape)}; expected numbers of shape (n, height, width) or (n, height, "
+                                 "width, 1 or 3)")
+            if labels.dtype.kind not in "uib" and not (labels.dtype.kind == "f" and np.all(labels == np.round(labels))):
+                raise UsageError(f"{what} file {path}: {split}_labels is {labels.dtype}; expected integer class "
+                                 "labels")
             out[split] = (images, labels.reshape(-1).astype(np.int64))
+    shapes = {split: out[split][0].shape[1:] for split in SPLITS}
+    if len(set(shapes.values())) > 1:
+        raise UsageError(f"{what} file {path}: the splits' images differ in size "
+                         f"({', '.join(f'{s} {list(v)}' for s, v in shapes.items())})")
     return out
 
 

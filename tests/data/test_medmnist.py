@@ -2,6 +2,7 @@
 a stand-in `medmnist` module): the real download code, no network."""
 
 import hashlib
+import re
 import sys
 import types
 
@@ -72,3 +73,23 @@ def test_a_one_class_run_takes_a_medmnist_set(catalogue, tmp_path):
     result = run_one_class(config)
     assert result.config.normal == 1 if hasattr(result, "config") else True
     assert (tmp_path / "run" / "metrics.json").is_file() and (tmp_path / "run" / "histograms.png").is_file()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update(train_images=a["train_images"].reshape(len(a["train_images"]), -1)),
+     "train_images is uint8 of shape [30, 784]; expected numbers of shape (n, height, width)"),
+    (lambda a: a.update(train_labels=np.array(["a"] * len(a["train_labels"]))),
+     "train_labels is <U1; expected integer"),
+    (lambda a: a.update(val_images=np.zeros((12, 64, 64), np.uint8)), "the splits' images differ in size"),
+])
+def test_a_malformed_npz_is_one_line_naming_the_array(tmp_path, change, message):
+    from keras_ae.data.pneumonia import load_pneumonia
+    from keras_ae.errors import UsageError
+    from tests.helpers import fake_pneumonia
+
+    path = fake_pneumonia(tmp_path / "p.npz")
+    arrays = dict(np.load(path))
+    change(arrays)
+    np.savez(path, **arrays)
+    with pytest.raises(UsageError, match=re.escape(message)):
+        load_pneumonia(path=path)

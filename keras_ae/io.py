@@ -128,6 +128,8 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     created = bool(made)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if not created:  # a run directory written before: none of its old pictures may stay beside the new ones
+        outputs.clear_previous_run(run_dir)
     outputs.mark_run(run_dir, what)
     marker = run_dir / UNFINISHED
     state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),

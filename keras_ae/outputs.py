@@ -305,3 +305,25 @@ def mark_run(run_dir: pathlib.Path, what: str) -> None:
 
     if not (run_dir / RUN_MARKER).is_file():
         write_json(run_dir / RUN_MARKER, {"kind": "keras_ae.run", "run": what})
+
+
+RUN_FILES = ("metrics.json", "history.csv", "encoder.keras", "decoder.keras", "autoencoder.keras", "summary.csv",
+             "font.json", "results.csv", "histories.csv")  # what runs write besides the pictures they list
+
+
+def clear_previous_run(run_dir: pathlib.Path) -> list[str]:
+    """Remove what an earlier run wrote into `run_dir` (its models, tables and the pictures its metrics.json or
+    font.json lists), so that a new run into the same directory leaves none of the old pictures beside its own.
+    Only plain files directly in `run_dir` with those names are touched; returns their names."""
+    listed: list[str] = []
+    for report in ("metrics.json", "font.json"):
+        content = _json(run_dir / report) if (run_dir / report).is_file() else None
+        if isinstance(content, dict) and isinstance(content.get("pictures"), list):
+            listed += [p for p in content["pictures"] if isinstance(p, str)]
+    removed = []
+    for name in dict.fromkeys([*RUN_FILES, *listed]):
+        path = run_dir / name
+        if pathlib.PurePath(name).name == name and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(name)
+    return removed

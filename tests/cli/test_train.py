@@ -187,3 +187,15 @@ def test_a_folder_of_one_image_is_refused_streamed_or_not(tmp_path, capsys, stre
     code, _, err = run_cli(["--arch", "conv", "--dataset", f"folder:{tmp_path / 'one'}", *stream, "--out", str(out),
                             *FAST], capsys)
     assert code == 2 and "1 training image(s); at least 2 are needed" in err and not out.exists()
+
+
+def test_a_second_run_into_the_same_directory_leaves_none_of_the_first_runs_pictures(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run_cli(["--arch", "vae", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
+    assert code == 0, err
+    assert (out / "latent.png").is_file()
+    (out / "notes.txt").write_text("mine")
+    code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
+    assert code == 0, err
+    assert not (out / "latent.png").exists() and not (out / "manifold.png").exists()
+    assert (out / "loss.png").is_file() and (out / "notes.txt").read_text() == "mine"

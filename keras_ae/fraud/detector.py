@@ -233,10 +233,14 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         return explain.column_shares(self.preprocessor_.source_of(), contrib)
 
     def explain(self, X, top: int = 3) -> list[list[tuple[str, float]]]:
-        """Per row, the `top` raw columns whose reconstruction error contributes most, with their share."""
+        """Per row, the `top` raw columns whose reconstruction error contributes most, with their share; an empty
+        list for a row that could not be scored (flagged with unscorable="flag": `scored(X).reasons` says why)."""
         options.POSITIVE_INT.check("top", top)
-        names, share = self.column_shares(self.scored(X).contributions)
-        return explain.top_columns(names, share, top)
+        scored = self.scored(X)
+        names, share = self.column_shares(scored.contributions)
+        tops = explain.top_columns(names, share, top)
+        return tops if scored.reasons is None else [[] if why else row for row, why in zip(tops, scored.reasons,
+                                                                                           strict=True)]
 
     @property
     def scaler_(self):

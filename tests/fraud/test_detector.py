@@ -145,3 +145,13 @@ def test_explain_checks_top(detector, data):
     for top in (0, 1.5, "3"):
         with pytest.raises(UsageError, match="top must be an integer >= 1"):
             detector.explain(test.head(2), top=top)
+
+
+def test_explain_gives_no_columns_for_a_row_it_could_not_score(detector, data):
+    _, test = data
+    x = test.drop(columns=["Class"]).head(3).copy()
+    x.iloc[0, x.columns.get_loc("V3")] = np.nan
+    flagging = FraudDetector(**{**detector.get_params(), "unscorable": "flag"})
+    flagging.__dict__.update({k: v for k, v in vars(detector).items() if k.endswith("_")})
+    explained = flagging.explain(x, top=2)
+    assert explained[0] == [] and len(explained[1]) == 2 and all(s >= 0 for _, s in explained[1])

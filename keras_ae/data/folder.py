@@ -29,6 +29,11 @@ def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -
 
     try:
         with Image.open(path) as img:
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                # 16- or 32-bit grey: PIL's convert("L") clips every value above 255; scale to 8 bits instead
+                wide = np.asarray(img, dtype=np.float64)
+                top = 65535.0 if img.mode.startswith("I;16") or wide.max() <= 65535 else float(wide.max())
+                img = Image.fromarray(np.clip(np.round(wide / top * 255.0), 0, 255).astype(np.uint8), mode="L")
             img = img.convert("L" if channels == 1 else "RGB")
             img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
             array = np.asarray(img, dtype=np.uint8)

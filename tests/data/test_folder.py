@@ -30,3 +30,16 @@ def test_folder_loader_errors_name_the_folder(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"not a png")
     with pytest.raises(UsageError, match=re.escape(f"cannot read image {tmp_path / 'broken.png'}: ")):
         data.load_folder(tmp_path)
+
+
+def test_a_16_bit_grey_image_is_scaled_not_clipped(tmp_path):
+    from PIL import Image
+
+    from keras_ae.data.folder import read_image
+
+    ramp = np.linspace(0, 65535, 28 * 28).reshape(28, 28).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "wide.png")
+    for channels in (1, 3):
+        x = read_image(tmp_path / "wide.png", (28, 28), channels).astype(float)
+        assert x.shape == (28, 28, channels) and x.min() == 0 and x.max() == 255
+        assert (x == 255).mean() < 0.01 and abs(x.mean() - 127.5) < 2  # the ramp, not a white image

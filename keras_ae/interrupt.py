@@ -6,7 +6,7 @@ raises it again, so a run always stops and its `with` blocks remove their tempor
 
 Inside `deferred()` (Keras training) the handler only records the request: an exception raised while
 TensorFlow runs or traces a step can crash the process, so training checks the request between batches
-(`keras_ae.training.loop.StopOnRequest`) and raises there.
+(`keras_ae.training.callbacks.StopOnRequest`) and raises there.
 """
 
 import contextlib

@@ -119,18 +119,18 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     interrupted or fails it stays, saying so, and `check_finished` (every loader) refuses the directory.
     A UsageError (a bad input found late) removes a directory this run created: nothing useful is in it; so
     does running out of memory before the directory holds anything but its markers."""
-    from keras_ae import outputs
+    from keras_ae import outputs, run_dirs
 
     run_dir = pathlib.Path(run_dir)
     outputs.check_output(run_dir, "run")  # a directory of the user's, a file, a link, unwritable: refused
-    outputs.check_run_kind(run_dir, what)
+    run_dirs.check_run_kind(run_dir, what)
     refuse_running(run_dir)
     made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     created = bool(made)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not created:  # a run directory written before: none of its old pictures may stay beside the new ones
-        outputs.clear_previous_run(run_dir)
-    outputs.mark_run(run_dir, what)
+        run_dirs.clear_previous_run(run_dir)
+    run_dirs.mark_run(run_dir, what)
     marker = run_dir / UNFINISHED
     state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),
              "state": "running"}
@@ -156,7 +156,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         # out of memory (sizes too large for the machine) before this new directory held anything but its
         # markers: nothing to keep (the command says it in one line); after that, the run is marked failed
         if created and not stopped and out_of_memory(err) is not None and \
-                {p.name for p in run_dir.iterdir()} <= {UNFINISHED, outputs.RUN_MARKER}:
+                {p.name for p in run_dir.iterdir()} <= {UNFINISHED, run_dirs.RUN_MARKER}:
             remove_created()
             raise
         state.update(state="interrupted" if stopped else "failed",

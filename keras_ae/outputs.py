@@ -18,24 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import pathlib
 from collections.abc import Callable, Iterable, Iterator
 
 from keras_ae.errors import UsageError
+from keras_ae.run_dirs import RUN_MARKER, is_run_dir  # noqa: F401  (RUN_MARKER: public here too)
+from keras_ae.run_dirs import json_or_none as _json
 
-RUN_MARKER = ".keras-ae-run.json"  # in every run directory, from its start: it marks the directory as a run's
 MODEL_KIND = "keras_ae.fraud.FraudDetector"
 METRICS_KIND = "keras_ae.fraud.metrics"
 RESULT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
-
-
-def _json(path: pathlib.Path) -> object:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 MODEL_FILES = ("detector.json", "preprocessing.json", "weights.npz", "reference.npz", "validation.npz", "metrics.json",
@@ -61,37 +54,6 @@ def is_model_dir(path: pathlib.Path) -> bool:
     if isinstance(meta, dict) and meta.get("kind") == MODEL_KIND:
         return all(n in MODEL_FILES or (n.startswith("member_") and n.endswith(".keras")) for n in names)
     return False
-
-
-OLD_RUN_FILES = ("autoencoder.keras", "font.json", "summary.csv")  # with metrics.json: a run of an older version
-
-
-def _written_by_a_run(path: pathlib.Path, *keys: str) -> bool:
-    """A JSON object file holding every one of `keys` (what keras-ae's run files hold; a user's file of the same
-    name rarely does)."""
-    content = _json(path) if path.is_file() else None
-    return isinstance(content, dict) and all(key in content for key in keys)
-
-
-def is_run_dir(path: pathlib.Path) -> bool:
-    """A run directory of keras-ae (its marker, the unfinished-run marker, or a finished run of an older version:
-    a keras-ae metrics.json, with its options, beside the run's models, summary or font.json; a font run's
-    font.json with its options and pictures), or an empty directory. Each file's content is checked, not only
-    its name: a directory of the user's that happens to hold a metrics.json or a font.json is not a run."""
-    if not path.is_dir() or path.is_symlink():
-        return False
-    if not any(path.iterdir()):
-        return True
-    marker = _json(path / RUN_MARKER) if (path / RUN_MARKER).is_file() else None
-    if isinstance(marker, dict) and marker.get("kind") == "keras_ae.run":
-        return True
-    if _written_by_a_run(path / "UNFINISHED.json", "run", "state"):
-        return True
-    if _written_by_a_run(path / "font.json", "options", "pictures"):  # a font run of an older version
-        return True
-    metrics = _json(path / "metrics.json") if (path / "metrics.json").is_file() else None
-    return isinstance(metrics, dict) and isinstance(metrics.get("options"), dict) and \
-        any((path / name).is_file() for name in OLD_RUN_FILES)
 
 
 def _result_columns(names: list[str]) -> bool:
@@ -131,7 +93,7 @@ def is_scored_table(path: pathlib.Path) -> bool:
 
 def is_metrics_file(path: pathlib.Path) -> bool:
     """A metrics JSON file written by `evaluate` (its kind, or the fields of older versions)."""
-    meta = _json(path) if path.is_file() else None
+    meta = _json(path)
     return isinstance(meta, dict) and (meta.get("kind") == METRICS_KIND or {"roc_auc", "threshold_rule"} <= set(meta))
 
 
@@ -287,43 +249,3 @@ def _locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
-
-
-def check_run_kind(run_dir: pathlib.Path, what: str) -> None:
-    """A run directory of another kind of run (a training run given to the one-class command) is not ours to
-    write over: a UsageError naming the kind it holds."""
-    marker = _json(run_dir / RUN_MARKER) if run_dir.is_dir() else None
-    held = marker.get("run") if isinstance(marker, dict) else None
-    if held is not None and held != what:
-        raise UsageError(f"out={str(run_dir)!r} is the directory of a {held} run, not of a {what} run; name another "
-                         "directory (nothing in it was touched)")
-
-
-def mark_run(run_dir: pathlib.Path, what: str) -> None:
-    """Write the run marker that makes `run_dir` recognisably a keras-ae run directory."""
-    from keras_ae.io import write_json
-
-    if not (run_dir / RUN_MARKER).is_file():
-        write_json(run_dir / RUN_MARKER, {"kind": "keras_ae.run", "run": what})
-
-
-RUN_FILES = ("metrics.json", "history.csv", "encoder.keras", "decoder.keras", "autoencoder.keras", "summary.csv",
-             "font.json", "results.csv", "histories.csv")  # what runs write besides the pictures they list
-
-
-def clear_previous_run(run_dir: pathlib.Path) -> list[str]:
-    """Remove what an earlier run wrote into `run_dir` (its models, tables and the pictures its metrics.json or
-    font.json lists), so that a new run into the same directory leaves none of the old pictures beside its own.
-    Only plain files directly in `run_dir` with those names are touched; returns their names."""
-    listed: list[str] = []
-    for report in ("metrics.json", "font.json"):
-        content = _json(run_dir / report) if (run_dir / report).is_file() else None
-        if isinstance(content, dict) and isinstance(content.get("pictures"), list):
-            listed += [p for p in content["pictures"] if isinstance(p, str)]
-    removed = []
-    for name in dict.fromkeys([*RUN_FILES, *listed]):
-        path = run_dir / name
-        if pathlib.PurePath(name).name == name and path.is_file() and not path.is_symlink():
-            path.unlink()
-            removed.append(name)
-    return removed

@@ -9,8 +9,8 @@ _SOURCES = {
     "make_dataset": ".pipeline",
     "STRATEGIES": ".strategy", "configure_gpus": ".strategy", "device_name": ".strategy", "get_strategy": ".strategy",
     "_tf_config_workers": ".strategy",
-    "EpochProgress": ".loop", "FitResult": ".loop", "keras_verbose": ".loop", "TRAIN_EVAL_LIMIT": ".loop",
-    "TrainLossAfterEpoch": ".loop", "compile_model": ".loop",
+    "EpochProgress": ".callbacks", "FitResult": ".loop", "keras_verbose": ".loop", "TRAIN_EVAL_LIMIT": ".loop",
+    "TrainLossAfterEpoch": ".callbacks", "compile_model": ".loop",
     "evaluate_reconstruction": ".loop", "fit": ".loop", "global_state": ".loop", "set_determinism": ".loop",
     "set_seed": ".loop",
 }

@@ -1,0 +1,91 @@
+"""Run directories: how one is recognised as keras-ae's (its marker, or an older version's files, by what they
+hold), which kind of run wrote it, and what a new run into it removes first. `keras_ae.outputs` decides with
+`is_run_dir` whether an existing --out may be written; `keras_ae.io.unfinished_marker` does the rest."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from keras_ae.errors import UsageError
+
+RUN_MARKER = ".keras-ae-run.json"  # in every run directory, from its start: it marks the directory as a run's
+
+
+def json_or_none(path: pathlib.Path) -> object:
+    """The content of a JSON file, or None when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+OLD_RUN_FILES = ("autoencoder.keras", "font.json", "summary.csv")  # with metrics.json: a run of an older version
+
+
+def _written_by_a_run(path: pathlib.Path, *keys: str) -> bool:
+    """A JSON object file holding every one of `keys` (what keras-ae's run files hold; a user's file of the same
+    name rarely does)."""
+    content = json_or_none(path)
+    return isinstance(content, dict) and all(key in content for key in keys)
+
+
+def is_run_dir(path: pathlib.Path) -> bool:
+    """A run directory of keras-ae (its marker, the unfinished-run marker, or a finished run of an older version:
+    a keras-ae metrics.json, with its options, beside the run's models, summary or font.json; a font run's
+    font.json with its options and pictures), or an empty directory. Each file's content is checked, not only
+    its name: a directory of the user's that happens to hold a metrics.json or a font.json is not a run."""
+    if not path.is_dir() or path.is_symlink():
+        return False
+    if not any(path.iterdir()):
+        return True
+    marker = json_or_none(path / RUN_MARKER)
+    if isinstance(marker, dict) and marker.get("kind") == "keras_ae.run":
+        return True
+    if _written_by_a_run(path / "UNFINISHED.json", "run", "state"):
+        return True
+    if _written_by_a_run(path / "font.json", "options", "pictures"):  # a font run of an older version
+        return True
+    metrics = json_or_none(path / "metrics.json")
+    return isinstance(metrics, dict) and isinstance(metrics.get("options"), dict) and \
+        any((path / name).is_file() for name in OLD_RUN_FILES)
+
+
+def check_run_kind(run_dir: pathlib.Path, what: str) -> None:
+    """A run directory of another kind of run (a training run given to the one-class command) is not ours to
+    write over: a UsageError naming the kind it holds."""
+    marker = json_or_none(run_dir / RUN_MARKER)
+    held = marker.get("run") if isinstance(marker, dict) else None
+    if held is not None and held != what:
+        raise UsageError(f"out={str(run_dir)!r} is the directory of a {held} run, not of a {what} run; name another "
+                         "directory (nothing in it was touched)")
+
+
+def mark_run(run_dir: pathlib.Path, what: str) -> None:
+    """Write the run marker that makes `run_dir` recognisably a keras-ae run directory."""
+    from keras_ae.io import write_json  # io imports this module
+
+    if not (run_dir / RUN_MARKER).is_file():
+        write_json(run_dir / RUN_MARKER, {"kind": "keras_ae.run", "run": what})
+
+
+RUN_FILES = ("metrics.json", "history.csv", "encoder.keras", "decoder.keras", "autoencoder.keras", "summary.csv",
+             "font.json", "results.csv", "histories.csv")  # what runs write besides the pictures they list
+
+
+def clear_previous_run(run_dir: pathlib.Path) -> list[str]:
+    """Remove what an earlier run wrote into `run_dir` (its models, tables and the pictures its metrics.json or
+    font.json lists), so that a new run into the same directory leaves none of the old pictures beside its own.
+    Only plain files directly in `run_dir` with those names are touched; returns their names."""
+    listed: list[str] = []
+    for report in ("metrics.json", "font.json"):
+        content = json_or_none(run_dir / report)
+        if isinstance(content, dict) and isinstance(content.get("pictures"), list):
+            listed += [p for p in content["pictures"] if isinstance(p, str)]
+    removed = []
+    for name in dict.fromkeys([*RUN_FILES, *listed]):
+        path = run_dir / name
+        if pathlib.PurePath(name).name == name and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(name)
+    return removed

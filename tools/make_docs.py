@@ -75,6 +75,7 @@ def headline(r):
     ls, naive = lec["summary"], next(x for x in an["rows"] if "naive" in x["method"])
     oc, q, sp, fs, sm, tp = (r(n) for n in ("one_class_all", "fraud_quick", "fraud_speed", "fraud_fit_scale",
                                             "smileys", "throughput"))
+    ss = sm["seed_summary"]
     m, cc = q["summary"]["methods"], {k: v["sets"][CC] for k, v in q["results"].items()}
     peer = max(PEERS, key=lambda k: m[k]["mean_roc_auc"])
     by_ap = max(PEERS, key=lambda k: cc[k]["average_precision"])
@@ -120,8 +121,10 @@ def headline(r):
          f"{f(fs['fraud_detector']['fit_seconds'], 0)} s",
          f"notebook AE about {f(nb['fit_seconds_extrapolated'], 0)} s, PyOD AE about "
          f"{f(py['fit_seconds_extrapolated'], 0)} s (extrapolated)", f"{fs['run']['machine']['cpu_count']} CPU cores"],
-        ["[64x64 smileys VAE](docs/latent.md#64x64-rgb-vae-smileys-and-image-folders)", vae_summary(sm["preset"]),
-         f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seed 0; five seeds in the page"],
+        ["[64x64 smileys VAE](docs/latent.md#64x64-rgb-vae-smileys-and-image-folders)",
+         f"all 4 factors on axes of their own on {ss['seeds_with_every_factor']} of {len(ss['seeds'])} seeds (the "
+         f"mouth on {ss['factor_seeds_tracked']['mouth_curve']}); seed 0: {vae_summary(sm['preset'])}",
+         f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seeds 0-4; each seed in the page"],
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",
          f"faster in median images/s on {faster} of {len(tput)} builders",
          "the slide code's `model.fit` on NumPy arrays",

@@ -17,7 +17,7 @@ import keras
 from keras import layers, ops
 
 from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
-from keras_ae.models.vae_layers import conv_decoder, conv_encoder, dense_encoder
+from keras_ae.models.vae_layers import check_normalization, conv_decoder, conv_encoder, dense_encoder
 from keras_ae.models.vae_losses import kl_per_dimension, reconstruction_bce
 
 
@@ -218,6 +218,7 @@ def build_vae(
     kernel_size: int = 3,
     decoder_dense: int = 0,
     output_layer: str = "conv",
+    normalization: str = "none",
     activation: str = "relu",
     output_activation: str = "sigmoid",
     kernel_initializer: str = "glorot_uniform",
@@ -237,6 +238,7 @@ def build_vae(
             feature map (0: none, keras-io's layout).
         output_layer: conv variant: "conv" (keras-io: a stride-1 3x3 conv after the last transposed conv)
             or "deconv" (the last stride-2 transposed conv makes the channels; cheaper at full size).
+        normalization: conv variant: "none" or "batch" (batch normalisation before each hidden activation).
         beta: weight of the KL term; stored in the variable ``vae.beta``.
         free_bits: each latent dimension's KL (batch mean) enters the loss as at least this many nats, so a
             dimension is not pushed onto the prior before it carries that much (Kingma et al. 2016); 0: off.
@@ -259,6 +261,7 @@ def build_vae(
     if output_layer not in ("conv", "deconv"):
         raise ValueError(f"Expected output_layer 'conv' or 'deconv', received output_layer={output_layer!r}")
     check_positive("kernel_size", kernel_size)
+    check_normalization(normalization, kind)
 
     if kind == "dense":
         check_positive("hidden", hidden)
@@ -266,7 +269,8 @@ def build_vae(
     else:
         shape = check_input_shape(shape, rank=3)
         check_positive("filters", filters)
-        inputs, x = conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size)
+        inputs, x = conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size,
+                                 normalization)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype=head_dtype())(x)
     z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype=head_dtype())(x)
     encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")
@@ -283,7 +287,7 @@ def build_vae(
             y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     else:
         y = conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation, kernel_size,
-                          decoder_dense, output_layer)
+                          decoder_dense, output_layer, normalization)
     decoder = keras.Model(latent, y, name="decoder")
 
     vae = VAE(encoder, decoder, beta=beta, seed=seed, free_bits=free_bits, capacity=capacity, name=f"{kind}_vae")

@@ -132,3 +132,34 @@ def test_free_bits_floor_each_dimensions_kl_in_the_loss_only():
     assert total_plain == pytest.approx(recon_plain + kl_plain, rel=1e-4)
     with pytest.raises(ValueError, match="free_bits"):
         keras_ae.build_vae(free_bits=-1.0)
+
+
+def test_conv_vae_batch_normalization_layout_training_and_reload(tmp_path):
+    shape = (28, 28, 1)
+    options = {"latent_dim": 3, "filters": (8, 16), "dense_units": 16, "decoder_dense": 16, "seed": 0}
+    plain = keras_ae.build_conv_vae(input_shape=shape, **options)
+    normed = keras_ae.build_conv_vae(input_shape=shape, normalization="batch", **options)
+    names = {layer.name for model in (normed.encoder, normed.decoder) for layer in model.layers}
+    hidden = {"encoder_conv_0", "encoder_conv_1", "encoder_dense", "decoder_hidden", "decoder_dense",
+              "decoder_deconv_0", "decoder_deconv_1"}
+    assert {f"{name}_bn" for name in hidden} <= names and {f"{name}_act" for name in hidden} <= names
+    assert not any(name.endswith("_bn") for name in (layer.name for layer in plain.encoder.layers))
+    for name in hidden:  # no bias before a batch normalisation: its shift replaces it
+        layer = normed.encoder.get_layer(name) if name.startswith("encoder") else normed.decoder.get_layer(name)
+        assert not layer.use_bias
+    x = np.random.default_rng(0).random((64, *shape)).astype("float32")
+    bn = normed.encoder.get_layer("encoder_conv_0_bn")
+    before = np.asarray(bn.moving_mean).copy()
+    training.compile_model(normed.autoencoder)
+    history = training.fit(normed, x, x[:16], epochs=2, batch_size=16, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
+    assert not np.allclose(np.asarray(bn.moving_mean), before)  # training updated the moving statistics
+    first = normed.encoder.predict(x[:8], verbose=0)[0]
+    np.testing.assert_allclose(normed.encoder.predict(x[:8], verbose=0)[0], first)  # inference: deterministic
+    normed.autoencoder.save(tmp_path / "vae.keras")
+    loaded = keras.saving.load_model(tmp_path / "vae.keras")
+    np.testing.assert_allclose(loaded.encoder.predict(x[:8], verbose=0)[0], first, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="normalization"):
+        keras_ae.build_conv_vae(input_shape=shape, normalization="layer")
+    with pytest.raises(ValueError, match="conv VAE only"):
+        keras_ae.build_vae(normalization="batch")

@@ -2,10 +2,11 @@
 its KL schedules (warm-up, capacity), on pairs of images where the dataset gives them.
 
 Why a plain-autoencoder start: a factor that changes few pixels (the smileys' thin mouth line) is found
-by gradient descent only after a long plateau. In a VAE the dimensions no factor has claimed yet sit on
-the prior, pure noise to the decoder, so the plateau never ends (measured: no run learnt the mouth in 80
-epochs); with beta 0 every dimension stays usable and a plain autoencoder of the same layout finds the
-mouth after about 40 epochs. The VAE then starts from codes that already carry it.
+by gradient descent only after a plateau. In a VAE the dimensions no factor has claimed yet sit on the
+prior, pure noise to the decoder, so the plateau never ends (measured: no run learnt the mouth in 80
+epochs); with beta 0 every dimension stays usable, and a plain autoencoder of the smileys preset's layout
+(batch normalisation after every hidden layer) carries the mouth within about 5 epochs (without batch
+normalisation after about 40). The VAE then starts from codes that already carry it.
 """
 
 from __future__ import annotations

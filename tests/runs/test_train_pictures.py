@@ -83,6 +83,9 @@ def test_smileys_preset_fills_what_the_user_left_out():
     bundle = build_model(config, (64, 64, 3))
     assert float(bundle.autoencoder.beta.numpy()) == preset["beta"]  # beta reaches the conv VAE's builder
     assert bundle.encoder.get_layer("encoder_conv_3").kernel_size == (4, 4)
+    assert bundle.encoder.get_layer("encoder_conv_3").use_bias is False  # batch normalisation follows it
+    assert bundle.encoder.get_layer("encoder_conv_3_act").get_config()["activation"] == "leaky_relu"
+    assert bundle.decoder.get_layer("decoder_dense_bn").__class__.__name__ == "BatchNormalization"
 
 
 def test_smileys_default_run_reports_factors_usage_and_prior_samples(tmp_path, capsys):

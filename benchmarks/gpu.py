@@ -16,7 +16,8 @@ child process with JAX_PLATFORMS=cpu. Targets on the H200: one 60,000-image epoc
 On a GPU machine with JAX but without TensorFlow and without network, bring Keras as a wheel and the package as
 source (no dependencies are installed there):
 
-    pip download --no-deps --only-binary=:all: --python-version 3.12 -d wheels keras namex optree ml_dtypes h5py absl-py rich
+    pip download --no-deps --only-binary=:all: --python-version 3.12 -d wheels \
+        keras namex optree ml_dtypes h5py absl-py rich
     # there:  pip install --no-deps --target /tmp/site wheels/*.whl && PYTHONPATH=/tmp/site:. \
     #         KERAS_BACKEND=jax python benchmarks/gpu.py
 """

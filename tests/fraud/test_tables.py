@@ -50,7 +50,8 @@ def test_every_input_and_output_format_gives_the_same_scores(source, target, det
     assert list(scored.columns) == [*test.columns, *RESULTS]
     pd.testing.assert_frame_equal(scored[list(test.columns)].reset_index(drop=True),
                                   test.head(700).reset_index(drop=True), check_dtype=False)  # passed through
-    np.testing.assert_allclose(scored["score"], detector.score_samples(test.head(700)), rtol=1e-6)
+    np.testing.assert_allclose(scored["score"], detector.score_samples(test.head(700)), rtol=1e-6,
+                               atol=1e-6)  # float32 sums: batch sizes change the last bits of near-zero scores
     np.testing.assert_allclose(scored["reconstruction_error"], detector.reconstruction_errors(test.head(700)),
                                rtol=1e-6)
     np.testing.assert_array_equal(scored["flag"], detector.predict(test.head(700)))

@@ -122,8 +122,10 @@ def headline(r):
          f"notebook AE about {f(nb['fit_seconds_extrapolated'], 0)} s, PyOD AE about "
          f"{f(py['fit_seconds_extrapolated'], 0)} s (extrapolated)", f"{fs['run']['machine']['cpu_count']} CPU cores"],
         ["[64x64 smileys VAE](docs/latent.md#64x64-rgb-vae-smileys-and-image-folders)",
-         f"all 4 factors on axes of their own on {ss['seeds_with_every_factor']} of {len(ss['seeds'])} seeds (the "
-         f"mouth on {ss['factor_seeds_tracked']['mouth_curve']}); seed 0: {vae_summary(sm['preset'])}",
+         f"all 4 factors on axes of their own on {ss['seeds_with_every_factor']} of {len(ss['seeds'])} seeds; seeds "
+         f"per factor: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
+                                                    ss["factor_seeds_tracked"].items())
+         + f"; seed 0: {vae_summary(sm['preset'])}",
          f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seeds 0-4; each seed in the page"],
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",
          f"faster in median images/s on {faster} of {len(tput)} builders",

@@ -761,7 +761,7 @@ LATENT = [
           and face size) lets `latent.factor_report(codes, factors, names)` measure how well each code
           dimension tracks one factor. Its preset (`python scripts/train.py --dataset smileys`: a conv VAE
           started as a plain autoencoder, then trained on pairs of faces that differ in one factor) takes
-          about 11 minutes on 2 CPU cores, too long for this notebook.
+          about 8 minutes on 2 CPU cores, too long for this notebook.
     """),
     code("""
         summary = {

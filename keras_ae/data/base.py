@@ -16,6 +16,8 @@ class Dataset:
     ``x_val``/``y_val`` hold an official validation split where the dataset has one (PneumoniaMNIST).
     ``x_pairs`` (n, 2, height, width, channels) holds pairs of training images that share some generative
     factors, where the dataset can make them (smileys): a VAE trains on them weakly supervised.
+    ``pair_changes`` is the number of factors in which every pair differs, when the dataset knows it
+    (smileys: 1); None when it varies or is unknown.
     ``info`` records where the data came from (``name``, ``source``, ``value_range``, ...) and is
     copied into every run's ``metrics.json``.
     """
@@ -28,6 +30,7 @@ class Dataset:
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
     x_pairs: np.ndarray | None = None
+    pair_changes: int | None = None
 
     @property
     def image_shape(self) -> tuple[int, ...]:

@@ -27,10 +27,11 @@ INK = np.array([0.12, 0.10, 0.10], dtype=np.float32)
 # The train command's preset for `--dataset smileys` (benchmarks/smileys.py measures it over five seeds): a conv
 # VAE in the layout of Burgess et al.'s 64x64 beta-VAE (four 4x4 stride-2 convs, a 256-wide dense layer each
 # side) with batch normalisation and LeakyReLU(0.2) after every hidden layer, 8 latent dimensions for 4
-# factors, batch 16; 10 epochs as a plain autoencoder, then 30 as a VAE (beta 16, 5-epoch KL warm-up) trained
-# weakly supervised on 2,000 pairs of faces that differ in one factor (Ada-GVAE, `keras_ae.models.weak`).
+# factors, batch 16; 10 epochs as a plain autoencoder, then 20 as a VAE (beta 16, 5-epoch KL warm-up) trained
+# weakly supervised on 2,000 pairs of faces that differ in one factor (Ada-GVAE with k = 1 known,
+# `keras_ae.models.weak`).
 TRAIN_DEFAULTS = {
-    "arch": "conv-vae", "latent_dim": 8, "ae_epochs": 10, "epochs": 30, "batch_size": 16, "beta": 16.0, "kl_warmup": 5,
+    "arch": "conv-vae", "latent_dim": 8, "ae_epochs": 10, "epochs": 20, "batch_size": 16, "beta": 16.0, "kl_warmup": 5,
     "model_options": {"filters": (32, 32, 64, 64), "kernel_size": 4, "dense_units": 256, "decoder_dense": 256,
                       "output_layer": "deconv", "normalization": "batch", "activation": "leaky_relu"},
 }
@@ -150,5 +151,5 @@ def load_smileys(value_range: str = "0,1", train_size: int = 2000, test_size: in
               "labels": "mouth class: 0 frown, 1 straight, 2 smile",
               "factors": {"names": list(FACTOR_NAMES), "ranges": FACTOR_RANGES,
                           "train": f_train, "test": f_test}},
-        x_pairs=x_pairs,
+        x_pairs=x_pairs, pair_changes=1 if pairs else None,
     )

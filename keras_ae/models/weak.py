@@ -6,6 +6,12 @@ of the smallest and largest per-dimension KL of the pair) are taken as shared, a
 average of the two posteriors on those dimensions before sampling and decoding. Which factors differ is
 never given, only that some are shared, yet it makes each factor move its own dimension.
 
+Where the pairs are known to differ in exactly k factors (the smileys' pairs: k = 1), the k dimensions on
+which the posteriors differ most are kept apart and every other one is averaged, the paper's variant for a
+known k: a factor spread over several dimensions then cannot reconstruct both faces of its pairs, so it is
+pushed onto one. The number is the VAE's attribute ``pair_changes`` (None: the adaptive threshold), set by
+the train command from the dataset (`Dataset.pair_changes`).
+
 A batch of pairs is an array (batch, 2, *image_shape); `VAE.losses_of` sends such batches here, single
 images keep the plain ELBO, so a model trained on pairs scores and encodes one image at a time.
 """
@@ -32,10 +38,13 @@ def posterior_kl(mean_1, log_var_1, mean_2, log_var_2):
                   + log_var_2 - log_var_1)
 
 
-def shared_mask(mean_1, log_var_1, mean_2, log_var_2):
-    """1.0 on the dimensions Ada-GVAE takes as shared (symmetric KL below the pair's midpoint), else 0.0."""
+def shared_mask(mean_1, log_var_1, mean_2, log_var_2, changed: int | None = None):
+    """1.0 on the dimensions Ada-GVAE takes as shared (symmetric KL below the pair's midpoint), else 0.0;
+    with `changed` = k, every dimension but the k of largest symmetric KL."""
     kl = 0.5 * (posterior_kl(mean_1, log_var_1, mean_2, log_var_2) + posterior_kl(mean_2, log_var_2, mean_1, log_var_1))
     kl = ops.stop_gradient(kl)
+    if changed:
+        return ops.cast(kl < ops.top_k(kl, changed)[0][..., -1:], mean_1.dtype)
     tau = 0.5 * (ops.max(kl, axis=-1, keepdims=True) + ops.min(kl, axis=-1, keepdims=True))
     return ops.cast(kl < tau, mean_1.dtype)
 
@@ -47,7 +56,7 @@ def paired_losses(vae, pairs, training: bool):
     x_1, x_2 = pairs[:, 0], pairs[:, 1]
     mean_1, log_var_1 = (ops.cast(t, "float32") for t in vae.encoder(x_1, training=training))
     mean_2, log_var_2 = (ops.cast(t, "float32") for t in vae.encoder(x_2, training=training))
-    shared = shared_mask(mean_1, log_var_1, mean_2, log_var_2)
+    shared = shared_mask(mean_1, log_var_1, mean_2, log_var_2, getattr(vae, "pair_changes", None))
     mean = 0.5 * (mean_1 + mean_2)
     log_var = ops.log(0.5 * (ops.exp(log_var_1) + ops.exp(log_var_2)))
     reconstruction_loss, per_dim = 0.0, 0.0

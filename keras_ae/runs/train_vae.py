@@ -26,12 +26,14 @@ def vae_callbacks(config) -> list:
     return callbacks
 
 
-def fit_vae(bundle, x_train, pairs, x_val, config, **fit_options: Any):
+def fit_vae(bundle, x_train, pairs, x_val, config, pair_changes: int | None = None, **fit_options: Any):
     """`config.ae_epochs` epochs with beta 0 on single images, then `config.epochs` VAE epochs (on `pairs`
-    when given) with the KL schedules; one FitResult over both, the start's epochs first."""
+    when given, each differing in `pair_changes` factors when known) with the KL schedules; one FitResult
+    over both, the start's epochs first."""
     from keras_ae import training
 
     vae = bundle.autoencoder
+    vae.pair_changes = pair_changes if pairs is not None else None
     start = None
     if config.ae_epochs:
         vae.beta.assign(0.0)
@@ -45,3 +47,12 @@ def fit_vae(bundle, x_train, pairs, x_val, config, **fit_options: Any):
         return result
     history = {key: start.history.get(key, []) + values for key, values in result.history.items()}
     return training.FitResult(history, start.seconds + result.seconds, start.epochs + result.epochs)
+
+
+def weak_supervision(pairs: int, changes: int | None) -> str:
+    """How a VAE trained on pairs, in words, for metrics.json."""
+    if changes is None:
+        return (f"{pairs} training pairs that differ in some factors (Ada-GVAE: the dimensions on which a pair's "
+                "posteriors differ least are averaged)")
+    return (f"{pairs} training pairs that differ in {changes} factor(s) (Ada-GVAE with known k = {changes}: all but "
+            f"the {changes} dimension(s) on which a pair's posteriors differ most are averaged)")

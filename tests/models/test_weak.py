@@ -32,6 +32,38 @@ def test_shared_mask_keeps_apart_only_the_dimensions_that_differ():
     np.testing.assert_allclose(kl[0], [0, 0, 4.5, 0])  # (m2 - m1)^2 / 2 with unit variances
 
 
+def test_with_a_known_number_of_changes_only_the_most_different_dimensions_stay_apart():
+    mean_1 = np.zeros((2, 4), np.float32)
+    mean_2 = np.array([[0.5, 0.4, 3, 0], [2, 0.1, 0, 1.9]], np.float32)
+    log_var = np.zeros((2, 4), np.float32)
+    adaptive = ops.convert_to_numpy(weak.shared_mask(mean_1, log_var, mean_2, log_var))
+    np.testing.assert_array_equal(adaptive, [[1, 1, 0, 1], [0, 1, 1, 0]])  # row 2: two dims above the midpoint
+    one = ops.convert_to_numpy(weak.shared_mask(mean_1, log_var, mean_2, log_var, changed=1))
+    np.testing.assert_array_equal(one, [[1, 1, 0, 1], [0, 1, 1, 1]])  # row 2: only the largest kept apart
+    two = ops.convert_to_numpy(weak.shared_mask(mean_1, log_var, mean_2, log_var, changed=2))
+    np.testing.assert_array_equal(two, [[0, 1, 0, 1], [0, 1, 1, 0]])
+
+
+def test_the_pair_loss_follows_the_vaes_pair_changes():
+    bundle = build_vae((6, 6, 1), latent_dim=4, hidden=(16,), seed=0)
+    vae = bundle.autoencoder
+    pairs = np.random.default_rng(1).random((8, 2, 6, 6, 1)).astype("float32")
+    losses, state = {}, ops.convert_to_numpy(vae.sampling.seed_generator.state)
+    for changes in (None, 1, 3):
+        vae.pair_changes = changes
+        vae.sampling.seed_generator.state.assign(state)  # the same noise for each setting
+        losses[changes] = float(vae.losses_of((pairs, pairs), training=False)[1])
+    assert losses[1] != pytest.approx(losses[3], rel=1e-6)  # more dimensions averaged: a different reconstruction
+    vae.pair_changes = 1
+    vae.sampling.seed_generator.state.assign(state)
+    assert float(vae.losses_of((pairs, pairs), training=False)[1]) == pytest.approx(losses[1], rel=1e-6)
+
+
+def test_the_smileys_dataset_declares_one_change_per_pair_and_none_without_pairs():
+    assert smileys.load_smileys(train_size=8, test_size=4).pair_changes == 1
+    assert smileys.load_smileys(train_size=8, test_size=4, pairs=False).pair_changes is None
+
+
 def test_a_batch_of_pairs_trains_the_vae_and_single_images_keep_the_elbo():
     bundle = build_vae((6, 6, 1), latent_dim=3, hidden=(16,), seed=0)
     vae = bundle.autoencoder

@@ -23,7 +23,7 @@ def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, 
     assert set(factors["per_factor"]) == set(smileys.FACTOR_NAMES)
     assert metrics["dataset"]["factor_names"] == list(smileys.FACTOR_NAMES)
     assert "factors" not in metrics["dataset"], "factor arrays must not be dumped into metrics.json"
-    assert metrics["weak_supervision"].startswith("64 training pairs")  # --train-size counts pairs
+    assert metrics["weak_supervision"].startswith("64 training pairs that differ in 1 factor")  # --train-size: pairs
 
 
 def test_no_pairs_trains_the_vae_on_single_faces(tmp_path, capsys):

@@ -17,7 +17,7 @@ import keras
 from keras import layers, ops
 
 from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
-from keras_ae.models.vae_layers import check_normalization, conv_decoder, conv_encoder, dense_encoder
+from keras_ae.models.vae_layers import check_conv_options, conv_decoder, conv_encoder, dense_encoder
 from keras_ae.models.vae_losses import kl_per_dimension, reconstruction_bce
 
 
@@ -68,10 +68,8 @@ class VAE(keras.Model):
         # `vae_schedules.CapacityAnnealing`; made only when asked for, so other VAEs keep their variables.
         self.capacity = self.add_weight(name="capacity", shape=(), initializer="zeros", trainable=False,
                                         dtype="float32") if capacity else None
-        self.beta = self.add_weight(
-            name="beta", shape=(), initializer=keras.initializers.Constant(float(beta)),
-            trainable=False, dtype="float32",
-        )
+        self.beta = self.add_weight(name="beta", shape=(), initializer=keras.initializers.Constant(float(beta)),
+                                    trainable=False, dtype="float32")
         self.total_loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
@@ -219,6 +217,7 @@ def build_vae(
     decoder_dense: int = 0,
     output_layer: str = "conv",
     normalization: str = "none",
+    decoder_input: str = "dense",
     activation: str = "relu",
     output_activation: str = "sigmoid",
     kernel_initializer: str = "glorot_uniform",
@@ -239,6 +238,8 @@ def build_vae(
         output_layer: conv variant: "conv" (keras-io: a stride-1 3x3 conv after the last transposed conv)
             or "deconv" (the last stride-2 transposed conv makes the channels; cheaper at full size).
         normalization: conv variant: "none" or "batch" (batch normalisation before each hidden activation).
+        decoder_input: conv variant: "dense" (dense layers from the code to the first feature map) or "broadcast"
+            (the code tiled over a grid with its x, y coordinates, then two 3x3 convs; Watters et al. 2019).
         beta: weight of the KL term; stored in the variable ``vae.beta``.
         free_bits: each latent dimension's KL (batch mean) enters the loss as at least this many nats, so a
             dimension is not pushed onto the prior before it carries that much (Kingma et al. 2016); 0: off.
@@ -258,10 +259,8 @@ def build_vae(
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")
     if beta < 0:
         raise ValueError(f"Expected beta >= 0, received beta={beta}")
-    if output_layer not in ("conv", "deconv"):
-        raise ValueError(f"Expected output_layer 'conv' or 'deconv', received output_layer={output_layer!r}")
     check_positive("kernel_size", kernel_size)
-    check_normalization(normalization, kind)
+    check_conv_options(kind, output_layer, normalization, decoder_input, filters, decoder_dense)
 
     if kind == "dense":
         check_positive("hidden", hidden)
@@ -287,7 +286,7 @@ def build_vae(
             y = layers.Reshape(shape, name="unflatten", dtype=head_dtype())(y)
     else:
         y = conv_decoder(shape, latent, filters, activation, kernel_initializer, output_activation, kernel_size,
-                          decoder_dense, output_layer, normalization)
+                          decoder_dense, output_layer, normalization, decoder_input)
     decoder = keras.Model(latent, y, name="decoder")
 
     vae = VAE(encoder, decoder, beta=beta, seed=seed, free_bits=free_bits, capacity=capacity, name=f"{kind}_vae")

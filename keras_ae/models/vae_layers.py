@@ -4,11 +4,12 @@ layer before the code, and the conv decoder from a code to an image."""
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from keras_ae.models.base import head_dtype
 
 NORMALIZATIONS = ("none", "batch")
+DECODER_INPUTS = ("dense", "broadcast")
 
 
 def check_normalization(normalization, kind: str) -> None:
@@ -17,6 +18,14 @@ def check_normalization(normalization, kind: str) -> None:
                          f"normalization={normalization!r}")
     if normalization != "none" and kind != "conv":
         raise ValueError(f"normalization={normalization!r} is an option of the conv VAE only")
+
+
+def check_conv_options(kind: str, output_layer, normalization, decoder_input, filters, decoder_dense) -> None:
+    """The conv-layout options of `build_vae`, each refused with a ValueError that names it."""
+    if output_layer not in ("conv", "deconv"):
+        raise ValueError(f"Expected output_layer 'conv' or 'deconv', received output_layer={output_layer!r}")
+    check_normalization(normalization, kind)
+    check_decoder_input(decoder_input, kind, filters, decoder_dense)
 
 
 def _linear_then_act(layer_class, x, activation, normalization, name, **options):
@@ -51,18 +60,27 @@ def conv_encoder(shape, filters, dense_units, activation, initializer, kernel_si
 
 
 def conv_decoder(shape, latent, filters, activation, initializer, output_activation, kernel_size=3,
-                  decoder_dense=0, output_layer="conv", normalization="none"):
+                  decoder_dense=0, output_layer="conv", normalization="none", decoder_input="dense"):
+    """Code -> image: dense layers to the smallest feature map ("dense", keras-io) or the code broadcast over
+    the next larger grid with its coordinates and two 3x3 convs ("broadcast"), then stride-2 transposed convs."""
     height, width, channels = shape
     levels = len(filters)
     h0, w0 = -(-height // 2**levels), -(-width // 2**levels)
-    y = latent
-    if decoder_dense:
-        y = _linear_then_act(layers.Dense, y, activation, normalization, "decoder_hidden", units=decoder_dense,
-                             kernel_initializer=initializer)
-    y = _linear_then_act(layers.Dense, y, activation, normalization, "decoder_dense", units=h0 * w0 * filters[-1],
-                         kernel_initializer=initializer)
-    y = layers.Reshape((h0, w0, filters[-1]), name="decoder_reshape")(y)
     widths = list(reversed(filters))
+    if decoder_input == "broadcast":  # one level fewer to upsample: the grid is already 2 x (h0, w0)
+        y = SpatialBroadcast(2 * h0, 2 * w0, name="decoder_broadcast")(latent)
+        for i in range(2):
+            y = _linear_then_act(layers.Conv2D, y, activation, normalization, f"decoder_broadcast_conv_{i}",
+                                 filters=filters[-1], kernel_size=3, padding="same", kernel_initializer=initializer)
+        widths = widths[1:]
+    else:
+        y = latent
+        if decoder_dense:
+            y = _linear_then_act(layers.Dense, y, activation, normalization, "decoder_hidden", units=decoder_dense,
+                                 kernel_initializer=initializer)
+        y = _linear_then_act(layers.Dense, y, activation, normalization, "decoder_dense",
+                             units=h0 * w0 * filters[-1], kernel_initializer=initializer)
+        y = layers.Reshape((h0, w0, filters[-1]), name="decoder_reshape")(y)
     if output_layer == "deconv":  # the last stride-2 layer makes the channels itself
         widths = widths[1:]
     for i, n in enumerate(widths):
@@ -80,3 +98,41 @@ def conv_decoder(shape, latent, filters, activation, initializer, output_activat
         y = layers.Conv2D(channels, 3, padding="same", activation=output_activation,
                           name="reconstruction", dtype=head_dtype())(y)
     return y
+
+
+def check_decoder_input(decoder_input, kind: str, filters, decoder_dense) -> None:
+    if decoder_input not in DECODER_INPUTS:
+        raise ValueError(f"Expected decoder_input one of {', '.join(DECODER_INPUTS)}, received "
+                         f"decoder_input={decoder_input!r}")
+    if decoder_input == "broadcast":
+        if kind != "conv":
+            raise ValueError("decoder_input='broadcast' is an option of the conv VAE only")
+        if len(filters) < 2 if hasattr(filters, "__len__") else True:
+            raise ValueError(f"decoder_input='broadcast' needs at least 2 conv levels, received filters={filters!r}")
+        if decoder_dense:
+            raise ValueError("decoder_input='broadcast' takes no decoder_dense layer (the code is tiled, not "
+                             f"projected), received decoder_dense={decoder_dense!r}")
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class SpatialBroadcast(layers.Layer):
+    """(batch, d) codes -> (batch, height, width, d + 2): each code tiled over the grid, with the grid's x and y
+    coordinates in [-1, 1] as two more channels (the spatial broadcast decoder, Watters et al. 2019)."""
+
+    def __init__(self, height: int, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def call(self, z):
+        batch = ops.shape(z)[0]
+        tiled = ops.tile(ops.reshape(z, (-1, 1, 1, ops.shape(z)[-1])), (1, self.height, self.width, 1))
+        yy, xx = ops.meshgrid(ops.linspace(-1.0, 1.0, self.height), ops.linspace(-1.0, 1.0, self.width),
+                              indexing="ij")
+        grid = ops.cast(ops.stack([xx, yy], axis=-1)[None], tiled.dtype)
+        return ops.concatenate([tiled, ops.tile(grid, (batch, 1, 1, 1))], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.height, self.width, input_shape[-1] + 2)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}

@@ -163,3 +163,49 @@ def test_conv_vae_batch_normalization_layout_training_and_reload(tmp_path):
         keras_ae.build_conv_vae(input_shape=shape, normalization="layer")
     with pytest.raises(ValueError, match="conv VAE only"):
         keras_ae.build_vae(normalization="batch")
+
+
+@pytest.mark.parametrize("shape, filters, output_layer", [((64, 64, 3), (8, 8, 16, 16), "deconv"),
+                                                           ((28, 28, 1), (8, 16, 16), "conv"),
+                                                           ((28, 20, 1), (8, 16), "deconv")])
+def test_conv_vae_broadcast_decoder_tiles_code_with_coordinates_and_reloads(tmp_path, shape, filters, output_layer):
+    from keras_ae.models.vae_layers import SpatialBroadcast
+
+    bundle = keras_ae.build_conv_vae(input_shape=shape, latent_dim=3, filters=filters, dense_units=16, seed=0,
+                                     decoder_input="broadcast", output_layer=output_layer)
+    assert bundle.decoder.output_shape == (None, *shape)
+    assert not any(layer.name.startswith("decoder_dense") for layer in bundle.decoder.layers)
+    grid = bundle.decoder.get_layer("decoder_broadcast")
+    levels = len(filters)
+    rows, cols = (-(-side // 2**levels) * 2 for side in shape[:2])  # one level above the smallest map
+    z = np.array([[0.5, -1.0, 2.0]], dtype="float32")
+    tiled = np.asarray(grid(z))
+    assert tiled.shape == (1, rows, cols, 3 + 2)
+    np.testing.assert_allclose(tiled[0, :, :, :3], np.broadcast_to(z[0], (rows, cols, 3)))
+    np.testing.assert_allclose(tiled[0, 0, :, 3], np.linspace(-1, 1, cols), atol=1e-6)  # x runs along a row
+    np.testing.assert_allclose(tiled[0, :, 0, 4], np.linspace(-1, 1, rows), atol=1e-6)  # y down a column
+    x = np.random.default_rng(0).random((32, *shape)).astype("float32")
+    training.compile_model(bundle.autoencoder)
+    history = training.fit(bundle, x, x[:8], epochs=1, batch_size=16, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
+    first = bundle.autoencoder.predict(x[:4], verbose=0)
+    bundle.autoencoder.save(tmp_path / "vae.keras")
+    loaded = keras.saving.load_model(tmp_path / "vae.keras")
+    assert isinstance(loaded.decoder.get_layer("decoder_broadcast"), SpatialBroadcast)
+    np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), first, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"decoder_input": "tiled"}, "decoder_input one of dense, broadcast"),
+    ({"decoder_input": "broadcast", "decoder_dense": 16}, "no decoder_dense"),
+    ({"decoder_input": "broadcast", "filters": (8,)}, "at least 2 conv levels"),
+    ({"decoder_input": "broadcast", "filters": 8}, "at least 2 conv levels"),
+])
+def test_conv_vae_decoder_input_refuses_what_it_cannot_build(options, message):
+    with pytest.raises(ValueError, match=message):
+        keras_ae.build_conv_vae(input_shape=(28, 28, 1), **options)
+
+
+def test_broadcast_decoder_is_refused_for_the_dense_vae():
+    with pytest.raises(ValueError, match="conv VAE only"):
+        keras_ae.build_vae(decoder_input="broadcast")

@@ -85,7 +85,8 @@ def test_smileys_preset_fills_what_the_user_left_out():
     assert bundle.encoder.get_layer("encoder_conv_3").kernel_size == (4, 4)
     assert bundle.encoder.get_layer("encoder_conv_3").use_bias is False  # batch normalisation follows it
     assert bundle.encoder.get_layer("encoder_conv_3_act").get_config()["activation"] == "leaky_relu"
-    assert bundle.decoder.get_layer("decoder_dense_bn").__class__.__name__ == "BatchNormalization"
+    assert bundle.decoder.get_layer("decoder_broadcast_conv_0_bn").__class__.__name__ == "BatchNormalization"
+    assert bundle.decoder.get_layer("decoder_broadcast").output.shape[1:3] == (8, 8)  # the spatial broadcast decoder
 
 
 def test_smileys_default_run_reports_factors_usage_and_prior_samples(tmp_path, capsys):

@@ -66,7 +66,8 @@ def seeds(n):
 
 def vae_summary(run):
     return (f"prior-sample distance ratio {f(run['prior_samples']['ratio'], 2)}; "
-            f"{run['latent_factors']['one_to_one']['factors_tracked']} of 4 factors on an axis of their own")
+            f"{run['latent_factors']['one_to_one']['factors_tracked']} of 4 factors on an axis of their own, "
+            f"MIG {f(run['latent_factors']['mig']['mig'], 2)}")
 
 
 @table("headline")
@@ -125,6 +126,7 @@ def headline(r):
          f"all 4 factors on axes of their own on {ss['seeds_with_every_factor']} of {len(ss['seeds'])} seeds; seeds "
          f"per factor: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
                                                     ss["factor_seeds_tracked"].items())
+         + f"; median MIG {f(ss['median_mig'], 2)}; at most {f(ss['max_seconds'], 0)} s a seed"
          + f"; seed 0: {vae_summary(sm['preset'])}",
          f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seeds 0-4; each seed in the page"],
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",

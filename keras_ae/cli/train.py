@@ -103,10 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"one-to-one: {matched['factors_tracked']} of {len(matched['dims'])} factors with |r| >= "
               f"{matched['threshold']} on a dimension of their own")
     if "latent_usage" in m:
-        usage, prior = m["latent_usage"], m["prior_samples"]
-        print(f"latent dimensions used: {usage['active_dims']} of {len(usage['active'])}; prior samples / test "
-              f"reconstructions, distance to the nearest training image: {prior['sample_distance']:.2f} / "
-              f"{prior['reconstruction_distance']:.2f} (ratio {prior['ratio']})")
+        usage, prior = m["latent_usage"], m.get("prior_samples")  # no prior samples for streamed data
+        print(f"latent dimensions used: {usage['active_dims']} of {len(usage['active'])}" + (
+            "" if prior is None else f"; prior samples / test reconstructions, distance to the nearest training "
+            f"image: {prior['sample_distance']:.2f} / {prior['reconstruction_distance']:.2f} (ratio {prior['ratio']})"))
     noisy = f" (inputs: {m['test_inputs']})" if m["test_inputs"] != "clean" else ""
     print(f"test BCE {m['test_bce']:.4f}  test MSE {m['test_mse']:.4f}{noisy}  -> {result.run_dir}/metrics.json")
     return 0

@@ -57,6 +57,7 @@ class VAE(keras.Model):
         self.decoder = decoder
         self.sampling = Sampling(seed=seed, name="sampling")
         self.seed = seed
+        self.pair_changes: int | None = None  # factors each training pair differs in, when known (weak.py)
         self.initial_beta = float(beta)
         if free_bits < 0:
             raise ValueError(f"Expected free_bits >= 0, received free_bits={free_bits}")

@@ -107,7 +107,7 @@ def check_decoder_input(decoder_input, kind: str, filters, decoder_dense) -> Non
     if decoder_input == "broadcast":
         if kind != "conv":
             raise ValueError("decoder_input='broadcast' is an option of the conv VAE only")
-        if len(filters) < 2 if hasattr(filters, "__len__") else True:
+        if not hasattr(filters, "__len__") or len(filters) < 2:
             raise ValueError(f"decoder_input='broadcast' needs at least 2 conv levels, received filters={filters!r}")
         if decoder_dense:
             raise ValueError("decoder_input='broadcast' takes no decoder_dense layer (the code is tiled, not "

@@ -56,7 +56,7 @@ def paired_losses(vae, pairs, training: bool):
     x_1, x_2 = pairs[:, 0], pairs[:, 1]
     mean_1, log_var_1 = (ops.cast(t, "float32") for t in vae.encoder(x_1, training=training))
     mean_2, log_var_2 = (ops.cast(t, "float32") for t in vae.encoder(x_2, training=training))
-    shared = shared_mask(mean_1, log_var_1, mean_2, log_var_2, getattr(vae, "pair_changes", None))
+    shared = shared_mask(mean_1, log_var_1, mean_2, log_var_2, vae.pair_changes)
     mean = 0.5 * (mean_1 + mean_2)
     log_var = ops.log(0.5 * (ops.exp(log_var_1) + ops.exp(log_var_2)))
     reconstruction_loss, per_dim = 0.0, 0.0

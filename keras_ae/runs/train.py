@@ -223,6 +223,7 @@ def _run(config: TrainConfig) -> TrainResult:
     # weak supervision: pairs of training images that share some factors (smileys), for a VAE
     pairs = getattr(data, "x_pairs", None) if arch.variational and config.pairs else None
     pairs = pairs[: config.train_size] if pairs is not None else None
+    pair_changes = None if pairs is None else data.pair_changes  # a StreamDataset has no pairs
     x_test = data.x_test[: config.test_size]
     if not config.streams:
         require_finite(config.dataset, training=x_train, test=x_test)
@@ -246,8 +247,7 @@ def _run(config: TrainConfig) -> TrainResult:
                            value_range=value_range, shuffle_buffer=config.shuffle_buffer,
                            cache=config.streams and (data.cacheable if config.cache is None else config.cache))
             if arch.variational:
-                result = train_vae.fit_vae(bundle, x_train, pairs, x_test, config, getattr(data, "pair_changes", None),
-                                           **options)
+                result = train_vae.fit_vae(bundle, x_train, pairs, x_test, config, pair_changes, **options)
             else:
                 result = training.fit(bundle, x_train, x_test, epochs=config.epochs, **options)
         except Exception as err:  # a streamed image that cannot be decoded: tf.errors.InvalidArgumentError
@@ -281,7 +281,7 @@ def _run(config: TrainConfig) -> TrainResult:
             "jit_compile": bool(bundle.autoencoder.jit_compile), "deterministic": not config.jit,
             "images_per_second": round(train_images * (result.epochs + (0 if pairs is None else config.epochs))
                                        / result.seconds, 1),  # a pair is two images
-            "weak_supervision": None if pairs is None else train_vae.weak_supervision(len(pairs), data.pair_changes),
+            "weak_supervision": None if pairs is None else train_vae.weak_supervision(len(pairs), pair_changes),
             "dataset": data.info, "train_images": int(train_images), "test_images": int(len(x_test)),
             "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
             "options": options_of(config), "pictures": pictures,

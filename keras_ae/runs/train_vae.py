@@ -33,7 +33,7 @@ def fit_vae(bundle, x_train, pairs, x_val, config, pair_changes: int | None = No
     from keras_ae import training
 
     vae = bundle.autoencoder
-    vae.pair_changes = pair_changes if pairs is not None else None
+    vae.pair_changes = pair_changes
     start = None
     if config.ae_epochs:
         vae.beta.assign(0.0)

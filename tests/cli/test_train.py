@@ -199,3 +199,14 @@ def test_a_second_run_into_the_same_directory_leaves_none_of_the_first_runs_pict
     assert code == 0, err
     assert not (out / "latent.png").exists() and not (out / "manifold.png").exists()
     assert (out / "loss.png").is_file() and (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_vae_streamed_from_a_folder_trains_on_single_images(tmp_path, capsys):
+    write_images(tmp_path / "faces", 8, size=(16, 16))
+    out = tmp_path / "run"
+    code, printed, err = run_cli(["--arch", "conv-vae", "--dataset", f"folder:{tmp_path / 'faces'}", "--stream",
+                                  "--image-size", "16", "--out", str(out), *FAST], capsys)
+    assert code == 0, err
+    assert "latent dimensions used:" in printed and "prior samples" not in printed  # none for streamed data
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["weak_supervision"] is None and metrics["dataset"]["streamed"] is True

@@ -151,7 +151,9 @@ def roc_curves(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], path: str |
 def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], path: str | os.PathLike,
                  ylabel: str, title: str | None = None, ylim: tuple[float, float] | None = None,
                  xlabel: str | None = None, legend: str = "best") -> str:
-    """Bars per category, one colour per series (e.g. wrong pixels per character at each noise level)."""
+    """Bars per category, one colour per series (e.g. wrong pixels per character at each noise level).
+
+    `legend` is a Matplotlib location, or "below": under the axes, where no bar can hide it."""
     n = len(series)
     x = np.arange(len(categories))
     width = 0.8 / max(n, 1)
@@ -167,7 +169,10 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     if xlabel:
         ax.set_xlabel(xlabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc=legend)
+    if legend == "below":
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16 if xlabel else -0.08), ncol=n, frameon=False)
+    else:
+        ax.legend(loc=legend)
     if title:
         ax.set_title(title)
     return save_figure(fig, path)

@@ -53,6 +53,8 @@ class ImageScore:
             fields of these names (`OneClassConfig.k`, `--k`) to `fit`.
         check: ``(options, n_training_images) -> None``, a UsageError naming the option that cannot work with so
             many training images (checked before any training).
+        training_score: ``(training_inputs, state) -> (n,)``, the scores of the images the state was fitted on where
+            `score` would count each as its own neighbour (leave-one-out): the scale several parts share.
     """
 
     score: Callable[[ScoreInputs, Any], np.ndarray]
@@ -61,6 +63,7 @@ class ImageScore:
     variational: bool = False
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
     check: Callable[[dict, int], None] | None = None
+    training_score: Callable[[ScoreInputs, Any], np.ndarray] | None = None
 
 
 IMAGE_SCORES: Registry[ImageScore] = Registry("score")
@@ -89,6 +92,39 @@ def _check_k(options: dict, n_train: int) -> None:
         raise UsageError(f"k={options['k']} is more than the {n_train} normal training images", param="k")
 
 
+@dataclasses.dataclass
+class PixelNeighbours:
+    """The blurred, contrast-normalised normal training images (flattened) that `pixel-knn` measures against."""
+
+    reference: np.ndarray
+    k: int
+    blur: float
+
+
+def _blurred(inputs: ScoreInputs, sigma: float) -> np.ndarray:
+    """The images as the autoencoder sees them, blurred over height and width by a Gaussian of `sigma` pixels."""
+    from scipy.ndimage import gaussian_filter
+
+    x = np.asarray(inputs.prepared, dtype=np.float32)
+    x = x.reshape(*x.shape, 1) if x.ndim == 3 else x
+    if sigma > 0:
+        x = gaussian_filter(x, (0, sigma, sigma, 0), mode="reflect")
+    return x.reshape(len(x), -1)
+
+
+def _pixel_knn(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
+    from keras_ae.neighbours import nearest
+
+    return nearest(state.reference, _blurred(inputs, state.blur), state.k)[1].mean(axis=1)
+
+
+def _pixel_knn_training(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
+    from keras_ae.neighbours import nearest
+
+    own = np.arange(len(state.reference))
+    return nearest(state.reference, state.reference, state.k, self_index=own)[1].mean(axis=1)
+
+
 def _detail(inputs: ScoreInputs, state: np.ndarray) -> np.ndarray:
     return scores.typicality_distance(scores.detail_energy(inputs.raw), state)
 
@@ -103,7 +139,13 @@ register_score("latent", lambda inputs, state: state.score_samples(inputs.codes)
                "Mahalanobis distance of the code from the training codes", fit=_density("mahalanobis"))
 register_score("latent-knn", lambda inputs, state: state.score_samples(inputs.codes),
                "mean distance of the code to its k nearest training codes", fit=_density("knn"), options={"k": 5},
-               check=_check_k)
+               check=_check_k, training_score=lambda inputs, state: state.training_scores())
+register_score("pixel-knn", _pixel_knn,
+               "mean distance of the image to its k nearest normal training images, both contrast-normalised and "
+               "blurred by a Gaussian of blur pixels (default 1: small shifts and stroke changes cost little)",
+               options={"k": 5, "blur": 1.0}, check=_check_k, training_score=_pixel_knn_training,
+               fit=lambda inputs, options: PixelNeighbours(_blurred(inputs, options["blur"]), options["k"],
+                                                           options["blur"]))
 register_score("pca", lambda inputs, pca: baselines.pca_errors(pca, inputs.raw),
                "reconstruction error of the optimal linear autoencoder (PCA keeping pca_variance, default 90%, of the "
                "training images' variance)", options={"pca_variance": 0.9},

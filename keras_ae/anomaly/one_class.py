@@ -110,8 +110,9 @@ class ImageScorer:
         score: a name of `IMAGE_SCORES`, or several joined with "+" (averaged after scaling each by its
             median and interquartile range on the normal training images).
         contrast: "standardize" or "none", the normalisation the bundle was trained with.
-        options: the score parts' options (`image_scores.score_options`: ``k`` of "latent-knn", ``pca_variance``
-            of "pca"); the others keep their defaults. An option no part takes is a ValueError.
+        options: the score parts' options (`image_scores.score_options`: ``k`` of "latent-knn" and "pixel-knn",
+            ``blur`` of "pixel-knn", ``pca_variance`` of "pca"); the others keep their defaults. An option no
+            part takes is a ValueError.
     """
 
     def __init__(self, bundle: Any, score: str = RECOMMENDED, contrast: str = "standardize", batch_size: int = 256,
@@ -137,8 +138,17 @@ class ImageScorer:
         self.states_ = {part: IMAGE_SCORES[part].fit(inputs, options) if IMAGE_SCORES[part].fit else None
                         for part in self.parts_}
         if len(self.parts_) > 1:
-            self.reference_ = self._part_scores(inputs)
+            self.reference_ = self._training_scores(inputs)
         return self
+
+    def _training_scores(self, inputs: ScoreInputs) -> dict[str, np.ndarray]:
+        """Each part's scores of the training images, the scale the parts share: leave-one-out for a part that
+        would count an image as its own neighbour."""
+        out = {}
+        for part in self.parts_:
+            entry = IMAGE_SCORES[part]
+            out[part] = np.asarray((entry.training_score or entry.score)(inputs, self.states_[part]), dtype=np.float64)
+        return out
 
     def _part_scores(self, inputs: ScoreInputs) -> dict[str, np.ndarray]:
         return {part: np.asarray(IMAGE_SCORES[part].score(inputs, self.states_[part]), dtype=np.float64)

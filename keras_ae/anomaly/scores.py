@@ -140,6 +140,15 @@ class LatentDensity:
             self.model_ = (codes - self.mean_) / self.scale_  # the reference codes, standardised
         return self
 
+    def training_scores(self) -> np.ndarray:
+        """The knn distances of the training codes themselves, each left out of its own neighbours."""
+        from keras_ae.neighbours import nearest
+
+        if self.method != "knn" or not hasattr(self, "model_"):
+            raise RuntimeError("training_scores needs a fitted LatentDensity with method='knn'")
+        own = np.arange(len(self.model_))
+        return nearest(self.model_, self.model_, self.k, self_index=own)[1].mean(axis=1)
+
     def score_samples(self, codes: np.ndarray) -> np.ndarray:
         """One distance per code; higher = less like the training codes."""
         if not hasattr(self, "model_"):

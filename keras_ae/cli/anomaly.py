@@ -50,7 +50,9 @@ def build_parser() -> ArgumentParser:
                         f"dataset's, {scores})")
     p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
-    p.add_argument("--k", type=SPECS["k"], default=5, help="neighbours of the latent-knn score")
+    p.add_argument("--k", type=SPECS["k"], default=5, help="neighbours of the latent-knn and pixel-knn scores")
+    p.add_argument("--blur", type=SPECS["blur"], default=1.0,
+                   help="Gaussian blur in pixels of the pixel-knn score (default 1; 0: none)")
     p.add_argument("--pca-variance", type=SPECS["pca_variance"], default=0.9,
                    help="share of the training images' variance the pca score keeps (default 0.9)")
     p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),

@@ -31,8 +31,8 @@ class DatasetEntry:
         class_names: (normal, anomaly) names for pictures; None -> "normal (<class>)", "anomaly".
         fallback: a dataset loaded instead when this one cannot be downloaded (with a note on stderr).
         default_score: the image anomaly score of one-class runs on it (`keras_ae.anomaly.image_scores`),
-            chosen on validation data: "latent+pca" for MNIST digits (strokes: code density plus the
-            linear autoencoder's error), "latent+detail" elsewhere (X-rays: code density plus texture).
+            chosen on validation data: "pixel-knn" for MNIST digits (distance to the nearest normal digits,
+            blurred), "latent+detail" elsewhere (X-rays: code density plus texture).
         train_defaults: the train command's preset for this dataset (None: none): "arch" and the
             `TrainConfig` fields it sets when the user leaves them out and trains that architecture.
         takes_path: its loader reads a local copy of the file when given one (``path``; `data_path` of runs).
@@ -106,10 +106,10 @@ def register_dataset(name: str, loader: Callable[..., Dataset] | str, replace: b
     return DATASETS.register(name, DatasetEntry(loader, **fields), replace=replace)
 
 
-register_dataset("mnist", "keras_ae.data.mnist:load_mnist", fallback="mnist-sample", default_score="latent+pca",
+register_dataset("mnist", "keras_ae.data.mnist:load_mnist", fallback="mnist-sample", default_score="pixel-knn",
                  help="MNIST, 60,000 + 10,000 digits (downloaded once)")
 register_dataset("fashion_mnist", "keras_ae.data.mnist:load_fashion_mnist", help="Fashion-MNIST (downloaded once)")
-register_dataset("mnist-sample", "keras_ae.data.mnist:load_mnist_sample", default_score="latent+pca",
+register_dataset("mnist-sample", "keras_ae.data.mnist:load_mnist_sample", default_score="pixel-knn",
                  help="the 5,000 real digits shipped in data/mnist_sample.npz")
 register_dataset("pneumonia", "keras_ae.data.pneumonia:load_pneumonia", default_normal=0, takes_path=True,
                  class_names=("normal", "pneumonia"), help="PneumoniaMNIST chest X-rays (normal = 0)")

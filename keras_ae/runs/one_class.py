@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from keras_ae.errors import UsageError
 from keras_ae.options import (
     FRACTION_OPEN,
+    NON_NEGATIVE,
     OPTIONAL_POSITIVE_INT,
     POSITIVE,
     POSITIVE_INT,
@@ -37,7 +38,8 @@ class OneClassConfig:
     latent_dim: int | None = None
     score: str | None = None  # None: the dataset's default score (DatasetEntry.default_score)
     contrast: str = "standardize"
-    k: int = 5  # neighbours of the latent-knn score
+    k: int = 5  # neighbours of the latent-knn and pixel-knn scores
+    blur: float = 1.0  # Gaussian blur (pixels) of the pixel-knn score; 0: none
     pca_variance: float = 0.9  # variance kept by the pca score
     threshold: str = "quartile-gap"
     percentile: float | None = None  # the percentile rule's value; None: 95
@@ -57,6 +59,7 @@ class OneClassConfig:
         "filters": Each(POSITIVE_INT),
         "latent_dim": OPTIONAL_POSITIVE_INT,
         "k": POSITIVE_INT,
+        "blur": NON_NEGATIVE,
         "pca_variance": FRACTION_OPEN,
         # open: `anomaly.thresholds.threshold_percentile` refuses 0 and 100 (found only after training otherwise)
         "percentile": Spec(float, 0, 100, low_open=True, high_open=True, optional=True),

@@ -100,7 +100,7 @@ def write_tables(run_dir: pathlib.Path, rows: list[dict], metrics: dict, title: 
     with atomic_path(run_dir / "summary.csv") as tmp:
         frame.to_csv(tmp, index=False)
     figures.grouped_bars([str(r["normal"]) for r in rows],
-                         {"autoencoder": [r["roc_auc"] for r in rows], "PCA": [r["pca_roc_auc"] for r in rows]},
-                         run_dir / "per_class.png", ylabel="test ROC-AUC", xlabel="normal class", legend="lower left",
+                         {metrics["score"]: [r["roc_auc"] for r in rows], "PCA": [r["pca_roc_auc"] for r in rows]},
+                         run_dir / "per_class.png", ylabel="test ROC-AUC", xlabel="normal class", legend="below",
                          ylim=(max(0.0, np.floor(10 * min(frame[["roc_auc", "pca_roc_auc"]].min()) - 0.5) / 10), 1.0),
                          title=f"{title}: mean {metrics['mean_roc_auc']:.3f} (PCA {metrics['mean_pca_roc_auc']:.3f})")

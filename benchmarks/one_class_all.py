@@ -6,7 +6,8 @@ writes benchmarks/results/one_class_all.json and docs/images/anomaly/per_class.p
 AP of the default score and of PCA reconstruction error (90% of the variance) on the same split, and the means
 (the first seed; each seed's means under "seeds"). Under "candidates", every candidate score is computed again
 from each run's saved autoencoder on the same splits: its mean validation ROC-AUC over the digits and seeds is
-what chooses the default score (the test figures are reported beside it, never used to choose).
+what chooses the default score, by the one-standard-error rule of `one_class.choose_score` (the test figures are
+reported beside it, never used to choose).
 
     python benchmarks/one_class_all.py [--dataset mnist-sample] [--seeds 0 1]
 """
@@ -22,13 +23,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import harness  # noqa: E402
 
 CANDIDATES = ["pixel-knn", "latent", "pca", "latent+pca", "latent+detail", "latent+pixel-knn", "pca+pixel-knn",
-              "latent+pca+pixel-knn"]
+              "detail+pixel-knn", "latent+pca+pixel-knn", "latent+detail+pixel-knn"]
 
 
 def candidate_rows(run_dir, data, config, labels) -> list[dict]:
     """Validation and test ROC-AUC of every candidate score, per digit, from the run's saved models."""
-    from sklearn.metrics import roc_auc_score
-
     from keras_ae import artifacts
     from keras_ae.anomaly import one_class
 
@@ -37,25 +36,24 @@ def candidate_rows(run_dir, data, config, labels) -> list[dict]:
         splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, label,
                                             data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
         bundle = artifacts.load_models(run_dir / f"normal-{label}", compile=False)
-        for score in CANDIDATES:
-            scorer = one_class.ImageScorer(bundle, score, contrast=config.contrast).fit(splits.x_train)
-            rows.append({"seed": config.seed, "normal": label, "score": score,
-                         "validation_roc_auc": float(roc_auc_score(splits.y_val, scorer.score_samples(splits.x_val))),
-                         "test_roc_auc": float(roc_auc_score(splits.y_test, scorer.score_samples(splits.x_test)))})
+        rows += [{"seed": config.seed, "normal": label, **row}
+                 for row in one_class.compare_scores(bundle, splits, CANDIDATES, contrast=config.contrast)]
     return rows
 
 
 def summarise(rows: list[dict], pca: dict) -> list[dict]:
-    """Per candidate: mean validation and test ROC-AUC over digits and seeds, and the digits below PCA on test."""
+    """Per candidate: mean validation ROC-AUC with the standard error of that mean (runs taken as independent),
+    mean test ROC-AUC, and the runs below PCA on test."""
     out = []
     for score in CANDIDATES:
         mine = [r for r in rows if r["score"] == score]
-        out.append({"score": score,
-                    "mean_validation_roc_auc": sum(r["validation_roc_auc"] for r in mine) / len(mine),
-                    "mean_test_roc_auc": sum(r["test_roc_auc"] for r in mine) / len(mine),
+        n = len(mine)
+        out.append({"score": score, "validation_roc_auc": sum(r["validation_roc_auc"] for r in mine) / n,
+                    "validation_se": sum(r["validation_se"] ** 2 for r in mine) ** 0.5 / n,
+                    "test_roc_auc": sum(r["test_roc_auc"] for r in mine) / n,
                     "runs_below_pca": sum(r["test_roc_auc"] < pca[(r["seed"], r["normal"])] for r in mine),
-                    "runs": len(mine)})
-    return sorted(out, key=lambda r: -r["mean_validation_roc_auc"])
+                    "runs": n})
+    return sorted(out, key=lambda r: -r["validation_roc_auc"])
 
 
 def main() -> None:
@@ -63,6 +61,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="mnist-sample")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     args = parser.parse_args()
+    from keras_ae.anomaly import one_class
     from keras_ae.runs.common import load_with_fallback
     from keras_ae.runs.one_class import OneClassConfig
     from keras_ae.runs.one_class_all import class_labels, run_all_classes
@@ -96,14 +95,16 @@ def main() -> None:
     report = {"command": f"python scripts/anomaly.py --dataset {args.dataset} --normal all --seed {first}",
               "seconds": seconds[first], **metrics, "seeds": seeds,
               "candidates": {"summary": summarise(rows, pca), "rows": rows}}
+    report["candidates"]["chosen"] = one_class.choose_score(report["candidates"]["summary"])
     path = harness.RESULTS / "one_class_all.json"
     harness.write_result(path, report, run.record())
     for s in seeds:
         print(f"seed {s['seed']}: mean ROC-AUC {s['mean_roc_auc']:.4f} (PCA {s['mean_pca_roc_auc']:.4f}), digits below "
               f"PCA: {s['digits_below_pca'] or 'none'}")
     for c in report["candidates"]["summary"]:
-        print(f"{c['score']:22s} validation {c['mean_validation_roc_auc']:.4f} test {c['mean_test_roc_auc']:.4f} "
-              f"below PCA {c['runs_below_pca']}/{c['runs']}")
+        print(f"{c['score']:22s} validation {c['validation_roc_auc']:.4f} (se {c['validation_se']:.4f}) test "
+              f"{c['test_roc_auc']:.4f} below PCA {c['runs_below_pca']}/{c['runs']}")
+    print(f"chosen by the one-standard-error rule: {report['candidates']['chosen']} (default: {metrics['score']})")
     print(f"-> {path}")
 
 

@@ -1,5 +1,7 @@
 """PneumoniaMNIST one-class detection with the command's defaults (what `scripts/anomaly.py --dataset pneumonia`
-does), beside PCA on the same split; also the test accuracy of every threshold rule on the same scores.
+does), beside PCA on the same split; also the test accuracy of every threshold rule on the same scores, and the
+validation and test ROC-AUC of the candidate scores of `one_class_all.py` from the same trained autoencoder (the
+validation columns choose the default score, by the one-standard-error rule of `one_class.choose_score`).
 
     python benchmarks/pneumonia_defaults.py [--data-path PATH]   # default: shared/data/pneumoniamnist.npz
                                                                   # beside the repository folder
@@ -16,6 +18,7 @@ import shutil
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import harness  # noqa: E402
+from one_class_all import CANDIDATES  # noqa: E402
 
 
 def main() -> None:
@@ -51,7 +54,9 @@ def main() -> None:
     report = {"command": f"python scripts/anomaly.py --dataset pneumonia --data-path {data_path}",
               "seconds": round(t.seconds, 1), "score": m["score"], "threshold_rule": m["threshold_rule"],
               "test": m["test"], "validation": m["validation"], "baselines": m["baselines"],
-              "test_accuracy_by_threshold_rule": rules}
+              "test_accuracy_by_threshold_rule": rules,
+              "candidates": one_class.compare_scores(result.bundle, splits, CANDIDATES, contrast=m["contrast"])}
+    report["chosen_score"] = one_class.choose_score(report["candidates"])
     path = harness.RESULTS / "pneumonia_defaults.json"
     harness.write_result(path, report, run.record())
     print(f"test ROC-AUC {m['test']['roc_auc']:.4f} accuracy {m['test']['accuracy']:.4f}; rules {rules} -> {path}")

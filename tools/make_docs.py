@@ -235,6 +235,22 @@ def pneumonia_defaults(r):
     return top + "\n" + rules
 
 
+def candidate_rows(rows, default, chosen, d=4):
+    """Candidate scores, best validation first: validation ROC-AUC +- its standard error, test ROC-AUC."""
+    def name(c):
+        marks = [m for m, on in (("the default", c["score"] == default), ("chosen", c["score"] == chosen)) if on]
+        return f"`{c['score']}`" + (f" ({', '.join(marks)})" if marks else "")
+    return [[name(c), f"{f(c['validation_roc_auc'], d)} ± {f(c['validation_se'], d)}", f(c["test_roc_auc"], d)]
+            for c in sorted(rows, key=lambda c: -c["validation_roc_auc"])]
+
+
+@table("pneumonia_candidates")
+def pneumonia_candidates(r):
+    p = r("pneumonia_defaults")
+    return md(["score (one seed)", "validation ROC-AUC ± SE", "test ROC-AUC"],
+              candidate_rows(p["candidates"], p["score"], p["chosen_score"], 3))
+
+
 @table("one_class_all")
 def one_class_all(r):
     o = r("one_class_all")
@@ -249,15 +265,15 @@ def one_class_all(r):
 @table("one_class_candidates")
 def one_class_candidates(r):
     o = r("one_class_all")
-    n = len(o["seeds"])
-    rows = [[f"`{c['score']}`" + (" (the default)" if c["score"] == o["score"] else ""),
-             f(c["mean_validation_roc_auc"], 4), f(c["mean_test_roc_auc"], 4), f"{c['runs_below_pca']} of {c['runs']}"]
-            for c in o["candidates"]["summary"]]
+    c = o["candidates"]
+    rows = [[*row, f"{x['runs_below_pca']} of {x['runs']}"]
+            for row, x in zip(candidate_rows(c["summary"], o["score"], c["chosen"]),
+                              sorted(c["summary"], key=lambda x: -x["validation_roc_auc"]))]
     seeds_row = md(["seed", "mean test ROC-AUC", "PCA", "digits below PCA", "seconds"],
                    [[s["seed"], f(s["mean_roc_auc"], 4), f(s["mean_pca_roc_auc"], 4),
                      ", ".join(str(d) for d in s["digits_below_pca"]) or "none", f(s["seconds"], 0)]
                     for s in o["seeds"]])
-    return md([f"score (mean over 10 digits x {n} seeds)", "validation ROC-AUC", "test ROC-AUC",
+    return md([f"score (mean over 10 digits x {len(o['seeds'])} seeds)", "validation ROC-AUC ± SE", "test ROC-AUC",
                "runs below PCA on test"], rows) + "\n" + seeds_row
 
 

@@ -34,3 +34,13 @@ def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) 
         "f1": float(2 * tp / (2 * tp + fp + fn)) if tp else 0.0,
         "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
     }
+
+
+def roc_auc_standard_error(auc: float, n_anomalies: int, n_normal: int) -> float:
+    """Standard error of a ROC-AUC measured on `n_anomalies` + `n_normal` examples (Hanley & McNeil 1982)."""
+    if n_anomalies < 1 or n_normal < 1:
+        raise ValueError(f"a ROC-AUC needs both classes, received {n_anomalies} anomalies and {n_normal} normal")
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (auc * (1 - auc) + (n_anomalies - 1) * (q1 - auc**2) + (n_normal - 1) * (q2 - auc**2)) \
+        / (n_anomalies * n_normal)
+    return float(np.sqrt(max(variance, 0.0)))

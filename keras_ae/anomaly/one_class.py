@@ -166,3 +166,37 @@ class ImageScorer:
         """The contrast-normalised images and their reconstructions (what the model actually sees)."""
         inputs = self._inputs(x)
         return inputs.prepared, inputs.reconstruction
+
+
+def compare_scores(bundle: Any, splits: OneClassSplits, candidates: list[str], contrast: str = "standardize",
+                   **options: Any) -> list[dict[str, Any]]:
+    """Validation ROC-AUC (with its standard error) and test ROC-AUC of each candidate score (a name of
+    `IMAGE_SCORES` or several joined with "+") from one trained `bundle` on `splits`, in the order given; choose
+    with `choose_score`, which reads the validation columns only. `options` go to the candidates that take them
+    (``k``, ``blur``, ``pca_variance``)."""
+    from sklearn.metrics import roc_auc_score
+
+    from keras_ae.anomaly.metrics import roc_auc_standard_error
+
+    rows = []
+    n_anomalies, n_normal = int(splits.y_val.sum()), int((splits.y_val == 0).sum())
+    for score in candidates:
+        takes = score_options(score)
+        scorer = ImageScorer(bundle, score, contrast=contrast, **{k: v for k, v in options.items() if k in takes})
+        scorer.fit(splits.x_train)
+        val = float(roc_auc_score(splits.y_val, scorer.score_samples(splits.x_val)))
+        rows.append({"score": score, "validation_roc_auc": val,
+                     "validation_se": roc_auc_standard_error(val, n_anomalies, n_normal),
+                     "test_roc_auc": float(roc_auc_score(splits.y_test, scorer.score_samples(splits.x_test)))})
+    return rows
+
+
+def choose_score(rows: list[dict[str, Any]]) -> str:
+    """The one-standard-error rule (Breiman et al. 1984): among the candidates whose validation ROC-AUC is within
+    one standard error of the best, the one of fewest parts, then the best on validation. `rows` as from
+    `compare_scores` (or their means over runs, with the standard error of the mean)."""
+    if not rows:
+        raise ValueError("choose_score needs at least one candidate")
+    best = max(rows, key=lambda r: r["validation_roc_auc"])
+    close = [r for r in rows if r["validation_roc_auc"] >= best["validation_roc_auc"] - best["validation_se"]]
+    return min(close, key=lambda r: (len(check_score(r["score"])), -r["validation_roc_auc"]))["score"]

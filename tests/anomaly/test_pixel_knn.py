@@ -75,3 +75,42 @@ def test_digits_default_to_pixel_knn():
 
     assert DATASETS["mnist-sample"].default_score == DATASETS["mnist"].default_score == "pixel-knn"
     assert DATASETS["pneumonia"].default_score == "latent+detail"
+
+
+def test_compare_scores_ranks_candidates_on_validation_and_test():
+    from keras_ae.anomaly.one_class import OneClassSplits, compare_scores
+
+    train = _lines(40, seed=4)
+    normal, odd = _lines(10, seed=5), np.transpose(_lines(10, seed=6), (0, 2, 1, 3))  # horizontal lines: anomalies
+    x, y = np.concatenate([normal, odd]), np.array([0] * 10 + [1] * 10)
+    splits = OneClassSplits(train, x, y, x[::-1], y[::-1])
+    rows = compare_scores(_Identity(), splits, ["pixel-knn", "pca"], k=1, pca_variance=0.5)
+    assert [r["score"] for r in rows] == ["pixel-knn", "pca"]
+    assert rows[0]["validation_roc_auc"] == rows[0]["test_roc_auc"] == 1.0
+    with pytest.raises(ValueError, match="unknown score 'nope'"):
+        compare_scores(_Identity(), splits, ["nope"])
+
+
+def test_roc_auc_standard_error_matches_hanley_mcneil():
+    from keras_ae.anomaly import roc_auc_standard_error
+
+    assert roc_auc_standard_error(0.5, 10, 10) == pytest.approx(np.sqrt((0.25 + 18 / 12) / 100))
+    assert roc_auc_standard_error(1.0, 40, 40) == 0.0
+    assert roc_auc_standard_error(0.97, 135, 135) > roc_auc_standard_error(0.97, 1350, 1350)
+    with pytest.raises(ValueError, match="both classes"):
+        roc_auc_standard_error(0.9, 0, 10)
+
+
+def test_choose_score_takes_the_simplest_within_one_standard_error():
+    from keras_ae.anomaly.one_class import choose_score
+
+    rows = [{"score": "latent+detail+pixel-knn", "validation_roc_auc": 0.975, "validation_se": 0.01},
+            {"score": "latent+detail", "validation_roc_auc": 0.972, "validation_se": 0.01},
+            {"score": "pixel-knn", "validation_roc_auc": 0.960, "validation_se": 0.01}]
+    assert choose_score(rows) == "latent+detail"  # pixel-knn is simpler but more than one error below the best
+    rows[2]["validation_roc_auc"] = 0.966
+    assert choose_score(rows) == "pixel-knn"
+    rows[0]["validation_se"] = 0.001  # a precise best: nothing else is within reach
+    assert choose_score(rows) == "latent+detail+pixel-knn"
+    with pytest.raises(ValueError, match="at least one"):
+        choose_score([])

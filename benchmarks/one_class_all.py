@@ -35,6 +35,7 @@ def candidate_rows(run_dir, data, config, labels) -> list[dict]:
     for label in labels:
         splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, label,
                                             data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
+        splits.x_train = splits.x_train[: config.train_size]  # what the run trained and fitted its score on
         bundle = artifacts.load_models(run_dir / f"normal-{label}", compile=False)
         rows += [{"seed": config.seed, "normal": label, **row}
                  for row in one_class.compare_scores(bundle, splits, CANDIDATES, contrast=config.contrast)]
@@ -90,10 +91,11 @@ def main() -> None:
     seeds = [{"seed": seed, "seconds": seconds[seed], "mean_roc_auc": results[seed].metrics["mean_roc_auc"],
               "mean_pca_roc_auc": results[seed].metrics["mean_pca_roc_auc"],
               "digits_below_pca": [r["normal"] for r in results[seed].rows if r["roc_auc_minus_pca"] < 0],
-              "largest_shortfall_to_pca": results[seed].metrics["largest_shortfall_to_pca"]} for seed in args.seeds]
+              "largest_shortfall_to_pca": results[seed].metrics["largest_shortfall_to_pca"],
+              "classes": results[seed].rows} for seed in args.seeds]
     # "command": the user command this measures (the run record has this script's own)
     report = {"command": f"python scripts/anomaly.py --dataset {args.dataset} --normal all --seed {first}",
-              "seconds": seconds[first], **metrics, "seeds": seeds,
+              **metrics, "seconds": seconds[first], "seeds": seeds,
               "candidates": {"summary": summarise(rows, pca), "rows": rows}}
     report["candidates"]["chosen"] = one_class.choose_score(report["candidates"]["summary"])
     path = harness.RESULTS / "one_class_all.json"

@@ -23,6 +23,8 @@ def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray
     reference = np.asarray(reference, dtype=np.float32)
     x = np.asarray(x, dtype=np.float32)
     k = int(min(k, len(reference) - (self_index is not None)))
+    # the exact recompute below holds chunk x k x features float64 values: at most about 128 MB
+    chunk = max(1, min(chunk, 2**24 // max(1, k * reference.shape[1])))
     ref_sq = np.einsum("ij,ij->i", reference, reference)
     idx_out = np.empty((len(x), k), dtype=np.int64)
     dist_out = np.empty((len(x), k), dtype=np.float64)
@@ -47,6 +49,11 @@ def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray
         idx_out[start:start + chunk] = np.take_along_axis(part, order, axis=1)
         dist_out[start:start + chunk] = np.sqrt(np.take_along_axis(near, order, axis=1))
     return idx_out, dist_out
+
+
+def leave_one_out(reference: np.ndarray, k: int) -> np.ndarray:
+    """Distances (rows x k) of every reference row to its k nearest other reference rows (itself left out)."""
+    return nearest(reference, reference, k, self_index=np.arange(len(reference)))[1]
 
 
 def feature_parts(reference: np.ndarray, x: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -51,8 +51,8 @@ class ImageScore:
         variational: needs a VAE bundle (encoder returning [z_mean, z_log_var]).
         options: the options the score takes, with their defaults (``{"k": 5}``); runs pass the values of their
             fields of these names (`OneClassConfig.k`, `--k`) to `fit`.
-        check: ``(options, n_training_images) -> None``, a UsageError naming the option that cannot work with so
-            many training images (checked before any training).
+        check: ``(options, training_shape) -> None``, a UsageError naming the option that cannot work with the
+            normal training images, of shape (n, height, width[, channels]) (checked before any training).
         training_score: ``(training_inputs, state) -> (n,)``, the scores of the images the state was fitted on where
             `score` would count each as its own neighbour (leave-one-out): the scale several parts share.
     """
@@ -62,7 +62,7 @@ class ImageScore:
     fit: Callable[[ScoreInputs, dict], Any] | None = None
     variational: bool = False
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    check: Callable[[dict, int], None] | None = None
+    check: Callable[[dict, tuple[int, ...]], None] | None = None
     training_score: Callable[[ScoreInputs, Any], np.ndarray] | None = None
 
 
@@ -87,9 +87,15 @@ def _density(method: str) -> Callable[[ScoreInputs, dict], Any]:
     return lambda inputs, options: scores.LatentDensity(method, k=options.get("k", 5)).fit(inputs.codes)
 
 
-def _check_k(options: dict, n_train: int) -> None:
-    if options["k"] > n_train:
-        raise UsageError(f"k={options['k']} is more than the {n_train} normal training images", param="k")
+def _check_k(options: dict, shape: tuple[int, ...]) -> None:
+    """Each training image is left out of its own neighbours when the scale of a combined score is set: k must
+    be below the number of training images, so that every image, new or seen, is measured against k others."""
+    k, n_train = options["k"], shape[0]
+    if k > n_train:
+        raise UsageError(f"k={k} is more than the {n_train} normal training images", param="k")
+    if k == n_train:
+        raise UsageError(f"k={k} is as many as the normal training images; at most {n_train - 1} (each training "
+                         "image is left out of its own neighbours)", param="k")
 
 
 @dataclasses.dataclass
@@ -102,14 +108,9 @@ class PixelNeighbours:
 
 
 def _blurred(inputs: ScoreInputs, sigma: float) -> np.ndarray:
-    """The images as the autoencoder sees them, blurred over height and width by a Gaussian of `sigma` pixels."""
-    from scipy.ndimage import gaussian_filter
-
-    x = np.asarray(inputs.prepared, dtype=np.float32)
-    x = x.reshape(*x.shape, 1) if x.ndim == 3 else x
-    if sigma > 0:
-        x = gaussian_filter(x, (0, sigma, sigma, 0), mode="reflect")
-    return x.reshape(len(x), -1)
+    """The images as the autoencoder sees them, blurred over height and width by `sigma` pixels, flattened."""
+    x = scores.as_images(inputs.prepared, "pixel-knn", dtype=np.float32)
+    return (scores.blur_images(x, sigma) if sigma > 0 else x).reshape(len(x), -1)
 
 
 def _pixel_knn(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
@@ -119,10 +120,17 @@ def _pixel_knn(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
 
 
 def _pixel_knn_training(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
-    from keras_ae.neighbours import nearest
+    from keras_ae.neighbours import leave_one_out
 
-    own = np.arange(len(state.reference))
-    return nearest(state.reference, state.reference, state.k, self_index=own)[1].mean(axis=1)
+    return leave_one_out(state.reference, state.k).mean(axis=1)
+
+
+def _check_pixel_knn(options: dict, shape: tuple[int, ...]) -> None:
+    _check_k(options, shape)
+    if len(shape) >= 3 and options["blur"] > min(shape[1], shape[2]) / 2:
+        raise UsageError(f"blur={options['blur']:g} is more than half the images' smaller side "
+                         f"({min(shape[1], shape[2]) / 2:g} pixels): the blurred images would all look alike",
+                         param="blur")
 
 
 def _detail(inputs: ScoreInputs, state: np.ndarray) -> np.ndarray:
@@ -141,9 +149,10 @@ register_score("latent-knn", lambda inputs, state: state.score_samples(inputs.co
                "mean distance of the code to its k nearest training codes", fit=_density("knn"), options={"k": 5},
                check=_check_k, training_score=lambda inputs, state: state.training_scores())
 register_score("pixel-knn", _pixel_knn,
-               "mean distance of the image to its k nearest normal training images, both contrast-normalised and "
-               "blurred by a Gaussian of blur pixels (default 1: small shifts and stroke changes cost little)",
-               options={"k": 5, "blur": 1.0}, check=_check_k, training_score=_pixel_knn_training,
+               "mean distance of the image to its k nearest normal training images, both prepared as the autoencoder "
+               "sees them (--contrast) and blurred by a Gaussian of blur pixels (default 1: small shifts and stroke "
+               "changes cost little)",
+               options={"k": 5, "blur": 1.0}, check=_check_pixel_knn, training_score=_pixel_knn_training,
                fit=lambda inputs, options: PixelNeighbours(_blurred(inputs, options["blur"]), options["k"],
                                                            options["blur"]))
 register_score("pca", lambda inputs, pca: baselines.pca_errors(pca, inputs.raw),
@@ -179,13 +188,29 @@ def score_options(score: str) -> dict[str, Any]:
     return {name: value for part in check_score(score) for name, value in IMAGE_SCORES[part].options.items()}
 
 
-def check_options(score: str, options: dict, n_train: int) -> dict[str, Any]:
-    """The options of `score` (its defaults, then `options` of those names), checked against `n_train`."""
+def check_options(score: str, options: dict, training: int | tuple[int, ...]) -> dict[str, Any]:
+    """The options of `score` (its defaults, then `options` of those names), checked against the normal training
+    images: their shape (n, height, width[, channels]), or just their number."""
+    shape = (training,) if isinstance(training, int) else tuple(training)
     chosen = {**score_options(score), **{k: v for k, v in options.items() if k in score_options(score)}}
     for part in check_score(score):
         if IMAGE_SCORES[part].check is not None:
-            IMAGE_SCORES[part].check(chosen, n_train)
+            IMAGE_SCORES[part].check(chosen, shape)
     return chosen
+
+
+def unused_options(score: str, options: dict) -> dict[str, list[str]]:
+    """The score options that `options` sets away from their default while no part of `score` takes them
+    ("blur" with score="latent"), each with the scores that do take it: options that would do nothing."""
+    owners: dict[str, list[str]] = {}
+    defaults: dict[str, Any] = {}
+    for name, entry in IMAGE_SCORES.items():
+        for option, default in entry.options.items():
+            owners.setdefault(option, []).append(name)
+            defaults.setdefault(option, default)
+    takes = score_options(score)
+    return {option: owners[option] for option, default in defaults.items()
+            if option not in takes and options.get(option) is not None and options.get(option) != default}
 
 
 def needs_vae(score: str) -> list[str]:

@@ -37,7 +37,10 @@ def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) 
 
 
 def roc_auc_standard_error(auc: float, n_anomalies: int, n_normal: int) -> float:
-    """Standard error of a ROC-AUC measured on `n_anomalies` + `n_normal` examples (Hanley & McNeil 1982)."""
+    """Standard error of a ROC-AUC measured on `n_anomalies` + `n_normal` examples (Hanley & McNeil 1982).
+
+    The approximation gives 0 at a perfect 1.0 (and at 0.0): a perfect separation on a small set says less about
+    new data than that, so errors combined over runs where some are perfect understate the spread."""
     if n_anomalies < 1 or n_normal < 1:
         raise ValueError(f"a ROC-AUC needs both classes, received {n_anomalies} anomalies and {n_normal} normal")
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)

@@ -134,7 +134,7 @@ class ImageScorer:
             raise ValueError(f"score={self.score!r} takes no option {sorted(unknown)[0]!r} (it takes: "
                              f"{', '.join(score_options(self.score)) or 'none'})")
         inputs = self._inputs(x_train)
-        options = check_options(self.score, self.options, len(x_train))
+        options = check_options(self.score, self.options, np.shape(x_train))
         self.states_ = {part: IMAGE_SCORES[part].fit(inputs, options) if IMAGE_SCORES[part].fit else None
                         for part in self.parts_}
         if len(self.parts_) > 1:
@@ -178,6 +178,10 @@ def compare_scores(bundle: Any, splits: OneClassSplits, candidates: list[str], c
 
     from keras_ae.anomaly.metrics import roc_auc_standard_error
 
+    taken = {name for score in candidates for name in score_options(score)}
+    if set(options) - taken:
+        raise ValueError(f"no candidate score takes the option {sorted(set(options) - taken)[0]!r} (they take: "
+                         f"{', '.join(sorted(taken)) or 'none'})")
     rows = []
     n_anomalies, n_normal = int(splits.y_val.sum()), int((splits.y_val == 0).sum())
     for score in candidates:

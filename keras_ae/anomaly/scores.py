@@ -67,20 +67,12 @@ def reconstruction_errors(x: Any, reconstruction: Any, metric: str = "mse", batc
 
 def ssim(x: np.ndarray, y: np.ndarray, data_range: float = 1.0, sigma: float = 1.5) -> np.ndarray:
     """Mean structural similarity of each pair of images (n, h, w[, c]) with an 11x11 Gaussian window."""
-    from scipy.ndimage import gaussian_filter
-
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape:
-        raise ValueError(f"x and reconstruction differ in shape: {x.shape} vs {y.shape}")
-    if x.ndim == 3:
-        x, y = x[..., None], y[..., None]
-    if x.ndim != 4:
-        raise ValueError(f"ssim needs images (n, height, width[, channels]), received shape {x.shape}")
-    sig = (0, sigma, sigma, 0)  # blur each image, never across images or channels
+    if np.shape(x) != np.shape(y):
+        raise ValueError(f"x and reconstruction differ in shape: {np.shape(x)} vs {np.shape(y)}")
+    x, y = as_images(x, "ssim"), as_images(y, "ssim")
 
     def blur(a):
-        return gaussian_filter(a, sig, truncate=3.5, mode="reflect")
+        return blur_images(a, sigma, truncate=3.5)
 
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     mx, my = blur(x), blur(y)
@@ -142,12 +134,11 @@ class LatentDensity:
 
     def training_scores(self) -> np.ndarray:
         """The knn distances of the training codes themselves, each left out of its own neighbours."""
-        from keras_ae.neighbours import nearest
+        from keras_ae.neighbours import leave_one_out
 
         if self.method != "knn" or not hasattr(self, "model_"):
             raise RuntimeError("training_scores needs a fitted LatentDensity with method='knn'")
-        own = np.arange(len(self.model_))
-        return nearest(self.model_, self.model_, self.k, self_index=own)[1].mean(axis=1)
+        return leave_one_out(self.model_, self.k).mean(axis=1)
 
     def score_samples(self, codes: np.ndarray) -> np.ndarray:
         """One distance per code; higher = less like the training codes."""
@@ -211,18 +202,31 @@ def combine_scores(scores: dict[str, np.ndarray], reference: dict[str, np.ndarra
     return np.asarray(total) / len(scores)
 
 
+def as_images(x: np.ndarray, who: str, dtype: Any = np.float64) -> np.ndarray:
+    """`x` as (n, height, width, channels): a channel axis added to (n, height, width); else a ValueError naming
+    `who`."""
+    x = np.asarray(x, dtype=dtype)
+    x = x.reshape(*x.shape, 1) if x.ndim == 3 else x
+    if x.ndim != 4:
+        raise ValueError(f"{who} needs images (n, height, width[, channels]), received shape {x.shape}")
+    return x
+
+
+def blur_images(x: np.ndarray, sigma: float, **options: Any) -> np.ndarray:
+    """Each image (n, height, width, channels) blurred by a Gaussian of `sigma` pixels over height and width only,
+    never across images or channels (reflected at the edges; `options` go to scipy's gaussian_filter)."""
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(x, (0, sigma, sigma, 0), mode="reflect", **options)
+
+
 def detail_energy(x: np.ndarray, sigma: float = 2.0) -> np.ndarray:
     """Log energy of each image's fine detail: mean squared difference between the contrast-normalised
     image and its Gaussian blur (`sigma` pixels). Sharp images score high, hazy ones low."""
-    from scipy.ndimage import gaussian_filter
-
-    x = np.asarray(x, dtype=np.float64)
-    x = x.reshape(*x.shape, 1) if x.ndim == 3 else x
-    if x.ndim != 4:
-        raise ValueError(f"detail_energy needs images (n, height, width[, channels]), received {x.shape}")
+    x = as_images(x, "detail_energy")
     axes = (1, 2, 3)
     z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-6)
-    detail = z - gaussian_filter(z, (0, sigma, sigma, 0), mode="reflect")
+    detail = z - blur_images(z, sigma)
     return np.log(np.mean(detail**2, axis=axes) + 1e-12)
 
 

@@ -74,7 +74,7 @@ class OneClassConfig:
 
     def check(self) -> None:
         """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
-        from keras_ae.anomaly.image_scores import needs_vae
+        from keras_ae.anomaly.image_scores import needs_vae, unused_options
         from keras_ae.anomaly.scores import CONTRAST_NORMS
         from keras_ae.anomaly.thresholds import THRESHOLD_RULES, check_rule
         from keras_ae.data.registry import DATASETS, dataset_entry, one_class_names
@@ -91,6 +91,11 @@ class OneClassConfig:
             raise ValueError(f"dataset {self.dataset!r} has no classes (known: {', '.join(one_class_names())})")
         arch = ARCHITECTURES.get(self.arch)
         score = self.score or entry.default_score
+        unused = unused_options(score, dataclasses.asdict(self))
+        for option, owners in unused.items():  # only values away from the default: earlier runs' options still load
+            names = " and ".join([", ".join(owners[:-1]), owners[-1]] if len(owners) > 1 else owners)
+            raise ValueError(f"{option}={getattr(self, option)!r} is an option of the {names} score"
+                             f"{'s' if len(owners) > 1 else ''}, which score={score!r} does not use")
         vae_parts = needs_vae(score)
         if vae_parts and not arch.variational:
             raise ValueError(f"score={score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")
@@ -175,7 +180,7 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
         raise UsageError(f"dataset {config.dataset}: {len(x_fit)} normal training image(s) of class {config.normal}; "
                          "at least 2 are needed")
     # the score's options (those of its parts, by name), checked against the training images before any training
-    options = image_scores.check_options(config.score, dataclasses.asdict(config), len(x_fit))
+    options = image_scores.check_options(config.score, dataclasses.asdict(config), x_fit.shape)
     bundle = build_model(config, x_fit.shape[1:])
     training.compile_model(bundle.autoencoder, loss="binary_crossentropy", learning_rate=config.lr)
     with unfinished_marker(run_dir, 'one-class'):

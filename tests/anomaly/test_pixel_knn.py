@@ -36,7 +36,8 @@ def test_blur_makes_a_one_pixel_shift_cheap_next_to_a_different_shape():
     other[0, 7, 2:-2] = 1.0  # a horizontal line: a different shape
     ratio = {}
     for blur in (0.0, 1.0):
-        scorer = ImageScorer(_Identity(), "pixel-knn", contrast="standardize", k=1, blur=blur).fit(train[:1])
+        one_line = np.concatenate([train[:1], train[:1]])  # k must stay below the training images
+        scorer = ImageScorer(_Identity(), "pixel-knn", contrast="standardize", k=1, blur=blur).fit(one_line)
         near, far = scorer.score_samples(np.concatenate([shifted, other]))
         ratio[blur] = near / far
     assert ratio[0.0] > 0.9 and ratio[1.0] < 0.7  # unblurred, the shift costs as much as another shape
@@ -68,6 +69,19 @@ def test_pixel_knn_options_and_their_checks():
     assert image_scores.score_options("pixel-knn") == {"k": 5, "blur": 1.0}
     with pytest.raises(UsageError, match=r"k=12 is more than the 10 normal training images"):
         image_scores.check_options("pixel-knn", {"k": 12}, 10)
+    with pytest.raises(UsageError, match=r"k=10 is as many as the normal training images; at most 9"):
+        image_scores.check_options("pixel-knn+pca", {"k": 10}, 10)
+    assert image_scores.check_options("pixel-knn", {"k": 9}, 10)["k"] == 9
+    with pytest.raises(ValueError, match=r"pixel-knn needs images \(n, height, width\[, channels\]\)"):
+        ImageScorer(_Identity(), "pixel-knn", contrast="none", k=1).fit(np.zeros((4, 64), "float32"))
+
+
+def test_rgb_images_are_blurred_per_channel():
+    x = np.zeros((3, 9, 9, 3), "float32")
+    x[:, 4, 4, 0] = 1.0  # a dot in the red channel only
+    scorer = ImageScorer(_Identity(), "pixel-knn", contrast="none", k=1, blur=1.0).fit(x)
+    reference = scorer.states_["pixel-knn"].reference.reshape(3, 9, 9, 3)
+    assert reference[..., 1:].max() == 0 and reference[0, 4, 5, 0] > 0  # spread in space, never across channels
 
 
 def test_digits_default_to_pixel_knn():
@@ -77,24 +91,34 @@ def test_digits_default_to_pixel_knn():
     assert DATASETS["pneumonia"].default_score == "latent+detail"
 
 
-def test_compare_scores_ranks_candidates_on_validation_and_test():
+def test_compare_scores_reads_validation_and_test_from_their_own_splits():
+    from keras_ae.anomaly import roc_auc_standard_error
     from keras_ae.anomaly.one_class import OneClassSplits, compare_scores
 
     train = _lines(40, seed=4)
     normal, odd = _lines(10, seed=5), np.transpose(_lines(10, seed=6), (0, 2, 1, 3))  # horizontal lines: anomalies
-    x, y = np.concatenate([normal, odd]), np.array([0] * 10 + [1] * 10)
-    splits = OneClassSplits(train, x, y, x[::-1], y[::-1])
+    x_val, y_val = np.concatenate([normal, odd]), np.array([0] * 10 + [1] * 10)
+    y_test = np.array([0] * 5 + [1] * 5 + [0] * 5 + [1] * 5)  # half the labels swapped: a test ROC-AUC near 0.5
+    splits = OneClassSplits(train, x_val, y_val, x_val, y_test)
     rows = compare_scores(_Identity(), splits, ["pixel-knn", "pca"], k=1, pca_variance=0.5)
     assert [r["score"] for r in rows] == ["pixel-knn", "pca"]
-    assert rows[0]["validation_roc_auc"] == rows[0]["test_roc_auc"] == 1.0
+    assert rows[0]["validation_roc_auc"] == 1.0 and rows[0]["test_roc_auc"] < 0.7
+    assert rows[1]["validation_se"] == pytest.approx(roc_auc_standard_error(rows[1]["validation_roc_auc"], 10, 10))
     with pytest.raises(ValueError, match="unknown score 'nope'"):
         compare_scores(_Identity(), splits, ["nope"])
+    with pytest.raises(ValueError, match="no candidate score takes the option 'blur'"):
+        compare_scores(_Identity(), splits, ["pca"], blur=1.0)
 
 
 def test_roc_auc_standard_error_matches_hanley_mcneil():
     from keras_ae.anomaly import roc_auc_standard_error
 
     assert roc_auc_standard_error(0.5, 10, 10) == pytest.approx(np.sqrt((0.25 + 18 / 12) / 100))
+    # unequal classes: Q1 = A / (2 - A) goes with the anomalies, Q2 = 2 A^2 / (1 + A) with the normal examples
+    a, q1, q2 = 0.9, 0.9 / 1.1, 2 * 0.81 / 1.9
+    assert roc_auc_standard_error(a, 10, 30) == pytest.approx(
+        np.sqrt((a * (1 - a) + 9 * (q1 - a * a) + 29 * (q2 - a * a)) / 300))
+    assert roc_auc_standard_error(a, 10, 30) != pytest.approx(roc_auc_standard_error(a, 30, 10))
     assert roc_auc_standard_error(1.0, 40, 40) == 0.0
     assert roc_auc_standard_error(0.97, 135, 135) > roc_auc_standard_error(0.97, 1350, 1350)
     with pytest.raises(ValueError, match="both classes"):
@@ -112,5 +136,17 @@ def test_choose_score_takes_the_simplest_within_one_standard_error():
     assert choose_score(rows) == "pixel-knn"
     rows[0]["validation_se"] = 0.001  # a precise best: nothing else is within reach
     assert choose_score(rows) == "latent+detail+pixel-knn"
+    same_size = [{"score": "latent+pca", "validation_roc_auc": 0.970, "validation_se": 0.01},
+                 {"score": "latent+detail", "validation_roc_auc": 0.975, "validation_se": 0.01}]
+    assert choose_score(same_size) == "latent+detail"  # as many parts: the better on validation
     with pytest.raises(ValueError, match="at least one"):
         choose_score([])
+
+
+def test_options_a_score_does_not_use_are_named_unless_left_at_their_default():
+    assert image_scores.unused_options("latent", {"blur": 2.0, "k": 5, "pca_variance": 0.9}) == {"blur": ["pixel-knn"]}
+    assert image_scores.unused_options("latent+pixel-knn", {"blur": 2.0, "k": 3}) == {}
+    assert image_scores.unused_options("mse", {"k": 7, "blur": None}) == {"k": ["latent-knn", "pixel-knn"]}
+    with pytest.raises(UsageError, match=r"blur=15 is more than half the images' smaller side \(14 pixels\)") as err:
+        image_scores.check_options("pixel-knn", {"blur": 15.0}, (10, 28, 40, 1))
+    assert err.value.param == "blur"

@@ -72,6 +72,12 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     (["--threshold", "fpr", "--threshold-value", "2"], "between 0 and 1, received 2.0"),
     (["--dataset", "mnist-sample", "--score", "latent-knn", "--k", "50", "--train-size", "10"],
      "--k 50 is more than the 10 normal training images"),
+    (["--dataset", "mnist-sample", "--score", "latent", "--blur", "2"],
+     "--blur 2.0 is an option of the pixel-knn score, which --score 'latent' does not use"),
+    (["--dataset", "mnist-sample", "--score", "mse", "--k", "7"],
+     "--k 7 is an option of the latent-knn and pixel-knn scores, which --score 'mse' does not use"),
+    (["--dataset", "mnist-sample", "--blur", "20", "--train-size", "10"],
+     "--blur 20 is more than half the images' smaller side (14 pixels)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     code, _, stderr = run_cli(argv, capsys)

@@ -235,13 +235,13 @@ def pneumonia_defaults(r):
     return top + "\n" + rules
 
 
-def candidate_rows(rows, default, chosen, d=4):
-    """Candidate scores, best validation first: validation ROC-AUC +- its standard error, test ROC-AUC."""
+def candidate_rows(rows, default, chosen, d=4, extra=lambda c: []):
+    """Candidate scores, best validation first: validation ROC-AUC +- its standard error, test ROC-AUC, `extra`."""
     def name(c):
         marks = [m for m, on in (("the default", c["score"] == default), ("chosen", c["score"] == chosen)) if on]
         return f"`{c['score']}`" + (f" ({', '.join(marks)})" if marks else "")
-    return [[name(c), f"{f(c['validation_roc_auc'], d)} ± {f(c['validation_se'], d)}", f(c["test_roc_auc"], d)]
-            for c in sorted(rows, key=lambda c: -c["validation_roc_auc"])]  # stable: a sorted list keeps its order
+    return [[name(c), f"{f(c['validation_roc_auc'], d)} ± {f(c['validation_se'], d)}", f(c["test_roc_auc"], d),
+             *extra(c)] for c in sorted(rows, key=lambda c: -c["validation_roc_auc"])]
 
 
 @table("pneumonia_candidates")
@@ -266,9 +266,8 @@ def one_class_all(r):
 def one_class_candidates(r):
     o = r("one_class_all")
     c = o["candidates"]
-    ordered = sorted(c["summary"], key=lambda x: -x["validation_roc_auc"])
-    rows = [[*row, f"{x['runs_below_pca']} of {x['runs']}"]
-            for row, x in zip(candidate_rows(ordered, o["score"], c["chosen"]), ordered)]
+    rows = candidate_rows(c["summary"], o["score"], c["chosen"],
+                          extra=lambda x: [f"{x['runs_below_pca']} of {x['runs']}"])
     seeds_row = md(["seed", "mean test ROC-AUC", "PCA", "digits below PCA (ROC-AUC, PCA)", "seconds"],
                    [[s["seed"], f(s["mean_roc_auc"], 4), f(s["mean_pca_roc_auc"], 4),
                      ", ".join(f"{d['normal']} ({f(d['roc_auc'], 4)}, {f(d['pca_roc_auc'], 4)})"

@@ -137,21 +137,17 @@ class ImageScorer:
         options = check_options(self.score, self.options, np.shape(x_train))
         self.states_ = {part: IMAGE_SCORES[part].fit(inputs, options) if IMAGE_SCORES[part].fit else None
                         for part in self.parts_}
-        if len(self.parts_) > 1:
-            self.reference_ = self._training_scores(inputs)
+        if len(self.parts_) > 1:  # the scale the parts share: their scores of the training images
+            self.reference_ = self._part_scores(inputs, training=True)
         return self
 
-    def _training_scores(self, inputs: ScoreInputs) -> dict[str, np.ndarray]:
-        """Each part's scores of the training images, the scale the parts share: leave-one-out for a part that
+    def _part_scores(self, inputs: ScoreInputs, training: bool = False) -> dict[str, np.ndarray]:
+        """Each part's scores; `training`: of the images the parts were fitted on, leave-one-out for a part that
         would count an image as its own neighbour."""
-        out = {}
-        for part in self.parts_:
-            entry = IMAGE_SCORES[part]
-            out[part] = np.asarray((entry.training_score or entry.score)(inputs, self.states_[part]), dtype=np.float64)
-        return out
+        def scorer(entry):
+            return entry.training_score or entry.score if training else entry.score
 
-    def _part_scores(self, inputs: ScoreInputs) -> dict[str, np.ndarray]:
-        return {part: np.asarray(IMAGE_SCORES[part].score(inputs, self.states_[part]), dtype=np.float64)
+        return {part: np.asarray(scorer(IMAGE_SCORES[part])(inputs, self.states_[part]), dtype=np.float64)
                 for part in self.parts_}
 
     def score_samples(self, x: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """The package's one nearest-neighbour search: exact Euclidean distances in NumPy (brute force in chunks; no
-scikit-learn needed to score). Used by the fraud detector, the latent-density image score and the latent tools.
+scikit-learn needed to score). Used by the fraud detector, the neighbour image scores and the latent tools.
 
 The fraud detector keeps a reference sample of its normal rows (standardised) and scores a row by its squared
 distance to the k nearest of them: a row far from every normal row is suspicious even when the autoencoders
@@ -8,17 +8,23 @@ reconstruct it well (anomalies along the normal manifold). Per-feature parts of 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 CHUNK = 512  # rows scored at once: a (CHUNK x reference rows) distance block in memory
 
 
 def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray | None = None,
-            chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray]:
+            chunk: int = CHUNK, views: Sequence[Callable[[np.ndarray], np.ndarray]] | None = None,
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Indices (rows x k) of the k nearest reference rows of every row of `x`, and their Euclidean distances.
 
     `self_index[i]` >= 0 marks row i of `x` as reference row `self_index[i]`, which is then skipped
-    (leave-one-out distances of rows that are in the reference).
+    (leave-one-out distances of rows that are in the reference). `views`: functions that each turn a block of rows
+    of `x` into another view of them (the row itself, shifted, rotated: include the identity to keep it); a row's
+    distance to a reference row is then the smallest over its views, and its k neighbours are k different
+    reference rows.
     """
     reference = np.asarray(reference, dtype=np.float32)
     x = np.asarray(x, dtype=np.float32)
@@ -30,9 +36,12 @@ def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray
     dist_out = np.empty((len(x), k), dtype=np.float64)
     for start in range(0, len(x), chunk):
         block = x[start:start + chunk]
-        d2 = block @ reference.T  # |r|^2 - 2 x.r orders the reference rows as the distance does
-        d2 *= -2.0
-        d2 += ref_sq[None, :]
+        if views:
+            d2 = _squared_distances(reference, ref_sq, [np.asarray(view(block), np.float32) for view in views])
+        else:
+            d2 = block @ reference.T  # |r|^2 - 2 x.r orders the reference rows as the distance does
+            d2 *= -2.0
+            d2 += ref_sq[None, :]
         if self_index is not None:
             own = self_index[start:start + chunk]
             rows = np.flatnonzero(own >= 0)
@@ -44,16 +53,31 @@ def nearest(reference: np.ndarray, x: np.ndarray, k: int, self_index: np.ndarray
         else:
             part = np.tile(np.arange(k), (len(d2), 1))
         # The chosen neighbours' distances again, directly and in float64: exact, whatever the chunking.
-        near = ((block[:, None, :].astype(np.float64) - reference[part]) ** 2).sum(axis=2)
+        near = np.min([((np.asarray(view(block), np.float64)[:, None, :] - reference[part]) ** 2).sum(axis=2)
+                       for view in views or [lambda b: b]], axis=0)
         order = np.argsort(near, axis=1, kind="stable")
         idx_out[start:start + chunk] = np.take_along_axis(part, order, axis=1)
         dist_out[start:start + chunk] = np.sqrt(np.take_along_axis(near, order, axis=1))
     return idx_out, dist_out
 
 
-def leave_one_out(reference: np.ndarray, k: int) -> np.ndarray:
-    """Distances (rows x k) of every reference row to its k nearest other reference rows (itself left out)."""
-    return nearest(reference, reference, k, self_index=np.arange(len(reference)))[1]
+def _squared_distances(reference: np.ndarray, ref_sq: np.ndarray, views: list[np.ndarray]) -> np.ndarray:
+    """(rows x reference rows) squared distances, each the smallest over the rows' views."""
+    best = None
+    for view in views:
+        d2 = view @ reference.T
+        d2 *= -2.0
+        d2 += ref_sq[None, :]
+        d2 += np.einsum("ij,ij->i", view, view)[:, None]
+        best = d2 if best is None else np.minimum(best, d2, out=best)
+    return best
+
+
+def leave_one_out(reference: np.ndarray, k: int,
+                  views: Sequence[Callable[[np.ndarray], np.ndarray]] | None = None) -> np.ndarray:
+    """Distances (rows x k) of every reference row to its k nearest other reference rows (itself left out, in every
+    view: `nearest`)."""
+    return nearest(reference, reference, k, self_index=np.arange(len(reference)), views=views)[1]
 
 
 def feature_parts(reference: np.ndarray, x: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -100,11 +100,13 @@ def _check_k(options: dict, shape: tuple[int, ...]) -> None:
 
 @dataclasses.dataclass
 class PixelNeighbours:
-    """The blurred, contrast-normalised normal training images (flattened) that `pixel-knn` measures against."""
+    """The blurred, contrast-normalised normal training images (flattened) that `pixel-knn` measures against, and
+    the views of an image it compares (itself, shifted by up to `shift` pixels, rotated by +-`rotate` degrees)."""
 
     reference: np.ndarray
     k: int
     blur: float
+    views: list[Callable[[np.ndarray], np.ndarray]]
 
 
 def _blurred(inputs: ScoreInputs, sigma: float) -> np.ndarray:
@@ -113,24 +115,36 @@ def _blurred(inputs: ScoreInputs, sigma: float) -> np.ndarray:
     return (scores.blur_images(x, sigma) if sigma > 0 else x).reshape(len(x), -1)
 
 
+def _fit_pixel_knn(inputs: ScoreInputs, options: dict) -> PixelNeighbours:
+    reference = _blurred(inputs, options["blur"])
+    shape = scores.as_images(inputs.prepared[:1], "pixel-knn").shape[1:]
+    return PixelNeighbours(reference, options["k"], options["blur"],
+                           scores.image_views(shape, options["shift"], options["rotate"]))
+
+
 def _pixel_knn(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
     from keras_ae.neighbours import nearest
 
-    return nearest(state.reference, _blurred(inputs, state.blur), state.k)[1].mean(axis=1)
+    return nearest(state.reference, _blurred(inputs, state.blur), state.k, views=state.views)[1].mean(axis=1)
 
 
 def _pixel_knn_training(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
     from keras_ae.neighbours import leave_one_out
 
-    return leave_one_out(state.reference, state.k).mean(axis=1)
+    return leave_one_out(state.reference, state.k, views=state.views).mean(axis=1)
 
 
 def _check_pixel_knn(options: dict, shape: tuple[int, ...]) -> None:
     _check_k(options, shape)
-    if len(shape) >= 3 and options["blur"] > min(shape[1], shape[2]) / 2:
+    if len(shape) < 3:
+        return
+    half = min(shape[1], shape[2]) / 2
+    if options["blur"] > half:
         raise UsageError(f"blur={options['blur']:g} is more than half the images' smaller side "
-                         f"({min(shape[1], shape[2]) / 2:g} pixels): the blurred images would all look alike",
-                         param="blur")
+                         f"({half:g} pixels): the blurred images would all look alike", param="blur")
+    if options["shift"] >= half:
+        raise UsageError(f"shift={options['shift']} is half the images' smaller side or more ({half:g} pixels): an "
+                         "image shifted that far is mostly its repeated edge", param="shift")
 
 
 def _detail(inputs: ScoreInputs, state: np.ndarray) -> np.ndarray:
@@ -150,11 +164,11 @@ register_score("latent-knn", lambda inputs, state: state.score_samples(inputs.co
                check=_check_k, training_score=lambda inputs, state: state.training_scores())
 register_score("pixel-knn", _pixel_knn,
                "mean distance of the image to its k nearest normal training images, both prepared as the autoencoder "
-               "sees them (--contrast) and blurred by a Gaussian of blur pixels (default 1: small shifts and stroke "
-               "changes cost little)",
-               options={"k": 5, "blur": 1.0}, check=_check_pixel_knn, training_score=_pixel_knn_training,
-               fit=lambda inputs, options: PixelNeighbours(_blurred(inputs, options["blur"]), options["k"],
-                                                           options["blur"]))
+               "sees them (--contrast) and blurred by a Gaussian of blur pixels (default 1), the image taken in the "
+               "view closest to each: shifted by up to shift pixels (default 1) and rotated by +-rotate degrees "
+               "(default 10), so small shifts, slants and stroke changes cost little",
+               options={"k": 5, "blur": 1.0, "shift": 1, "rotate": 10.0}, check=_check_pixel_knn,
+               training_score=_pixel_knn_training, fit=_fit_pixel_knn)
 register_score("pca", lambda inputs, pca: baselines.pca_errors(pca, inputs.raw),
                "reconstruction error of the optimal linear autoencoder (PCA keeping pca_variance, default 90%, of the "
                "training images' variance)", options={"pca_variance": 0.9},

@@ -15,6 +15,7 @@ from keras_ae.errors import UsageError
 from keras_ae.options import (
     FRACTION_OPEN,
     NON_NEGATIVE,
+    NON_NEGATIVE_INT,
     OPTIONAL_POSITIVE_INT,
     POSITIVE,
     POSITIVE_INT,
@@ -40,6 +41,8 @@ class OneClassConfig:
     contrast: str = "standardize"
     k: int = 5  # neighbours of the latent-knn and pixel-knn scores
     blur: float = 1.0  # Gaussian blur (pixels) of the pixel-knn score; 0: none
+    shift: int = 1  # pixels the pixel-knn score shifts an image each way to find its closest view; 0: none
+    rotate: float = 10.0  # degrees the pixel-knn score rotates an image each way; 0: none
     pca_variance: float = 0.9  # variance kept by the pca score
     threshold: str = "quartile-gap"
     percentile: float | None = None  # the percentile rule's value; None: 95
@@ -60,6 +63,8 @@ class OneClassConfig:
         "latent_dim": OPTIONAL_POSITIVE_INT,
         "k": POSITIVE_INT,
         "blur": NON_NEGATIVE,
+        "shift": NON_NEGATIVE_INT,
+        "rotate": Spec(float, 0, 180),
         "pca_variance": FRACTION_OPEN,
         # open: `anomaly.thresholds.threshold_percentile` refuses 0 and 100 (found only after training otherwise)
         "percentile": Spec(float, 0, 100, low_open=True, high_open=True, optional=True),

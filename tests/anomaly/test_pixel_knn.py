@@ -37,7 +37,8 @@ def test_blur_makes_a_one_pixel_shift_cheap_next_to_a_different_shape():
     ratio = {}
     for blur in (0.0, 1.0):
         one_line = np.concatenate([train[:1], train[:1]])  # k must stay below the training images
-        scorer = ImageScorer(_Identity(), "pixel-knn", contrast="standardize", k=1, blur=blur).fit(one_line)
+        scorer = ImageScorer(_Identity(), "pixel-knn", contrast="standardize", k=1, blur=blur, shift=0,
+                             rotate=0.0).fit(one_line)
         near, far = scorer.score_samples(np.concatenate([shifted, other]))
         ratio[blur] = near / far
     assert ratio[0.0] > 0.9 and ratio[1.0] < 0.7  # unblurred, the shift costs as much as another shape
@@ -45,13 +46,62 @@ def test_blur_makes_a_one_pixel_shift_cheap_next_to_a_different_shape():
 
 def test_the_scale_of_a_neighbour_score_leaves_each_training_image_out():
     x = np.random.default_rng(2).random((25, 8, 8, 1)).astype("float32")
-    scorer = ImageScorer(_Identity(), "pixel-knn+pca", contrast="none", k=1, blur=0.0).fit(x)
+    scorer = ImageScorer(_Identity(), "pixel-knn+pca", contrast="none", k=1, blur=0.0, shift=0, rotate=0.0).fit(x)
     reference = scorer.reference_["pixel-knn"]
     flat = x.reshape(len(x), -1).astype(np.float64)
     d = np.sqrt(((flat[:, None] - flat[None]) ** 2).sum(-1))
     np.fill_diagonal(d, np.inf)
     assert np.allclose(reference, d.min(axis=1), rtol=1e-5)  # not 0: no image is its own neighbour
     assert np.allclose(scorer.reference_["pca"], scorer._part_scores(scorer._inputs(x))["pca"])
+
+
+def _brute_force(reference, x, views, k, leave_out=False):
+    """Mean distance of each row of x to its k nearest reference rows, each the smallest over the row's views."""
+    d = np.min([np.sqrt(((view(x)[:, None].astype(np.float64) - reference[None]) ** 2).sum(-1)) for view in views],
+               axis=0)
+    if leave_out:
+        np.fill_diagonal(d, np.inf)
+    return np.sort(d, axis=1)[:, :k].mean(axis=1)
+
+
+def test_an_image_shifted_or_rotated_a_little_is_near_its_original():
+    from scipy.ndimage import rotate
+
+    train = np.zeros((10, 16, 16, 1), "float32")
+    for i, col in enumerate([3, 5, 7, 9, 11] * 2):
+        train[i, 2:-2, col] = 1.0
+    shifted = np.roll(train[:3], 1, axis=2)  # one column over, where no training line is
+    turned = rotate(train[3:6], 10, axes=(1, 2), reshape=False, order=1, mode="nearest")
+    plain = ImageScorer(_Identity(), "pixel-knn", contrast="none", k=1, blur=0.0, shift=0, rotate=0.0).fit(train)
+    views = ImageScorer(_Identity(), "pixel-knn", contrast="none", k=1, blur=0.0).fit(train)
+    assert np.allclose(views.score_samples(shifted), 0, atol=1e-5) and np.all(plain.score_samples(shifted) > 1)
+    plain = ImageScorer(_Identity(), "pixel-knn", contrast="none", k=1, shift=0, rotate=0.0).fit(train)
+    views = ImageScorer(_Identity(), "pixel-knn", contrast="none", k=1).fit(train)  # blurred: interpolation evens out
+    assert np.all(views.score_samples(turned) < 0.5 * plain.score_samples(turned))
+    other = np.transpose(train[:3], (0, 2, 1, 3))  # horizontal lines stay far: 10 degrees does not turn them
+    assert np.all(views.score_samples(other) > 4 * views.score_samples(turned))
+
+
+def test_views_take_the_smallest_distance_and_leave_every_view_of_an_image_out():
+    from keras_ae.anomaly.scores import image_views
+    from keras_ae.neighbours import leave_one_out, nearest
+
+    x = np.random.default_rng(8).random((30, 6, 7, 2)).astype("float32")
+    flat = x.reshape(len(x), -1)
+    views = image_views(x.shape[1:], shift=1, rotate=15.0)
+    assert len(views) == 27 and np.array_equal(views[0](flat), flat)
+    unturned = [view(flat).reshape(x.shape) for view in views[:9]]
+    right = [v for v in unturned if np.array_equal(v[:, :, 1:], x[:, :, :-1])]  # one column right, first kept
+    assert len(right) == 1 and np.array_equal(right[0][:, :, 0], x[:, :, 0])
+    assert any(np.array_equal(v[:, :-1, :-1], x[:, 1:, 1:]) for v in unturned)  # one up and left
+    queries = np.random.default_rng(9).random((11, 84)).astype("float32")
+    idx, dist = nearest(flat, queries, 3, views=views, chunk=4)
+    assert np.allclose(dist.mean(axis=1), _brute_force(flat, queries, views, 3), rtol=1e-6)
+    assert all(len(set(row)) == 3 for row in idx.tolist())  # three different training images
+    assert np.allclose(leave_one_out(flat, 2, views=views).mean(axis=1),
+                       _brute_force(flat, flat, views, 2, leave_out=True), rtol=1e-6)
+    scorer = ImageScorer(_Identity(), "pixel-knn+pca", contrast="none", k=2, blur=0.0, rotate=15.0).fit(x)
+    assert np.allclose(scorer.reference_["pixel-knn"], _brute_force(flat, flat, views, 2, leave_out=True), rtol=1e-5)
 
 
 def test_latent_knn_training_scores_leave_each_code_out():
@@ -66,7 +116,7 @@ def test_latent_knn_training_scores_leave_each_code_out():
 
 
 def test_pixel_knn_options_and_their_checks():
-    assert image_scores.score_options("pixel-knn") == {"k": 5, "blur": 1.0}
+    assert image_scores.score_options("pixel-knn") == {"k": 5, "blur": 1.0, "shift": 1, "rotate": 10.0}
     with pytest.raises(UsageError, match=r"k=12 is more than the 10 normal training images"):
         image_scores.check_options("pixel-knn", {"k": 12}, 10)
     with pytest.raises(UsageError, match=r"k=10 is as many as the normal training images; at most 9"):
@@ -150,3 +200,7 @@ def test_options_a_score_does_not_use_are_named_unless_left_at_their_default():
     with pytest.raises(UsageError, match=r"blur=15 is more than half the images' smaller side \(14 pixels\)") as err:
         image_scores.check_options("pixel-knn", {"blur": 15.0}, (10, 28, 40, 1))
     assert err.value.param == "blur"
+    with pytest.raises(UsageError, match=r"shift=5 is half the images' smaller side or more \(5 pixels\)") as err:
+        image_scores.check_options("pixel-knn", {"shift": 5}, (10, 10, 12, 1))
+    assert err.value.param == "shift"
+    assert image_scores.check_options("pixel-knn", {"shift": 4}, (10, 10, 12, 1))["shift"] == 4

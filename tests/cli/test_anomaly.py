@@ -78,6 +78,10 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
      "--k 7 is an option of the latent-knn and pixel-knn scores, which --score 'mse' does not use"),
     (["--dataset", "mnist-sample", "--blur", "20", "--train-size", "10"],
      "--blur 20 is more than half the images' smaller side (14 pixels)"),
+    (["--dataset", "mnist-sample", "--shift", "14", "--train-size", "10"],
+     "--shift 14 is half the images' smaller side or more (14 pixels)"),
+    (["--dataset", "mnist-sample", "--score", "latent+pca", "--rotate", "5"],
+     "--rotate 5.0 is an option of the pixel-knn score, which --score 'latent+pca' does not use"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     code, _, stderr = run_cli(argv, capsys)

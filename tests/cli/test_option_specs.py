@@ -28,6 +28,7 @@ FLAGS = {  # command -> (flag, bad value) pairs
     "anomaly": [("--lr", v) for v in ("nan", "inf", "-1", "0")] + [("--epochs", "0")]
     + [("--seed", v) for v in SEEDS] + [("--batch-size", "1.5"), ("--percentile", "nan"), ("--percentile", "100"),
                                           ("--val-fraction", "1"), ("--k", "0"), ("--blur", "-1"), ("--blur", "nan"),
+                                          ("--shift", "-1"), ("--shift", "1.5"), ("--rotate", "181"),
                                           ("--filters", "8,nan"),
                                           ("--filters", "8,0"), ("--normal", "-1")],
     "font": [("--lr", v) for v in ("nan", "inf", "-1", "0")] + [("--max-epochs", "0")]
@@ -40,7 +41,7 @@ CONFIGS = {  # command -> (config file text, the key its message names)
               ('{"seed": -1}', "seed"), ('{"beta": Infinity}', "beta"), ('{"noise": 1.5}', "noise")],
     "anomaly": [('{"epochs": NaN}', "epochs"), ('{"epochs": 1e999}', "epochs"), ('{"lr": "nan"}', "lr"),
                 ('{"seed": -1}', "seed"), ('{"filters": [8, NaN]}', "filters"), ('{"k": 1.5}', "k"),
-                ('{"blur": -0.5}', "blur")],
+                ('{"blur": -0.5}', "blur"), ('{"rotate": NaN}', "rotate"), ('{"shift": 0.5}', "shift")],
     "font": [('{"max-epochs": NaN}', "max-epochs"), ('{"max-epochs": 1e999}', "max-epochs"), ('{"lr": "nan"}', "lr"),
              ('{"seed": -1}', "seed"), ('{"hidden": [25, 0]}', "hidden"), ('{"steps": 1e999}', "steps")],
 }

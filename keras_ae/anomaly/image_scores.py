@@ -106,7 +106,7 @@ class PixelNeighbours:
     reference: np.ndarray
     k: int
     blur: float
-    views: list[Callable[[np.ndarray], np.ndarray]]
+    views: Callable[[np.ndarray], np.ndarray] | None  # None: the image itself only (shift and rotate 0)
 
 
 def _blurred(inputs: ScoreInputs, sigma: float) -> np.ndarray:
@@ -118,8 +118,9 @@ def _blurred(inputs: ScoreInputs, sigma: float) -> np.ndarray:
 def _fit_pixel_knn(inputs: ScoreInputs, options: dict) -> PixelNeighbours:
     reference = _blurred(inputs, options["blur"])
     shape = scores.as_images(inputs.prepared[:1], "pixel-knn").shape[1:]
-    return PixelNeighbours(reference, options["k"], options["blur"],
-                           scores.image_views(shape, options["shift"], options["rotate"]))
+    views = scores.image_views(shape, options["shift"], options["rotate"]) if options["shift"] or options["rotate"] \
+        else None
+    return PixelNeighbours(reference, options["k"], options["blur"], views)
 
 
 def _pixel_knn(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:

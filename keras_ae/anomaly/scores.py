@@ -221,30 +221,29 @@ def blur_images(x: np.ndarray, sigma: float, **options: Any) -> np.ndarray:
     return gaussian_filter(x, (0, sigma, sigma, 0), mode="reflect", **options)
 
 
-def image_views(shape: tuple[int, ...], shift: int = 1, rotate: float = 0.0,
-                ) -> list[Callable[[np.ndarray], np.ndarray]]:
-    """Functions that each turn a block of flattened images of `shape` (height, width[, channels]) into one view of
-    them: rotated by -rotate, 0 or +rotate degrees (0: no rotation), then shifted by every whole number of pixels
-    up to `shift` in each direction (edges repeated). The first is the identity; (2 shift + 1)^2 views per angle."""
+def image_views(shape: tuple[int, ...], shift: int = 1, rotate: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
+    """A function that turns a block of flattened images of `shape` (height, width[, channels]) into its views,
+    stacked on a new first axis (views, n, features): each image rotated by -rotate, 0 and +rotate degrees (0: no
+    rotation), each of those shifted by every whole number of pixels up to `shift` in each direction (edges
+    repeated). The identity comes first; (2 shift + 1)^2 views per angle."""
     from scipy.ndimage import rotate as rotated
 
     shape = tuple(shape) if len(shape) == 3 else (*shape, 1)
     height, width = shape[:2]
-
-    def view(angle: float, dy: int, dx: int) -> Callable[[np.ndarray], np.ndarray]:
-        def apply(block: np.ndarray) -> np.ndarray:
-            x = block.reshape(len(block), *shape)
-            if angle:
-                x = rotated(x, angle, axes=(1, 2), reshape=False, order=1, mode="nearest")
-            if dy or dx:
-                x = np.pad(x, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="edge")
-                x = x[:, shift - dy:shift - dy + height, shift - dx:shift - dx + width]
-            return x.reshape(len(block), -1)
-        return apply
-
-    angles = [0.0, -rotate, rotate] if rotate else [0.0]
+    angles = [0.0] + ([180.0] if rotate == 180 else [-rotate, rotate] if rotate else [])
     steps = sorted(range(-shift, shift + 1), key=abs)  # 0 first: the identity leads
-    return [view(a, dy, dx) for a in angles for dy in steps for dx in steps]
+
+    def views(block: np.ndarray) -> np.ndarray:
+        x = block.reshape(len(block), *shape)
+        out = []
+        for angle in angles:
+            turned = rotated(x, angle, axes=(1, 2), reshape=False, order=1, mode="nearest") if angle else x
+            padded = np.pad(turned, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="edge")
+            out += [padded[:, shift - dy:shift - dy + height, shift - dx:shift - dx + width].reshape(len(block), -1)
+                    for dy in steps for dx in steps]
+        return np.stack(out)
+
+    return views
 
 
 def detail_energy(x: np.ndarray, sigma: float = 2.0) -> np.ndarray:

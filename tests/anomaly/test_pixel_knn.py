@@ -57,7 +57,7 @@ def test_the_scale_of_a_neighbour_score_leaves_each_training_image_out():
 
 def _brute_force(reference, x, views, k, leave_out=False):
     """Mean distance of each row of x to its k nearest reference rows, each the smallest over the row's views."""
-    d = np.min([np.sqrt(((view(x)[:, None].astype(np.float64) - reference[None]) ** 2).sum(-1)) for view in views],
+    d = np.min([np.sqrt(((view[:, None].astype(np.float64) - reference[None]) ** 2).sum(-1)) for view in views(x)],
                axis=0)
     if leave_out:
         np.fill_diagonal(d, np.inf)
@@ -83,25 +83,48 @@ def test_an_image_shifted_or_rotated_a_little_is_near_its_original():
 
 
 def test_views_take_the_smallest_distance_and_leave_every_view_of_an_image_out():
+    from scipy.ndimage import rotate
+
     from keras_ae.anomaly.scores import image_views
     from keras_ae.neighbours import leave_one_out, nearest
 
     x = np.random.default_rng(8).random((30, 6, 7, 2)).astype("float32")
     flat = x.reshape(len(x), -1)
     views = image_views(x.shape[1:], shift=1, rotate=15.0)
-    assert len(views) == 27 and np.array_equal(views[0](flat), flat)
-    unturned = [view(flat).reshape(x.shape) for view in views[:9]]
+    seen = views(flat)
+    assert seen.shape == (27, 30, 84) and np.array_equal(seen[0], flat)
+    unturned = seen[:9].reshape(9, *x.shape)
     right = [v for v in unturned if np.array_equal(v[:, :, 1:], x[:, :, :-1])]  # one column right, first kept
     assert len(right) == 1 and np.array_equal(right[0][:, :, 0], x[:, :, 0])
     assert any(np.array_equal(v[:, :-1, :-1], x[:, 1:, 1:]) for v in unturned)  # one up and left
+    for angle in (15.0, -15.0):  # each turn is scipy's, per channel, unshifted at the head of its nine
+        turned = rotate(x, angle, axes=(1, 2), reshape=False, order=1, mode="nearest").reshape(30, -1)
+        assert sum(np.allclose(v, turned) for v in seen[9::9]) == 1
+    assert len(image_views((6, 7), shift=2)(flat[:, :42])) == 25
+    assert len(image_views((6, 7), shift=0, rotate=180.0)(flat[:, :42])) == 2  # -180 and +180 are one view
     queries = np.random.default_rng(9).random((11, 84)).astype("float32")
-    idx, dist = nearest(flat, queries, 3, views=views, chunk=4)
-    assert np.allclose(dist.mean(axis=1), _brute_force(flat, queries, views, 3), rtol=1e-6)
-    assert all(len(set(row)) == 3 for row in idx.tolist())  # three different training images
+    for k in (1, 3, 30):  # argmin, partition and every reference row
+        idx, dist = nearest(flat, queries, k, views=views, chunk=4)
+        assert np.allclose(dist.mean(axis=1), _brute_force(flat, queries, views, k), rtol=1e-6)
+        assert all(len(set(row)) == k for row in idx.tolist())  # k different training images
     assert np.allclose(leave_one_out(flat, 2, views=views).mean(axis=1),
                        _brute_force(flat, flat, views, 2, leave_out=True), rtol=1e-6)
     scorer = ImageScorer(_Identity(), "pixel-knn+pca", contrast="none", k=2, blur=0.0, rotate=15.0).fit(x)
     assert np.allclose(scorer.reference_["pixel-knn"], _brute_force(flat, flat, views, 2, leave_out=True), rtol=1e-5)
+
+
+def test_the_run_options_reach_the_views():
+    import dataclasses
+
+    from keras_ae.runs.one_class import OneClassConfig
+
+    options = image_scores.check_options("pixel-knn", dataclasses.asdict(OneClassConfig(shift=2, rotate=0.0)),
+                                         (40, 28, 28, 1))
+    assert (options["shift"], options["rotate"]) == (2, 0.0)
+    x = np.random.default_rng(10).random((12, 28, 28, 1)).astype("float32")
+    assert len(ImageScorer(_Identity(), "pixel-knn", **{**options, "k": 1}).fit(x).states_["pixel-knn"].views(
+        x.reshape(12, -1))) == 25
+    assert ImageScorer(_Identity(), "pixel-knn", k=1, shift=0, rotate=0.0).fit(x).states_["pixel-knn"].views is None
 
 
 def test_latent_knn_training_scores_leave_each_code_out():

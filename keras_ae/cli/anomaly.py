@@ -52,13 +52,14 @@ def build_parser() -> ArgumentParser:
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
     p.add_argument("--k", type=SPECS["k"], default=5, help="neighbours of the latent-knn and pixel-knn scores")
     p.add_argument("--blur", type=SPECS["blur"], default=1.0,
-                   help="Gaussian blur in pixels of the pixel-knn score (default 1; 0: none)")
+                   help="Gaussian blur in pixels of the pixel-knn score (default 1; 0: none; at most half the "
+                        "images' smaller side)")
     p.add_argument("--shift", type=SPECS["shift"], default=1,
-                   help="pixels the pixel-knn score shifts an image each way, keeping its closest view (default 1; "
-                        "0: none)")
+                   help="whole pixels the pixel-knn score shifts an image each way, keeping its closest view "
+                        "(default 1; 0: none; below half the images' smaller side)")
     p.add_argument("--rotate", type=SPECS["rotate"], default=10.0,
                    help="degrees the pixel-knn score rotates an image each way, keeping its closest view (default 10; "
-                        "0: none)")
+                        "0: none; at most 180)")
     p.add_argument("--pca-variance", type=SPECS["pca_variance"], default=0.9,
                    help="share of the training images' variance the pca score keeps (default 0.9)")
     p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),

@@ -168,6 +168,21 @@ def run_one_class(config: OneClassConfig) -> OneClassResult:
         return _run(config)
 
 
+def checked_splits(config: OneClassConfig, data: Any) -> tuple[Any, Any, dict]:
+    """The splits of `config.normal` (a resolved config), the normal images the score is fitted on and the score's
+    options (those of its parts, by name), checked against those images: a UsageError before any training."""
+    from keras_ae.anomaly import image_scores, one_class
+
+    splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
+                                        data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
+    x_fit = splits.x_train[: config.train_size]
+    require_finite(config.dataset, training=x_fit, validation=splits.x_val, test=splits.x_test)
+    if len(x_fit) < 2:
+        raise UsageError(f"dataset {config.dataset}: {len(x_fit)} normal training image(s) of class {config.normal}; "
+                         "at least 2 are needed")
+    return splits, x_fit, image_scores.check_options(config.score, dataclasses.asdict(config), x_fit.shape)
+
+
 def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -177,15 +192,7 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
 
     run_dir = run_directory(config.out, f"anomaly-{config.dataset}")  # an --out that is a file: refused first
     data = data if data is not None else load_with_fallback(config.dataset, path=config.data_path)
-    splits = one_class.one_class_splits(data.x_train, data.y_train, data.x_test, data.y_test, config.normal,
-                                        data.x_val, data.y_val, val_fraction=config.val_fraction, seed=config.seed)
-    x_fit = splits.x_train[: config.train_size]
-    require_finite(config.dataset, training=x_fit, validation=splits.x_val, test=splits.x_test)
-    if len(x_fit) < 2:
-        raise UsageError(f"dataset {config.dataset}: {len(x_fit)} normal training image(s) of class {config.normal}; "
-                         "at least 2 are needed")
-    # the score's options (those of its parts, by name), checked against the training images before any training
-    options = image_scores.check_options(config.score, dataclasses.asdict(config), x_fit.shape)
+    splits, x_fit, options = checked_splits(config, data)
     bundle = build_model(config, x_fit.shape[1:])
     training.compile_model(bundle.autoencoder, loss="binary_crossentropy", learning_rate=config.lr)
     with unfinished_marker(run_dir, 'one-class'):

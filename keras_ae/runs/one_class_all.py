@@ -42,13 +42,15 @@ def run_all_classes(config: OneClassConfig) -> AllClassesResult:
     run_dir = run_directory(config.out, f"anomaly-{config.dataset}-all")
     data = load_with_fallback(config.dataset, path=config.data_path)
     labels = class_labels(data)
+    singles = [dataclasses.replace(config, normal=label, out=str(run_dir / f"normal-{label}"), verbose=0).resolved()
+               for label in labels]
+    for single in singles:  # every class's images and score options checked before the first class trains
+        one_class.checked_splits(single, data)
     rows = []
     start = time.perf_counter()
     with unfinished_marker(run_dir, "one-class, every class"):
         print(f"run directory: {run_dir} ({len(labels)} classes)")
-        for k, label in enumerate(labels):
-            single = dataclasses.replace(config, normal=label, out=str(run_dir / f"normal-{label}"), verbose=0)
-            single = single.resolved()
+        for k, (label, single) in enumerate(zip(labels, singles)):
             with training.global_state(seed=single.seed):
                 result = one_class._run(single, data=data)
             rows.append(row_of(label, result.metrics))

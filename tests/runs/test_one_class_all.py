@@ -40,3 +40,27 @@ def test_normal_all_and_a_bad_label_are_told_apart(capsys):
     assert cli(["--dataset", "mnist-sample", "--normal", "some"]) == 2  # returned, not raised as SystemExit
     err = capsys.readouterr().err
     assert "--normal" in err and "'all'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_every_class_is_checked_before_the_first_trains(tmp_path, capsys, monkeypatch):
+    from keras_ae.errors import UsageError
+    from keras_ae.runs import one_class
+
+    real = one_class.checked_splits
+
+    def refuse_three(config, data):  # a class whose own images make its options fail, after classes that pass
+        if config.normal == 3:
+            raise UsageError("k=9 is more than the 8 normal training images", param="k")
+        return real(config, data)
+
+    trained = []
+    monkeypatch.setattr(one_class, "checked_splits", refuse_three)
+    monkeypatch.setattr(one_class, "_run", lambda *args, **kwargs: trained.append(args))
+    out = tmp_path / "all"
+    assert cli(["--dataset", "mnist-sample", "--normal", "all", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert not trained and not out.exists() and "run directory" not in captured.out
+    assert captured.err.strip() == "error: --k 9 is more than the 8 normal training images"
+    assert cli(["--dataset", "mnist-sample", "--normal", "all", "--shift", "14", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "--shift 14 is half the images' smaller side" in captured.err and "run directory" not in captured.out

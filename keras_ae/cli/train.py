@@ -54,17 +54,17 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
                    help="code size (dense, deep, vae); code channels for conv and denoise")
     p.add_argument("--lr", type=SPECS["lr"], default=None, help="Adam learning rate (default 0.001)")
-    p.add_argument("--beta", type=SPECS["beta"], default=None, help="KL weight of the VAE (default 1; smileys 4)")
+    p.add_argument("--beta", type=SPECS["beta"], default=None, help="KL weight of the VAE (default 1; smileys 16)")
     p.add_argument("--kl-warmup", type=SPECS["kl_warmup"], default=None,
-                   help="VAE: epochs over which beta rises linearly from 0 (default 0; smileys 10)")
+                   help="VAE: epochs over which beta rises linearly from 0 (default 0; smileys 5)")
     p.add_argument("--capacity", type=SPECS["capacity"], default=None,
                    help="VAE: nats of KL the code is steered to, the KL term becoming beta * |KL - C| with C raised "
-                        "from 0 (Burgess et al. 2018; default 0: off; smileys 25)")
+                        "from 0 (Burgess et al. 2018; default 0: off; smileys 0)")
     p.add_argument("--capacity-epochs", type=SPECS["capacity_epochs"], default=None,
                    help="epochs over which the capacity rises to --capacity (default: all)")
     p.add_argument("--ae-epochs", type=SPECS["ae_epochs"], default=None,
                    help="VAE: epochs trained first as a plain autoencoder (beta 0, single images), so factors that "
-                        "change few pixels are found before the KL term can silence them (default 0; smileys 45)")
+                        "change few pixels are found before the KL term can silence them (default 0; smileys 10, before its 20 --epochs)")
     p.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
                    help="a VAE trains on the dataset's pairs of images that share some factors, where it has them "
                         "(smileys: weak supervision); --no-pairs trains on single images")

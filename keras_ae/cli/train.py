@@ -64,7 +64,8 @@ def build_parser() -> ArgumentParser:
                    help="epochs over which the capacity rises to --capacity (default: all)")
     p.add_argument("--ae-epochs", type=SPECS["ae_epochs"], default=None,
                    help="VAE: epochs trained first as a plain autoencoder (beta 0, single images), so factors that "
-                        "change few pixels are found before the KL term can silence them (default 0; smileys 10, before its 20 --epochs)")
+                        "change few pixels are found before the KL term can silence them "
+                        "(default 0; smileys 10, before its 20 --epochs)")
     p.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
                    help="a VAE trains on the dataset's pairs of images that share some factors, where it has them "
                         "(smileys: weak supervision); --no-pairs trains on single images")

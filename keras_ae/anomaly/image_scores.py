@@ -191,11 +191,14 @@ def check_score(score: str) -> list[str]:
     return parts
 
 
-def describe_score(score: str) -> str:
+def describe_score(score: str, options: dict | None = None) -> str:
+    """What `score` computes; with `options` (a run's, from `check_options`), the values it used, since the help
+    text names the defaults."""
     parts = check_score(score)
-    if len(parts) == 1:
-        return IMAGE_SCORES[score].help
-    return "average of scaled scores: " + "; ".join(IMAGE_SCORES[p].help for p in parts)
+    text = IMAGE_SCORES[score].help if len(parts) == 1 else (
+        "average of scaled scores: " + "; ".join(IMAGE_SCORES[p].help for p in parts))
+    used = {name: options[name] for name in score_options(score) if options and name in options}
+    return text + (f" (this run: {', '.join(f'{k}={v}' for k, v in used.items())})" if used else "")
 
 
 def score_options(score: str) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def build_parser() -> ArgumentParser:
                    help="the value of a rule that takes one: percentile, fpr (rate), alpha (level), value (the "
                         "threshold itself)")
     p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: {epochs}")
-    p.add_argument("--batch-size", type=SPECS["batch_size"], default=64)
+    p.add_argument("--batch-size", type=SPECS["batch_size"], default=64, help="images per batch (default 64)")
     p.add_argument("--lr", type=SPECS["lr"], default=1e-3, help="Adam learning rate")
     p.add_argument("--val-fraction", type=SPECS["val_fraction"], default=0.1,
                    help="share of normal training images held out for validation (no official val split)")
@@ -111,10 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         result = run_all_classes(config)
         m = result.metrics
+        worst, below = m["largest_shortfall_to_pca"], m["classes_below_pca"]
+        versus_pca = (f"below PCA: {', '.join(map(str, below))} (largest shortfall: normal {worst['normal']} "
+                      f"{worst['roc_auc_minus_pca']:+.4f})" if below else
+                      f"no class below PCA (closest: normal {worst['normal']} {worst['roc_auc_minus_pca']:+.4f})")
         print(f"mean test ROC-AUC {m['mean_roc_auc']:.4f} (PCA {m['mean_pca_roc_auc']:.4f})  mean AP "
-              f"{m['mean_average_precision']:.4f} (PCA {m['mean_pca_average_precision']:.4f})  largest shortfall "
-              f"to PCA: normal {m['largest_shortfall_to_pca']['normal']} "
-              f"{m['largest_shortfall_to_pca']['roc_auc_minus_pca']:+.4f}  -> {result.run_dir}/summary.csv")
+              f"{m['mean_average_precision']:.4f} (PCA {m['mean_pca_average_precision']:.4f})  {versus_pca}  "
+              f"-> {result.run_dir}/summary.csv")
         return 0
     from keras_ae.runs.one_class import run_one_class
 

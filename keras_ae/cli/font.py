@@ -23,12 +23,12 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="keras-ae-font", description=__doc__.split("\n\n")[0])
     p.add_argument("--hidden", type=SPECS["hidden"], default="25,10",
                    help="encoder hidden widths, mirrored in the decoder")
-    p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=2)
+    p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=2, help="width of the code (default 2)")
     p.add_argument("--activation", default="tanh", help=f"hidden activation ({', '.join(ACTIVATIONS)})")
     p.add_argument("--code-activation", default="linear", help="activation of the code layer")
-    p.add_argument("--initializer", default="glorot", choices=tuple(INITIALIZERS))
+    p.add_argument("--initializer", default="glorot", choices=tuple(INITIALIZERS), help="weight initialiser")
     p.add_argument("--lr", type=SPECS["lr"], default=0.003, help="Adam learning rate")
-    p.add_argument("--batch-size", type=SPECS["batch_size"], default=8)
+    p.add_argument("--batch-size", type=SPECS["batch_size"], default=8, help="glyphs per batch (default 8)")
     p.add_argument("--max-epochs", type=SPECS["max_epochs"], default=10000, help="cap on passes over the 32 glyphs")
     p.add_argument("--max-wrong", type=SPECS["max_wrong"], default=1,
                    help="target: wrong pixels allowed per character")

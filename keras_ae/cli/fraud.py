@@ -70,7 +70,8 @@ def build_parser() -> ArgumentParser:
              "or 'none' for unlabelled data (every row normal, every column a feature)"
     )
     fit.add_argument("--drop", nargs="*", default=[], help="columns to ignore (ids, dates...)")
-    fit.add_argument("--time-column", default="Time")
+    fit.add_argument("--time-column", default="Time",
+                     help="seconds-since-start column that --time reads (default Time)")
     fit.add_argument(
         "--time",
         dest="time_mode",
@@ -78,7 +79,8 @@ def build_parser() -> ArgumentParser:
         choices=("drop", "hour", "keep"),
         help="drop the time column, turn it into the hour of day, or keep it (default drop)",
     )
-    fit.add_argument("--amount-column", default="Amount")
+    fit.add_argument("--amount-column", default="Amount",
+                     help="amount column, log1p-scaled unless --no-log-amount (default Amount)")
     fit.add_argument("--no-log-amount", dest="log_amount", action="store_false",
                      help="do not take log1p of the amount")
     fit.add_argument("--test-size", type=FIT["test_size"], default=0.3, help="stratified hold-out share (default 0.3)")
@@ -121,27 +123,29 @@ def build_parser() -> ArgumentParser:
     score.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
                        help="rows read at a time (default 20000)")
     score.add_argument("--top", type=options.POSITIVE_INT, default=3, help="columns named in top_features")
-    score.add_argument("--sep", default=",")
+    score.add_argument("--sep", default=",", help="CSV delimiter (default ,)")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     _unscorable_option(score)
     _threshold_options(score, None)
 
     ev = sub.add_parser("evaluate", help="metrics of a model on a labelled table")
-    ev.add_argument("--model", required=True)
+    ev.add_argument("--model", required=True, help="model directory written by fit")
     ev.add_argument("--input", "--csv", dest="input", required=True, help="CSV (also compressed) or Parquet")
     ev.add_argument("--out", default=None, help="also write the metrics as JSON (a new file, or metrics written "
                     "by evaluate)")
-    ev.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000)
-    ev.add_argument("--sep", default=",")
-    ev.add_argument("--quiet", action="store_true")
+    ev.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
+                    help="rows read at a time (default 20000)")
+    ev.add_argument("--sep", default=",", help="CSV delimiter (default ,)")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
     _unscorable_option(ev)
     _threshold_options(ev, None)
 
     demo = sub.add_parser("demo", help="fit, score and evaluate on synthetic Kaggle-schema transactions")
     demo.add_argument("--out", default="runs/fraud-demo", help="directory for the data, model and outputs")
     demo.add_argument("--rows", type=DEMO_ROWS, default=30_000, help="rows of each table (at least 2000)")
-    demo.add_argument("--seed", type=FIT["seed"], default=0)
-    demo.add_argument("--epochs", type=FIT["epochs"], default=40)
+    demo.add_argument("--seed", type=FIT["seed"], default=0,
+                      help="seed of the synthetic tables (the new table uses seed + 1) and of the fit (default 0)")
+    demo.add_argument("--epochs", type=FIT["epochs"], default=40, help="most epochs of the fit (default 40)")
     return p
 
 

@@ -48,7 +48,8 @@ def build_parser() -> ArgumentParser:
                    help="pixel scaling; -1,1 uses a tanh output and MSE loss")
     p.add_argument("--noise", type=SPECS["noise"], default=None,
                    help="noise amount in [0, 1]; on any arch trains it as a denoiser (denoise: 0.5)")
-    p.add_argument("--noise-kind", default="gaussian", choices=NOISE_KINDS)
+    p.add_argument("--noise-kind", default="gaussian", choices=NOISE_KINDS,
+                   help="gaussian: add N(0, noise) and clip; salt-pepper: set that share of pixels to 0 or 1")
     p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: the lecture's ({epochs})")
     p.add_argument("--batch-size", type=SPECS["batch_size"], default=None, help="default: the architecture's (128)")
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,

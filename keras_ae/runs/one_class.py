@@ -183,6 +183,14 @@ def checked_splits(config: OneClassConfig, data: Any) -> tuple[Any, Any, dict]:
     return splits, x_fit, image_scores.check_options(config.score, dataclasses.asdict(config), x_fit.shape)
 
 
+def used_splits(info: dict, fitted: int) -> dict:
+    """The splits as the run used them: `train_normal` counts the images the model was fitted on (after
+    `--train-size`), `train_normal_available` the normal training images there were, where more."""
+    available = info["train_normal"]
+    more = {"train_normal_available": available} if fitted < available else {}
+    return {**info, "train_normal": int(fitted), **more}
+
+
 def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -218,11 +226,12 @@ def _run(config: OneClassConfig, data: Any = None) -> OneClassResult:
         pictures = one_class_pictures.write(config, scorer, splits, val_scores, test_scores, threshold, test, run_dir)
         metrics = {
             "test": test, "validation": val, "baselines": baseline, "score": config.score,
-            "score_meaning": image_scores.describe_score(config.score), "threshold_rule": config.threshold,
+            "score_meaning": image_scores.describe_score(config.score, options), "threshold_rule": config.threshold,
             "contrast": config.contrast, "arch": config.arch, "parameters": int(bundle.autoencoder.count_params()),
             "epochs": result.epochs, "seconds": round(result.seconds, 3), "device": training.device_name(),
             "dataset": {**data.info, **({"source": config.data_path} if config.data_path else {})},
-            "splits": splits.info, "seed": config.seed, "options": options_of(config), "pictures": pictures,
+            "splits": used_splits(splits.info, len(x_fit)), "seed": config.seed, "options": options_of(config),
+            "pictures": pictures,
         }
         artifacts.write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
         return OneClassResult(run_dir, metrics, bundle, scorer)

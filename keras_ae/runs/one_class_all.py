@@ -88,7 +88,8 @@ def summary(rows: list[dict]) -> dict:
     return {"classes": rows, "mean_roc_auc": mean("roc_auc"), "mean_average_precision": mean("average_precision"),
             "mean_accuracy": mean("accuracy"), "mean_pca_roc_auc": mean("pca_roc_auc"),
             "mean_pca_average_precision": mean("pca_average_precision"),
-            "largest_shortfall_to_pca": {"normal": worst["normal"], "roc_auc_minus_pca": worst["roc_auc_minus_pca"]}}
+            "largest_shortfall_to_pca": {"normal": worst["normal"], "roc_auc_minus_pca": worst["roc_auc_minus_pca"]},
+            "classes_below_pca": [r["normal"] for r in rows if r["roc_auc_minus_pca"] < 0]}
 
 
 def write_tables(run_dir: pathlib.Path, rows: list[dict], metrics: dict, title: str) -> None:

@@ -36,6 +36,8 @@ def fit_vae(bundle, x_train, pairs, x_val, config, pair_changes: int | None = No
     vae.pair_changes = pair_changes
     start = None
     if config.ae_epochs:
+        print(f"training in two stages: {config.ae_epochs} epoch(s) as a plain autoencoder (beta 0, single images; "
+              f"--ae-epochs), then {config.epochs} as a VAE{' on pairs' if pairs is not None else ''}", flush=True)
         vae.beta.assign(0.0)
         start = training.fit(bundle, x_train, x_val, epochs=config.ae_epochs, **fit_options)
         vae.beta.assign(vae.initial_beta)

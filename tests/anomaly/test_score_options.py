@@ -32,6 +32,13 @@ def test_each_part_checks_its_options_before_training():
     assert err.value.param == "k"
 
 
+def test_the_description_gives_the_values_a_run_used():
+    assert "(this run:" not in image_scores.describe_score("pixel-knn")
+    used = image_scores.check_options("pixel-knn+pca", {"shift": 2, "rotate": 0.0, "lr": 1e-3}, (10, 8, 8))
+    text = image_scores.describe_score("pixel-knn+pca", used)
+    assert text.endswith("(this run: k=5, blur=1.0, shift=2, rotate=0.0, pca_variance=0.9)")
+
+
 def test_denoising_noise_and_file_datasets_come_from_the_registries():
     from keras_ae.runs.one_class import OneClassConfig
     from keras_ae.runs.train import TrainConfig

@@ -26,6 +26,8 @@ def test_command_offline_mnist_falls_back_to_the_sample_and_writes_everything(tm
     metrics = json.loads((out / "metrics.json").read_text())
     test = metrics["test"]
     assert metrics["splits"]["test"] == {"normal": 100, "anomaly": 100}
+    # --train-size 64: the model saw 64 normal images, of more that there were
+    assert metrics["splits"]["train_normal"] == 64 and metrics["splits"]["train_normal_available"] > 64
     assert metrics["dataset"]["fallback_from"] == "mnist"
     assert sum(test["confusion_matrix"].values()) == 200
     assert 0.0 <= test["roc_auc"] <= 1.0 and 0.0 <= test["average_precision"] <= 1.0

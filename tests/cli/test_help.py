@@ -28,3 +28,22 @@ def test_help_exits_0_with_the_usage(command, sub, capsys):
     assert "--help" in captured.out and captured.err == ""
     for name in sub:
         assert name in captured.out.splitlines()[0]
+
+
+def _parsers(parser):
+    """A parser and every subcommand's parser under it."""
+    import argparse
+
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+@pytest.mark.parametrize("command", sorted({c for c, _ in COMMANDS}))
+def test_every_option_says_what_it_does(command):
+    parser = importlib.import_module(f"keras_ae.cli.{command}").build_parser()
+    silent = [f"{sub.prog} {action.option_strings[0]}" for sub in _parsers(parser) for action in sub._actions
+              if action.option_strings and not action.help]
+    assert silent == []

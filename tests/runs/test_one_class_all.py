@@ -31,9 +31,30 @@ def test_normal_all_runs_every_class_and_tables_them_beside_pca(tmp_path, capsys
     assert np.isclose(metrics["mean_roc_auc"], table["roc_auc"].mean())
     worst = table.loc[table["roc_auc_minus_pca"].idxmin()]
     assert metrics["largest_shortfall_to_pca"]["normal"] == worst["normal"]
+    below = list(table.loc[table["roc_auc_minus_pca"] < 0, "normal"])
+    assert metrics["classes_below_pca"] == below
     assert (out / "per_class.png").stat().st_size > 10_000
     printed = capsys.readouterr().out
     assert "[10/10 classes" in printed and "mean test ROC-AUC" in printed
+    # the summary line calls a shortfall a shortfall only when a class is below PCA
+    assert ("below PCA: " + ", ".join(map(str, below)) if below else "no class below PCA") in printed
+
+
+def test_the_summary_line_says_when_no_class_is_below_pca(capsys, monkeypatch):
+    import pathlib
+    import types
+
+    from keras_ae.runs import one_class_all
+
+    rows = [{"normal": n, "roc_auc": 0.9, "average_precision": 0.9, "accuracy": 0.9, "pca_roc_auc": 0.8 + n / 100,
+             "pca_average_precision": 0.8, "roc_auc_minus_pca": 0.1 - n / 100} for n in range(3)]
+    metrics = one_class_all.summary(rows)
+    assert metrics["classes_below_pca"] == [] and metrics["largest_shortfall_to_pca"]["normal"] == 2
+    monkeypatch.setattr(one_class_all, "run_all_classes",
+                        lambda config: types.SimpleNamespace(metrics=metrics, run_dir=pathlib.Path("r")))
+    assert cli(["--dataset", "mnist-sample", "--normal", "all"]) == 0
+    printed = capsys.readouterr().out
+    assert "no class below PCA (closest: normal 2 +0.0800)" in printed and "shortfall" not in printed
 
 
 def test_normal_all_and_a_bad_label_are_told_apart(capsys):

@@ -55,7 +55,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
                    help="code size (dense, deep, vae); code channels for conv and denoise")
     p.add_argument("--lr", type=SPECS["lr"], default=None, help="Adam learning rate (default 0.001)")
-    p.add_argument("--beta", type=SPECS["beta"], default=None, help="KL weight of the VAE (default 1; smileys 16)")
+    p.add_argument("--beta", type=SPECS["beta"], default=None, help="KL weight of the VAE (default 1; smileys 32)")
     p.add_argument("--kl-warmup", type=SPECS["kl_warmup"], default=None,
                    help="VAE: epochs over which beta rises linearly from 0 (default 0; smileys 5)")
     p.add_argument("--capacity", type=SPECS["capacity"], default=None,

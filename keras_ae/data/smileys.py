@@ -29,10 +29,10 @@ INK = np.array([0.12, 0.10, 0.10], dtype=np.float32)
 # spatial broadcast decoder after Watters et al. 2019 (the code tiled over an 8x8 grid with its coordinates,
 # two 3x3 convs, then 4x4 stride-2 transposed convs), batch normalisation and LeakyReLU(0.2) after every
 # hidden layer, 8 latent dimensions for 4 factors, batch 16; 10 epochs as a plain autoencoder, then 20 as a VAE
-# (beta 16, 5-epoch KL warm-up) trained weakly supervised on 2,000 pairs of faces that differ in one factor
+# (beta 32, 5-epoch KL warm-up) trained weakly supervised on 2,000 pairs of faces that differ in one factor
 # (Ada-GVAE with k = 1 known, `keras_ae.models.weak`).
 TRAIN_DEFAULTS = {
-    "arch": "conv-vae", "latent_dim": 8, "ae_epochs": 10, "epochs": 20, "batch_size": 16, "beta": 16.0, "kl_warmup": 5,
+    "arch": "conv-vae", "latent_dim": 8, "ae_epochs": 10, "epochs": 20, "batch_size": 16, "beta": 32.0, "kl_warmup": 5,
     "model_options": {"filters": (32, 32, 64, 64), "kernel_size": 4, "dense_units": 256, "decoder_input": "broadcast",
                       "output_layer": "deconv", "normalization": "batch", "activation": "leaky_relu"},
 }

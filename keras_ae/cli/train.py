@@ -49,7 +49,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--noise", type=SPECS["noise"], default=None,
                    help="noise amount in [0, 1]; on any arch trains it as a denoiser (denoise: 0.5)")
     p.add_argument("--noise-kind", default="gaussian", choices=NOISE_KINDS,
-                   help="gaussian: add N(0, noise) and clip; salt-pepper: set that share of pixels to 0 or 1")
+                   help="gaussian: add noise x N(0, 1), clipped to the value range; salt-pepper: each value, with "
+                        "probability noise, set to the low or high end of the range (half each)")
     p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: the lecture's ({epochs})")
     p.add_argument("--batch-size", type=SPECS["batch_size"], default=None, help="default: the architecture's (128)")
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,

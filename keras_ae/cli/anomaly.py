@@ -41,16 +41,17 @@ def build_parser() -> ArgumentParser:
                         "per-class table beside PCA")
     p.add_argument("--arch", default="conv", help=f"architecture: {', '.join(ARCHITECTURES)} (default conv)")
     p.add_argument("--filters", type=SPECS["filters"], default="32,32,16",
-                   help="conv/denoise filters per level, comma-separated (slide model: 16,8,8)")
+                   help="conv/denoise filters per level, comma-separated (default 32,32,16; slide model: 16,8,8)")
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
-                   help="code size of dense, deep and VAE models")
+                   help="code size of dense, deep and VAE models (default: the architecture's; a VAE 16)")
     scores = ", ".join(f"{n} {DATASETS[n].default_score}" for n in one_class_names() if n in DATASETS)
     p.add_argument("--score", default=None,
                    help="anomaly score: " + escaped(IMAGE_SCORES.help()) + "; or several joined with '+' (default: the "
                         f"dataset's, {scores})")
     p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
-    p.add_argument("--k", type=SPECS["k"], default=5, help="neighbours of the latent-knn and pixel-knn scores")
+    p.add_argument("--k", type=SPECS["k"], default=5,
+                   help="neighbours of the latent-knn and pixel-knn scores (default 5)")
     p.add_argument("--blur", type=SPECS["blur"], default=1.0,
                    help="Gaussian blur in pixels of the pixel-knn score (default 1; 0: none; at most half the "
                         "images' smaller side)")
@@ -72,9 +73,10 @@ def build_parser() -> ArgumentParser:
                         "threshold itself)")
     p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: {epochs}")
     p.add_argument("--batch-size", type=SPECS["batch_size"], default=64, help="images per batch (default 64)")
-    p.add_argument("--lr", type=SPECS["lr"], default=1e-3, help="Adam learning rate")
+    p.add_argument("--lr", type=SPECS["lr"], default=1e-3, help="Adam learning rate (default 0.001)")
     p.add_argument("--val-fraction", type=SPECS["val_fraction"], default=0.1,
-                   help="share of normal training images held out for validation (no official val split)")
+                   help="share of normal training images held out for validation where the dataset has no "
+                        "validation split (default 0.1)")
     p.add_argument("--train-size", type=SPECS["train_size"], default=None,
                    help="use only the first N normal training images")
     p.add_argument("--seed", type=SPECS["seed"], default=0, help="random seed, in [0, 2**32)")

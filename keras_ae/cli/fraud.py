@@ -141,8 +141,10 @@ def build_parser() -> ArgumentParser:
     _threshold_options(ev, None)
 
     demo = sub.add_parser("demo", help="fit, score and evaluate on synthetic Kaggle-schema transactions")
-    demo.add_argument("--out", default="runs/fraud-demo", help="directory for the data, model and outputs")
-    demo.add_argument("--rows", type=DEMO_ROWS, default=30_000, help="rows of each table (at least 2000)")
+    demo.add_argument("--out", default="runs/fraud-demo",
+                      help="directory for the data, model and outputs (default runs/fraud-demo)")
+    demo.add_argument("--rows", type=DEMO_ROWS, default=30_000,
+                      help="rows of each table (default 30000, at least 2000)")
     demo.add_argument("--seed", type=FIT["seed"], default=0,
                       help="seed of the synthetic tables (the new table uses seed + 1) and of the fit (default 0)")
     demo.add_argument("--epochs", type=FIT["epochs"], default=40, help="most epochs of the fit (default 40)")

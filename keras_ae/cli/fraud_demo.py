@@ -17,7 +17,8 @@ def run_demo(args, main: Callable) -> int:
         for seed, path in ((args.seed, files["train"]), (args.seed + 1, files["new"])):
             with atomic_path(path) as tmp:
                 synthetic_transactions(args.rows, fraud_rate=0.005, seed=seed).to_csv(tmp, index=False)
-        print(f"synthetic Kaggle-schema transactions: {files['train']} and {files['new']} ({args.rows:,} rows each)")
+        print(f"synthetic Kaggle-schema transactions: {files['train']} and {files['new']} ({args.rows:,} rows each)",
+              flush=True)
         common, model, new = ["--sep", ","], str(out / "model"), str(files["new"])
         steps = [
             ["fit", "--input", str(files["train"]), "--out", model, "--epochs", str(args.epochs), "--seed",
@@ -26,6 +27,6 @@ def run_demo(args, main: Callable) -> int:
             ["evaluate", "--model", model, "--input", new, "--out", str(out / "new_metrics.json"), *common],
         ]
         for step in steps:
-            print(f"\n$ keras-ae-fraud {' '.join(step)}")
+            print(f"\n$ keras-ae-fraud {' '.join(step)}", flush=True)
             main(step)
     return 0

@@ -44,15 +44,17 @@ def build_parser() -> ArgumentParser:
                         "tfds:NAME when it takes < 1 GiB, never folder:PATH)")
     p.add_argument("--shuffle-buffer", type=SPECS["shuffle_buffer"], default=10_000,
                    help="shuffle buffer in images for streamed data (default 10000)")
-    p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"),
+    p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"), metavar="{0,1|-1,1}",
                    help="pixel scaling; -1,1 uses a tanh output and MSE loss")
     p.add_argument("--noise", type=SPECS["noise"], default=None,
                    help="noise amount in [0, 1]; on any arch trains it as a denoiser (denoise: 0.5)")
     p.add_argument("--noise-kind", default="gaussian", choices=NOISE_KINDS,
                    help="gaussian: add noise x N(0, 1), clipped to the value range; salt-pepper: each value, with "
                         "probability noise, set to the low or high end of the range (half each)")
-    p.add_argument("--epochs", type=SPECS["epochs"], default=None, help=f"default: the lecture's ({epochs})")
-    p.add_argument("--batch-size", type=SPECS["batch_size"], default=None, help="default: the architecture's (128)")
+    p.add_argument("--epochs", type=SPECS["epochs"], default=None,
+                   help=f"default: the lecture's ({epochs}); smileys 20, after 10 --ae-epochs")
+    p.add_argument("--batch-size", type=SPECS["batch_size"], default=None,
+                   help="default: the architecture's (128); smileys 16")
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
                    help="code size (dense, deep, vae); code channels for conv and denoise")
     p.add_argument("--lr", type=SPECS["lr"], default=None, help="Adam learning rate (default 0.001)")
@@ -70,7 +72,7 @@ def build_parser() -> ArgumentParser:
                         "(default 0; smileys 10, before its 20 --epochs)")
     p.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
                    help="a VAE trains on the dataset's pairs of images that share some factors, where it has them "
-                        "(smileys: weak supervision); --no-pairs trains on single images")
+                        "(smileys: weak supervision; the default); --no-pairs trains on single images")
     p.add_argument("--seed", type=SPECS["seed"], default=0, help="random seed, in [0, 2**32)")
     p.add_argument("--train-size", type=SPECS["train_size"], default=None, help="use only the first N training images")
     p.add_argument("--test-size", type=SPECS["test_size"], default=None, help="use only the first N test images")
@@ -85,7 +87,7 @@ def build_parser() -> ArgumentParser:
                    help="tf.distribute: " + escaped(STRATEGIES.help()) + "; --batch-size is global")
     p.add_argument("--steps-per-execution", type=SPECS["steps_per_execution"], default=1,
                    help="training steps per call into TensorFlow (try 16-64 for small models on a GPU)")
-    p.add_argument("--verbose", type=VERBOSE, default=1, choices=(0, 1, 2), help="Keras progress output")
+    p.add_argument("--verbose", type=VERBOSE, default=1, choices=(0, 1, 2), help="Keras progress output (default 1)")
     return p
 
 

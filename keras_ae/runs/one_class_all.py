@@ -61,7 +61,8 @@ def run_all_classes(config: OneClassConfig) -> AllClassesResult:
                   f"{r['roc_auc_minus_pca']:+.4f})  AP {r['average_precision']:.4f}  accuracy {r['accuracy']:.3f}",
                   flush=True)
         metrics = summary(rows)
-        metrics.update(dataset=data.info, options=options_of(config), seconds=round(time.perf_counter() - start, 1))
+        metrics.update(dataset=data.info, options={**options_of(config), "normal": "all"},
+                       seconds=round(time.perf_counter() - start, 1))
         score = config.resolved().score
         metrics["score"] = score
         write_tables(run_dir, rows, metrics, title=f"{score} score, {config.arch} on {config.dataset}")

@@ -26,6 +26,15 @@ def vae_callbacks(config) -> list:
     return callbacks
 
 
+def warmup_note(kl_warmup: int | None, epochs: int, beta: float) -> str | None:
+    """A note when the KL warm-up does not end before the last VAE epoch (epoch e trains with beta * e / warm-up), so
+    beta never reaches its value; None otherwise."""
+    if not kl_warmup or epochs > kl_warmup:
+        return None
+    return (f"note: the KL warm-up ({kl_warmup} epochs) is not shorter than the {epochs} VAE epoch(s): the last trains "
+            f"with beta {beta * (epochs - 1) / kl_warmup:g} of {beta:g} (--kl-warmup sets it)")
+
+
 def fit_vae(bundle, x_train, pairs, x_val, config, pair_changes: int | None = None, **fit_options: Any):
     """`config.ae_epochs` epochs with beta 0 on single images, then `config.epochs` VAE epochs (on `pairs`
     when given, each differing in `pair_changes` factors when known) with the KL schedules; one FitResult
@@ -34,6 +43,9 @@ def fit_vae(bundle, x_train, pairs, x_val, config, pair_changes: int | None = No
 
     vae = bundle.autoencoder
     vae.pair_changes = pair_changes
+    note = warmup_note(config.kl_warmup, config.epochs, float(vae.initial_beta))
+    if note:
+        print(note, flush=True)
     start = None
     if config.ae_epochs:
         print(f"training in two stages: {config.ae_epochs} epoch(s) as a plain autoencoder (beta 0, single images; "

@@ -39,3 +39,12 @@ def test_capacity_annealing_raises_c_linearly_to_the_target_and_keeps_it(tmp_pat
             x, epochs=1, verbose=0, callbacks=[CapacityAnnealing(2)])
     with pytest.raises(ValueError, match="capacity >= 0"):
         build_vae((4, 4, 1), latent_dim=2, hidden=(8,), capacity=-1.0)
+
+
+def test_a_warm_up_as_long_as_the_training_is_told():
+    from keras_ae.runs.train_vae import warmup_note
+
+    assert warmup_note(0, 1, 32.0) is None and warmup_note(5, 20, 32.0) is None and warmup_note(5, 6, 32.0) is None
+    # epoch e trains with beta * e / 5: with 5 epochs the last (e = 4) has 4/5 of beta, with 1 epoch none of it
+    assert "the last trains with beta 25.6 of 32" in warmup_note(5, 5, 32.0)
+    assert "the last trains with beta 0 of 32" in warmup_note(5, 1, 32.0)

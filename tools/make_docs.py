@@ -483,6 +483,11 @@ def smileys_seeds(r):
             ("keras-io layout, 4 dimensions (seed 0)", s["keras_io"])]
     factors = s["preset"]["latent_factors"]["factors"]
 
+    return seed_table(runs, factors)
+
+
+def seed_table(runs, factors):
+    """One row per smileys run (name, entry): each factor's matched dimension and |r|, MIG, usage, prior, time."""
     def cell(d):
         return bold(f"{f(d['abs_r'], 2)} (z[{d['dim']}])", d["abs_r"] >= 0.8)
 
@@ -494,6 +499,19 @@ def smileys_seeds(r):
              f(x["prior_samples"]["ratio"], 2), f(x["seconds"], 0)] for n, x in runs]
     return md(["run", *factors, "factors with \\|r\\| >= 0.8", "MIG", "dimensions used",
                "prior samples / reconstructions, distance to nearest training face", "seconds"], rows)
+
+
+@table("smileys_more_seeds")
+def smileys_more_seeds(r):
+    s = r("smileys")
+    runs = [(f"seed {s[k]['options']['seed']}", s[k]) for k in ("preset_seed5", "preset_seed6", "preset_seed7")
+            if k in s]
+    m = s["more_seeds_summary"]
+    return (seed_table(runs, s["preset"]["latent_factors"]["factors"])
+            + f"\nOver these {len(m['seeds'])} seeds: all four factors on axes of their own on "
+              f"{m['seeds_with_every_factor']}; per factor "
+            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m["factor_seeds_tracked"].items())
+            + f"; median MIG {f(m['median_mig'], 2)}; at most {f(m['max_seconds'], 0)} s a seed.\n")
 
 
 @table("smileys_summary")

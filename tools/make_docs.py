@@ -129,7 +129,9 @@ def headline(r):
                                                     ss["factor_seeds_tracked"].items())
          + f"; median MIG {f(ss['median_mig'], 2)}; at most {f(ss['max_seconds'], 0)} s a seed"
          + f"; seed 0: {vae_summary(sm['preset'])}",
-         f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seeds 0-4; each seed in the page"],
+         f"keras-io conv VAE: {vae_summary(sm['keras_io'])}", "seeds 0-4; each seed in the page"
+         + (f"; seeds {', '.join(map(str, ms['seeds']))}, run after the settings were chosen: all 4 factors on "
+            f"{ms['seeds_with_every_factor']} of {len(ms['seeds'])}" if (ms := sm.get("more_seeds_summary")) else "")],
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",
          f"faster in median images/s on {faster} of {len(tput)} builders",
          "the slide code's `model.fit` on NumPy arrays",
@@ -504,9 +506,8 @@ def seed_table(runs, factors):
 @table("smileys_more_seeds")
 def smileys_more_seeds(r):
     s = r("smileys")
-    runs = [(f"seed {s[k]['options']['seed']}", s[k]) for k in ("preset_seed5", "preset_seed6", "preset_seed7")
-            if k in s]
     m = s["more_seeds_summary"]
+    runs = [(f"seed {seed}", s[f"preset_seed{seed}"]) for seed in m["seeds"]]
     return (seed_table(runs, s["preset"]["latent_factors"]["factors"])
             + f"\nOver these {len(m['seeds'])} seeds: all four factors on axes of their own on "
               f"{m['seeds_with_every_factor']}; per factor "

@@ -25,9 +25,14 @@ class KLWarmup(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.target = float(self.model.initial_beta)
 
+    @staticmethod
+    def share(epoch: int, epochs: int) -> float:
+        """The share of the model's beta that epoch `epoch` (from 0) trains with, for a warm-up of `epochs`."""
+        return min(1.0, epoch / epochs) if epochs else 1.0
+
     def on_epoch_begin(self, epoch, logs=None):
         if self.epochs:
-            self.model.beta.assign(self.target * min(1.0, epoch / self.epochs))
+            self.model.beta.assign(self.target * self.share(epoch, self.epochs))
 
     def on_train_end(self, logs=None):
         self.model.beta.assign(self.target)

@@ -29,10 +29,13 @@ def vae_callbacks(config) -> list:
 def warmup_note(kl_warmup: int | None, epochs: int, beta: float) -> str | None:
     """A note when the KL warm-up does not end before the last VAE epoch (epoch e trains with beta * e / warm-up), so
     beta never reaches its value; None otherwise."""
-    if not kl_warmup or epochs > kl_warmup:
+    from keras_ae.models.vae_schedules import KLWarmup
+
+    last = KLWarmup.share(epochs - 1, kl_warmup or 0)
+    if last >= 1.0:
         return None
     return (f"note: the KL warm-up ({kl_warmup} epochs) is not shorter than the {epochs} VAE epoch(s): the last trains "
-            f"with beta {beta * (epochs - 1) / kl_warmup:g} of {beta:g} (--kl-warmup sets it)")
+            f"with beta {beta * last:g} of {beta:g} (--kl-warmup sets it)")
 
 
 def fit_vae(bundle, x_train, pairs, x_val, config, pair_changes: int | None = None, **fit_options: Any):

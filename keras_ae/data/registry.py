@@ -136,14 +136,14 @@ def dataset_entry(name: str) -> DatasetEntry:
     if found is not None and found[0].entry:
         return resolve(found[0].entry)(found[1])
     if found is not None:
-        raise UsageError(f"dataset {name!r} has no labelled classes for a one-class run "
+        raise UsageError(f"dataset={name!r} has no labelled classes for a one-class run "
                          f"(one of: {', '.join(one_class_names())})")
     return get_dataset(name)
 
 
 def get_dataset(name: str) -> DatasetEntry:
     if name not in DATASETS:
-        raise UsageError(f"unknown dataset {name!r} (known: {', '.join(dataset_names())})")
+        raise UsageError(f"unknown dataset={name!r} (known: {', '.join(dataset_names())})")
     return DATASETS.get(name)
 
 

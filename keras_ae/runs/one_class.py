@@ -90,10 +90,12 @@ class OneClassConfig:
         check_verbose(self.verbose)
         try:
             entry = dataset_entry(self.dataset)
-        except UsageError:
-            raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(one_class_names())})") from None
+        except UsageError as err:
+            if not str(err).startswith("unknown dataset="):
+                raise ValueError(str(err)) from None  # a family without labelled classes says so itself
+            raise ValueError(f"unknown dataset={self.dataset!r} (known: {', '.join(one_class_names())})") from None
         if not entry.labelled:
-            raise ValueError(f"dataset {self.dataset!r} has no classes (known: {', '.join(one_class_names())})")
+            raise ValueError(f"dataset={self.dataset!r} has no classes (known: {', '.join(one_class_names())})")
         arch = ARCHITECTURES.get(self.arch)
         score = self.score or entry.default_score
         unused = unused_options(score, dataclasses.asdict(self))

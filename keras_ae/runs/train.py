@@ -184,6 +184,18 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]):
     return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
 
 
+def dataset_sizes(info: dict, train_images: int, test_images: int) -> dict:
+    """The dataset's metadata as a run records it: a size the dataset states (``train_size``, ``test_size``) that the
+    run did not use all of (``--train-size``, ``--test-size``) is kept as ``train_size_available``, beside the used
+    size, so that no figure in the record reads as the number of images the run trained or tested on."""
+    out = dict(info)
+    for key, used in (("train_size", train_images), ("test_size", test_images)):
+        if key in out and out[key] != used:
+            out[f"{key}_available"] = out.pop(key)
+            out[key] = int(used)
+    return out
+
+
 def run_train(config: TrainConfig) -> TrainResult:
     """Train `config.arch` on `config.dataset` and write the run directory; returns what was made.
 
@@ -282,7 +294,8 @@ def _run(config: TrainConfig) -> TrainResult:
             "images_per_second": round(train_images * (result.epochs + (0 if pairs is None else config.epochs))
                                        / result.seconds, 1),  # a pair is two images
             "weak_supervision": None if pairs is None else train_vae.weak_supervision(len(pairs), pair_changes),
-            "dataset": data.info, "train_images": int(train_images), "test_images": int(len(x_test)),
+            "dataset": dataset_sizes(data.info, train_images, len(x_test)), "train_images": int(train_images),
+            "test_images": int(len(x_test)),
             "seed": config.seed, "noise": {"kind": config.noise_kind, "amount": config.noise} if noise else None,
             "options": options_of(config), "pictures": pictures,
         }

@@ -102,7 +102,7 @@ def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
     "argv, message",
     [
         (["--arch", "transformer"], "unknown architecture 'transformer'"),
-        (["--dataset", "cifar99", "--arch", "dense"], "unknown dataset 'cifar99'"),
+        (["--dataset", "cifar99", "--arch", "dense"], "unknown --dataset 'cifar99'"),
         (["--epochs", "0"], "--epochs must be an integer >= 1, received 0"),
         (["--epochs", "-3"], "--epochs must be an integer >= 1, received -3"),
         (["--noise", "1.5"], "--noise must be a finite number in [0, 1], received 1.5"),

@@ -7,5 +7,5 @@ from keras_ae.errors import UsageError
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(UsageError, match="unknown dataset 'cifar'.*mnist-sample"):
+    with pytest.raises(UsageError, match="unknown dataset='cifar'.*mnist-sample"):
         data.load_dataset("cifar")

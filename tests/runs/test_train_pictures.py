@@ -23,6 +23,10 @@ def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, 
     assert set(factors["per_factor"]) == set(smileys.FACTOR_NAMES)
     assert metrics["dataset"]["factor_names"] == list(smileys.FACTOR_NAMES)
     assert "factors" not in metrics["dataset"], "factor arrays must not be dumped into metrics.json"
+    # the sizes the run used, the generated set's beside them: no figure reads as what the run trained on
+    assert (metrics["dataset"]["train_size"], metrics["dataset"]["test_size"]) == (64, 48)
+    assert (metrics["dataset"]["train_size_available"], metrics["dataset"]["test_size_available"]) == (2000, 500)
+    assert (metrics["train_images"], metrics["test_images"]) == (64, 48)
     assert metrics["weak_supervision"].startswith("64 training pairs that differ in 1 factor")  # --train-size: pairs
 
 

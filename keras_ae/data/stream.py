@@ -124,6 +124,7 @@ def stream_folder(
     test, train = order[:n_test], order[n_test:]
     if len(train) == 0:
         train = test
+    available = (len(train), len(test))  # the folder's own sizes, recorded beside what a run keeps of them
     train = train[:train_limit]
     names = np.array([str(p) for p in files])
 
@@ -145,7 +146,7 @@ def stream_folder(
     return StreamDataset(
         train_ds, int(len(train)), x_test, labels[kept],
         info={"name": f"folder:{root}", "source": str(root), "value_range": value_range, "streamed": True,
-              "classes": classes, "train_size": int(len(train)), "test_size": int(len(kept)),
+              "classes": classes, "train_size": int(available[0]), "test_size": int(available[1]),
               "image_size": list(image_size), "channels": channels},
         cacheable=False,  # a folder is streamed to keep memory flat: never cache it in memory unasked
     )
@@ -232,7 +233,7 @@ def stream_tfds(
     # With a limit, read the files in order and keep the first N (the same N every epoch).
     train = builder.as_dataset(split=train_split, shuffle_files=not train_limit,
                                read_config=tfds.ReadConfig(shuffle_seed=seed))
-    train_size = _count(info, builder, train_split)
+    train_size = available = _count(info, builder, train_split)
     if train_limit:
         train, train_size = train.take(train_limit), min(train_limit, train_size)
     train = train.map(image_of, num_parallel_calls=tf.data.AUTOTUNE)
@@ -244,7 +245,7 @@ def stream_tfds(
         train, train_size, x_test, y_test,
         info={"name": f"tfds:{name}", "source": f"tensorflow-datasets {name} {info.version}",
               "value_range": value_range, "streamed": True, "train_split": train_split,
-              "test_split": test_split, "train_size": train_size, "test_size": int(len(x_test)),
+              "test_split": test_split, "train_size": int(available), "test_size": _count(info, builder, test_split),
               "image_size": list(image_size), "channels": channels},
         cacheable=nbytes < CACHE_LIMIT_BYTES,
     )

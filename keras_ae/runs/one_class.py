@@ -82,7 +82,7 @@ class OneClassConfig:
         from keras_ae.anomaly.image_scores import needs_vae, unused_options
         from keras_ae.anomaly.scores import CONTRAST_NORMS
         from keras_ae.anomaly.thresholds import THRESHOLD_RULES, check_rule
-        from keras_ae.data.registry import DATASETS, dataset_entry, one_class_names
+        from keras_ae.data.registry import DATASETS, dataset_entry, one_class_names, prefixed
         from keras_ae.models.registry import ARCHITECTURES
 
         for field, spec in self.SPECS.items():
@@ -91,11 +91,12 @@ class OneClassConfig:
         try:
             entry = dataset_entry(self.dataset)
         except UsageError as err:
-            if not str(err).startswith("unknown dataset="):
-                raise ValueError(str(err)) from None  # a family without labelled classes says so itself
+            if prefixed(self.dataset) is not None:  # a family without labelled classes (folder:PATH) says so
+                raise ValueError(str(err)) from None
             raise ValueError(f"unknown dataset={self.dataset!r} (known: {', '.join(one_class_names())})") from None
         if not entry.labelled:
-            raise ValueError(f"dataset={self.dataset!r} has no classes (known: {', '.join(one_class_names())})")
+            raise ValueError(f"dataset={self.dataset!r} has no labelled classes for a one-class run "
+                             f"(one of: {', '.join(one_class_names())})")
         arch = ARCHITECTURES.get(self.arch)
         score = self.score or entry.default_score
         unused = unused_options(score, dataclasses.asdict(self))

@@ -62,7 +62,7 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     (["--dataset", "pneumonia", "--data-path", "."], "PneumoniaMNIST file . is a folder, not a file"),
     (["--dataset", "cifar"], "unknown --dataset 'cifar'"),
     (["--dataset", "folder:data"], "--dataset 'folder:data' has no labelled classes for a one-class run"),
-    (["--dataset", "smileys"], "--dataset 'smileys' has no classes"),
+    (["--dataset", "smileys"], "--dataset 'smileys' has no labelled classes for a one-class run"),
     (["--epochs", "x"], "error: --epochs must be an integer >= 1, received x"),  # argparse's refusals: the same form
     (["--score", "elbo", "--arch", "conv"], "--score 'elbo' needs a VAE"),
     (["--score", "latent+psnr"], "unknown score 'psnr' in --score 'latent+psnr'"),

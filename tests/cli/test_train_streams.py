@@ -21,6 +21,7 @@ def test_train_command_streams_a_folder(png_folder, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dataset"]["streamed"] is True and metrics["train_images"] == 20
+    assert (metrics["dataset"]["train_size"], metrics["dataset"]["train_size_available"]) == (20, 27)  # used, own
     assert metrics["images_per_second"] > 0 and np.isfinite(metrics["test_bce"])
 
 

@@ -39,6 +39,7 @@ def test_streamed_training_files_are_reshuffled_every_epoch_and_limited_on_reque
     np.testing.assert_allclose(np.sort(first.ravel()), np.sort(second.ravel()))  # same images
     limited = stream_folder(png_folder, seed=0, train_limit=5, test_limit=2)
     assert limited.train_size == 5 and len(decoded(limited.train)) == 5 and len(limited.x_test) == 2
+    assert (limited.info["train_size"], limited.info["test_size"]) == (27, 3)  # the folder's own sizes, not the cut
     rgb = stream_folder(png_folder, seed=0, channels=3, image_size=(16, 16), value_range="-1,1")
     assert rgb.image_shape == (16, 16, 3) and rgb.x_test.min() >= -1 and rgb.x_test.min() < 0
 
@@ -55,6 +56,7 @@ def test_tfds_mnist_streams_scaled_images_and_labels_offline():
     with tfds.testing.mock_data(num_examples=40):
         data = load_stream("tfds:mnist", train_limit=30, test_limit=12)
     assert data.image_shape == (28, 28, 1) and data.train_size == 30
+    assert data.info["train_size"] == 40 and len(data.x_test) == 12  # the split's own size; the run keeps 30
     images = decoded(data.train)
     assert images.shape == (30, 28, 28, 1) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0 and images.max() > 0.5

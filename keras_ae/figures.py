@@ -72,8 +72,11 @@ def image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: str | os
 
 
 def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title: str = "Loss",
-                ylabel: str = "loss") -> str:
-    """The three curves: loss averaged during each epoch, training loss after it, validation loss."""
+                ylabel: str = "loss", stages: Sequence[tuple[str, int]] | None = None) -> str:
+    """The three curves: loss averaged during each epoch, training loss after it, validation loss.
+
+    `stages`: ``[(name, epochs), ...]`` when training ran in stages (a plain autoencoder, then a VAE): a dotted
+    line between them and each stage's name over its epochs."""
     fig, ax = subplots(figsize=(6.4, 4.2))
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], "o-", label="training loss (during epoch)")
@@ -91,6 +94,15 @@ def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    start = 0
+    for i, (name, count) in enumerate(stages or []):
+        if i:
+            ax.axvline(start + 0.5, color="0.3", linestyle=":", linewidth=1.2)
+        ax.text(start + 0.5 + count / 2, 1.01, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                fontsize="small", color="0.25")
+        start += count
+    if stages:
+        ax.set_title(title, pad=18)
     return save_figure(fig, path)
 
 

@@ -16,7 +16,9 @@ def list_images(folder: str | pathlib.Path) -> list[pathlib.Path]:
     """Image files below `folder`, sorted; raises UsageError when the folder is missing or has none."""
     root = pathlib.Path(folder)
     if not root.is_dir():
-        raise UsageError(f"image folder {root} " + ("is a file, not a folder" if root.exists() else "does not exist"))
+        raise UsageError(f"image folder {root} " + ("is a file, not a folder" if root.exists() else "does not exist")
+                         + f" (folder:PATH wants a folder of images, {', '.join(sorted(IMAGE_SUFFIXES))}, "
+                         "in sub-folders per class if labelled)")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise UsageError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")

@@ -150,6 +150,7 @@ def load_smileys(value_range: str = "0,1", train_size: int = 2000, test_size: in
         info={"name": "smileys", "source": "procedurally drawn by keras_ae.data.smileys (seed "
               f"{seed})", "value_range": value_range, "train_size": train_size, "test_size": test_size,
               "labels": "mouth class: 0 frown, 1 straight, 2 smile",
+              "label_names": ["frown", "straight", "smile"], "label_title": "mouth class",
               "factors": {"names": list(FACTOR_NAMES), "ranges": FACTOR_RANGES,
                           "train": f_train, "test": f_test}},
         x_pairs=x_pairs, pair_changes=1 if pairs else None,

@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 
 from keras_ae.figures import as_image, save_figure, subplots
 
 
 def latent_scatter(codes: np.ndarray, labels: np.ndarray | None, path: str | os.PathLike,
-                   title: str = "Latent space") -> str:
-    """2-D scatter of codes coloured by label (codes of more dimensions are projected with PCA)."""
+                   title: str = "Latent space", label_names: Sequence[str] | None = None,
+                   label_title: str = "label") -> str:
+    """2-D scatter of codes coloured by label (codes of more dimensions are projected with PCA).
+
+    Up to 10 integer labels get a legend of classes (``label_names[label]`` beside each number, when given; the
+    legend titled `label_title`); other labels a colour bar."""
     codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
     xlabel, ylabel = "z[0]", "z[1]"
     if codes.shape[1] > 2:
@@ -23,13 +28,35 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray | None, path: str | os.
     elif codes.shape[1] == 1:
         codes = np.column_stack([codes[:, 0], np.zeros(len(codes))])
     fig, ax = subplots(figsize=(6.4, 5.4))
-    points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=6, alpha=0.8)
-    if labels is not None:
-        fig.colorbar(points, ax=ax, label="label")
+    classes = _few_classes(labels)
+    if classes is None:
+        points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="viridis" if labels is not None else None,
+                            s=6, alpha=0.8)
+        if labels is not None:
+            fig.colorbar(points, ax=ax, label=label_title)
+    else:
+        colours = matplotlib.colormaps["tab10"]
+        for i, label in enumerate(classes):
+            name = f"{label} {label_names[label]}" if label_names is not None and 0 <= label < len(label_names) \
+                else str(label)
+            mask = np.asarray(labels).ravel() == label
+            ax.scatter(codes[mask, 0], codes[mask, 1], color=colours(i % 10), s=6, alpha=0.8, label=name)
+        ax.legend(title=label_title, markerscale=2.5, fontsize="small", loc="best", framealpha=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return save_figure(fig, path)
+
+
+def _few_classes(labels: np.ndarray | None) -> list[int] | None:
+    """The sorted distinct labels when they are at most 10 integers, else None (a colour bar suits them)."""
+    if labels is None:
+        return None
+    values = np.asarray(labels).ravel()
+    if values.dtype.kind not in "iub":
+        return None
+    classes = sorted(int(v) for v in np.unique(values))
+    return classes if len(classes) <= 10 else None
 
 
 def traversal_grid(images: np.ndarray, path: str | os.PathLike, row_labels: Sequence[str],

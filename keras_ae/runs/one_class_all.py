@@ -102,7 +102,7 @@ def write_tables(run_dir: pathlib.Path, rows: list[dict], metrics: dict, title: 
 
     frame = pd.DataFrame(rows)
     with atomic_path(run_dir / "summary.csv") as tmp:
-        frame.to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False, float_format="%.10g")  # 0.9995, not 0.9994999999999999
     figures.grouped_bars([str(r["normal"]) for r in rows],
                          {metrics["score"]: [r["roc_auc"] for r in rows], "PCA": [r["pca_roc_auc"] for r in rows]},
                          run_dir / "per_class.png", ylabel="test ROC-AUC", xlabel="normal class", legend="below",

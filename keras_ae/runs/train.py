@@ -278,7 +278,9 @@ def _run(config: TrainConfig) -> TrainResult:
             reports, codes, dim_names = train_pictures.vae_metrics(bundle, x_train, x_test, factors, run_dir,
                                                                    config.seed, config.streams)
         pictures = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir,
-                                        value_range, codes, dim_names, dataset=data.info.get("name"))
+                                        value_range, codes, dim_names, dataset=data.info.get("name"),
+                                        label_names=data.info.get("label_names"),
+                                        label_title=data.info.get("label_title", "label"))
         if "latent_factors" in reports:
             pictures.append("factor_correlation.png")
         metrics = {

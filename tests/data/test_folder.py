@@ -25,7 +25,8 @@ def test_folder_loader_resizes_and_labels_subfolders(tmp_path):
 def test_folder_loader_errors_name_the_folder(tmp_path):
     with pytest.raises(UsageError, match=re.escape(f"image folder {tmp_path} holds no images")):
         data.load_folder(tmp_path)
-    with pytest.raises(UsageError, match=re.escape(f"image folder {tmp_path / 'missing'} does not exist")):
+    with pytest.raises(UsageError, match=re.escape(f"image folder {tmp_path / 'missing'} does not exist (folder:PATH "
+                                                   "wants a folder of images, .bmp, .gif")):
         data.load_folder(tmp_path / "missing")
     (tmp_path / "broken.png").write_bytes(b"not a png")
     with pytest.raises(UsageError, match=re.escape(f"cannot read image {tmp_path / 'broken.png'}: ")):

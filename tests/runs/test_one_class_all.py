@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import json  # noqa: E402
+import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -19,6 +20,7 @@ def test_normal_all_runs_every_class_and_tables_them_beside_pca(tmp_path, capsys
     assert code == 0, capsys.readouterr().err
     table = pd.read_csv(out / "summary.csv")
     assert list(table["normal"]) == list(range(10))
+    assert not re.search(r"\d\.\d{11,}", (out / "summary.csv").read_text()), "float noise such as 0.9994999999999999"
     metrics = json.loads((out / "metrics.json").read_text())
     assert not (out / "UNFINISHED.json").exists()
     for label in range(10):  # each class's own run, with its PCA baseline on the same split

@@ -188,6 +188,11 @@ def run_reconstruction(config, font, out: pathlib.Path) -> dict:
     }
 
 
+def _shown_name(name: str) -> str:
+    """A character's name as a picture's caption (matplotlib reads a lone '$' or '`' oddly: quote them)."""
+    return repr(name) if len(name) == 1 and not name.isalnum() else name
+
+
 def run_denoising(config, font, out: pathlib.Path) -> dict:
     import numpy as np
 
@@ -196,7 +201,8 @@ def run_denoising(config, font, out: pathlib.Path) -> dict:
     from keras_ae.lectures import characters
 
     x = font.vectors
-    levels, series, rows, row_labels = {}, {}, [], []
+    shown = min(12, len(x))  # the first characters, clean on top, then each level's noisy input and its output
+    levels, series, rows, row_labels = {}, {}, [x[:shown].reshape(-1, 7, 5)], ["clean"]
     for level in config.noise_levels:
         model = _model(config)
         print(f"denoiser for salt-and-pepper {level:.0%}: {config.denoise_epochs} epochs x {config.copies} "
@@ -218,14 +224,16 @@ def run_denoising(config, font, out: pathlib.Path) -> dict:
             "seconds": round(fit.seconds, 2),
         }
         series[f"{level:.0%} noise (input {result['input'].mean():.1f} wrong on average)"] = result["output"]
-        noisy = salt_and_pepper(x[:12], level, seed=config.seed + 1000)
+        noisy = salt_and_pepper(x[:shown], level, seed=config.seed + 1000)
         denoised = np.asarray(model.autoencoder(noisy, training=False))
         rows += [noisy.reshape(-1, 7, 5), denoised.reshape(-1, 7, 5)]
         row_labels += [f"{level:.0%} noisy", "denoised"]
     figures.grouped_bars(font.names, series, out / "denoising_errors.png",
                        ylabel=f"mean wrong pixels of 35 ({config.draws} draws)",
                        title="Denoiser output: wrong pixels per character")
-    figures.image_rows(rows, row_labels, out / "denoising_examples.png")
+    figures.image_rows(rows, row_labels, out / "denoising_examples.png",
+                       title="Salt-and-pepper noise in, the denoiser's output below each level",
+                       captions=[[_shown_name(n) for n in font.names[:shown]]] + [None] * (len(rows) - 1))
     return {"mode": "denoise", "noise": "salt-and-pepper (a hit pixel is set to 0 or 1 with equal odds)",
             "draws_per_character": config.draws, "levels": levels,
             "options": dataclasses.asdict(config),

@@ -26,7 +26,16 @@ def test_font_command_reports_every_character_and_draws_the_latent_space(tmp_pat
         assert (out / name).stat().st_size > 1000, name
 
 
-def test_denoising_mode_reports_each_noise_level(tmp_path, capsys):
+def test_denoising_mode_reports_each_noise_level(tmp_path, capsys, monkeypatch):
+    from keras_ae import figures
+
+    drawn, real = {}, figures.image_rows
+
+    def spy(rows, labels, path, **options):
+        drawn.update(labels=list(labels), **options)
+        return real(rows, labels, path, **options)
+
+    monkeypatch.setattr(figures, "image_rows", spy)
     out = tmp_path / "denoise"
     code = font_cli.cli(["--denoise", "--noise-levels", "0.2,0.9", "--denoise-epochs", "2", "--copies", "2",
                          "--draws", "2", "--out", str(out)])
@@ -38,6 +47,10 @@ def test_denoising_mode_reports_each_noise_level(tmp_path, capsys):
     # Salt-and-pepper flips about half of the hit pixels of a binary glyph.
     assert 1.5 < low["mean_input_wrong"] < 5.5 < 10 < high["mean_input_wrong"] < 22
     assert (out / "denoising_errors.png").stat().st_size > 1000
+    # the examples: the clean characters on top, named, then each level's noisy input and the denoiser's output
+    assert drawn["labels"] == ["clean", "20% noisy", "denoised", "90% noisy", "denoised"] and drawn["title"]
+    assert drawn["captions"][0][:3] == ["'`'", "a", "b"] and drawn["captions"][1:] == [None] * 4
+    assert (out / "denoising_examples.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("argv, message", [

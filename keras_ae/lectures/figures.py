@@ -35,7 +35,9 @@ def glyph_scatter(codes: np.ndarray, images: np.ndarray, names: Sequence[str], p
                   interpolation="nearest", zorder=2)
         ax.add_patch(Rectangle((x - half_w, y - half_h), 2 * half_w, 2 * half_h, fill=False,
                                    edgecolor=colour, linewidth=0.6, zorder=3))
-        ax.annotate(label, (x + half_w, y + half_h), fontsize=8, color=colour, zorder=4)
+        ax.annotate(label, (x + half_w, y + half_h), fontsize=8, color=colour, zorder=4 if colour == "black" else 5,
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+        # a white box: a name stays readable where glyphs crowd (codes that lie close together)
 
     for code, image, name in zip(codes, images, names, strict=True):
         put(code, image, name, "black")

@@ -35,3 +35,14 @@ def out_of_memory(err: BaseException) -> UsageError | None:
     lines = str(getattr(err, "message", None) or err).strip().splitlines()
     detail = (lines[0] if lines else type(err).__name__)[:200]
     return UsageError(f"out of memory ({detail}); choose smaller sizes (layers, code, batch, rows) for this machine")
+
+
+def disk_full(err: BaseException) -> UsageError | None:
+    """The UsageError for a write that found no space left (a full disk or an exhausted quota), or None for any
+    other exception."""
+    import errno
+
+    if not (isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)):
+        return None
+    where = f" (writing {err.filename})" if getattr(err, "filename", None) else ""
+    return UsageError(f"no space left on the device{where}; free some space or write elsewhere (--out)")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_ae.errors import UsageError, out_of_memory
+from keras_ae.errors import UsageError, disk_full, out_of_memory
 
 
 def _umask() -> int:
@@ -101,8 +101,16 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
     except UnicodeDecodeError as err:
         raise UsageError(f"{what} {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
                          f"{err.start}); JSON files are UTF-8") from None
+    def once(pairs: list[tuple[str, Any]]) -> dict:
+        out: dict = {}
+        for key, value in pairs:
+            if key in out:  # json would keep the last silently: which one was meant is not known
+                raise UsageError(f"{what} {path} gives the key {key!r} twice")
+            out[key] = value
+        return out
+
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=once)
     except json.JSONDecodeError as err:
         raise UsageError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}") from None
     except RecursionError:
@@ -158,6 +166,9 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         if created and not stopped and out_of_memory(err) is not None and \
                 {p.name for p in run_dir.iterdir()} <= {UNFINISHED, run_dirs.RUN_MARKER}:
             remove_created()
+            raise
+        if created and not stopped and disk_full(err) is not None:  # a run that cannot be written: its part
+            remove_created()  # is of no use, and removing it gives the space back
             raise
         state.update(state="interrupted" if stopped else "failed",
                      ended=datetime.datetime.now().isoformat(timespec="seconds"),

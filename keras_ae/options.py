@@ -185,8 +185,9 @@ class Each:
             if text.startswith("["):
                 items = json.loads(text)
                 values = [self.spec(json.dumps(v)) for v in items] if isinstance(items, list) else None
-            else:
-                values = [self.spec(v) for v in text.split(",") if v.strip()]
+            else:  # an empty item ("32,,16", "25,") is a slip, not a shorter list
+                parts = text.split(",") if text else []
+                values = None if any(not v.strip() for v in parts) else [self.spec(v) for v in parts]
             if not values and not self.empty:
                 values = None
         except (ValueError, TypeError, argparse.ArgumentTypeError):

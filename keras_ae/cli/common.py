@@ -161,9 +161,9 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     except BaseException as err:
         from keras_ae import interrupt
-        from keras_ae.errors import out_of_memory
+        from keras_ae.errors import disk_full, out_of_memory
 
-        if (memory := out_of_memory(err)) is not None and not interrupt.requested:
+        if (memory := out_of_memory(err) or disk_full(err)) is not None and not interrupt.requested:
             print(f"error: {memory}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(err, RecursionError) and not interrupt.requested:  # e.g. a model of thousands of layers

@@ -98,7 +98,8 @@ def build_parser() -> ArgumentParser:
                      help="neighbours of the distance part (default 1)")
     fit.add_argument("--ae-weight", type=FIT["ae_weight"], default=0.25,
                      help="weight of the reconstruction part against 1 for the distance part (default 0.25)")
-    fit.add_argument("--n-models", type=FIT["n_models"], default=3, help="autoencoders in the ensemble")
+    fit.add_argument("--n-models", type=FIT["n_models"], default=3,
+                     help="autoencoders in the ensemble (1 to 100; default 3)")
     fit.add_argument("--epochs", type=FIT["epochs"], default=100, help="at most this many (early stopping)")
     fit.add_argument("--seed", type=FIT["seed"], default=0, help="an integer in [0, 2**32) (default 0)")
     fit.add_argument("--sep", default=",", help="CSV delimiter")

@@ -58,9 +58,18 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict
     """``{"train": (images uint8, labels int64), "val": ..., "test": ...}`` of an official MedMNIST npz (`what`
     names the file in messages)."""
     try:
+        with open(path, "rb") as head:
+            zipped = head.read(4) == b"PK\x03\x04"  # an .npz is a zip archive of .npy files
+    except OSError as err:
+        raise UsageError(f"cannot read {what} file {path}: {err.strerror or err}") from None
+    if not zipped:  # np.load would take it for a pickle and suggest allow_pickle: never for a data file
+        raise UsageError(f"{what} file {path} is not an .npz file (a NumPy zip archive of arrays)")
+    try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
         raise UsageError(f"cannot read {what} file {path}: {err}") from None
+    if not hasattr(data, "files"):
+        raise UsageError(f"{what} file {path} is not an .npz file (a NumPy zip archive of arrays)")
     with data:
         missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in data.files]
         if missing:

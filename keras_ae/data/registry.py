@@ -96,6 +96,9 @@ def prefixed(name: str) -> tuple[PrefixEntry, str] | None:
     """(entry, rest) of a prefixed dataset name (``folder:PATH`` -> the folder entry and PATH); None otherwise."""
     for prefix, entry in PREFIXES.items():
         if name.startswith(prefix):
+            if not name[len(prefix):].strip():  # "folder:" would be the working directory, "tfds:" nothing
+                raise UsageError(f"dataset={name!r} names nothing after {prefix!r} (e.g. folder:photos, "
+                                 "tfds:mnist, medmnist:breastmnist)")
             return entry, name[len(prefix):]
     return None
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from keras_ae import options
 
 SPECS = {
-    "n_models": options.POSITIVE_INT, "epochs": options.POSITIVE_INT, "patience": options.POSITIVE_INT,
+    "n_models": options.Spec(int, 1, 100),  # a bound, so that a slip (1000000000) is refused, not left to fill memory
+    "epochs": options.POSITIVE_INT, "patience": options.POSITIVE_INT,
     "learning_rate": options.POSITIVE, "validation_fraction": options.FRACTION_OPEN,
     "noise": options.NON_NEGATIVE, "weight_decay": options.NON_NEGATIVE, "clip": options.POSITIVE,
     "trim_fraction": options.Spec(float, 0, 0.5, high_open=True), "batch_size": options.OPTIONAL_POSITIVE_INT,
@@ -48,9 +49,29 @@ def check(detector) -> None:
             raise UsageError(f"{name} must be a column name, received {getattr(detector, name)!r}", param=name)
     if isinstance(detector.drop, (str, bytes)) or not all(isinstance(c, str) for c in detector.drop):
         raise UsageError(f"drop must be a list of column names, received {detector.drop!r}")
+    check_roles(detector.label_column, detector.amount_column, detector.time_column,
+                getattr(detector, "time_mode", "drop"), detector.drop)
     try:
         check_rule(detector.threshold_rule, detector.threshold_value)
     except UsageError:
         raise
     except ValueError as err:
         raise UsageError(str(err)) from None
+
+
+def check_roles(label_column: str, amount_column: str, time_column: str, time_mode: str, drop) -> None:
+    """One column, one role: a UsageError when `drop` names the label, amount or (used) time column, which would be
+    used all the same, or when the amount column is the label column."""
+    from keras_ae.errors import UsageError
+
+    roles = {"label_column": label_column, "amount_column": amount_column}
+    if time_mode != "drop":
+        roles["time_column"] = time_column
+    if not label_column:  # "": no label column
+        del roles["label_column"]
+    for name, column in roles.items():
+        if column in drop:
+            raise UsageError(f"drop={list(drop)!r} names {column!r}, the {name.replace('_', ' ')} "
+                             f"({name}={column!r}); leave it out of drop")
+    if label_column and amount_column == label_column:
+        raise UsageError(f"amount_column and label_column both name {amount_column!r}")

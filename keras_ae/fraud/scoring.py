@@ -51,12 +51,22 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike | tables.Table,
         if len(chunk) == 0:  # a file with only a header gives one empty chunk
             continue
         if [str(c) for c in chunk.columns] != header:
-            raise UsageError(f"{path}: the header changed while reading")
+            raise UsageError(f"{path}, from row {first_row}: {header_change(header, [str(c) for c in chunk.columns])}")
         labels = schema.labels_block(chunk, label, str(path), first_row) if label in header else None
         yield chunk, labels, first_row
         first_row += len(chunk)
     if first_row == 1:
         raise UsageError(f"{path}: no data rows (the table holds only a header)")
+
+
+def header_change(header: list[str], now: list[str]) -> str:
+    """How the columns of a later part of a table differ from its header (the files of a Parquet directory must
+    all have the same columns, in the same order)."""
+    gone, new = [c for c in header if c not in now], [c for c in now if c not in header]
+    what = "; ".join(part for part in (f"columns {schema.short_list(gone)} missing" if gone else "",
+                                       f"columns {schema.short_list(new)} new" if new else "") if part)
+    return (f"the columns changed ({what or 'the same columns in another order'}); every part of a table, every "
+            "file of a Parquet directory, must have the same columns in the same order")
 
 
 def _score(detector: FraudDetector, chunk: pd.DataFrame, top: int, source: str, first_row: int):

@@ -12,6 +12,15 @@ from keras_ae.errors import UsageError
 from keras_ae.io import UNFINISHED, check_finished, unfinished_marker  # noqa: F401  (runs use them from here)
 
 
+def require_paths(config: Any, *names: str) -> None:
+    """A UsageError naming the first of `names` (fields of `config`) that is not a path: not text, or empty ("" would
+    be read as the working directory)."""
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, (str, pathlib.PurePath)) or not str(value).strip():
+            raise UsageError(f"{name} must be a path, received {value!r}", param=name)
+
+
 def run_directory(out: str | None, label: str) -> pathlib.Path:
     """`out`, or runs/<time>-<label>; an existing file there is a UsageError naming it."""
     run_dir = pathlib.Path(out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{label}")

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from keras_ae import options
 from keras_ae.errors import UsageError
 from keras_ae.fraud import params
+from keras_ae.runs.common import require_paths
 
 DEFAULT_LABEL = "Class"  # the label column of the credit-card file (keras_ae.fraud.schema.LABEL_COLUMN)
 
@@ -49,9 +50,7 @@ class FraudFitConfig:
         """UsageError naming the first option out of range, before any work (no file is read)."""
         from keras_ae.anomaly.thresholds import check_rule
 
-        for name in ("input", "out"):
-            if not isinstance(getattr(self, name), (str, pathlib.PurePath)) or not str(getattr(self, name)).strip():
-                raise UsageError(f"{name} must be a path, received {getattr(self, name)!r}", param=name)
+        require_paths(self, "input", "out")
         for name, spec in self.SPECS.items():
             setattr(self, name, spec.check(name, getattr(self, name)))
         for name, choices in self.CHOICES.items():
@@ -63,6 +62,7 @@ class FraudFitConfig:
                 raise UsageError(f"{name} must be a string, received {getattr(self, name)!r}", param=name)
         if isinstance(self.drop, str) or not all(isinstance(c, str) for c in self.drop):
             raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
+        params.check_roles(self.label_column, self.amount_column, self.time_column, self.time_mode, self.drop)
         check_rule(self.threshold_rule, self.threshold_value)
 
     def check_files(self, other_inputs: tuple = ()):

@@ -14,6 +14,7 @@ from typing import Any
 from keras_ae import options
 from keras_ae.errors import UsageError
 from keras_ae.fraud.params import UNSCORABLE
+from keras_ae.runs.common import require_paths
 
 
 @dataclasses.dataclass
@@ -35,10 +36,14 @@ class FraudScoreConfig:
 
     def check(self) -> None:
         """UsageError naming the first option out of range, before any file is read."""
+        require_paths(self, "model", "input", "out")
         for name in ("chunksize", "top"):
             setattr(self, name, options.POSITIVE_INT.check(name, getattr(self, name)))
         if self.engine not in self.ENGINES:
             raise UsageError(f"engine must be one of {', '.join(self.ENGINES)}, received {self.engine!r}")
+        if self.master is not None and self.engine != "spark":  # it would be ignored: say so instead
+            raise UsageError(f"master={self.master!r} is an option of engine='spark' (this run: engine="
+                             f"{self.engine!r})")
         check_threshold(self.threshold_rule, self.threshold_value)
         if self.unscorable not in UNSCORABLE:
             raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {self.unscorable!r}")
@@ -57,6 +62,7 @@ class FraudEvaluateConfig:
     threshold_value: float | None = None
 
     def check(self) -> None:
+        require_paths(self, "model", "input", *(["out"] if self.out is not None else []))
         self.chunksize = options.POSITIVE_INT.check("chunksize", self.chunksize)
         check_threshold(self.threshold_rule, self.threshold_value)
         if self.unscorable not in UNSCORABLE:

@@ -144,3 +144,59 @@ def test_rows_with_one_field_more_than_the_header(bundle, data, tmp_path, capsys
     code = fraud(["score", "--model", str(bundle), "--input", str(path), "--out", str(tmp_path / "s.csv"), "--quiet"])
     one_line_error(code, capsys, "extra.csv", "row 1", "32 fields", "31 columns")
     assert listing(tmp_path) == ["extra.csv"]
+
+
+@pytest.mark.parametrize(("argv", "fragments"), [
+    (["score", "--model", "", "--input", "{table}", "--out", "{tmp}/s.csv"], ["--model must be a path, received ''"]),
+    (["score", "--model", "{bundle}", "--input", "", "--out", "{tmp}/s.csv"], ["--input must be a path, received ''"]),
+    (["score", "--model", "{bundle}", "--input", "{table}", "--out", ""], ["--out must be a path, received ''"]),
+    (["evaluate", "--model", "{bundle}", "--input", ""], ["--input must be a path, received ''"]),
+    (["score", "--model", "{bundle}", "--input", "{table}", "--out", "{tmp}/s.csv", "--master", "local[2]"],
+     ["--master 'local[2]' is an option of --engine 'spark'"]),
+    (["fit", "--input", "{table}", "--out", "{tmp}/m", "--drop", "Class"],
+     ["--drop ['Class'] names 'Class', the label column (--label-column 'Class')"]),
+    (["fit", "--input", "{table}", "--out", "{tmp}/m", "--amount-column", "Class"],
+     ["--amount-column and --label-column both name 'Class'"]),
+    (["fit", "--input", "{table}", "--out", "{tmp}/m", "--n-models", "1000000000"],
+     ["--n-models must be an integer in [1, 100], received 1000000000"]),
+])
+def test_empty_paths_ignored_options_and_columns_in_two_roles_are_refused(argv, fragments, bundle, table, tmp_path,
+                                                                           capsys):
+    """An empty path would be the working directory; an option that would do nothing, or a column named for two
+    roles, is a slip: each refused in one line before any work, nothing written."""
+    before = listing(tmp_path)
+    argv = [a.format(table=table, tmp=tmp_path, bundle=bundle) for a in argv]
+    one_line_error(fraud(argv), capsys, *fragments)
+    assert listing(tmp_path) == before
+
+
+def test_a_file_that_is_not_an_npz_is_named_as_such(tmp_path, capsys):
+    """np.load takes any other file for a pickle and suggests allow_pickle: the message says what the file is not."""
+    fake = tmp_path / "pneumoniamnist.csv"
+    fake.write_text("a,b\n1,2\n")
+    code = anomaly(["--dataset", "pneumonia", "--data-path", str(fake), "--out", str(tmp_path / "run")])
+    one_line_error(code, capsys, f"PneumoniaMNIST file {fake} is not an .npz file")
+    assert listing(tmp_path) == ["pneumoniamnist.csv"]
+
+
+@pytest.mark.parametrize("name", ["folder:", "tfds:", "medmnist: "])
+def test_a_dataset_family_without_a_name_is_refused(name, tmp_path, capsys):
+    code = train_cli.cli(["--dataset", name, "--out", str(tmp_path / "run"), "--epochs", "1"])
+    one_line_error(code, capsys, f"--dataset {name!r} names nothing after")
+    assert listing(tmp_path) == []
+
+
+def test_a_config_file_giving_a_key_twice_is_refused(tmp_path, capsys):
+    config = tmp_path / "c.json"
+    config.write_text('{"epochs": 1, "epochs": 2}')
+    code = train_cli.cli(["--config", str(config), "--out", str(tmp_path / "run")])
+    one_line_error(code, capsys, f"config file {config} gives the key 'epochs' twice")
+    assert listing(tmp_path) == ["c.json"]
+
+
+def test_a_header_change_part_way_names_the_columns():
+    from keras_ae.fraud.scoring import header_change
+
+    assert header_change(["a", "b", "c"], ["a", "c", "d"]).startswith("the columns changed (columns b missing; "
+                                                                       "columns d new)")
+    assert "the same columns in another order" in header_change(["a", "b"], ["b", "a"])

@@ -30,7 +30,7 @@ FLAGS = {  # command -> (flag, bad value) pairs
                                           ("--val-fraction", "1"), ("--k", "0"), ("--blur", "-1"), ("--blur", "nan"),
                                           ("--shift", "-1"), ("--shift", "1.5"), ("--rotate", "181"),
                                           ("--filters", "8,nan"),
-                                          ("--filters", "8,0"), ("--normal", "-1")],
+                                          ("--filters", "8,0"), ("--filters", "32,,16"), ("--normal", "-1")],
     "font": [("--lr", v) for v in ("nan", "inf", "-1", "0")] + [("--max-epochs", "0")]
     + [("--seed", v) for v in SEEDS] + [("--batch-size", "1.5"), ("--noise-levels", "0.2,1.5"),
                                           ("--noise-levels", "0.2,nan"), ("--hidden", "25,1e999"),

@@ -1,6 +1,7 @@
 """keras_ae.cli.train: scripts/train.py end to end on the shipped sample, and every bad input."""
 
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -178,6 +179,25 @@ def test_out_of_memory_names_only_allocation_failures():
     assert isinstance(out_of_memory(MemoryError()), UsageError)
     assert "shape[3,3,100000,100000])" in str(out_of_memory(ResourceExhaustedError()))
     assert out_of_memory(ValueError("x")) is None and out_of_memory(KeyboardInterrupt()) is None
+
+
+def test_a_full_disk_is_one_line_and_the_part_written_is_removed(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from keras_ae import artifacts
+    from keras_ae.errors import disk_full
+
+    out = tmp_path / "run"
+
+    def full(bundle, run_dir):  # the models are the first large files a run writes, after training
+        (pathlib.Path(run_dir) / "encoder.keras").write_bytes(b"part")
+        raise OSError(errno.ENOSPC, "No space left on device", str(pathlib.Path(run_dir) / "encoder.keras"))
+
+    monkeypatch.setattr(artifacts, "save_models", full)
+    code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
+    assert code == 2 and err.count("\n") == 1 and not out.exists()
+    assert err.startswith(f"error: no space left on the device (writing {out / 'encoder.keras'})")
+    assert disk_full(OSError(errno.EACCES, "Permission denied")) is None and disk_full(ValueError()) is None
 
 
 @pytest.mark.parametrize("stream", [[], ["--stream"]])

@@ -39,10 +39,18 @@ def out_of_memory(err: BaseException) -> UsageError | None:
 
 def disk_full(err: BaseException) -> UsageError | None:
     """The UsageError for a write that found no space left (a full disk or an exhausted quota), or None for any
-    other exception."""
+    other exception. The exception's chain is searched too, and its text, since libraries that write files (h5py,
+    TensorFlow) may carry the operating system's error only in their message."""
     import errno
 
-    if not (isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)):
-        return None
-    where = f" (writing {err.filename})" if getattr(err, "filename", None) else ""
-    return UsageError(f"no space left on the device{where}; free some space or write elsewhere (--out)")
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = f" (writing {err.filename})" if getattr(err, "filename", None) else ""
+            return UsageError(f"no space left on the device{where}; free some space or write elsewhere (--out)")
+        text = str(getattr(err, "message", None) or err)
+        if "No space left on device" in text or "Disk quota exceeded" in text:
+            return UsageError("no space left on the device; free some space or write elsewhere (--out)")
+        err = err.__cause__ or err.__context__
+    return None

@@ -126,7 +126,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     removed when the block ends normally (the run has then written its final file); when the run is
     interrupted or fails it stays, saying so, and `check_finished` (every loader) refuses the directory.
     A UsageError (a bad input found late) removes a directory this run created: nothing useful is in it; so
-    does running out of memory before the directory holds anything but its markers."""
+    does running out of memory or out of disk space before the directory holds anything but its markers."""
     from keras_ae import outputs, run_dirs
 
     run_dir = pathlib.Path(run_dir)
@@ -161,14 +161,12 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         from keras_ae import interrupt
 
         stopped = isinstance(err, KeyboardInterrupt) or interrupt.requested
-        # out of memory (sizes too large for the machine) before this new directory held anything but its
-        # markers: nothing to keep (the command says it in one line); after that, the run is marked failed
-        if created and not stopped and out_of_memory(err) is not None and \
+        # out of memory (sizes too large for the machine) or out of disk space before this new directory held
+        # anything but its markers: nothing to keep (the command says it in one line); after that, the run is
+        # marked failed (finished parts, such as the classes of --normal all, stay)
+        if created and not stopped and (disk_full(err) or out_of_memory(err)) is not None and \
                 {p.name for p in run_dir.iterdir()} <= {UNFINISHED, run_dirs.RUN_MARKER}:
             remove_created()
-            raise
-        if created and not stopped and disk_full(err) is not None:  # a run that cannot be written: its part
-            remove_created()  # is of no use, and removing it gives the space back
             raise
         state.update(state="interrupted" if stopped else "failed",
                      ended=datetime.datetime.now().isoformat(timespec="seconds"),

@@ -48,6 +48,8 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
         dest = key.replace("-", "_")
         if dest not in actions or dest in ("help", config_option):
             raise UsageError(f"config file {path}: unknown option {key!r}")
+        if actions[dest].dest in defaults:  # "batch-size" and "batch_size", "trim" and "trim_fraction": one option
+            raise UsageError(f"config file {path}: {key!r} sets an option an earlier key already set")
         defaults[actions[dest].dest] = config_value(actions[dest], value, f"config file {path}: {key!r}")
     target.set_defaults(**defaults)
     args = parser.parse_args(argv)
@@ -163,7 +165,7 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         from keras_ae import interrupt
         from keras_ae.errors import disk_full, out_of_memory
 
-        if (memory := out_of_memory(err) or disk_full(err)) is not None and not interrupt.requested:
+        if (memory := disk_full(err) or out_of_memory(err)) is not None and not interrupt.requested:
             print(f"error: {memory}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(err, RecursionError) and not interrupt.requested:  # e.g. a model of thousands of layers

@@ -39,7 +39,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
 
     Args:
         hidden, latent_dim: encoder widths and code size; None sizes them from the table (`sizing`).
-        n_models: autoencoders in the ensemble (their standardised errors are averaged).
+        n_models: autoencoders in the ensemble (their standardised errors are averaged), 1 to 100.
         epochs, batch_size, learning_rate, patience: training; early stopping on held-out normal rows.
         validation_fraction: share of the normal rows held out for early stopping and thresholds.
         noise: std of Gaussian noise added to the standardised inputs while training (denoising).
@@ -132,7 +132,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         With frauds in `y` (or in a DataFrame's label column), they are kept aside as labelled validation
         rows (the "f1" rule). Returns self.
         """
-        self.check_params()
+        params.check(self, fitting=True)
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
             delattr(self, name)  # a refit starts from nothing
         columns, values, labels = inputs.fit_table(self, X, y)

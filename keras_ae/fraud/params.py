@@ -7,26 +7,29 @@ from __future__ import annotations
 from keras_ae import options
 
 SPECS = {
-    "n_models": options.Spec(int, 1, 100),  # a bound, so that a slip (1000000000) is refused, not left to fill memory
-    "epochs": options.POSITIVE_INT, "patience": options.POSITIVE_INT,
+    "n_models": options.POSITIVE_INT, "epochs": options.POSITIVE_INT, "patience": options.POSITIVE_INT,
     "learning_rate": options.POSITIVE, "validation_fraction": options.FRACTION_OPEN,
     "noise": options.NON_NEGATIVE, "weight_decay": options.NON_NEGATIVE, "clip": options.POSITIVE,
     "trim_fraction": options.Spec(float, 0, 0.5, high_open=True), "batch_size": options.OPTIONAL_POSITIVE_INT,
     "latent_dim": options.OPTIONAL_POSITIVE_INT, "n_neighbors": options.POSITIVE_INT,
     "ae_weight": options.Spec(float, 0, 1e6), "max_reference": options.Spec(int, 2), "seed": options.SEED,
 }
+# Rules for a new fit only (a saved detector made before them still loads): n_models bounded, so that a slip
+# (1000000000) is refused rather than left to fill memory.
+FIT_SPECS = {**SPECS, "n_models": options.Spec(int, 1, 100)}
 TIME_MODES = ("drop", "hour", "keep")
 METHODS = ("ae+knn", "ae", "knn")
 UNSCORABLE = ("refuse", "flag")  # what a detector does with a row it cannot score (see `keras_ae.fraud.rows`)
 
 
-def check(detector) -> None:
+def check(detector, fitting: bool = False) -> None:
     """UsageError naming the first parameter of `detector` out of range, with its value (`SPECS`, the detector's
-    `CHOICES`, the column options and the threshold rule)."""
+    `CHOICES`, the column options and the threshold rule); `fitting`: also the rules for a new fit (`FIT_SPECS`,
+    `check_roles`), which a saved detector made before them need not meet."""
     from keras_ae.anomaly.thresholds import check_rule
     from keras_ae.errors import UsageError
 
-    for name, spec in detector.SPECS.items():
+    for name, spec in (FIT_SPECS if fitting else detector.SPECS).items():
         value = getattr(detector, name)
         spec.check(name, value)
         plain = value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
@@ -49,8 +52,9 @@ def check(detector) -> None:
             raise UsageError(f"{name} must be a column name, received {getattr(detector, name)!r}", param=name)
     if isinstance(detector.drop, (str, bytes)) or not all(isinstance(c, str) for c in detector.drop):
         raise UsageError(f"drop must be a list of column names, received {detector.drop!r}")
-    check_roles(detector.label_column, detector.amount_column, detector.time_column,
-                getattr(detector, "time_mode", "drop"), detector.drop)
+    if fitting:
+        check_roles(detector.label_column, detector.time_column, getattr(detector, "time_mode", "drop"),
+                    detector.drop, detector.amount_column)
     try:
         check_rule(detector.threshold_rule, detector.threshold_value)
     except UsageError:
@@ -59,19 +63,19 @@ def check(detector) -> None:
         raise UsageError(str(err)) from None
 
 
-def check_roles(label_column: str, amount_column: str, time_column: str, time_mode: str, drop) -> None:
-    """One column, one role: a UsageError when `drop` names the label, amount or (used) time column, which would be
-    used all the same, or when the amount column is the label column."""
+def check_roles(label_column: str, time_column: str, time_mode: str, drop, amount_column: str) -> None:
+    """A UsageError for a column named in two roles that cannot both hold: `drop` naming the label column (a
+    label is never a feature; it would still be read as the label) or the time column that `time_mode` hour or
+    keep uses (it would be ignored without a word), or an amount column that is the label column. (Dropping the
+    amount column is fine: it keeps that column out of the features.)"""
     from keras_ae.errors import UsageError
 
-    roles = {"label_column": label_column, "amount_column": amount_column}
-    if time_mode != "drop":
-        roles["time_column"] = time_column
-    if not label_column:  # "": no label column
-        del roles["label_column"]
-    for name, column in roles.items():
-        if column in drop:
-            raise UsageError(f"drop={list(drop)!r} names {column!r}, the {name.replace('_', ' ')} "
-                             f"({name}={column!r}); leave it out of drop")
+    if label_column and label_column in drop:
+        raise UsageError(f"drop={list(drop)!r} names {label_column!r}, the label column (label_column="
+                         f"{label_column!r}), which is never a feature; leave it out of drop (label_column '' for "
+                         "a table without labels)")
+    if time_mode != "drop" and time_column in drop:
+        raise UsageError(f"drop={list(drop)!r} names {time_column!r}, the time column that time_mode={time_mode!r} "
+                         "uses; leave it out of drop, or time_mode 'drop'")
     if label_column and amount_column == label_column:
         raise UsageError(f"amount_column and label_column both name {amount_column!r}")

@@ -41,7 +41,7 @@ class FraudFitConfig:
 
     # The detector's own specifications, under its own parameter names (one rule per option, `keras_ae.options`).
     SPECS: ClassVar[dict] = {"test_size": options.FRACTION_OPEN,
-                             **{name: params.SPECS[name] for name in ("trim_fraction", "n_neighbors", "ae_weight",
+                             **{name: params.FIT_SPECS[name] for name in ("trim_fraction", "n_neighbors", "ae_weight",
                                                                       "n_models", "epochs", "seed")}}
     CHOICES: ClassVar[dict] = {"time_mode": params.TIME_MODES, "method": params.METHODS, "verbose": (0, 1, 2),
                                "log_amount": (True, False)}
@@ -62,7 +62,7 @@ class FraudFitConfig:
                 raise UsageError(f"{name} must be a string, received {getattr(self, name)!r}", param=name)
         if isinstance(self.drop, str) or not all(isinstance(c, str) for c in self.drop):
             raise UsageError(f"drop must be a list of column names, received {self.drop!r}")
-        params.check_roles(self.label_column, self.amount_column, self.time_column, self.time_mode, self.drop)
+        params.check_roles(self.label_column, self.time_column, self.time_mode, self.drop, self.amount_column)
         check_rule(self.threshold_rule, self.threshold_value)
 
     def check_files(self, other_inputs: tuple = ()):

@@ -200,3 +200,22 @@ def test_a_header_change_part_way_names_the_columns():
     assert header_change(["a", "b", "c"], ["a", "c", "d"]).startswith("the columns changed (columns b missing; "
                                                                        "columns d new)")
     assert "the same columns in another order" in header_change(["a", "b"], ["b", "a"])
+
+
+def test_rules_for_a_new_fit_leave_saved_detectors_alone_and_dropping_the_amount_is_fine():
+    from keras_ae.fraud import FraudDetector, params
+
+    params.check(FraudDetector(drop=("Amount",)), fitting=True)  # keeps Amount out of the features: allowed
+    many = FraudDetector(n_models=500)
+    params.check(many)  # a detector saved before the bound still loads
+    with pytest.raises(UsageError, match=r"n_models must be an integer in \[1, 100\], received 500"):
+        params.check(many, fitting=True)
+    with pytest.raises(UsageError, match="the time column that time_mode='hour' uses"):
+        params.check(FraudDetector(time_mode="hour", drop=("Time",)), fitting=True)
+
+
+def test_a_config_setting_one_option_under_two_names_is_refused(tmp_path, capsys):
+    config = tmp_path / "c.json"
+    config.write_text('{"batch_size": 64, "batch-size": 32}')
+    code = train_cli.cli(["--config", str(config), "--out", str(tmp_path / "run")])
+    one_line_error(code, capsys, "'batch-size' sets an option an earlier key already set")

@@ -181,7 +181,7 @@ def test_out_of_memory_names_only_allocation_failures():
     assert out_of_memory(ValueError("x")) is None and out_of_memory(KeyboardInterrupt()) is None
 
 
-def test_a_full_disk_is_one_line_and_the_part_written_is_removed(tmp_path, capsys, monkeypatch):
+def test_a_full_disk_is_one_line_and_a_run_with_nothing_written_yet_is_removed(tmp_path, capsys, monkeypatch):
     import errno
 
     from keras_ae import artifacts
@@ -189,14 +189,31 @@ def test_a_full_disk_is_one_line_and_the_part_written_is_removed(tmp_path, capsy
 
     out = tmp_path / "run"
 
-    def full(bundle, run_dir):  # the models are the first large files a run writes, after training
-        (pathlib.Path(run_dir) / "encoder.keras").write_bytes(b"part")
+    def full(bundle, run_dir):  # the models are the first files a run writes, after training
         raise OSError(errno.ENOSPC, "No space left on device", str(pathlib.Path(run_dir) / "encoder.keras"))
 
     monkeypatch.setattr(artifacts, "save_models", full)
     code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
-    assert code == 2 and err.count("\n") == 1 and not out.exists()
+    assert code == 2 and err.count("\n") == 1 and not out.exists()  # nothing but its markers: removed
     assert err.startswith(f"error: no space left on the device (writing {out / 'encoder.keras'})")
+
+    def full_later(bundle, run_dir):  # something written already: the run stays, marked failed, as any failure
+        (pathlib.Path(run_dir) / "encoder.keras").write_bytes(b"part")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(artifacts, "save_models", full_later)
+    code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
+    assert code == 2 and err.strip() == "error: no space left on the device; free some space or write elsewhere (--out)"
+    assert json.loads((out / "UNFINISHED.json").read_text())["state"] == "failed"
+
+    class H5Error(RuntimeError):  # a library's error that carries the OS error in its text only, or in its cause
+        pass
+
+    assert disk_full(H5Error("Unable to synchronously write data (file write failed: errno = 28, error message = "
+                             "'No space left on device')")) is not None
+    chained = H5Error("could not save")
+    chained.__cause__ = OSError(errno.ENOSPC, "No space left on device", "w.h5")
+    assert "(writing w.h5)" in str(disk_full(chained))
     assert disk_full(OSError(errno.EACCES, "Permission denied")) is None and disk_full(ValueError()) is None
 
 

@@ -280,7 +280,8 @@ def _run(config: TrainConfig) -> TrainResult:
         pictures = train_pictures.write(config, bundle, result.history, x_test_in, x_test, y_test, run_dir,
                                         value_range, codes, dim_names, dataset=data.info.get("name"),
                                         label_names=data.info.get("label_names"),
-                                        label_title=data.info.get("label_title", "label"))
+                                        label_title=data.info.get("label_title", "label"),
+                                        stages=result.stages)
         if "latent_factors" in reports:
             pictures.append("factor_correlation.png")
         metrics = {

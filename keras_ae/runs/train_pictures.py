@@ -5,12 +5,14 @@ from __future__ import annotations
 
 
 def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, codes=None,
-          dim_names=None, dataset: str | None = None, label_names=None, label_title: str = "label") -> list[str]:
+          dim_names=None, dataset: str | None = None, label_names=None, label_title: str = "label",
+          stages=None) -> list[str]:
     """loss.png, reconstruction.png and, for a VAE, latent.png, latent_traversal.png, samples.png,
     interpolation.png and manifold.png (2-D codes). `codes`: z_mean of `x_clean` when already computed;
     `dim_names` ({dimension: name}) labels the traversal's rows (the factor each dimension tracks); `dataset`:
     the name of the data trained on (the offline stand-in when the asked dataset could not be downloaded), default
-    `config.dataset`; `label_names` (one per label) and `label_title` name the classes in latent.png."""
+    `config.dataset`; `label_names` (one per label) and `label_title` name the classes in latent.png; `stages`
+    ((name, epochs run), ...) marks the stages of a run trained in stages on loss.png."""
     import numpy as np
 
     from keras_ae import figures, latent
@@ -23,10 +25,6 @@ def write(config, bundle, history, x_in, x_clean, labels, run_dir, value_range, 
     ylabel = ("loss: negative ELBO per image (reconstruction + beta x KL)" if arch.variational else
               "loss: mean squared error" if config.value_range == "-1,1" or arch.loss == "mse" else
               "loss: binary cross-entropy per pixel")
-    stages = None
-    ae_epochs = getattr(config, "ae_epochs", None) or 0
-    if arch.variational and ae_epochs and len(history.get("loss", [])) > ae_epochs:  # the two stages of fit_vae
-        stages = [("autoencoder (beta 0)", ae_epochs), ("VAE", len(history["loss"]) - ae_epochs)]
     figures.loss_curves(history, run_dir / "loss.png", title=f"{config.arch} on {dataset or config.dataset}{denoising}",
                         ylabel=ylabel, stages=stages)
     names.append("loss.png")

@@ -63,7 +63,8 @@ def fit_vae(bundle, x_train, pairs, x_val, config, pair_changes: int | None = No
     if start is None:
         return result
     history = {key: start.history.get(key, []) + values for key, values in result.history.items()}
-    return training.FitResult(history, start.seconds + result.seconds, start.epochs + result.epochs)
+    return training.FitResult(history, start.seconds + result.seconds, start.epochs + result.epochs,
+                              stages=(("autoencoder (beta 0)", start.epochs), ("VAE", result.epochs)))
 
 
 def weak_supervision(pairs: int, changes: int | None) -> str:

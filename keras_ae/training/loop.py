@@ -154,6 +154,7 @@ class FitResult:
     history: dict[str, list[float]]
     seconds: float
     epochs: int
+    stages: tuple[tuple[str, int], ...] | None = None  # (name, epochs run) of each stage, when training ran in stages
 
 
 def fit(

@@ -8,9 +8,19 @@ from keras_ae.cli import train as train_cli
 from keras_ae.data import smileys
 
 
-def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, capsys):
+def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, capsys, monkeypatch):
+    from keras_ae import figures
+
+    drawn, real = {}, figures.loss_curves
+
+    def spy(history, path, **options):
+        drawn.update(options, epochs=len(history["loss"]))
+        return real(history, path, **options)
+
+    monkeypatch.setattr(figures, "loss_curves", spy)
     out = tmp_path / "run"
     code = train_cli.cli(["--arch", "conv-vae", "--dataset", "smileys", "--latent-dim", "3", "--epochs", "1",
+                          "--ae-epochs", "2",
                           "--train-size", "64", "--test-size", "48", "--batch-size", "32", "--verbose", "0",
                           "--out", str(out)])
     assert code == 0, capsys.readouterr().err
@@ -28,6 +38,8 @@ def test_conv_vae_on_smileys_writes_traversal_and_factor_correlations(tmp_path, 
     assert (metrics["dataset"]["train_size_available"], metrics["dataset"]["test_size_available"]) == (2000, 500)
     assert (metrics["train_images"], metrics["test_images"]) == (64, 48)
     assert metrics["weak_supervision"].startswith("64 training pairs that differ in 1 factor")  # --train-size: pairs
+    # loss.png marks the two stages with the epochs each ran
+    assert drawn["stages"] == (("autoencoder (beta 0)", 2), ("VAE", 1)) and drawn["epochs"] == 3
 
 
 def test_no_pairs_trains_the_vae_on_single_faces(tmp_path, capsys):

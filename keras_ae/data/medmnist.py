@@ -68,8 +68,6 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
         raise UsageError(f"cannot read {what} file {path}: {err}") from None
-    if not hasattr(data, "files"):
-        raise UsageError(f"{what} file {path} is not an .npz file (a NumPy zip archive of arrays)")
     with data:
         missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in data.files]
         if missing:

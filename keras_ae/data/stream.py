@@ -245,7 +245,8 @@ def stream_tfds(
         train, train_size, x_test, y_test,
         info={"name": f"tfds:{name}", "source": f"tensorflow-datasets {name} {info.version}",
               "value_range": value_range, "streamed": True, "train_split": train_split,
-              "test_split": test_split, "train_size": int(available), "test_size": _count(info, builder, test_split),
+              "test_split": test_split, "train_size": int(available),
+              "test_size": len(x_test) if len(x_test) < test_limit else _count(info, builder, test_split),
               "image_size": list(image_size), "channels": channels},
         cacheable=nbytes < CACHE_LIMIT_BYTES,
     )

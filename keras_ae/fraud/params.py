@@ -53,8 +53,8 @@ def check(detector, fitting: bool = False) -> None:
     if isinstance(detector.drop, (str, bytes)) or not all(isinstance(c, str) for c in detector.drop):
         raise UsageError(f"drop must be a list of column names, received {detector.drop!r}")
     if fitting:
-        check_roles(detector.label_column, detector.time_column, getattr(detector, "time_mode", "drop"),
-                    detector.drop, detector.amount_column)
+        check_roles(detector.label_column, detector.time_column, detector.time_mode, detector.drop,
+                    detector.amount_column)
     try:
         check_rule(detector.threshold_rule, detector.threshold_value)
     except UsageError:

@@ -50,8 +50,9 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike | tables.Table,
     for chunk in table.frames(chunksize):
         if len(chunk) == 0:  # a file with only a header gives one empty chunk
             continue
-        if [str(c) for c in chunk.columns] != header:
-            raise UsageError(f"{path}, from row {first_row}: {header_change(header, [str(c) for c in chunk.columns])}")
+        now = [str(c) for c in chunk.columns]
+        if now != header:
+            raise UsageError(f"{path}, from row {first_row}: {header_change(header, now)}")
         labels = schema.labels_block(chunk, label, str(path), first_row) if label in header else None
         yield chunk, labels, first_row
         first_row += len(chunk)

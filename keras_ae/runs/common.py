@@ -21,6 +21,18 @@ def require_paths(config: Any, *names: str) -> None:
             raise UsageError(f"{name} must be a path, received {value!r}", param=name)
 
 
+def dataset_sizes(info: dict, train_images: int, test_images: int) -> dict:
+    """The dataset's metadata as a run records it: a size the dataset states (``train_size``, ``test_size``) that the
+    run did not use all of (``--train-size``, ``--test-size``) is kept as ``train_size_available``, beside the used
+    size, so that no figure in the record reads as the number of images the run trained or tested on."""
+    out = dict(info)
+    for key, used in (("train_size", train_images), ("test_size", test_images)):
+        if key in out and out[key] != used:
+            out[f"{key}_available"] = out.pop(key)
+            out[key] = int(used)
+    return out
+
+
 def run_directory(out: str | None, label: str) -> pathlib.Path:
     """`out`, or runs/<time>-<label>; an existing file there is a UsageError naming it."""
     run_dir = pathlib.Path(out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{label}")

@@ -10,141 +10,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-from typing import Any, ClassVar
+from typing import Any
 
 from keras_ae.errors import UsageError
-from keras_ae.options import OPTIONAL_POSITIVE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_verbose
-from keras_ae.runs.common import load_with_fallback, options_of, require_finite, run_directory, unfinished_marker
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    """Everything a training run takes; None means the dataset's training preset (`DatasetEntry.train_defaults`,
-    used when `arch` is None) or else the architecture's default."""
-
-    arch: str | None = None
-    dataset: str = "mnist"
-    image_size: int | None = None
-    channels: int | None = None
-    stream: bool = False
-    cache: bool | None = None
-    shuffle_buffer: int = 10_000
-    value_range: str = "0,1"
-    noise: float | None = None
-    noise_kind: str = "gaussian"
-    epochs: int | None = None
-    batch_size: int | None = None
-    latent_dim: int | None = None
-    lr: float | None = None
-    beta: float | None = None
-    kl_warmup: int | None = None
-    capacity: float | None = None  # nats; the VAE's KL term becomes beta * |KL - C|, C annealed from 0
-    capacity_epochs: int | None = None  # epochs over which C rises (default: all of them)
-    ae_epochs: int | None = None  # VAE: epochs as a plain autoencoder (beta 0, single images) before `epochs`
-    model_options: dict | None = None
-    pairs: bool = True  # a VAE trains on the dataset's pairs of images sharing factors, where it has them
-    seed: int = 0
-    train_size: int | None = None
-    test_size: int | None = None
-    out: str | None = None
-    mixed_precision: bool = False
-    jit: bool | None = None
-    strategy: str = "auto"
-    steps_per_execution: int = 1
-    verbose: int | str = 1  # or "auto" (Keras's choice)
-
-    # What every numeric field accepts: the argparse type of its option in `keras-ae-train` and the check here.
-    SPECS: ClassVar[dict[str, Spec]] = {
-        "image_size": OPTIONAL_POSITIVE_INT,
-        "channels": OPTIONAL_POSITIVE_INT,  # and 1 or 3 (checked below)
-        "shuffle_buffer": POSITIVE_INT,
-        "noise": Spec(float, 0, 1, optional=True),
-        "epochs": OPTIONAL_POSITIVE_INT,
-        "batch_size": OPTIONAL_POSITIVE_INT,
-        "latent_dim": OPTIONAL_POSITIVE_INT,
-        "lr": OPTIONAL_POSITIVE,
-        "beta": Spec(float, 0, optional=True),
-        "kl_warmup": Spec(int, 0, optional=True),
-        "capacity": Spec(float, 0, optional=True),
-        "capacity_epochs": OPTIONAL_POSITIVE_INT,
-        "ae_epochs": Spec(int, 0, optional=True),
-        "seed": SEED,
-        "train_size": OPTIONAL_POSITIVE_INT,
-        "test_size": OPTIONAL_POSITIVE_INT,
-        "steps_per_execution": POSITIVE_INT,
-    }
-
-    def check(self) -> None:
-        """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
-        from keras_ae.data.noise import NOISE_KINDS
-        from keras_ae.models.registry import ARCHITECTURES
-        from keras_ae.training.strategy import STRATEGIES
-
-        for field, spec in self.SPECS.items():
-            spec.check(field, getattr(self, field))
-        check_verbose(self.verbose)
-        if self.channels is not None and self.channels not in (1, 3):
-            raise UsageError(f"channels must be 1 or 3, received {self.channels}")
-        if self.arch is not None and not ARCHITECTURES.get(self.arch).variational:
-            for field in ("capacity", "capacity_epochs", "ae_epochs"):
-                if getattr(self, field):
-                    raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch={self.arch!r}",
-                                     param=field)
-        STRATEGIES.get(self.strategy)
-        if self.model_options is not None and not isinstance(self.model_options, dict):
-            raise ValueError(f"Expected model_options to be a dict, received model_options={self.model_options!r}")
-        if self.noise_kind not in NOISE_KINDS:
-            raise ValueError(f"unknown noise_kind {self.noise_kind!r} (known: {', '.join(NOISE_KINDS)})")
-        if self.value_range not in ("0,1", "-1,1"):
-            raise ValueError(f"Expected value_range '0,1' or '-1,1', received value_range={self.value_range!r}")
-        from keras_ae.data.registry import PREFIXES, prefixed
-
-        backend = os.environ.get("KERAS_BACKEND", "tensorflow")  # keras_ae sets it (default tensorflow)
-        if self.streams and backend != "tensorflow":
-            raise UsageError(f"dataset={self.dataset!r} is streamed: streaming needs the TensorFlow backend "
-                             f"(KERAS_BACKEND=tensorflow); Keras runs on {backend}", param="dataset")
-        found = prefixed(self.dataset)
-        for field in ("image_size", "channels"):
-            if getattr(self, field) is not None and found is None:
-                prefixes = ", ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
-                raise UsageError(f"{field} applies to the images of {prefixes}; dataset {self.dataset!r} has its own "
-                                 "size and channels", param=field)
-        if self.stream and (found is None or not found[0].stream):
-            names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items() if entry.stream)
-            raise ValueError(f"stream=True reads {names}, received dataset={self.dataset!r}")
-
-    def resolved(self) -> TrainConfig:
-        """A copy with the defaults filled in: the dataset's training preset when no architecture is named
-        (smileys: the conv VAE of `keras_ae.data.smileys.TRAIN_DEFAULTS`), then the architecture's (epochs,
-        batch size, the denoiser's noise), then lr 1e-3, beta 1, no KL warm-up."""
-        from keras_ae.data.registry import DATASETS
-        from keras_ae.models.registry import ARCHITECTURES
-
-        preset = DATASETS.get(self.dataset).train_defaults if self.dataset in DATASETS else None
-        # The preset applies when the architecture is left out: naming one asks for its own defaults.
-        preset = dict(preset or {}) if self.arch is None else {}
-        name = self.arch or preset.get("arch", "conv")
-        arch = ARCHITECTURES.get(name)
-        noise = arch.noise if self.noise is None else self.noise
-
-        def pick(field, fallback):
-            value = getattr(self, field)
-            return value if value is not None else preset.get(field, fallback)
-
-        return dataclasses.replace(
-            self, arch=name, epochs=self.epochs or preset.get("epochs", arch.epochs),
-            batch_size=self.batch_size or preset.get("batch_size", arch.batch_size), noise=noise,
-            latent_dim=pick("latent_dim", None), lr=pick("lr", 1e-3), beta=pick("beta", 1.0),
-            kl_warmup=pick("kl_warmup", 0), capacity=pick("capacity", 0.0),
-            capacity_epochs=pick("capacity_epochs", None), ae_epochs=pick("ae_epochs", 0),
-            model_options=pick("model_options", None))
-
-    @property
-    def streams(self) -> bool:
-        from keras_ae.data.registry import prefixed
-
-        found = prefixed(self.dataset)
-        return self.stream or (found is not None and found[0].always_streams)
+from keras_ae.runs.common import (
+    dataset_sizes,
+    load_with_fallback,
+    options_of,
+    require_finite,
+    run_directory,
+    unfinished_marker,
+)
+from keras_ae.runs.train_config import TrainConfig  # noqa: F401  (public here: run_train(TrainConfig(...)))
 
 
 @dataclasses.dataclass
@@ -182,18 +59,6 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]):
     if arch.variational:
         extra.update(beta=config.beta, seed=config.seed, **({"capacity": config.capacity} if config.capacity else {}))
     return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
-
-
-def dataset_sizes(info: dict, train_images: int, test_images: int) -> dict:
-    """The dataset's metadata as a run records it: a size the dataset states (``train_size``, ``test_size``) that the
-    run did not use all of (``--train-size``, ``--test-size``) is kept as ``train_size_available``, beside the used
-    size, so that no figure in the record reads as the number of images the run trained or tested on."""
-    out = dict(info)
-    for key, used in (("train_size", train_images), ("test_size", test_images)):
-        if key in out and out[key] != used:
-            out[f"{key}_available"] = out.pop(key)
-            out[key] = int(used)
-    return out
 
 
 def run_train(config: TrainConfig) -> TrainResult:

@@ -61,29 +61,31 @@ def confusion_matrix(confusion: dict[str, int], path: str | os.PathLike,
     return save_figure(fig, path)
 
 
-def ranked_images(groups: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+def ranked_images(groups: Sequence[tuple[str, Sequence[tuple[str, np.ndarray]], np.ndarray, np.ndarray]],
                   path: str | os.PathLike, class_names: tuple[str, str] = ("normal", "anomaly"),
                   title: str = "Test images by anomaly score (above each: its score and true class)") -> str:
-    """Rows of images over their reconstructions, one pair of rows per (title, images, reconstructions,
-    scores, labels 0/1); each image is captioned with its score and true class."""
-    n_cols = max(len(g[1]) for g in groups)
-    fig, axes = subplots(2 * len(groups), n_cols, figsize=(1.15 * n_cols, 2.9 * len(groups) + 0.7),
-                         squeeze=False)
-    for g, (name, images, recons, scores, labels) in enumerate(groups):
-        for c in range(n_cols):
-            for r, source in enumerate((images, recons)):
-                ax = axes[2 * g + r, c]
+    """One block of rows per (title, rows, scores, labels 0/1): `rows` is a list of (row label, images), the
+    images first (each captioned with its score and true class), then what goes with them (reconstructions,
+    nearest normal images), column by column."""
+    n_cols = max(len(rows[0][1]) for _, rows, _, _ in groups)
+    n_rows = [len(rows) for _, rows, _, _ in groups]
+    fig, axes = subplots(sum(n_rows), n_cols, figsize=(1.15 * n_cols, 1.45 * sum(n_rows) + 0.7), squeeze=False)
+    first = 0
+    for (name, rows, scores, labels), count in zip(groups, n_rows):
+        for r, (row_label, images) in enumerate(rows):
+            for c in range(n_cols):
+                ax = axes[first + r, c]
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if c >= len(images):
                     ax.axis("off")
                     continue
-                ax.imshow(as_image(source[c]), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(as_image(images[c]), cmap="gray", vmin=0, vmax=1)
                 if r == 0:
                     ax.set_title(f"{scores[c]:.3g}\n{class_names[int(labels[c])]}", fontsize=7,
                                  color="tab:red" if labels[c] else "tab:blue")
-        axes[2 * g, 0].set_ylabel(f"{name}\nimage", fontsize=8)
-        axes[2 * g + 1, 0].set_ylabel("reconstr.", fontsize=8)
+            axes[first + r, 0].set_ylabel(f"{name}\n{row_label}" if r == 0 else row_label, fontsize=8)
+        first += count
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(h_pad=0.2)
     return save_figure(fig, path)

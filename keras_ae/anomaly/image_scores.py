@@ -108,6 +108,13 @@ class PixelNeighbours:
     blur: float
     views: Callable[[np.ndarray], np.ndarray] | None  # None: the image itself only (shift and rotate 0)
 
+    def nearest(self, inputs: ScoreInputs, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The indices of the `k` (default: the score's k) nearest training images of each image, and the
+        distances, as `keras_ae.neighbours.nearest` gives them."""
+        from keras_ae.neighbours import nearest
+
+        return nearest(self.reference, _blurred(inputs, self.blur), k or self.k, views=self.views)
+
 
 def _blurred(inputs: ScoreInputs, sigma: float) -> np.ndarray:
     """The images as the autoencoder sees them, blurred over height and width by `sigma` pixels, flattened."""
@@ -124,9 +131,7 @@ def _fit_pixel_knn(inputs: ScoreInputs, options: dict) -> PixelNeighbours:
 
 
 def _pixel_knn(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:
-    from keras_ae.neighbours import nearest
-
-    return nearest(state.reference, _blurred(inputs, state.blur), state.k, views=state.views)[1].mean(axis=1)
+    return state.nearest(inputs)[1].mean(axis=1)
 
 
 def _pixel_knn_training(inputs: ScoreInputs, state: PixelNeighbours) -> np.ndarray:

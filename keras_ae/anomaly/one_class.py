@@ -134,6 +134,7 @@ class ImageScorer:
             raise ValueError(f"score={self.score!r} takes no option {sorted(unknown)[0]!r} (it takes: "
                              f"{', '.join(score_options(self.score)) or 'none'})")
         inputs = self._inputs(x_train)
+        self.x_fit_ = x_train  # a reference, not a copy: `nearest_normal` shows these images
         options = check_options(self.score, self.options, np.shape(x_train))
         self.states_ = {part: IMAGE_SCORES[part].fit(inputs, options) if IMAGE_SCORES[part].fit else None
                         for part in self.parts_}
@@ -157,6 +158,17 @@ class ImageScorer:
         if len(parts) == 1:
             return next(iter(parts.values()))
         return scores.combine_scores(parts, self.reference_)
+
+    def nearest_normal(self, x: np.ndarray) -> np.ndarray:
+        """The normal training image closest to each image of `x` as the `pixel-knn` part measures it, prepared as
+        the autoencoder sees them (the image the score compares with first). A ValueError if the score has no
+        `pixel-knn` part."""
+        if not hasattr(self, "states_"):
+            raise RuntimeError("ImageScorer is not fitted; call fit(normal_training_images) first")
+        if "pixel-knn" not in self.parts_:
+            raise ValueError(f"score={self.score!r} has no pixel-knn part: it measures no distance to training images")
+        index, _ = self.states_["pixel-knn"].nearest(self._inputs(x), k=1)
+        return self._inputs(np.asarray(self.x_fit_)[index[:, 0]]).prepared
 
     def reconstruct(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The contrast-normalised images and their reconstructions (what the model actually sees)."""

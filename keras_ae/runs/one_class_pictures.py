@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def write(config, scorer, splits, val_scores, test_scores, threshold, test, run_dir) -> list[str]:
-    """histograms.png, roc.png, confusion.png and ranked.png (most / least anomalous test images)."""
+    """histograms.png, roc.png, confusion.png and ranked.png (most / least anomalous test images, each over what
+    the autoencoder saw and reconstructed, or, for a score with a pixel-knn part, over its nearest normal training
+    image, which is what that part measures; both where the score has other parts too)."""
     import numpy as np
 
     from keras_ae import figures
@@ -25,6 +27,11 @@ def write(config, scorer, splits, val_scores, test_scores, threshold, test, run_
     groups = []
     for label, idx in (("most anomalous", order[::-1][:10]), ("least anomalous", order[:10])):
         shown, recon = scorer.reconstruct(splits.x_test[idx])
-        groups.append((label, shown, recon, test_scores[idx], splits.y_test[idx]))
+        rows = [("image", shown)]
+        if "pixel-knn" in scorer.parts_:
+            rows.append(("nearest\nnormal", scorer.nearest_normal(splits.x_test[idx])))
+        if scorer.parts_ != ["pixel-knn"]:
+            rows.append(("reconstr.", recon))
+        groups.append((label, rows, test_scores[idx], splits.y_test[idx]))
     anomaly_figures.ranked_images(groups, run_dir / "ranked.png", class_names=names)
     return ["histograms.png", "roc.png", "confusion.png", "ranked.png"]

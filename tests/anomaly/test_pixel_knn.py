@@ -5,7 +5,7 @@ import pytest
 
 from keras_ae.anomaly import image_scores
 from keras_ae.anomaly.one_class import ImageScorer
-from keras_ae.anomaly.scores import LatentDensity
+from keras_ae.anomaly.scores import LatentDensity, normalize_contrast
 from keras_ae.errors import UsageError
 
 
@@ -227,3 +227,15 @@ def test_options_a_score_does_not_use_are_named_unless_left_at_their_default():
         image_scores.check_options("pixel-knn", {"shift": 5}, (10, 10, 12, 1))
     assert err.value.param == "shift"
     assert image_scores.check_options("pixel-knn", {"shift": 4}, (10, 10, 12, 1))["shift"] == 4
+
+
+def test_nearest_normal_is_the_training_image_the_score_measures_against():
+    x = np.random.default_rng(3).random((30, 8, 8, 1)).astype("float32")
+    scorer = ImageScorer(_Identity(), "pixel-knn", contrast="standardize", k=3).fit(x)
+    queries = np.concatenate([x[[4, 11]], np.clip(x[[17]] + 0.01, 0, 1)])  # two copies, one near-copy
+    nearest = scorer.nearest_normal(queries)
+    prepared = normalize_contrast(x)
+    assert nearest.shape == queries.shape
+    assert np.allclose(nearest, prepared[[4, 11, 17]])  # as the autoencoder sees them (contrast-normalised)
+    with pytest.raises(ValueError, match="no pixel-knn part"):
+        ImageScorer(_Identity(), "pca").fit(x).nearest_normal(queries)

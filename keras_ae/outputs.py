@@ -11,7 +11,8 @@ Every command claims its output before any work starts (`check_output`, then `cl
 - a symbolic link as the output is refused (replacing it would replace the link, or write elsewhere);
 - the directory the output goes into must be writable (tried, not guessed);
 - while a command writes an output, a lock file beside it makes a second command writing the same output
-  stop with one line (the lock is an `fcntl` lock: a crashed command never leaves it held).
+  stop with one line (the lock is an `fcntl` lock: a crashed command never leaves it held). A file at the lock's
+  path that keras-ae did not write is refused, never emptied or removed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import fcntl
 import os
 import pathlib
+import stat
 from collections.abc import Callable, Iterable, Iterator
 
 from keras_ae.errors import UsageError
@@ -35,8 +37,9 @@ MODEL_FILES = ("detector.json", "preprocessing.json", "weights.npz", "reference.
                "manifest.json", "error_histogram.png", "roc.png", "precision_recall.png")
 
 
-def _visible(path: pathlib.Path) -> list[str]:
-    return sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+def _names(path: pathlib.Path) -> list[str]:
+    """Every name in the directory, hidden ones too: a `.git` or `.env` in it makes it not ours to replace."""
+    return sorted(p.name for p in path.iterdir())
 
 
 def is_model_dir(path: pathlib.Path) -> bool:
@@ -44,7 +47,7 @@ def is_model_dir(path: pathlib.Path) -> bool:
     (or, for a model of an older format without one, is a file such a model holds); or an empty directory."""
     if not path.is_dir() or path.is_symlink():
         return False
-    names = _visible(path)
+    names = _names(path)
     if not names:
         return True
     manifest = _json(path / "manifest.json")
@@ -68,14 +71,17 @@ def _result_columns(names: list[str]) -> bool:
 
 def is_scored_table(path: pathlib.Path) -> bool:
     """A table written by `score`: its last columns are the result columns. A directory qualifies only when it
-    holds nothing but Parquet parts (and Spark's bookkeeping files), each with the result columns, or is empty."""
+    holds nothing but Parquet parts (and Spark's bookkeeping files), each with the result columns, or is empty;
+    a hidden file of anything else in it (`.git`, `.env`) makes it not ours."""
     try:
         if path.is_dir():
             import pyarrow.parquet as pq
 
-            names = _visible(path)
+            names = _names(path)
             parts = [n for n in names if n.endswith(".parquet") or (n.startswith("part-") and ".crc" not in n)]
-            if set(names) - set(parts) - {"_SUCCESS"}:
+            # Spark's bookkeeping: _SUCCESS and a hidden checksum file of each part (.part-0.parquet.crc)
+            bookkeeping = {"_SUCCESS", "._SUCCESS.crc", *(f".{n}.crc" for n in parts)}
+            if set(names) - set(parts) - bookkeeping:
                 return False
             return all(_result_columns(pq.read_schema(path / n).names) for n in parts)
         if path.suffix.lower() in (".parquet", ".pq"):
@@ -229,7 +235,7 @@ def _locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            holder = os.read(fd, 64).decode(errors="replace").strip().rsplit(" ", 1)[-1] or "unknown"
             os.close(fd)
             raise UsageError(f"{name}={str(out)!r} is being written by another command (process {holder}); wait for "
                              "it to finish or name another path") from None
@@ -242,10 +248,30 @@ def _locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
     else:
         raise UsageError(f"{name}={str(out)!r}: its lock file {lock} keeps changing; try again")
     try:
+        if not _our_lock(fd):
+            os.close(fd)
+            fd = -1
+            raise UsageError(f"{name}={str(out)!r}: {lock} is in the way, a file that is not a keras-ae lock file; "
+                             "move it or name another path (it was not touched)")
         os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        os.write(fd, f"{LOCK_TEXT}{os.getpid()}".encode())
         yield
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(lock)
-        os.close(fd)
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+            os.close(fd)
+
+
+LOCK_TEXT = "keras-ae lock, process "
+
+
+def _our_lock(fd: int) -> bool:
+    """The open lock file is one keras-ae writes: empty (just made, or its writer stopped before writing), a
+    process number (older versions) or `LOCK_TEXT` and one; anything else is a file of the user's."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return False
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 64).decode(errors="replace").strip()
+    os.lseek(fd, 0, os.SEEK_SET)
+    return text == "" or text.isdigit() or (text.startswith(LOCK_TEXT) and text[len(LOCK_TEXT):].isdigit())

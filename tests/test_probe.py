@@ -449,6 +449,38 @@ case("fit --config inside the model it would replace", "fraud", ["fit", "--confi
 case("score with a symbolic link planted as the lock file", "fraud", SCORE, "lock", setup=planted_lock)
 
 
+def hidden_only(name: str) -> Callable:
+    """A directory of the user's that holds only hidden files (a repository, secrets): not empty, not ours."""
+    def setup(w):
+        (w / name / ".git").mkdir(parents=True)
+        (w / name / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+        (w / name / ".env").write_text("TOKEN=secret\n")
+    return setup
+
+
+def users_lock_named_file(w):
+    (w / ".s.csv.lock").write_text("the user's notes, named like a lock file\n")
+
+
+def model_under_git(w):
+    (w / "model" / ".git").mkdir()
+    (w / "model" / ".gitignore").write_text("*.npz\n")
+
+
+case("fit --out a directory holding only hidden files", "fraud",
+     ["fit", "--input", "train.csv", "--out", "mine", "--epochs", "1"], "mine", "not a keras-ae",
+     setup=hidden_only("mine"))
+case("score --out a Parquet folder name holding only hidden files", "fraud",
+     ["score", "--model", "model", "--input", "new.csv", "--out", "mine", "--quiet"], "mine", "not a keras-ae",
+     setup=hidden_only("mine"))
+case("train --out a directory holding only hidden files", "train", ["--out", "mine", "--epochs", "1"], "mine",
+     "not a keras-ae run", setup=hidden_only("mine"))
+case("fit --out a model directory under version control", "fraud",
+     ["fit", "--input", "train.csv", "--out", "model", "--epochs", "1"], "model", setup=model_under_git)
+case("score with a user's file where the lock file goes", "fraud", SCORE, ".s.csv.lock", "not a keras-ae lock",
+     setup=users_lock_named_file)
+
+
 def api_frame(change: Callable):
     def run(w):
         from keras_ae.fraud import FraudDetector

@@ -54,6 +54,18 @@ def _unscorable_option(p: ArgumentParser) -> None:
                         "unscorable_reason column)")
 
 
+def _separator(text: str) -> str:
+    """--sep: one character; a typed \\t is a tab."""
+    from argparse import ArgumentTypeError
+
+    from keras_ae.fraud.schema import csv_separator
+
+    try:
+        return csv_separator(text)
+    except ValueError as err:
+        raise ArgumentTypeError(str(err)) from None
+
+
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="keras-ae-fraud", description="Credit-card fraud detection with autoencoders.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
@@ -102,7 +114,7 @@ def build_parser() -> ArgumentParser:
                      help="autoencoders in the ensemble (1 to 100; default 3)")
     fit.add_argument("--epochs", type=FIT["epochs"], default=100, help="at most this many (early stopping)")
     fit.add_argument("--seed", type=FIT["seed"], default=0, help="an integer in [0, 2**32) (default 0)")
-    fit.add_argument("--sep", default=",", help="CSV delimiter")
+    fit.add_argument("--sep", default=",", type=_separator, help="CSV delimiter: one character, \\t a tab (default ,)")
     fit.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
     fit.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                      help="0 quiet, 1 one progress line (epoch, loss, time left; default), 2 Keras's output")
@@ -124,7 +136,8 @@ def build_parser() -> ArgumentParser:
     score.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
                        help="rows read at a time (default 20000)")
     score.add_argument("--top", type=options.POSITIVE_INT, default=3, help="columns named in top_features")
-    score.add_argument("--sep", default=",", help="CSV delimiter (default ,)")
+    score.add_argument("--sep", default=",", type=_separator,
+                       help="CSV delimiter: one character, \\t a tab (default ,)")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     _unscorable_option(score)
     _threshold_options(score, None)
@@ -136,7 +149,7 @@ def build_parser() -> ArgumentParser:
                     "by evaluate)")
     ev.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
                     help="rows read at a time (default 20000)")
-    ev.add_argument("--sep", default=",", help="CSV delimiter (default ,)")
+    ev.add_argument("--sep", default=",", type=_separator, help="CSV delimiter: one character, \\t a tab (default ,)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     _unscorable_option(ev)
     _threshold_options(ev, None)

@@ -51,34 +51,112 @@ def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd
                     yield batch.to_pandas()
 
 
+def _widened(schema, table):
+    """The schema both `schema` (what is written so far) and `table` (the next chunk) fit: a column of whole numbers
+    in one chunk and decimals in another becomes floating point, a column empty in one chunk takes the other's
+    type, and a column of numbers in one chunk and text in another becomes text."""
+    import pyarrow as pa
+
+    fields = []
+    for old, new in zip(schema, table.schema, strict=True):
+        try:
+            fields.append(pa.unify_schemas([pa.schema([old]), pa.schema([new])], promote_options="permissive")[0])
+        except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            fields.append(pa.field(old.name, pa.string()))
+    return pa.schema(fields)  # without the pandas metadata of the narrower types
+
+
+def _cast(table, schema):
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([column.cast(field.type) for column, field in zip(table.columns, schema, strict=True)],
+                                schema=schema)
+
+
+def _copy(source_path: pathlib.Path, writer, schema) -> None:
+    """Write the row groups of the Parquet file at `source_path` to `writer`, cast to `schema`."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(source_path)
+    try:
+        for group in range(source.num_row_groups):
+            writer.write_table(_cast(source.read_row_group(group), schema))
+    finally:
+        source.close()
+
+
+def _rewrite(path: pathlib.Path, schema) -> None:
+    """Rewrite the Parquet file at `path` with `schema`, row group by row group."""
+    import pyarrow.parquet as pq
+
+    wider = path.with_name(path.name + ".wider")
+    with pq.ParquetWriter(str(wider), schema) as writer:
+        _copy(path, writer, schema)
+    wider.replace(path)
+
+
+def _arrow(frame: pd.DataFrame):
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
 class _ParquetFileSink:
+    """One Parquet file; where a chunk's column types differ from the file's so far (pandas reads each CSV chunk on
+    its own), what is written so far is copied once into a new file with the types both fit (`_widened`), which
+    the writing goes on in and which replaces the first at close."""
+
     def __init__(self, tmp: pathlib.Path, sep: str):
-        self.tmp, self.writer = tmp, None
+        self.tmp, self.target, self.writer, self.schema = tmp, tmp, None, None
 
     def write(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = _arrow(frame)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(str(self.tmp), table.schema)
-        self.writer.write_table(table.cast(self.writer.schema))
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(str(self.target), self.schema)
+        elif not table.schema.equals(self.schema):
+            wider = _widened(self.schema, table)
+            if not wider.equals(self.schema):
+                self.writer.close()
+                old, self.target = self.target, self.tmp.with_name(self.tmp.name + f".{id(wider)}")
+                self.writer = pq.ParquetWriter(str(self.target), wider)
+                _copy(old, self.writer, wider)
+                if old != self.tmp:
+                    old.unlink()
+                self.schema = wider
+        self.writer.write_table(_cast(table, self.schema))
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+        if self.target != self.tmp and self.target.exists():
+            self.target.replace(self.tmp)
+            self.target = self.tmp
 
 
 class _ParquetDatasetSink:
+    """A directory of Parquet parts, all with one schema: where a chunk's column types differ, the parts written so
+    far are rewritten with the types both fit (`_widened`), so the directory reads back as one table."""
+
     def __init__(self, tmp: pathlib.Path, sep: str):
-        self.tmp, self.parts = tmp, 0
+        self.tmp, self.parts, self.schema = tmp, 0, None
 
     def write(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), self.tmp / f"part-{self.parts:05d}.parquet")
+        table = _arrow(frame)
+        if self.schema is None:
+            self.schema = table.schema
+        elif not table.schema.equals(self.schema):
+            wider = _widened(self.schema, table)
+            if not wider.equals(self.schema):
+                for part in range(self.parts):
+                    _rewrite(self.tmp / f"part-{part:05d}.parquet", wider)
+                self.schema = wider
+        pq.write_table(_cast(table, self.schema), self.tmp / f"part-{self.parts:05d}.parquet")
         self.parts += 1
 
     def close(self) -> None:
@@ -93,13 +171,26 @@ def _csv_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.Dat
             if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
                 raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
                                  f"the header names {len(frame.columns)} columns")
-            yield frame
+            yield _text_booleans(frame)
     except pd.errors.ParserError as err:
         raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
     except UnicodeDecodeError as err:
         raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
     except (OSError, EOFError) as err:  # a truncated or corrupt compressed file
         raise UsageError(f"{path}: cannot read: {err}") from None
+
+
+def _text_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+    """pandas reads the words True and False in a CSV as booleans, but only where every cell of the chunk's column is
+    one (or empty): the same file would score a stray "True" as 1 or refuse it by where the chunks fall. Such
+    cells stay the text they are, which scoring refuses (or flags) as non-numeric wherever it stands."""
+    for column in frame.columns[frame.dtypes.eq(bool) | frame.dtypes.eq(object)]:
+        series = frame[column]
+        if series.dtype == bool:
+            frame[column] = series.map({True: "True", False: "False"}).astype(object)
+        elif any(isinstance(value, bool) for value in series.dropna().tolist()):
+            frame[column] = series.map(lambda value: str(value) if isinstance(value, bool) else value)
+    return frame
 
 
 def _csv_rows(path: pathlib.Path) -> int | None:

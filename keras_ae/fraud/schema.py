@@ -244,11 +244,23 @@ def check_file(path: str | os.PathLike) -> pathlib.Path:
     return path
 
 
+def csv_separator(sep: object) -> str:
+    """`sep` as the one character a CSV file is read and written with; ``\\t`` as typed in a shell (a backslash
+    and a t) is a tab. Anything else (several characters, which pandas would take as a pattern the scored table
+    could not be written with, a newline, a quote) is a ValueError saying what is wanted."""
+    sep = "\t" if sep in ("\\t", "tab") else sep
+    if not isinstance(sep, str) or len(sep) != 1 or sep in ("\n", "\r", '"'):
+        raise ValueError(f"must be one character such as ',', ';' or a tab ('\\t'), received {sep!r}")
+    return sep
+
+
 def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
     """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates)."""
     path = check_file(path)
-    if not isinstance(sep, str) or sep == "" or sep in ("\n", "\r", '"'):
-        raise UsageError(f"sep={sep!r}: not a usable CSV delimiter (one character such as ',', ';' or a tab)")
+    try:
+        sep = csv_separator(sep)
+    except ValueError as err:
+        raise UsageError(f"sep {err}", param="sep") from None
     try:
         header = list(pd.read_csv(path, sep=sep, nrows=0, engine="c" if len(sep) == 1 else "python").columns)
         # pandas renames a repeated name ("V1" twice -> "V1", "V1.1"): the raw first row shows the file's names

@@ -88,6 +88,12 @@ def open_table(path: str | os.PathLike | Table, sep: str = ",") -> Table:
     """The table at `path`, its header read and checked (exists, not empty, plausible delimiter, no duplicates)."""
     if isinstance(path, Table):
         return path
+    from keras_ae.fraud.schema import csv_separator
+
+    try:
+        sep = csv_separator(sep)
+    except ValueError as err:
+        raise UsageError(f"sep {err}", param="sep") from None
     path = pathlib.Path(path)
     entry = format_of(path)
     return Table(path, sep, entry, entry.header(path, sep))

@@ -11,6 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from keras_ae.cli.fraud import cli  # noqa: E402
+from keras_ae.errors import UsageError  # noqa: E402
 from keras_ae.fraud import tables  # noqa: E402
 from keras_ae.fraud.scoring import score_table  # noqa: E402
 from tests.helpers import listing, one_line_error  # noqa: E402
@@ -111,3 +112,62 @@ def test_fit_reads_parquet_too(data, tmp_path, capsys):
     code = cli(["fit", "--input", str(src), "--out", str(tmp_path / "model"), "--epochs", "2", "--n-models", "1"])
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "model" / "detector.json").exists() and (tmp_path / "model" / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("target", ["out.parquet", "outdir"])
+def test_a_column_whose_type_changes_between_chunks_is_written_with_one_type(target, detector, data, tmp_path):
+    """pandas reads each CSV chunk on its own: whole numbers in one chunk and decimals in the next. The Parquet
+    output holds one type per column and reads back as one table."""
+    _, test = data
+    frame = test.head(60).reset_index(drop=True)
+    frame["Time"] = frame["Time"].round()
+    frame.loc[45, "Time"] += 0.5  # decimals only in the third chunk
+    src = tmp_path / "in.csv"
+    frame.to_csv(src, index=False)
+    score_table(detector, src, tmp_path / target, chunksize=20, progress=False)
+    scored = read(tmp_path / target)
+    assert len(scored) == 60 and scored["Time"].dtype == np.float64 and scored.loc[45, "Time"] % 1 == 0.5
+    np.testing.assert_allclose(scored["score"], detector.score_samples(frame), rtol=1e-6, atol=1e-6)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary output left behind"
+
+
+@pytest.mark.parametrize("target", ["out.parquet", "outdir"])
+def test_parquet_outputs_widen_to_the_type_every_chunk_fits(target, tmp_path):
+    chunks = [pd.DataFrame({"n": [1, 2], "empty": [None, None], "id": [1, 2]}),
+              pd.DataFrame({"n": [3, 4], "empty": [None, None], "id": [3, 4]}),
+              pd.DataFrame({"n": [5.5, 6], "empty": ["a", None], "id": ["x7", "8"]})]
+    with tables.TableWriter(tmp_path / target) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+    back = read(tmp_path / target)
+    assert back["n"].tolist() == [1, 2, 3, 4, 5.5, 6] and back["empty"].tolist()[4] == "a"
+    assert back["id"].tolist() == ["1", "2", "3", "4", "x7", "8"]  # numbers, then text: text
+    assert listing(tmp_path) == [target]
+
+
+@pytest.mark.parametrize("chunksize", [1, 7, 20_000])
+def test_the_word_true_in_a_csv_feature_column_is_refused_wherever_the_chunks_fall(chunksize, detector, data,
+                                                                                     tmp_path):
+    _, test = data
+    frame = test.head(20).reset_index(drop=True).astype({"V5": object})
+    frame.loc[13, "V5"] = "True"
+    src = tmp_path / "in.csv"
+    frame.to_csv(src, index=False)
+    with pytest.raises(UsageError, match=r"row 14 .*'V5': non-numeric value 'True'"):
+        score_table(detector, src, tmp_path / "out.csv", chunksize=chunksize, progress=False)
+    frame.loc[:, "V5"] = ["True", "False"] * 10  # the whole column: booleans to pandas, still not numbers here
+    frame.to_csv(src, index=False)
+    with pytest.raises(UsageError, match=r"row 1 .*'V5': non-numeric value 'True'"):
+        score_table(detector, src, tmp_path / "out.csv", chunksize=chunksize, progress=False)
+    assert listing(tmp_path) == ["in.csv"]
+
+
+def test_the_separator_is_one_character_and_a_typed_backslash_t_is_a_tab(detector, data, tmp_path):
+    _, test = data
+    src = tmp_path / "in.tsv"
+    test.head(30).to_csv(src, index=False, sep="\t")
+    score_table(detector, src, tmp_path / "out.tsv", sep="\\t", progress=False)
+    scored = pd.read_csv(tmp_path / "out.tsv", sep="\t")
+    assert list(scored.columns) == [*test.columns, *RESULTS] and len(scored) == 30
+    with pytest.raises(UsageError, match="sep must be one character"):
+        score_table(detector, src, tmp_path / "out2.csv", sep=r",\s*", progress=False)

@@ -54,3 +54,15 @@ def disk_full(err: BaseException) -> UsageError | None:
             return UsageError("no space left on the device; free some space or write elsewhere (--out)")
         err = err.__cause__ or err.__context__
     return None
+
+
+def name_too_long(err: BaseException) -> UsageError | None:
+    """The UsageError for a path the operating system refuses as too long (a name over 255 bytes, a path over
+    4096), or None for any other exception."""
+    import errno
+
+    if not (isinstance(err, OSError) and err.errno == errno.ENAMETOOLONG):
+        return None
+    name = str(err.filename or "")
+    shown = name if len(name) <= 80 else f"{name[:40]}...{name[-30:]}"
+    return UsageError(f"file name too long: {shown!r} ({len(name)} characters); name a shorter path")

@@ -209,21 +209,43 @@ def mean_std_bars(names: Sequence[str], means: Sequence[float], stds: Sequence[f
 def overlaid_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike,
                     ylabel: str = "loss", title: str | None = None, log: bool = True,
                     epoch_scale: int = 1) -> str:
-    """Mean curve (line) +- std (band) per name, all on one axis (e.g. loss per configuration).
+    """Mean curve (line) +- std (band) per name, all on one axis (e.g. loss per configuration), the legend beside
+    the axes. Each curve has a colour of its own (20 at most repeat, then the line style changes); a curve with
+    no finite value (training that diverged) is named in the legend as such, without a line.
 
     Point i is drawn at epoch (i + 1) * epoch_scale (a Keras epoch may hold several passes over the data).
     """
+    import matplotlib.pyplot as plt
+
     fig, ax = subplots(figsize=(7.4, 4.6))
-    for name, (mean, std) in curves.items():
+    palette = plt.get_cmap("tab10" if len(curves) <= 10 else "tab20").colors
+    drawn = []
+    for i, (name, (mean, std)) in enumerate(curves.items()):
+        mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
         epochs = np.arange(1, len(mean) + 1) * epoch_scale
-        (line,) = ax.plot(epochs, mean, label=name, linewidth=1.2)
-        ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.15)
-    if log:
+        finite = np.isfinite(mean) & ((mean > 0) if log else True)
+        style = dict(color=palette[i % len(palette)], linestyle=("-", "--", ":", "-.")[i // len(palette) % 4])
+        if not finite.any():
+            ax.plot([], [], label=f"{name} (diverged: no finite loss)", linewidth=1.2, **style)
+            continue
+        shown = np.where(finite, mean, np.nan)
+        ax.plot(epochs, shown, label=name, linewidth=1.2, **style)
+        spread = np.where(np.isfinite(std), std, 0.0)
+        low = np.where(finite, mean - spread, np.nan)
+        ax.fill_between(epochs, np.where(low > 0, low, shown) if log else low, shown + spread,
+                        color=style["color"], alpha=0.15)
+        drawn.append(shown[finite])
+    if log and drawn:
         ax.set_yscale("log")
+    if not drawn:
+        ax.text(0.5, 0.5, "no finite loss to draw", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=1 if len(curves) <= 8 else 2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+              ncol=1 if len(curves) <= 16 else 2)
     if title:
         ax.set_title(title)
     return save_figure(fig, path)

@@ -115,6 +115,10 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         raise UsageError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}") from None
     except RecursionError:
         raise UsageError(f"{what} {path} nests its values too deeply to be read") from None
+    except UsageError:
+        raise
+    except ValueError as err:  # Python's limit on the digits of an integer (4300)
+        raise UsageError(f"{what} {path} holds a value that cannot be read: {str(err).split(';')[0]}") from None
 
 
 UNFINISHED = "UNFINISHED.json"  # in a run directory while the run goes on, and after it was stopped or failed

@@ -467,6 +467,17 @@ def model_under_git(w):
     (w / "model" / ".gitignore").write_text("*.npz\n")
 
 
+case("train --config with an integer of 5,000 digits", "train", ["--out", "run", "--config", "c.json"], "c.json",
+     "cannot be read", setup=write("c.json", '{"epochs": ' + "9" * 5000 + "}"))
+case("fit --config with an integer of 5,000 digits", "fraud", ["fit", "--config", "c.json"], "c.json",
+     setup=write("c.json", '{"input": "train.csv", "out": "m", "seed": ' + "9" * 5000 + "}"))
+LONG = "n" * 300  # a name over the 255 bytes a file system allows
+case("score --out a name too long", "fraud", [*SCORE[:-3], "--out", f"{LONG}.csv", "--quiet"], "too long")
+case("score --input a name too long", "fraud", ["score", "--model", "model", "--input", f"{LONG}.csv", "--out", "s.csv",
+                                                "--quiet"], "too long")
+case("fit --out a name too long, inside a new directory", "fraud",
+     ["fit", "--input", "train.csv", "--out", f"new/{LONG}", "--epochs", "1"], "too long")
+case("train --out a name too long", "train", ["--out", LONG, "--epochs", "1"], "too long")
 case("fit --out a directory holding only hidden files", "fraud",
      ["fit", "--input", "train.csv", "--out", "mine", "--epochs", "1"], "mine", "not a keras-ae",
      setup=hidden_only("mine"))

@@ -163,9 +163,10 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     except BaseException as err:
         from keras_ae import interrupt
-        from keras_ae.errors import disk_full, out_of_memory
+        from keras_ae.errors import disk_full, name_too_long, out_of_memory
 
-        if (memory := disk_full(err) or out_of_memory(err)) is not None and not interrupt.requested:
+        if (memory := disk_full(err) or out_of_memory(err) or name_too_long(err)) is not None \
+                and not interrupt.requested:
             print(f"error: {memory}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(err, RecursionError) and not interrupt.requested:  # e.g. a model of thousands of layers
@@ -180,13 +181,15 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         return 130
     finally:
         if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _terminate_as_interrupt():
-    """SIGTERM raises KeyboardInterrupt like SIGINT does, so every `with` block that writes a temporary file
-    removes it on the way out; returns the previous handler (None when not in the main thread)."""
+def _terminate_as_interrupt() -> dict | None:
+    """SIGTERM, and SIGHUP (the terminal closed) unless it is ignored (`nohup`), raise KeyboardInterrupt like SIGINT
+    does, so every `with` block that writes a temporary file removes it on the way out; returns the previous
+    handlers to restore (None when not in the main thread)."""
     from keras_ae import interrupt
 
     interrupt.requested = False
@@ -195,7 +198,10 @@ def _terminate_as_interrupt():
         interrupt.request()
 
     try:
-        previous = signal.signal(signal.SIGTERM, stop)
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
+        hangup = getattr(signal, "SIGHUP", None)
+        if hangup is not None and signal.getsignal(hangup) is signal.SIG_DFL:
+            previous[hangup] = signal.signal(hangup, stop)
         signal.signal(signal.SIGINT, stop)
         return previous
     except ValueError:  # signals can only be set from the main thread

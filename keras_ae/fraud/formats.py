@@ -25,7 +25,22 @@ def _dataset(path: pathlib.Path):
         raise UsageError(f"{path}: cannot read Parquet: {str(err).splitlines()[0]}") from None
     if path.is_dir() and not data.files:
         raise UsageError(f"{path}: a directory with no Parquet file in it")
+    for file in data.files if path.is_dir() else ():
+        if not _parquet_magic(pathlib.Path(file)):
+            raise UsageError(f"{file}: not a Parquet file; a directory of Parquet files may hold only those (and "
+                             "hidden or _-prefixed bookkeeping files)")
     return data
+
+
+def _parquet_magic(path: pathlib.Path) -> bool:
+    """The file starts and ends with Parquet's magic bytes."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            f.seek(max(0, path.stat().st_size - 4))
+            return head == b"PAR1" and f.read(4) == b"PAR1"
+    except OSError:
+        return False
 
 
 def _parquet_header(path: pathlib.Path, sep: str) -> list[str]:
@@ -35,20 +50,29 @@ def _parquet_header(path: pathlib.Path, sep: str) -> list[str]:
 
 
 def _parquet_rows(path: pathlib.Path) -> int:
-    return int(_dataset(path).count_rows())
+    import pyarrow as pa
+
+    try:
+        return int(_dataset(path).count_rows())
+    except (OSError, pa.ArrowException) as err:  # a damaged file's footer
+        raise UsageError(f"{path}: cannot read Parquet: {str(err).strip().splitlines()[0]}") from None
 
 
 def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     # File by file, row group by row group, without pre-buffering: memory stays that of one row group
     # (a dataset scan reads ahead, and pre-buffering reads whole files, both growing with the table).
     for file in _dataset(path).files:
-        reader = pq.ParquetFile(file, pre_buffer=False)
-        for group in range(reader.num_row_groups):
-            for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
-                if batch.num_rows:
-                    yield batch.to_pandas()
+        try:
+            reader = pq.ParquetFile(file, pre_buffer=False)
+            for group in range(reader.num_row_groups):
+                for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
+                    if batch.num_rows:
+                        yield batch.to_pandas()
+        except (OSError, pa.ArrowException) as err:  # a damaged file: its footer or a page cannot be decoded
+            raise UsageError(f"{file}: cannot read Parquet: {str(err).strip().splitlines()[0]}") from None
 
 
 def _widened(schema, table):

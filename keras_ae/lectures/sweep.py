@@ -93,7 +93,7 @@ def write_results(out: pathlib.Path, settings: dict, rows: list[dict], histories
     ordered = summary.sort_values(f"{metric}_mean")
     figures.mean_std_bars([f"{c}: {label}" for c, label in zip(ordered["config"], ordered["label"], strict=True)],
                         ordered[f"{metric}_mean"].to_numpy(), ordered[f"{metric}_std"].to_numpy(),
-                        out / "comparison.png", xlabel=f"{metric} (mean +- std over {settings['n_runs']} seeds)",
+                        out / "comparison.png", xlabel=f"{metric} (mean +- std over {_seeds(settings['n_runs'])})",
                         title=f"{settings['arch']} on {settings['dataset']}: final {metric} per configuration")
     curves = {}
     for config, label in zip(summary["config"], summary["label"], strict=True):
@@ -102,5 +102,9 @@ def write_results(out: pathlib.Path, settings: dict, rows: list[dict], histories
         stacked = np.array([v[:length] for v in losses])
         curves[f"{config}: {label}"] = (stacked.mean(axis=0), stacked.std(axis=0))
     figures.overlaid_curves(curves, out / "loss_curves.png", ylabel="training loss",
-                          title="Training loss per configuration (mean +- std over seeds)",
+                          title=f"Training loss per configuration (mean +- std over {_seeds(settings['n_runs'])})",
                           epoch_scale=settings["passes_per_epoch"])
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"

@@ -90,3 +90,12 @@ def test_a_configuration_that_diverges_is_a_row_of_the_results_not_a_failure(tmp
     assert code == 0, capsys.readouterr().err
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 2 and results["final_loss"].notna().iloc[0] and results["final_loss"].isna().iloc[1]
+
+
+def test_a_sweep_whose_every_configuration_diverges_still_draws_its_pictures(tmp_path, capsys):
+    config = {**TINY, "n_runs": 1, "grid": {**TINY["grid"], "activation": ["tanh"], "learning_rate": [1e300]}}
+    out = tmp_path / "out"
+    code = experiment_cli.cli(["--config", str(write(tmp_path, config)), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert (out / "loss_curves.png").stat().st_size > 0 and not (out / "UNFINISHED.json").exists()
+    assert pd.read_csv(out / "results.csv")["final_loss"].isna().all()

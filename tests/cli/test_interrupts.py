@@ -1,4 +1,4 @@
-"""SIGINT and SIGTERM during fit, train.py, anomaly.py and experiment.py (score: tests/cli/test_fraud.py):
+"""SIGINT and SIGTERM (and SIGHUP, once) during fit, train.py, anomaly.py and experiment.py (score: tests/cli/test_fraud.py):
 the command ends with exit code 130, removes its temporary files, and a run directory left behind is marked
 unfinished so that the loaders refuse it.
 
@@ -65,7 +65,7 @@ def test_anomaly(signum, tmp_path):
     assert not hidden_temporaries(tmp_path)
 
 
-@pytest.mark.parametrize("signum", SIGNALS)
+@pytest.mark.parametrize("signum", [*SIGNALS, "SIGHUP"])  # SIGHUP: the terminal closed
 def test_experiment(signum, tmp_path):
     sweep = {"name": "t", "dataset": "font5x7", "arch": "font", "batch_size": 8, "n_runs": 3, "seed": 0,
              "metric": "wrong_pixels", "grid": {"layers": [[25, 10]], "activation": ["tanh", "relu"],

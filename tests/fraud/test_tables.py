@@ -171,3 +171,18 @@ def test_the_separator_is_one_character_and_a_typed_backslash_t_is_a_tab(detecto
     assert list(scored.columns) == [*test.columns, *RESULTS] and len(scored) == 30
     with pytest.raises(UsageError, match="sep must be one character"):
         score_table(detector, src, tmp_path / "out2.csv", sep=r",\s*", progress=False)
+
+
+def test_a_parquet_directory_with_another_file_or_a_damaged_part_is_one_line(bundle, data, tmp_path, capsys):
+    _, test = data
+    src = write(test.head(300), tmp_path / "parts")
+    (src / "_SUCCESS").write_text("")  # bookkeeping files are passed over
+    (src / ".a.parquet.crc").write_bytes(b"crc")
+    (src / "zz_notes.txt").write_text("the user's notes\n")
+    argv = ["score", "--model", str(bundle), "--input", str(src), "--out", str(tmp_path / "out.csv"), "--quiet"]
+    one_line_error(cli(argv), capsys, "zz_notes.txt", "not a Parquet file")
+    (src / "zz_notes.txt").unlink()
+    raw = (src / "b.parquet").read_bytes()
+    (src / "b.parquet").write_bytes(raw[:-80] + b"\xff" * 72 + raw[-8:])  # its footer damaged, the magic kept
+    one_line_error(cli(argv), capsys, "b.parquet", "cannot read Parquet")
+    assert listing(tmp_path) == ["parts"]

@@ -34,7 +34,8 @@ def _threshold_options(p: ArgumentParser, default: str | None) -> None:
         default=default,
         choices=THRESHOLD_RULES.names(),
         help="rule on the validation scores: " + THRESHOLD_RULES.help() + " (fraud defaults: percentile 99.5, "
-        "fpr 0.005, alpha 0.005)" + ("" if default else "; default: the one stored with the model"),
+        "fpr 0.005, alpha 0.005)" + (f"; default: {default}" if default else
+                                      "; default: the one stored with the model"),
     )
     p.add_argument(
         "--threshold-value",
@@ -112,7 +113,8 @@ def build_parser() -> ArgumentParser:
                      help="weight of the reconstruction part against 1 for the distance part (default 0.25)")
     fit.add_argument("--n-models", type=FIT["n_models"], default=3,
                      help="autoencoders in the ensemble (1 to 100; default 3)")
-    fit.add_argument("--epochs", type=FIT["epochs"], default=100, help="at most this many (early stopping)")
+    fit.add_argument("--epochs", type=FIT["epochs"], default=100,
+                     help="at most this many (early stopping; default 100)")
     fit.add_argument("--seed", type=FIT["seed"], default=0, help="an integer in [0, 2**32) (default 0)")
     fit.add_argument("--sep", default=",", type=_separator, help="CSV delimiter: one character, \\t a tab (default ,)")
     fit.add_argument("--config", default=None, help="JSON file of options (flags given here win)")

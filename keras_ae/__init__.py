@@ -5,6 +5,7 @@ check their options (and fail fast on bad ones) before TensorFlow loads.
 """
 
 import os
+import sys
 
 from keras_ae import quiet
 from keras_ae.lazy import lazy_names
@@ -12,6 +13,8 @@ from keras_ae.lazy import lazy_names
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 quiet.install()  # TensorFlow's start-up chatter hidden, GPU problems shown where there is a GPU
+if "tensorflow" in sys.modules:  # imported before keras_ae: the start-up is over, the predict note still applies
+    quiet.quiet_predict_retracing()
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,8 @@ messages before absl::InitializeLog()", "Could not find cuda drivers", CPU-featu
 with no GPU at all ``failed call to cuInit: ... UNKNOWN ERROR (303)``, which reads like an error. Later,
 Keras's input pipelines trigger ``NodeDef mentions attribute use_unbounded_threadpool`` (a harmless
 version-skew note of TensorFlow's own tf.data), and runs that predict with many models in one process
-(``--normal all``) meet "triggered tf.function retracing", a performance note about Keras internals. On CPUs
+(``--normal all``, the latent tools) meet "triggered tf.function retracing", a performance note about Keras's
+predict step, dropped from TensorFlow's logger by `quiet_predict_retracing` (for that step only). On CPUs
 without AVX-512, convolutions print "oneDNN supports DT_INT32 only on platforms with AVX-512. Falling back to
 the default Eigen-based implementation", an E-level line about an internal fallback that changes no result.
 
@@ -25,6 +26,7 @@ import contextlib
 import glob
 import importlib.abc
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -78,6 +80,23 @@ def probe_devices(tf) -> list:
         return tf.config.list_physical_devices()
 
 
+class _PredictRetracing(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning about Keras's own predict step only: calling
+    `predict` on several models, or on arrays of several sizes, retraces it by design (keras-ae's latent tools and
+    scores do both). The same warning about any other function, yours included, still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and "make_predict_function" in message)
+
+
+def quiet_predict_retracing() -> None:
+    """Install `_PredictRetracing` on TensorFlow's logger (once)."""
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _PredictRetracing) for f in logger.filters):
+        logger.addFilter(_PredictRetracing())
+
+
 class _QuietLoader(importlib.abc.Loader):
     def __init__(self, loader):
         self.loader = loader
@@ -89,6 +108,7 @@ class _QuietLoader(importlib.abc.Loader):
         with silenced_fd2():
             self.loader.exec_module(module)
         probe_devices(module)
+        quiet_predict_retracing()
 
     def __getattr__(self, name):  # resource readers and the like: the real loader's
         return getattr(self.loader, name)

@@ -106,3 +106,22 @@ def test_a_closed_stderr_reader_never_blocks_the_command(tmp_path):
     proc.stderr.close()  # like `2>&1 | head -1` once head has its line
     out, _ = proc.communicate(timeout=60)  # 400 kB through a closed pipe: a blocked writer would hang here
     assert b"done" in out
+
+
+def test_the_retracing_note_is_dropped_for_keras_predict_only():
+    import logging
+
+    from keras_ae import quiet
+
+    quiet.quiet_predict_retracing()
+    quiet.quiet_predict_retracing()  # once, however often asked
+    logger = logging.getLogger("tensorflow")
+    assert sum(isinstance(f, quiet._PredictRetracing) for f in logger.filters) == 1
+    note = "5 out of the last 10 calls to <function {}> triggered tf.function retracing. Tracing is expensive"
+
+    def record(name):
+        return logging.LogRecord("tensorflow", logging.WARNING, __file__, 1, note.format(name), None, None)
+
+    keras_step = "TensorFlowTrainer.make_predict_function.<locals>.one_step_on_data_distributed at 0x7f"
+    assert not logger.filter(record(keras_step))
+    assert logger.filter(record("my_function at 0x7f"))  # the user's own functions still warn

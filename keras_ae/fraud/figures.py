@@ -28,7 +28,12 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_yscale("log")
-    ax.xaxis.set_major_locator(matplotlib.ticker.SymmetricalLogLocator(linthresh=1.0, base=10, subs=(1, 2, 5)))
+    # the axis spans the bins (matplotlib's margins on a symlog axis can reach far past them), with ticks at 1, 2 and
+    # 5 times each power of ten while few decades are shown, at the powers only where more would crowd
+    margin = 0.02 * (edges[-1] - edges[0])
+    ax.set_xlim(*(np.sign(e) * (10 ** np.abs(e) - 1) for e in (edges[0] - margin, edges[-1] + margin)))
+    subs = (1, 2, 5) if edges[-1] - edges[0] <= 2.5 else (1,)
+    ax.xaxis.set_major_locator(matplotlib.ticker.SymmetricalLogLocator(linthresh=1.0, base=10, subs=subs))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_xlabel(f"{xlabel}\nsymmetric log scale: linear within -1..1, logarithmic beyond")
     ax.set_ylabel("rows (log scale)")

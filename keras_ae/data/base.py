@@ -52,9 +52,38 @@ def to_value_range(x: np.ndarray, value_range: str = "0,1") -> np.ndarray:
     return x * 2.0 - 1.0 if value_range == "-1,1" else x
 
 
+PIXELS = "integers 0..255 or floats in [0, 1]"
+
+
+def pixel_scale(images: np.ndarray) -> float:
+    """What `images` are divided by to lie in [0, 1]: 255 for 8-bit levels (integers 0..255, or whole numbers
+    0..255 stored as floats, some above 1), 1 for floats already in [0, 1]. Values that are not numbers (NaN,
+    infinity) are left for the runs to refuse, naming the image.
+
+    Raises:
+        ValueError: the values are neither (negative, above 255, or fractions above 1); the message gives their range.
+    """
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return 255.0
+    if x.dtype.kind == "f":
+        x = x[np.isfinite(x)]
+    if not x.size:
+        return 1.0 if x.dtype.kind == "f" else 255.0
+    low, high = x.min(), x.max()
+    if x.dtype.kind in "iu" and low >= 0 and high <= 255:
+        return 255.0
+    if x.dtype.kind == "f" and low >= 0 and (high <= 1 or (high <= 255 and np.all(x == np.round(x)))):
+        return 1.0 if high <= 1 else 255.0
+    raise ValueError(f"pixel values from {float(low):g} to {float(high):g} ({x.dtype}), expected {PIXELS}")
+
+
 def scale_images(images: np.ndarray, value_range: str = "0,1") -> np.ndarray:
-    """uint8 (n, h, w[, c]) -> float32 (n, h, w, c) in [0, 1], or in [-1, 1] when value_range="-1,1"."""
-    x = np.asarray(images, dtype=np.float32) / 255.0
+    """8-bit levels (uint8, or other integers 0..255) or floats in [0, 1], shape (n, h, w[, c]) -> float32
+    (n, h, w, c) in [0, 1], or in [-1, 1] when value_range="-1,1" (see `pixel_scale`)."""
+    scale = pixel_scale(images)
+    x = np.asarray(images, dtype=np.float32)
+    x = x / 255.0 if scale == 255.0 else x
     if x.ndim == 3:
         x = x[..., None]
     return to_value_range(x, value_range)

@@ -6,7 +6,7 @@ import pathlib
 
 import numpy as np
 
-from keras_ae.data.base import Dataset, scale_images
+from keras_ae.data.base import Dataset, pixel_scale, scale_images
 from keras_ae.errors import UsageError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -26,7 +26,11 @@ def list_images(folder: str | pathlib.Path) -> list[pathlib.Path]:
 
 
 def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -> np.ndarray:
-    """One image as uint8 (height, width, channels), resized with bilinear filtering."""
+    """One image as uint8 (height, width, channels), resized with bilinear filtering.
+
+    16- and 32-bit integer grey images are scaled to 8 bits; 32-bit float grey images (TIFF mode "F") are read like
+    float pixels anywhere in keras-ae (`pixel_scale`): values in [0, 1] as intensities, whole numbers 0..255 as
+    8-bit levels, anything else (or NaN) refused naming the file."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -36,12 +40,26 @@ def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -
                 wide = np.asarray(img, dtype=np.float64)
                 top = 65535.0 if img.mode.startswith("I;16") or wide.max() <= 65535 else float(wide.max())
                 img = Image.fromarray(np.clip(np.round(wide / top * 255.0), 0, 255).astype(np.uint8), mode="L")
+            elif img.mode == "F":  # 32-bit float grey: convert("L") would clip it at 255 too
+                img = Image.fromarray(float_to_levels(np.asarray(img), path), mode="L")
             img = img.convert("L" if channels == 1 else "RGB")
             img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
             array = np.asarray(img, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as err:
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
         raise UsageError(f"cannot read image {path}: {err}") from None
     return array.reshape(image_size[0], image_size[1], channels)
+
+
+def float_to_levels(pixels: np.ndarray, path: pathlib.Path) -> np.ndarray:
+    """Float grey pixels as uint8 levels 0..255 (`pixel_scale`); a UsageError naming `path` when they are not
+    numbers, or in neither [0, 1] nor whole numbers 0..255."""
+    if not np.isfinite(pixels).all():
+        raise UsageError(f"image {path} holds NaN or infinite pixels; the images must be numbers")
+    try:
+        scale = pixel_scale(pixels)
+    except ValueError as err:
+        raise UsageError(f"image {path} holds {err}; convert it (e.g. to 8 or 16 bits)") from None
+    return np.clip(np.round(pixels.astype(np.float64) / scale * 255.0), 0, 255).astype(np.uint8)
 
 
 def load_folder(

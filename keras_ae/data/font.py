@@ -2,7 +2,9 @@
 
 Each glyph in the file is a header line ``<hex code> <name>`` followed by 7 rows of 5 characters,
 ``#`` for an ink pixel and ``.`` for background; lines starting with ``#`` followed by a space are
-comments. The whole file is 35 binary pixels per character, the input of the lecture's 35-25-10-2 exercise.
+comments. The code is a Unicode code point (0x0..0x10FFFF, not a surrogate 0xD800..0xDFFF); the name, when
+left out, is its character. The whole file is 35 binary pixels per character, the input of the lecture's
+35-25-10-2 exercise.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ def read_font(path: str | os.PathLike = FONT_PATH) -> Font:
         except ValueError:
             raise UsageError(f"font file {path} line {i + 1}: expected '<hex code> <name>', "
                              f"received {line!r}") from None
+        if not (0 <= code <= 0x10FFFF) or 0xD800 <= code <= 0xDFFF:
+            raise UsageError(f"font file {path} line {i + 1}: {header[0]} is not a Unicode character (code points "
+                             "are 0x0..0x10FFFF, without the surrogates 0xD800..0xDFFF)")
         rows = [r.strip() for r in lines[i + 1: i + 1 + ROWS]]
         for k, row in enumerate(rows):
             if len(row) != COLS or set(row) - {"#", "."}:

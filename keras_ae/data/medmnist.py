@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import os
 import pathlib
+import zipfile
+import zlib
 
 import numpy as np
 
-from keras_ae.data.base import Dataset, scale_images
+from keras_ae.data.base import Dataset, pixel_scale, scale_images
 from keras_ae.data.mnist import DownloadError, _get_file
 from keras_ae.errors import UsageError
 
 SPLITS = ("train", "val", "test")
+SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
+# what reading an .npz raises for a broken archive or a damaged member (bad CRC, bad compressed data, cut short)
+DAMAGED = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def catalogue() -> dict:
@@ -54,9 +59,19 @@ def normal_label(labels: dict[str, str]) -> int:
     return 0
 
 
-def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _member(data, key: str, where: str) -> np.ndarray:
+    """The array `key` of an open npz; a member is decompressed (and its checksum checked) only here."""
+    try:
+        return np.asarray(data[key])
+    except DAMAGED as err:
+        raise UsageError(f"cannot read {where}: its array {key} is damaged or unreadable ({err})") from None
+
+
+def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST",
+             classes: int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``{"train": (images uint8, labels int64), "val": ..., "test": ...}`` of an official MedMNIST npz (`what`
-    names the file in messages)."""
+    names the file in messages). Images hold integers 0..255 or floats in [0, 1] (`scale_images`); labels are
+    0..`classes`-1 (any label >= 0 when `classes` is None)."""
     try:
         with open(path, "rb") as head:
             zipped = head.read(4) == b"PK\x03\x04"  # an .npz is a zip archive of .npy files
@@ -66,7 +81,7 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict
         raise UsageError(f"{what} file {path} is not an .npz file (a NumPy zip archive of arrays)")
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
+    except DAMAGED as err:
         raise UsageError(f"cannot read {what} file {path}: {err}") from None
     with data:
         missing = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels") if f"{s}_{k}" not in data.files]
@@ -75,7 +90,7 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict
                              f"(has: {', '.join(data.files) or 'nothing'})")
         out = {}
         for split in SPLITS:
-            images, labels = data[f"{split}_images"], np.asarray(data[f"{split}_labels"])
+            images, labels = (_member(data, f"{split}_{key}", f"{what} file {path}") for key in ("images", "labels"))
             if labels.ndim > 1 and labels.shape[1] > 1:
                 raise UsageError(f"{what} file {path}: {split}_labels has {labels.shape[1]} labels a row "
                                  f"(multi-label): {name} has no single normal class")
@@ -90,7 +105,22 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST") -> dict
             if labels.dtype.kind not in "uib" and not (labels.dtype.kind == "f" and np.all(labels == np.round(labels))):
                 raise UsageError(f"{what} file {path}: {split}_labels is {labels.dtype}; expected integer class "
                                  "labels")
-            out[split] = (images, labels.reshape(-1).astype(np.int64))
+            finite = np.isfinite(images.reshape(len(images), -1)) if images.dtype.kind == "f" else np.ones(1, bool)
+            if not finite.all():  # named here, in the file's own order (runs check the images they use again)
+                first = np.flatnonzero(~finite.all(axis=1))[0]
+                raise UsageError(f"{what} file {path}: {finite.size - np.count_nonzero(finite)} pixel(s) of the "
+                                 f"{SPLIT_NAMES[split]} images are NaN or infinite (first in image {first} of "
+                                 f"{split}_images); the images must be numbers")
+            try:
+                pixel_scale(images)
+            except ValueError as err:
+                raise UsageError(f"{what} file {path}: {split}_images holds {err}") from None
+            labels = labels.reshape(-1).astype(np.int64)
+            outside = labels[(labels < 0) | (labels >= classes)] if classes else labels[labels < 0]
+            if len(outside):
+                raise UsageError(f"{what} file {path}: {split}_labels holds the label {outside[0]} in {len(outside)} "
+                                 f"row(s); expected class labels {f'0..{classes - 1}' if classes else '0 or more'}")
+            out[split] = (images, labels)
     shapes = {split: out[split][0].shape[1:] for split in SPLITS}
     if len(set(shapes.values())) > 1:
         raise UsageError(f"{what} file {path}: the splits' images differ in size "
@@ -113,7 +143,7 @@ def load_medmnist(name: str, value_range: str = "0,1", image_size=None, channels
             file = pathlib.Path(_get_file(f"{name}.npz", entry["url"], cache_dir, file_hash=entry["MD5"]))
         except DownloadError as err:
             raise DownloadError(f"{err}; download {name}.npz by hand and pass its path (data_path)") from None
-    splits = read_npz(file, name)
+    splits = read_npz(file, name, classes=len(entry["label"]) if entry else None)
     scaled = {split: (scale_images(x[..., None] if x.ndim == 3 else x, value_range), y)
               for split, (x, y) in splits.items()}
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (scaled[s] for s in SPLITS)

@@ -70,10 +70,10 @@ def file_md5(path: str | os.PathLike) -> str:
 
 def read_pneumonia_npz(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``{"train": (images uint8 (n, 28, 28), labels int64 (n,)), "val": ..., "test": ...}`` from the npz (the
-    MedMNIST file format, `keras_ae.data.medmnist.read_npz`)."""
+    MedMNIST file format, `keras_ae.data.medmnist.read_npz`); labels other than 0 and 1 are refused."""
     from keras_ae.data.medmnist import read_npz
 
-    return read_npz(path, "pneumoniamnist", what="PneumoniaMNIST")
+    return read_npz(path, "pneumoniamnist", what="PneumoniaMNIST", classes=len(CLASSES))
 
 
 def load_pneumonia_splits(

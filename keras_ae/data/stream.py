@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import re
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from keras_ae.data.base import VALUE_RANGES, Dataset
 from keras_ae.data.folder import list_images
 from keras_ae.data.mnist import DownloadError
 from keras_ae.errors import UsageError
+from keras_ae.quiet import silenced_fd2
 
 # Formats tf.io.decode_image reads as still images.
 STREAM_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
@@ -42,6 +44,12 @@ class StreamDataset:
     y_test: np.ndarray | None
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
     cacheable: bool = False
+    files: Any = ()  # the streamed training files of a folder (their names), to name one that cannot be decoded
+
+    def undecodable(self) -> UsageError | None:
+        """After decoding failed while training: a UsageError naming the first training file that cannot be
+        decoded (each is decoded again on its own), or None when every file decodes (or the data are no folder)."""
+        return undecodable(self.files, int(self.info.get("channels", 1)))
 
     @property
     def image_shape(self) -> tuple[int, ...]:
@@ -87,6 +95,38 @@ def _collect(ds: tf.data.Dataset, limit: int) -> np.ndarray:
     return np.concatenate(batches) if batches else np.zeros((0,), dtype=np.float32)
 
 
+def _decode_file(path, channels: int) -> tf.Tensor:
+    """One image file decoded as tf.io reads it for streaming (uint8, its own size)."""
+    return tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False, dtype=tf.uint8)
+
+
+def undecodable(paths, channels: int) -> UsageError | None:
+    """A UsageError naming the first of `paths` that tf.io cannot decode (each decoded on its own: a search made
+    only after decoding them together failed, as TensorFlow's error names no file), or None when all decode.
+    The message says why, and whether PIL reads the file (then the folder loads into memory without --stream)."""
+    from PIL import Image
+
+    with silenced_fd2():  # libjpeg writes its complaints straight to stderr
+        for path in paths:
+            try:
+                _decode_file(path, channels)
+            except tf.errors.InvalidArgumentError as err:
+                # "{{function_node ...}} jpeg::Uncompress failed. Invalid JPEG data or crop window. [Op:DecodeImage]"
+                reason = re.sub(r"\{\{.*?\}\}|\[Op:.*?\]|\s+name:\s*$", "", err.message.strip().splitlines()[-1])
+                reason = reason.strip(" .")
+                break
+        else:
+            return None
+    try:
+        with Image.open(path) as img:
+            img.load()
+            mode = img.mode
+    except (OSError, ValueError, Image.DecompressionBombError):  # PIL cannot read it either: the file is broken
+        return UsageError(f"cannot decode image {path} while streaming ({reason}); the file is broken or no image")
+    return UsageError(f"cannot decode image {path} while streaming ({reason}; a {mode} image that TensorFlow "
+                      "cannot read): load the folder into memory instead (without --stream) or convert the image")
+
+
 def stream_folder(
     folder: str | pathlib.Path,
     image_size: tuple[int, int] = (28, 28),
@@ -129,26 +169,27 @@ def stream_folder(
     names = np.array([str(p) for p in files])
 
     def decode(path):
-        raw = tf.io.read_file(path)
-        image = tf.io.decode_image(raw, channels=channels, expand_animations=False, dtype=tf.uint8)
-        image = _scale(image, image_size, value_range)
+        image = _scale(_decode_file(path, channels), image_size, value_range)
         return tf.ensure_shape(image, (*image_size, channels))
 
     train_ds = (tf.data.Dataset.from_tensor_slices(names[train])
                 .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
                 .map(decode, num_parallel_calls=tf.data.AUTOTUNE))
     kept = test[:test_limit]
-    try:
-        x_test = _collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),
-                          len(kept))
-    except tf.errors.InvalidArgumentError as err:
-        raise UsageError(f"cannot decode an image below {root}: {err.message.splitlines()[0]}") from None
+    with silenced_fd2():  # libjpeg writes its complaints (a CMYK JPEG) straight to stderr, from any decoding thread
+        try:
+            x_test = _collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),
+                              len(kept))
+        except tf.errors.InvalidArgumentError as err:
+            found = undecodable(names[kept], channels)  # TensorFlow's error names no file
+            raise found or UsageError(f"cannot decode an image below {root}: {err.message.splitlines()[0]}") from None
     return StreamDataset(
         train_ds, int(len(train)), x_test, labels[kept],
         info={"name": f"folder:{root}", "source": str(root), "value_range": value_range, "streamed": True,
               "classes": classes, "train_size": int(available[0]), "test_size": int(available[1]),
               "image_size": list(image_size), "channels": channels},
         cacheable=False,  # a folder is streamed to keep memory flat: never cache it in memory unasked
+        files=names[train],
     )
 
 

@@ -81,8 +81,9 @@ def require_finite(dataset: str, **arrays: Any) -> None:
     for split, images in arrays.items():
         if images is None or not len(images):
             continue
-        bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
+        finite = np.isfinite(np.asarray(images).reshape(len(images), -1))
+        bad = int(finite.size - np.count_nonzero(finite))
         if bad:
-            first = int(np.flatnonzero(~np.isfinite(np.asarray(images).reshape(len(images), -1)).any(axis=1))[0])
+            first = int(np.flatnonzero(~finite.all(axis=1))[0])  # the first image with any pixel not a number
             raise UsageError(f"dataset {dataset}: {bad} pixel(s) of the {split} images are NaN or infinite (first "
                              f"in image {first}); the images must be numbers")

@@ -130,6 +130,9 @@ def _run(config: TrainConfig) -> TrainResult:
         except Exception as err:  # a streamed image that cannot be decoded: tf.errors.InvalidArgumentError
             if not (config.streams and type(err).__name__ == "InvalidArgumentError"):
                 raise
+            found = data.undecodable() if hasattr(data, "undecodable") else None
+            if found is not None:
+                raise found from None
             raise UsageError(f"dataset {config.dataset}: cannot decode an image while streaming: "
                              f"{err.message.splitlines()[0]}") from None
         x_test_in = add_noise(x_test, noise[0], noise[1], seed=config.seed + 1, low=value_range[0],

@@ -1,6 +1,6 @@
-"""SIGINT and SIGTERM (and SIGHUP, once) during fit, train.py, anomaly.py and experiment.py (score: tests/cli/test_fraud.py):
-the command ends with exit code 130, removes its temporary files, and a run directory left behind is marked
-unfinished so that the loaders refuse it.
+"""SIGINT and SIGTERM (and SIGHUP, once) during fit, train.py, anomaly.py and experiment.py (score:
+tests/cli/test_fraud.py): the command ends with exit code 130, removes its temporary files, and a run directory
+left behind is marked unfinished so that the loaders refuse it.
 
 Each command is interrupted once a line it prints shows its work under way (a finished epoch, a finished run),
 not after a fixed sleep."""

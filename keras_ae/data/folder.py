@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import numpy as np
@@ -62,6 +63,30 @@ def float_to_levels(pixels: np.ndarray, path: pathlib.Path) -> np.ndarray:
     return np.clip(np.round(pixels.astype(np.float64) / scale * 255.0), 0, 255).astype(np.uint8)
 
 
+def machine_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
+
+
+def check_memory(n_images: int, image_size: tuple[int, int], channels: int) -> None:
+    """A UsageError before any image is read when holding `n_images` at `image_size` (as 8-bit levels, then float32
+    for training: 5 bytes a value) needs more memory than this machine has: the system would stop the process
+    without a word."""
+    memory = machine_memory()
+    needed = 5 * n_images * image_size[0] * image_size[1] * channels
+    if memory is not None and needed > memory:
+        raise UsageError(f"image_size {image_size[0]}x{image_size[1]} for {n_images:,} image(s) needs about "
+                         f"{_size(needed)}, more than this machine's {_size(memory)}; choose a "
+                         "smaller image size, or stream the folder (--stream)", param="image_size")
+
+
 def load_folder(
     folder: str | pathlib.Path,
     image_size: tuple[int, int] = (28, 28),
@@ -83,6 +108,7 @@ def load_folder(
     root = pathlib.Path(folder)
     classes = sorted({p.parent.relative_to(root).as_posix() for p in files})
     labels = np.array([classes.index(p.parent.relative_to(root).as_posix()) for p in files], dtype=np.int64)
+    check_memory(len(files), image_size, channels)
     images = np.stack([read_image(p, image_size, channels) for p in files])
     order = np.random.default_rng(seed).permutation(len(files))
     n_test = max(1, int(round(test_fraction * len(files)))) if len(files) > 1 else 0

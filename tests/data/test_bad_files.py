@@ -195,3 +195,12 @@ def test_a_font_code_that_is_no_unicode_character_is_refused_when_read(tmp_path,
     code_ = font_cli.cli(["--font", str(font), "--max-epochs", "1", "--out", str(tmp_path / "run")])
     one_line_error(code_, capsys, str(font), f"line {first + 1}", code)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_folder_too_large_for_the_machine_at_its_image_size_is_refused_before_reading(tmp_path, monkeypatch):
+    for i in range(3):
+        Image.new("L", (8, 8), color=i * 40).save(tmp_path / f"{i}.png")
+    monkeypatch.setattr(folder, "machine_memory", lambda: 10 * 2**20)  # a machine of 10 MiB
+    monkeypatch.setattr(folder, "read_image", lambda *a: pytest.fail("an image was read"))
+    with pytest.raises(UsageError, match=r"1000x1000 for 3 image\(s\) needs about 14 MiB, more than .* 10 MiB"):
+        folder.load_folder(tmp_path, image_size=(1000, 1000))

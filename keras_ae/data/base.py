@@ -52,20 +52,22 @@ def to_value_range(x: np.ndarray, value_range: str = "0,1") -> np.ndarray:
     return x * 2.0 - 1.0 if value_range == "-1,1" else x
 
 
-PIXELS = "integers 0..255 or floats in [0, 1]"
+PIXELS = "integers 0..255, floats up to 255 or floats in [0, 1]"
 
 
 def pixel_scale(images: np.ndarray) -> float:
-    """What `images` are divided by to lie in [0, 1]: 255 for 8-bit levels (integers 0..255, or whole numbers
-    0..255 stored as floats, some above 1), 1 for floats already in [0, 1]. Values that are not numbers (NaN,
+    """What `images` are divided by to lie in [0, 1]: 255 for 8-bit levels (integers 0..255, or floats up to 255
+    with some above 1), 1 for floats already in [0, 1] (and booleans). Values that are not numbers (NaN,
     infinity) are left for the runs to refuse, naming the image.
 
     Raises:
-        ValueError: the values are neither (negative, above 255, or fractions above 1); the message gives their range.
+        ValueError: the values are neither (negative, or above 255); the message gives their range.
     """
     x = np.asarray(images)
     if x.dtype == np.uint8:
         return 255.0
+    if x.dtype == bool:
+        return 1.0
     if x.dtype.kind == "f":
         x = x[np.isfinite(x)]
     if not x.size:
@@ -73,8 +75,9 @@ def pixel_scale(images: np.ndarray) -> float:
     low, high = x.min(), x.max()
     if x.dtype.kind in "iu" and low >= 0 and high <= 255:
         return 255.0
-    if x.dtype.kind == "f" and low >= 0 and (high <= 1 or (high <= 255 and np.all(x == np.round(x)))):
-        return 1.0 if high <= 1 else 255.0
+    slack = 1e-3  # the overshoot of a float resize or an interpolation (clipped by `scale_images`)
+    if x.dtype.kind == "f" and low >= -slack and high <= 255 + slack:
+        return 1.0 if high <= 1 + slack else 255.0
     raise ValueError(f"pixel values from {float(low):g} to {float(high):g} ({x.dtype}), expected {PIXELS}")
 
 
@@ -84,6 +87,8 @@ def scale_images(images: np.ndarray, value_range: str = "0,1") -> np.ndarray:
     scale = pixel_scale(images)
     x = np.asarray(images, dtype=np.float32)
     x = x / 255.0 if scale == 255.0 else x
+    if np.asarray(images).dtype.kind == "f":
+        x = np.clip(x, 0.0, 1.0, out=x, where=np.isfinite(x))  # a float resize's overshoot; NaN stays for the runs
     if x.ndim == 3:
         x = x[..., None]
     return to_value_range(x, value_range)

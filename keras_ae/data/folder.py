@@ -30,7 +30,7 @@ def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -
     """One image as uint8 (height, width, channels), resized with bilinear filtering.
 
     16- and 32-bit integer grey images are scaled to 8 bits; 32-bit float grey images (TIFF mode "F") are read like
-    float pixels anywhere in keras-ae (`pixel_scale`): values in [0, 1] as intensities, whole numbers 0..255 as
+    float pixels anywhere in keras-ae (`pixel_scale`): values in [0, 1] as intensities, values up to 255 as
     8-bit levels, anything else (or NaN) refused naming the file."""
     from PIL import Image, UnidentifiedImageError
 
@@ -53,7 +53,7 @@ def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -
 
 def float_to_levels(pixels: np.ndarray, path: pathlib.Path) -> np.ndarray:
     """Float grey pixels as uint8 levels 0..255 (`pixel_scale`); a UsageError naming `path` when they are not
-    numbers, or in neither [0, 1] nor whole numbers 0..255."""
+    numbers, or in neither [0, 1] nor 0..255."""
     if not np.isfinite(pixels).all():
         raise UsageError(f"image {path} holds NaN or infinite pixels; the images must be numbers")
     try:

@@ -105,7 +105,8 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST",
             if labels.dtype.kind not in "uib" and not (labels.dtype.kind == "f" and np.all(labels == np.round(labels))):
                 raise UsageError(f"{what} file {path}: {split}_labels is {labels.dtype}; expected integer class "
                                  "labels")
-            finite = np.isfinite(images.reshape(len(images), -1)) if images.dtype.kind == "f" else np.ones(1, bool)
+            finite = np.isfinite(images.reshape(len(images), -1)) if images.dtype.kind == "f" and len(images) \
+                else np.ones(1, bool)
             if not finite.all():  # named here, in the file's own order (runs check the images they use again)
                 first = np.flatnonzero(~finite.all(axis=1))[0]
                 raise UsageError(f"{what} file {path}: {finite.size - np.count_nonzero(finite)} pixel(s) of the "

@@ -31,7 +31,12 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     # the axis spans the bins (matplotlib's margins on a symlog axis can reach far past them), with ticks at 1, 2 and
     # 5 times each power of ten while few decades are shown, at the powers only where more would crowd
     margin = 0.02 * (edges[-1] - edges[0])
-    ax.set_xlim(*(np.sign(e) * (10 ** np.abs(e) - 1) for e in (edges[0] - margin, edges[-1] + margin)))
+    low, high = (np.sign(e) * (10 ** np.abs(e) - 1) for e in (edges[0] - margin, edges[-1] + margin))
+    if np.isfinite(threshold):  # the threshold line shows even beyond every score
+        reach = np.sign(threshold) * np.log10(1 + abs(threshold))
+        low = min(low, np.sign(reach - margin) * (10 ** abs(reach - margin) - 1))
+        high = max(high, np.sign(reach + margin) * (10 ** abs(reach + margin) - 1))
+    ax.set_xlim(low, high)
     subs = (1, 2, 5) if edges[-1] - edges[0] <= 2.5 else (1,)
     ax.xaxis.set_major_locator(matplotlib.ticker.SymmetricalLogLocator(linthresh=1.0, base=10, subs=subs))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))

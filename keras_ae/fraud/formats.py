@@ -81,12 +81,18 @@ def _widened(schema, table):
     type, and a column of numbers in one chunk and text in another becomes text."""
     import pyarrow as pa
 
+    def text(kind) -> bool:
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
     fields = []
     for old, new in zip(schema, table.schema, strict=True):
+        if text(old.type) and (text(new.type) or not pa.types.is_nested(new.type)):
+            fields.append(old)  # text stays the text type it was written as: no back and forth between chunks
+            continue
         try:
             fields.append(pa.unify_schemas([pa.schema([old]), pa.schema([new])], promote_options="permissive")[0])
         except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            fields.append(pa.field(old.name, pa.string()))
+            fields.append(pa.field(old.name, pa.large_string()))
     return pa.schema(fields)  # without the pandas metadata of the narrower types
 
 
@@ -146,9 +152,11 @@ class _ParquetFileSink:
                 self.writer.close()
                 old, self.target = self.target, self.tmp.with_name(self.tmp.name + f".{id(wider)}")
                 self.writer = pq.ParquetWriter(str(self.target), wider)
-                _copy(old, self.writer, wider)
-                if old != self.tmp:
-                    old.unlink()
+                try:
+                    _copy(old, self.writer, wider)
+                finally:  # an earlier widened copy is ours to remove, done or not (abort removes the rest)
+                    if old != self.tmp:
+                        old.unlink(missing_ok=True)
                 self.schema = wider
         self.writer.write_table(_cast(table, self.schema))
 

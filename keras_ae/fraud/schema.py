@@ -199,7 +199,13 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
 
 
 def labels_block(frame: pd.DataFrame, column: str, source: str, first_row: int = 1) -> np.ndarray:
-    """The label column as int 0/1, or a UsageError naming the first other value."""
+    """The label column as int 0/1, or a UsageError naming the first other value. The words True and False count
+    as 1 and 0 here (a yes/no column, as a boolean Parquet label does), unlike in a feature column."""
+    series = frame[column]
+    if series.dtype == object:
+        words = series.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
+        if words.isin(["true", "false"]).any():
+            frame = frame.assign(**{column: words.map(lambda v: {"true": 1, "false": 0}.get(v, v))})
     values = numeric_block(frame, [column], source, first_row)[:, 0]
     bad = np.flatnonzero((values != 0) & (values != 1))
     if len(bad):

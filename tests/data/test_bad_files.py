@@ -107,12 +107,12 @@ def test_whole_numbers_0_255_stored_as_floats_are_8_bit_levels(npz, tmp_path):
 @pytest.mark.parametrize("images, found", [
     (np.full((30, 28, 28), -3, dtype=np.int16), "pixel values from -3 to -3 (int16)"),
     (np.full((30, 28, 28), 65535, dtype=np.uint16), "pixel values from 65535 to 65535 (uint16)"),
-    (np.full((30, 28, 28), 2.5, dtype=np.float32), "pixel values from 2.5 to 2.5 (float32)"),
-], ids=["negative", "uint16", "fractions-above-1"])
+    (np.full((30, 28, 28), 300.5, dtype=np.float32), "pixel values from 300.5 to 300.5 (float32)"),
+], ids=["negative", "uint16", "floats-above-255"])
 def test_pixel_values_no_image_set_can_mean_are_refused(npz, tmp_path, capsys, images, found):
     path = rewritten(npz, tmp_path, train_images=images)
     one_line_error(anomaly(path, tmp_path), capsys, f"PneumoniaMNIST file {path}: train_images holds {found}",
-                   "expected integers 0..255 or floats in [0, 1]")
+                   "expected integers 0..255, floats up to 255 or floats in [0, 1]")
 
 
 @pytest.mark.parametrize("label", [7, -1])
@@ -148,7 +148,8 @@ def test_a_float_tiff_in_0_1_is_scaled_like_float_pixels_and_any_other_range_ref
     assert x.min() == 0 and x.max() == 255 and abs(x.mean() - 127.5) < 1  # the ramp, not a black image
     Image.fromarray(ramp * 1000, mode="F").save(tmp_path / "wide.tiff")
     with pytest.raises(UsageError, match=re.escape(f"image {tmp_path / 'wide.tiff'} holds pixel values from 0 to "
-                                                   "1000 (float32), expected integers 0..255 or floats in [0, 1]")):
+                                                   "1000 (float32), expected integers 0..255, floats up to 255 "
+                                                   "or floats in [0, 1]")):
         folder.read_image(tmp_path / "wide.tiff", (28, 28), 1)
 
 
@@ -204,3 +205,13 @@ def test_a_folder_too_large_for_the_machine_at_its_image_size_is_refused_before_
     monkeypatch.setattr(folder, "read_image", lambda *a: pytest.fail("an image was read"))
     with pytest.raises(UsageError, match=r"1000x1000 for 3 image\(s\) needs about 14 MiB, more than .* 10 MiB"):
         folder.load_folder(tmp_path, image_size=(1000, 1000))
+
+
+def test_float_levels_with_fractions_and_a_resize_overshoot_are_read_as_levels_and_intensities():
+    ramp = np.linspace(0, 255, 28 * 28, dtype=np.float32).reshape(1, 28, 28)  # 127.5 and the like: 8-bit levels
+    np.testing.assert_allclose(scale_images(ramp), ramp[..., None] / 255.0, rtol=1e-6)
+    unit = np.clip(ramp / 255.0, 0, 1)
+    unit[0, 0, 0], unit[0, 0, 1] = -1e-7, 1 + 1e-7  # a float resize's overshoot
+    scaled = scale_images(unit)
+    assert scaled.min() == 0.0 and scaled.max() == 1.0
+    assert scale_images(np.ones((1, 4, 4), dtype=bool)).max() == 1.0

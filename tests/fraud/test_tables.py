@@ -186,3 +186,26 @@ def test_a_parquet_directory_with_another_file_or_a_damaged_part_is_one_line(bun
     (src / "b.parquet").write_bytes(raw[:-80] + b"\xff" * 72 + raw[-8:])  # its footer damaged, the magic kept
     one_line_error(cli(argv), capsys, "b.parquet", "cannot read Parquet")
     assert listing(tmp_path) == ["parts"]
+
+
+def test_a_label_column_of_true_and_false_counts_as_1_and_0(detector, data, tmp_path):
+    _, test = data
+    frame = test.head(200).reset_index(drop=True)
+    labels = frame["Class"].to_numpy()
+    frame["Class"] = np.where(labels == 1, "True", "False")
+    src = tmp_path / "in.csv"
+    frame.to_csv(src, index=False)
+    from keras_ae.fraud.scoring import score_labelled
+
+    _, read_labels = score_labelled(detector, src, chunksize=64, progress=False)
+    np.testing.assert_array_equal(read_labels, labels)
+
+
+def test_text_columns_keep_one_text_type_however_the_chunks_alternate(tmp_path):
+    from keras_ae.fraud import formats
+
+    chunks = [pd.DataFrame({"note": ["a", "b"]}), pd.DataFrame({"note": [None, None]}),
+              pd.DataFrame({"note": ["c", None]}), pd.DataFrame({"note": [None, None]})]
+    schema = formats._arrow(chunks[0]).schema
+    for chunk in chunks[1:]:
+        assert formats._widened(schema, formats._arrow(chunk)).equals(schema)  # nothing to rewrite

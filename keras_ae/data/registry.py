@@ -84,8 +84,9 @@ PREFIXES: Registry[PrefixEntry] = Registry("dataset prefix")
 PREFIXES.register("folder:", PrefixEntry("keras_ae.data.folder:load_prefixed",
                                          "keras_ae.data.stream:stream_prefixed_folder", "PATH",
                                          "a folder of image files (class sub-folders optional)", local_path=True))
-PREFIXES.register("tfds:", PrefixEntry("keras_ae.data.stream:load_prefixed_tfds", "keras_ae.data.stream:stream_tfds",
-                                       "NAME", "an image dataset of tensorflow-datasets, streamed",
+PREFIXES.register("tfds:", PrefixEntry("keras_ae.data.tfds_stream:load_prefixed_tfds",
+                                       "keras_ae.data.tfds_stream:stream_tfds", "NAME",
+                                       "an image dataset of tensorflow-datasets, streamed",
                                        always_streams=True))
 PREFIXES.register("medmnist:", PrefixEntry("keras_ae.data.medmnist:load_medmnist", "", "NAME",
                                            "a 2-D MedMNIST v2 set (breastmnist, dermamnist, ...)",

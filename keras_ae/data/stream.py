@@ -1,8 +1,8 @@
 """Datasets read as tf.data streams instead of NumPy arrays: image folders larger than memory, TFDS.
 
 `stream_folder("folder:PATH")` decodes image files on the fly (only the file names are held in
-memory); `stream_tfds("tfds:NAME")` reads any image dataset of tensorflow-datasets (optional extra:
-``pip install 'keras-ae[tfds]'``). Both return a `StreamDataset`: the training images as a
+memory); `keras_ae.data.tfds_stream.stream_tfds("tfds:NAME")` reads any image dataset of tensorflow-datasets
+(optional extra: ``pip install 'keras-ae[tfds]'``). Both return a `StreamDataset`: the training images as a
 `tf.data.Dataset` of single images scaled like every other loader, and at most `test_limit` test
 images in memory for validation, the final metrics and the pictures.
 """
@@ -19,7 +19,6 @@ import tensorflow as tf
 
 from keras_ae.data.base import VALUE_RANGES, Dataset
 from keras_ae.data.folder import list_images
-from keras_ae.data.mnist import DownloadError
 from keras_ae.errors import UsageError
 from keras_ae.quiet import silenced_fd2
 
@@ -193,106 +192,6 @@ def stream_folder(
     )
 
 
-def _image_feature(info, name: str) -> str:
-    """Key of the image feature of a TFDS dataset ('image' for MNIST, CIFAR, EMNIST, ...)."""
-    import tensorflow_datasets as tfds
-
-    keys = [k for k, f in info.features.items() if isinstance(f, tfds.features.Image)]
-    if not keys:
-        raise UsageError(f"dataset='tfds:{name}' has no image feature (features: {', '.join(info.features)})")
-    return "image" if "image" in keys else keys[0]
-
-
-def _count(info, builder, split: str) -> int:
-    """Examples in a TFDS split, from the metadata when it has them, else by reading the split."""
-    try:
-        known = int(info.splits[split].num_examples)
-    except (KeyError, ValueError, TypeError):
-        known = 0
-    if known:
-        return known
-    ds = builder.as_dataset(split=split)
-    cardinality = int(ds.cardinality())
-    return cardinality if cardinality >= 0 else int(ds.reduce(0, lambda n, _: n + 1))
-
-
-def stream_tfds(
-    name: str,
-    image_size: tuple[int, int] | None = None,
-    channels: int | None = None,
-    value_range: str = "0,1",
-    seed: int = 0,
-    test_limit: int = TEST_LIMIT,
-    train_limit: int | None = None,
-    data_dir: str | None = None,
-) -> StreamDataset:
-    """Stream the image dataset `name` of tensorflow-datasets (downloaded and prepared once by TFDS).
-
-    Args:
-        name: a TFDS name with optional config/version, e.g. "mnist", "emnist/letters", "cifar10".
-        image_size: resize to (height, width); default the dataset's own size.
-        channels: 1 or 3 (converted if the dataset has the other); default the dataset's own.
-        test_limit, train_limit: at most this many test images (in memory) / training images (streamed).
-        data_dir: where TFDS keeps its data (default ~/tensorflow_datasets).
-
-    Raises:
-        UsageError: tensorflow-datasets missing, unknown name, no image feature, images of varying size
-            without `image_size`. DownloadError: the data cannot be downloaded.
-    """
-    try:
-        import tensorflow_datasets as tfds
-    except ImportError:
-        raise UsageError(f"dataset='tfds:{name}' needs tensorflow-datasets: pip install 'keras-ae[tfds]'") from None
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except (tfds.core.registered.DatasetNotFoundError, ValueError) as err:
-        raise UsageError(f"dataset='tfds:{name}': {str(err).splitlines()[0]}") from None
-    try:
-        builder.download_and_prepare()
-    except OSError as err:  # requests' connection errors are OSErrors
-        raise DownloadError(f"cannot download tfds:{name}: {str(err).splitlines()[0]}") from None
-    info = builder.info
-    key = _image_feature(info, name)
-    height, width, native_channels = info.features[key].shape
-    channels = channels or native_channels or 1
-    _check(channels, value_range)
-    if image_size is None:
-        if height is None or width is None:
-            raise UsageError(f"dataset='tfds:{name}' has images of varying size: give image_size=N")
-        image_size = (height, width)
-    splits = list(info.splits) or ["train", "test"]  # no split metadata (e.g. tfds.testing.mock_data)
-    train_split = "train" if "train" in splits else splits[0]
-    test_split = "test" if "test" in splits else ("validation" if "validation" in splits else None)
-    if test_split is None:  # no held-out split: keep the last 10% of the training split
-        train_split, test_split = f"{train_split}[:90%]", f"{train_split}[90%:]"
-    label_key = "label" if "label" in info.features else None
-
-    def image_of(example):
-        return tf.ensure_shape(_scale(_to_channels(example[key], channels), image_size, value_range),
-                               (*image_size, channels))
-
-    # With a limit, read the files in order and keep the first N (the same N every epoch).
-    train = builder.as_dataset(split=train_split, shuffle_files=not train_limit,
-                               read_config=tfds.ReadConfig(shuffle_seed=seed))
-    train_size = available = _count(info, builder, train_split)
-    if train_limit:
-        train, train_size = train.take(train_limit), min(train_limit, train_size)
-    train = train.map(image_of, num_parallel_calls=tf.data.AUTOTUNE)
-    test = builder.as_dataset(split=test_split, shuffle_files=False)
-    x_test = _collect(test.map(image_of, num_parallel_calls=4), test_limit)
-    y_test = _collect(test.map(lambda ex: ex[label_key]), test_limit) if label_key else None
-    nbytes = train_size * image_size[0] * image_size[1] * channels * 4
-    return StreamDataset(
-        train, train_size, x_test, y_test,
-        info={"name": f"tfds:{name}", "source": f"tensorflow-datasets {name} {info.version}",
-              "value_range": value_range, "streamed": True, "train_split": train_split,
-              "test_split": test_split, "train_size": int(available),
-              "test_size": len(x_test) if len(x_test) < test_limit else _count(info, builder, test_split),
-              "image_size": list(image_size), "channels": channels},
-        cacheable=nbytes < CACHE_LIMIT_BYTES,
-    )
-
-
 def load_stream(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
                 channels: int | None = None, seed: int = 0, test_limit: int = TEST_LIMIT,
                 train_limit: int | None = None) -> StreamDataset:
@@ -313,10 +212,3 @@ def stream_prefixed_folder(path: str, image_size: tuple[int, int] | None = None,
                            **options) -> StreamDataset:
     """`stream_folder` with the folder defaults of ``folder:PATH`` (28x28, grey)."""
     return stream_folder(path, image_size=image_size or (28, 28), channels=channels or 1, **options)
-
-
-def load_prefixed_tfds(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
-                       channels: int | None = None, seed: int = 0):
-    """``tfds:NAME`` decoded into memory (tensorflow-datasets, optional extra)."""
-    size = tuple(image_size) if image_size else None
-    return stream_tfds(name, image_size=size, channels=channels, value_range=value_range, seed=seed).to_memory()

@@ -37,9 +37,14 @@ MODEL_FILES = ("detector.json", "preprocessing.json", "weights.npz", "reference.
                "manifest.json", "error_histogram.png", "roc.png", "precision_recall.png")
 
 
+# what a file browser writes into any folder it shows (macOS Finder's view settings): never a user's work
+BROWSER_FILES = frozenset({".DS_Store"})
+
+
 def _names(path: pathlib.Path) -> list[str]:
-    """Every name in the directory, hidden ones too: a `.git` or `.env` in it makes it not ours to replace."""
-    return sorted(p.name for p in path.iterdir())
+    """Every name in the directory, hidden ones too (a `.git` or `.env` in it makes it not ours to replace), but
+    for a file browser's own `BROWSER_FILES`."""
+    return sorted(p.name for p in path.iterdir() if p.name not in BROWSER_FILES)
 
 
 def is_model_dir(path: pathlib.Path) -> bool:

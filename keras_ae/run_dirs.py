@@ -37,7 +37,7 @@ def is_run_dir(path: pathlib.Path) -> bool:
     its name: a directory of the user's that happens to hold a metrics.json or a font.json is not a run."""
     if not path.is_dir() or path.is_symlink():
         return False
-    if not any(path.iterdir()):
+    if all(p.name == ".DS_Store" for p in path.iterdir()):  # empty, or only a file browser's view settings
         return True
     marker = json_or_none(path / RUN_MARKER)
     if isinstance(marker, dict) and marker.get("kind") == "keras_ae.run":

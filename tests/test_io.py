@@ -52,6 +52,36 @@ def test_a_run_directory_is_recognised_by_content_not_by_file_names(tmp_path):
     assert outputs.is_run_dir(font)
 
 
+def test_a_file_browsers_view_settings_do_not_make_an_output_the_users(tmp_path):
+    """macOS Finder writes .DS_Store into every folder it shows: a run, model or scored folder the user looked at
+    stays replaceable (and one holding only that file counts as empty); any other hidden file still protects it."""
+    import json
+
+    import pandas as pd
+
+    from keras_ae import outputs
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    assert outputs.is_run_dir(run) and outputs.is_model_dir(run)
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "manifest.json").write_text(json.dumps({"kind": outputs.MODEL_KIND, "files": {"weights.npz": "x"}}))
+    (model / "weights.npz").write_bytes(b"w")
+    (model / ".DS_Store").write_bytes(b"x")
+    assert outputs.is_model_dir(model)
+    scored = tmp_path / "scored"
+    scored.mkdir()
+    pd.DataFrame({"a": [1.0], **{c: [0.0] for c in outputs.RESULT_COLUMNS}}).to_parquet(scored / "part-0.parquet")
+    (scored / ".DS_Store").write_bytes(b"x")
+    assert outputs.is_scored_table(scored)
+    for folder in (run, model, scored):
+        (folder / ".env").write_text("TOKEN=secret\n")
+        assert not outputs.is_run_dir(folder) and not outputs.is_model_dir(folder)
+        assert not outputs.is_scored_table(folder)
+
+
 def test_a_json_file_that_is_not_utf8_or_nests_too_deeply_is_one_line(tmp_path):
     from keras_ae.errors import UsageError
     from keras_ae.io import read_json

@@ -145,6 +145,8 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     from keras_ae import quiet
 
     previous = _terminate_as_interrupt()
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = _stop_requests_unsaid(unraisable)
     try:
         with quiet.filtered_stderr():
             return int(main(argv) or 0)
@@ -180,10 +182,24 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         print("error: interrupted", file=sys.stderr)
         return 130
     finally:
+        sys.unraisablehook = unraisable
         if previous is not None:
             for number, handler in previous.items():
                 signal.signal(number, handler)
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _stop_requests_unsaid(previous: Callable) -> Callable:
+    """An unraisable-exception hook that says nothing of the stop request our signal handler raised where Python
+    cannot pass it on (a garbage-collection callback, a ``__del__``: JAX has one), instead of printing "Exception
+    ignored in ..." and its traceback; the request is kept (`interrupt.requested`) and raised again at the next
+    `interrupt.check()`. Anything else goes to `previous`."""
+    def hook(unraisable):
+        from keras_ae import interrupt
+
+        if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and interrupt.requested):
+            previous(unraisable)
+    return hook
 
 
 def _terminate_as_interrupt() -> dict | None:

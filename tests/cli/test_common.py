@@ -32,6 +32,44 @@ def test_a_stop_request_that_surfaces_as_another_exception_is_still_an_interrupt
         run_main(broken, [])
 
 
+def test_a_stop_request_raised_inside_a_garbage_collection_callback_prints_no_traceback(capsys):
+    """A signal that lands in a callback Python cannot raise from (JAX's gc callback, a __del__) was printed as
+    "Exception ignored in ..." with a traceback; now the command just stops at its next check, with one line."""
+    import gc
+    import sys
+
+    from keras_ae import interrupt
+    from keras_ae.cli.common import run_main
+
+    class Finalised:
+        def __del__(self):
+            interrupt.request()  # what the signal handler does: record the request and raise KeyboardInterrupt
+
+    def main(argv):
+        Finalised()  # dropped at once: the KeyboardInterrupt of its __del__ is unraisable
+        gc.collect()
+        interrupt.check()  # where a long loop looks again
+        return 0
+
+    def other(argv):  # any other unraisable exception is still reported
+        class Broken:
+            def __del__(self):
+                raise ValueError("a real bug in a finaliser")
+        Broken()
+        return 0
+
+    hook, seen = sys.unraisablehook, []
+    sys.unraisablehook = seen.append  # what Python would print "Exception ignored in" for
+    try:
+        assert run_main(main, []) == 130
+        assert capsys.readouterr().err == "error: interrupted\n" and seen == []
+        assert sys.unraisablehook == seen.append  # restored
+        assert run_main(other, []) == 0
+    finally:
+        sys.unraisablehook = hook
+    assert [type(u.exc_value) for u in seen] == [ValueError]
+
+
 def test_a_value_starting_with_a_dash_is_taken_as_the_options_value(capsys):
     from keras_ae.cli.common import ArgumentParser
     from keras_ae.options import Spec

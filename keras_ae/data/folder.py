@@ -75,7 +75,8 @@ def _size(n: int) -> str:
     return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
 
 
-def check_memory(n_images: int, image_size: tuple[int, int], channels: int) -> None:
+def check_memory(n_images: int, image_size: tuple[int, int], channels: int,
+                 advice: str = "choose a smaller image size, or stream the folder (--stream)") -> None:
     """A UsageError before any image is read when holding `n_images` at `image_size` (as 8-bit levels, then float32
     for training: 5 bytes a value) needs more memory than this machine has: the system would stop the process
     without a word."""
@@ -83,8 +84,7 @@ def check_memory(n_images: int, image_size: tuple[int, int], channels: int) -> N
     needed = 5 * n_images * image_size[0] * image_size[1] * channels
     if memory is not None and needed > memory:
         raise UsageError(f"image_size {image_size[0]}x{image_size[1]} for {n_images:,} image(s) needs about "
-                         f"{_size(needed)}, more than this machine's {_size(memory)}; choose a "
-                         "smaller image size, or stream the folder (--stream)", param="image_size")
+                         f"{_size(needed)}, more than this machine's {_size(memory)}; {advice}", param="image_size")
 
 
 def load_folder(

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_ae.data.base import VALUE_RANGES, Dataset
-from keras_ae.data.folder import list_images
+from keras_ae.data.folder import check_memory, list_images
 from keras_ae.errors import UsageError
 from keras_ae.quiet import silenced_fd2
 
@@ -175,6 +175,9 @@ def stream_folder(
                 .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
                 .map(decode, num_parallel_calls=tf.data.AUTOTUNE))
     kept = test[:test_limit]
+    # the test images are held in memory, streamed or not
+    check_memory(len(kept), image_size, channels, "choose a smaller image size, or keep fewer test images "
+                 "(--test-size)")
     with silenced_fd2():  # libjpeg writes its complaints (a CMYK JPEG) straight to stderr, from any decoding thread
         try:
             x_test = _collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),

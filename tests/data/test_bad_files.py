@@ -207,6 +207,20 @@ def test_a_folder_too_large_for_the_machine_at_its_image_size_is_refused_before_
         folder.load_folder(tmp_path, image_size=(1000, 1000))
 
 
+def test_a_streamed_folder_whose_test_images_are_too_large_for_the_machine_is_refused_before_reading(
+        tmp_path, monkeypatch, capsys):
+    from keras_ae.cli import train
+
+    (tmp_path / "images").mkdir()
+    for i in range(20):
+        Image.new("L", (8, 8), color=i * 10).save(tmp_path / "images" / f"{i}.png")
+    monkeypatch.setattr(folder, "machine_memory", lambda: 10 * 2**20)  # a machine of 10 MiB
+    code = train.cli(["--dataset", f"folder:{tmp_path / 'images'}", "--stream", "--image-size", "2000", "--epochs", "1",
+                      "--out", str(tmp_path / "run")])
+    one_line_error(code, capsys, "2000x2000 for 2 image(s) needs about 38 MiB", "--test-size")
+    assert not (tmp_path / "run").exists()
+
+
 def test_float_levels_with_fractions_and_a_resize_overshoot_are_read_as_levels_and_intensities():
     ramp = np.linspace(0, 255, 28 * 28, dtype=np.float32).reshape(1, 28, 28)  # 127.5 and the like: 8-bit levels
     np.testing.assert_allclose(scale_images(ramp), ramp[..., None] / 255.0, rtol=1e-6)

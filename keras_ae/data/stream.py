@@ -56,12 +56,12 @@ class StreamDataset:
 
     def to_memory(self, limit: int | None = None) -> Dataset:
         """Decode (the first `limit`) training images into an in-memory `Dataset` (training labels: None)."""
-        x_train = _collect(self.train, self.train_size if limit is None else limit)
+        x_train = collect(self.train, self.train_size if limit is None else limit)
         return Dataset(x_train, None, self.x_test, self.y_test,
                        info={**self.info, "streamed": False, "train_size": int(len(x_train))})
 
 
-def _scale(images: tf.Tensor, image_size: tuple[int, int] | None, value_range: str) -> tf.Tensor:
+def scale(images: tf.Tensor, image_size: tuple[int, int] | None, value_range: str) -> tf.Tensor:
     """uint8 image(s) -> float32 in [0, 1] or [-1, 1], resized (bilinear, antialiased, like PIL) if asked."""
     x = tf.cast(images, tf.float32)
     if image_size is not None and tuple(x.shape[-3:-1]) != tuple(image_size):
@@ -70,7 +70,8 @@ def _scale(images: tf.Tensor, image_size: tuple[int, int] | None, value_range: s
     return x * 2.0 - 1.0 if value_range == "-1,1" else x
 
 
-def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
+def to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
+    """Image(s) with `channels` channels: RGB(A) to grey by luminance, grey to RGB by repetition."""
     have = image.shape[-1]
     if have == channels:
         return image
@@ -81,14 +82,15 @@ def _to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     raise UsageError(f"cannot convert images of {have} channels to {channels}")
 
 
-def _check(channels: int, value_range: str) -> None:
+def check_options(channels: int, value_range: str) -> None:
+    """A UsageError for channels other than 1 or 3, or a value range other than VALUE_RANGES."""
     if channels not in (1, 3):
         raise UsageError(f"channels must be 1 or 3, received {channels}")
     if value_range not in VALUE_RANGES:
         raise UsageError(f"value_range must be '0,1' or '-1,1', received {value_range!r}")
 
 
-def _collect(ds: tf.data.Dataset, limit: int) -> np.ndarray:
+def collect(ds: tf.data.Dataset, limit: int) -> np.ndarray:
     """The first `limit` elements of a dataset of arrays, stacked into one NumPy array."""
     batches = [np.asarray(b) for b in ds.take(limit).batch(1024).as_numpy_iterator()]
     return np.concatenate(batches) if batches else np.zeros((0,), dtype=np.float32)
@@ -149,7 +151,7 @@ def stream_folder(
     Raises:
         UsageError: missing folder, no images, or a format tf.io cannot decode (.tif, .gif, ...).
     """
-    _check(channels, value_range)
+    check_options(channels, value_range)
     files = list_images(folder)
     odd = [p for p in files if p.suffix.lower() not in STREAM_SUFFIXES]
     if odd:
@@ -168,7 +170,7 @@ def stream_folder(
     names = np.array([str(p) for p in files])
 
     def decode(path):
-        image = _scale(_decode_file(path, channels), image_size, value_range)
+        image = scale(_decode_file(path, channels), image_size, value_range)
         return tf.ensure_shape(image, (*image_size, channels))
 
     train_ds = (tf.data.Dataset.from_tensor_slices(names[train])
@@ -180,7 +182,7 @@ def stream_folder(
                  "(--test-size)")
     with silenced_fd2():  # libjpeg writes its complaints (a CMYK JPEG) straight to stderr, from any decoding thread
         try:
-            x_test = _collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),
+            x_test = collect(tf.data.Dataset.from_tensor_slices(names[kept]).map(decode, num_parallel_calls=4),
                               len(kept))
         except tf.errors.InvalidArgumentError as err:
             found = undecodable(names[kept], channels)  # TensorFlow's error names no file

@@ -6,7 +6,15 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_ae.data.mnist import DownloadError
-from keras_ae.data.stream import CACHE_LIMIT_BYTES, TEST_LIMIT, StreamDataset, _check, _collect, _scale, _to_channels
+from keras_ae.data.stream import (
+    CACHE_LIMIT_BYTES,
+    TEST_LIMIT,
+    StreamDataset,
+    check_options,
+    collect,
+    scale,
+    to_channels,
+)
 from keras_ae.errors import UsageError
 
 
@@ -72,7 +80,7 @@ def stream_tfds(
     key = _image_feature(info, name)
     height, width, native_channels = info.features[key].shape
     channels = channels or native_channels or 1
-    _check(channels, value_range)
+    check_options(channels, value_range)
     if image_size is None:
         if height is None or width is None:
             raise UsageError(f"dataset='tfds:{name}' has images of varying size: give image_size=N")
@@ -85,7 +93,7 @@ def stream_tfds(
     label_key = "label" if "label" in info.features else None
 
     def image_of(example):
-        return tf.ensure_shape(_scale(_to_channels(example[key], channels), image_size, value_range),
+        return tf.ensure_shape(scale(to_channels(example[key], channels), image_size, value_range),
                                (*image_size, channels))
 
     # With a limit, read the files in order and keep the first N (the same N every epoch).
@@ -96,8 +104,8 @@ def stream_tfds(
         train, train_size = train.take(train_limit), min(train_limit, train_size)
     train = train.map(image_of, num_parallel_calls=tf.data.AUTOTUNE)
     test = builder.as_dataset(split=test_split, shuffle_files=False)
-    x_test = _collect(test.map(image_of, num_parallel_calls=4), test_limit)
-    y_test = _collect(test.map(lambda ex: ex[label_key]), test_limit) if label_key else None
+    x_test = collect(test.map(image_of, num_parallel_calls=4), test_limit)
+    y_test = collect(test.map(lambda ex: ex[label_key]), test_limit) if label_key else None
     nbytes = train_size * image_size[0] * image_size[1] * channels * 4
     return StreamDataset(
         train, train_size, x_test, y_test,

@@ -139,10 +139,15 @@ def _real(value) -> float:
 def _object_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(float64 values, whether each present cell is not a real number) of a column that is not numeric."""
     present = series.notna().to_numpy()
+    # pandas decodes bytes (a Parquet binary column) as if they were text: b"1.23" is not a number a model was
+    # fitted on
+    binary = np.fromiter((isinstance(v, (bytes, bytearray, memoryview)) for v in series.tolist()), dtype=bool,
+                         count=len(series))
     try:
         converted = pd.to_numeric(series, errors="coerce")
         if converted.dtype.kind in "biuf":
             values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+            values[binary] = np.nan
             return values, np.isnan(values) & present
     except (OverflowError, TypeError, ValueError):
         pass

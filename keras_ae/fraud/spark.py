@@ -15,7 +15,7 @@ import pathlib
 import re
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -125,13 +125,17 @@ def unscorable_mode(mode: str) -> str:
     return mode
 
 
-def with_scores(df, detector: Any, top: int):
-    """`df` with the result columns of `detector` (loaded, checked against `df.columns`, threshold set)."""
+def with_scores(df, detector: Any, top: int, as_numbers: Iterable[str] = ()):
+    """`df` with the result columns of `detector` (loaded, checked against `df.columns`, threshold set); the
+    `as_numbers` columns, read as text (`read`), are written as numbers (a cell that is none: null)."""
     from pyspark.sql import types as T
 
     shared = df.sparkSession.sparkContext.broadcast(payload(detector, top))
     key = id(shared)
-    schema = T.StructType([*df.schema.fields, T.StructField("score", T.DoubleType()),
+    as_numbers = [c for c in as_numbers if c in df.columns]
+    fields = [T.StructField(f.name, T.DoubleType(), True) if f.name in as_numbers else f
+              for f in df.schema.fields]
+    schema = T.StructType([*fields, T.StructField("score", T.DoubleType()),
                            T.StructField("reconstruction_error", T.DoubleType()),
                            T.StructField("flag", T.IntegerType()), T.StructField("top_features", T.StringType()),
                            T.StructField("p_value", T.DoubleType())]
@@ -141,18 +145,37 @@ def with_scores(df, detector: Any, top: int):
     def score_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         state = _CACHE.setdefault(key, shared.value)  # unpacked once per Python worker
         for frame in frames:
-            yield score_frame(frame, state)
+            scored = score_frame(frame, state)
+            for column in as_numbers:  # read as text to be scored by the one-process rule: written as numbers
+                scored[column] = pd.to_numeric(scored[column], errors="coerce").astype(np.float64)
+            yield scored
 
     return df.mapInPandas(score_partition, schema)
 
 
-def read(spark, path: str, sep: str = ","):
-    """A CSV (header row, inferred types; compressed too) or Parquet path, as Spark reads it."""
+def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> tuple[Any, list[str]]:
+    """A CSV (header row, inferred types; compressed too) or Parquet path, as Spark reads it, and the columns to
+    write back as numbers.
+
+    The `text_columns` of a CSV (a model's feature columns) are read as text, so that the executors parse them by
+    the rule of one process (`keras_ae.fraud.schema`): Spark's own reader takes `1.5d`, `0x1p-1` or `true` for
+    values, which one process refuses. Those of them Spark would have read as numbers are returned, for
+    `with_scores(as_numbers=...)`; a Parquet input keeps its types (and returns none).
+    """
     from keras_ae.fraud import tables
 
     if _is_local(path) and not pathlib.Path(path.removeprefix("file://")).exists():
         raise UsageError(f"{path}: no such file or directory")
     if path.rstrip("/").lower().endswith(tables.PARQUET_SUFFIXES) or \
             (_is_local(path) and pathlib.Path(path.removeprefix("file://")).is_dir()):
-        return spark.read.parquet(path)
-    return spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process
+        return spark.read.parquet(path), []
+    df = spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process
+    text = set(text_columns) & set(df.columns)
+    if not text:
+        return df, []
+    from pyspark.sql import types as T
+
+    numbers = [f.name for f in df.schema.fields if f.name in text and isinstance(f.dataType, T.NumericType)]
+    schema = T.StructType([T.StructField(f.name, T.StringType(), True) if f.name in text else f
+                           for f in df.schema.fields])
+    return spark.read.csv(path, header=True, schema=schema, sep=sep, mode="FAILFAST"), numbers

@@ -152,11 +152,11 @@ def _score_path(detector, model_dir: str, inputs: str, out: str, master: str | N
         with _output_to(log):
             session = spark.session(master)
             start = time.perf_counter()
-            df = spark.read(session, inputs, sep)
+            df, as_numbers = spark.read(session, inputs, sep, text_columns=detector.columns_)
             bundle.check_columns(detector, df.columns, model_dir, str(inputs))  # the columns as Spark names them
             if _local(inputs) is None and not df.head(1):
                 raise UsageError(f"{inputs}: no data rows (the table holds only a header)")
-            scored = spark.with_scores(df, detector, top)
+            scored = spark.with_scores(df, detector, top, as_numbers)
             if target is not None:
                 tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             scored.write.mode("overwrite" if tmp else "errorifexists").parquet(tmp or out)

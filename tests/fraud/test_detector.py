@@ -113,7 +113,8 @@ def test_training_that_diverges_is_refused_not_saved_as_a_detector(data):
         FraudDetector(n_models=1, epochs=2, learning_rate=1e300, verbose=0).fit(train.head(500))
 
 
-@pytest.mark.parametrize("cell", [complex(1.0, 1e30), complex(1.0, float("inf")), 10**400, -(10**400)])
+@pytest.mark.parametrize("cell", [complex(1.0, 1e30), complex(1.0, float("inf")), 10**400, -(10**400), b"1.23",
+                                  bytearray(b"0.5")])
 def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data, cell):
     _, test = data
     x = test.drop(columns=["Class"]).head(3).copy()
@@ -127,6 +128,28 @@ def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data,
     complex_column = test.drop(columns=["Class"]).head(3).assign(V3=lambda d: d["V3"].astype(complex) + 1e30j)
     with pytest.raises(UsageError, match="column 'V3': non-numeric value"):
         detector.score_samples(complex_column)
+
+
+def test_a_parquet_binary_column_is_not_read_as_numbers(detector, data, tmp_path):
+    """pandas decodes bytes like text (b"1.23" -> 1.23): a binary column is not the numbers a model was fitted on,
+    in the Python API and through the score command, whatever the cells hold."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from keras_ae.cli.fraud import cli
+
+    _, test = data
+    x = test.drop(columns=["Class"]).head(5)
+    table = pa.Table.from_pandas(x, preserve_index=False)
+    binary = pa.array([repr(float(v)).encode() for v in x["V3"]], type=pa.binary())
+    table = table.set_column(table.schema.get_field_index("V3"), "V3", binary)
+    pq.write_table(table, tmp_path / "binary.parquet")
+    with pytest.raises(UsageError, match=r"row 1 \(line 2\), column 'V3': non-numeric value"):
+        detector.score_samples(pd.read_parquet(tmp_path / "binary.parquet"))
+    detector.save(tmp_path / "model")
+    code = cli(["score", "--model", str(tmp_path / "model"), "--input", str(tmp_path / "binary.parquet"), "--out",
+                str(tmp_path / "scored.csv"), "--quiet"])
+    assert code == 2 and not (tmp_path / "scored.csv").exists()
 
 
 @pytest.mark.parametrize("params, message", [

@@ -79,6 +79,39 @@ def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, mode
     assert oct(out.stat().st_mode & 0o777) == oct(0o777 & ~current_umask())  # not mkdtemp's private 0o700
 
 
+@pytest.mark.parametrize("cell", ["1.5d", "0x1p-1", "true"])
+def test_a_csv_cell_spark_would_read_as_a_number_is_judged_by_the_one_process_rule(cell, session, model, tmp_path,
+                                                                                   capsys):
+    """Spark's CSV reader takes Java's `1.5d` and `0x1p-1` for doubles and a column of `true`/`false` for booleans;
+    one process refuses them. The Spark engine reads feature columns as text and applies the same rule: refused,
+    or flagged with its reason, and the column still written as numbers."""
+    root, rows = model
+    rows = rows.head(40)
+    src = tmp_path / "rows.csv"
+    text = rows.assign(V4=rows["V4"].astype(object))
+    if cell == "true":  # a whole column of words: Spark would infer a boolean column
+        text["V4"] = np.where(np.arange(len(rows)) % 2 == 0, "true", "false")
+    else:
+        text.loc[text.index[5], "V4"] = cell
+    text.to_csv(src, index=False)
+    argv = ["score", "--engine", "spark", "--master", "local[1]", "--model", str(root / "model"), "--input", str(src)]
+    code = cli([*argv, "--out", str(tmp_path / "refused")])
+    err = capsys.readouterr().err
+    assert code == 2 and f"column 'V4': non-numeric value '{cell}'" in err, err
+    assert not (tmp_path / "refused").exists()
+    assert cli([*argv, "--out", str(tmp_path / "flagged"), "--unscorable", "flag"]) == 0
+    scored = pd.read_parquet(tmp_path / "flagged").set_index("id").loc[rows["id"]]
+    bad = scored["unscorable_reason"].str.contains("column 'V4': non-numeric value '(true|false|" + cell + ")'",
+                                                   regex=True).to_numpy()
+    assert bad.sum() == (len(rows) if cell == "true" else 1)
+    assert (scored["flag"].to_numpy()[bad] == 1).all() and np.isposinf(scored["score"].to_numpy()[bad]).all()
+    if cell != "true":
+        assert scored["V4"].dtype == np.float64 and scored["V4"].isna().sum() == 1  # still a column of numbers
+        np.testing.assert_allclose(scored["V4"].to_numpy()[~bad], rows["V4"].to_numpy()[~bad])
+        good = local_scores(root, rows[~bad])[0]
+        assert np.abs(scored["score"].to_numpy()[~bad] - good).max() <= 1e-6
+
+
 def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_path, capsys):
     root, rows = model
     src = tmp_path / "bad.parquet"

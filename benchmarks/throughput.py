@@ -204,7 +204,7 @@ def figure(summary: dict, path: str) -> None:
         ax.text(x + 0.2, o, f"{o / s:.2f}x", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(pos, archs)
     ax.set_ylabel("training images / s")
-    ax.set_title("Training throughput on CPU (shared 2-core machine, median of repeats)")
+    ax.set_title("Training throughput on a 2-core CPU (run alone, median of repeats)")
     ax.legend(fontsize=8)
     figures.save_figure(fig, path)
 

@@ -135,7 +135,7 @@ def headline(r):
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",
          f"faster in median images/s on {faster} of {len(tput)} builders",
          "the slide code's `model.fit` on NumPy arrays",
-         f"{tp['run']['machine']['cpu_count']}-core CPU shared with other jobs: noisy"],
+         f"{tp['run']['machine']['cpu_count']}-core CPU, run alone; median of 4 interleaved repeats"],
     ]
     return md(["result", "keras-ae", "beside it", "measured"], rows, "llll")
 
@@ -403,10 +403,10 @@ def throughput(r):
         rows.append([arch, v["batch_size"], f(t["images_per_second"]["slide"], 0), f(t["images_per_second"]["ours"], 0),
                      f"{t['ratio_ours_to_slide']:.2f}x", f"{t['best_epoch_ratio_ours_to_slide']:.2f}x",
                      f"{f(g['slide_seconds'], 1)} s", ours, f"{g['speedup']:.2f}x" if g["speedup"] else "-"])
-    v = r("throughput_vae_rerun")["summary"]["vae"]["throughput"]
-    tail = (f"\nThe `vae` row re-run alone with 8 interleaved repeats (`throughput_vae_rerun.json`): slide "
-            f"{f(v['images_per_second']['slide'], 0)}, keras-ae {f(v['images_per_second']['ours'], 0)} images/s "
-            f"({v['ratio_ours_to_slide']:.2f}x median, {v['best_epoch_ratio_ours_to_slide']:.2f}x best epoch).\n")
+    run = r("throughput")["run"]
+    tail = (f"\nMeasured alone on {run['machine']['cpu_count']} CPU cores (load average "
+            f"{run['load_average_before'][0]:.2f} before, {run['load_average_after'][0]:.2f} after), "
+            f"{run['wall_seconds'] / 60:.0f} minutes.\n")
     return md(["arch", "batch", "slide images/s", "keras-ae images/s", "ratio (median)", "ratio (best epoch)",
                "slide, 10 epochs", "keras-ae to the same test loss", "speed-up"], rows) + tail
 

@@ -9,6 +9,7 @@ server). Figures of one domain live beside it: `keras_ae.anomaly.figures`, `kera
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 
 import matplotlib.ticker
@@ -26,8 +27,10 @@ def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (6.4
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> str:
-    """Save `fig` atomically as PNG; returns the path."""
-    with atomic_path(path) as tmp:
+    """Save `fig` atomically as PNG; returns the path. A title naming a user's folder in a script the default font
+    lacks (Chinese, say) draws those characters as boxes, without matplotlib's warning for each of them."""
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
     return str(path)
 

@@ -41,6 +41,8 @@ class Spec:
     def describe(self) -> str:
         """The rule in words: 'a number > 0', 'an integer in [0, 4294967296)', 'a number in [0, 1]'."""
         what = "an integer" if self.kind is int else "a finite number"
+        if self.high == FLOAT32_MAX and self.low is not None:  # a bound of the machine, not of the option's sense
+            return f"{what} {'>' if self.low_open else '>='} {_num(self.low)} (at most 3.4e+38, float32's largest)"
         if self.low is not None and self.high is not None:
             left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
             return f"{what} in {left}{_num(self.low)}, {_num(self.high)}{right}"
@@ -117,6 +119,8 @@ def _is_integral(value: Any) -> bool:
 
 
 def _num(x: float) -> str:
+    if abs(x) >= 1e15:  # 3.40282e+38, not 39 digits
+        return f"{float(x):.6g}"
     return str(int(x)) if float(x) == int(x) else repr(float(x))
 
 
@@ -131,6 +135,7 @@ def check_all(specs: Mapping[str, Spec], values: Mapping[str, Any], names: Mappi
 
 
 # The specifications that several commands share.
+FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: a number a model keeps in a variable cannot exceed it
 SEED = Spec(int, 0, 2**32, high_open=True)
 POSITIVE_INT = Spec(int, 1)
 OPTIONAL_POSITIVE_INT = Spec(int, 1, optional=True)

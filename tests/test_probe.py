@@ -327,7 +327,9 @@ for command, base in [("train", ["--out", "run"]), ("anomaly", ["--out", "run"])
     case(f"{command} config epochs NaN", command, [*base, "--config", "c.json"], "c.json",
          setup=write("c.json", '{"seed": NaN}'))
 for option, value in [("--beta", "nan"), ("--beta", "-1"), ("--kl-warmup", "-1"), ("--noise", "1.5"),
-                      ("--noise", "nan"), ("--epochs", "0"), ("--batch-size", "1.5"), ("--epochs", "1e999")]:
+                      ("--noise", "nan"), ("--epochs", "0"), ("--batch-size", "1.5"), ("--epochs", "1e999"),
+                      ("--beta", "1e308"), ("--capacity", "1e300"), ("--lr", "1e39"),
+                      ("--steps-per-execution", "2147483648")]:
     case(f"train {option} {value}", "train", ["--arch", "vae", "--out", "run", f"{option}={value}"], option)
 
 
@@ -541,6 +543,59 @@ for name, argv, fragment, setup in [
     if argv and "=" in argv[-1]:
         replaced.append(argv[-1])
     case(f"spark {name}", "spark", replaced, fragment, setup=setup)
+
+
+# ------------------------------------------------------------------- found by a later probe of the commands
+def renamed(name: str, old: str, new: str) -> Callable:
+    """A copy of train.csv as `name` with column `old` renamed `new` in its header."""
+    def setup(w):
+        lines = (w / "train.csv").read_text().split("\n", 1)
+        (w / name).write_text(",".join(new if c == old else c for c in lines[0].split(",")) + "\n" + lines[1])
+    return setup
+
+
+for column in ("flag", "score", "p_value", "unscorable_reason"):
+    case(f"fit a feature column named {column}", "fraud",
+         ["fit", "--input", "named.csv", "--out", "m", "--epochs", "1"], f"column '{column}'",
+         "named like a column that scoring adds", setup=renamed("named.csv", "V2", column))
+case("fit a dropped column named score", "fraud",
+     ["fit", "--input", "named.csv", "--out", "m", "--epochs", "1", "--drop", "score"], "column 'score'",
+     setup=renamed("named.csv", "V2", "score"))
+
+
+def model_copy(w):
+    """Another fraud model, with the metrics.json `fit` writes (the fields of an older `evaluate` output)."""
+    shutil.copytree(w / "model", w / "model2")
+    (w / "model2" / "metrics.json").write_text(json.dumps({"roc_auc": 0.97, "threshold_rule": {"rule": "alpha"}}))
+    manifest = json.loads((w / "model2" / "manifest.json").read_text())
+    manifest["files"]["metrics.json"] = {"sha256": "0" * 64, "bytes": 1}
+    (w / "model2" / "manifest.json").write_text(json.dumps(manifest))
+
+
+case("evaluate --out another model's metrics.json", "fraud",
+     ["evaluate", "--model", "model", "--input", "new.csv", "--out", "model2/metrics.json", "--quiet"],
+     "model2/metrics.json", "not a keras-ae", setup=model_copy)
+case("fit a CSV with blank lines above its header", "fraud",
+     ["fit", "--input", "blank.csv", "--out", "m", "--epochs", "1"], "blank.csv", "line 1 holds no column names",
+     setup=edit_table("blank.csv", lambda text: "\n\n" + text))
+case("score a CSV whose first line is spaces", "fraud",
+     ["score", "--model", "model", "--input", "blank.csv", "--out", "s.csv", "--quiet"], "line 1",
+     setup=edit_table("blank.csv", lambda text: "  \n" + text))
+case("fit --time-column that is not there (time dropped)", "fraud", [*FIT, "--time-column", "Nope"],
+     "--time-column", "Nope")
+case("fit --amount-column the time column", "fraud", [*FIT, "--amount-column", "Time"], "Time")
+case("score --out a .tsv name with a comma input", "fraud", [*SCORE[:-3], "--out", "s.tsv", "--quiet"], "s.tsv",
+     ".csv")
+case("spark --out a .csv name", "spark", ["score", "--engine", "spark", "--model", "model", "--input", "new.csv",
+                                          "--out", "sp.csv", "--quiet"], "sp.csv", "Parquet")
+case("anomaly --score ''", "anomaly", ["--out", "run", "--score", ""], "score")
+for argv, fragment in [(["--arch", "dense", "--beta", "2"], "--beta"), (["--arch", "conv", "--kl-warmup", "3"],
+                                                                        "--kl-warmup"),
+                       (["--arch", "vae", "--capacity-epochs", "3"], "--capacity-epochs"),
+                       (["--arch", "dense", "--noise-kind", "salt-pepper"], "--noise-kind"),
+                       (["--arch", "denoise", "--noise", "0", "--noise-kind", "salt-pepper"], "--noise-kind"),
+                       (["--arch", "dense", "--cache"], "--cache")]:
+    case(f"train {' '.join(argv)}: an option that would be ignored", "train", ["--out", "run", *argv], fragment)
 
 
 # ----------------------------------------------------------------------------------------------- the runner

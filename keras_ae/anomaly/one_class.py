@@ -85,8 +85,9 @@ def one_class_splits(
         held = rng.choice(train_normal, size=max(1, int(round(val_fraction * len(train_normal)))),
                           replace=False)
         if len(held) == len(train_normal):
-            raise UsageError(f"only {len(train_normal)} training image(s) of class {normal}: too few to "
-                             "hold out a validation set")
+            raise UsageError(f"validation fraction {val_fraction} of the {len(train_normal)} training image(s) of "
+                             f"class {normal} leaves none to train on; "
+                             + ("hold out a smaller fraction" if len(train_normal) > 1 else "at least 2 are needed"))
         keep = np.setdiff1d(train_normal, held)
         pool = np.concatenate([held, np.flatnonzero(y_train != normal)])
         xv, yv = _balanced(x_train[pool], y_train[pool], normal, rng, "validation")

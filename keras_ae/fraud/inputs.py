@@ -81,6 +81,7 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
         y = schema.labels_block(frame, detector.label_column, "X")
     label = detector.label_column if isinstance(X, pd.DataFrame) and y is None and \
         detector.label_column not in (schema.LABEL_COLUMN, "") else None  # one named on purpose must be there
+    schema.check_result_names(list(frame.columns), "X")
     schema.check_column_options(list(frame.columns), "X", detector.time_column, detector.time_mode,
                                 detector.amount_column, label)
     drop = {detector.label_column, *detector.drop} if isinstance(X, pd.DataFrame) else set()

@@ -74,7 +74,7 @@ def _check(bad_rows: np.ndarray, x: np.ndarray, values: np.ndarray, columns: Seq
         problem = (f"column {column!r}: value {raw:g} is too far from the normal rows to be scored "
                    "(standardised, it is beyond float32's range)")
         if reasons is None:
-            raise UsageError(f"{source}, row {first_row + i} (line {first_row + i + 1}), {problem}")
+            raise UsageError(f"{source}, {schema.row_place(source, first_row + i)}, {problem}")
         reasons[i] = problem
 
 
@@ -82,6 +82,6 @@ def _refuse_or_note(broken: np.ndarray, reasons: np.ndarray | None, source: str,
                     problem: str) -> None:
     if reasons is None:
         i = int(np.flatnonzero(broken)[0])
-        raise UsageError(f"{source}, row {first_row + i} (line {first_row + i + 1}): {problem}")
+        raise UsageError(f"{source}, {schema.row_place(source, first_row + i)}: {problem}")
     for i in np.flatnonzero(broken):
         reasons[i] = reasons[i] or problem

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,14 +20,47 @@ LABEL_COLUMN = "Class"
 KAGGLE_FEATURES = ["Time", *[f"V{i}" for i in range(1, 29)], "Amount"]
 KAGGLE_COLUMNS = [*KAGGLE_FEATURES, LABEL_COLUMN]
 OTHER_DELIMITERS = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
+# the columns `score` adds to a table: an input column of one of these names would be hidden or overwritten
+RESULT_NAMES = ("score", "reconstruction_error", "flag", "top_features", "p_value", "unscorable_reason")
+
+
+def row_place(source: str, row: int) -> str:
+    """"row N (line L)": a CSV row and the line it starts on (row 1 is line 2, after the header, unless quoted
+    fields before it span lines); "row N" of a Parquet table."""
+    text = str(source).lower().rstrip("/")
+    if text.endswith((".parquet", ".pq")) or (source not in ("X", "y") and pathlib.Path(source).is_dir()):
+        return f"row {row}"
+    line = _start_line(pathlib.Path(source), row) if source not in ("X", "y") else None
+    return f"row {row} (line {row + 1 if line is None else line})"
+
+
+def _start_line(path: pathlib.Path, row: int) -> int | None:
+    """The line a data row of a plain CSV file starts on, counting the lines quoted fields span (a record goes on
+    while its double quotes are unbalanced); None when the file is not such a file or has no quotes."""
+    from keras_ae.fraud.tables import COMPRESSED_SUFFIXES
+
+    try:
+        if not path.is_file() or path.suffix.lower() in COMPRESSED_SUFFIXES:
+            return None
+        line, record, quotes, quoted = 0, 0, 0, False
+        with open(path, "rb") as f:
+            for text in f:
+                line += 1
+                if quotes % 2 == 0:  # a record starts here (record 0: the header)
+                    if record == row:
+                        return line if quoted else None
+                    record += 1
+                quotes += text.count(b'"')
+                quoted = quoted or b'"' in text
+    except OSError:
+        return None
+    return None
 
 
 def _where(source: str, row: int | None = None, column: str | None = None) -> str:
     parts = [source]
-    if row is not None:  # a CSV row's line in the file (after the header); Parquet has rows, not lines
-        text = str(source).lower().rstrip("/")
-        parquet = text.endswith((".parquet", ".pq")) or (source not in ("X", "y") and pathlib.Path(source).is_dir())
-        parts.append(f"row {row}" if parquet else f"row {row} (line {row + 1})")
+    if row is not None:  # a CSV row's line in the file; Parquet has rows, not lines
+        parts.append(row_place(source, row))
     if column is not None:
         parts.append(f"column {column!r}")
     return ", ".join(parts)
@@ -48,10 +82,21 @@ def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
         seen.add(name)
 
 
+def check_result_names(header: Sequence[str], source: str) -> None:
+    """No column may bear the name of a column scoring adds (`RESULT_NAMES`): the scored table would hold it twice
+    (a CSV: the user's `flag` read back instead of the detector's) or overwrite it (Parquet)."""
+    clash = next((str(c) for c in header if str(c) in RESULT_NAMES), None)
+    if clash is not None:
+        raise UsageError(f"{_where(source, column=clash)}: named like a column that scoring adds "
+                         f"({', '.join(RESULT_NAMES)}); the scored table would hold two, so rename it")
+
+
 def check_columns(
     header: Sequence[str], required: Sequence[str], source: str, allowed: Sequence[str] = ()
 ) -> None:
-    """Every `required` column must be present; any column neither required nor `allowed` is extra."""
+    """Every `required` column must be present; any column neither required nor `allowed` is extra; no column is
+    named like a result column (`check_result_names`)."""
+    check_result_names(header, source)
     present = set(header)
     missing = [c for c in required if c not in present]
     if missing:
@@ -71,10 +116,11 @@ def check_columns(
 
 def check_column_options(header: Sequence[str], source: str, time_column: str, time_mode: str,
                          amount_column: str, label_column: str | None = None, drop: Sequence[str] = ()) -> None:
-    """Column options must name columns the table has: a time column to transform (time_mode hour or keep), an
-    amount column other than the default "Amount", the label column, every dropped column."""
+    """Column options must name columns the table has: a time column to transform (time_mode hour or keep) or one
+    other than the default "Time" (to drop), an amount column other than the default "Amount", the label column,
+    every dropped column; the time and amount columns differ."""
     present = set(map(str, header))
-    named = [("time_column", time_column)] if time_mode != "drop" else []
+    named = [("time_column", time_column)] if time_mode != "drop" or time_column != "Time" else []
     if amount_column != "Amount":
         named.append(("amount_column", amount_column))
     if label_column is not None:
@@ -83,7 +129,7 @@ def check_column_options(header: Sequence[str], source: str, time_column: str, t
     for option, column in named:
         if str(column) not in present:
             raise UsageError(f"{option}={column!r}: {source} has no such column (columns: {short_list(header)})")
-    if time_mode != "drop" and time_column == amount_column:
+    if time_column == amount_column:
         raise UsageError(f"time_column and amount_column both name {time_column!r}")
 
 
@@ -118,6 +164,10 @@ def _cell_problem(series: pd.Series, i: int, value: float, nonnumeric: bool) -> 
     return f"value {value:g} is beyond float32's range (|x| <= {FLOAT32_MAX:.4g}); it cannot be scored"
 
 
+# a decimal number in ASCII, as a CSV parser reads one (surrounding spaces and tabs allowed)
+_DECIMAL = re.compile(r"[ \t]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*", re.ASCII)
+
+
 def _real(value) -> float:
     """One cell of an object column as a float: NaN for text, complex numbers, bytes and anything else that is
     not a real number (an integer too large for float64 is infinite)."""
@@ -128,11 +178,8 @@ def _real(value) -> float:
             return float(np.sign(int(value))) * np.inf
     if isinstance(value, (float, np.floating)):
         return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return np.nan
+    if isinstance(value, str):  # as pandas reads a number: not Python's wider float() (١٢, 1_000, a no-break space)
+        return float(value) if _DECIMAL.fullmatch(value) else np.nan
     return np.nan  # complex, bytes, dates, lists, ...
 
 
@@ -146,8 +193,7 @@ def _object_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     try:
         converted = pd.to_numeric(series, errors="coerce")
         if converted.dtype.kind in "biuf":
-            values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
-            values[binary] = np.nan
+            values = np.where(binary, np.nan, converted.to_numpy(dtype=np.float64, na_value=np.nan))
             return values, np.isnan(values) & present
     except (OverflowError, TypeError, ValueError):
         pass
@@ -272,11 +318,23 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
         sep = csv_separator(sep)
     except ValueError as err:
         raise UsageError(f"sep {err}", param="sep") from None
+    engine = "c" if len(sep) == 1 else "python"
+    try:  # pandas skips blank lines to find the header, but reads the rows with them: the header must come first
+        first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, engine=engine).iloc[0].tolist()
+        blank = all(not str(value).strip() for value in first)
+    except pd.errors.EmptyDataError:
+        blank = True
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError):
+        blank = False  # said below
+    if blank:
+        raise UsageError(f"{path}: line 1 holds no column names; the first line must be the header row (remove any "
+                         "blank lines above it)")
     try:
-        header = list(pd.read_csv(path, sep=sep, nrows=0, engine="c" if len(sep) == 1 else "python").columns)
+        header = list(pd.read_csv(path, sep=sep, nrows=0, engine=engine).columns)
         # pandas renames a repeated name ("V1" twice -> "V1", "V1.1"): the raw first row shows the file's names
         raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
-                          engine="c" if len(sep) == 1 else "python").iloc[0].tolist()
+                          engine=engine).iloc[0].tolist()
         if len(raw) == len(header) and len(set(raw)) < len(raw):
             header = raw
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as err:

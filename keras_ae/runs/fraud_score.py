@@ -47,6 +47,28 @@ class FraudScoreConfig:
         check_threshold(self.threshold_rule, self.threshold_value)
         if self.unscorable not in UNSCORABLE:
             raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {self.unscorable!r}")
+        self._check_out_name()
+
+    def _check_out_name(self) -> None:
+        """The output's name must ask for what this engine writes: Spark writes a directory of Parquet files (not
+        a .csv name); a CSV is written with the input's separator (a .tsv name asks for tabs)."""
+        import pathlib
+
+        from keras_ae.fraud import schema, tables
+        from keras_ae.outputs import OTHER_FORMATS
+
+        out = pathlib.PurePath(str(self.out))
+        files = {".csv", ".tsv", ".txt", *tables.COMPRESSED_SUFFIXES, *OTHER_FORMATS}
+        if self.engine == "spark" and files & {s.lower() for s in out.suffixes}:
+            raise UsageError(f"out={self.out!r}: engine='spark' writes a directory of Parquet files; name it without "
+                             "an extension or with .parquet")
+        try:
+            tab = schema.csv_separator(self.sep) == "\t"
+        except ValueError:
+            return  # said where the separator is read, naming the option
+        if ".tsv" in [s.lower() for s in out.suffixes] and not tab:
+            raise UsageError(f"out={self.out!r}: a scored CSV is written with the input's separator "
+                             f"({self.sep!r}), not the tabs a .tsv name asks for; name a .csv file")
 
 
 @dataclasses.dataclass

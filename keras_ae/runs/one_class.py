@@ -98,7 +98,7 @@ class OneClassConfig:
             raise ValueError(f"dataset={self.dataset!r} has no labelled classes for a one-class run "
                              f"(one of: {', '.join(one_class_names())})")
         arch = ARCHITECTURES.get(self.arch)
-        score = self.score or entry.default_score
+        score = entry.default_score if self.score is None else self.score
         unused = unused_options(score, dataclasses.asdict(self))
         for option, owners in unused.items():  # only values away from the default: earlier runs' options still load
             names = " and ".join([", ".join(owners[:-1]), owners[-1]] if len(owners) > 1 else owners)
@@ -138,7 +138,8 @@ class OneClassConfig:
         entry = dataset_entry(self.dataset)
         normal = entry.default_normal if self.normal is None else self.normal
         epochs = self.epochs or ARCHITECTURES.get(self.arch).anomaly_epochs
-        return dataclasses.replace(self, normal=normal, epochs=epochs, score=self.score or entry.default_score)
+        score = entry.default_score if self.score is None else self.score
+        return dataclasses.replace(self, normal=normal, epochs=epochs, score=score)
 
 
 @dataclasses.dataclass

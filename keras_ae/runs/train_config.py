@@ -9,7 +9,7 @@ import os
 from typing import ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import OPTIONAL_POSITIVE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_verbose
+from keras_ae.options import FLOAT32_MAX, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_verbose
 
 
 @dataclasses.dataclass
@@ -57,16 +57,17 @@ class TrainConfig:
         "epochs": OPTIONAL_POSITIVE_INT,
         "batch_size": OPTIONAL_POSITIVE_INT,
         "latent_dim": OPTIONAL_POSITIVE_INT,
-        "lr": OPTIONAL_POSITIVE,
-        "beta": Spec(float, 0, optional=True),
+        # the model keeps these in float32 variables: a larger number could not be held
+        "lr": Spec(float, 0, FLOAT32_MAX, low_open=True, optional=True),
+        "beta": Spec(float, 0, FLOAT32_MAX, optional=True),
         "kl_warmup": Spec(int, 0, optional=True),
-        "capacity": Spec(float, 0, optional=True),
+        "capacity": Spec(float, 0, FLOAT32_MAX, optional=True),
         "capacity_epochs": OPTIONAL_POSITIVE_INT,
         "ae_epochs": Spec(int, 0, optional=True),
         "seed": SEED,
         "train_size": OPTIONAL_POSITIVE_INT,
         "test_size": OPTIONAL_POSITIVE_INT,
-        "steps_per_execution": POSITIVE_INT,
+        "steps_per_execution": Spec(int, 1, 2**31 - 1),  # Keras counts the steps in a 32-bit integer
     }
 
     def check(self) -> None:
@@ -81,10 +82,19 @@ class TrainConfig:
         if self.channels is not None and self.channels not in (1, 3):
             raise UsageError(f"channels must be 1 or 3, received {self.channels}")
         if self.arch is not None and not ARCHITECTURES.get(self.arch).variational:
-            for field in ("capacity", "capacity_epochs", "ae_epochs"):
-                if getattr(self, field):
+            for field in ("capacity", "capacity_epochs", "ae_epochs", "beta", "kl_warmup"):
+                value = getattr(self, field)
+                if value if field in ("capacity", "capacity_epochs", "ae_epochs") else value is not None:
                     raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch={self.arch!r}",
                                      param=field)
+        if self.capacity_epochs is not None and not self.capacity:  # options that would be ignored: say so
+            raise UsageError("capacity_epochs sets how fast the KL target rises: it needs capacity > 0",
+                             param="capacity_epochs")
+        default_noise = ARCHITECTURES.get(self.arch).noise if self.arch is not None else None
+        if self.noise_kind != "gaussian" and (self.noise == 0 or (self.noise is None and self.arch is not None
+                                                                  and not default_noise)):
+            raise UsageError(f"noise_kind={self.noise_kind!r} is the kind of noise of a denoiser: it needs noise > 0",
+                             param="noise_kind")
         STRATEGIES.get(self.strategy)
         if self.model_options is not None and not isinstance(self.model_options, dict):
             raise ValueError(f"Expected model_options to be a dict, received model_options={self.model_options!r}")
@@ -107,6 +117,9 @@ class TrainConfig:
         if self.stream and (found is None or not found[0].stream):
             names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items() if entry.stream)
             raise ValueError(f"stream=True reads {names}, received dataset={self.dataset!r}")
+        if self.cache and not self.streams:
+            raise UsageError(f"cache applies to streamed images (stream=True); dataset {self.dataset!r} is held in "
+                             "memory", param="cache")
 
     def resolved(self) -> TrainConfig:
         """A copy with the defaults filled in: the dataset's training preset when no architecture is named

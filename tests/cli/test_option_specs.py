@@ -132,7 +132,8 @@ def test_the_api_breaks_the_same_rule_as_the_command(command, argv, api, tmp_pat
 
 
 def test_the_api_messages_name_the_field():
-    with pytest.raises(UsageError, match=r"^lr must be a finite number > 0, received nan$"):
+    with pytest.raises(UsageError, match=r"^lr must be a finite number > 0 \(at most 3.4e\+38, float32's largest\), "
+                                         r"received nan$"):
         TrainConfig(lr=float("nan")).check()
     with pytest.raises(UsageError, match=r"^seed must be an integer in \[0, 4294967296\), received 1099511627776$"):
         OneClassConfig(seed=2**40).check()

@@ -114,7 +114,7 @@ def test_training_that_diverges_is_refused_not_saved_as_a_detector(data):
 
 
 @pytest.mark.parametrize("cell", [complex(1.0, 1e30), complex(1.0, float("inf")), 10**400, -(10**400), b"1.23",
-                                  bytearray(b"0.5")])
+                                  bytearray(b"0.5"), "\u0661\u0662", "\uff11.\uff15", "1_000", "1.5\u00a0"])
 def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data, cell):
     _, test = data
     x = test.drop(columns=["Class"]).head(3).copy()
@@ -125,6 +125,9 @@ def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data,
     flagging = FraudDetector(**{**detector.get_params(), "unscorable": "flag"})
     flagging.__dict__.update({k: v for k, v in vars(detector).items() if k.endswith("_")})
     assert np.isposinf(flagging.score_samples(x)[0]) and flagging.predict(x)[0] == 1
+    x.iloc[1, x.columns.get_loc("V3")] = 10**400  # beside a cell pandas cannot convert: read cell by cell
+    with pytest.raises(UsageError, match=r"row 1 \(line 2\), column 'V3'"):
+        detector.score_samples(x)
     complex_column = test.drop(columns=["Class"]).head(3).assign(V3=lambda d: d["V3"].astype(complex) + 1e30j)
     with pytest.raises(UsageError, match="column 'V3': non-numeric value"):
         detector.score_samples(complex_column)

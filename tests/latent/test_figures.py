@@ -51,3 +51,17 @@ def test_a_two_stage_loss_curve_marks_where_the_vae_stage_begins(drawn, tmp_path
     assert boundaries == [2.5]
     figures.loss_curves(history, tmp_path / "plain.png")
     assert not drawn[-1].axes[0].texts
+
+
+def test_a_title_in_a_script_the_font_lacks_saves_without_a_warning_per_character(tmp_path):
+    """A folder name in Chinese in a title: boxes in the picture, not four lines of matplotlib warnings."""
+    import warnings
+
+    from keras_ae import figures
+
+    fig, ax = figures.subplots()
+    ax.set_title("folder:/data/图像")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures.save_figure(fig, tmp_path / "t.png")
+    assert [str(w.message) for w in caught] == [] and (tmp_path / "t.png").stat().st_size > 0

@@ -103,12 +103,14 @@ def is_scored_table(path: pathlib.Path) -> bool:
 
 
 def is_metrics_file(path: pathlib.Path) -> bool:
-    """A metrics JSON file written by `evaluate` (its kind, or the fields of older versions), and not a file of a
-    fraud model or a run directory (a model's own metrics.json has the fields of an older `evaluate` output)."""
-    if path.parent.is_dir() and (is_model_dir(path.parent) or is_run_dir(path.parent)):
-        return False
+    """A metrics JSON file written by `evaluate`: its kind, or the fields of older versions outside a fraud model or
+    run directory (a model's own metrics.json has those fields too)."""
     meta = _json(path)
-    return isinstance(meta, dict) and (meta.get("kind") == METRICS_KIND or {"roc_auc", "threshold_rule"} <= set(meta))
+    if not isinstance(meta, dict):
+        return False
+    if meta.get("kind") == METRICS_KIND:
+        return True
+    return {"roc_auc", "threshold_rule"} <= set(meta) and not (is_model_dir(path.parent) or is_run_dir(path.parent))
 
 
 KINDS: dict[str, tuple[str, Callable[[pathlib.Path], bool], bool]] = {

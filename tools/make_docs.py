@@ -133,9 +133,11 @@ def headline(r):
          + (f"; seeds {', '.join(map(str, ms['seeds']))}, run after the settings were chosen: all 4 factors on "
             f"{ms['seeds_with_every_factor']} of {len(ms['seeds'])}" if (ms := sm.get("more_seeds_summary")) else "")],
         ["[Training speed](docs/speed.md#throughput-against-the-slide-code)",
-         f"faster in median images/s on {faster} of {len(tput)} builders",
+         f"faster in median images/s on {faster} of {len(tput)} builders"
+         + "".join(f" ({arch}: {v['throughput']['ratio_ours_to_slide']:.2f}x)" for arch, v in tput.items()
+                   if v["throughput"]["ratio_ours_to_slide"] < 1),
          "the slide code's `model.fit` on NumPy arrays",
-         f"{tp['run']['machine']['cpu_count']}-core CPU, run alone; median of 4 interleaved repeats"],
+         f"{tp['run']['machine']['cpu_count']}-core CPU, run alone; median of {tp['repeats']} interleaved repeats"],
     ]
     return md(["result", "keras-ae", "beside it", "measured"], rows, "llll")
 

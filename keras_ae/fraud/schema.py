@@ -35,24 +35,26 @@ def row_place(source: str, row: int) -> str:
 
 
 def _start_line(path: pathlib.Path, row: int) -> int | None:
-    """The line a data row of a plain CSV file starts on, counting the lines quoted fields span (a record goes on
-    while its double quotes are unbalanced); None when the file is not such a file or has no quotes."""
+    """The line a data row of a plain CSV file starts on, read as a CSV reader reads it (a quote opens a field only
+    at its start, so a quoted field may span lines and `12" screen` does not); None when the file is not such a
+    file or cannot be read."""
+    import csv
+
     from keras_ae.fraud.tables import COMPRESSED_SUFFIXES
 
     try:
         if not path.is_file() or path.suffix.lower() in COMPRESSED_SUFFIXES:
             return None
-        line, record, quotes, quoted = 0, 0, 0, False
-        with open(path, "rb") as f:
-            for text in f:
-                line += 1
-                if quotes % 2 == 0:  # a record starts here (record 0: the header)
-                    if record == row:
-                        return line if quoted else None
-                    record += 1
-                quotes += text.count(b'"')
-                quoted = quoted or b'"' in text
-    except OSError:
+        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+            header = f.readline()
+            f.seek(0)
+            reader = csv.reader(f, delimiter=max((",", ";", "\t", "|"), key=header.count))
+            start = 1
+            for record, _ in enumerate(reader):  # record 0: the header
+                if record == row:
+                    return start
+                start = reader.line_num + 1
+    except (OSError, csv.Error):
         return None
     return None
 
@@ -82,21 +84,21 @@ def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
         seen.add(name)
 
 
-def check_result_names(header: Sequence[str], source: str) -> None:
-    """No column may bear the name of a column scoring adds (`RESULT_NAMES`): the scored table would hold it twice
-    (a CSV: the user's `flag` read back instead of the detector's) or overwrite it (Parquet)."""
+def check_result_names(header: Sequence[str], source: str, fitting: bool = True) -> None:
+    """No column of a table to fit on or to write scored may bear the name of a column scoring adds
+    (`RESULT_NAMES`): the scored table would hold it twice (a CSV: the user's `flag` read back instead of the
+    detector's) or overwrite it (Parquet). Scores in Python and `evaluate` write no table: they do not ask."""
     clash = next((str(c) for c in header if str(c) in RESULT_NAMES), None)
     if clash is not None:
+        advice = "rename it" if fitting else "rename it in the table (and refit a model fitted on it)"
         raise UsageError(f"{_where(source, column=clash)}: named like a column that scoring adds "
-                         f"({', '.join(RESULT_NAMES)}); the scored table would hold two, so rename it")
+                         f"({', '.join(RESULT_NAMES)}); the scored table would hold two, so {advice}")
 
 
 def check_columns(
     header: Sequence[str], required: Sequence[str], source: str, allowed: Sequence[str] = ()
 ) -> None:
-    """Every `required` column must be present; any column neither required nor `allowed` is extra; no column is
-    named like a result column (`check_result_names`)."""
-    check_result_names(header, source)
+    """Every `required` column must be present; any column neither required nor `allowed` is extra."""
     present = set(header)
     missing = [c for c in required if c not in present]
     if missing:
@@ -165,7 +167,7 @@ def _cell_problem(series: pd.Series, i: int, value: float, nonnumeric: bool) -> 
 
 
 # a decimal number in ASCII, as a CSV parser reads one (surrounding spaces and tabs allowed)
-_DECIMAL = re.compile(r"[ \t]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*", re.ASCII)
+_DECIMAL = re.compile(r"[ \t]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[ \t]*", re.ASCII)
 
 
 def _real(value) -> float:

@@ -97,6 +97,7 @@ def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table,
     start = time.perf_counter()
     table = tables.open_table(path, sep)
     path, header, sep = table.path, table.header, table.sep
+    schema.check_result_names(header, str(path), fitting=False)
     rows = flagged = unscorable = 0
     with outputs.claimed(out, "table", [path]) as target:
         tables.check_output(target, path)

@@ -125,16 +125,18 @@ def unscorable_mode(mode: str) -> str:
     return mode
 
 
-def with_scores(df, detector: Any, top: int, as_numbers: Iterable[str] = ()):
+def with_scores(df, detector: Any, top: int, as_numbers: dict | None = None):
     """`df` with the result columns of `detector` (loaded, checked against `df.columns`, threshold set); the
-    `as_numbers` columns, read as text (`read`), are written as numbers (a cell that is none: null)."""
+    `as_numbers` columns ({name: Spark type}), read as text (`read`), are written as numbers of that type (whole
+    numbers exactly; a cell that is no number: null, its reason in unscorable_reason)."""
     from pyspark.sql import types as T
 
     shared = df.sparkSession.sparkContext.broadcast(payload(detector, top))
     key = id(shared)
-    as_numbers = [c for c in as_numbers if c in df.columns]
-    fields = [T.StructField(f.name, T.DoubleType(), True) if f.name in as_numbers else f
-              for f in df.schema.fields]
+    as_numbers = {c: kind for c, kind in (as_numbers or {}).items() if c in df.columns}
+    integral = [c for c, kind in as_numbers.items() if isinstance(kind, T.IntegralType)]
+    fields = [T.StructField(f.name, as_numbers[f.name] if f.name in integral else T.DoubleType(), True)
+              if f.name in as_numbers else f for f in df.schema.fields]
     schema = T.StructType([*fields, T.StructField("score", T.DoubleType()),
                            T.StructField("reconstruction_error", T.DoubleType()),
                            T.StructField("flag", T.IntegerType()), T.StructField("top_features", T.StringType()),
@@ -147,20 +149,35 @@ def with_scores(df, detector: Any, top: int, as_numbers: Iterable[str] = ()):
         for frame in frames:
             scored = score_frame(frame, state)
             for column in as_numbers:  # read as text to be scored by the one-process rule: written as numbers
-                scored[column] = pd.to_numeric(scored[column], errors="coerce").astype(np.float64)
+                scored[column] = _numbers(scored[column], column in integral)
             yield scored
 
     return df.mapInPandas(score_partition, schema)
 
 
-def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> tuple[Any, list[str]]:
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
+
+
+def _numbers(text: pd.Series, integral: bool) -> pd.Series:
+    """A column read as text, as the numbers Spark would have read (whole numbers exactly, as Int64)."""
+    values = pd.to_numeric(text, errors="coerce")
+    if not integral:
+        return values.astype(np.float64)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    return pd.Series([int(v) if isinstance(v, str) and _INTEGER.fullmatch(v) else None for v in text.tolist()],
+                     dtype="Int64", index=text.index)
+
+
+def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> tuple[Any, dict]:
     """A CSV (header row, inferred types; compressed too) or Parquet path, as Spark reads it, and the columns to
     write back as numbers.
 
     The `text_columns` of a CSV (a model's feature columns) are read as text, so that the executors parse them by
     the rule of one process (`keras_ae.fraud.schema`): Spark's own reader takes `1.5d`, `0x1p-1` or `true` for
-    values, which one process refuses. Those of them Spark would have read as numbers are returned, for
-    `with_scores(as_numbers=...)`; a Parquet input keeps its types (and returns none).
+    values, which one process refuses. Those of them Spark would have read as numbers are returned with the type
+    it would have given them, for `with_scores(as_numbers=...)`; a Parquet input keeps its types (and returns
+    none).
     """
     from keras_ae.fraud import tables
 
@@ -168,14 +185,14 @@ def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> 
         raise UsageError(f"{path}: no such file or directory")
     if path.rstrip("/").lower().endswith(tables.PARQUET_SUFFIXES) or \
             (_is_local(path) and pathlib.Path(path.removeprefix("file://")).is_dir()):
-        return spark.read.parquet(path), []
+        return spark.read.parquet(path), {}
     df = spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process
     text = set(text_columns) & set(df.columns)
     if not text:
-        return df, []
+        return df, {}
     from pyspark.sql import types as T
 
-    numbers = [f.name for f in df.schema.fields if f.name in text and isinstance(f.dataType, T.NumericType)]
+    numbers = {f.name: f.dataType for f in df.schema.fields if f.name in text and isinstance(f.dataType, T.NumericType)}
     schema = T.StructType([T.StructField(f.name, T.StringType(), True) if f.name in text else f
                            for f in df.schema.fields])
     return spark.read.csv(path, header=True, schema=schema, sep=sep, mode="FAILFAST"), numbers

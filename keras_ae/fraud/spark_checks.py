@@ -91,7 +91,7 @@ def check_before_spark(model_dir: str | os.PathLike, inputs: str, out: str, mast
                        threshold_value: float | None = None):
     """What `score_path` checks before a JVM starts, with the messages one process gives; returns the detector
     of `model_dir` with the threshold rule set. A local input must exist, have the model's columns and a row."""
-    from keras_ae.fraud import bundle, tables
+    from keras_ae.fraud import bundle, schema, tables
     from keras_ae.fraud.detector import FraudDetector
 
     require_spark()
@@ -115,7 +115,9 @@ def check_before_spark(model_dir: str | os.PathLike, inputs: str, out: str, mast
     if source is not None:
         if not (source.exists() or source.is_symlink()):
             raise UsageError(f"{inputs}: no such file or directory")
-        bundle.check_columns(detector, tables.read_header(source, sep), model_dir, str(inputs))
+        header = tables.read_header(source, sep)
+        bundle.check_columns(detector, header, model_dir, str(inputs))
+        schema.check_result_names(header, str(inputs), fitting=False)
         if not _has_rows(source, sep):
             raise UsageError(f"{inputs}: no data rows (the table holds only a header)")
     return detector

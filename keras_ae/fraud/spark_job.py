@@ -142,7 +142,7 @@ def score_path(model_dir: str, inputs: str, out: str, master: str | None = None,
 
 
 def _score_path(detector, model_dir: str, inputs: str, out: str, master: str | None, sep: str, top: int) -> dict:
-    from keras_ae.fraud import bundle
+    from keras_ae.fraud import bundle, schema
 
     target = _local(out)
     made = _make_dirs(target.parent) if target is not None else []
@@ -154,6 +154,7 @@ def _score_path(detector, model_dir: str, inputs: str, out: str, master: str | N
             start = time.perf_counter()
             df, as_numbers = spark.read(session, inputs, sep, text_columns=detector.columns_)
             bundle.check_columns(detector, df.columns, model_dir, str(inputs))  # the columns as Spark names them
+            schema.check_result_names(df.columns, str(inputs), fitting=False)
             if _local(inputs) is None and not df.head(1):
                 raise UsageError(f"{inputs}: no data rows (the table holds only a header)")
             scored = spark.with_scores(df, detector, top, as_numbers)

@@ -192,6 +192,7 @@ def read_training_table(config, table=None):
         print(f"note: {path} has no {config.label_column!r} column: every row is taken as normal (no hold-out "
               "metrics); name the 0/1 label column with label_column (--label-column) if it has another name")
     required = ([label] if label else []) + list(config.drop)
+    schema.check_result_names(header, str(path))
     schema.check_columns(header, required, str(path), allowed=header)
     frame = tables.read_table(table)
     columns = [c for c in header if c != label and c not in config.drop]

@@ -81,18 +81,16 @@ class TrainConfig:
         check_verbose(self.verbose)
         if self.channels is not None and self.channels not in (1, 3):
             raise UsageError(f"channels must be 1 or 3, received {self.channels}")
-        if self.arch is not None and not ARCHITECTURES.get(self.arch).variational:
+        arch = ARCHITECTURES.get(self._arch_name())  # the one that will train (named, the dataset's preset, conv)
+        if not arch.variational:  # options that would be ignored: say so
             for field in ("capacity", "capacity_epochs", "ae_epochs", "beta", "kl_warmup"):
-                value = getattr(self, field)
-                if value if field in ("capacity", "capacity_epochs", "ae_epochs") else value is not None:
-                    raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch={self.arch!r}",
-                                     param=field)
+                if getattr(self, field) is not None:
+                    raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch="
+                                     f"{self._arch_name()!r}", param=field)
         if self.capacity_epochs is not None and not self.capacity:  # options that would be ignored: say so
             raise UsageError("capacity_epochs sets how fast the KL target rises: it needs capacity > 0",
                              param="capacity_epochs")
-        default_noise = ARCHITECTURES.get(self.arch).noise if self.arch is not None else None
-        if self.noise_kind != "gaussian" and (self.noise == 0 or (self.noise is None and self.arch is not None
-                                                                  and not default_noise)):
+        if self.noise_kind != "gaussian" and (self.noise == 0 or (self.noise is None and not arch.noise)):
             raise UsageError(f"noise_kind={self.noise_kind!r} is the kind of noise of a denoiser: it needs noise > 0",
                              param="noise_kind")
         STRATEGIES.get(self.strategy)
@@ -120,6 +118,13 @@ class TrainConfig:
         if self.cache and not self.streams:
             raise UsageError(f"cache applies to streamed images (stream=True); dataset {self.dataset!r} is held in "
                              "memory", param="cache")
+
+    def _arch_name(self) -> str:
+        """The architecture this config trains: the one named, else the dataset's training preset's, else conv."""
+        from keras_ae.data.registry import DATASETS
+
+        preset = DATASETS.get(self.dataset).train_defaults if self.dataset in DATASETS else None
+        return self.arch or (preset or {}).get("arch", "conv")
 
     def resolved(self) -> TrainConfig:
         """A copy with the defaults filled in: the dataset's training preset when no architecture is named

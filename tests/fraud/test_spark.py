@@ -113,6 +113,28 @@ def test_a_csv_cell_spark_would_read_as_a_number_is_judged_by_the_one_process_ru
         assert np.abs(scored["score"].to_numpy()[~bad] - good).max() <= 1e-6
 
 
+def test_whole_number_feature_columns_keep_their_type_and_every_digit(session, model, tmp_path):
+    """Feature columns are read as text on Spark: written back, whole numbers keep Spark's integer type and their
+    exact value (2**53 + 1 is not a float64); a column with a cell that is no number stays text, as Spark reads it."""
+    root, rows = model
+    rows = rows.head(30)
+    text = rows.assign(V5=np.arange(len(rows)) - 10, V6=np.arange(len(rows)) + 2**53 + 1).astype({"V6": object})
+    src = tmp_path / "ints.csv"
+    text.to_csv(src, index=False)
+    argv = ["score", "--engine", "spark", "--master", "local[1]", "--model", str(root / "model"), "--input", str(src),
+            "--unscorable", "flag", "--quiet"]
+    assert cli([*argv, "--out", str(tmp_path / "clean")]) == 0
+    clean = pd.read_parquet(tmp_path / "clean").set_index("id").loc[rows["id"]]
+    assert clean["V5"].dtype == np.int32 and clean["V5"].tolist() == text["V5"].tolist()
+    assert clean["V6"].dtype == np.int64 and clean["V6"].tolist() == [int(v) for v in text["V6"]]
+    text.loc[text.index[3], "V6"] = "12x"
+    text.to_csv(src, index=False)
+    assert cli([*argv, "--out", str(tmp_path / "flagged")]) == 0
+    flagged = pd.read_parquet(tmp_path / "flagged").set_index("id").loc[rows["id"]]  # a column of text to Spark too
+    assert flagged["V6"].tolist() == [str(v) for v in text["V6"]]
+    assert "non-numeric value '12x'" in flagged["unscorable_reason"].iloc[3] and flagged["flag"].iloc[3] == 1
+
+
 def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_path, capsys):
     root, rows = model
     src = tmp_path / "bad.parquet"

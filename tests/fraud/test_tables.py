@@ -223,6 +223,9 @@ def test_a_bad_rows_line_counts_the_lines_quoted_fields_above_it_span(tmp_path):
     frame = pd.read_csv(quoted)
     with pytest.raises(UsageError, match=r"quoted.csv, row 4 \(line 7\), column 'a': non-numeric value 'nope'$"):
         schema.numeric_block(frame, ["a"], str(quoted))
+    inches = tmp_path / "inches.csv"  # a quote inside a field is text, as pandas reads it: it spans no lines
+    inches.write_text('a,note\n1,12" screen\n2,x\n3,15" screen\nnope,y\n')
+    assert schema.row_place(str(inches), 4) == "row 4 (line 5)"
     plain = tmp_path / "plain.csv"
     plain.write_text("a\n1\n2\n")
     assert schema.row_place(str(plain), 2) == "row 2 (line 3)"

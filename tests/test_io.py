@@ -94,3 +94,20 @@ def test_a_json_file_that_is_not_utf8_or_nests_too_deeply_is_one_line(tmp_path):
     deep.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(UsageError, match="nests its values too deeply"):
         read_json(deep)
+
+
+def test_an_evaluate_output_inside_a_run_directory_stays_its_own_but_a_models_metrics_are_not(tmp_path):
+    import json
+
+    from keras_ae import outputs
+    from keras_ae.run_dirs import mark_run
+
+    run = tmp_path / "run"
+    run.mkdir()
+    mark_run(run, "fraud")
+    (run / "eval.json").write_text(json.dumps({"kind": outputs.METRICS_KIND, "roc_auc": 0.9}))
+    assert outputs.is_metrics_file(run / "eval.json")  # a rerun of evaluate may replace it
+    (run / "old.json").write_text(json.dumps({"roc_auc": 0.9, "threshold_rule": "alpha"}))
+    assert not outputs.is_metrics_file(run / "old.json")  # old-format fields inside a run: not taken for ours
+    (tmp_path / "old.json").write_text(json.dumps({"roc_auc": 0.9, "threshold_rule": "alpha"}))
+    assert outputs.is_metrics_file(tmp_path / "old.json")  # an older evaluate's file on its own

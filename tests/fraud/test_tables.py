@@ -230,3 +230,15 @@ def test_a_bad_rows_line_counts_the_lines_quoted_fields_above_it_span(tmp_path):
     plain.write_text("a\n1\n2\n")
     assert schema.row_place(str(plain), 2) == "row 2 (line 3)"
     assert schema.row_place(str(tmp_path / "t.parquet"), 3) == "row 3" and schema.row_place("X", 3) == "row 3 (line 4)"
+
+
+def test_a_column_named_like_a_result_column_is_refused_only_where_a_scored_table_is_written():
+    """A model fitted earlier on a feature named `score` still scores in Python and evaluates; the score command
+    refuses the table (its output would hold two `score` columns), saying to rename and refit."""
+    from keras_ae.fraud import schema
+
+    schema.check_columns(["score", "V1", "Class"], ["score", "V1"], "x.csv", allowed=["Class"])
+    with pytest.raises(UsageError, match=r"x.csv, column 'score': named like a column that scoring adds .*refit"):
+        schema.check_result_names(["score", "V1", "Class"], "x.csv", fitting=False)
+    with pytest.raises(UsageError, match=r"column 'flag': .*so rename it$"):
+        schema.check_result_names(["V1", "flag"], "X")

@@ -1,5 +1,8 @@
 """A stop request that survives being swallowed: long loops call `check()` between steps.
 
+`stop_on_signals()` makes SIGTERM and SIGHUP stop a command as SIGINT does (the commands' `run_main` sets it and
+`unraisable_hook` for the run).
+
 The commands' SIGTERM/SIGINT handler records the request and raises KeyboardInterrupt at once; when that
 exception lands inside C code that swallows it (a parser checking for signals, say), the next `check()`
 raises it again, so a run always stops and its `with` blocks remove their temporary outputs.
@@ -10,6 +13,8 @@ TensorFlow runs or traces a step can crash the process, so training checks the r
 """
 
 import contextlib
+import signal
+from collections.abc import Callable
 
 requested = False
 deferring = False
@@ -38,3 +43,35 @@ def deferred():
     finally:
         deferring = before
     check()
+
+
+def unraisable_hook(previous: Callable) -> Callable:
+    """An unraisable-exception hook that says nothing of the stop request our signal handler raised where Python
+    cannot pass it on (a garbage-collection callback, a ``__del__``: JAX has one), instead of printing "Exception
+    ignored in ..." and its traceback; the request is kept (`interrupt.requested`) and raised again at the next
+    `interrupt.check()`. Anything else goes to `previous`."""
+    def hook(unraisable):
+        if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and requested):
+            previous(unraisable)
+    return hook
+
+
+def stop_on_signals() -> dict | None:
+    """SIGTERM, and SIGHUP (the terminal closed) unless it is ignored (`nohup`), raise KeyboardInterrupt like SIGINT
+    does, so every `with` block that writes a temporary file removes it on the way out; returns the previous
+    handlers to restore (None when not in the main thread)."""
+    global requested
+    requested = False
+
+    def stop(signum, frame):
+        request()
+
+    try:
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
+        hangup = getattr(signal, "SIGHUP", None)
+        if hangup is not None and signal.getsignal(hangup) is signal.SIG_DFL:
+            previous[hangup] = signal.signal(hangup, stop)
+        signal.signal(signal.SIGINT, stop)
+        return previous
+    except ValueError:  # signals can only be set from the main thread
+        return None

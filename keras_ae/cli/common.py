@@ -142,11 +142,11 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     With `parser` (the command's parser factory), arguments the library names in the message
     (``chunksize=0``) are reworded as the command's flags (``--chunksize 0``).
     """
-    from keras_ae import quiet
+    from keras_ae import interrupt, quiet
 
-    previous = _terminate_as_interrupt()
+    previous = interrupt.stop_on_signals()
     unraisable = sys.unraisablehook
-    sys.unraisablehook = _stop_requests_unsaid(unraisable)
+    sys.unraisablehook = interrupt.unraisable_hook(unraisable)
     try:
         with quiet.filtered_stderr():
             return int(main(argv) or 0)
@@ -164,7 +164,6 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
             raise
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     except BaseException as err:
-        from keras_ae import interrupt
         from keras_ae.errors import disk_full, name_too_long, out_of_memory
 
         if (memory := disk_full(err) or out_of_memory(err) or name_too_long(err)) is not None \
@@ -187,41 +186,6 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
             for number, handler in previous.items():
                 signal.signal(number, handler)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _stop_requests_unsaid(previous: Callable) -> Callable:
-    """An unraisable-exception hook that says nothing of the stop request our signal handler raised where Python
-    cannot pass it on (a garbage-collection callback, a ``__del__``: JAX has one), instead of printing "Exception
-    ignored in ..." and its traceback; the request is kept (`interrupt.requested`) and raised again at the next
-    `interrupt.check()`. Anything else goes to `previous`."""
-    def hook(unraisable):
-        from keras_ae import interrupt
-
-        if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and interrupt.requested):
-            previous(unraisable)
-    return hook
-
-
-def _terminate_as_interrupt() -> dict | None:
-    """SIGTERM, and SIGHUP (the terminal closed) unless it is ignored (`nohup`), raise KeyboardInterrupt like SIGINT
-    does, so every `with` block that writes a temporary file removes it on the way out; returns the previous
-    handlers to restore (None when not in the main thread)."""
-    from keras_ae import interrupt
-
-    interrupt.requested = False
-
-    def stop(signum, frame):
-        interrupt.request()
-
-    try:
-        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, stop)}
-        hangup = getattr(signal, "SIGHUP", None)
-        if hangup is not None and signal.getsignal(hangup) is signal.SIG_DFL:
-            previous[hangup] = signal.signal(hangup, stop)
-        signal.signal(signal.SIGINT, stop)
-        return previous
-    except ValueError:  # signals can only be set from the main thread
-        return None
 
 
 def as_flags(message: str, names: Sequence[str] | dict[str, str]) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from keras_ae.errors import UsageError
-from keras_ae.fraud import schema
+from keras_ae.fraud import cells, schema
 
 
 def as_frame(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
@@ -70,7 +70,7 @@ def values(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
     """The fitted detector's checked feature columns of X as float64, in the order of `columns_` (every cell
     checked, whatever the dtype: a NaN in a float64 frame is refused like one in a CSV)."""
     frame = as_frame(detector, X, source)
-    return pd.DataFrame(schema.numeric_block(frame, detector.columns_, source), columns=detector.columns_)
+    return pd.DataFrame(cells.numeric_block(frame, detector.columns_, source), columns=detector.columns_)
 
 
 def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataFrame, np.ndarray]:
@@ -78,7 +78,7 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
     label column gives the labels when `y` is None, and is left out of the features with `detector.drop`."""
     frame = as_frame(detector, X)
     if isinstance(X, pd.DataFrame) and y is None and detector.label_column in frame.columns:
-        y = schema.labels_block(frame, detector.label_column, "X")
+        y = cells.labels_block(frame, detector.label_column, "X")
     label = detector.label_column if isinstance(X, pd.DataFrame) and y is None and \
         detector.label_column not in (schema.LABEL_COLUMN, "") else None  # one named on purpose must be there
     schema.check_result_names(list(frame.columns), "X")
@@ -90,5 +90,5 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
         raise UsageError(f"X: 0 feature(s) (shape=({len(frame)}, 0)) while a minimum of 1 is required.")
     hint = "; if {column!r} is not a feature (an id, a name, a date), leave it out: drop=[{column!r}] " \
            "(keras-ae-fraud fit --drop {column})"
-    table = pd.DataFrame(schema.numeric_block(frame, columns, "X", text_hint=hint), columns=columns)
+    table = pd.DataFrame(cells.numeric_block(frame, columns, "X", text_hint=hint), columns=columns)
     return columns, table, np.zeros(len(table), dtype=np.int8) if y is None else labels(y, len(table))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from keras_ae.errors import UsageError
-from keras_ae.fraud import combined, schema
+from keras_ae.fraud import cells, combined, places
 from keras_ae.fraud.params import UNSCORABLE  # noqa: E402,F401  (public here too)
 
 REASON_COLUMN = "unscorable_reason"
@@ -27,7 +27,7 @@ def score_frame(frame: pd.DataFrame, columns: Sequence[str], preprocessor, state
     if unscorable not in UNSCORABLE:
         raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {unscorable!r}")
     reasons = np.full(len(frame), "", dtype=object) if unscorable == "flag" else None
-    values = schema.numeric_block(frame, columns, source, first_row, reasons)
+    values = cells.numeric_block(frame, columns, source, first_row, reasons)
     x = standardise(values, columns, preprocessor, source, first_row, reasons)
     with np.errstate(over="ignore", invalid="ignore"):
         scored = combined.score(state, x)
@@ -74,7 +74,7 @@ def _check(bad_rows: np.ndarray, x: np.ndarray, values: np.ndarray, columns: Seq
         problem = (f"column {column!r}: value {raw:g} is too far from the normal rows to be scored "
                    "(standardised, it is beyond float32's range)")
         if reasons is None:
-            raise UsageError(f"{source}, {schema.row_place(source, first_row + i)}, {problem}")
+            raise UsageError(f"{source}, {places.row_place(source, first_row + i)}, {problem}")
         reasons[i] = problem
 
 
@@ -82,6 +82,6 @@ def _refuse_or_note(broken: np.ndarray, reasons: np.ndarray | None, source: str,
                     problem: str) -> None:
     if reasons is None:
         i = int(np.flatnonzero(broken)[0])
-        raise UsageError(f"{source}, {schema.row_place(source, first_row + i)}: {problem}")
+        raise UsageError(f"{source}, {places.row_place(source, first_row + i)}: {problem}")
     for i in np.flatnonzero(broken):
         reasons[i] = reasons[i] or problem

@@ -1,20 +1,20 @@
-"""Column and cell checks for transaction tables: one-line UsageErrors naming the file, column and row.
+"""Column and header checks for transaction tables: one-line UsageErrors naming the file and column.
 
-Row numbers are the file's: row 1 is the first data row (line 2 of a CSV with a header). A frame that
-comes from a chunk of a file passes `first_row`, so messages still name the row in the file.
+The cells themselves are read in `keras_ae.fraud.cells`; where a problem is (file, row, line, column) is said by
+`keras_ae.fraud.places`.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from keras_ae.errors import UsageError
+from keras_ae.fraud.places import where as _where
 
 LABEL_COLUMN = "Class"
 KAGGLE_FEATURES = ["Time", *[f"V{i}" for i in range(1, 29)], "Amount"]
@@ -22,50 +22,6 @@ KAGGLE_COLUMNS = [*KAGGLE_FEATURES, LABEL_COLUMN]
 OTHER_DELIMITERS = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
 # the columns `score` adds to a table: an input column of one of these names would be hidden or overwritten
 RESULT_NAMES = ("score", "reconstruction_error", "flag", "top_features", "p_value", "unscorable_reason")
-
-
-def row_place(source: str, row: int) -> str:
-    """"row N (line L)": a CSV row and the line it starts on (row 1 is line 2, after the header, unless quoted
-    fields before it span lines); "row N" of a Parquet table."""
-    text = str(source).lower().rstrip("/")
-    if text.endswith((".parquet", ".pq")) or (source not in ("X", "y") and pathlib.Path(source).is_dir()):
-        return f"row {row}"
-    line = _start_line(pathlib.Path(source), row) if source not in ("X", "y") else None
-    return f"row {row} (line {row + 1 if line is None else line})"
-
-
-def _start_line(path: pathlib.Path, row: int) -> int | None:
-    """The line a data row of a plain CSV file starts on, read as a CSV reader reads it (a quote opens a field only
-    at its start, so a quoted field may span lines and `12" screen` does not); None when the file is not such a
-    file or cannot be read."""
-    import csv
-
-    from keras_ae.fraud.tables import COMPRESSED_SUFFIXES
-
-    try:
-        if not path.is_file() or path.suffix.lower() in COMPRESSED_SUFFIXES:
-            return None
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
-            header = f.readline()
-            f.seek(0)
-            reader = csv.reader(f, delimiter=max((",", ";", "\t", "|"), key=header.count))
-            start = 1
-            for record, _ in enumerate(reader):  # record 0: the header
-                if record == row:
-                    return start
-                start = reader.line_num + 1
-    except (OSError, csv.Error):
-        return None
-    return None
-
-
-def _where(source: str, row: int | None = None, column: str | None = None) -> str:
-    parts = [source]
-    if row is not None:  # a CSV row's line in the file; Parquet has rows, not lines
-        parts.append(row_place(source, row))
-    if column is not None:
-        parts.append(f"column {column!r}")
-    return ", ".join(parts)
 
 
 def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
@@ -151,123 +107,6 @@ def require_variation(values: pd.DataFrame, features: Sequence, source: str, row
     if len(features) and len(constant) == len(features):
         raise UsageError(f"{source}: no feature varies over the {len(values):,} {rows} (constant columns: "
                          f"{short_list(constant)}); there is nothing to learn")
-
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)  # the models compute in float32: a larger value cannot be scored
-
-
-def _cell_problem(series: pd.Series, i: int, value: float, nonnumeric: bool) -> str:
-    if nonnumeric:
-        return f"non-numeric value {str(series.iloc[i])[:30]!r}"
-    if np.isnan(value):
-        return "empty or NaN value"
-    if np.isinf(value):
-        return f"infinite value {value}"
-    return f"value {value:g} is beyond float32's range (|x| <= {FLOAT32_MAX:.4g}); it cannot be scored"
-
-
-# a decimal number in ASCII, as a CSV parser reads one (surrounding spaces and tabs allowed)
-_DECIMAL = re.compile(r"[ \t]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[ \t]*", re.ASCII)
-
-
-def _real(value) -> float:
-    """One cell of an object column as a float: NaN for text, complex numbers, bytes and anything else that is
-    not a real number (an integer too large for float64 is infinite)."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, (int, np.integer)):
-        try:
-            return float(value)
-        except OverflowError:
-            return float(np.sign(int(value))) * np.inf
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, str):  # as pandas reads a number: not Python's wider float() (١٢, 1_000, a no-break space)
-        return float(value) if _DECIMAL.fullmatch(value) else np.nan
-    return np.nan  # complex, bytes, dates, lists, ...
-
-
-def _object_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(float64 values, whether each present cell is not a real number) of a column that is not numeric."""
-    present = series.notna().to_numpy()
-    # pandas decodes bytes (a Parquet binary column) as if they were text: b"1.23" is not a number a model was
-    # fitted on
-    binary = np.fromiter((isinstance(v, (bytes, bytearray, memoryview)) for v in series.tolist()), dtype=bool,
-                         count=len(series))
-    try:
-        converted = pd.to_numeric(series, errors="coerce")
-        if converted.dtype.kind in "biuf":
-            values = np.where(binary, np.nan, converted.to_numpy(dtype=np.float64, na_value=np.nan))
-            return values, np.isnan(values) & present
-    except (OverflowError, TypeError, ValueError):
-        pass
-    values = np.array([_real(v) if ok else np.nan for v, ok in zip(series.tolist(), present, strict=True)],
-                      dtype=np.float64)  # cell by cell: complex numbers, huge integers, mixed objects
-    return values, np.isnan(values) & present
-
-
-def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1,
-                  reasons: np.ndarray | None = None, text_hint: str = "") -> np.ndarray:
-    """The `columns` of `frame` as float64, or a UsageError naming the first bad cell (row, column, value).
-
-    Non-numeric text, empty cells (NaN), infinities and values beyond float32's range (the models compute in
-    float32) are all rejected. With `reasons` (an object array, one entry a row), bad cells are not an error:
-    each bad row gets its reason there ("column 'V3': empty or NaN value") and 0.0 in every column.
-    `text_hint` ends the error of a non-numeric value in a column of mostly text (fit: how to leave it out).
-    """
-    out = np.empty((len(frame), len(columns)), dtype=np.float64)
-    first = None  # (row index, column, problem) of the earliest bad cell
-    for j, col in enumerate(columns):
-        series = frame[col]
-        if series.dtype.kind in "mM":  # dates and durations are not the numbers a model was fitted on
-            values = np.full(len(series), np.nan)
-            nonnumeric = series.notna().to_numpy()
-        elif series.dtype.kind in "biuf":
-            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-            nonnumeric = np.zeros(len(values), dtype=bool)
-        elif series.dtype.kind == "c":  # complex numbers are not the real numbers a model was fitted on
-            values = np.full(len(series), np.nan)
-            nonnumeric = series.notna().to_numpy()
-        else:
-            values, nonnumeric = _object_cells(series)
-        with np.errstate(invalid="ignore"):
-            bad = nonnumeric | ~(np.abs(values) <= FLOAT32_MAX)  # NaN compares False: caught here too
-            bad |= series.isna().to_numpy()  # a missing value of any type (NaT, None, pd.NA)
-        if bad.any():
-            rows = np.flatnonzero(bad)
-            if reasons is not None:
-                for i in rows:
-                    if not reasons[i]:
-                        reasons[i] = f"column {col!r}: {_cell_problem(series, int(i), values[i], nonnumeric[i])}"
-                values = np.where(bad, 0.0, values)
-            elif first is None or rows[0] < first[0]:
-                i = int(rows[0])
-                problem = _cell_problem(series, i, values[i], bool(nonnumeric[i]))
-                text = nonnumeric[i] and nonnumeric.sum() * 2 > series.notna().sum()  # mostly text: not a feature?
-                first = (i, col, problem + (text_hint.format(column=col) if text else ""))
-        out[:, j] = values
-    if first is not None:
-        raise UsageError(f"{_where(source, first_row + first[0], first[1])}: {first[2]}")
-    if reasons is not None:
-        out[reasons.astype(bool)] = 0.0
-    return out
-
-
-def labels_block(frame: pd.DataFrame, column: str, source: str, first_row: int = 1) -> np.ndarray:
-    """The label column as int 0/1, or a UsageError naming the first other value. The words True and False count
-    as 1 and 0 here (a yes/no column, as a boolean Parquet label does), unlike in a feature column."""
-    series = frame[column]
-    if series.dtype == object:
-        words = series.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
-        if words.isin(["true", "false"]).any():
-            frame = frame.assign(**{column: words.map(lambda v: {"true": 1, "false": 0}.get(v, v))})
-    values = numeric_block(frame, [column], source, first_row)[:, 0]
-    bad = np.flatnonzero((values != 0) & (values != 1))
-    if len(bad):
-        i = int(bad[0])
-        raise UsageError(
-            f"{_where(source, first_row + i, column)}: label must be 0 (normal) or 1 (fraud), "
-            f"received {values[i]:g}"
-        )
-    return values.astype(np.int8)
 
 
 def require_both_classes(labels: np.ndarray, column: str, source: str, purpose: str) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from keras_ae import interrupt
 from keras_ae.errors import UsageError
-from keras_ae.fraud import schema, tables
+from keras_ae.fraud import cells, schema, tables
 from keras_ae.fraud.detector import FraudDetector
 from keras_ae.fraud.explain import format_top
 from keras_ae.fraud.rows import REASON_COLUMN
@@ -53,7 +53,7 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike | tables.Table,
         now = [str(c) for c in chunk.columns]
         if now != header:
             raise UsageError(f"{path}, from row {first_row}: {header_change(header, now)}")
-        labels = schema.labels_block(chunk, label, str(path), first_row) if label in header else None
+        labels = cells.labels_block(chunk, label, str(path), first_row) if label in header else None
         yield chunk, labels, first_row
         first_row += len(chunk)
     if first_row == 1:

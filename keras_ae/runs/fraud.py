@@ -183,7 +183,7 @@ def read_training_table(config, table=None):
     (frame of features, labels or None, label column or None)."""
     import pandas as pd
 
-    from keras_ae.fraud import schema, tables
+    from keras_ae.fraud import cells, schema, tables
 
     table = table or tables.open_table(config.input, config.sep)
     path, header = table.path, table.header
@@ -198,9 +198,9 @@ def read_training_table(config, table=None):
     columns = [c for c in header if c != label and c not in config.drop]
     if not columns:
         raise UsageError(f"{path}: no feature column left after the label and drop=...")
-    values = pd.DataFrame(schema.numeric_block(frame, columns, str(path)), columns=columns)
+    values = pd.DataFrame(cells.numeric_block(frame, columns, str(path)), columns=columns)
     schema.require_variation(values, columns, str(path))  # at once, not after reading labels and splitting
-    labels = schema.labels_block(frame, label, str(path)) if label else None
+    labels = cells.labels_block(frame, label, str(path)) if label else None
     if labels is not None:
         schema.require_both_classes(labels, label, str(path), "fit (hold-out metrics)")
         if int(labels.sum()) < 2:

@@ -214,22 +214,22 @@ def test_text_columns_keep_one_text_type_however_the_chunks_alternate(tmp_path):
 def test_a_bad_rows_line_counts_the_lines_quoted_fields_above_it_span(tmp_path):
     """A quoted note spanning three lines puts every later row two lines further down than its row number says:
     the error names the line the row starts on (found from the quotes), as an editor shows it."""
-    from keras_ae.fraud import schema
+    from keras_ae.fraud import cells, places
 
     quoted = tmp_path / "quoted.csv"
     quoted.write_text('a,note\n1,"one\ntwo\nthree"\n2,x\n3,"say ""hi"""\nnope,y\n')
-    assert [schema.row_place(str(quoted), row) for row in (1, 2, 4)] == \
+    assert [places.row_place(str(quoted), row) for row in (1, 2, 4)] == \
         ["row 1 (line 2)", "row 2 (line 5)", "row 4 (line 7)"]
     frame = pd.read_csv(quoted)
     with pytest.raises(UsageError, match=r"quoted.csv, row 4 \(line 7\), column 'a': non-numeric value 'nope'$"):
-        schema.numeric_block(frame, ["a"], str(quoted))
+        cells.numeric_block(frame, ["a"], str(quoted))
     inches = tmp_path / "inches.csv"  # a quote inside a field is text, as pandas reads it: it spans no lines
     inches.write_text('a,note\n1,12" screen\n2,x\n3,15" screen\nnope,y\n')
-    assert schema.row_place(str(inches), 4) == "row 4 (line 5)"
+    assert places.row_place(str(inches), 4) == "row 4 (line 5)"
     plain = tmp_path / "plain.csv"
     plain.write_text("a\n1\n2\n")
-    assert schema.row_place(str(plain), 2) == "row 2 (line 3)"
-    assert schema.row_place(str(tmp_path / "t.parquet"), 3) == "row 3" and schema.row_place("X", 3) == "row 3 (line 4)"
+    assert places.row_place(str(plain), 2) == "row 2 (line 3)"
+    assert places.row_place(str(tmp_path / "t.parquet"), 3) == "row 3" and places.row_place("X", 3) == "row 3 (line 4)"
 
 
 def test_a_column_named_like_a_result_column_is_refused_only_where_a_scored_table_is_written():

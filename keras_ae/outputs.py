@@ -25,7 +25,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 
 from keras_ae.errors import UsageError
-from keras_ae.run_dirs import RUN_MARKER, is_run_dir  # noqa: F401  (RUN_MARKER: public here too)
+from keras_ae.run_dirs import BROWSER_FILES, RUN_MARKER, is_run_dir  # noqa: F401  (RUN_MARKER: public here too)
 from keras_ae.run_dirs import json_or_none as _json
 
 MODEL_KIND = "keras_ae.fraud.FraudDetector"
@@ -35,10 +35,6 @@ RESULT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features")
 
 MODEL_FILES = ("detector.json", "preprocessing.json", "weights.npz", "reference.npz", "validation.npz", "metrics.json",
                "manifest.json", "error_histogram.png", "roc.png", "precision_recall.png")
-
-
-# what a file browser writes into any folder it shows (macOS Finder's view settings): never a user's work
-BROWSER_FILES = frozenset({".DS_Store"})
 
 
 def _names(path: pathlib.Path) -> list[str]:

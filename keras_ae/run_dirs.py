@@ -10,6 +10,9 @@ import pathlib
 from keras_ae.errors import UsageError
 
 RUN_MARKER = ".keras-ae-run.json"  # in every run directory, from its start: it marks the directory as a run's
+# what a file browser writes into any folder it shows (macOS Finder's view settings): never a user's work, so never
+# a reason to keep an output from being replaced
+BROWSER_FILES = frozenset({".DS_Store"})
 
 
 def json_or_none(path: pathlib.Path) -> object:
@@ -37,7 +40,7 @@ def is_run_dir(path: pathlib.Path) -> bool:
     its name: a directory of the user's that happens to hold a metrics.json or a font.json is not a run."""
     if not path.is_dir() or path.is_symlink():
         return False
-    if all(p.name == ".DS_Store" for p in path.iterdir()):  # empty, or only a file browser's view settings
+    if all(p.name in BROWSER_FILES for p in path.iterdir()):  # empty, or only a file browser's view settings
         return True
     marker = json_or_none(path / RUN_MARKER)
     if isinstance(marker, dict) and marker.get("kind") == "keras_ae.run":

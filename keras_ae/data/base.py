@@ -55,6 +55,17 @@ def to_value_range(x: np.ndarray, value_range: str = "0,1") -> np.ndarray:
 PIXELS = "integers 0..255, floats up to 255 or floats in [0, 1]"
 
 
+def nonfinite_pixels(images: np.ndarray) -> tuple[int, int] | None:
+    """(how many pixels of `images` (n, ...) are NaN or infinite, the first image holding one), or None when every
+    pixel is a number."""
+    x = np.asarray(images)
+    if x.dtype.kind not in "fc" or not len(x):
+        return None
+    finite = np.isfinite(x.reshape(len(x), -1))
+    bad = int(finite.size - np.count_nonzero(finite))
+    return (bad, int(np.flatnonzero(~finite.all(axis=1))[0])) if bad else None
+
+
 def pixel_scale(images: np.ndarray) -> float:
     """What `images` are divided by to lie in [0, 1]: 255 for 8-bit levels (integers 0..255, or floats up to 255
     with some above 1), 1 for floats already in [0, 1] (and booleans). Values that are not numbers (NaN,

@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-from keras_ae.data.base import Dataset, pixel_scale, scale_images
+from keras_ae.data.base import Dataset, nonfinite_pixels, pixel_scale, scale_images
 from keras_ae.data.mnist import DownloadError, _get_file
 from keras_ae.errors import UsageError
 
@@ -105,13 +105,10 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST",
             if labels.dtype.kind not in "uib" and not (labels.dtype.kind == "f" and np.all(labels == np.round(labels))):
                 raise UsageError(f"{what} file {path}: {split}_labels is {labels.dtype}; expected integer class "
                                  "labels")
-            finite = np.isfinite(images.reshape(len(images), -1)) if images.dtype.kind == "f" and len(images) \
-                else np.ones(1, bool)
-            if not finite.all():  # named here, in the file's own order (runs check the images they use again)
-                first = np.flatnonzero(~finite.all(axis=1))[0]
-                raise UsageError(f"{what} file {path}: {finite.size - np.count_nonzero(finite)} pixel(s) of the "
-                                 f"{SPLIT_NAMES[split]} images are NaN or infinite (first in image {first} of "
-                                 f"{split}_images); the images must be numbers")
+            if (found := nonfinite_pixels(images)) is not None:  # named here, in the file's own order
+                raise UsageError(f"{what} file {path}: {found[0]} pixel(s) of the {SPLIT_NAMES[split]} images are "
+                                 f"NaN or infinite (first in image {found[1]} of {split}_images); the images must be "
+                                 "numbers")
             try:
                 pixel_scale(images)
             except ValueError as err:

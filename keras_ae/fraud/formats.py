@@ -14,6 +14,11 @@ from keras_ae.fraud.tables import COMPRESSED_SUFFIXES, FORMATS, PARQUET_SUFFIXES
 
 
 # ---------------------------------------------------------------- Parquet: a file, or a directory of files
+def _unreadable(path, err: BaseException) -> UsageError:
+    """One line for a Parquet file pyarrow cannot read (damaged footer or page, not Parquet at all)."""
+    return UsageError(f"{path}: cannot read Parquet: {(str(err).strip() or type(err).__name__).splitlines()[0]}")
+
+
 def _dataset(path: pathlib.Path):
     import pyarrow.dataset as ds
 
@@ -22,7 +27,7 @@ def _dataset(path: pathlib.Path):
     try:
         data = ds.dataset(str(path), format="parquet")
     except Exception as err:  # pyarrow raises its own error types for unreadable files
-        raise UsageError(f"{path}: cannot read Parquet: {str(err).splitlines()[0]}") from None
+        raise _unreadable(path, err) from None
     if path.is_dir() and not data.files:
         raise UsageError(f"{path}: a directory with no Parquet file in it")
     for file in data.files if path.is_dir() else ():
@@ -55,7 +60,7 @@ def _parquet_rows(path: pathlib.Path) -> int:
     try:
         return int(_dataset(path).count_rows())
     except (OSError, pa.ArrowException) as err:  # a damaged file's footer
-        raise UsageError(f"{path}: cannot read Parquet: {str(err).strip().splitlines()[0]}") from None
+        raise _unreadable(path, err) from None
 
 
 def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -72,7 +77,7 @@ def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd
                     if batch.num_rows:
                         yield batch.to_pandas()
         except (OSError, pa.ArrowException) as err:  # a damaged file: its footer or a page cannot be decoded
-            raise UsageError(f"{file}: cannot read Parquet: {str(err).strip().splitlines()[0]}") from None
+            raise _unreadable(file, err) from None
 
 
 def _widened(schema, table):
@@ -198,8 +203,7 @@ class _ParquetDatasetSink:
 # ---------------------------------------------------------------- CSV, also compressed
 def _csv_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
     try:
-        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False,
-                                 engine="c" if len(sep) == 1 else "python"):
+        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False):
             if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
                 raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
                                  f"the header names {len(frame.columns)} columns")

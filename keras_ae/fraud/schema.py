@@ -153,16 +153,13 @@ def csv_separator(sep: object) -> str:
 
 
 def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
-    """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates)."""
+    """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates); `sep` is one
+    character (`csv_separator`, as `tables.open_table` passes it)."""
     path = check_file(path)
-    try:
-        sep = csv_separator(sep)
-    except ValueError as err:
-        raise UsageError(f"sep {err}", param="sep") from None
-    engine = "c" if len(sep) == 1 else "python"
+    first = None  # the first line's fields, as written (pandas renames a repeated name: "V1", "V1.1")
     try:  # pandas skips blank lines to find the header, but reads the rows with them: the header must come first
         first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, engine=engine).iloc[0].tolist()
+                            skip_blank_lines=False).iloc[0].tolist()
         blank = all(not str(value).strip() for value in first)
     except pd.errors.EmptyDataError:
         blank = True
@@ -172,12 +169,9 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
         raise UsageError(f"{path}: line 1 holds no column names; the first line must be the header row (remove any "
                          "blank lines above it)")
     try:
-        header = list(pd.read_csv(path, sep=sep, nrows=0, engine=engine).columns)
-        # pandas renames a repeated name ("V1" twice -> "V1", "V1.1"): the raw first row shows the file's names
-        raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
-                          engine=engine).iloc[0].tolist()
-        if len(raw) == len(header) and len(set(raw)) < len(raw):
-            header = raw
+        header = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+        if first is not None and len(first) == len(header) and len(set(first)) < len(first):
+            header = first  # a name given twice: as the file writes it, for the message naming it
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as err:
         # OSError / EOFError: a truncated or corrupt compressed file (gzip, bz2, zip, zstd); ValueError: a zip
         # archive holding no file or several

@@ -67,8 +67,7 @@ def _has_rows(path: pathlib.Path, sep: str) -> bool:
     if tables.is_parquet(path):
         return tables.count_rows(path) != 0
     try:  # blank lines are no rows to Spark; a stray byte is Spark's to read (as a replacement character)
-        first = pd.read_csv(path, sep=sep, nrows=1, dtype=str, skip_blank_lines=True, encoding_errors="replace",
-                            engine="c" if len(sep) == 1 else "python")
+        first = pd.read_csv(path, sep=sep, nrows=1, dtype=str, skip_blank_lines=True, encoding_errors="replace")
     except Exception:  # noqa: BLE001 - whatever pandas cannot read, Spark reads its own way and says what is wrong
         return True
     return len(first) > 0
@@ -115,9 +114,9 @@ def check_before_spark(model_dir: str | os.PathLike, inputs: str, out: str, mast
     if source is not None:
         if not (source.exists() or source.is_symlink()):
             raise UsageError(f"{inputs}: no such file or directory")
-        header = tables.read_header(source, sep)
-        bundle.check_columns(detector, header, model_dir, str(inputs))
-        schema.check_result_names(header, str(inputs), fitting=False)
-        if not _has_rows(source, sep):
+        table = tables.open_table(source, sep)
+        bundle.check_columns(detector, table.header, model_dir, str(inputs))
+        schema.check_result_names(table.header, str(inputs), fitting=False)
+        if not _has_rows(source, table.sep):
             raise UsageError(f"{inputs}: no data rows (the table holds only a header)")
     return detector

@@ -110,8 +110,8 @@ def count_rows(path: str | os.PathLike) -> int | None:
 
 
 def iter_frames(path: str | os.PathLike, sep: str = ",", chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
-    """The table in DataFrames of at most `chunksize` rows (errors name the file)."""
-    return format_of(path).frames(pathlib.Path(path), sep, chunksize)
+    """The table in DataFrames of at most `chunksize` rows (errors name the file), opened as `open_table` does."""
+    return open_table(path, sep).frames(chunksize)
 
 
 def is_parquet(path: str | os.PathLike) -> bool:

@@ -76,14 +76,9 @@ def positive(config: Any, *names: str) -> None:
 def require_finite(dataset: str, **arrays: Any) -> None:
     """A UsageError naming the first of `arrays` (split name -> images) that holds NaN or infinite pixels: a
     model cannot learn from them (its loss would not be a number)."""
-    import numpy as np
+    from keras_ae.data.base import nonfinite_pixels
 
     for split, images in arrays.items():
-        if images is None or not len(images):
-            continue
-        finite = np.isfinite(np.asarray(images).reshape(len(images), -1))
-        bad = int(finite.size - np.count_nonzero(finite))
-        if bad:
-            first = int(np.flatnonzero(~finite.all(axis=1))[0])  # the first image with any pixel not a number
-            raise UsageError(f"dataset {dataset}: {bad} pixel(s) of the {split} images are NaN or infinite (first "
-                             f"in image {first}); the images must be numbers")
+        if images is not None and (found := nonfinite_pixels(images)) is not None:
+            raise UsageError(f"dataset {dataset}: {found[0]} pixel(s) of the {split} images are NaN or infinite "
+                             f"(first in image {found[1]}); the images must be numbers")

@@ -119,24 +119,25 @@ class TrainConfig:
             raise UsageError(f"cache applies to streamed images (stream=True); dataset {self.dataset!r} is held in "
                              "memory", param="cache")
 
-    def _arch_name(self) -> str:
-        """The architecture this config trains: the one named, else the dataset's training preset's, else conv."""
+    def _preset(self) -> dict:
+        """The dataset's training preset, which applies when the architecture is left out (naming one asks for its
+        own defaults); {} otherwise."""
         from keras_ae.data.registry import DATASETS
 
-        preset = DATASETS.get(self.dataset).train_defaults if self.dataset in DATASETS else None
-        return self.arch or (preset or {}).get("arch", "conv")
+        preset = DATASETS.get(self.dataset).train_defaults if self.dataset in DATASETS and self.arch is None else None
+        return dict(preset or {})
+
+    def _arch_name(self) -> str:
+        """The architecture this config trains: the one named, else the dataset's training preset's, else conv."""
+        return self.arch or self._preset().get("arch", "conv")
 
     def resolved(self) -> TrainConfig:
         """A copy with the defaults filled in: the dataset's training preset when no architecture is named
         (smileys: the conv VAE of `keras_ae.data.smileys.TRAIN_DEFAULTS`), then the architecture's (epochs,
         batch size, the denoiser's noise), then lr 1e-3, beta 1, no KL warm-up."""
-        from keras_ae.data.registry import DATASETS
         from keras_ae.models.registry import ARCHITECTURES
 
-        preset = DATASETS.get(self.dataset).train_defaults if self.dataset in DATASETS else None
-        # The preset applies when the architecture is left out: naming one asks for its own defaults.
-        preset = dict(preset or {}) if self.arch is None else {}
-        name = self.arch or preset.get("arch", "conv")
+        preset, name = self._preset(), self._arch_name()
         arch = ARCHITECTURES.get(name)
         noise = arch.noise if self.noise is None else self.noise
 

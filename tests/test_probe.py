@@ -594,8 +594,13 @@ for argv, fragment in [(["--arch", "dense", "--beta", "2"], "--beta"), (["--arch
                        (["--arch", "vae", "--capacity-epochs", "3"], "--capacity-epochs"),
                        (["--arch", "dense", "--noise-kind", "salt-pepper"], "--noise-kind"),
                        (["--arch", "denoise", "--noise", "0", "--noise-kind", "salt-pepper"], "--noise-kind"),
-                       (["--arch", "dense", "--cache"], "--cache")]:
+                       (["--arch", "dense", "--cache"], "--cache"),
+                       (["--arch", "dense", "--shuffle-buffer", "64"], "--shuffle-buffer")]:
     case(f"train {' '.join(argv)}: an option that would be ignored", "train", ["--out", "run", *argv], fragment)
+for argv, fragment in [(["--noise-levels", "0.3"], "--noise-levels"), (["--copies", "4"], "--copies"),
+                       (["--denoise", "--steps", "5"], "--steps"), (["--denoise", "--between", "a,b"], "--between"),
+                       (["--denoise", "--max-epochs", "5"], "--max-epochs")]:
+    case(f"font {' '.join(argv)}: an option that would be ignored", "font", ["--out", "run", *argv], fragment)
 
 
 # ----------------------------------------------------------------------------------------------- the runner

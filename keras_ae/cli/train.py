@@ -12,6 +12,7 @@ from keras_ae.data.registry import dataset_names
 from keras_ae.models.registry import ARCHITECTURES
 from keras_ae.options import VERBOSE
 from keras_ae.runs.train import TrainConfig
+from keras_ae.runs.train_config import DEFAULT_SHUFFLE_BUFFER
 from keras_ae.training.strategy import STRATEGIES
 
 SPECS = TrainConfig.SPECS  # each option's type is the check of its TrainConfig field
@@ -42,8 +43,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
                    help="streamed data: keep decoded images in memory after the first epoch (default: "
                         "tfds:NAME when it takes < 1 GiB, never folder:PATH)")
-    p.add_argument("--shuffle-buffer", type=SPECS["shuffle_buffer"], default=10_000,
-                   help="shuffle buffer in images for streamed data (default 10000)")
+    p.add_argument("--shuffle-buffer", type=SPECS["shuffle_buffer"], default=DEFAULT_SHUFFLE_BUFFER,
+                   help=f"shuffle buffer in images for streamed data (default {DEFAULT_SHUFFLE_BUFFER})")
     p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"), metavar="{0,1|-1,1}",
                    help="pixel scaling; -1,1 uses a tanh output and MSE loss")
     p.add_argument("--noise", type=SPECS["noise"], default=None,

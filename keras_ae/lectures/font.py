@@ -69,6 +69,22 @@ class FontConfig:
                              f"(known: {', '.join(INITIALIZERS)})")
         for name in ("between", "concept"):
             check_pair(name, getattr(self, name))
+        unused = RECONSTRUCTION_ONLY if self.denoise else DENOISE_ONLY
+        defaults = FontConfig()
+        for name in unused:  # a value away from the default that the mode would ignore: say so
+            if list_of(getattr(self, name)) != list_of(getattr(defaults, name)):
+                where = "runs without --denoise; a --denoise run" if self.denoise else "--denoise runs; this run"
+                raise UsageError(f"{name}={getattr(self, name)!r} applies to {where} does not use it", param=name)
+
+
+# Options only one of the two modes reads (the other keeps their defaults).
+RECONSTRUCTION_ONLY = ("max_epochs", "batch_size", "between", "concept", "steps")
+DENOISE_ONLY = ("noise_levels", "denoise_epochs", "copies", "draws")
+
+
+def list_of(value: Any) -> Any:
+    """A tuple as a list (a config read from JSON holds lists), anything else as it is."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def check_pair(name: str, pair: Any) -> None:

@@ -11,6 +11,8 @@ from typing import ClassVar
 from keras_ae.errors import UsageError
 from keras_ae.options import FLOAT32_MAX, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_verbose
 
+DEFAULT_SHUFFLE_BUFFER = 10_000  # images, for streamed data
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -23,7 +25,7 @@ class TrainConfig:
     channels: int | None = None
     stream: bool = False
     cache: bool | None = None
-    shuffle_buffer: int = 10_000
+    shuffle_buffer: int = DEFAULT_SHUFFLE_BUFFER
     value_range: str = "0,1"
     noise: float | None = None
     noise_kind: str = "gaussian"
@@ -118,6 +120,11 @@ class TrainConfig:
         if self.cache and not self.streams:
             raise UsageError(f"cache applies to streamed images (stream=True); dataset {self.dataset!r} is held in "
                              "memory", param="cache")
+        # values away from the default that would be ignored: say so (the defaults themselves are what every run
+        # records, so options copied from an earlier run still load)
+        if self.shuffle_buffer != DEFAULT_SHUFFLE_BUFFER and not self.streams:
+            raise UsageError(f"shuffle_buffer applies to streamed images (stream=True); dataset {self.dataset!r} is "
+                             "held in memory and fully shuffled", param="shuffle_buffer")
 
     def _preset(self) -> dict:
         """The dataset's training preset, which applies when the architecture is left out (naming one asks for its

@@ -1,0 +1,42 @@
+"""The font's latent-space picture: every glyph's name is placed where it covers no other name or glyph when the
+plane leaves room for it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def test_crowded_names_do_not_cover_each_other(tmp_path, monkeypatch):
+    from keras_ae.lectures import figures
+
+    placed = {}
+    original = figures.place_labels
+
+    def spy(fig, ax, labels, boxes):
+        original(fig, ax, labels, boxes)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        placed["labels"] = [text.get_window_extent(renderer) for text, *_ in labels]
+        placed["boxes"] = [box.get_window_extent(renderer) for box in boxes]
+
+    monkeypatch.setattr(figures, "place_labels", spy)
+    # a cluster of five glyphs a little more than a glyph apart (where a name always at the top right covers its
+    # neighbour's glyph), and the rest of the plane far away
+    codes = np.array([[6.0, -3.0], [7.0, -3.0], [8.0, -3.0], [7.0, -1.8], [6.0, -1.8], [-5, 8], [0, -8]])
+    images = np.random.default_rng(0).random((len(codes), 7, 5)) > 0.5
+    names = ["o", "d", "u", "n", "c", "l", "h"]
+    path = figures.glyph_scatter(codes, images, names, tmp_path / "latent.png",
+                                 extra={"new: m+n": (np.array([7.0, -4.2]), images[0])})
+    assert (tmp_path / "latent.png").stat().st_size > 0 and path.endswith("latent.png")
+
+    def overlap(a, b):
+        return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+
+    labels, boxes = placed["labels"], placed["boxes"]
+    assert len(labels) == len(names) + 1
+    for i, a in enumerate(labels):
+        for j, b in enumerate(labels[:i]):
+            assert overlap(a, b) < 1.0, f"the names {i} and {j} cover each other"
+    # no name lies across a glyph of the cluster other than its own
+    assert sum(overlap(a, box) for i, a in enumerate(labels) for j, box in enumerate(boxes) if i != j) < 1.0

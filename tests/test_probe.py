@@ -603,6 +603,35 @@ for argv, fragment in [(["--noise-levels", "0.3"], "--noise-levels"), (["--copie
     case(f"font {' '.join(argv)}: an option that would be ignored", "font", ["--out", "run", *argv], fragment)
 
 
+def one_huge_cell(w):
+    """train.csv with V3 of its 17th row (a normal one) set to 1e30: that one value would blind V3."""
+    table = pd.read_csv(w / "train.csv")
+    row = int(np.flatnonzero(table["Class"].to_numpy() == 0)[16])
+    table.loc[row, "V3"] = 1e30
+    table.to_csv(w / "huge.csv", index=False)
+
+
+def huge_in_api(w):
+    from keras_ae.fraud import FraudDetector
+
+    FraudDetector(verbose=0, epochs=1).fit(pd.read_csv(w / "huge.csv"))
+
+
+def few_normal_rows(w):
+    table = pd.read_csv(w / "train.csv")
+    table.loc[table.index[8:], "Class"] = 1
+    table.to_csv(w / "few.csv", index=False)
+
+
+case("fit a normal row whose one value would blind its column", "fraud",
+     ["fit", "--input", "huge.csv", "--out", "m", "--verbose", "0"], "huge.csv", "column 'V3'", "1e+30",
+     "standard deviation", setup=one_huge_cell)
+case("FraudDetector.fit with a value that would blind its column", "api", huge_in_api, "X, row", "(position",
+     "column 'V3'", setup=one_huge_cell)
+case("fit with too few normal training rows", "fraud", ["fit", "--input", "few.csv", "--out", "m", "--verbose", "0"],
+     "few.csv", "normal rows", setup=few_normal_rows)
+
+
 # ----------------------------------------------------------------------------------------------- the runner
 @pytest.fixture(scope="module")
 def world(bundle, data, tmp_path_factory):

@@ -12,11 +12,13 @@ import pathlib
 
 def row_place(source: str, row: int) -> str:
     """"row N (line L)": a CSV row and the line it starts on (row 1 is line 2, after the header, unless quoted
-    fields before it span lines); "row N" of a Parquet table."""
+    fields before it span lines); "row N" of a Parquet table; "row N (position N-1)" of an array or DataFrame."""
+    if source in ("X", "y"):  # an array or DataFrame in Python: its 0-based position, as X[i] or X.iloc[i] takes it
+        return f"row {row} (position {row - 1})"
     text = str(source).lower().rstrip("/")
-    if text.endswith((".parquet", ".pq")) or (source not in ("X", "y") and pathlib.Path(source).is_dir()):
+    if text.endswith((".parquet", ".pq")) or pathlib.Path(source).is_dir():
         return f"row {row}"
-    line = _start_line(pathlib.Path(source), row) if source not in ("X", "y") else None
+    line = _start_line(pathlib.Path(source), row)
     return f"row {row} (line {row + 1 if line is None else line})"
 
 

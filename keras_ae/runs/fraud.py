@@ -138,6 +138,8 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
     values, labels, label = read_training_table(config, table)
     detector = config.detector(label)
     if labels is None:
+        require_rows(table.path, len(values), "rows")
+        require_spread(detector, values, labels, table.path)
         print(f"fitting on {len(values):,} unlabelled rows (no hold-out metrics)")
         detector.fit(values)
         with atomic_dir(out) as tmp:
@@ -158,6 +160,10 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
             raise UsageError(f"test_size={config.test_size} leaves the {part} rows ({len(idx):,}) with "
                              f"{'no fraud' if frauds == 0 else 'only frauds'}; choose a test size that keeps both "
                              "classes on each side")
+    require_rows(table.path, int((labels[idx_train] == 0).sum()),
+                 f"normal rows among the {len(idx_train):,} training rows (test_size={config.test_size} holds out "
+                 f"{len(idx_test):,})")
+    require_spread(detector, values, labels, table.path)
     print(f"fitting on the normal rows of {len(idx_train):,} training rows (its {int(labels[idx_train].sum())} "
           "frauds are not learnt from: they are scored for the validation pictures and the f1 threshold rule); "
           f"hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds")
@@ -176,6 +182,23 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
         write_json(tmp / "metrics.json", metrics)
         bundle.write_manifest(tmp)  # last: every file of the directory, verified when the model is loaded
     return FraudFitResult(detector, pathlib.Path(config.out), metrics, len(values))
+
+
+def require_rows(path, count: int, what: str) -> None:
+    """A UsageError naming the file when fewer rows than a fit needs are left to learn from."""
+    from keras_ae.fraud.detector import MIN_NORMAL_ROWS
+
+    if count < MIN_NORMAL_ROWS:
+        raise UsageError(f"{path}: {count} {what}; at least {MIN_NORMAL_ROWS} normal rows are needed to fit")
+
+
+def require_spread(detector, values, labels, path) -> None:
+    """The spread check of `FraudDetector.require_spread` on every normal row of the file, naming its row."""
+    import numpy as np
+
+    normal = np.ones(len(values), bool) if labels is None else labels == 0
+    detector.require_spread(list(values.columns), values[normal].reset_index(drop=True), np.flatnonzero(normal) + 1,
+                            str(path))
 
 
 def read_training_table(config, table=None):

@@ -120,13 +120,13 @@ def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data,
     x = test.drop(columns=["Class"]).head(3).copy()
     x["V3"] = x["V3"].astype(object)
     x.iloc[0, x.columns.get_loc("V3")] = cell
-    with pytest.raises(UsageError, match=r"row 1 \(line 2\), column 'V3'"):
+    with pytest.raises(UsageError, match=r"row 1 \(position 0\), column 'V3'"):
         detector.score_samples(x)
     flagging = FraudDetector(**{**detector.get_params(), "unscorable": "flag"})
     flagging.__dict__.update({k: v for k, v in vars(detector).items() if k.endswith("_")})
     assert np.isposinf(flagging.score_samples(x)[0]) and flagging.predict(x)[0] == 1
     x.iloc[1, x.columns.get_loc("V3")] = 10**400  # beside a cell pandas cannot convert: read cell by cell
-    with pytest.raises(UsageError, match=r"row 1 \(line 2\), column 'V3'"):
+    with pytest.raises(UsageError, match=r"row 1 \(position 0\), column 'V3'"):
         detector.score_samples(x)
     complex_column = test.drop(columns=["Class"]).head(3).assign(V3=lambda d: d["V3"].astype(complex) + 1e30j)
     with pytest.raises(UsageError, match="column 'V3': non-numeric value"):
@@ -147,7 +147,7 @@ def test_a_parquet_binary_column_is_not_read_as_numbers(detector, data, tmp_path
     binary = pa.array([repr(float(v)).encode() for v in x["V3"]], type=pa.binary())
     table = table.set_column(table.schema.get_field_index("V3"), "V3", binary)
     pq.write_table(table, tmp_path / "binary.parquet")
-    with pytest.raises(UsageError, match=r"row 1 \(line 2\), column 'V3': non-numeric value"):
+    with pytest.raises(UsageError, match=r"row 1 \(position 0\), column 'V3': non-numeric value"):
         detector.score_samples(pd.read_parquet(tmp_path / "binary.parquet"))
     detector.save(tmp_path / "model")
     code = cli(["score", "--model", str(tmp_path / "model"), "--input", str(tmp_path / "binary.parquet"), "--out",

@@ -1,0 +1,56 @@
+"""A value that alone makes up a feature's spread is refused at fit: standardised by such a spread, the feature
+would be blind to every other value, and rows far outside the normal ones would pass as normal."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from keras_ae.fraud.preprocess import SPREAD_LIMIT, Preprocessor  # noqa: E402
+from tests.conftest import SHARED_DATA  # noqa: E402
+
+
+def frame(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame(rng.normal(size=(n, 3)), columns=["V1", "V2", "Amount"])
+    table["Amount"] = np.abs(table["Amount"]) * 80
+    return table
+
+
+def dominated(table, **kw):
+    return Preprocessor(list(table.columns), time_column=None, **kw).dominated_feature(table)
+
+
+@pytest.mark.parametrize("values", [[1e30], [1e30, -1e30], [5e3, 6e3, 7e3]])
+def test_a_few_extreme_rows_are_found_with_their_column(values):
+    table = frame()
+    rows = [16, 40, 300][: len(values)]
+    table.loc[rows, "V2"] = values
+    position, column, multiple = dominated(table)
+    assert column == "V2" and position in rows and multiple > SPREAD_LIMIT
+
+
+def test_ordinary_tails_and_the_log_of_an_amount_pass():
+    table = frame()
+    assert dominated(table) is None
+    table.loc[5, "Amount"] = 1e30  # log1p(1e30) = 69: far out, but it does not swallow the spread
+    assert dominated(table) is None
+    assert dominated(table, log_amount=False)[1] == "Amount"
+    rng = np.random.default_rng(1)
+    heavy = pd.DataFrame({"t2": rng.standard_t(2, 20_000), "lognormal": rng.lognormal(0, 2, 20_000),
+                          "sparse": np.where(np.arange(20_000) == 7, 9.0, 0.0)})  # constant but for one row
+    assert dominated(heavy) is None
+
+
+def test_no_column_of_the_real_credit_card_rows_is_dominated():
+    path = SHARED_DATA / "creditcard_dev.csv"
+    if not path.exists():
+        pytest.skip("the development credit-card file is not here")
+    table = pd.read_csv(path)
+    normal = table[table["Class"] == 0].drop(columns=["Class"])
+    assert Preprocessor(list(normal.columns), time_mode="hour").dominated_feature(normal) is None

@@ -518,6 +518,13 @@ case("FraudDetector(label_column='is_fraud') on a frame without it", "api", fit_
      "is_fraud")
 
 
+def zipped(name: str) -> Callable:
+    """new.csv compressed as `name` (.zip or .xz), which one process reads and Spark does not."""
+    def setup(w):
+        pd.read_csv(w / "new.csv").to_csv(w / name, index=False)
+    return setup
+
+
 # ------------------------------------------------------------------- Spark: found before the JVM starts
 SPARK = ["score", "--engine", "spark", "--master", "local[1]", "--model", "model", "--input", "new.csv", "--out",
          "sp"]
@@ -533,7 +540,9 @@ for name, argv, fragment, setup in [
         ("--out a user's directory", ["--out", "userdir"], "userdir", None),
         ("--out inside the model", ["--out", "model/sp"], "model", None),
         ("--threshold-value nan", ["--threshold-rule", "value", "--threshold-value=nan"], "--threshold-value", None),
-        ("--top 0", ["--top", "0"], "--top", None)]:
+        ("--top 0", ["--top", "0"], "--top", None),
+        ("a zipped CSV", ["--input", "new.csv.zip"], ".zip", zipped("new.csv.zip")),
+        ("an xz CSV", ["--input", "new.csv.xz"], "--engine local", zipped("new.csv.xz"))]:
     replaced = list(SPARK)
     for flag, value in zip(argv[::2], argv[1::2]):
         if flag in replaced:
@@ -630,6 +639,14 @@ case("FraudDetector.fit with a value that would blind its column", "api", huge_i
      "column 'V3'", setup=one_huge_cell)
 case("fit with too few normal training rows", "fraud", ["fit", "--input", "few.csv", "--out", "m", "--verbose", "0"],
      "few.csv", "normal rows", setup=few_normal_rows)
+
+
+case("score --out a name that is only an extension", "fraud", [*SCORE[:-3], "--out", ".csv", "--quiet"], "'.csv'",
+     "only an extension")
+case("score a table with a column the model was not fitted on", "fraud",
+     ["score", "--model", "model", "--input", "extra.csv", "--out", "s2.csv", "--quiet"], "column 'foo'",
+     "fit --drop foo", setup=edit_table("extra.csv", lambda text: "\n".join(
+         line + (",foo" if i == 0 else ",1") for i, line in enumerate(text.splitlines())) + "\n"))
 
 
 # ----------------------------------------------------------------------------------------------- the runner

@@ -127,8 +127,9 @@ def build_parser() -> ArgumentParser:
                        help="CSV (also compressed), Parquet file or directory of Parquet files; with --engine spark "
                             "any path Spark reads (hdfs://, s3a://)")
     score.add_argument("--out", required=True,
-                       help="output, appears only when complete: .csv (.gz, ...), .parquet, or a directory name "
-                            "without extension for a Parquet dataset (always a Parquet directory with --engine spark)")
+                       help="output, appears only when complete: .csv (.gz, ...; any other extension is CSV too), "
+                            ".parquet, or a directory name without extension for a Parquet dataset (always a Parquet "
+                            "directory with --engine spark)")
     score.add_argument("--engine", default="local", choices=("local", "spark"),
                        help="local: this process, in chunks (default); spark: Apache Spark, mapInPandas over the "
                             "partitions (pip install 'keras-ae[spark]', Java 17)")

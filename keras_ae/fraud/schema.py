@@ -68,7 +68,8 @@ def check_columns(
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
         raise UsageError(
             f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
-            f"{short_list(required)} (name columns to ignore with drop=...)"
+            f"{short_list(required)} (a model ignores only the columns dropped when it was fitted: remove this one "
+            f"from the table, or refit without it: fit --drop {extra[0]})"
         )
 
 

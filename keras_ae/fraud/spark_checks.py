@@ -85,6 +85,10 @@ def _check_out(out: str, target: pathlib.Path) -> None:
         raise UsageError(f"out={out!r}: cannot write in {parent}")
 
 
+# compressions one process reads that Spark's CSV reader does not (it has gzip, bzip2, zstd and others)
+SPARK_UNREADABLE = (".zip", ".xz")
+
+
 def check_before_spark(model_dir: str | os.PathLike, inputs: str, out: str, master: str | None = None,
                        sep: str = ",", top: int = 3, threshold_rule: str | None = None,
                        threshold_value: float | None = None):
@@ -114,6 +118,9 @@ def check_before_spark(model_dir: str | os.PathLike, inputs: str, out: str, mast
     if source is not None:
         if not (source.exists() or source.is_symlink()):
             raise UsageError(f"{inputs}: no such file or directory")
+        if source.suffix.lower() in SPARK_UNREADABLE:  # Spark would read the compressed bytes as text
+            raise UsageError(f"{inputs}: Spark has no codec for {source.suffix} files; compress the CSV with gzip, "
+                             "bzip2 or zstd (.csv.gz, .csv.bz2, .csv.zst), or score it with --engine local")
         table = tables.open_table(source, sep)
         bundle.check_columns(detector, table.header, model_dir, str(inputs))
         schema.check_result_names(table.header, str(inputs), fitting=False)

@@ -33,7 +33,7 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike | tables.Table,
                 chunksize: int = DEFAULT_CHUNKSIZE, need_labels: bool = False,
                 ) -> Iterator[tuple[pd.DataFrame, np.ndarray | None, int]]:
     """Chunks of a table (a path, or a `tables.Table` already opened), their columns checked: (raw chunk, labels
-    or None, table row of its first row). Feature cells are checked when the chunk is scored
+    when `need_labels`, else None, table row of its first row). Feature cells are checked when the chunk is scored
     (`FraudDetector.scored`)."""
     if chunksize <= 0:
         raise UsageError(f"Expected chunksize > 0, received chunksize={chunksize}")
@@ -53,7 +53,9 @@ def iter_chunks(detector: FraudDetector, path: str | os.PathLike | tables.Table,
         now = [str(c) for c in chunk.columns]
         if now != header:
             raise UsageError(f"{path}, from row {first_row}: {header_change(header, now)}")
-        labels = cells.labels_block(chunk, label, str(path), first_row) if label in header else None
+        # scoring passes the label column through as it is (new rows may not be labelled yet, as in Spark);
+        # evaluating reads it, so a label there must be 0 or 1
+        labels = cells.labels_block(chunk, label, str(path), first_row) if need_labels else None
         yield chunk, labels, first_row
         first_row += len(chunk)
     if first_row == 1:

@@ -83,6 +83,18 @@ def _spark_failure(err: BaseException) -> tuple[str, bool] | None:
     return (line or type(err).__name__)[:400], False
 
 
+def _malformed_record(log: pathlib.Path) -> str | None:
+    """The start of the CSV record Spark's reader found malformed, from its log (the exception the driver sees
+    names only the file); None when the log names none."""
+    with contextlib.suppress(OSError), open(log, encoding="utf-8", errors="replace") as f:
+        match = re.search(r"\[MALFORMED_CSV_RECORD\] Malformed CSV record: ?(.*?)(?: SQLSTATE: \w+)?$", f.read(),
+                          re.MULTILINE)
+        if match:
+            record = match.group(1).strip()
+            return repr(record[:60] + "..." if len(record) > 60 else record)
+    return None
+
+
 def _log_beside(out: str, target: pathlib.Path | None) -> pathlib.Path:
     """`.<out name>.spark.log` beside a local output; a temporary file for a remote one."""
     if target is not None:
@@ -180,6 +192,11 @@ def _score_path(detector, model_dir: str, inputs: str, out: str, master: str | N
         if usage:  # a UsageError on an executor: its message names the DataFrame, this names the input
             message = str(inputs) + message.removeprefix(spark.SOURCE) if message.startswith(spark.SOURCE) else message
             raise UsageError(f"{message} (Spark; details in {log})") from None
+        record = _malformed_record(log)
+        if record is not None:  # CSV that Spark's reader could not split into the header's fields
+            raise UsageError(f"{inputs}: a record does not have the header's fields (a field too many or too few, a "
+                             f"comment line, or a quoted field spanning lines, which Spark reads line by line): "
+                             f"{record} (Spark; details in {log})") from None
         raise UsageError(f"Spark failed: {message} (details in {log})") from None
     _remove(log)
     if tmp:

@@ -65,7 +65,6 @@ BAD_CASES = [
     "NaN",
     "inf",
     "wrong delimiter",
-    "label not 0/1",
 ]
 
 
@@ -342,3 +341,21 @@ def test_label_column_none_takes_every_row_as_normal_and_every_column_as_a_featu
     test.to_csv(src, index=False)
     _assert_usage_error(cli(["evaluate", "--model", str(out), "--input", str(src), "--out", str(tmp_path / "e.json"),
                              "--quiet"]), capsys, ["fitted without a label column"])
+
+
+def test_score_passes_the_label_column_through_as_it_is_and_evaluate_reads_it(bundle, data, tmp_path, capsys):
+    """New rows may not be labelled yet: scoring does not use the label column, so a blank or unknown label is
+    written back as it was (as on Spark); evaluating needs the labels and refuses such a cell."""
+    _, test = data
+    df = test.head(300).copy()
+    df["Class"] = df["Class"].astype(object)
+    df.loc[df.index[3], "Class"] = np.nan
+    df.loc[df.index[4], "Class"] = "unknown"
+    src, out = tmp_path / "new.csv", tmp_path / "scored.csv"
+    df.to_csv(src, index=False)
+    assert cli(["score", "--model", str(bundle), "--input", str(src), "--out", str(out), "--quiet"]) == 0
+    scored = pd.read_csv(out, dtype={"Class": object}, keep_default_na=False)
+    assert len(scored) == len(df) and scored["Class"].iloc[3] == "" and scored["Class"].iloc[4] == "unknown"
+    capsys.readouterr()
+    assert cli(["evaluate", "--model", str(bundle), "--input", str(src), "--quiet"]) == 2
+    assert "row 4 (line 5), column 'Class'" in capsys.readouterr().err

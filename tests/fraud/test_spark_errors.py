@@ -185,3 +185,20 @@ def test_bad_cells_found_by_spark_are_one_line_naming_the_input_and_the_log(mode
         assert "keras_ae.errors.UsageError" in details and "Traceback" in details, src.name
         assert "Picked up JAVA_TOOL_OPTIONS" in details  # the JVM's own output went there
         log.unlink()
+
+
+def test_a_malformed_csv_record_is_named_from_spark_s_log(tmp_path):
+    """Spark's driver names only the file it failed to read; the record is in its log (checked by hand on a real
+    run: a row with a field too many). The line shows the record's start."""
+    from keras_ae.fraud.spark_job import _malformed_record
+
+    log = tmp_path / ".out.spark.log"
+    record = "3646," + ",".join(["1.23124311598211"] * 30) + ",0,9"
+    log.write_text("Caused by: org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] Encountered error\n"
+                   f"Caused by: org.apache.spark.SparkRuntimeException: [MALFORMED_CSV_RECORD] Malformed CSV record: "
+                   f"{record} SQLSTATE: KD000\n\tat org.apache.spark.sql.catalyst.csv.UnivocityParser.parse\n")
+    shown = _malformed_record(log)
+    assert shown == repr(record[:60] + "...")
+    log.write_text("Caused by: java.io.IOException: No space left on device\n")
+    assert _malformed_record(log) is None
+    assert _malformed_record(tmp_path / "missing.log") is None

@@ -10,7 +10,14 @@ import pandas as pd
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud import schema
-from keras_ae.fraud.tables import COMPRESSED_SUFFIXES, FORMATS, PARQUET_SUFFIXES, TableFormat, where_not_utf8
+from keras_ae.fraud.tables import (
+    COMPRESSED_SUFFIXES,
+    FORMATS,
+    PARQUET_SUFFIXES,
+    TableFormat,
+    table_columns,
+    where_not_utf8,
+)
 
 
 # ---------------------------------------------------------------- Parquet: a file, or a directory of files
@@ -49,7 +56,7 @@ def _parquet_magic(path: pathlib.Path) -> bool:
 
 
 def _parquet_header(path: pathlib.Path, sep: str) -> list[str]:
-    names = list(_dataset(path).schema.names)
+    names = table_columns(_dataset(path).schema.names)
     schema.check_header(names, str(path), sep)
     return names
 
@@ -74,8 +81,10 @@ def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd
             reader = pq.ParquetFile(file, pre_buffer=False)
             for group in range(reader.num_row_groups):
                 for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
-                    if batch.num_rows:
-                        yield batch.to_pandas()
+                    if batch.num_rows:  # stored columns as columns, pandas' index metadata set aside
+                        frame = batch.to_pandas(ignore_metadata=True)
+                        kept = table_columns(frame.columns)
+                        yield frame if len(kept) == frame.shape[1] else frame[kept]
         except (OSError, pa.ArrowException) as err:  # a damaged file: its footer or a page cannot be decoded
             raise _unreadable(file, err) from None
 

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,6 +25,16 @@ from keras_ae.registry import Registry
 PARQUET_SUFFIXES = (".parquet", ".pq")
 NEWLINE = b"\n"
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+# pandas stores an unnamed row index (one that is not 0, 1, 2, ...: a filtered frame's) as a column of this name;
+# a named one ('Time') under its name. The table's columns are its stored columns less the unnamed index: a named
+# index is a column like the others, and the row labels of a frame are no feature.
+PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+
+
+def table_columns(names) -> list[str]:
+    """The stored column names less pandas' unnamed row index."""
+    return [name for name in names if not PANDAS_INDEX.fullmatch(str(name))]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -64,13 +64,15 @@ def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, mode
     """capfd: the summary printed after Spark ran reaches file descriptor 1 (restored from the run's log)."""
     root, rows = model
     src = tmp_path / f"rows.{fmt}"
-    rows.to_csv(src, index=False) if fmt == "csv" else rows.to_parquet(src, index=False)
+    rows.to_csv(src, index=False) if fmt == "csv" else rows.to_parquet(src)  # a shuffled frame's row labels too
     out = tmp_path / "scored"
     code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
                 "--input", str(src), "--out", str(out)])
     captured = capfd.readouterr()
     assert code == 0, captured.err
-    scored = pd.read_parquet(out).set_index("id").loc[rows["id"]]
+    scored = pd.read_parquet(out)
+    assert "__index_level_0__" not in scored.columns  # pandas' row labels are no column, as in one process
+    scored = scored.set_index("id").loc[rows["id"]]
     score, _ = local_scores(root, rows)
     assert np.abs(scored["score"].to_numpy() - score).max() <= 1e-6
     assert captured.out.startswith(f"scored {len(rows):,} rows on Spark") and len(captured.out.splitlines()) == 1

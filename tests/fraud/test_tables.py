@@ -59,6 +59,22 @@ def test_every_input_and_output_format_gives_the_same_scores(source, target, det
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary output left behind"
 
 
+@pytest.mark.parametrize("saved", ["filtered", "time as the index"])
+def test_a_pandas_index_in_parquet_is_no_column_and_a_named_one_is_a_column(saved, detector, data, tmp_path):
+    """A filtered frame (rows 0, 2, 4, ...) keeps its row labels in Parquet as '__index_level_0__', which is no
+    feature; a frame indexed by Time keeps Time there under its name, a column like the others."""
+    _, test = data
+    rows = test.head(600).iloc[::2]
+    frame = rows if saved == "filtered" else rows.set_index("Time")
+    frame.to_parquet(tmp_path / "in.parquet")
+    assert tables.read_header(tmp_path / "in.parquet") == [*frame.columns] + ([] if saved == "filtered" else ["Time"])
+    summary = score_table(detector, tmp_path / "in.parquet", tmp_path / "out.csv", chunksize=120, progress=False)
+    scored = read(tmp_path / "out.csv")
+    assert summary["rows"] == len(scored) == len(rows) and "__index_level_0__" not in scored.columns
+    np.testing.assert_allclose(scored["score"], detector.score_samples(rows), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(scored["Time"], rows["Time"])
+
+
 def test_parquet_is_read_in_record_batches_of_the_chunk_size(data, tmp_path):
     _, test = data
     src = write(test, tmp_path / "big.parquet")

@@ -67,6 +67,8 @@ class Spec:
             return self.describe()
         if self.high is not None and (number > self.high or (self.high_open and number == self.high)):
             return self.describe()
+        if self.kind is int and self.high is None and number > INT_LIMIT:  # counts, sizes: what Keras and TF hold
+            return f"{self.describe()} and at most {INT_LIMIT} (2**31 - 1)"
         return None
 
     def check(self, name: str, value: Any) -> Any:
@@ -97,6 +99,8 @@ _BAD = object()
 
 def _parse(text: str, kind: type) -> Any:
     text = str(text).strip()
+    if not text.isascii() or "_" in text:  # Python reads '١٢', '２' and '1_000' as numbers; a table's reader does not
+        return _BAD
     if kind is int:
         try:
             return int(text)
@@ -135,6 +139,7 @@ def check_all(specs: Mapping[str, Spec], values: Mapping[str, Any], names: Mappi
 
 
 # The specifications that several commands share.
+INT_LIMIT = 2**31 - 1  # the largest count or size an integer option takes (TensorFlow counts steps in 32 bits)
 FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: a number a model keeps in a variable cannot exceed it
 SEED = Spec(int, 0, 2**32, high_open=True)
 POSITIVE_INT = Spec(int, 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import re
 
 import numpy as np
 
@@ -62,6 +63,8 @@ def read_font(path: str | os.PathLike = FONT_PATH) -> Font:
             continue
         header = line.split(maxsplit=1)
         try:
+            if not re.fullmatch(r"(0[xX])?[0-9a-fA-F]+", header[0]):  # int() would take '0x6_1' and other digits
+                raise ValueError(header[0])
             code = int(header[0], 16)
         except ValueError:
             raise UsageError(f"font file {path} line {i + 1}: expected '<hex code> <name>', "
@@ -76,7 +79,11 @@ def read_font(path: str | os.PathLike = FONT_PATH) -> Font:
                                  f"received {row!r}")
         if len(rows) != ROWS:
             raise UsageError(f"font file {path}: glyph {line!r} has {len(rows)} rows, expected {ROWS}")
-        names.append(header[1] if len(header) > 1 else chr(code))
+        name = header[1] if len(header) > 1 else chr(code)
+        if name in names:  # --between and --concept name glyphs: one name, one glyph
+            raise UsageError(f"font file {path} line {i + 1}: a second glyph named {name!r} (the first at code "
+                             f"{codes[names.index(name)]:#x})")
+        names.append(name)
         codes.append(code)
         bitmaps.append([[1.0 if ch == "#" else 0.0 for ch in row] for row in rows])
         i += 1 + ROWS

@@ -20,6 +20,7 @@ import numpy as np
 from keras_ae.data.base import Dataset, nonfinite_pixels, pixel_scale, scale_images
 from keras_ae.data.mnist import DownloadError, _get_file
 from keras_ae.errors import UsageError
+from keras_ae.options import INT_LIMIT
 
 SPLITS = ("train", "val", "test")
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
@@ -91,6 +92,13 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST",
         out = {}
         for split in SPLITS:
             images, labels = (_member(data, f"{split}_{key}", f"{what} file {path}") for key in ("images", "labels"))
+            for key, array in (("images", images), ("labels", labels)):
+                if array.ndim == 0:  # a single value, or a member that is no .npy (read as its bytes)
+                    raise UsageError(f"{what} file {path}: {split}_{key} is a single {array.dtype} value, not an "
+                                     f"array of {key}")
+            if labels.ndim > 2 or (labels.ndim == 2 and labels.shape[1] == 0):
+                raise UsageError(f"{what} file {path}: {split}_labels has shape {list(labels.shape)}; expected one "
+                                 "label per image, shape (n,) or (n, 1)")
             if labels.ndim > 1 and labels.shape[1] > 1:
                 raise UsageError(f"{what} file {path}: {split}_labels has {labels.shape[1]} labels a row "
                                  f"(multi-label): {name} has no single normal class")
@@ -102,6 +110,9 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST",
                 raise UsageError(f"{what} file {path}: {split}_images is {images.dtype} of shape "
                                  f"{list(images.shape)}; expected numbers of shape (n, height, width) or (n, height, "
                                  "width, 1 or 3)")
+            if 0 in images.shape[1:]:
+                raise UsageError(f"{what} file {path}: {split}_images has shape {list(images.shape)}: images of no "
+                                 "pixels")
             if labels.dtype.kind not in "uib" and not (labels.dtype.kind == "f" and np.all(labels == np.round(labels))):
                 raise UsageError(f"{what} file {path}: {split}_labels is {labels.dtype}; expected integer class "
                                  "labels")
@@ -113,12 +124,15 @@ def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST",
                 pixel_scale(images)
             except ValueError as err:
                 raise UsageError(f"{what} file {path}: {split}_images holds {err}") from None
-            labels = labels.reshape(-1).astype(np.int64)
-            outside = labels[(labels < 0) | (labels >= classes)] if classes else labels[labels < 0]
+            labels = labels.reshape(-1)  # checked in its own type, then made int64 (a cast would wrap 2**63 + 5)
+            outside = labels[(labels < 0) | (labels >= (classes or INT_LIMIT + 1))]
             if len(outside):
-                raise UsageError(f"{what} file {path}: {split}_labels holds the label {outside[0]} in {len(outside)} "
-                                 f"row(s); expected class labels {f'0..{classes - 1}' if classes else '0 or more'}")
-            out[split] = (images, labels)
+                expected = f"0..{classes - 1}" if classes else f"0..{INT_LIMIT}"
+                first = outside[0].item()  # exact: 2**63 + 5, not 9.22e+18
+                raise UsageError(f"{what} file {path}: {split}_labels holds the label "
+                                 f"{f'{first:g}' if isinstance(first, float) else first} in "
+                                 f"{len(outside)} row(s); expected class labels {expected}")
+            out[split] = (images, labels.astype(np.int64))
     shapes = {split: out[split][0].shape[1:] for split in SPLITS}
     if len(set(shapes.values())) > 1:
         raise UsageError(f"{what} file {path}: the splits' images differ in size "

@@ -83,11 +83,14 @@ def train_until_reconstructed(x: np.ndarray, model: Autoencoder, max_epochs: int
 
     An epoch here is one pass over the glyphs, as in the lecture. To keep Keras's per-epoch overhead
     small, one Keras epoch holds `passes_per_epoch` shuffled copies of the font, and the criterion is
-    checked after each of them, so epoch counts come in multiples of `passes_per_epoch`.
+    checked after each of them, so epoch counts come in multiples of the passes (the largest divisor of
+    `max_epochs` up to `passes_per_epoch`).
     `progress`: one progress line on stderr (epochs, loss, worst character, time left at most).
     """
     training.compile_model(model.autoencoder, loss="binary_crossentropy", learning_rate=learning_rate)
-    passes = max(1, int(passes_per_epoch))
+    # the largest number of passes per Keras epoch, up to `passes_per_epoch`, that divides max_epochs: the cap is
+    # kept exactly (5 means 5, not the 10 of one Keras epoch)
+    passes = next(d for d in range(max(1, min(int(passes_per_epoch), max_epochs)), 0, -1) if max_epochs % d == 0)
     stop = StopWhenReconstructed(x, max_wrong=max_wrong, every=1,
                                  report_every=max(1, report_every // passes) if report_every else 0,
                                  epoch_scale=passes)

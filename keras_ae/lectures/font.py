@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, SEED, UNIT, Each, Spec
+from keras_ae.options import POSITIVE, POSITIVE_INT, SEED, UNIT, Each, Spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 
@@ -45,7 +45,7 @@ class FontConfig:
         "lr": POSITIVE,
         "batch_size": POSITIVE_INT,
         "max_epochs": POSITIVE_INT,
-        "max_wrong": NON_NEGATIVE_INT,
+        "max_wrong": Spec(int, 0, 35),  # a glyph has 35 pixels
         "steps": Spec(int, 2),  # the two ends at least (latent.interpolate)
         "noise_levels": Each(UNIT),
         "denoise_epochs": POSITIVE_INT,
@@ -69,6 +69,8 @@ class FontConfig:
                              f"(known: {', '.join(INITIALIZERS)})")
         for name in ("between", "concept"):
             check_pair(name, getattr(self, name))
+        if len(set(self.noise_levels)) != len(self.noise_levels):
+            raise UsageError(f"noise_levels lists a level twice: {self.noise_levels!r}", param="noise_levels")
         unused = RECONSTRUCTION_ONLY if self.denoise else DENOISE_ONLY
         defaults = FontConfig()
         for name in unused:  # a value away from the default that the mode would ignore: say so
@@ -88,9 +90,11 @@ def list_of(value: Any) -> Any:
 
 
 def check_pair(name: str, pair: Any) -> None:
-    """`between` and `concept` name two characters."""
+    """`between` and `concept` name two different characters."""
     if isinstance(pair, str) or len(pair) != 2 or not all(isinstance(c, str) and c for c in pair):
         raise UsageError(f"{name} must be two characters, received {pair!r}", param=name)
+    if pair[0] == pair[1]:
+        raise UsageError(f"{name} must be two different characters, received {pair!r}", param=name)
 
 
 def run_font(config: FontConfig) -> dict:
@@ -101,8 +105,12 @@ def run_font(config: FontConfig) -> dict:
     from keras_ae.io import unfinished_marker, write_json
 
     font = read_font(config.font or FONT_PATH)
-    for name in (*config.between, *config.concept):
-        font.index(name)  # UsageError naming an unknown character before any training
+    for option in ("between", "concept"):  # UsageError naming an unknown character and its option before training
+        for name in getattr(config, option):
+            try:
+                font.index(name)
+            except UsageError as err:
+                raise UsageError(f"{option}: {err}", param=option) from None
     out = pathlib.Path(config.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"out={config.out!r} is an existing file, not a directory")

@@ -184,6 +184,9 @@ def checked_splits(config: OneClassConfig, data: Any) -> tuple[Any, Any, dict]:
     if len(x_fit) < 2:
         raise UsageError(f"dataset {config.dataset}: {len(x_fit)} normal training image(s) of class {config.normal}; "
                          "at least 2 are needed")
+    if float(x_fit.max()) == float(x_fit.min()):
+        raise UsageError(f"dataset {config.dataset}: the {len(x_fit)} normal training images of class {config.normal} "
+                         f"are all one flat image (every pixel {float(x_fit.min()):g}); there is nothing to learn")
     return splits, x_fit, image_scores.check_options(config.score, dataclasses.asdict(config), x_fit.shape)
 
 

@@ -81,6 +81,14 @@ def test_a_one_class_run_takes_a_medmnist_set(catalogue, tmp_path):
     (lambda a: a.update(train_labels=np.array(["a"] * len(a["train_labels"]))),
      "train_labels is <U1; expected integer"),
     (lambda a: a.update(val_images=np.zeros((12, 64, 64), np.uint8)), "the splits' images differ in size"),
+    (lambda a: a.update(train_images=np.array(5)), "train_images is a single int64 value, not an array of images"),
+    (lambda a: a.update(train_labels=np.zeros((len(a["train_labels"]), 1, 2))),
+     "train_labels has shape [30, 1, 2]; expected one label per image"),
+    (lambda a: a.update(train_labels=np.zeros((len(a["train_labels"]), 0))), "train_labels has shape [30, 0]"),
+    (lambda a: a.update(train_images=np.zeros((30, 0, 28), np.uint8)), "images of no pixels"),
+    (lambda a: a.update(test_labels=np.full(len(a["test_labels"]), 1e300)), "holds the label 1e+300"),
+    (lambda a: a.update(test_labels=np.full(len(a["test_labels"]), 2**63 + 5, np.uint64)),
+     "holds the label 9223372036854775813"),
 ])
 def test_a_malformed_npz_is_one_line_naming_the_array(tmp_path, change, message):
     from keras_ae.data.pneumonia import load_pneumonia
@@ -93,3 +101,19 @@ def test_a_malformed_npz_is_one_line_naming_the_array(tmp_path, change, message)
     np.savez(path, **arrays)
     with pytest.raises(UsageError, match=re.escape(message)):
         load_pneumonia(path=path)
+
+
+def test_flat_normal_training_images_are_refused_before_training(tmp_path):
+    """All-zero images of the normal class: nothing to learn (PCA would divide by a spread of zero)."""
+    from keras_ae.errors import UsageError
+    from keras_ae.runs.one_class import OneClassConfig, run_one_class
+    from tests.helpers import fake_pneumonia
+
+    path = fake_pneumonia(tmp_path / "p.npz")
+    arrays = dict(np.load(path))
+    arrays["train_images"] = np.zeros_like(arrays["train_images"])
+    np.savez(path, **arrays)
+    config = OneClassConfig(dataset="pneumonia", data_path=str(path), epochs=1, out=str(tmp_path / "run"), verbose=0)
+    with pytest.raises(UsageError, match=r"all one flat image \(every pixel 0\)"):
+        run_one_class(config)
+    assert not (tmp_path / "run").exists()

@@ -7,8 +7,10 @@ The downloads are the files `keras.datasets` uses; the readers below parse those
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import pathlib
+import tempfile
 
 import numpy as np
 
@@ -29,12 +31,21 @@ class DownloadError(RuntimeError):
     """A dataset could not be downloaded (no network, or a refused host)."""
 
 
+class NotOfficialFile(DownloadError):
+    """The cache holds a file of the dataset's name that is not the official one: it is left as it is."""
+
+
 def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file_hash: str | None = None,
               cache_subdir: str = "datasets") -> str:
     import keras  # here, not at import: reading the dataset registry must not load TensorFlow
 
     if cache_dir is not None:  # Keras falls back to /tmp/.keras when the directory does not exist yet
         pathlib.Path(cache_dir).expanduser().mkdir(parents=True, exist_ok=True)
+    cached = cached_file(fname, cache_dir, cache_subdir)
+    if file_hash is not None and cached.is_file() and file_digest(cached, file_hash) != file_hash.lower():
+        # Keras would download it again over this file and delete it when that fails (offline): never
+        raise NotOfficialFile(f"{cached} is there but is not the official {fname} (its checksum differs); it was "
+                            "left as it is: move it away to download the official file")
     try:
         return keras.utils.get_file(
             fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir, cache_subdir=cache_subdir
@@ -42,6 +53,26 @@ def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file
     except Exception as err:  # get_file raises bare Exception subclasses for URL and HTTP errors
         reason = str(err).split(" -- ")[-1].strip()  # Keras: "URL fetch failure on URL: None -- <the reason>"
         raise DownloadError(f"cannot download {origin} ({reason or type(err).__name__})") from None
+
+
+def cached_file(fname: str, cache_dir: str | os.PathLike | None = None, cache_subdir: str = "datasets"
+                ) -> pathlib.Path:
+    """Where `keras.utils.get_file` keeps `fname`: ``<cache_dir or $KERAS_HOME or ~/.keras>/<cache_subdir>/``
+    (``/tmp/.keras`` when that base cannot be written to, as Keras does)."""
+    base = os.path.expanduser(cache_dir or os.environ.get("KERAS_HOME") or "~/.keras")
+    if not os.access(base, os.W_OK):
+        base = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
+    return pathlib.Path(base) / cache_subdir / fname
+
+
+def file_digest(path: str | os.PathLike, like: str) -> str:
+    """The hex digest of a file by the algorithm a known digest `like` is written in (32 digits MD5, else
+    SHA-256), as Keras checks a cached file."""
+    digest = hashlib.md5(usedforsecurity=False) if len(like) == 32 else hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_mnist_npz(path: str | os.PathLike) -> tuple[np.ndarray, ...]:

@@ -8,7 +8,6 @@ checked, or read from a path the caller gives.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pathlib
 import sys
@@ -16,7 +15,7 @@ import sys
 import numpy as np
 
 from keras_ae.data.base import Dataset, scale_images
-from keras_ae.data.mnist import DownloadError, _get_file
+from keras_ae.data.mnist import DownloadError, _get_file, cached_file, file_digest
 from keras_ae.errors import UsageError
 
 PNEUMONIA_URL = "https://zenodo.org/records/10519652/files/pneumoniamnist.npz"
@@ -28,8 +27,7 @@ CLASSES = ("normal", "pneumonia")
 
 def cached_path(cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
     """Where `keras.utils.get_file` keeps the file: ``<cache_dir or $KERAS_HOME or ~/.keras>/datasets/``."""
-    base = cache_dir or os.environ.get("KERAS_HOME") or "~/.keras"
-    return pathlib.Path(os.path.expanduser(base)) / "datasets" / PNEUMONIA_FILE
+    return cached_file(PNEUMONIA_FILE, cache_dir)
 
 
 def pneumonia_file(path: str | os.PathLike | None = None,
@@ -61,11 +59,7 @@ def pneumonia_file(path: str | os.PathLike | None = None,
 
 
 def file_md5(path: str | os.PathLike) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, PNEUMONIA_MD5)
 
 
 def read_pneumonia_npz(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -45,6 +45,7 @@ def load_with_fallback(name: str, **options: Any):
     """The dataset `name`; when it cannot be downloaded and the registry names a fallback, that one instead
     (with a note on stderr and ``info["fallback_from"]``)."""
     from keras_ae.data import DownloadError, load_dataset
+    from keras_ae.data.mnist import NotOfficialFile
     from keras_ae.data.registry import DATASETS
 
     try:
@@ -53,7 +54,8 @@ def load_with_fallback(name: str, **options: Any):
         entry = DATASETS.get(name) if name in DATASETS else None
         if entry is None or entry.fallback is None:
             raise UsageError(f"dataset {name}: {err}") from None
-        print(f"{name} cannot be downloaded here; using {entry.fallback} instead "
+        why = f" ({err})" if isinstance(err, NotOfficialFile) else ""  # a cached file kept as it is: say so
+        print(f"{name} cannot be downloaded here{why}; using {entry.fallback} instead "
               f"({DATASETS.get(entry.fallback).help})", file=sys.stderr)
         data = load_dataset(entry.fallback, **{k: v for k, v in options.items() if k == "value_range"})
         data.info["fallback_from"] = name

@@ -40,6 +40,25 @@ def test_mnist_loader_reads_the_keras_npz_format(tmp_path, monkeypatch):
     np.testing.assert_array_equal(ds.y_test, y_test)
 
 
+def test_a_cached_file_that_is_not_the_official_one_is_left_as_it_is(tmp_path, monkeypatch, capsys):
+    """Keras would download over it and delete it when that fails (offline); the run says so and falls back."""
+    from keras_ae.runs.common import load_with_fallback
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("keras.utils.get_file was called over a file that is not the official one")
+
+    monkeypatch.setattr(keras.utils, "get_file", must_not_run)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    mine = tmp_path / "datasets" / "mnist.npz"
+    mine.parent.mkdir()
+    mine.write_bytes(b"my own digits")
+    with pytest.raises(mnist_module.NotOfficialFile, match=r"is there but is not the official mnist\.npz"):
+        data.load_mnist()
+    fallback = load_with_fallback("mnist")
+    assert fallback.info["fallback_from"] == "mnist" and mine.read_bytes() == b"my own digits"
+    assert "it was left as it is" in capsys.readouterr().err
+
+
 def test_mnist_offline_raises_download_error(offline):
     with pytest.raises(data.DownloadError, match=r"^cannot download https://\S+/mnist\.npz \(URL fetch failure"):
         data.load_mnist()

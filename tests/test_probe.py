@@ -649,6 +649,19 @@ case("score a table with a column the model was not fitted on", "fraud",
          line + (",foo" if i == 0 else ",1") for i, line in enumerate(text.splitlines())) + "\n"))
 
 
+def images_with_a_broken_name(w):
+    """Four good PNGs and a damaged one whose name holds a line break."""
+    from tests.helpers import write_images
+
+    write_images(w / "imgs", 4, size=(12, 12))
+    (w / "imgs" / "bad\nname.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+
+
+case("train on a folder whose damaged image's name holds a line break", "train",
+     ["--dataset", "folder:imgs", "--arch", "dense", "--epochs", "1", "--out", "run"], "bad\\nname.png",
+     setup=images_with_a_broken_name)
+
+
 # ----------------------------------------------------------------------------------------------- the runner
 @pytest.fixture(scope="module")
 def world(bundle, data, tmp_path_factory):

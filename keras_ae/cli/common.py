@@ -157,7 +157,7 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
             message = err.about(option_flags(parser()))
         else:
             message = as_flags(str(err), option_flags(parser()))
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as stop:  # argparse refused an option (already said in one line); --help exits 0
         if stop.code in (0, None):
@@ -168,7 +168,7 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
 
         if (memory := disk_full(err) or out_of_memory(err) or name_too_long(err)) is not None \
                 and not interrupt.requested:
-            print(f"error: {memory}", file=sys.stderr)
+            print(f"error: {one_line(str(memory))}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(err, RecursionError) and not interrupt.requested:  # e.g. a model of thousands of layers
             print("error: too deep to build (Python's recursion limit was reached); use fewer layers",
@@ -186,6 +186,12 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
             for number, handler in previous.items():
                 signal.signal(number, handler)
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def one_line(message: str) -> str:
+    """A message on one line whatever it quotes: a line break inside (a file name holding one, a value read
+    from a file) is shown as \\n."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def as_flags(message: str, names: Sequence[str] | dict[str, str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import warnings
 
 import numpy as np
 
@@ -35,10 +36,17 @@ def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # a large image (over 89 million pixels) is read like any other; PIL still refuses one over twice that
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             if img.mode in ("I;16", "I;16B", "I;16L", "I"):
                 # 16- or 32-bit grey: PIL's convert("L") clips every value above 255; scale to 8 bits instead
                 wide = np.asarray(img, dtype=np.float64)
+                if wide.min() < 0:
+                    raise UsageError(f"image {path} holds negative pixels (down to {wide.min():g}); the images must "
+                                     "be levels of 0 or more")
                 top = 65535.0 if img.mode.startswith("I;16") or wide.max() <= 65535 else float(wide.max())
                 img = Image.fromarray(np.clip(np.round(wide / top * 255.0), 0, 255).astype(np.uint8), mode="L")
             elif img.mode == "F":  # 32-bit float grey: convert("L") would clip it at 255 too

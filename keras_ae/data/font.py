@@ -63,7 +63,7 @@ def read_font(path: str | os.PathLike = FONT_PATH) -> Font:
             continue
         header = line.split(maxsplit=1)
         try:
-            if not re.fullmatch(r"(0[xX])?[0-9a-fA-F]+", header[0]):  # int() would take '0x6_1' and other digits
+            if not re.fullmatch(r"[+-]?(0[xX])?[0-9a-fA-F]+", header[0]):  # int() would take '0x6_1' and other digits
                 raise ValueError(header[0])
             code = int(header[0], 16)
         except ValueError:

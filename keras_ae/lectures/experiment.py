@@ -139,6 +139,8 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
     for key, values in grid.items():
         if key not in GRID_DEFAULTS:
             raise _fail(source, f"grid.{key}", values, f"unknown key (known: {', '.join(GRID_DEFAULTS)})")
+    if not isinstance(settings["arch"], str):
+        raise _fail(source, "arch", settings["arch"], "must be an architecture name")
     if settings["arch"] not in ARCHITECTURES:
         raise _fail(source, "arch", settings["arch"], f"unknown architecture (known: {', '.join(ARCHITECTURES)})")
     if settings["metric"] not in METRICS:

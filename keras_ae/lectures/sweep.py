@@ -29,11 +29,11 @@ def run_sweep(sweep, out: str | pathlib.Path) -> pathlib.Path:
 
 def load_data(settings: dict):
     """(x_train, x_test) of the sweep's dataset, cut to train_size / test_size."""
-    from keras_ae.data import load_dataset
+    from keras_ae.runs.common import load_with_fallback  # offline: the fallback's note, or one line
 
     size = settings["image_size"]
-    data = load_dataset(settings["dataset"], image_size=(size, size), channels=settings["channels"],
-                        seed=settings["seed"])
+    data = load_with_fallback(settings["dataset"], image_size=(size, size), channels=settings["channels"],
+                              seed=settings["seed"])
     x_train, x_test = data.x_train[: settings["train_size"]], data.x_test[: settings["test_size"]]
     if len(x_train) < 2 or len(x_test) < 1:
         raise UsageError(f"dataset {settings['dataset']}: {len(x_train)} training and {len(x_test)} test image(s); "

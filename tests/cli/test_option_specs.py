@@ -142,7 +142,7 @@ def test_the_api_messages_name_the_field():
     with pytest.raises(UsageError, match=r"^verbose must be an integer in \[0, 2\], received 3$"):
         TrainConfig(verbose=3).check()
     TrainConfig(verbose="auto", seed=2**32 - 1).check()
-    FontConfig(hidden=[3], noise_levels=[0.0, 1.0]).check()
+    FontConfig(hidden=[3], denoise=True, noise_levels=[0.0, 1.0]).check()
     with pytest.raises(UsageError, match=r"'grid.epochs' must be an integer >= 1, received nan"):
         parse_sweep({"grid": {"epochs": [float("nan")]}})
 

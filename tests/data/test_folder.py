@@ -44,3 +44,29 @@ def test_a_16_bit_grey_image_is_scaled_not_clipped(tmp_path):
         x = read_image(tmp_path / "wide.png", (28, 28), channels).astype(float)
         assert x.shape == (28, 28, channels) and x.min() == 0 and x.max() == 255
         assert (x == 255).mean() < 0.01 and abs(x.mean() - 127.5) < 2  # the ramp, not a white image
+
+
+def test_a_32_bit_grey_image_with_negative_pixels_is_refused_not_clipped(tmp_path):
+    from PIL import Image
+
+    from keras_ae.data.folder import read_image
+
+    Image.fromarray(np.linspace(-500, 500, 28 * 28).reshape(28, 28).astype(np.int32)).save(tmp_path / "neg.tif")
+    with pytest.raises(UsageError, match=r"neg\.tif holds negative pixels \(down to -500\)"):
+        read_image(tmp_path / "neg.tif", (28, 28), 1)
+
+
+def test_a_large_image_is_read_without_pil_s_warning(tmp_path, monkeypatch, recwarn):
+    """Over PIL's 89-million-pixel warning (lowered here), an image is read like any other, with no warning
+    lines; PIL's refusal of twice that stays."""
+    from PIL import Image
+
+    from keras_ae.data.folder import read_image
+
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert read_image(tmp_path / "big.png", (28, 28), 1).shape == (28, 28, 1)
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
+    with pytest.raises(UsageError, match=r"cannot read image .*big\.png"):
+        read_image(tmp_path / "big.png", (28, 28), 1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import pathlib
 import re
 from typing import Any, ClassVar
 
@@ -165,6 +166,9 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
                     settings["image_size"] if settings["image_size"] != 28 else settings["channels"],
                     "applies to the images of folder:, tfds: and medmnist: datasets, not to "
                     f"{settings['dataset']!r}")
+    folder = settings["dataset"].removeprefix("folder:") if settings["dataset"].startswith("folder:") else None
+    if folder is not None and not pathlib.Path(folder).expanduser().is_dir():  # found by --dry-run too
+        raise _fail(source, "dataset", settings["dataset"], "no such folder")
     last = settings["seed"] + settings["n_runs"] - 1
     if last >= 2**32:  # run r is seeded with seed + r
         raise UsageError(f"config file {source}: 'seed' + 'n_runs' - 1 (the last run's seed) must be < {2**32}, "
@@ -183,6 +187,11 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
         if not values:
             raise _fail(source, f"grid.{key}", values, "is empty: give at least one value")
         axes[key] = [_check_value(source, key, v) for v in values]
+        seen = []
+        for value in axes[key]:  # 2 and 2.0, or "tanh" twice: the same configuration run twice
+            if value in seen:
+                raise _fail(source, f"grid.{key}", values, f"lists {value!r} twice")
+            seen.append(value)
     if ARCHITECTURES[settings["arch"]].variational and axes["loss"] != ["bce"]:
         raise _fail(source, "grid.loss", grid.get("loss"), "a VAE is trained on BCE + KL; use [\"bce\"]")
     configs = [Config(*values) for values in itertools.product(*axes.values())]

@@ -62,6 +62,10 @@ def test_two_point_sweep_runs_end_to_end(tmp_path, capsys):
     ({"grid": {"latent_dim": list(range(1, 101)), "epochs": list(range(1, 101)), "activation": ["tanh", "relu"]}},
      "the grid makes 20,000 configurations, more than 10,000"),
     ({"grid": {"initializer": [{"name": "he"}]}}, "must be a name"),
+    ({"grid": {"activation": ["tanh", "tanh"]}}, "grid.activation=['tanh', 'tanh']: lists 'tanh' twice"),
+    ({"grid": {"latent_dim": [2, 2.0]}}, "lists 2 twice"),
+    ({"dataset": "folder:no/such/folder"}, "dataset='folder:no/such/folder': no such folder"),
+    ({"arch": ["font"]}, "arch=['font']: must be an architecture name"),
 ])
 def test_bad_sweep_gives_a_one_line_error_and_exit_2(change, message, tmp_path, capsys):
     config = {**TINY, **change}

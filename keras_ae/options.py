@@ -90,6 +90,8 @@ class Spec:
         broken = "an integer" if value is _BAD else self.problem(value)
         if broken is not None:
             rule = self.describe() if value is _BAD else broken
+            if value is _BAD and (not str(text).isascii() or "_" in str(text)):
+                rule += " in ASCII digits, without underscores"
             raise argparse.ArgumentTypeError(f"must be {rule}, received {text}")
         return int(value) if self.kind is int else float(value)
 

@@ -613,10 +613,11 @@ for argv, fragment in [(["--noise-levels", "0.3"], "--noise-levels"), (["--copie
 
 
 def one_huge_cell(w):
-    """train.csv with V3 of its 17th row (a normal one) set to 1e30: that one value would blind V3."""
+    """The normal rows of train.csv without labels (every row is fitted on, no hold-out), V3 of the 17th set to
+    1e30: that one value would blind V3."""
     table = pd.read_csv(w / "train.csv")
-    row = int(np.flatnonzero(table["Class"].to_numpy() == 0)[16])
-    table.loc[row, "V3"] = 1e30
+    table = table[table["Class"] == 0].drop(columns=["Class"]).reset_index(drop=True)
+    table.loc[16, "V3"] = 1e30
     table.to_csv(w / "huge.csv", index=False)
 
 
@@ -633,10 +634,10 @@ def few_normal_rows(w):
 
 
 case("fit a normal row whose one value would blind its column", "fraud",
-     ["fit", "--input", "huge.csv", "--out", "m", "--verbose", "0"], "huge.csv", "column 'V3'", "1e+30",
-     "standard deviation", setup=one_huge_cell)
-case("FraudDetector.fit with a value that would blind its column", "api", huge_in_api, "X, row", "(position",
-     "column 'V3'", setup=one_huge_cell)
+     ["fit", "--input", "huge.csv", "--out", "m", "--verbose", "0"], "huge.csv, row 17 (line 18), column 'V3'",
+     "1e+30", "standard deviation", "fit --drop V3", setup=one_huge_cell)
+case("FraudDetector.fit with a value that would blind its column", "api", huge_in_api,
+     "X, row 17 (position 16), column 'V3'", "drop list", setup=one_huge_cell)
 case("fit with too few normal training rows", "fraud", ["fit", "--input", "few.csv", "--out", "m", "--verbose", "0"],
      "few.csv", "normal rows", setup=few_normal_rows)
 

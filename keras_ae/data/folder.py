@@ -37,23 +37,23 @@ def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -
 
     try:
         with warnings.catch_warnings():
-            # a large image (over 89 million pixels) is read like any other; PIL still refuses one over twice that
+            # a large image (over 89 million pixels) is read like any other, when it is opened and when its pixels
+            # load (TIFF checks again); PIL still refuses one over twice that
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
-        with img:
-            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-                # 16- or 32-bit grey: PIL's convert("L") clips every value above 255; scale to 8 bits instead
-                wide = np.asarray(img, dtype=np.float64)
-                if wide.min() < 0:
-                    raise UsageError(f"image {path} holds negative pixels (down to {wide.min():g}); the images must "
-                                     "be levels of 0 or more")
-                top = 65535.0 if img.mode.startswith("I;16") or wide.max() <= 65535 else float(wide.max())
-                img = Image.fromarray(np.clip(np.round(wide / top * 255.0), 0, 255).astype(np.uint8), mode="L")
-            elif img.mode == "F":  # 32-bit float grey: convert("L") would clip it at 255 too
-                img = Image.fromarray(float_to_levels(np.asarray(img), path), mode="L")
-            img = img.convert("L" if channels == 1 else "RGB")
-            img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
-            array = np.asarray(img, dtype=np.uint8)
+            with Image.open(path) as img:
+                if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                    # 16- or 32-bit grey: PIL's convert("L") clips every value above 255; scale to 8 bits instead
+                    wide = np.asarray(img, dtype=np.float64)
+                    if wide.min() < 0:
+                        raise UsageError(f"image {path} holds negative pixels (down to {wide.min():g}); the images "
+                                         "must be levels of 0 or more")
+                    top = 65535.0 if img.mode.startswith("I;16") or wide.max() <= 65535 else float(wide.max())
+                    img = Image.fromarray(np.clip(np.round(wide / top * 255.0), 0, 255).astype(np.uint8), mode="L")
+                elif img.mode == "F":  # 32-bit float grey: convert("L") would clip it at 255 too
+                    img = Image.fromarray(float_to_levels(np.asarray(img), path), mode="L")
+                img = img.convert("L" if channels == 1 else "RGB")
+                img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
+                array = np.asarray(img, dtype=np.uint8)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
         raise UsageError(f"cannot read image {path}: {err}") from None
     return array.reshape(image_size[0], image_size[1], channels)

@@ -58,9 +58,10 @@ def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file
 def cached_file(fname: str, cache_dir: str | os.PathLike | None = None, cache_subdir: str = "datasets"
                 ) -> pathlib.Path:
     """Where `keras.utils.get_file` keeps `fname`: ``<cache_dir or $KERAS_HOME or ~/.keras>/<cache_subdir>/``
-    (``/tmp/.keras`` when that base cannot be written to, as Keras does)."""
+    (``/tmp/.keras`` when that base exists and cannot be written to, as Keras does; a base not there yet is
+    created by Keras, or by `_get_file` for a `cache_dir`)."""
     base = os.path.expanduser(cache_dir or os.environ.get("KERAS_HOME") or "~/.keras")
-    if not os.access(base, os.W_OK):
+    if os.path.exists(base) and not os.access(base, os.W_OK):
         base = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
     return pathlib.Path(base) / cache_subdir / fname
 

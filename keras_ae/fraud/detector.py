@@ -187,7 +187,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
                              self.log_amount).dominated_feature(normal)
         if found is not None:
             position, column, multiple = found
-            drop = f"--drop {column}" if source != "X" else f"drop=[{column!r}]"
+            drop = f"fit --drop {column}" if source != "X" else f"FraudDetector's drop list: [{column!r}]"
             raise UsageError(f"{where(source, int(rows[position]), column)}: {normal[column].iloc[position]:g} is so "
                              f"far from the other normal rows that it makes the column's standard deviation "
                              f"{multiple:.3g} times theirs: scaled by it, the model could not tell their values apart "

@@ -70,6 +70,18 @@ def _parquet_rows(path: pathlib.Path) -> int:
         raise _unreadable(path, err) from None
 
 
+def _stored_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A frame pandas rebuilt from its metadata (its types kept: nullable integers stay integers) with the
+    stored `columns` as columns, in their stored order: a named index it made of one ('Time') back among them, an
+    unnamed one (a filtered frame's row labels) left out."""
+    if list(frame.columns) == columns:
+        return frame
+    named = [name for name in frame.index.names if name is not None and name in columns]
+    if named:
+        frame = frame.reset_index(level=named)
+    return frame[columns].reset_index(drop=True)
+
+
 def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -81,10 +93,8 @@ def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd
             reader = pq.ParquetFile(file, pre_buffer=False)
             for group in range(reader.num_row_groups):
                 for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
-                    if batch.num_rows:  # stored columns as columns, pandas' index metadata set aside
-                        frame = batch.to_pandas(ignore_metadata=True)
-                        kept = table_columns(frame.columns)
-                        yield frame if len(kept) == frame.shape[1] else frame[kept]
+                    if batch.num_rows:
+                        yield _stored_columns(batch.to_pandas(), table_columns(batch.schema.names))
         except (OSError, pa.ArrowException) as err:  # a damaged file: its footer or a page cannot be decoded
             raise _unreadable(file, err) from None
 

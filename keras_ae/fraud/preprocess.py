@@ -90,8 +90,8 @@ class Preprocessor:
         multiple of what it is without its most extreme 1, 2, 4, ... rows (up to 0.1% of the rows, at least 4,
         at most a tenth),
         when that multiple is above `SPREAD_LIMIT`: (position of its most extreme row, raw column, the multiple);
-        None when no feature is dominated so. A feature constant but for those rows is not dominated: any other
-        value is then far from its standard deviation of zero."""
+        None when no feature is dominated so. A feature constant but for those few rows is not judged: the other
+        rows give no spread to compare with, and a sparse column (a rare flag, a rare count) is a real one."""
         block = self._raw(frame)
         n = len(block)
         most = max(4, int(np.ceil(0.001 * n)))

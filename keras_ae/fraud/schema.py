@@ -69,7 +69,8 @@ def check_columns(
         raise UsageError(
             f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
             f"{short_list(required)} (a model ignores only the columns dropped when it was fitted: remove this one "
-            f"from the table, or refit without it: fit --drop {extra[0]})"
+            f"from the table, or refit without it: "
+            f"{f'fit --drop {extra[0]}' if source != 'X' else repr(extra[0]) + ' in the drop list of FraudDetector'})"
         )
 
 

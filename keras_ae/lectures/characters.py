@@ -76,6 +76,17 @@ def build_font_autoencoder(hidden: Sequence[int] = (25, 10), latent_dim: int = 2
                       code_activation=code_activation, kernel_initializer=initializer)
 
 
+def passes_in_an_epoch(max_epochs: int, passes_per_epoch: int = 10) -> int:
+    """Passes over the glyphs in one Keras epoch: `passes_per_epoch`, or `max_epochs` when that is smaller."""
+    return max(1, min(int(passes_per_epoch), int(max_epochs)))
+
+
+def epoch_cap(max_epochs: int, passes_per_epoch: int = 10) -> int:
+    """The passes `train_until_reconstructed` runs at most: `max_epochs` rounded up to whole Keras epochs."""
+    passes = passes_in_an_epoch(max_epochs, passes_per_epoch)
+    return -(-max_epochs // passes) * passes
+
+
 def train_until_reconstructed(x: np.ndarray, model: Autoencoder, max_epochs: int = 20000, max_wrong: int = 1,
                               learning_rate: float = 0.003, batch_size: int = 8, seed: int = 0,
                               passes_per_epoch: int = 10, report_every: int = 0, progress: bool = False) -> FontFit:
@@ -83,14 +94,12 @@ def train_until_reconstructed(x: np.ndarray, model: Autoencoder, max_epochs: int
 
     An epoch here is one pass over the glyphs, as in the lecture. To keep Keras's per-epoch overhead
     small, one Keras epoch holds `passes_per_epoch` shuffled copies of the font, and the criterion is
-    checked after each of them, so epoch counts come in multiples of the passes (the largest divisor of
-    `max_epochs` up to `passes_per_epoch`).
+    checked after each of them, so epoch counts come in multiples of `passes_per_epoch` (of `max_epochs` when
+    that is smaller), and the cap is `epoch_cap`.
     `progress`: one progress line on stderr (epochs, loss, worst character, time left at most).
     """
     training.compile_model(model.autoencoder, loss="binary_crossentropy", learning_rate=learning_rate)
-    # the largest number of passes per Keras epoch, up to `passes_per_epoch`, that divides max_epochs: the cap is
-    # kept exactly (5 means 5, not the 10 of one Keras epoch)
-    passes = next(d for d in range(max(1, min(int(passes_per_epoch), max_epochs)), 0, -1) if max_epochs % d == 0)
+    passes = passes_in_an_epoch(max_epochs, passes_per_epoch)
     stop = StopWhenReconstructed(x, max_wrong=max_wrong, every=1,
                                  report_every=max(1, report_every // passes) if report_every else 0,
                                  epoch_scale=passes)

@@ -70,6 +70,7 @@ def place_labels(fig, ax, labels: list, boxes: list) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     renderer = FigureCanvasAgg(fig).get_renderer()  # to measure the names as they will be drawn
+    ax.apply_aspect()  # the glyphs' equal aspect shapes the axes only when drawn: measure the drawn shape
     taken = [box.get_window_extent(renderer) for box in boxes]
     frame = ax.get_window_extent(renderer)
 

@@ -149,7 +149,8 @@ def run_reconstruction(config, font, out: pathlib.Path) -> dict:
     x = font.vectors
     model = _model(config)
     print(f"training {'-'.join(map(str, [35, *config.hidden, config.latent_dim, *config.hidden[::-1], 35]))} "
-          f"until every character has <= {config.max_wrong} wrong pixel(s) (at most {config.max_epochs} epochs)")
+          f"until every character has <= {config.max_wrong} wrong pixel(s) (at most "
+          f"{characters.epoch_cap(config.max_epochs)} epochs)")
     fit = characters.train_until_reconstructed(x, model, max_epochs=config.max_epochs, max_wrong=config.max_wrong,
                                                learning_rate=config.lr, batch_size=config.batch_size,
                                                seed=config.seed, progress=True)

@@ -139,7 +139,7 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
     detector = config.detector(label)
     if labels is None:
         require_rows(table.path, len(values), "rows")
-        require_spread(detector, values, labels, table.path)
+        require_spread(detector, values, np.arange(len(values)), table.path)
         print(f"fitting on {len(values):,} unlabelled rows (no hold-out metrics)")
         detector.fit(values)
         with atomic_dir(out) as tmp:
@@ -163,7 +163,7 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
     require_rows(table.path, int((labels[idx_train] == 0).sum()),
                  f"normal rows among the {len(idx_train):,} training rows (test_size={config.test_size} holds out "
                  f"{len(idx_test):,})")
-    require_spread(detector, values, labels, table.path)
+    require_spread(detector, values, idx_train[labels[idx_train] == 0], table.path)  # the rows fit learns from
     print(f"fitting on the normal rows of {len(idx_train):,} training rows (its {int(labels[idx_train].sum())} "
           "frauds are not learnt from: they are scored for the validation pictures and the f1 threshold rule); "
           f"hold-out: {len(idx_test):,} rows, {int(labels[idx_test].sum())} frauds")
@@ -192,12 +192,10 @@ def require_rows(path, count: int, what: str) -> None:
         raise UsageError(f"{path}: {count} {what}; at least {MIN_NORMAL_ROWS} normal rows are needed to fit")
 
 
-def require_spread(detector, values, labels, path) -> None:
-    """The spread check of `FraudDetector.require_spread` on every normal row of the file, naming its row."""
-    import numpy as np
-
-    normal = np.ones(len(values), bool) if labels is None else labels == 0
-    detector.require_spread(list(values.columns), values[normal].reset_index(drop=True), np.flatnonzero(normal) + 1,
+def require_spread(detector, values, positions, path) -> None:
+    """The spread check of `FraudDetector.require_spread` on the normal rows `fit` will learn from (their
+    positions in the file's rows), naming the file's row."""
+    detector.require_spread(list(values.columns), values.iloc[positions].reset_index(drop=True), positions + 1,
                             str(path))
 
 

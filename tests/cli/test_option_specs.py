@@ -206,3 +206,20 @@ print(codes, "tensorflow" in sys.modules, "keras" in sys.modules)
     assert result.stdout.split() == ["[2,", "2,", "2,", "2,", "2,", "2]", "False", "False"], result.stderr
     assert len(result.stderr.strip().splitlines()) == 6
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "s.json"]
+
+
+def test_integer_options_stop_at_2_31_and_take_ascii_digits_only():
+    """TensorFlow could not hold --batch-size 1e30 (a crash), --epochs 1e20 trained forever; Python's int()
+    reads '١٢', '２' and '1_000', which no table reader here takes."""
+    import argparse
+
+    from keras_ae.options import INT_LIMIT, POSITIVE_INT
+
+    assert POSITIVE_INT(str(INT_LIMIT)) == INT_LIMIT
+    for text in (str(INT_LIMIT + 1), "1e30", "\u0661\u0662", "\uff12", "1_000"):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"received {re.escape(text)}$"):
+            POSITIVE_INT(text)
+    with pytest.raises(argparse.ArgumentTypeError, match="in ASCII digits, without underscores"):
+        POSITIVE_INT("1_000")
+    with pytest.raises(UsageError, match=r"^batch_size must be an integer >= 1 and at most 2147483647"):
+        TrainConfig(batch_size=2**40).check()

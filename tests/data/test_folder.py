@@ -64,8 +64,10 @@ def test_a_large_image_is_read_without_pil_s_warning(tmp_path, monkeypatch, recw
     from keras_ae.data.folder import read_image
 
     Image.fromarray(np.zeros((40, 40), np.uint8)).save(tmp_path / "big.png")
+    Image.fromarray(np.zeros((40, 40), np.int32)).save(tmp_path / "big.tif")  # TIFF checks again as pixels load
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    assert read_image(tmp_path / "big.png", (28, 28), 1).shape == (28, 28, 1)
+    for name in ("big.png", "big.tif"):
+        assert read_image(tmp_path / name, (28, 28), 1).shape == (28, 28, 1)
     assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
     with pytest.raises(UsageError, match=r"cannot read image .*big\.png"):

@@ -17,6 +17,7 @@ def test_crowded_names_do_not_cover_each_other(tmp_path, monkeypatch):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         renderer = FigureCanvasAgg(fig).get_renderer()
+        ax.apply_aspect()  # the shape the axes are drawn in
         placed["labels"] = [text.get_window_extent(renderer) for text, *_ in labels]
         placed["boxes"] = [box.get_window_extent(renderer) for box in boxes]
 
@@ -40,3 +41,10 @@ def test_crowded_names_do_not_cover_each_other(tmp_path, monkeypatch):
             assert overlap(a, b) < 1.0, f"the names {i} and {j} cover each other"
     # no name lies across a glyph of the cluster other than its own
     assert sum(overlap(a, box) for i, a in enumerate(labels) for j, box in enumerate(boxes) if i != j) < 1.0
+
+
+def test_the_font_s_epoch_cap_is_whole_keras_epochs_of_ten_passes_or_fewer():
+    from keras_ae.lectures.characters import epoch_cap, passes_in_an_epoch
+
+    assert [epoch_cap(n) for n in (1, 5, 10, 25, 10_000)] == [1, 5, 10, 30, 10_000]
+    assert passes_in_an_epoch(5) == 5 and passes_in_an_epoch(10_001) == 10

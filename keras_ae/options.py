@@ -90,7 +90,7 @@ class Spec:
         broken = "an integer" if value is _BAD else self.problem(value)
         if broken is not None:
             rule = self.describe() if value is _BAD else broken
-            if value is _BAD and (not str(text).isascii() or "_" in str(text)):
+            if value is _BAD and not _ascii_digits(str(text)):
                 rule += " in ASCII digits, without underscores"
             raise argparse.ArgumentTypeError(f"must be {rule}, received {text}")
         return int(value) if self.kind is int else float(value)
@@ -99,9 +99,15 @@ class Spec:
 _BAD = object()
 
 
+def _ascii_digits(text: str) -> bool:
+    """Written in ASCII without underscores: Python reads '١٢', '２' and '1_000' as numbers, a table's reader
+    does not."""
+    return text.isascii() and "_" not in text
+
+
 def _parse(text: str, kind: type) -> Any:
     text = str(text).strip()
-    if not text.isascii() or "_" in text:  # Python reads '١٢', '２' and '1_000' as numbers; a table's reader does not
+    if not _ascii_digits(text):
         return _BAD
     if kind is int:
         try:

@@ -163,18 +163,13 @@ OTHER_FORMATS = (".xlsx", ".xls", ".ods", ".json", ".jsonl", ".feather", ".arrow
                  ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml")  # names a scored table cannot be written as
 
 
-# names of table formats: an output named only that ('.csv') asks for the format, not for a hidden directory
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".bz2", ".xz", ".zst", ".zip", ".csv.gz",
-                  ".csv.bz2", ".csv.xz", ".csv.zst", ".csv.zip", *OTHER_FORMATS)
-
-
 def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:
     """The output's name must ask for what is written: '-' (standard output) is no file, a scored table is CSV
     (by any other extension, compressed too), Parquet or a directory of Parquet files, metrics are JSON."""
     if str(given) == "-":
         raise UsageError(f"{shown}: writing to standard output is not supported; name a file")
     suffix = given.suffix.lower()
-    if kind == "table" and given.name.lower() in TABLE_SUFFIXES:
+    if kind == "table" and given.name.startswith(".") and _names_a_format(given.name):
         # '.csv' is a hidden file without extension to Python (a Parquet directory): the name asks for a format
         raise UsageError(f"{shown}: a name that is only an extension; name the file before it (scored{given.name})")
     if kind == "table" and suffix in OTHER_FORMATS:
@@ -187,6 +182,15 @@ def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:
                          f"{suffix}")
     if kind == "metrics" and suffix != ".json":
         raise UsageError(f"{shown}: the metrics are written as JSON; name a .json file")
+
+
+def _names_a_format(name: str) -> bool:
+    """Whether `name` ('.csv', '.csv.gz', '.parquet') is nothing but the extension of a table format."""
+    from keras_ae.fraud.tables import COMPRESSED_SUFFIXES, PARQUET_SUFFIXES
+
+    suffixes = pathlib.PurePath("x" + name).suffixes
+    known = {".csv", ".tsv", ".txt", *PARQUET_SUFFIXES, *COMPRESSED_SUFFIXES, *OTHER_FORMATS}
+    return bool(suffixes) and "".join(suffixes).lower() == name.lower() and all(s.lower() in known for s in suffixes)
 
 
 def _check_writable(target: pathlib.Path, shown: str) -> None:

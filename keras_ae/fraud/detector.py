@@ -21,7 +21,7 @@ from keras_ae import options
 from keras_ae.errors import UsageError
 from keras_ae.fraud import bundle, combined, explain, inference, inputs, params, rows, schema
 from keras_ae.fraud.params import UNSCORABLE
-from keras_ae.fraud.preprocess import TIME_MODES
+from keras_ae.fraud.preprocess import TIME_MODES, Preprocessor
 from keras_ae.fraud.threshold import RULE_DEFAULTS, ThresholdMixin  # noqa: F401  (RULE_DEFAULTS: public name)
 
 MIN_NORMAL_ROWS = 10
@@ -150,7 +150,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
                              "part can compare a row with; choose fewer neighbours")
         used = [c for c in columns if not (c == self.time_column and self.time_mode == "drop")]
         schema.require_variation(normal, used, "X", rows="normal rows")
-        self.require_spread(columns, normal, np.flatnonzero(labels == 0) + 1, "X")
+        Preprocessor.of(self, columns).require_spread(normal, np.flatnonzero(labels == 0) + 1, "X")
         self.columns_, self.n_features_in_ = columns, len(columns)
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
@@ -174,25 +174,6 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         self.n_validation_rows_, self.n_fraud_rows_ = int(len(val)), int(len(fraud))
         self.threshold_ = self._threshold(self.threshold_rule, self.threshold_value)
         return self
-
-    def require_spread(self, columns: Sequence[str], normal: pd.DataFrame, rows: np.ndarray, source: str) -> None:
-        """A UsageError naming the row and column when a few extreme normal rows make up nearly all of a feature's
-        spread (`Preprocessor.dominated_feature`): standardised by it, the feature would be blind to every other
-        value, so rows far outside the normal ones would pass as normal. `rows`: each normal row's number in
-        `source`."""
-        from keras_ae.fraud.places import where
-        from keras_ae.fraud.preprocess import Preprocessor
-
-        found = Preprocessor(list(columns), self.time_column, self.amount_column, self.time_mode,
-                             self.log_amount).dominated_feature(normal)
-        if found is not None:
-            position, column, multiple = found
-            drop = f"fit --drop {column}" if source != "X" else f"FraudDetector's drop list: [{column!r}]"
-            raise UsageError(f"{where(source, int(rows[position]), column)}: {normal[column].iloc[position]:g} is so "
-                             f"far from the other normal rows that it makes the column's standard deviation "
-                             f"{multiple:.3g} times theirs: scaled by it, the model could not tell their values apart "
-                             f"and would pass rows far outside them as normal; fix or remove the row, or transform the "
-                             f"column (a log for a heavy tail) or leave it out ({drop})")
 
     def _fit_models(self, train: pd.DataFrame, val: pd.DataFrame) -> None:
         from keras_ae.fraud import ensemble

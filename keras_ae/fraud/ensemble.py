@@ -101,7 +101,7 @@ def fit_members(detector, train, val) -> dict:
     """Fit `detector`'s preprocessing on the normal training rows and train its members (early stopping on
     `val`); returns the fitted attributes, name -> value (`preprocessor_`, `weights_`, `member_scales_`, ...)."""
     d = detector
-    preprocessor = Preprocessor(d.columns_, d.time_column, d.amount_column, d.time_mode, d.log_amount).fit(train)
+    preprocessor = Preprocessor.of(d, d.columns_).fit(train)
     stats = preprocessor.stats_
     broken = ~(np.isfinite(stats["mean"]) & np.isfinite(stats["scale"]) & (stats["scale"] > 0))
     if broken.any():

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from keras_ae.errors import UsageError
 from keras_ae.fraud.params import TIME_MODES  # noqa: F401
 
 SECONDS_PER_DAY = 24 * 3600
@@ -43,6 +44,12 @@ class Preprocessor:
         self.time_mode = time_mode
         self.log_amount = bool(log_amount)
         self.stats_: dict[str, np.ndarray] | None = None  # mean, scale, var, n_samples_seen of the features
+
+    @classmethod
+    def of(cls, detector, columns: Sequence[str]) -> Preprocessor:
+        """An unfitted preprocessor of `columns` with a detector's time and amount settings."""
+        d = detector
+        return cls(list(columns), d.time_column, d.amount_column, d.time_mode, d.log_amount)
 
     @property
     def features(self) -> list[str]:
@@ -108,6 +115,23 @@ class Preprocessor:
                     worst = (int(top[0]), source, float(spread / rest))
                 k *= 2
         return worst
+
+    def require_spread(self, frame: pd.DataFrame, rows: np.ndarray, source: str) -> None:
+        """A UsageError naming the row and column when a few extreme rows of `frame` (the normal training rows)
+        make up nearly all of a feature's spread (`dominated_feature`): standardised by it, the feature would be
+        blind to every other value, so rows far outside the normal ones would pass as normal. `rows`: each row's
+        number in `source`."""
+        from keras_ae.fraud.places import where
+        from keras_ae.fraud.schema import drop_hint
+
+        found = self.dominated_feature(frame)
+        if found is not None:
+            position, column, multiple = found
+            raise UsageError(f"{where(source, int(rows[position]), column)}: {frame[column].iloc[position]:g} is so "
+                             f"far from the other normal rows that it makes the column's standard deviation "
+                             f"{multiple:.3g} times theirs: scaled by it, the model could not tell their values apart "
+                             f"and would pass rows far outside them as normal; fix or remove the row, or transform the "
+                             f"column (a log for a heavy tail) or leave it out ({drop_hint(column, source)})")
 
     def fit(self, frame: pd.DataFrame) -> Preprocessor:
         """Learn the standardisation on (normal) rows of `frame`."""

@@ -69,9 +69,14 @@ def check_columns(
         raise UsageError(
             f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
             f"{short_list(required)} (a model ignores only the columns dropped when it was fitted: remove this one "
-            f"from the table, or refit without it: "
-            f"{f'fit --drop {extra[0]}' if source != 'X' else repr(extra[0]) + ' in the drop list of FraudDetector'})"
+            f"from the table, or refit without it: {drop_hint(extra[0], source)})"
         )
+
+
+def drop_hint(column: str, source: str) -> str:
+    """How to fit without `column`: the command's flag for a file, FraudDetector's drop list for an array in
+    Python (source "X")."""
+    return f"{column!r} in FraudDetector's drop list" if source == "X" else f"fit --drop {column}"
 
 
 def check_column_options(header: Sequence[str], source: str, time_column: str, time_mode: str,

@@ -186,7 +186,7 @@ def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> 
     if path.rstrip("/").lower().endswith(tables.PARQUET_SUFFIXES) or \
             (_is_local(path) and pathlib.Path(path.removeprefix("file://")).is_dir()):
         df = spark.read.parquet(path)  # pandas' unnamed row index is no column of the table, as in one process
-        return df.drop(*[name for name in df.columns if name not in tables.table_columns([name])]), {}
+        return df.drop(*[name for name in df.columns if tables.PANDAS_INDEX.fullmatch(name)]), {}
     df = spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process
     text = set(text_columns) & set(df.columns)
     if not text:

@@ -193,10 +193,12 @@ def require_rows(path, count: int, what: str) -> None:
 
 
 def require_spread(detector, values, positions, path) -> None:
-    """The spread check of `FraudDetector.require_spread` on the normal rows `fit` will learn from (their
-    positions in the file's rows), naming the file's row."""
-    detector.require_spread(list(values.columns), values.iloc[positions].reset_index(drop=True), positions + 1,
-                            str(path))
+    """The spread check (`Preprocessor.require_spread`) on the normal rows `fit` will learn from (their positions
+    in the file's rows), naming the file's row."""
+    from keras_ae.fraud.preprocess import Preprocessor
+
+    Preprocessor.of(detector, values.columns).require_spread(values.iloc[positions].reset_index(drop=True),
+                                                             positions + 1, str(path))
 
 
 def read_training_table(config, table=None):

@@ -85,6 +85,12 @@ case("fit --drop NoSuch", "fraud", [*FIT, "--drop", "NoSuch"], "NoSuch")
 case("fit --label-column NoSuch", "fraud", [*FIT, "--label-column", "NoSuch"], "NoSuch", "none")
 case("fit --test-size 0.001", "fraud", [*FIT, "--test-size", "0.001", "--epochs", "1"], "--test-size")
 case("fit --sep empty", "fraud", [*FIT, "--sep", ""], "--sep")
+case("fit --sep beyond ASCII", "fraud", [*FIT, "--sep", "\u00e9"], "--sep", "ASCII")
+case("fit --drop a column twice", "fraud", [*FIT, "--drop", "V1", "V1"], "--drop", "'V1' twice")
+case("fit --drop the label", "fraud", [*FIT, "--drop", "Class"], "--drop", "none on the command line")
+case("fit --time hour, a Time with no hour of day", "fraud", [*FIT[:2], "late.csv", *FIT[3:], "--time", "hour"],
+     "late.csv", "row 3", "'Time'", "2**53",
+     setup=lambda w: (w / "late.csv").write_text(cell(3, 0, "1e20")((w / "train.csv").read_text())))
 
 # ------------------------------------------------------------------------------------------ score, evaluate
 SCORE = ["score", "--model", "model", "--input", "new.csv", "--out", "s.csv", "--quiet"]

@@ -55,8 +55,11 @@ def _unscorable_option(p: ArgumentParser) -> None:
                         "unscorable_reason column)")
 
 
+SEP_HELP = "CSV delimiter: one ASCII character, \\t a tab (default ,)"
+
+
 def _separator(text: str) -> str:
-    """--sep: one character; a typed \\t is a tab."""
+    """--sep: one ASCII character; a typed \\t is a tab."""
     from argparse import ArgumentTypeError
 
     from keras_ae.fraud.schema import csv_separator
@@ -116,7 +119,7 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--epochs", type=FIT["epochs"], default=100,
                      help="at most this many (early stopping; default 100)")
     fit.add_argument("--seed", type=FIT["seed"], default=0, help="an integer in [0, 2**32) (default 0)")
-    fit.add_argument("--sep", default=",", type=_separator, help="CSV delimiter: one character, \\t a tab (default ,)")
+    fit.add_argument("--sep", default=",", type=_separator, help=SEP_HELP)
     fit.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
     fit.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                      help="0 quiet, 1 one progress line (epoch, loss, time left; default), 2 Keras's output")
@@ -140,7 +143,7 @@ def build_parser() -> ArgumentParser:
                        help="rows read at a time (default 20000)")
     score.add_argument("--top", type=options.POSITIVE_INT, default=3, help="columns named in top_features")
     score.add_argument("--sep", default=",", type=_separator,
-                       help="CSV delimiter: one character, \\t a tab (default ,)")
+                       help=SEP_HELP)
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     _unscorable_option(score)
     _threshold_options(score, None)
@@ -152,7 +155,7 @@ def build_parser() -> ArgumentParser:
                     "by evaluate)")
     ev.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
                     help="rows read at a time (default 20000)")
-    ev.add_argument("--sep", default=",", type=_separator, help="CSV delimiter: one character, \\t a tab (default ,)")
+    ev.add_argument("--sep", default=",", type=_separator, help=SEP_HELP)
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     _unscorable_option(ev)
     _threshold_options(ev, None)

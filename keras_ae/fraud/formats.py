@@ -10,14 +10,8 @@ import pandas as pd
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud import schema
-from keras_ae.fraud.tables import (
-    COMPRESSED_SUFFIXES,
-    FORMATS,
-    PARQUET_SUFFIXES,
-    TableFormat,
-    table_columns,
-    where_not_utf8,
-)
+from keras_ae.fraud.csv_format import CsvSink, count_rows, read_copies, read_frames
+from keras_ae.fraud.tables import FORMATS, PARQUET_SUFFIXES, TableFormat, table_columns
 
 
 # ---------------------------------------------------------------- Parquet: a file, or a directory of files
@@ -219,61 +213,9 @@ class _ParquetDatasetSink:
         pass
 
 
-# ---------------------------------------------------------------- CSV, also compressed
-def _csv_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
-    try:
-        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False):
-            if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
-                raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
-                                 f"the header names {len(frame.columns)} columns")
-            yield _text_booleans(frame)
-    except pd.errors.ParserError as err:
-        raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
-    except UnicodeDecodeError as err:
-        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
-    except (OSError, EOFError) as err:  # a truncated or corrupt compressed file
-        raise UsageError(f"{path}: cannot read: {err}") from None
-
-
-def _text_booleans(frame: pd.DataFrame) -> pd.DataFrame:
-    """pandas reads the words True and False in a CSV as booleans, but only where every cell of the chunk's column is
-    one (or empty): the same file would score a stray "True" as 1 or refuse it by where the chunks fall. Such
-    cells stay the text they are, which scoring refuses (or flags) as non-numeric wherever it stands."""
-    for column in frame.columns[frame.dtypes.eq(bool) | frame.dtypes.eq(object)]:
-        series = frame[column]
-        if series.dtype == bool:
-            frame[column] = series.map({True: "True", False: "False"}).astype(object)
-        elif any(isinstance(value, bool) for value in series.dropna().tolist()):
-            frame[column] = series.map(lambda value: str(value) if isinstance(value, bool) else value)
-    return frame
-
-
-def _csv_rows(path: pathlib.Path) -> int | None:
-    if path.suffix.lower() in COMPRESSED_SUFFIXES:
-        return None
-    lines, last = 0, b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    lines += last != b"\n"  # a last line without a newline
-    return max(0, lines - 1)
-
-
-class _CsvSink:
-    def __init__(self, tmp: pathlib.Path, sep: str):
-        self.tmp, self.sep, self.header = tmp, sep, True
-
-    def write(self, frame: pd.DataFrame) -> None:
-        frame.to_csv(self.tmp, mode="w" if self.header else "a", header=self.header, index=False, sep=self.sep)
-        self.header = False
-
-    def close(self) -> None:
-        pass
-
-
 FORMATS.register("csv", TableFormat(reads=lambda p: True, writes=lambda p: True, header=schema.read_header,
-                                    frames=_csv_frames, rows=_csv_rows, sink=_CsvSink, plain_text=True))
+                                    frames=read_frames, rows=count_rows, sink=CsvSink, plain_text=True,
+                                    copies=read_copies))
 FORMATS.register("parquet", TableFormat(reads=lambda p: p.suffix.lower() in PARQUET_SUFFIXES,
                                         writes=lambda p: p.suffix.lower() in PARQUET_SUFFIXES,
                                         header=_parquet_header, frames=_parquet_frames, rows=_parquet_rows,

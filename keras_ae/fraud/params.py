@@ -70,10 +70,13 @@ def check_roles(label_column: str, time_column: str, time_mode: str, drop, amoun
     amount column is fine: it keeps that column out of the features.)"""
     from keras_ae.errors import UsageError
 
+    twice = [c for i, c in enumerate(drop) if c in list(drop)[:i]]
+    if twice:
+        raise UsageError(f"drop={list(drop)!r} names {twice[0]!r} twice")
     if label_column and label_column in drop:
         raise UsageError(f"drop={list(drop)!r} names {label_column!r}, the label column (label_column="
-                         f"{label_column!r}), which is never a feature; leave it out of drop (label_column '' for "
-                         "a table without labels)")
+                         f"{label_column!r}), which is never a feature; leave it out of drop (a table without "
+                         "labels has none as its label column: '' in Python, none on the command line)")
     if time_mode != "drop" and time_column in drop:
         raise UsageError(f"drop={list(drop)!r} names {time_column!r}, the time column that time_mode={time_mode!r} "
                          "uses; leave it out of drop, or time_mode 'drop'")

@@ -16,6 +16,8 @@ SECONDS_PER_DAY = 24 * 3600
 # the same (one corrupted 1e30 makes the feature blind to 1e9). Real tables stay far below it: at most 20 over
 # 34 public anomaly-detection tables of ADBench and the credit-card data (1.2).
 SPREAD_LIMIT = 100.0
+# Beyond 2**53 seconds float64 steps by more than a second, and soon by hours: no hour of day can be read from a Time
+HOUR_LIMIT = 2.0**53
 
 
 class Preprocessor:
@@ -82,7 +84,9 @@ class Preprocessor:
             if c == self.time_column and self.time_mode == "drop":
                 continue
             if c == self.time_column and self.time_mode == "hour":
-                angle = 2 * np.pi * (np.mod(v, SECONDS_PER_DAY) / SECONDS_PER_DAY)
+                with np.errstate(invalid="ignore"):  # NaN (no hour: `hour_problem`) beyond HOUR_LIMIT
+                    day = np.where(np.abs(v) <= HOUR_LIMIT, np.mod(v, SECONDS_PER_DAY) / SECONDS_PER_DAY, np.nan)
+                angle = 2 * np.pi * day
                 parts += [np.sin(angle), np.cos(angle)]
             elif c == self.amount_column and self.log_amount:
                 parts.append(np.sign(v) * np.log1p(np.abs(v)))
@@ -124,6 +128,7 @@ class Preprocessor:
         from keras_ae.fraud.places import where
         from keras_ae.fraud.schema import drop_hint
 
+        self.require_hours(frame, rows, source)
         found = self.dominated_feature(frame)
         if found is not None:
             position, column, multiple = found
@@ -132,6 +137,22 @@ class Preprocessor:
                              f"{multiple:.3g} times theirs: scaled by it, the model could not tell their values apart "
                              f"and would pass rows far outside them as normal; fix or remove the row, or transform the "
                              f"column (a log for a heavy tail) or leave it out ({drop_hint(column, source)})")
+
+    def require_hours(self, frame: pd.DataFrame, rows: np.ndarray, source: str) -> None:
+        """A UsageError naming the row when the time mode is hour and a Time of `frame` has no hour of day (beyond
+        `HOUR_LIMIT`); `rows`: each row's number in `source`."""
+        from keras_ae.fraud.places import where
+
+        if self.time_column is not None and self.time_mode == "hour":
+            beyond = np.flatnonzero(~(np.abs(frame[self.time_column].to_numpy(dtype=np.float64)) <= HOUR_LIMIT))
+            if len(beyond):
+                raise UsageError(f"{where(source, int(rows[beyond[0]]), self.time_column)}: "
+                                 f"{self.hour_problem(frame[self.time_column].iloc[beyond[0]])}")
+
+    def hour_problem(self, value: float) -> str:
+        """Why a Time `value` beyond `HOUR_LIMIT` has no hour of day (time_mode hour)."""
+        return (f"value {value:g} is beyond 2**53 seconds, where float64 cannot hold the second of the day, and the "
+                "time mode hour reads the hour of day from it")
 
     def fit(self, frame: pd.DataFrame) -> Preprocessor:
         """Learn the standardisation on (normal) rows of `frame`."""

@@ -152,10 +152,11 @@ def check_file(path: str | os.PathLike) -> pathlib.Path:
 def csv_separator(sep: object) -> str:
     """`sep` as the one character a CSV file is read and written with; ``\\t`` as typed in a shell (a backslash
     and a t) is a tab. Anything else (several characters, which pandas would take as a pattern the scored table
-    could not be written with, a newline, a quote) is a ValueError saying what is wanted."""
+    could not be written with, a newline, a quote, a character beyond ASCII, which pandas' fast reader cannot take)
+    is a ValueError saying what is wanted."""
     sep = "\t" if sep in ("\\t", "tab") else sep
-    if not isinstance(sep, str) or len(sep) != 1 or sep in ("\n", "\r", '"'):
-        raise ValueError(f"must be one character such as ',', ';' or a tab ('\\t'), received {sep!r}")
+    if not isinstance(sep, str) or len(sep) != 1 or sep in ("\n", "\r", '"') or not sep.isascii():
+        raise ValueError(f"must be one ASCII character such as ',', ';' or a tab ('\\t'), received {sep!r}")
     return sep
 
 

@@ -110,6 +110,8 @@ def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table,
             # hold a line break (a CSV record is then not a line); every other combination goes through pandas.
             copy = writer.plain_text and tables.is_plain_csv(path) \
                 and not any(c in header for c in detector.drop) and not tables.has_quotes(path)
+            # otherwise the input columns are written from a second reading that keeps them as they were
+            copies = None if copy else table.copies(chunksize, text=writer.format.plain_text)
             for chunk, _, first_row in chunks:
                 interrupt.check()  # a stop request swallowed inside a parser still ends the run here
                 score, error, flag, tops, p, reasons = _score(detector, chunk, top, str(path), first_row)
@@ -117,7 +119,8 @@ def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table,
                     _copy_lines(writer, path, sep, chunk, first_row, score, error, flag, tops, p, reasons)
                 else:
                     extra = {} if reasons is None else {REASON_COLUMN: reasons.astype(str)}
-                    writer.write(chunk.assign(score=score, reconstruction_error=error, flag=flag, top_features=tops,
+                    passed = chunk if copies is None else _same_rows(next(copies, None), chunk, path, first_row)
+                    writer.write(passed.assign(score=score, reconstruction_error=error, flag=flag, top_features=tops,
                                               p_value=p, **extra))
                 rows += len(chunk)
                 flagged += int(flag.sum())
@@ -127,6 +130,14 @@ def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table,
     seconds = time.perf_counter() - start
     return {"rows": rows, "flagged": flagged, "unscorable": unscorable, "threshold": detector.threshold_,
             "seconds": round(seconds, 3), "rows_per_second": round(rows / seconds, 1)}
+
+
+def _same_rows(copy: pd.DataFrame | None, chunk: pd.DataFrame, path: pathlib.Path, first_row: int) -> pd.DataFrame:
+    """`copy`, the second reading of `chunk`'s rows, checked to be those rows (it cannot differ for a table that was
+    not changed while it was read)."""
+    if copy is None or len(copy) != len(chunk) or list(copy.columns) != list(chunk.columns):
+        raise UsageError(f"{path}: from row {first_row}: the table changed while it was scored")
+    return copy.set_axis(chunk.index)
 
 
 def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk: pd.DataFrame, first_row: int,

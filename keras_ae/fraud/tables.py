@@ -50,6 +50,9 @@ class TableFormat:
         sink: ``(temporary path, sep) -> object`` with ``write(frame)`` and ``close()``, writing the output.
         directory: the output is a directory (its temporary path is made as one).
         plain_text: rows are lines of text that can be copied as they are (a plain CSV file).
+        copies: ``(path, sep, chunksize, text) -> DataFrames``, the rows of `frames` again, chunk for chunk, as they
+            are written back out: each cell's own text (`text`: for a text output), else integers kept exact
+            (nullable, where `frames` would make a column with a blank cell float); None: the rows of `frames`.
     """
 
     reads: Callable[[pathlib.Path], bool]
@@ -60,6 +63,7 @@ class TableFormat:
     sink: Callable[[pathlib.Path, str], Any]
     directory: bool = False
     plain_text: bool = False
+    copies: Callable[[pathlib.Path, str, int, bool], Iterator[pd.DataFrame]] | None = None
 
 
 FORMATS: Registry[TableFormat] = Registry("table format")
@@ -89,6 +93,11 @@ class Table:
 
     def count_rows(self) -> int | None:
         return self.format.rows(self.path)
+
+    def copies(self, chunksize: int, text: bool) -> Iterator[pd.DataFrame] | None:
+        """The rows of `frames(chunksize)` as they are written back out (`TableFormat.copies`), or None where
+        those frames are already that."""
+        return None if self.format.copies is None else self.format.copies(self.path, self.sep, chunksize, text)
 
     @property
     def plain_text(self) -> bool:

@@ -133,10 +133,13 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
     from keras_ae import anomaly, figures
     from keras_ae.fraud import bundle
     from keras_ae.fraud import figures as fraud_figures
+    from keras_ae.fraud.preprocess import Preprocessor
     from keras_ae.io import atomic_dir, write_json
 
     values, labels, label = read_training_table(config, table)
     detector = config.detector(label)
+    # every row is scored, the held-out ones too: each needs its hour of day where the time mode reads it
+    Preprocessor.of(detector, values.columns).require_hours(values, np.arange(len(values)) + 1, str(table.path))
     if labels is None:
         require_rows(table.path, len(values), "rows")
         require_spread(detector, values, np.arange(len(values)), table.path)

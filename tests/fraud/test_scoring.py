@@ -1,5 +1,6 @@
 """keras_ae.fraud.scoring: chunked CSV scoring equals in-memory scoring."""
 
+import csv
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -60,3 +61,74 @@ def test_a_quoted_field_with_a_line_break_keeps_every_row_aligned(detector, data
     scored = pd.read_csv(out)
     assert list(scored["note"]) == list(rows["note"])
     np.testing.assert_allclose(scored["score"], detector.score_samples(test.head(50)), rtol=1e-5, atol=1e-6)
+
+
+def _with_drop(detector, drop):
+    """The fitted session detector, told to ignore the columns `drop` (as a model fitted with them would)."""
+    det = FraudDetector(**{**detector.get_params(), "drop": tuple(drop)})
+    det.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
+    return det
+
+
+def test_a_lone_carriage_return_in_a_quoted_field_stays_inside_its_field(detector, data, tmp_path):
+    """Python's CSV writer leaves a field with a bare \\r unquoted; readers then split the row in two."""
+    _, test = data
+    rows = test.head(30).copy()
+    rows.insert(0, "note", ["a\rb" if i == 3 else "plain" for i in range(len(rows))])
+    src, out = tmp_path / "cr.csv", tmp_path / "scored.csv"
+    rows.to_csv(src, index=False, quoting=csv.QUOTE_NONNUMERIC)  # the writer's own rule would leave "a\rb" bare
+    assert pd.read_csv(src)["note"].iloc[3] == "a\rb"
+    score_table(_with_drop(detector, ["note"]), src, out, chunksize=10, progress=False)
+    scored = pd.read_csv(out)
+    assert len(scored) == len(rows) and list(scored["note"]) == list(rows["note"])
+    assert scored["flag"].notna().all()
+
+
+def test_passed_through_columns_keep_their_text_and_exact_integers(detector, data, tmp_path):
+    """Through pandas (a dropped column, a quote in the file), an 18-digit identifier beside a blank cell is
+    neither rounded (float64 holds integers exactly only to 2**53) nor written as 1.0 in a CSV."""
+    _, test = data
+    rows = test.head(20).copy()
+    ids = [str(9007199254740993 + 2 * i) if i != 4 else "" for i in range(len(rows))]
+    rows.insert(0, "id", ids)
+    rows.insert(1, "note", ['say "hi"'] * len(rows))
+    src = tmp_path / "ids.csv"
+    rows.to_csv(src, index=False)
+    det = _with_drop(detector, ["id", "note"])
+    score_table(det, src, tmp_path / "scored.csv", chunksize=7, progress=False)
+    text = pd.read_csv(tmp_path / "scored.csv", dtype=str, keep_default_na=False)
+    assert list(text["id"]) == ids
+    original = pd.read_csv(src, dtype=str, keep_default_na=False)
+    assert (text[original.columns].to_numpy() == original.to_numpy()).all()  # every input cell, the same text
+    score_table(det, src, tmp_path / "scored.parquet", chunksize=7, progress=False)
+    table = pd.read_parquet(tmp_path / "scored.parquet")
+    assert [None if pd.isna(v) else str(v) for v in table["id"]] == [i or None for i in ids]
+    assert table["V1"].dtype == np.float64  # columns without a blank integer keep the usual NumPy types
+
+
+def test_a_time_without_an_hour_of_day_is_never_scored_as_normal(detector, data, tmp_path):
+    """Beyond 2**53 seconds float64 cannot hold the second of the day: time mode hour refuses or flags it."""
+    import pytest
+
+    from keras_ae.errors import UsageError
+
+    _, test = data
+    rows = test.head(10).copy()
+    rows["Time"] = rows["Time"].astype(float)
+    rows.loc[rows.index[3], "Time"] = 1e20
+    src = tmp_path / "late.csv"
+    rows.to_csv(src, index=False)
+    with pytest.raises(UsageError, match=r"row 4 \(line 5\), column 'Time': value 1e\+20 is beyond 2\*\*53"):
+        score_table(detector, src, tmp_path / "scored.csv", progress=False)
+    flagging = FraudDetector(**{**detector.get_params(), "unscorable": "flag"})
+    flagging.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
+    score_table(flagging, src, tmp_path / "flagged.csv", progress=False)
+    scored = pd.read_csv(tmp_path / "flagged.csv")
+    assert scored["flag"].iloc[3] == 1 and "2**53" in scored["unscorable_reason"].iloc[3]
+    assert scored["flag"].drop(index=3).sum() == detector.predict(rows.drop(index=rows.index[3])).sum()
+    train, _ = data
+    bad = train.head(300).copy()
+    bad["Time"] = bad["Time"].astype(float)
+    bad.loc[bad.index[7], "Time"] = -3e30
+    with pytest.raises(UsageError, match=r"column 'Time': value -3e\+30 is beyond 2\*\*53"):
+        FraudDetector(**detector.get_params()).fit(bad)

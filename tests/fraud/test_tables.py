@@ -185,7 +185,7 @@ def test_the_separator_is_one_character_and_a_typed_backslash_t_is_a_tab(detecto
     score_table(detector, src, tmp_path / "out.tsv", sep="\\t", progress=False)
     scored = pd.read_csv(tmp_path / "out.tsv", sep="\t")
     assert list(scored.columns) == [*test.columns, *RESULTS] and len(scored) == 30
-    with pytest.raises(UsageError, match="sep must be one character"):
+    with pytest.raises(UsageError, match="sep must be one ASCII character"):
         score_table(detector, src, tmp_path / "out2.csv", sep=r",\s*", progress=False)
 
 

@@ -1,0 +1,91 @@
+"""CSV tables (also compressed, as pandas reads them): reading them in chunks, again for writing their cells back out
+as they were, counting their rows, and writing them. Registered as the "csv" format by `keras_ae.fraud.formats`."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+
+import pandas as pd
+
+from keras_ae.errors import UsageError
+from keras_ae.fraud.tables import COMPRESSED_SUFFIXES, where_not_utf8
+
+
+def read_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    try:
+        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False):
+            if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
+                raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
+                                 f"the header names {len(frame.columns)} columns")
+            yield _text_booleans(frame)
+    except pd.errors.ParserError as err:
+        raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
+    except (OSError, EOFError) as err:  # a truncated or corrupt compressed file
+        raise UsageError(f"{path}: cannot read: {err}") from None
+
+
+def read_copies(path: pathlib.Path, sep: str, chunksize: int, text: bool) -> Iterator[pd.DataFrame]:
+    """The rows of `read_frames` again (the same parser, read after them): each cell's text as it is (`text`), else
+    with pandas' nullable types, so an identifier of 18 digits beside a blank cell stays exact."""
+    options = {"dtype": str, "keep_default_na": False, "na_filter": False} if text else \
+        {"dtype_backend": "numpy_nullable"}
+    for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False, **options):
+        yield frame if text else frame.apply(_usual_type)
+
+
+def _usual_type(column: pd.Series) -> pd.Series:
+    """A column read with nullable types in the usual NumPy type where that holds its values (blanks as NaN in
+    floats, as None in text); only integers with a blank stay nullable."""
+    kind = column.dtype.kind
+    if kind in "iub" and not column.hasnans:
+        return column.astype(column.dtype.numpy_dtype)
+    if kind == "f":
+        return column.astype("float64")
+    return column if kind in "iu" else column.astype(object)
+
+
+def _text_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+    """pandas reads the words True and False in a CSV as booleans, but only where every cell of the chunk's column is
+    one (or empty): the same file would score a stray "True" as 1 or refuse it by where the chunks fall. Such
+    cells stay the text they are, which scoring refuses (or flags) as non-numeric wherever it stands."""
+    for column in frame.columns[frame.dtypes.eq(bool) | frame.dtypes.eq(object)]:
+        series = frame[column]
+        if series.dtype == bool:
+            frame[column] = series.map({True: "True", False: "False"}).astype(object)
+        elif any(isinstance(value, bool) for value in series.dropna().tolist()):
+            frame[column] = series.map(lambda value: str(value) if isinstance(value, bool) else value)
+    return frame
+
+
+def count_rows(path: pathlib.Path) -> int | None:
+    if path.suffix.lower() in COMPRESSED_SUFFIXES:
+        return None
+    lines, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += last != b"\n"  # a last line without a newline
+    return max(0, lines - 1)
+
+
+class CsvSink:
+    def __init__(self, tmp: pathlib.Path, sep: str):
+        self.tmp, self.sep, self.header = tmp, sep, True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import csv
+
+        # Python's CSV writer quotes a field holding a line feed but not one holding a lone carriage return, which
+        # readers take as a line break: a chunk with one has every text field quoted
+        text = frame.select_dtypes(include=["object", "string"])
+        lone_cr = any(text[c].astype(str).str.contains("\r", regex=False).any() for c in text.columns)
+        frame.to_csv(self.tmp, mode="w" if self.header else "a", header=self.header, index=False, sep=self.sep,
+                     quoting=csv.QUOTE_NONNUMERIC if lone_cr else csv.QUOTE_MINIMAL)
+        self.header = False
+
+    def close(self) -> None:
+        pass

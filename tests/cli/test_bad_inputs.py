@@ -65,7 +65,7 @@ def test_a_separator_that_does_not_split_the_header(bundle, table, tmp_path, cap
     one_line_error(code, capsys, "new.csv", "','", "--sep ':'")
     code = fraud(["score", "--model", str(bundle), "--input", str(table), "--out", str(tmp_path / "s.csv"),
                   "--sep", "::"])  # pandas would take it as a pattern, which the scored table cannot be written with
-    one_line_error(code, capsys, "--sep", "one character", "'::'")
+    one_line_error(code, capsys, "--sep", "one ASCII character", "'::'")
     assert listing(tmp_path) == ["new.csv"]
 
 

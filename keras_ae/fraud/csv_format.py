@@ -3,22 +3,23 @@ as they were, counting their rows, and writing them. Registered as the "csv" for
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 from collections.abc import Iterator
 
 import pandas as pd
 
 from keras_ae.errors import UsageError
-from keras_ae.fraud.tables import COMPRESSED_SUFFIXES, where_not_utf8
+
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
+NEWLINE = b"\n"
 
 
-def read_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+@contextlib.contextmanager
+def _read_errors(path: pathlib.Path) -> Iterator[None]:
+    """What reading a CSV can raise, as one-line UsageErrors naming the file."""
     try:
-        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False):
-            if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
-                raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
-                                 f"the header names {len(frame.columns)} columns")
-            yield _text_booleans(frame)
+        yield
     except pd.errors.ParserError as err:
         raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
     except UnicodeDecodeError as err:
@@ -27,20 +28,59 @@ def read_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.Dat
         raise UsageError(f"{path}: cannot read: {err}") from None
 
 
+def where_not_utf8(path: str | pathlib.Path) -> str:
+    """' at byte N (line L)' of the first byte of a file that is not UTF-8 (its decompressed text for a compressed
+    CSV), or '' when it cannot be found. (A decoding error inside pandas counts bytes from its own buffer.)"""
+    import codecs
+
+    from pandas.io.common import get_handle
+
+    decoder, offset, line = codecs.getincrementaldecoder("utf-8")(), 0, 1
+    try:
+        with get_handle(str(path), "rb", compression="infer", is_text=False) as handle:
+            while chunk := handle.handle.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as err:
+                    # the decoder may hold back up to 3 bytes of an incomplete character from the previous chunk
+                    start = max(0, err.start - len(err.object) + len(chunk))
+                    return f" at byte {offset + start} (line {line + chunk[:start].count(NEWLINE)})"
+                offset += len(chunk)
+                line += chunk.count(NEWLINE)
+    except (OSError, EOFError, ValueError):
+        return ""
+    return ""
+
+
+def read_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The rows of a CSV file, `chunksize` at a time, as pandas reads them (the words True and False as text)."""
+    with _read_errors(path):
+        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False):
+            if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
+                raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
+                                 f"the header names {len(frame.columns)} columns")
+            yield _text_booleans(frame)
+
+
 def read_copies(path: pathlib.Path, sep: str, chunksize: int, text: bool) -> Iterator[pd.DataFrame]:
-    """The rows of `read_frames` again (the same parser, read after them): each cell's text as it is (`text`), else
-    with pandas' nullable types, so an identifier of 18 digits beside a blank cell stays exact."""
+    """The rows of `read_frames` again, chunk for chunk (the same parser, read after them), as they are written back
+    out: each cell's text as it is (`text`), else with pandas' nullable types (`_usual_type`), so an identifier of
+    18 digits beside a blank cell stays exact."""
     options = {"dtype": str, "keep_default_na": False, "na_filter": False} if text else \
         {"dtype_backend": "numpy_nullable"}
-    for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False, **options):
-        yield frame if text else frame.apply(_usual_type)
+    with _read_errors(path):
+        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False, **options):
+            yield frame if text else frame.apply(_usual_type)
 
 
 def _usual_type(column: pd.Series) -> pd.Series:
     """A column read with nullable types in the usual NumPy type where that holds its values (blanks as NaN in
-    floats, as None in text); only integers with a blank stay nullable."""
+    floats, as missing in text); integers with a blank stay nullable, and the words True and False stay text, as
+    `read_frames` gives them."""
     kind = column.dtype.kind
-    if kind in "iub" and not column.hasnans:
+    if kind == "b":
+        return column.map({True: "True", False: "False"}, na_action="ignore").astype(object)
+    if kind in "iu" and not column.hasnans:
         return column.astype(column.dtype.numpy_dtype)
     if kind == "f":
         return column.astype("float64")
@@ -61,6 +101,7 @@ def _text_booleans(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def count_rows(path: pathlib.Path) -> int | None:
+    """The data rows of a plain CSV file (its lines less the header); None for a compressed one."""
     if path.suffix.lower() in COMPRESSED_SUFFIXES:
         return None
     lines, last = 0, b"\n"
@@ -73,6 +114,8 @@ def count_rows(path: pathlib.Path) -> int | None:
 
 
 class CsvSink:
+    """Writes chunks to one CSV file, the header once."""
+
     def __init__(self, tmp: pathlib.Path, sep: str):
         self.tmp, self.sep, self.header = tmp, sep, True
 
@@ -81,8 +124,9 @@ class CsvSink:
 
         # Python's CSV writer quotes a field holding a line feed but not one holding a lone carriage return, which
         # readers take as a line break: a chunk with one has every text field quoted
-        text = frame.select_dtypes(include=["object", "string"])
-        lone_cr = any(text[c].astype(str).str.contains("\r", regex=False).any() for c in text.columns)
+        text = frame.select_dtypes(exclude=["number", "bool"])  # text, categories, dates, ...
+        lone_cr = any("\r" in str(name) for name in frame.columns) or \
+            any(text[c].astype(str).str.contains("\r", regex=False).any() for c in text.columns)
         frame.to_csv(self.tmp, mode="w" if self.header else "a", header=self.header, index=False, sep=self.sep,
                      quoting=csv.QUOTE_NONNUMERIC if lone_cr else csv.QUOTE_MINIMAL)
         self.header = False

@@ -136,6 +136,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
             delattr(self, name)  # a refit starts from nothing
         columns, values, labels = inputs.fit_table(self, X, y)
+        Preprocessor.of(self, columns).require_hours(values, np.arange(len(values)) + 1, "X")  # all are scored
         normal = values[labels == 0].reset_index(drop=True)
         from keras_ae.anomaly.thresholds import check_rule
 

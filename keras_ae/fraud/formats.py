@@ -107,6 +107,10 @@ def _widened(schema, table):
         if text(old.type) and (text(new.type) or not pa.types.is_nested(new.type)):
             fields.append(old)  # text stays the text type it was written as: no back and forth between chunks
             continue
+        signs = {pa.types.is_unsigned_integer(t) for t in (old.type, new.type) if pa.types.is_integer(t)}
+        if len(signs) == 2 and pa.uint64() in (old.type, new.type):  # no integer type holds both: the numbers as text
+            fields.append(pa.field(old.name, pa.large_string()))
+            continue
         try:
             fields.append(pa.unify_schemas([pa.schema([old]), pa.schema([new])], promote_options="permissive")[0])
         except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -128,7 +128,6 @@ class Preprocessor:
         from keras_ae.fraud.places import where
         from keras_ae.fraud.schema import drop_hint
 
-        self.require_hours(frame, rows, source)
         found = self.dominated_feature(frame)
         if found is not None:
             position, column, multiple = found
@@ -140,17 +139,21 @@ class Preprocessor:
 
     def require_hours(self, frame: pd.DataFrame, rows: np.ndarray, source: str) -> None:
         """A UsageError naming the row when the time mode is hour and a Time of `frame` has no hour of day (beyond
-        `HOUR_LIMIT`); `rows`: each row's number in `source`."""
+        `HOUR_LIMIT`); `rows`: each row's number in `source`. Fitting checks every row (each is scored, the frauds
+        and the held-out rows too), before anything is learnt."""
         from keras_ae.fraud.places import where
 
         if self.time_column is not None and self.time_mode == "hour":
             beyond = np.flatnonzero(~(np.abs(frame[self.time_column].to_numpy(dtype=np.float64)) <= HOUR_LIMIT))
             if len(beyond):
                 raise UsageError(f"{where(source, int(rows[beyond[0]]), self.time_column)}: "
-                                 f"{self.hour_problem(frame[self.time_column].iloc[beyond[0]])}")
+                                 f"{self.hour_problem(self.time_column, frame[self.time_column].iloc[beyond[0]])}")
 
-    def hour_problem(self, value: float) -> str:
-        """Why a Time `value` beyond `HOUR_LIMIT` has no hour of day (time_mode hour)."""
+    def hour_problem(self, column: str, value: float) -> str | None:
+        """Why `value` of `column` has no hour of day (the time column beyond `HOUR_LIMIT`, time mode hour), else
+        None."""
+        if column != self.time_column or self.time_mode != "hour" or abs(value) <= HOUR_LIMIT:
+            return None
         return (f"value {value:g} is beyond 2**53 seconds, where float64 cannot hold the second of the day, and the "
                 "time mode hour reads the hour of day from it")
 

@@ -71,9 +71,8 @@ def _check(bad_rows: np.ndarray, x: np.ndarray, values: np.ndarray, columns: Seq
         feature = int(np.flatnonzero(~np.isfinite(x[i]))[0])
         column = sources[feature]
         raw = values[i, index[column]] if column in index else float("nan")
-        problem = (f"column {column!r}: value {raw:g} is too far from the normal rows to be scored "
-                   "(standardised, it is beyond float32's range)") if column != preprocessor.time_column or \
-            preprocessor.time_mode != "hour" else f"column {column!r}: {preprocessor.hour_problem(raw)}"
+        far = f"value {raw:g} is too far from the normal rows to be scored (standardised, it is beyond float32's range)"
+        problem = f"column {column!r}: {preprocessor.hour_problem(column, raw) or far}"
         if reasons is None:
             raise UsageError(f"{source}, {places.row_place(source, first_row + i)}, {problem}")
         reasons[i] = problem

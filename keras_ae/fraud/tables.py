@@ -20,12 +20,10 @@ from typing import Any
 import pandas as pd
 
 from keras_ae.errors import UsageError
+from keras_ae.fraud.csv_format import COMPRESSED_SUFFIXES, where_not_utf8  # noqa: F401  (public here too)
 from keras_ae.registry import Registry
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
-NEWLINE = b"\n"
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
-
 # pandas stores an unnamed row index (one that is not 0, 1, 2, ...: a filtered frame's) as a column of this name;
 # a named one ('Time') under its name. The table's columns are its stored columns less the unnamed index: a named
 # index is a column like the others, and the row labels of a frame are no feature.
@@ -151,30 +149,6 @@ def has_quotes(path: str | os.PathLike) -> bool:
             if b'"' in chunk:
                 return True
     return False
-
-
-def where_not_utf8(path: str | os.PathLike) -> str:
-    """' at byte N (line L)' of the first byte of a file that is not UTF-8 (its decompressed text for a compressed
-    CSV), or '' when it cannot be found. (A decoding error inside pandas counts bytes from its own buffer.)"""
-    import codecs
-
-    from pandas.io.common import get_handle
-
-    decoder, offset, line = codecs.getincrementaldecoder("utf-8")(), 0, 1
-    try:
-        with get_handle(str(path), "rb", compression="infer", is_text=False) as handle:
-            while chunk := handle.handle.read(1 << 20):
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as err:
-                    # the decoder may hold back up to 3 bytes of an incomplete character from the previous chunk
-                    start = max(0, err.start - len(err.object) + len(chunk))
-                    return f" at byte {offset + start} (line {line + chunk[:start].count(NEWLINE)})"
-                offset += len(chunk)
-                line += chunk.count(NEWLINE)
-    except (OSError, EOFError, ValueError):
-        return ""
-    return ""
 
 
 def read_table(path: str | os.PathLike | Table, sep: str = ",") -> pd.DataFrame:

@@ -55,17 +55,16 @@ def test_a_quoted_field_with_a_line_break_keeps_every_row_aligned(detector, data
     rows.insert(0, "note", ["line one\nline two" if i % 7 == 0 else "plain" for i in range(len(rows))])
     src, out = tmp_path / "quoted.csv", tmp_path / "scored.csv"
     rows.to_csv(src, index=False)
-    det = FraudDetector(**{**detector.get_params(), "drop": ("note",)})
-    det.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
-    score_table(det, src, out, chunksize=7, progress=False)
+    score_table(_with_drop(detector, ["note"]), src, out, chunksize=7, progress=False)
     scored = pd.read_csv(out)
     assert list(scored["note"]) == list(rows["note"])
     np.testing.assert_allclose(scored["score"], detector.score_samples(test.head(50)), rtol=1e-5, atol=1e-6)
 
 
-def _with_drop(detector, drop):
-    """The fitted session detector, told to ignore the columns `drop` (as a model fitted with them would)."""
-    det = FraudDetector(**{**detector.get_params(), "drop": tuple(drop)})
+def _with_drop(detector, drop, **params):
+    """The fitted session detector, told to ignore the columns `drop` (as a model fitted with them would), with
+    other scoring `params`."""
+    det = FraudDetector(**{**detector.get_params(), "drop": tuple(drop), **params})
     det.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
     return det
 
@@ -120,8 +119,7 @@ def test_a_time_without_an_hour_of_day_is_never_scored_as_normal(detector, data,
     rows.to_csv(src, index=False)
     with pytest.raises(UsageError, match=r"row 4 \(line 5\), column 'Time': value 1e\+20 is beyond 2\*\*53"):
         score_table(detector, src, tmp_path / "scored.csv", progress=False)
-    flagging = FraudDetector(**{**detector.get_params(), "unscorable": "flag"})
-    flagging.__dict__.update({k: v for k, v in detector.__dict__.items() if k.endswith("_")})
+    flagging = _with_drop(detector, [], unscorable="flag")
     score_table(flagging, src, tmp_path / "flagged.csv", progress=False)
     scored = pd.read_csv(tmp_path / "flagged.csv")
     assert scored["flag"].iloc[3] == 1 and "2**53" in scored["unscorable_reason"].iloc[3]
@@ -132,3 +130,36 @@ def test_a_time_without_an_hour_of_day_is_never_scored_as_normal(detector, data,
     bad.loc[bad.index[7], "Time"] = -3e30
     with pytest.raises(UsageError, match=r"column 'Time': value -3e\+30 is beyond 2\*\*53"):
         FraudDetector(**detector.get_params()).fit(bad)
+    bad = train.copy()  # a fraud is scored too (validation): refused before anything is trained
+    bad["Time"] = bad["Time"].astype(float)
+    fraud = int(np.flatnonzero(bad["Class"] == 1)[0])
+    bad.loc[bad.index[fraud], "Time"] = 2.0**60
+    with pytest.raises(UsageError, match=rf"X, row {fraud + 1} .*column 'Time'.*2\*\*53"):
+        FraudDetector(**{**detector.get_params(), "epochs": 10**6}).fit(bad)
+
+
+def test_written_back_the_words_true_and_false_stay_text_and_a_lone_cr_in_a_category_is_quoted(detector, data,
+                                                                                                 tmp_path):
+    """A column of True/False in one chunk and other text in the next is text throughout (as scoring reads it);
+    a categorical Parquet column holding a lone carriage return comes back in its own field of a CSV."""
+    _, test = data
+    rows = test.head(6).copy()
+    rows.insert(0, "note", ["True", "False", "True", "False", "x", "True"])
+    src = tmp_path / "words.csv"
+    rows.to_csv(src, index=False)
+    det = _with_drop(detector, ["note"])
+    score_table(det, src, tmp_path / "words.parquet", chunksize=2, progress=False)
+    assert list(pd.read_parquet(tmp_path / "words.parquet")["note"]) == list(rows["note"])
+    rows["note"] = pd.Categorical(["a\rb", "c", "c", "c", "c", "c"])
+    rows.to_parquet(tmp_path / "cat.parquet", index=False)
+    score_table(det, tmp_path / "cat.parquet", tmp_path / "cat.csv", progress=False)
+    assert list(pd.read_csv(tmp_path / "cat.csv")["note"]) == list(rows["note"])
+
+
+def test_the_csv_format_module_imports_on_its_own():
+    import subprocess
+    import sys
+
+    for module in ("keras_ae.fraud.csv_format", "keras_ae.fraud.formats", "keras_ae.fraud.tables"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

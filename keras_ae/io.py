@@ -139,9 +139,15 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     refuse_running(run_dir)
     made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     created = bool(made)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a name the system refuses (too long): the folders made above it go again
+        for parent in made[1:]:
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
     if not created:  # a run directory written before: none of its old pictures may stay beside the new ones
-        run_dirs.clear_previous_run(run_dir)
+        run_dirs.clear_previous_run(run_dir, what)
     run_dirs.mark_run(run_dir, what)
     marker = run_dir / UNFINISHED
     state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),

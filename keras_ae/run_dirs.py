@@ -72,21 +72,27 @@ def mark_run(run_dir: pathlib.Path, what: str) -> None:
         write_json(run_dir / RUN_MARKER, {"kind": "keras_ae.run", "run": what})
 
 
-RUN_FILES = ("metrics.json", "history.csv", "encoder.keras", "decoder.keras", "autoencoder.keras", "summary.csv",
-             "font.json", "results.csv", "histories.csv")  # what runs write besides the pictures they list
+_MODELS = ("encoder.keras", "decoder.keras", "autoencoder.keras")
+# what each kind of run writes besides the pictures it lists; a file of another name, or of a name only another kind
+# of run writes (a results.csv of yours in a training run's directory), is not the run's to remove
+RUN_FILES = {"train": ("metrics.json", "history.csv", *_MODELS),
+             "one-class": ("metrics.json", "history.csv", *_MODELS),
+             "one-class, every class": ("metrics.json", "summary.csv"),
+             "sweep": ("results.csv", "summary.csv", "histories.csv"),
+             "font": ("font.json", "history.csv", *_MODELS)}
 
 
-def clear_previous_run(run_dir: pathlib.Path) -> list[str]:
-    """Remove what an earlier run wrote into `run_dir` (its models, tables and the pictures its metrics.json or
-    font.json lists), so that a new run into the same directory leaves none of the old pictures beside its own.
-    Only plain files directly in `run_dir` with those names are touched; returns their names."""
+def clear_previous_run(run_dir: pathlib.Path, what: str) -> list[str]:
+    """Remove what an earlier run of the kind `what` wrote into `run_dir` (its models, tables and the pictures its
+    metrics.json or font.json lists), so that a new run into the same directory leaves none of the old pictures
+    beside its own. Only plain files directly in `run_dir` with those names are touched; returns their names."""
     listed: list[str] = []
     for report in ("metrics.json", "font.json"):
         content = json_or_none(run_dir / report)
         if isinstance(content, dict) and isinstance(content.get("pictures"), list):
             listed += [p for p in content["pictures"] if isinstance(p, str)]
     removed = []
-    for name in dict.fromkeys([*RUN_FILES, *listed]):
+    for name in dict.fromkeys([*RUN_FILES.get(what, ()), *listed]):
         path = run_dir / name
         if pathlib.PurePath(name).name == name and path.is_file() and not path.is_symlink():
             path.unlink()

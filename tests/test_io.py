@@ -111,3 +111,23 @@ def test_an_evaluate_output_inside_a_run_directory_stays_its_own_but_a_models_me
     assert not outputs.is_metrics_file(run / "old.json")  # old-format fields inside a run: not taken for ours
     (tmp_path / "old.json").write_text(json.dumps({"roc_auc": 0.9, "threshold_rule": "alpha"}))
     assert outputs.is_metrics_file(tmp_path / "old.json")  # an older evaluate's file on its own
+
+
+def test_a_new_run_removes_only_what_a_run_of_its_kind_writes(tmp_path):
+    """A training run into its own earlier directory removes that run's models, tables and listed pictures; a
+    results.csv or summary.csv of the user's there (names only a sweep or a one-class run writes) stays."""
+    import json
+
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "run"
+    with unfinished_marker(run, "train"):
+        for name in ("metrics.json", "history.csv", "encoder.keras", "loss.png"):
+            (run / name).write_text("{}")
+        (run / "metrics.json").write_text(json.dumps({"pictures": ["loss.png"], "options": {}}))
+    for name in ("results.csv", "summary.csv", "notes.txt"):
+        (run / name).write_text("mine")
+    with unfinished_marker(run, "train"):
+        left = sorted(p.name for p in run.iterdir() if not p.name.startswith("."))
+    assert left == ["UNFINISHED.json", "notes.txt", "results.csv", "summary.csv"]
+    assert all((run / name).read_text() == "mine" for name in ("results.csv", "summary.csv", "notes.txt"))

@@ -151,6 +151,12 @@ for command, argv in [("train", ["--epochs", "1"]), ("anomaly", ["--epochs", "1"
     for out, fragment in [("notes.txt", "existing file"), ("userdir", "existing directory"), (".", "--out"),
                           ("model", "existing directory")]:
         case(f"{command} --out {out}", command, [*argv, "--out", out], fragment)
+for command, argv in [("train", ["--epochs", "1", "--dataset", "mnist-sample"]),
+                      ("anomaly", ["--epochs", "1", "--dataset", "mnist-sample"]), ("font", ["--max-epochs", "1"]),
+                      ("experiment", ["--config", "sweep.json"])]:  # the folders above the name are not left behind
+    case(f"{command} --out a name too long, inside new directories", command, [*argv, "--out", f"new/sub/{'n' * 300}"],
+         "too long", setup=write("sweep.json", json.dumps({"name": "t", "dataset": "font5x7", "arch": "font",
+                                                          "n_runs": 1, "grid": {"epochs": [1]}})))
 SWEEP = json.dumps({"name": "t", "dataset": "font5x7", "arch": "font", "n_runs": 1, "grid": {"epochs": [1]}})
 for out, fragment in [("notes.txt", "existing file"), ("userdir", "existing directory")]:
     case(f"experiment --out {out}", "experiment", ["--config", "sweep.json", "--out", out], fragment,

@@ -39,7 +39,8 @@ NOISE = re.compile(
     rb"NodeDef mentions attribute use_unbounded_threadpool|triggered tf\.function retracing|"
     rb"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
     rb"oneDNN supports DT_INT32 only on platforms with AVX-512|oneDNN custom operations are on|"
-    rb"Improper call to JPEG library in state")  # libjpeg, on an image the command then names in its error line
+    rb"Improper call to JPEG library in state|Unsupported color conversion request")  # libjpeg, on an image the
+# command then names in its error line
 NO_GPU_NOISE = re.compile(rb"failed call to cuInit|cuda_executor|could not find cuda drivers", re.I)
 
 #: whether fd 2 was a terminal before `filtered_stderr` put a pipe there (progress displays ask this)

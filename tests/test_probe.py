@@ -675,6 +675,21 @@ case("train on a folder whose damaged image's name holds a line break", "train",
      setup=images_with_a_broken_name)
 
 
+
+def images_and_a_sweep(w):
+    from tests.helpers import write_images
+
+    write_images(w / "imgs", 4, size=(12, 12))
+    (w / "fold.json").write_text(json.dumps({"name": "t", "dataset": "folder:imgs", "arch": "dense",
+                                             "grid": {"epochs": [1]}}))
+
+
+case("experiment --out inside its folder: dataset", "experiment", ["--config", "fold.json", "--out", "imgs/run"],
+     "lies inside the input imgs", setup=images_and_a_sweep)
+case("experiment --out inside its config file", "experiment", ["--config", "fold.json", "--out", "fold.json/x"],
+     "fold.json", setup=images_and_a_sweep)
+
+
 # ----------------------------------------------------------------------------------------------- the runner
 @pytest.fixture(scope="module")
 def world(bundle, data, tmp_path_factory):

@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = checked_config(build_parser(), argv, config_from)  # every value checked before TensorFlow loads
     from keras_ae.lectures.font import run_font
 
-    if config.latent_dim != 2 and not config.denoise:
+    if config.latent_dim > 2 and not config.denoise:
         print("note: the latent-space picture shows the first two code dimensions", file=sys.stderr)
     run_font(config)
     print(f"-> {config.out}/font.json")

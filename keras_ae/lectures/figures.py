@@ -21,6 +21,10 @@ def glyph_scatter(codes: np.ndarray, images: np.ndarray, names: Sequence[str], p
     codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)[:, :2]
     points = codes if not extra else np.vstack([codes, *[np.reshape(c, (1, -1))[:, :2] for c, _ in
                                                          extra.values()]])
+    one_d = points.shape[1] == 1
+    if one_d:  # a code of one number: the glyphs at their code, stacked upwards in its order
+        rank = np.argsort(np.argsort(points[:, 0], kind="stable"), kind="stable")
+        points = np.column_stack([points[:, 0], rank * (np.ptp(points[:, 0]) or 1.0) / max(len(points) - 1, 1)])
     span = np.ptp(points, axis=0).max() or 1.0
     size = size or 0.055 * span
     fig, ax = subplots(figsize=(7.5, 7.0))
@@ -42,15 +46,15 @@ def glyph_scatter(codes: np.ndarray, images: np.ndarray, names: Sequence[str], p
                        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         labels.append((text, x, y, half_w, half_h))
 
-    for code, image, name in zip(codes, images, names, strict=True):
+    for code, image, name in zip(points, images, names, strict=False):  # the data's codes come first
         put(code, image, name, "black")
-    for label, (code, image) in (extra or {}).items():
-        put(np.reshape(code, -1), image, label, "red")
+    for code, (label, (_, image)) in zip(points[len(codes):], (extra or {}).items(), strict=True):
+        put(code, image, label, "red")
     pad = 0.08 * span
     ax.set_xlim(points[:, 0].min() - pad, points[:, 0].max() + pad)
     ax.set_ylim(points[:, 1].min() - pad, points[:, 1].max() + pad)
     ax.set_xlabel("z[0]")
-    ax.set_ylabel("z[1]")
+    ax.set_ylabel("order along z[0]" if one_d else "z[1]")
     ax.set_title(title)
     ax.grid(alpha=0.25)
     place_labels(fig, ax, labels, boxes)

@@ -36,11 +36,15 @@ def load_data(config: TrainConfig):
     """The dataset of `config` (a `StreamDataset` when streamed), with the registry's offline fallback."""
     size = (config.image_size, config.image_size) if config.image_size else None
     if config.streams:
+        from keras_ae.data import DownloadError
         from keras_ae.data.stream import TEST_LIMIT, load_stream
 
-        return load_stream(config.dataset, value_range=config.value_range, image_size=size,
-                           channels=config.channels, seed=config.seed, test_limit=config.test_size or TEST_LIMIT,
-                           train_limit=config.train_size)
+        try:
+            return load_stream(config.dataset, value_range=config.value_range, image_size=size,
+                               channels=config.channels, seed=config.seed, test_limit=config.test_size or TEST_LIMIT,
+                               train_limit=config.train_size)
+        except DownloadError as err:  # a streamed dataset has no offline fallback
+            raise UsageError(f"dataset {config.dataset}: {err}") from None
     from keras_ae.models.registry import ARCHITECTURES
 
     pairs = ARCHITECTURES.get(config.arch).variational and config.pairs  # pairs only for a VAE (smileys)

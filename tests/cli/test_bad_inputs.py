@@ -222,3 +222,16 @@ def test_a_config_setting_one_option_under_two_names_is_refused(tmp_path, capsys
     config.write_text('{"batch_size": 64, "batch-size": 32}')
     code = train_cli.cli(["--config", str(config), "--out", str(tmp_path / "run")])
     one_line_error(code, capsys, "'batch-size' sets an option an earlier key already set")
+
+
+def test_a_streamed_dataset_that_cannot_be_downloaded_is_one_line(tmp_path, capsys, monkeypatch):
+    """A TFDS set streams and has no offline fallback: the download failure is the one error line."""
+    from keras_ae.data import DownloadError, stream
+
+    def offline(*args, **kwargs):
+        raise DownloadError("cannot download tfds:mnist: Failed to establish a new connection")
+
+    monkeypatch.setattr(stream, "load_stream", offline)
+    code = train_cli.cli(["--dataset", "tfds:mnist", "--out", str(tmp_path / "run"), "--epochs", "1"])
+    one_line_error(code, capsys, "dataset tfds:mnist", "cannot download")
+    assert listing(tmp_path) == []

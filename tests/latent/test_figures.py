@@ -1,5 +1,7 @@
 """keras_ae.latent.figures and loss curves: classes named in a legend, the stages of a two-stage run marked."""
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,9 @@ def test_a_title_in_a_script_the_font_lacks_saves_without_a_warning_per_characte
         warnings.simplefilter("always")
         figures.save_figure(fig, tmp_path / "t.png")
     assert [str(w.message) for w in caught] == [] and (tmp_path / "t.png").stat().st_size > 0
+
+
+def test_a_single_code_of_many_dimensions_is_drawn_without_a_projection(tmp_path):
+    """One test image (a small folder): PCA has no direction to find; the code's first two numbers are drawn."""
+    path = latent_figures.latent_scatter(np.array([[0.1, 0.2, 0.3]]), None, tmp_path / "one.png")
+    assert pathlib.Path(path).stat().st_size > 0

@@ -48,3 +48,19 @@ def test_the_font_s_epoch_cap_is_whole_keras_epochs_of_ten_passes_or_fewer():
 
     assert [epoch_cap(n) for n in (1, 5, 10, 25, 10_000)] == [1, 5, 10, 30, 10_000]
     assert passes_in_an_epoch(5) == 5 and passes_in_an_epoch(10_001) == 10
+
+
+def test_a_code_of_one_number_is_drawn_along_one_axis(tmp_path, monkeypatch):
+    """--latent-dim 1: each glyph at its code on the x axis, stacked upwards in the code's order."""
+    from keras_ae.lectures import figures
+
+    drawn = {}
+    monkeypatch.setattr(figures, "place_labels", lambda fig, ax, labels, boxes: drawn.update(
+        at=[(x, y) for _, x, y, *_ in labels]))
+    codes = np.array([[0.5], [-1.0], [2.0]])
+    images = np.zeros((3, 7, 5))
+    figures.glyph_scatter(codes, images, ["a", "b", "c"], tmp_path / "latent.png",
+                          extra={"new": (np.array([1.0]), images[0])})
+    assert [x for x, _ in drawn["at"]] == [0.5, -1.0, 2.0, 1.0]
+    heights = [y for _, y in drawn["at"]]
+    assert heights[1] < heights[0] < heights[3] < heights[2]  # the order along the code

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import shutil
 
 from keras_ae.errors import UsageError
 
@@ -73,28 +74,46 @@ def mark_run(run_dir: pathlib.Path, what: str) -> None:
 
 
 _MODELS = ("encoder.keras", "decoder.keras", "autoencoder.keras")
-# what each kind of run writes besides the pictures it lists; a file of another name, or of a name only another kind
-# of run writes (a results.csv of yours in a training run's directory), is not the run's to remove
-RUN_FILES = {"train": ("metrics.json", "history.csv", *_MODELS),
-             "one-class": ("metrics.json", "history.csv", *_MODELS),
-             "one-class, every class": ("metrics.json", "summary.csv"),
-             "sweep": ("results.csv", "summary.csv", "histories.csv"),
-             "font": ("font.json", "history.csv", *_MODELS)}
+_TRAIN_PICTURES = ("loss.png", "reconstruction.png", "latent.png", "latent_traversal.png", "samples.png",
+                   "interpolation.png", "manifold.png", "factor_correlation.png")
+# What each kind of run writes into its directory (the pictures too: a run that failed before its report listed them
+# leaves them as well), and the report that lists its pictures. A file of another name, or of a name only another
+# kind of run writes (a results.csv of yours in a training run's directory), is not the run's to remove.
+RUN_FILES = {"train": ("metrics.json", "history.csv", *_MODELS, *_TRAIN_PICTURES),
+             "one-class": ("metrics.json", "history.csv", *_MODELS, "histograms.png", "roc.png", "confusion.png",
+                           "ranked.png"),
+             "one-class, every class": ("metrics.json", "summary.csv", "per_class.png"),
+             "sweep": ("results.csv", "summary.csv", "histories.csv", "comparison.png", "loss_curves.png"),
+             "font": ("font.json", "history.csv", *_MODELS, "loss.png", "reconstruction.png", "latent_space.png",
+                      "concept_vector.png", "denoising_errors.png", "denoising_examples.png"),
+             "fraud demo": ()}  # each of its outputs is replaced whole
+REPORTS = {"train": "metrics.json", "one-class": "metrics.json", "one-class, every class": "metrics.json",
+           "font": "font.json"}
 
 
 def clear_previous_run(run_dir: pathlib.Path, what: str) -> list[str]:
-    """Remove what an earlier run of the kind `what` wrote into `run_dir` (its models, tables and the pictures its
-    metrics.json or font.json lists), so that a new run into the same directory leaves none of the old pictures
-    beside its own. Only plain files directly in `run_dir` with those names are touched; returns their names."""
-    listed: list[str] = []
-    for report in ("metrics.json", "font.json"):
+    """Remove what an earlier run of the kind `what` wrote into `run_dir` (`RUN_FILES`, and the pictures its report
+    lists), so that a new run into the same directory leaves none of the old outputs beside its own; the one-class
+    runs of an earlier every-class run too. A directory of an older version, which does not say its kind, is
+    cleared of what any kind writes. Only plain files directly in `run_dir` with those names (and, for every class,
+    `normal-*` run directories) are touched; returns their names."""
+    marker = json_or_none(run_dir / RUN_MARKER)
+    kinds = [what] if isinstance(marker, dict) and marker.get("run") is not None else list(RUN_FILES)
+    names, listed = [name for kind in kinds for name in RUN_FILES[kind]], []
+    for report in dict.fromkeys(REPORTS[kind] for kind in kinds if kind in REPORTS):
         content = json_or_none(run_dir / report)
         if isinstance(content, dict) and isinstance(content.get("pictures"), list):
             listed += [p for p in content["pictures"] if isinstance(p, str)]
     removed = []
-    for name in dict.fromkeys([*RUN_FILES.get(what, ()), *listed]):
+    for name in dict.fromkeys([*names, *listed]):
         path = run_dir / name
         if pathlib.PurePath(name).name == name and path.is_file() and not path.is_symlink():
             path.unlink()
             removed.append(name)
+    if "one-class, every class" in kinds:
+        for single in sorted(run_dir.glob("normal-*")):
+            held = json_or_none(single / RUN_MARKER) if single.is_dir() and not single.is_symlink() else None
+            if isinstance(held, dict) and held.get("run") == "one-class":
+                shutil.rmtree(single)
+                removed.append(single.name)
     return removed

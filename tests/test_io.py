@@ -131,3 +131,42 @@ def test_a_new_run_removes_only_what_a_run_of_its_kind_writes(tmp_path):
         left = sorted(p.name for p in run.iterdir() if not p.name.startswith("."))
     assert left == ["UNFINISHED.json", "notes.txt", "results.csv", "summary.csv"]
     assert all((run / name).read_text() == "mine" for name in ("results.csv", "summary.csv", "notes.txt"))
+
+
+def test_a_rerun_clears_pictures_a_failed_run_left_and_an_older_versions_files_and_old_classes(tmp_path):
+    """The pictures are removed by name (a run that failed wrote them before its report listed them); a directory
+    of an older version, which does not say its kind, is cleared of what any kind writes; an every-class run
+    removes the one-class runs of an earlier one (a dataset with fewer classes leaves none of the old ones)."""
+    import json
+
+    from keras_ae.io import unfinished_marker
+    from keras_ae.run_dirs import RUN_MARKER
+
+    run = tmp_path / "run"
+    try:
+        with unfinished_marker(run, "train"):
+            (run / "samples.png").write_text("old")
+            raise RuntimeError("the run fails after its pictures")
+    except RuntimeError:
+        pass
+    (run / "UNFINISHED.json").unlink()  # as after a stop the user cleaned up
+    with unfinished_marker(run, "train"):
+        assert not (run / "samples.png").exists()
+
+    old = tmp_path / "old"  # a finished training run of an older version: no kind marker
+    old.mkdir()
+    (old / "metrics.json").write_text(json.dumps({"options": {}, "test_bce": 0.1}))
+    for name in ("autoencoder.keras", "history.csv"):
+        (old / name).write_text("old")
+    with unfinished_marker(old, "sweep"):
+        assert sorted(p.name for p in old.iterdir()) == [RUN_MARKER, "UNFINISHED.json"]
+
+    every = tmp_path / "every"
+    with unfinished_marker(every, "one-class, every class"):
+        for label in (0, 7):
+            with unfinished_marker(every / f"normal-{label}", "one-class"):
+                (every / f"normal-{label}" / "metrics.json").write_text("{}")
+    (every / "normal-notes").mkdir()  # not a run: kept
+    with unfinished_marker(every, "one-class, every class"):
+        assert sorted(p.name for p in every.iterdir() if not p.name.startswith(".")) == ["UNFINISHED.json",
+                                                                                         "normal-notes"]

@@ -20,7 +20,8 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray | None, path: str | os.
     legend titled `label_title`); other labels a colour bar."""
     codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
     xlabel, ylabel = "z[0]", "z[1]"
-    if codes.shape[1] > 2 and len(codes) < 2:  # one code has no directions to project on: its first two numbers
+    if codes.shape[1] > 2 and not np.ptp(codes, axis=0).max() > 0:  # one code (or one code repeated) has no
+        # directions to project on: its first two numbers
         codes = codes[:, :2]
     elif codes.shape[1] > 2:
         from sklearn.decomposition import PCA

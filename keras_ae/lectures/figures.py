@@ -46,7 +46,7 @@ def glyph_scatter(codes: np.ndarray, images: np.ndarray, names: Sequence[str], p
                        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         labels.append((text, x, y, half_w, half_h))
 
-    for code, image, name in zip(points, images, names, strict=False):  # the data's codes come first
+    for code, image, name in zip(points[:len(codes)], images, names, strict=True):
         put(code, image, name, "black")
     for code, (label, (_, image)) in zip(points[len(codes):], (extra or {}).items(), strict=True):
         put(code, image, label, "red")

@@ -44,7 +44,7 @@ def load_data(config: TrainConfig):
                                channels=config.channels, seed=config.seed, test_limit=config.test_size or TEST_LIMIT,
                                train_limit=config.train_size)
         except DownloadError as err:  # a streamed dataset has no offline fallback
-            raise UsageError(f"dataset {config.dataset}: {err}") from None
+            raise UsageError(str(err)) from None  # it names the dataset
     from keras_ae.models.registry import ARCHITECTURES
 
     pairs = ARCHITECTURES.get(config.arch).variational and config.pairs  # pairs only for a VAE (smileys)

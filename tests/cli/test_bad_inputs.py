@@ -233,5 +233,5 @@ def test_a_streamed_dataset_that_cannot_be_downloaded_is_one_line(tmp_path, caps
 
     monkeypatch.setattr(stream, "load_stream", offline)
     code = train_cli.cli(["--dataset", "tfds:mnist", "--out", str(tmp_path / "run"), "--epochs", "1"])
-    one_line_error(code, capsys, "dataset tfds:mnist", "cannot download")
+    one_line_error(code, capsys, "cannot download tfds:mnist")
     assert listing(tmp_path) == []

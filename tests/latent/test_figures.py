@@ -1,6 +1,7 @@
 """keras_ae.latent.figures and loss curves: classes named in a legend, the stages of a two-stage run marked."""
 
 import pathlib
+import warnings
 
 import numpy as np
 import pytest
@@ -73,3 +74,6 @@ def test_a_single_code_of_many_dimensions_is_drawn_without_a_projection(tmp_path
     """One test image (a small folder): PCA has no direction to find; the code's first two numbers are drawn."""
     path = latent_figures.latent_scatter(np.array([[0.1, 0.2, 0.3]]), None, tmp_path / "one.png")
     assert pathlib.Path(path).stat().st_size > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PCA of identical codes divides by zero
+        latent_figures.latent_scatter(np.ones((3, 5)), None, tmp_path / "same.png")

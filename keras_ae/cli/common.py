@@ -263,12 +263,9 @@ def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, 
 
 def config_inputs(config: object, args: argparse.Namespace | None = None) -> list[str]:
     """The files and folders a run reads (its output may be none of them nor lie inside one)."""
-    found = []
-    from keras_ae.data.registry import prefixed
+    from keras_ae.data.registry import local_inputs
 
-    prefix = prefixed(str(getattr(config, "dataset", "") or ""))
-    if prefix is not None and prefix[0].local_path:
-        found.append(prefix[1])
+    found = local_inputs(getattr(config, "dataset", ""))
     for name in ("data_path", "font", "input"):
         if getattr(config, name, None):
             found.append(str(getattr(config, name)))

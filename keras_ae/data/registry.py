@@ -104,6 +104,13 @@ def prefixed(name: str) -> tuple[PrefixEntry, str] | None:
     return None
 
 
+def local_inputs(name: str) -> list[str]:
+    """The files or folders a dataset name reads from this machine (``folder:photos`` -> ["photos"]); none for
+    a downloaded dataset. A run's output may be none of them nor lie inside one."""
+    found = prefixed(str(name or ""))
+    return [found[1]] if found is not None and found[0].local_path else []
+
+
 def register_dataset(name: str, loader: Callable[..., Dataset] | str, replace: bool = False,
                      **fields: Any) -> DatasetEntry:
     """Register `loader` under `name` (see `DatasetEntry` for the fields); returns the entry."""

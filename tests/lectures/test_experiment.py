@@ -24,3 +24,18 @@ def test_example_configs_parse():
     for name in ("font_sweep.json", "smileys_sweep.json"):
         sweep = experiment.parse_sweep(json.loads((REPO / "configs" / name).read_text()), source=name)
         assert len(sweep.configs) >= 2
+
+
+def test_a_sweep_never_writes_inside_its_image_folder(tmp_path):
+    """run_sweep (the Python call the command makes) refuses an output inside the folder it reads, before any
+    training, creating nothing."""
+    from keras_ae.errors import UsageError
+    from keras_ae.lectures.sweep import run_sweep
+    from tests.helpers import listing, write_images
+
+    write_images(tmp_path / "imgs", 4, size=(12, 12))
+    sweep = experiment.parse_sweep({"name": "t", "dataset": f"folder:{tmp_path / 'imgs'}", "arch": "dense",
+                                    "grid": {"epochs": [1]}})
+    with pytest.raises(UsageError, match="lies inside the input"):
+        run_sweep(sweep, tmp_path / "imgs" / "run")
+    assert "run" not in listing(tmp_path / "imgs")

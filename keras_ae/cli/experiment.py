@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import pathlib
 import sys
-import types
 from collections.abc import Sequence
 
-from keras_ae import outputs
-from keras_ae.cli.common import ArgumentParser, config_inputs, quiet_tensorflow, run_main
+from keras_ae.cli.common import ArgumentParser, quiet_tensorflow, run_main
 
 
 def build_parser() -> ArgumentParser:
@@ -42,10 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from keras_ae.lectures.sweep import run_sweep
 
     name = settings["name"] or pathlib.Path(args.config).stem
-    out = args.out or f"runs/experiment-{name}"
-    # never inside (or over) what the sweep reads: its config file, a folder: dataset
-    outputs.check_output(out, "run", config_inputs(types.SimpleNamespace(dataset=settings["dataset"]), args))
-    out = run_sweep(sweep, out)
+    out = run_sweep(sweep, args.out or f"runs/experiment-{name}", inputs=[args.config])
     print(f"-> {out}/results.csv, summary.csv, comparison.png, loss_curves.png")
     return 0
 

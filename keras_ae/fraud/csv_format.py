@@ -13,6 +13,7 @@ from keras_ae.errors import UsageError
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
 NEWLINE = b"\n"
+_WORDS = {True: "True", False: "False"}  # booleans read from a CSV, as the text they were
 
 
 @contextlib.contextmanager
@@ -79,7 +80,7 @@ def _usual_type(column: pd.Series) -> pd.Series:
     `read_frames` gives them."""
     kind = column.dtype.kind
     if kind == "b":
-        return column.map({True: "True", False: "False"}, na_action="ignore").astype(object)
+        return column.map(_WORDS, na_action="ignore").astype(object)
     if kind in "iu" and not column.hasnans:
         return column.astype(column.dtype.numpy_dtype)
     if kind == "f":
@@ -94,7 +95,7 @@ def _text_booleans(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns[frame.dtypes.eq(bool) | frame.dtypes.eq(object)]:
         series = frame[column]
         if series.dtype == bool:
-            frame[column] = series.map({True: "True", False: "False"}).astype(object)
+            frame[column] = series.map(_WORDS).astype(object)
         elif any(isinstance(value, bool) for value in series.dropna().tolist()):
             frame[column] = series.map(lambda value: str(value) if isinstance(value, bool) else value)
     return frame

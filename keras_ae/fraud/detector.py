@@ -136,7 +136,8 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
             delattr(self, name)  # a refit starts from nothing
         columns, values, labels = inputs.fit_table(self, X, y)
-        Preprocessor.of(self, columns).require_hours(values, np.arange(len(values)) + 1, "X")  # all are scored
+        preprocessor = Preprocessor.of(self, columns)  # unfitted: the checks of the rows it will learn from
+        preprocessor.require_hours(values, np.arange(len(values)) + 1, "X")  # every row is scored
         normal = values[labels == 0].reset_index(drop=True)
         from keras_ae.anomaly.thresholds import check_rule
 
@@ -151,7 +152,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
                              "part can compare a row with; choose fewer neighbours")
         used = [c for c in columns if not (c == self.time_column and self.time_mode == "drop")]
         schema.require_variation(normal, used, "X", rows="normal rows")
-        Preprocessor.of(self, columns).require_spread(normal, np.flatnonzero(labels == 0) + 1, "X")
+        preprocessor.require_spread(normal, np.flatnonzero(labels == 0) + 1, "X")
         self.columns_, self.n_features_in_ = columns, len(columns)
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from keras_ae.data.registry import local_inputs
 from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES, INITIALIZERS
 from keras_ae.options import OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Each, Spec
@@ -166,9 +167,9 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
                     settings["image_size"] if settings["image_size"] != 28 else settings["channels"],
                     "applies to the images of folder:, tfds: and medmnist: datasets, not to "
                     f"{settings['dataset']!r}")
-    folder = settings["dataset"].removeprefix("folder:") if settings["dataset"].startswith("folder:") else None
-    if folder is not None and not pathlib.Path(folder).expanduser().is_dir():  # found by --dry-run too
-        raise _fail(source, "dataset", settings["dataset"], "no such folder")
+    for folder in local_inputs(settings["dataset"]):  # a folder: dataset, found by --dry-run too
+        if not pathlib.Path(folder).expanduser().is_dir():
+            raise _fail(source, "dataset", settings["dataset"], "no such folder")
     last = settings["seed"] + settings["n_runs"] - 1
     if last >= 2**32:  # run r is seeded with seed + r
         raise UsageError(f"config file {source}: 'seed' + 'n_runs' - 1 (the last run's seed) must be < {2**32}, "

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import pathlib
 import time
+from collections.abc import Sequence
 
 from keras_ae.errors import UsageError
 from keras_ae.io import unfinished_marker
 
 
-def run_sweep(sweep, out: str | pathlib.Path) -> pathlib.Path:
-    """Train every configuration of `sweep` (from `experiment.parse_sweep`) and write the results into `out`."""
+def run_sweep(sweep, out: str | pathlib.Path, inputs: Sequence[str] = ()) -> pathlib.Path:
+    """Train every configuration of `sweep` (from `experiment.parse_sweep`) and write the results into `out`, which
+    may be none of what the sweep reads nor lie inside it: its `folder:` dataset and `inputs` (its config file)."""
     from keras_ae import outputs, training
     from keras_ae.data.registry import local_inputs
 
     out = pathlib.Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"out={str(out)!r} is an existing file, not a directory")
-    outputs.check_output(out, "run", local_inputs(sweep.settings["dataset"]))  # never inside a folder: dataset
+    outputs.check_output(out, "run", [*local_inputs(sweep.settings["dataset"]), *inputs])  # a file too: refused
     x_train, x_test = load_data(sweep.settings)  # before creating `out`: a bad dataset leaves nothing behind
     with unfinished_marker(out, "sweep"), training.global_state(seed=sweep.settings["seed"]):
         rows, histories = run_grid(sweep.settings, sweep.configs, x_train, x_test)

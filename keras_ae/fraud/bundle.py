@@ -37,6 +37,10 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
     from keras_ae import __version__
 
     directory = pathlib.Path(directory)
+    if not np.isclose(detector._threshold(detector.threshold_rule, detector.threshold_value, warn=False),
+                      detector.threshold_, rtol=1e-9):
+        raise UsageError("threshold_rule or threshold_value changed since the threshold was set (set_params): "
+                         "call set_threshold(rule, value) before saving", param="threshold_rule")
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MANIFEST).unlink(missing_ok=True)
     for k, net in enumerate(detector.models_):
@@ -156,6 +160,11 @@ def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: s
         raise fail(directory, VALIDATION, f"no threshold follows ({err}); {REFIT}") from None
     if not np.isfinite(det.threshold_):
         raise fail(directory, VALIDATION, f"the threshold is {det.threshold_}; {REFIT}")
+    stated = meta["threshold"]
+    if stated.get("rule") != det.threshold_rule or not np.isclose(stated["threshold"], det.threshold_, rtol=1e-9):
+        raise fail(directory, DETECTOR, f"'threshold' (rule {bundle_files.show(stated.get('rule'))}, threshold "
+                                        f"{stated['threshold']:.6g}) does not follow from 'params' (rule "
+                                        f"{det.threshold_rule!r} gives {det.threshold_:.6g}); {REFIT}")
     det.metadata_ = meta
     return det
 

@@ -57,13 +57,29 @@ def test_a_model_saved_with_a_value_its_rule_ignores_still_loads(bundle, tmp_pat
     import json
     import shutil
 
+    from keras_ae.anomaly.thresholds import choose_threshold
     from keras_ae.fraud import bundle as bundle_io
 
     old = tmp_path / "old"
     shutil.copytree(bundle, old)
     meta = json.loads((old / "detector.json").read_text())
     meta["params"].update(threshold_rule="f1", threshold_value=0.3)
+    with np.load(old / "validation.npz") as arrays:
+        f1 = choose_threshold("f1", arrays["scores"], arrays["labels"], None)
+    meta["threshold"].update(rule="f1", value=0.3, threshold=f1)
     (old / "detector.json").write_text(json.dumps(meta))
     bundle_io.write_manifest(old)
     det = FraudDetector.load(old)
     assert det.threshold_rule == "f1" and det.threshold_value is None and np.isfinite(det.threshold_)
+
+
+def test_saving_after_a_rule_change_without_a_new_threshold_is_refused(detector, tmp_path):
+    """set_params changes the rule but not threshold_: the saved file would score with another threshold."""
+    import copy
+
+    changed = copy.copy(detector).set_params(threshold_rule="percentile", threshold_value=90.0)
+    with pytest.raises(UsageError, match=r"^threshold_rule or threshold_value changed .*set_threshold"):
+        changed.save(tmp_path / "model")
+    assert not (tmp_path / "model").exists()
+    changed.set_threshold("percentile", 90.0)
+    assert FraudDetector.load(changed.save(tmp_path / "model")).threshold_ == pytest.approx(changed.threshold_)

@@ -317,6 +317,8 @@ def test_member_scales_must_be_positive_numbers(model, scale):
     (lambda d: d["scoring"].update(components=["knn", "ae", "svm"]), "'scoring.components'"),
     (lambda d: d["scoring"].update(n_neighbors=0), "'scoring.n_neighbors' is 0"),
     (lambda d: d["threshold"].update(threshold=float("inf")), "'threshold.threshold' is inf"),
+    (lambda d: d["threshold"].update(rule="magic"), "'threshold' (rule 'magic', threshold"),
+    (lambda d: d["threshold"].update(threshold=d["threshold"]["threshold"] + 1), "does not follow from 'params'"),
     (lambda d: d.update(columns="Time,V1"), "'columns' is missing or not a list of names"),
     (lambda d: d.update(params=[]), "'params' is missing or not a dict"),
     (lambda d: d["params"].update(n_models=0), "'params' make no detector"),

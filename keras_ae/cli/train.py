@@ -33,6 +33,8 @@ def build_parser() -> ArgumentParser:
                    help=escaped(", ".join(dataset_names())) + " (tfds:NAME: tensorflow-datasets, streamed; e.g. "
                         "tfds:emnist/letters, tfds:cifar10) (default mnist; offline it falls back to the shipped "
                         "sample)")
+    p.add_argument("--data-path", default=None,
+                   help="pneumonia, medmnist:NAME: an existing .npz of the set (default: Keras cache, downloaded once)")
     p.add_argument("--image-size", type=SPECS["image_size"], default=None,
                    help="side of the images (folder:PATH default 28; tfds:NAME default its own)")
     p.add_argument("--channels", type=SPECS["channels"], default=None, choices=(1, 3),

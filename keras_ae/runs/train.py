@@ -49,7 +49,7 @@ def load_data(config: TrainConfig):
 
     pairs = ARCHITECTURES.get(config.arch).variational and config.pairs  # pairs only for a VAE (smileys)
     return load_with_fallback(config.dataset, value_range=config.value_range, image_size=size,
-                              channels=config.channels or 1, seed=config.seed, pairs=pairs)
+                              channels=config.channels or 1, seed=config.seed, pairs=pairs, path=config.data_path)
 
 
 def build_model(config: TrainConfig, input_shape: tuple[int, ...]):

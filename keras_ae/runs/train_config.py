@@ -21,6 +21,7 @@ class TrainConfig:
 
     arch: str | None = None
     dataset: str = "mnist"
+    data_path: str | None = None  # pneumonia, medmnist:NAME: a local copy of the set's file
     image_size: int | None = None
     channels: int | None = None
     stream: bool = False
@@ -109,6 +110,9 @@ class TrainConfig:
             raise UsageError(f"dataset={self.dataset!r} is streamed: streaming needs the TensorFlow backend "
                              f"(KERAS_BACKEND=tensorflow); Keras runs on {backend}", param="dataset")
         found = prefixed(self.dataset)
+        if self.data_path is not None and not self._takes_path():
+            raise UsageError(f"data_path is for datasets read from a file (pneumonia, medmnist:NAME), received "
+                             f"dataset={self.dataset!r}", param="data_path")
         for field in ("image_size", "channels"):
             if getattr(self, field) is not None and found is None:
                 prefixes = ", ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items())
@@ -125,6 +129,15 @@ class TrainConfig:
         if self.shuffle_buffer != DEFAULT_SHUFFLE_BUFFER and not self.streams:
             raise UsageError(f"shuffle_buffer applies to streamed images (stream=True); dataset {self.dataset!r} is "
                              "held in memory and fully shuffled", param="shuffle_buffer")
+
+    def _takes_path(self) -> bool:
+        """Whether the dataset's loader reads a local copy of its file (an unknown name is refused here)."""
+        from keras_ae.data.registry import dataset_entry, prefixed
+
+        found = prefixed(self.dataset)
+        if found is not None and not found[0].entry:  # folder:PATH, tfds:NAME: no file of their own
+            return False
+        return dataset_entry(self.dataset).takes_path
 
     def _preset(self) -> dict:
         """The dataset's training preset, which applies when the architecture is left out (naming one asks for its

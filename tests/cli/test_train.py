@@ -10,7 +10,7 @@ import pytest
 
 from keras_ae.cli import train as train_cli
 from tests.conftest import REPO
-from tests.helpers import write_images
+from tests.helpers import fake_pneumonia, write_images
 
 FAST = ["--epochs", "1", "--train-size", "256", "--test-size", "64", "--batch-size", "64", "--verbose", "0"]
 
@@ -116,6 +116,10 @@ def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
         (["--config", "/nonexistent/run.json"], "cannot read config file /nonexistent/run.json"),
         (["--dataset", "mnist-sample", "--image-size", "7"], "--image-size applies to the images of folder:PATH"),
         (["--dataset", "mnist-sample", "--channels", "3"], "--channels applies to the images of folder:PATH"),
+        (["--dataset", "mnist-sample", "--data-path", "x.npz"], "--data-path is for datasets read from a file"),
+        (["--dataset", "folder:data", "--data-path", "x.npz"], "--data-path is for datasets read from a file"),
+        (["--dataset", "pneumonia", "--data-path", "missing.npz", *FAST], "missing.npz does not exist"),
+        (["--dataset", "medmnist:breastmnist", "--data-path", ".", *FAST], "MedMNIST file . is a folder"),
         (["--arch", "dense", "--dataset", "mnist-sample", "--lr", "3e38", *FAST],
          "training diverged: the loss is not a finite number at epoch 1"),
     ],
@@ -247,3 +251,14 @@ def test_a_vae_streamed_from_a_folder_trains_on_single_images(tmp_path, capsys):
     assert "latent dimensions used:" in printed and "prior samples" not in printed  # none for streamed data
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["weak_supervision"] is None and metrics["dataset"]["streamed"] is True
+
+
+def test_pneumonia_trains_from_a_local_copy_of_its_file(tmp_path, capsys):
+    path = fake_pneumonia(tmp_path / "pneumoniamnist.npz")
+    out = tmp_path / "run"
+    code, _, err = run_cli(["--dataset", "pneumonia", "--data-path", str(path), "--arch", "dense",
+                            "--out", str(out), *FAST], capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["options"]["data_path"] == str(path)
+    assert metrics["train_images"] == 30

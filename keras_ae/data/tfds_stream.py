@@ -3,6 +3,9 @@ streamed as a `StreamDataset` like ``folder:PATH`` (`keras_ae.data.stream`), or 
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import tensorflow as tf
 
 from keras_ae.data.mnist import DownloadError
@@ -16,6 +19,34 @@ from keras_ae.data.stream import (
     to_channels,
 )
 from keras_ae.errors import UsageError
+
+HTTP_RETRIES = 5  # tensorflow-datasets' own 10, with doubling pauses, wait 3.5 minutes before saying "offline"
+
+
+class _NoRetryLines(logging.Filter):
+    """Drops urllib3's "Retrying (Retry(...)) after connection broken" lines: the error line names the failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Retrying (")
+
+
+@contextlib.contextmanager
+def few_retries(retries: int = HTTP_RETRIES):
+    """tensorflow-datasets' downloads retry a failed connection `retries` times (as pip does: about 6 s of pauses
+    in all) and without urllib3's line about each retry: an offline machine hears so in seconds. The line filter
+    stays (downloads still running in other threads retry after the first failure has been reported)."""
+    from tensorflow_datasets.core.download import downloader
+
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _NoRetryLines) for f in logger.filters):
+        logger.addFilter(_NoRetryLines())
+    kept = getattr(downloader, "MAX_RETRIES", None)
+    downloader.MAX_RETRIES = retries
+    try:
+        yield
+    finally:
+        if kept is not None:
+            downloader.MAX_RETRIES = kept
 
 
 def _image_feature(info, name: str) -> str:
@@ -73,7 +104,8 @@ def stream_tfds(
     except (tfds.core.registered.DatasetNotFoundError, ValueError) as err:
         raise UsageError(f"dataset='tfds:{name}': {str(err).splitlines()[0]}") from None
     try:
-        builder.download_and_prepare()
+        with few_retries():
+            builder.download_and_prepare()
     except OSError as err:  # requests' connection errors are OSErrors
         raise DownloadError(f"cannot download tfds:{name}: {str(err).splitlines()[0]}") from None
     info = builder.info

@@ -75,3 +75,21 @@ def test_tfds_converts_channels_and_size_on_request():
 def test_tfds_unknown_name_is_a_usage_error():
     with pytest.raises(UsageError, match="no_such_set"):
         load_stream("tfds:no_such_set")
+
+
+def test_tfds_downloads_give_up_after_a_few_quiet_retries(caplog):
+    """Offline, tensorflow-datasets' own 10 retries with doubling pauses took 3.5 minutes before the error."""
+    import logging
+
+    from tensorflow_datasets.core.download import downloader
+
+    from keras_ae.data.tfds_stream import HTTP_RETRIES, few_retries
+
+    before = downloader.MAX_RETRIES
+    with few_retries(), caplog.at_level(logging.WARNING, logger="urllib3"):
+        assert downloader.MAX_RETRIES == HTTP_RETRIES < before
+        with pytest.raises(OSError, match="Max retries exceeded"):  # nothing listens on port 9 here
+            with downloader._open_with_requests("http://127.0.0.1:9/train.gz"):
+                pass
+    assert downloader.MAX_RETRIES == before
+    assert not [r for r in caplog.records if "Retrying" in r.getMessage()]

@@ -109,8 +109,14 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
             out[key] = value
         return out
 
+    def number(literal: str) -> float:
+        value = float(literal)
+        if value == 0 and any(c in "123456789" for c in literal.lower().split("e")[0]):
+            raise UsageError(f"{what} {path} holds the number {literal}, too small for a float (it would read as 0)")
+        return value
+
     try:
-        return json.loads(text, object_pairs_hook=once)
+        return json.loads(text, object_pairs_hook=once, parse_float=number)
     except json.JSONDecodeError as err:
         raise UsageError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}") from None
     except RecursionError:

@@ -170,3 +170,14 @@ def test_a_rerun_clears_pictures_a_failed_run_left_and_an_older_versions_files_a
     with unfinished_marker(every, "one-class, every class"):
         assert sorted(p.name for p in every.iterdir() if not p.name.startswith(".")) == ["UNFINISHED.json",
                                                                                          "normal-notes"]
+
+
+def test_a_json_number_too_small_for_a_float_is_named_not_read_as_zero(tmp_path):
+    from keras_ae.errors import UsageError
+    from keras_ae.io import read_json
+
+    (tmp_path / "tiny.json").write_text('{"threshold_value": 1e-400, "zero": 0.0, "small": 5e-324}')
+    with pytest.raises(UsageError, match=r"tiny.json holds the number 1e-400, too small for a float"):
+        read_json(tmp_path / "tiny.json")
+    (tmp_path / "fine.json").write_text('{"zero": 0.0, "minus": -0e5, "small": 5e-324}')
+    assert read_json(tmp_path / "fine.json") == {"zero": 0.0, "minus": -0.0, "small": 5e-324}

@@ -136,7 +136,11 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     removed when the block ends normally (the run has then written its final file); when the run is
     interrupted or fails it stays, saying so, and `check_finished` (every loader) refuses the directory.
     A UsageError (a bad input found late) removes a directory this run created: nothing useful is in it; so
-    does running out of memory or out of disk space before the directory holds anything but its markers."""
+    does running out of memory or out of disk space before the directory holds anything but its markers.
+
+    A run into the directory of an earlier run of its kind replaces that run only when it finishes: the earlier
+    run's files are held aside meanwhile (`run_dirs.hold_previous_run`), and whatever ends the new run early (a
+    bad input, an error, an interruption) removes what it wrote and puts them back as they were."""
     from keras_ae import outputs, run_dirs
 
     run_dir = pathlib.Path(run_dir)
@@ -152,8 +156,8 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
             with contextlib.suppress(OSError):
                 parent.rmdir()
         raise
-    if not created:  # a run directory written before: none of its old pictures may stay beside the new ones
-        run_dirs.clear_previous_run(run_dir, what)
+    # a run directory written before: none of its old files may stay beside the new ones, nor be lost to a failure
+    held = None if created else run_dirs.hold_previous_run(run_dir, what)
     run_dirs.mark_run(run_dir, what)
     marker = run_dir / UNFINISHED
     state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),
@@ -165,16 +169,25 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
             with contextlib.suppress(OSError):
                 parent.rmdir()
 
+    def put_back() -> None:
+        marker.unlink(missing_ok=True)
+        run_dirs.discard_run(run_dir, what)
+        run_dirs.restore_previous_run(run_dir)
+
     try:
         yield run_dir
     except UsageError:
         if created:
             remove_created()
         else:
-            marker.unlink(missing_ok=True)
+            put_back()
         raise
     except BaseException as err:
         from keras_ae import interrupt
+
+        if held is not None and held.is_dir():  # the earlier run, whole, rather than a part of this one
+            put_back()
+            raise
 
         stopped = isinstance(err, KeyboardInterrupt) or interrupt.requested
         # out of memory (sizes too large for the machine) or out of disk space before this new directory held
@@ -192,6 +205,8 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         with contextlib.suppress(OSError):
             write_json(marker, state)
         raise
+    if held is not None:
+        run_dirs.finish_replacing(run_dir)
     marker.unlink(missing_ok=True)
 
 

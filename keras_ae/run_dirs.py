@@ -91,12 +91,15 @@ REPORTS = {"train": "metrics.json", "one-class": "metrics.json", "one-class, eve
            "font": "font.json"}
 
 
-def clear_previous_run(run_dir: pathlib.Path, what: str) -> list[str]:
-    """Remove what an earlier run of the kind `what` wrote into `run_dir` (`RUN_FILES`, and the pictures its report
-    lists), so that a new run into the same directory leaves none of the old outputs beside its own; the one-class
-    runs of an earlier every-class run too. A directory of an older version, which does not say its kind, is
-    cleared of what any kind writes. Only plain files directly in `run_dir` with those names (and, for every class,
-    `normal-*` run directories) are touched; returns their names."""
+UNFINISHED = "UNFINISHED.json"  # `keras_ae.io.UNFINISHED` (io imports this module)
+PREVIOUS = ".keras-ae-previous"  # while a run replaces an earlier one: the earlier run's files, put back on failure
+
+
+def run_outputs(run_dir: pathlib.Path, what: str) -> list[pathlib.Path]:
+    """What a run of the kind `what` wrote into `run_dir` (`RUN_FILES`, and the pictures its report lists): plain
+    files directly in `run_dir` of those names, and for every class the files of its `normal-*` one-class runs
+    (their markers too where nothing else is left in them). A directory of an older version, which does not say
+    its kind, counts what any kind writes. A file of any other name is not the run's."""
     marker = json_or_none(run_dir / RUN_MARKER)
     kinds = [what] if isinstance(marker, dict) and marker.get("run") is not None else list(RUN_FILES)
     names, listed = [name for kind in kinds for name in RUN_FILES[kind]], []
@@ -104,16 +107,69 @@ def clear_previous_run(run_dir: pathlib.Path, what: str) -> list[str]:
         content = json_or_none(run_dir / report)
         if isinstance(content, dict) and isinstance(content.get("pictures"), list):
             listed += [p for p in content["pictures"] if isinstance(p, str)]
-    removed = []
-    for name in dict.fromkeys([*names, *listed]):
-        path = run_dir / name
-        if pathlib.PurePath(name).name == name and path.is_file() and not path.is_symlink():
-            path.unlink()
-            removed.append(name)
+    found = [run_dir / name for name in dict.fromkeys([*names, *listed])
+             if pathlib.PurePath(name).name == name and _plain_file(run_dir / name)]
     if "one-class, every class" in kinds:
         for single in sorted(run_dir.glob("normal-*")):
             held = json_or_none(single / RUN_MARKER) if single.is_dir() and not single.is_symlink() else None
             if isinstance(held, dict) and held.get("run") == "one-class":
-                shutil.rmtree(single)
-                removed.append(single.name)
-    return removed
+                inside = [*run_outputs(single, "one-class"), *[p for p in [single / UNFINISHED] if _plain_file(p)]]
+                rest = {p.name for p in single.iterdir()} - {p.name for p in inside}
+                if rest <= {RUN_MARKER, *BROWSER_FILES}:  # nothing of the user's in it: the whole run goes
+                    inside += [single / name for name in sorted(rest)]
+                found += inside
+    return found
+
+
+def _plain_file(path: pathlib.Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def hold_previous_run(run_dir: pathlib.Path, what: str) -> pathlib.Path:
+    """Move what an earlier run of the kind `what` left in `run_dir` (`run_outputs`, and its unfinished-run marker)
+    into `run_dir / PREVIOUS`, so that the new run writes beside none of it and a failed one can put it back
+    (`restore_previous_run`); returns that folder. One left by a run that was killed is put back first."""
+    held = run_dir / PREVIOUS
+    if held.is_dir():  # left by a run that was killed: what it wrote goes, the run before it comes back
+        discard_run(run_dir, what)
+        restore_previous_run(run_dir)
+    moved = [*run_outputs(run_dir, what), *[p for p in [run_dir / UNFINISHED] if _plain_file(p)]]
+    for path in moved:
+        target = held / path.relative_to(run_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+    _remove_emptied(run_dir, moved)  # one-class runs left empty go (they come back on restore)
+    return held
+
+
+def _remove_emptied(run_dir: pathlib.Path, removed: list[pathlib.Path]) -> None:
+    """The folders below `run_dir` that held `removed` files and now hold nothing."""
+    for folder in dict.fromkeys(p.parent for p in removed if p.parent != run_dir):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def discard_run(run_dir: pathlib.Path, what: str) -> None:
+    """Remove what a failed run of the kind `what` wrote into `run_dir` (its earlier run was held aside)."""
+    removed = run_outputs(run_dir, what)
+    for path in removed:
+        path.unlink(missing_ok=True)
+    _remove_emptied(run_dir, removed)
+
+
+def restore_previous_run(run_dir: pathlib.Path) -> None:
+    """Put the files `hold_previous_run` held aside back in their places (over any of the same name)."""
+    held = run_dir / PREVIOUS
+    if not held.is_dir() or held.is_symlink():
+        return
+    for path in sorted(held.rglob("*")):
+        if path.is_file():
+            target = run_dir / path.relative_to(held)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)
+    shutil.rmtree(held)
+
+
+def finish_replacing(run_dir: pathlib.Path) -> None:
+    """The new run finished: the earlier run's files held aside go."""
+    shutil.rmtree(run_dir / PREVIOUS, ignore_errors=True)

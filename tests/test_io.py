@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from keras_ae.errors import UsageError
+
 
 def test_atomic_write_leaves_no_temporary_and_normal_permissions(tmp_path):
     import os
@@ -140,7 +142,7 @@ def test_a_rerun_clears_pictures_a_failed_run_left_and_an_older_versions_files_a
     import json
 
     from keras_ae.io import unfinished_marker
-    from keras_ae.run_dirs import RUN_MARKER
+    from keras_ae.run_dirs import PREVIOUS, RUN_MARKER
 
     run = tmp_path / "run"
     try:
@@ -159,7 +161,7 @@ def test_a_rerun_clears_pictures_a_failed_run_left_and_an_older_versions_files_a
     for name in ("autoencoder.keras", "history.csv"):
         (old / name).write_text("old")
     with unfinished_marker(old, "sweep"):
-        assert sorted(p.name for p in old.iterdir()) == [RUN_MARKER, "UNFINISHED.json"]
+        assert sorted(p.name for p in old.iterdir() if p.name != PREVIOUS) == [RUN_MARKER, "UNFINISHED.json"]
 
     every = tmp_path / "every"
     with unfinished_marker(every, "one-class, every class"):
@@ -181,3 +183,72 @@ def test_a_json_number_too_small_for_a_float_is_named_not_read_as_zero(tmp_path)
         read_json(tmp_path / "tiny.json")
     (tmp_path / "fine.json").write_text('{"zero": 0.0, "minus": -0e5, "small": 5e-324}')
     assert read_json(tmp_path / "fine.json") == {"zero": 0.0, "minus": -0.0, "small": 5e-324}
+
+
+def snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("failure", [UsageError("bad row found late"), RuntimeError("crash"), KeyboardInterrupt()])
+def test_a_rerun_that_fails_leaves_the_earlier_run_as_it_was(tmp_path, failure):
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "run"
+    with unfinished_marker(run, "train"):
+        for name in ("metrics.json", "loss.png", "latent.png"):
+            (run / name).write_text(f"first {name}")
+    (run / "notes.txt").write_text("mine")
+    before = snapshot(run)
+    with pytest.raises(type(failure)):
+        with unfinished_marker(run, "train"):
+            assert not (run / "latent.png").exists() and (run / "notes.txt").exists()
+            (run / "loss.png").write_text("second, partial")
+            (run / "samples.png").write_text("second, partial")
+            raise failure
+    assert snapshot(run) == before
+
+
+def test_a_rerun_after_a_killed_one_starts_from_the_run_before_it(tmp_path):
+    from keras_ae import run_dirs
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "run"
+    with unfinished_marker(run, "train"):
+        (run / "metrics.json").write_text("first")
+    run_dirs.hold_previous_run(run, "train")  # a second run, killed (SIGKILL) after it wrote a picture
+    (run / "samples.png").write_text("killed")
+    with pytest.raises(UsageError):
+        with unfinished_marker(run, "train"):
+            assert not (run / "metrics.json").exists()
+            raise UsageError("bad input")
+    assert sorted(snapshot(run)) == [".keras-ae-run.json", "metrics.json"] and (run / "metrics.json").read_text() == \
+        "first"
+
+
+def test_an_every_class_rerun_keeps_your_files_inside_its_one_class_runs(tmp_path):
+    from keras_ae.io import unfinished_marker
+
+    every = tmp_path / "every"
+
+    def every_class(labels, fail=False):
+        with unfinished_marker(every, "one-class, every class"):
+            for label in labels:
+                with unfinished_marker(every / f"normal-{label}", "one-class"):
+                    (every / f"normal-{label}" / "metrics.json").write_text(f"run {len(labels)}")
+            if fail:
+                raise UsageError("bad input after the classes")
+            (every / "summary.csv").write_text(f"run {len(labels)}")
+
+    every_class([3, 7])
+    (every / "normal-3" / "analysis.txt").write_text("mine")
+    (every / "normal-3" / "figs").mkdir()
+    (every / "normal-3" / "figs" / "f.txt").write_text("mine too")
+    before = snapshot(every)
+    with pytest.raises(UsageError):
+        every_class([3, 5], fail=True)
+    assert snapshot(every) == before
+    every_class([5])
+    after = snapshot(every)
+    assert after["normal-3/analysis.txt"] == b"mine" and after["normal-3/figs/f.txt"] == b"mine too"
+    assert "normal-3/metrics.json" not in after and not (every / "normal-7").exists()
+    assert after["normal-5/metrics.json"] == b"run 1" and not (every / ".keras-ae-previous").exists()

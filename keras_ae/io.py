@@ -220,7 +220,7 @@ def refuse_running(run_dir: pathlib.Path) -> None:
         pid = int(state["pid"]) if state.get("state") == "running" else None
     except (OSError, ValueError, KeyError, TypeError):
         return
-    if pid is None or pid == os.getpid():
+    if pid is None or pid == os.getpid() or not 0 < pid < 2**31:  # 0 and -1 would ask about other processes
         return
     try:
         os.kill(pid, 0)
@@ -228,6 +228,8 @@ def refuse_running(run_dir: pathlib.Path) -> None:
         return
     except PermissionError:
         pass
+    except (OSError, OverflowError):  # no process id this system knows: not a live run's marker
+        return
     raise UsageError(f"out={str(run_dir)!r} is being written by another run (process {pid}); wait for it to finish "
                      "or name another directory")
 

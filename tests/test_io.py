@@ -252,3 +252,17 @@ def test_an_every_class_rerun_keeps_your_files_inside_its_one_class_runs(tmp_pat
     assert after["normal-3/analysis.txt"] == b"mine" and after["normal-3/figs/f.txt"] == b"mine too"
     assert "normal-3/metrics.json" not in after and not (every / "normal-7").exists()
     assert after["normal-5/metrics.json"] == b"run 1" and not (every / ".keras-ae-previous").exists()
+
+
+@pytest.mark.parametrize("pid", [99999999999999999999, -1, 0, "12x", None])
+def test_a_run_marker_with_no_usable_process_id_does_not_hold_the_directory(tmp_path, pid):
+    import json
+    import os
+
+    from keras_ae.io import refuse_running
+
+    (tmp_path / "UNFINISHED.json").write_text(json.dumps({"state": "running", "pid": pid, "run": "train"}))
+    refuse_running(tmp_path)  # neither an OverflowError nor "being written by another run (process -1)"
+    (tmp_path / "UNFINISHED.json").write_text(json.dumps({"state": "running", "pid": os.getppid(), "run": "train"}))
+    with pytest.raises(UsageError, match=f"being written by another run \\(process {os.getppid()}\\)"):
+        refuse_running(tmp_path)

@@ -46,7 +46,8 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
     defaults = {}
     for key, value in config.items():
         dest = key.replace("-", "_")
-        if dest not in actions or dest in ("help", config_option):
+        if dest not in actions or actions[dest].dest == config_option or isinstance(
+                actions[dest], (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)):
             raise UsageError(f"config file {path}: unknown option {key!r}")
         if actions[dest].dest in defaults:  # "batch-size" and "batch_size", "trim" and "trim_fraction": one option
             raise UsageError(f"config file {path}: {key!r} sets an option an earlier key already set")

@@ -101,3 +101,20 @@ def test_a_model_too_deep_to_build_is_one_line(capsys):
     assert run_main(main, []) == 2
     assert capsys.readouterr().err.strip() == ("error: too deep to build (Python's recursion limit was reached); "
                                                "use fewer layers")
+
+
+@pytest.mark.parametrize("key", ["h", "help", "config", "version"])
+@pytest.mark.parametrize("command", ["train", "anomaly", "font", "fraud"])
+def test_a_config_key_naming_help_or_the_config_itself_is_an_unknown_option(key, command, tmp_path, capsys):
+    """"h" is the -h flag's own name: it reached the run's config as help=... (a traceback)."""
+    import importlib
+    import json
+
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({key: None}))
+    cli = importlib.import_module(f"keras_ae.cli.{command}").cli
+    argv = ["--config", str(config), "--out", str(tmp_path / "out")]
+    code = cli(["fit", "--input", "x.csv", *argv] if command == "fraud" else argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"unknown option {key!r}" in err, err
+    assert not (tmp_path / "out").exists()

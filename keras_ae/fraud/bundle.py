@@ -2,7 +2,8 @@
 
 member_<k>.keras (the Keras members), weights.npz (their Dense weights, what scoring reads),
 reference.npz (the standardised normal rows of the neighbour part), preprocessing.json, validation.npz
-(validation scores and labels, so threshold rules can be re-derived), detector.json (parameters, columns,
+(validation scores and labels, so threshold rules can be re-derived; `CHECK_ROWS` held-out normal rows and
+their scores, scored again on loading), detector.json (parameters, columns,
 architecture, threshold, metrics, versions) and manifest.json: every file's SHA-256 and size, and every
 array's shape and dtype (`write_manifest`). Loading verifies all of it (`bundle_checks`) and refuses a damaged
 or edited bundle with one line naming the file. It reads JSON and NumPy files only (never unpickling):
@@ -23,6 +24,8 @@ from keras_ae.fraud import bundle_checks as checks
 from keras_ae.fraud import bundle_files
 from keras_ae.fraud.bundle_files import DETECTOR, FORMAT, KIND, MANIFEST, REFIT, VALIDATION, fail
 from keras_ae.io import atomic_path, write_json
+
+CHECK_ROWS = 32  # held-out normal rows kept with their scores: loading scores them again and compares
 
 
 def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = None) -> pathlib.Path:
@@ -51,8 +54,12 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
               for i, (w, b, _) in enumerate(member) for name, value in (("W", w), ("b", b))}
     with atomic_path(directory / "weights.npz") as tmp:
         np.savez(tmp, **arrays)
+    check_rows = getattr(detector, "check_rows_", np.zeros((0, len(detector.columns_))))
+    check_scores = detector.score_samples(pd.DataFrame(check_rows, columns=detector.columns_)) if len(check_rows) \
+        else np.zeros(0)
     with atomic_path(directory / "validation.npz") as tmp:
-        np.savez(tmp, scores=detector.validation_scores_, labels=detector.validation_labels_)
+        np.savez(tmp, scores=detector.validation_scores_, labels=detector.validation_labels_,
+                 check_rows=check_rows, check_scores=check_scores)
     reference = detector.scoring_.reference
     with atomic_path(directory / "reference.npz") as tmp:
         np.savez(tmp, reference=np.zeros((0, 0), np.float32) if reference is None else reference)
@@ -123,8 +130,9 @@ def read(directory: str | os.PathLike) -> dict:
     weights = checks.member_weights(directory, arrays[bundle_files.WEIGHTS], meta, n_features)
     reference = checks.reference_rows(directory, arrays[bundle_files.REFERENCE], meta, n_features)
     scores, labels = checks.validation_rows(directory, arrays[VALIDATION])
+    check = checks.check_rows(directory, arrays[VALIDATION], len(meta["columns"]))
     return {"meta": meta, "preprocessing": preprocessing, "weights": weights, "scores": scores, "labels": labels,
-            "reference": reference}
+            "reference": reference, "check": check}
 
 
 def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: str = "the data") -> Any:
@@ -165,8 +173,27 @@ def load(cls: type, directory: str | os.PathLike, columns: Any = None, source: s
         raise fail(directory, DETECTOR, f"'threshold' (rule {bundle_files.show(stated.get('rule'))}, threshold "
                                         f"{stated['threshold']:.6g}) does not follow from 'params' (rule "
                                         f"{det.threshold_rule!r} gives {det.threshold_:.6g}); {REFIT}")
+    det.check_rows_ = parts["check"][0]
+    check_scores(det, directory, *parts["check"])
     det.metadata_ = meta
     return det
+
+
+def check_scores(det: Any, directory: pathlib.Path, rows: np.ndarray, stored: np.ndarray) -> None:
+    """The bundle's check rows must score what they scored when it was saved: files edited with the manifest
+    recomputed (the score scales, the preprocessing, the weights) would otherwise score without a word."""
+    import pandas as pd
+
+    if not len(rows):  # a bundle of an earlier version
+        return
+    try:
+        scores = det.score_samples(pd.DataFrame(rows, columns=det.columns_))
+    except ValueError as err:  # UsageError included: a check row "too far from the normal rows"
+        scores, why = None, str(err)
+    if scores is None or not np.allclose(scores, stored, rtol=1e-4, atol=1e-6):
+        got = why if scores is None else f"{scores[0]:.6g} where it stored {stored[0]:.6g}"
+        raise fail(directory, VALIDATION, f"its check rows do not score what they scored when it was saved ({got}):"
+                                          f" its files were edited; {REFIT}")
 
 
 def _estimator(cls: type, meta: dict, directory: pathlib.Path) -> Any:

@@ -211,3 +211,16 @@ def validation_rows(directory: pathlib.Path, arrays: dict) -> tuple[np.ndarray, 
     if not (labels == 0).any():
         raise fail(directory, VALIDATION, f"no normal (0) row: the threshold needs held-out normal rows; {REFIT}")
     return scores, labels
+
+
+def check_rows(directory: pathlib.Path, arrays: dict, n_columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """validation.npz's (check_rows, check_scores): raw rows of the table's `n_columns` columns and their scores
+    (none in a bundle of an earlier version)."""
+    rows, scores = arrays.get("check_rows"), arrays.get("check_scores")
+    if rows is None and scores is None:
+        return np.zeros((0, n_columns)), np.zeros(0)
+    if rows is None or scores is None or rows.ndim != 2 or rows.shape[1] != n_columns or rows.dtype.kind != "f" \
+            or scores.shape != (len(rows),) or scores.dtype.kind != "f":
+        raise fail(directory, VALIDATION, f"'check_rows' and 'check_scores' must be float rows of {n_columns} "
+                                          f"columns and one score each; {REFIT}")
+    return rows, scores

@@ -379,3 +379,38 @@ def test_bundles_of_every_method_load(data, tmp_path, method):
     det = FraudDetector(method=method, n_models=1, epochs=2, patience=1, batch_size=256, verbose=0).fit(train)
     loaded = FraudDetector.load(det.save(tmp_path / "model"))
     np.testing.assert_array_equal(loaded.score_samples(test.head(100)), det.score_samples(test.head(100)))
+
+
+@pytest.mark.parametrize("name, change", [
+    ("detector.json", lambda d: d["scoring"]["stats"].update(ae=[0, 1e300], knn=[0, 1e300])),  # scores all ~0
+    ("detector.json", lambda d: d["scoring"]["stats"]["ae"].__setitem__(1, d["scoring"]["stats"]["ae"][1] * 10)),
+    ("preprocessing.json", lambda d: d.update(scale=[1e300] * len(d["scale"]))),
+    ("preprocessing.json", lambda d: d.update(mean=[v + 0.5 for v in d["mean"]])),
+])
+def test_files_edited_with_the_manifest_recomputed_are_caught_by_the_check_rows(model, name, change):
+    """Each edit is of valid values: without the check rows the first one scored every row normal."""
+    edit_json(model, name, change)
+    refused(model, "validation.npz", "its check rows do not score what they scored when it was saved",
+            "its files were edited")
+
+
+def test_edited_weights_are_caught_by_the_check_rows(model):
+    edit_npz(model, "weights.npz", lambda arrays: arrays.update(m0_l0_W=arrays["m0_l0_W"] * 0.5))
+    refused(model, "validation.npz", "its check rows do not score")
+
+
+def test_a_bundle_of_an_earlier_version_without_check_rows_still_loads(model, data):
+    _, test = data
+    scores = FraudDetector.load(model).score_samples(test.head(20))
+    edit_npz(model, "validation.npz", lambda arrays: {"scores": arrays["scores"], "labels": arrays["labels"]})
+    np.testing.assert_allclose(FraudDetector.load(model).score_samples(test.head(20)), scores)
+
+
+@pytest.mark.parametrize("change", [
+    lambda arrays: {k: v for k, v in arrays.items() if k != "check_scores"},
+    lambda arrays: arrays.update(check_rows=arrays["check_rows"][:, :3]),
+    lambda arrays: arrays.update(check_scores=arrays["check_scores"][:1]),
+])
+def test_check_rows_of_the_wrong_shape_are_refused(model, change):
+    edit_npz(model, "validation.npz", change)
+    refused(model, "validation.npz", "'check_rows' and 'check_scores' must be")

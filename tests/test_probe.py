@@ -343,6 +343,9 @@ for option, value in [("--beta", "nan"), ("--beta", "-1"), ("--kl-warmup", "-1")
                       ("--beta", "1e308"), ("--capacity", "1e300"), ("--lr", "1e39"),
                       ("--steps-per-execution", "2147483648")]:
     case(f"train {option} {value}", "train", ["--arch", "vae", "--out", "run", f"{option}={value}"], option)
+case("font --steps 1e9 (a picture of a billion glyphs)", "font", ["--out", "run", "--steps", "1e9"], "--steps",
+     "[2, 100]")
+case("fraud demo --rows 1e12 (tables made in memory)", "fraud", ["demo", "--out", "demo", "--rows", "1e12"], "--rows")
 
 
 # ------------------------------------------------------------------------------------------ two at once

@@ -34,7 +34,8 @@ def build_parser() -> ArgumentParser:
                    help="target: wrong pixels allowed per character")
     p.add_argument("--between", default="m,n", help="decode a new character halfway between these two")
     p.add_argument("--concept", default="m,s", help="concept vector from the first character to the second")
-    p.add_argument("--steps", type=SPECS["steps"], default=9, help="images along the concept vector")
+    p.add_argument("--steps", type=SPECS["steps"], default=9,
+                   help="images along the concept vector (2 to 100, default 9)")
     p.add_argument("--denoise", action="store_true", help="train denoisers on salt-and-pepper noise instead")
     p.add_argument("--noise-levels", type=SPECS["noise_levels"], default="0.2,0.5,0.9",
                    help="salt-and-pepper fractions in [0, 1] for --denoise")

@@ -45,7 +45,7 @@ def _threshold_options(p: ArgumentParser, default: str | None) -> None:
     )
 
 
-DEMO_ROWS = options.Spec(int, 2000)
+DEMO_ROWS = options.Spec(int, 2000, 10_000_000)  # the tables are made in memory
 
 
 def _unscorable_option(p: ArgumentParser) -> None:
@@ -164,7 +164,7 @@ def build_parser() -> ArgumentParser:
     demo.add_argument("--out", default="runs/fraud-demo",
                       help="directory for the data, model and outputs (default runs/fraud-demo)")
     demo.add_argument("--rows", type=DEMO_ROWS, default=30_000,
-                      help="rows of each table (default 30000, at least 2000)")
+                      help="rows of each table (default 30000, from 2000 to 10000000)")
     demo.add_argument("--seed", type=FIT["seed"], default=0,
                       help="seed of the synthetic tables (the new table uses seed + 1) and of the fit (default 0)")
     demo.add_argument("--epochs", type=FIT["epochs"], default=40, help="most epochs of the fit (default 40)")

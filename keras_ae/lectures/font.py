@@ -46,7 +46,7 @@ class FontConfig:
         "batch_size": POSITIVE_INT,
         "max_epochs": POSITIVE_INT,
         "max_wrong": Spec(int, 0, 35),  # a glyph has 35 pixels
-        "steps": Spec(int, 2),  # the two ends at least (latent.interpolate)
+        "steps": Spec(int, 2, 100),  # the two ends at least (latent.interpolate); a picture shows them all
         "noise_levels": Each(UNIT),
         "denoise_epochs": POSITIVE_INT,
         "copies": POSITIVE_INT,

@@ -48,12 +48,33 @@ def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tu
     return shape
 
 
-def check_positive(name: str, value: int | Sequence[int]) -> None:
-    """Raise ValueError naming `name` unless `value` (or every item of it) is a positive int."""
-    values = [value] if _is_int(value) or not hasattr(value, "__iter__") or isinstance(value, (str, bytes)) \
-        else list(value)
-    if not values or not all(_is_int(v) for v in values) or any(int(v) <= 0 for v in values):
-        raise ValueError(f"Expected {name} to be a positive integer (or a list of them), received {name}={value!r}")
+def check_positive(name: str, value: int) -> None:
+    """Raise ValueError naming `name` unless `value` is a positive int."""
+    if not _is_int(value) or int(value) <= 0:
+        raise ValueError(f"Expected {name} to be a positive integer, received {name}={value!r}")
+
+
+def check_widths(name: str, value: Sequence[int]) -> None:
+    """Raise ValueError naming `name` unless `value` is a non-empty list (or tuple) of positive ints."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or not list(value) or \
+            not all(_is_int(v) and int(v) > 0 for v in value):
+        raise ValueError(f"Expected {name} to be a list of positive integers, received {name}={value!r}")
+
+
+def check_weight(name: str, value: float, positive: bool = False) -> None:
+    """Raise ValueError naming `name` unless `value` is a finite number >= 0 (> 0 with `positive`)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__") or \
+            not math.isfinite(float(value)) or float(value) < 0 or (positive and float(value) == 0):
+        raise ValueError(f"Expected {name} to be a finite number {'>' if positive else '>='} 0, received "
+                         f"{name}={value!r}")
+
+
+def check_seed(value: int | None) -> None:
+    """Raise ValueError unless `value` is None or an integer in [0, 2**32)."""
+    if value is not None and (not _is_int(value) or not 0 <= int(value) < 2**32):
+        raise ValueError(f"Expected seed to be None or an integer in [0, 2**32), received seed={value!r}")
 
 
 def _is_int(value) -> bool:

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
+from keras_ae.models.base import (
+    Autoencoder,
+    check_input_shape,
+    check_positive,
+    check_widths,
+    compiled,
+    head_dtype,
+    initializer_name,
+)
 
 
 def _pooled_sizes(size: int, levels: int) -> list[int]:
@@ -44,7 +52,7 @@ def build_conv(
     """
     height, width, channels = check_input_shape(input_shape, rank=3)
     kernel_initializer = initializer_name(kernel_initializer)
-    check_positive("filters", filters)
+    check_widths("filters", filters)
     check_positive("kernel_size", kernel_size)
     levels = len(filters)
     heights, widths = _pooled_sizes(height, levels), _pooled_sizes(width, levels)

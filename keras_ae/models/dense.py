@@ -8,7 +8,15 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
+from keras_ae.models.base import (
+    Autoencoder,
+    check_input_shape,
+    check_positive,
+    check_widths,
+    compiled,
+    head_dtype,
+    initializer_name,
+)
 
 
 def build_dense(
@@ -40,8 +48,8 @@ def build_dense(
     """
     shape = check_input_shape(input_shape)
     check_positive("latent_dim", latent_dim)
-    if hidden:
-        check_positive("hidden", hidden)
+    if not (isinstance(hidden, (list, tuple)) and not hidden):  # () or []: no hidden layer
+        check_widths("hidden", hidden)
     size = math.prod(shape)
     kernel_initializer = initializer_name(kernel_initializer)
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers, ops
 
-from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, compiled, head_dtype, initializer_name
+from keras_ae.models import base
+from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, check_widths, compiled, head_dtype
 from keras_ae.models.vae_layers import check_conv_options, conv_decoder, conv_encoder, dense_encoder
 from keras_ae.models.vae_losses import kl_per_dimension, reconstruction_bce
 
@@ -53,18 +54,15 @@ class VAE(keras.Model):
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0,
                  seed: int | None = None, free_bits: float = 0.0, capacity: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        for name, value in (("beta", beta), ("free_bits", free_bits), ("capacity", capacity)):
+            base.check_weight(name, value)
+        base.check_seed(seed)
         self.encoder = encoder
         self.decoder = decoder
         self.sampling = Sampling(seed=seed, name="sampling")
         self.seed = seed
         self.pair_changes: int | None = None  # factors each training pair differs in, when known (weak.py)
-        self.initial_beta = float(beta)
-        if free_bits < 0:
-            raise ValueError(f"Expected free_bits >= 0, received free_bits={free_bits}")
-        self.free_bits = float(free_bits)
-        if capacity < 0:
-            raise ValueError(f"Expected capacity >= 0, received capacity={capacity}")
-        self.target_capacity = float(capacity)
+        self.initial_beta, self.free_bits, self.target_capacity = float(beta), float(free_bits), float(capacity)
         # Capacity (Burgess et al. 2018): the KL term is beta * |KL - C|, C raised from 0 to `capacity` nats by
         # `vae_schedules.CapacityAnnealing`; made only when asked for, so other VAEs keep their variables.
         self.capacity = self.add_weight(name="capacity", shape=(), initializer="zeros", trainable=False,
@@ -254,21 +252,21 @@ def build_vae(
         (its loss is its own), so ``vae.fit(x, epochs=...)`` works right after building.
     """
     shape = check_input_shape(input_shape)
-    kernel_initializer = initializer_name(kernel_initializer)
+    kernel_initializer = base.initializer_name(kernel_initializer)
     check_positive("latent_dim", latent_dim)
     if kind not in ("dense", "conv"):
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")
-    if beta < 0:
-        raise ValueError(f"Expected beta >= 0, received beta={beta}")
+    base.check_weight("beta", beta)
     check_positive("kernel_size", kernel_size)
     check_conv_options(kind, output_layer, normalization, decoder_input, filters, decoder_dense)
 
     if kind == "dense":
-        check_positive("hidden", hidden)
+        check_widths("hidden", hidden)
         inputs, x = dense_encoder(shape, latent_dim, hidden, activation, kernel_initializer)
     else:
         shape = check_input_shape(shape, rank=3)
-        check_positive("filters", filters)
+        check_widths("filters", filters)
+        check_positive("dense_units", dense_units)
         inputs, x = conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size,
                                  normalization)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype=head_dtype())(x)

@@ -83,6 +83,9 @@ def read_font(path: str | os.PathLike = FONT_PATH) -> Font:
         if name in names:  # --between and --concept name glyphs: one name, one glyph
             raise UsageError(f"font file {path} line {i + 1}: a second glyph named {name!r} (the first at code "
                              f"{codes[names.index(name)]:#x})")
+        if code in codes:  # the code is the glyph's label: one code, one glyph
+            raise UsageError(f"font file {path} line {i + 1}: a second glyph with code {code:#x} (the first named "
+                             f"{names[codes.index(code)]!r})")
         names.append(name)
         codes.append(code)
         bitmaps.append([[1.0 if ch == "#" else 0.0 for ch in row] for row in rows])

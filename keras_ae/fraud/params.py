@@ -82,3 +82,5 @@ def check_roles(label_column: str, time_column: str, time_mode: str, drop, amoun
                          "uses; leave it out of drop, or time_mode 'drop'")
     if label_column and amount_column == label_column:
         raise UsageError(f"amount_column and label_column both name {amount_column!r}")
+    if label_column and time_column == label_column:
+        raise UsageError(f"time_column and label_column both name {time_column!r}")

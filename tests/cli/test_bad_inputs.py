@@ -160,6 +160,8 @@ def test_rows_with_one_field_more_than_the_header(bundle, data, tmp_path, capsys
      ["--drop ['Class'] names 'Class', the label column (--label-column 'Class')"]),
     (["fit", "--input", "{table}", "--out", "{tmp}/m", "--amount-column", "Class"],
      ["--amount-column and --label-column both name 'Class'"]),
+    (["fit", "--input", "{table}", "--out", "{tmp}/m", "--time-column", "Class", "--time", "keep"],
+     ["--time-column and --label-column both name 'Class'"]),
     (["fit", "--input", "{table}", "--out", "{tmp}/m", "--n-models", "1000000000"],
      ["--n-models must be an integer in [1, 100], received 1000000000"]),
 ])

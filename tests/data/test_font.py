@@ -32,3 +32,14 @@ def test_malformed_font_file_names_file_and_line(tmp_path):
         font_data.read_font(bad)
     with pytest.raises(UsageError, match="unknown character 'A'"):
         font_data.read_font().index("A")
+
+
+def test_two_glyphs_of_one_name_or_one_code_are_refused(tmp_path):
+    rows = ".....\n" * 7
+    twice = tmp_path / "twice.txt"
+    twice.write_text(f"0x61 a\n{rows}0x62 a\n{rows}")
+    with pytest.raises(UsageError, match=r"twice.txt line 9: a second glyph named 'a' \(the first at code 0x61\)"):
+        font_data.read_font(twice)
+    twice.write_text(f"0x61 a\n{rows}0x61 alt-a\n{rows}")
+    with pytest.raises(UsageError, match=r"twice.txt line 9: a second glyph with code 0x61 \(the first named 'a'\)"):
+        font_data.read_font(twice)

@@ -172,14 +172,19 @@ def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:
     if kind == "table" and given.name.startswith(".") and _names_a_format(given.name):
         # '.csv' is a hidden file without extension to Python (a Parquet directory): the name asks for a format
         raise UsageError(f"{shown}: a name that is only an extension; name the file before it (scored{given.name})")
-    if kind == "table" and suffix in OTHER_FORMATS:
-        from keras_ae.fraud import tables
+    from keras_ae.fraud import tables
 
+    if kind == "table" and suffix in OTHER_FORMATS:
         if tables.format_of(given, output=True) is not tables.FORMATS.get(tables.DEFAULT_FORMAT):
             return  # a registered format writes this name
         raise UsageError(f"{shown}: a scored table is written as CSV (.csv, also compressed: .csv.gz ...), "
                          f"Parquet (.parquet) or a directory of Parquet files (a name without extension), not "
                          f"{suffix}")
+    inner = given.with_suffix("").suffix.lower()
+    if kind == "table" and suffix in tables.COMPRESSED_SUFFIXES and inner in (*OTHER_FORMATS, *tables.PARQUET_SUFFIXES):
+        raise UsageError(f"{shown}: a compressed name ({suffix}) writes CSV, not {inner}; name it "
+                         f"{given.with_suffix('').with_suffix('.csv').name}{suffix} for CSV, or "
+                         f"{given.with_suffix('').with_suffix('.parquet').name} for Parquet (compressed inside)")
     if kind == "metrics" and suffix != ".json":
         raise UsageError(f"{shown}: the metrics are written as JSON; name a .json file")
 

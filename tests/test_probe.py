@@ -430,6 +430,8 @@ for members, problem in ((("a.csv", "b.csv"), "Multiple files found in ZIP file"
 
 
 case("score --out a workbook name", "fraud", [*SCORE[:-3], "--out", "s.xlsx", "--quiet"], "s.xlsx", "not .xlsx")
+case("score --out a compressed Parquet name", "fraud", [*SCORE[:-3], "--out", "s.parquet.gz", "--quiet"],
+     "s.parquet.gz", "writes CSV, not .parquet", "s.csv.gz", "s.parquet")
 case("score --out - (standard output)", "fraud", [*SCORE[:-3], "--out", "-", "--quiet"], "standard output")
 case("evaluate --out a CSV name", "fraud", [*EVAL[:-3], "--out", "e.csv", "--quiet"], "e.csv", "name a .json file")
 

@@ -67,6 +67,8 @@ class Spec:
             return self.describe()
         if self.high is not None and (number > self.high or (self.high_open and number == self.high)):
             return self.describe()
+        if self.high == FLOAT32_MAX and 0 < abs(number) < FLOAT32_TINY:  # it would be held as 0
+            return f"{self.describe()} and at least {FLOAT32_TINY:.2g} (float32's smallest)"
         if self.kind is int and self.high is None and number > INT_LIMIT:  # counts, sizes: what Keras and TF hold
             return f"{self.describe()} and at most {INT_LIMIT} (2**31 - 1)"
         return None
@@ -153,7 +155,9 @@ SEED = Spec(int, 0, 2**32, high_open=True)
 POSITIVE_INT = Spec(int, 1)
 OPTIONAL_POSITIVE_INT = Spec(int, 1, optional=True)
 NON_NEGATIVE_INT = Spec(int, 0)
+FLOAT32_TINY = 1.401298464324817e-45  # the smallest float32 above 0: a smaller number is held as 0
 POSITIVE = Spec(float, 0, low_open=True)
+LEARNING_RATE = Spec(float, 0, FLOAT32_MAX, low_open=True)  # kept by the optimiser in a float32 variable
 OPTIONAL_POSITIVE = Spec(float, 0, low_open=True, optional=True)
 NON_NEGATIVE = Spec(float, 0)
 FRACTION_OPEN = Spec(float, 0, 1, low_open=True, high_open=True)  # a share strictly between 0 and 1

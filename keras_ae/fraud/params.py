@@ -8,7 +8,7 @@ from keras_ae import options
 
 SPECS = {
     "n_models": options.POSITIVE_INT, "epochs": options.POSITIVE_INT, "patience": options.POSITIVE_INT,
-    "learning_rate": options.POSITIVE, "validation_fraction": options.FRACTION_OPEN,
+    "learning_rate": options.LEARNING_RATE, "validation_fraction": options.FRACTION_OPEN,
     "noise": options.NON_NEGATIVE, "weight_decay": options.NON_NEGATIVE, "clip": options.POSITIVE,
     "trim_fraction": options.Spec(float, 0, 0.5, high_open=True), "batch_size": options.OPTIONAL_POSITIVE_INT,
     "latent_dim": options.OPTIONAL_POSITIVE_INT, "n_neighbors": options.POSITIVE_INT,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import POSITIVE, POSITIVE_INT, SEED, UNIT, Each, Spec
+from keras_ae.options import LEARNING_RATE, POSITIVE_INT, SEED, UNIT, Each, Spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 
@@ -42,7 +42,7 @@ class FontConfig:
     SPECS: ClassVar[dict[str, Spec | Each]] = {
         "hidden": Each(POSITIVE_INT),
         "latent_dim": POSITIVE_INT,
-        "lr": POSITIVE,
+        "lr": LEARNING_RATE,
         "batch_size": POSITIVE_INT,
         "max_epochs": POSITIVE_INT,
         "max_wrong": Spec(int, 0, 35),  # a glyph has 35 pixels

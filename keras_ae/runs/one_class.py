@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 from keras_ae.errors import UsageError
 from keras_ae.options import (
     FRACTION_OPEN,
+    LEARNING_RATE,
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
     OPTIONAL_POSITIVE_INT,
-    POSITIVE,
     POSITIVE_INT,
     SEED,
     Each,
@@ -71,7 +71,7 @@ class OneClassConfig:
         "threshold_value": Spec(float, optional=True),
         "epochs": OPTIONAL_POSITIVE_INT,
         "batch_size": POSITIVE_INT,
-        "lr": POSITIVE,
+        "lr": LEARNING_RATE,
         "val_fraction": FRACTION_OPEN,
         "train_size": Spec(int, 2, optional=True),  # the code density needs two codes at least
         "seed": SEED,

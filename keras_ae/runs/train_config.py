@@ -61,7 +61,7 @@ class TrainConfig:
         "batch_size": OPTIONAL_POSITIVE_INT,
         "latent_dim": OPTIONAL_POSITIVE_INT,
         # the model keeps these in float32 variables: a larger number could not be held
-        "lr": Spec(float, 0, FLOAT32_MAX, low_open=True, optional=True),
+        "lr": Spec(float, 0, FLOAT32_MAX, low_open=True, optional=True),  # options.LEARNING_RATE, or None
         "beta": Spec(float, 0, FLOAT32_MAX, optional=True),
         "kl_warmup": Spec(int, 0, optional=True),
         "capacity": Spec(float, 0, FLOAT32_MAX, optional=True),

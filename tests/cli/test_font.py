@@ -59,8 +59,9 @@ def test_denoising_mode_reports_each_noise_level(tmp_path, capsys, monkeypatch):
     (["--noise-levels", "0.2,1.5"],
      "--noise-levels must be a comma-separated list, each a finite number in [0, 1], received 0.2,1.5"),
     (["--concept", "m,A"], "unknown character 'A'"),
-    (["--lr", "-1"], "--lr must be a finite number > 0, received -1"),
-    (["--steps", "1"], "--steps must be an integer >= 2, received 1"),
+    (["--lr", "-1"], "--lr must be a finite number > 0 (at most 3.4e+38, float32's largest), received -1"),
+    (["--lr", "1e-300"], "and at least 1.4e-45 (float32's smallest), received 1e-300"),
+    (["--steps", "1"], "--steps must be an integer in [2, 100], received 1"),
 ])
 def test_bad_font_options_give_one_line_errors(argv, message, tmp_path, capsys):
     assert font_cli.cli([*argv, "--out", str(tmp_path)]) == 2

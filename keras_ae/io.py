@@ -156,9 +156,16 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
             with contextlib.suppress(OSError):
                 parent.rmdir()
         raise
-    # a run directory written before: none of its old files may stay beside the new ones, nor be lost to a failure
-    held = None if created else run_dirs.hold_previous_run(run_dir, what)
-    run_dirs.mark_run(run_dir, what)
+    marked_now = not (run_dir / run_dirs.RUN_MARKER).is_file()  # an empty folder, or one of an older version
+    run_dirs.mark_run(run_dir, what)  # first: a folder whose files are held aside stays recognisably a run's
+    held = None
+    if not created:  # a run directory written before: its old files may neither stay beside the new ones nor be lost
+        try:
+            held = run_dirs.hold_previous_run(run_dir, what, any_kind=marked_now)  # an older version's: any kind
+        except BaseException:
+            if marked_now:
+                (run_dir / run_dirs.RUN_MARKER).unlink(missing_ok=True)
+            raise
     marker = run_dir / UNFINISHED
     state = {"run": what, "started": datetime.datetime.now().isoformat(timespec="seconds"), "pid": os.getpid(),
              "state": "running"}
@@ -170,9 +177,9 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
                 parent.rmdir()
 
     def put_back() -> None:
-        marker.unlink(missing_ok=True)
-        run_dirs.discard_run(run_dir, what)
-        run_dirs.restore_previous_run(run_dir)
+        run_dirs.put_back(run_dir, what)
+        if marked_now:
+            (run_dir / run_dirs.RUN_MARKER).unlink(missing_ok=True)
 
     try:
         yield run_dir
@@ -191,8 +198,8 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
 
         stopped = isinstance(err, KeyboardInterrupt) or interrupt.requested
         # out of memory (sizes too large for the machine) or out of disk space before this new directory held
-        # anything but its markers: nothing to keep (the command says it in one line); after that, the run is
-        # marked failed (finished parts, such as the classes of --normal all, stay)
+        # anything but its markers: nothing to keep (the command says it in one line); after that, a run into a new
+        # directory is marked failed (finished parts, such as the classes of --normal all, stay)
         if created and not stopped and (disk_full(err) or out_of_memory(err)) is not None and \
                 {p.name for p in run_dir.iterdir()} <= {UNFINISHED, run_dirs.RUN_MARKER}:
             remove_created()
@@ -236,8 +243,13 @@ def refuse_running(run_dir: pathlib.Path) -> None:
 
 def check_finished(run_dir: str | os.PathLike) -> pathlib.Path:
     """`run_dir`, or a UsageError when it holds the `UNFINISHED` marker of a run that did not complete."""
+    from keras_ae.run_dirs import HOLDING, PREVIOUS
+
     run_dir = pathlib.Path(run_dir)
     marker = run_dir / UNFINISHED
+    if (run_dir / PREVIOUS).exists() or (run_dir / HOLDING).exists():
+        raise UsageError(f"{run_dir} is an unfinished run: a run into it was stopped while the earlier run waited in "
+                         f"{PREVIOUS}; run it again (the earlier run is put back first)")
     if marker.exists():
         try:
             state = read_json(marker, what="run marker")

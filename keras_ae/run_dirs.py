@@ -5,6 +5,7 @@ hold), which kind of run wrote it, and what a new run into it removes first. `ke
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import shutil
 
@@ -92,16 +93,20 @@ REPORTS = {"train": "metrics.json", "one-class": "metrics.json", "one-class, eve
 
 
 UNFINISHED = "UNFINISHED.json"  # `keras_ae.io.UNFINISHED` (io imports this module)
-PREVIOUS = ".keras-ae-previous"  # while a run replaces an earlier one: the earlier run's files, put back on failure
+# While a run replaces an earlier one, the earlier run's files wait in PREVIOUS (filled as HOLDING, renamed when
+# whole), to be put back if the new run stops early (RESTORING in it: the new run's files are gone, the put-back
+# is under way); once the new run has finished, PREVIOUS is renamed to a TRASH name and removed.
+PREVIOUS, HOLDING, TRASH, RESTORING = ".keras-ae-previous", ".keras-ae-previous.part", ".keras-ae-old", ".restoring"
 
 
-def run_outputs(run_dir: pathlib.Path, what: str) -> list[pathlib.Path]:
+def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> list[pathlib.Path]:
     """What a run of the kind `what` wrote into `run_dir` (`RUN_FILES`, and the pictures its report lists): plain
     files directly in `run_dir` of those names, and for every class the files of its `normal-*` one-class runs
     (their markers too where nothing else is left in them). A directory of an older version, which does not say
-    its kind, counts what any kind writes. A file of any other name is not the run's."""
+    its kind (or with `any_kind`: one marked just now), counts what any kind writes. A file of any other name is
+    not the run's."""
     marker = json_or_none(run_dir / RUN_MARKER)
-    kinds = [what] if isinstance(marker, dict) and marker.get("run") is not None else list(RUN_FILES)
+    kinds = [what] if isinstance(marker, dict) and marker.get("run") is not None and not any_kind else list(RUN_FILES)
     names, listed = [name for kind in kinds for name in RUN_FILES[kind]], []
     for report in dict.fromkeys(REPORTS[kind] for kind in kinds if kind in REPORTS):
         content = json_or_none(run_dir / report)
@@ -125,28 +130,66 @@ def _plain_file(path: pathlib.Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-def hold_previous_run(run_dir: pathlib.Path, what: str) -> pathlib.Path:
+def hold_previous_run(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> pathlib.Path:
     """Move what an earlier run of the kind `what` left in `run_dir` (`run_outputs`, and its unfinished-run marker)
     into `run_dir / PREVIOUS`, so that the new run writes beside none of it and a failed one can put it back
-    (`restore_previous_run`); returns that folder. One left by a run that was killed is put back first."""
-    held = run_dir / PREVIOUS
-    if held.is_dir():  # left by a run that was killed: what it wrote goes, the run before it comes back
-        discard_run(run_dir, what)
-        restore_previous_run(run_dir)
-    moved = [*run_outputs(run_dir, what), *[p for p in [run_dir / UNFINISHED] if _plain_file(p)]]
-    for path in moved:
-        target = held / path.relative_to(run_dir)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        path.replace(target)
-    _remove_emptied(run_dir, moved)  # one-class runs left empty go (they come back on restore)
+    (`put_back`); returns that folder (absent when there was nothing to hold). What a killed run left undone is
+    finished first (`recover`). A failure or a stop request while holding puts every file back before it is raised."""
+    from keras_ae import interrupt
+
+    recover(run_dir, what)
+    part, held = run_dir / HOLDING, run_dir / PREVIOUS
+    moved = [*run_outputs(run_dir, what, any_kind), *[p for p in [run_dir / UNFINISHED] if _plain_file(p)]]
+    if not moved:
+        return held
+    try:
+        with interrupt.deferred():  # a stop request waits until every file is held, then undoes it below
+            for path in moved:
+                target = part / path.relative_to(run_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.replace(target)
+            _remove_emptied(run_dir, moved)  # one-class runs left empty go (they come back on restore)
+            part.rename(held)
+    except BaseException:
+        with interrupt.deferred():
+            for folder in (part, held):
+                if folder.is_dir():
+                    _move_back(folder, run_dir)
+        raise
     return held
 
 
-def _remove_emptied(run_dir: pathlib.Path, removed: list[pathlib.Path]) -> None:
-    """The folders below `run_dir` that held `removed` files and now hold nothing."""
-    for folder in dict.fromkeys(p.parent for p in removed if p.parent != run_dir):
-        if not any(folder.iterdir()):
-            folder.rmdir()
+def recover(run_dir: pathlib.Path, what: str) -> None:
+    """Finish what a run into `run_dir` that was killed (no chance to clean up) left undone: an earlier run half
+    held aside, or held while the killed run wrote its own files (those go), or half put back; removed leftovers."""
+    for folder in (run_dir / HOLDING, run_dir / PREVIOUS):
+        if folder.is_symlink() or folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder} is not the folder keras-ae keeps an earlier run in; move it away")
+    for trash in run_dir.glob(TRASH + "*"):
+        if trash.is_dir() and not trash.is_symlink():
+            shutil.rmtree(trash, ignore_errors=True)
+    if (run_dir / HOLDING).is_dir():  # killed while holding: nothing new was written yet
+        _move_back(run_dir / HOLDING, run_dir)
+    held = run_dir / PREVIOUS
+    if held.is_dir():
+        if not (held / RESTORING).exists():  # killed while the new run went on: what it wrote goes
+            discard_run(run_dir, what)
+            (run_dir / UNFINISHED).unlink(missing_ok=True)
+        _move_back(held, run_dir)
+
+
+def put_back(run_dir: pathlib.Path, what: str) -> None:
+    """A run of the kind `what` stopped early: remove what it wrote and its marker, and put the earlier run's files
+    held aside back as they were (a stop request meanwhile waits until this is done)."""
+    from keras_ae import interrupt
+
+    with interrupt.deferred():
+        discard_run(run_dir, what)
+        (run_dir / UNFINISHED).unlink(missing_ok=True)
+        held = run_dir / PREVIOUS
+        if held.is_dir():
+            (held / RESTORING).touch()
+            _move_back(held, run_dir)
 
 
 def discard_run(run_dir: pathlib.Path, what: str) -> None:
@@ -157,19 +200,28 @@ def discard_run(run_dir: pathlib.Path, what: str) -> None:
     _remove_emptied(run_dir, removed)
 
 
-def restore_previous_run(run_dir: pathlib.Path) -> None:
-    """Put the files `hold_previous_run` held aside back in their places (over any of the same name)."""
-    held = run_dir / PREVIOUS
-    if not held.is_dir() or held.is_symlink():
-        return
-    for path in sorted(held.rglob("*")):
-        if path.is_file():
-            target = run_dir / path.relative_to(held)
+def _remove_emptied(run_dir: pathlib.Path, removed: list[pathlib.Path]) -> None:
+    """The folders below `run_dir` that held `removed` files and now hold nothing."""
+    for folder in dict.fromkeys(p.parent for p in removed if p.parent != run_dir):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _move_back(folder: pathlib.Path, run_dir: pathlib.Path) -> None:
+    """Every file in `folder` back to its place in `run_dir` (over any of the same name); then `folder` goes."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.relative_to(folder).as_posix() != RESTORING:
+            target = run_dir / path.relative_to(folder)
             target.parent.mkdir(parents=True, exist_ok=True)
             path.replace(target)
-    shutil.rmtree(held)
+    shutil.rmtree(folder)
 
 
 def finish_replacing(run_dir: pathlib.Path) -> None:
-    """The new run finished: the earlier run's files held aside go."""
-    shutil.rmtree(run_dir / PREVIOUS, ignore_errors=True)
+    """The new run finished: the earlier run's files held aside go (renamed first, so that a folder that cannot be
+    removed whole is never taken for a held run)."""
+    held = run_dir / PREVIOUS
+    if held.is_dir():
+        trash = run_dir / f"{TRASH}-{os.getpid()}"
+        held.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)

@@ -208,21 +208,102 @@ def test_a_rerun_that_fails_leaves_the_earlier_run_as_it_was(tmp_path, failure):
     assert snapshot(run) == before
 
 
-def test_a_rerun_after_a_killed_one_starts_from_the_run_before_it(tmp_path):
+def finished_run(run, name="metrics.json", text="first"):
+    from keras_ae.io import unfinished_marker
+
+    with unfinished_marker(run, "train"):
+        (run / name).write_text(text)
+        (run / "loss.png").write_text(text)
+    return snapshot(run)
+
+
+def killed_run(run):
+    """A second run into `run` killed outright (SIGKILL: no clean-up) after it wrote a picture."""
+    import json
+
+    from keras_ae import run_dirs
+
+    run_dirs.hold_previous_run(run, "train")
+    (run / "UNFINISHED.json").write_text(json.dumps({"run": "train", "state": "running", "pid": 2**30}))
+    (run / "samples.png").write_text("killed")
+
+
+def test_after_a_killed_rerun_the_earlier_run_is_refused_until_a_run_puts_it_back(tmp_path):
+    from keras_ae.io import check_finished, unfinished_marker
+
+    run = tmp_path / "run"
+    before = finished_run(run)
+    killed_run(run)
+    with pytest.raises(UsageError, match="a run into it was stopped while the earlier run waited"):
+        check_finished(run)
+    with pytest.raises(UsageError):
+        with unfinished_marker(run, "train"):
+            assert not (run / "metrics.json").exists() and not (run / "samples.png").exists()
+            raise UsageError("bad input")
+    assert snapshot(run) == before and check_finished(run) == run  # the killed run's marker went with its files
+    with unfinished_marker(run, "train"):
+        (run / "metrics.json").write_text("third")
+    assert snapshot(run) == {".keras-ae-run.json": before[".keras-ae-run.json"], "metrics.json": b"third"}
+
+
+def test_a_hold_that_fails_half_way_puts_every_file_back(tmp_path, monkeypatch):
+    import pathlib
+
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "run"
+    before = finished_run(run)
+    moves, replace = [], pathlib.Path.replace
+
+    def second_move_fails(self, target):
+        moves.append(self.name)
+        if len(moves) == 2:
+            raise OSError(5, "Input/output error")
+        return replace(self, target)
+
+    monkeypatch.setattr(pathlib.Path, "replace", second_move_fails)
+    with pytest.raises(OSError):
+        with unfinished_marker(run, "train"):
+            pass
+    monkeypatch.undo()
+    assert snapshot(run) == before and len(moves) > 2  # the failure, then the files moved back
+
+
+def test_a_put_back_killed_half_way_is_finished_by_the_next_run(tmp_path):
     from keras_ae import run_dirs
     from keras_ae.io import unfinished_marker
 
     run = tmp_path / "run"
-    with unfinished_marker(run, "train"):
-        (run / "metrics.json").write_text("first")
-    run_dirs.hold_previous_run(run, "train")  # a second run, killed (SIGKILL) after it wrote a picture
-    (run / "samples.png").write_text("killed")
+    before = finished_run(run)
+    killed_run(run)
+    run_dirs.discard_run(run, "train")  # the put-back's first steps, then SIGKILL
+    (run / "UNFINISHED.json").unlink()
+    (run / run_dirs.PREVIOUS / run_dirs.RESTORING).touch()
+    (run / run_dirs.PREVIOUS / "loss.png").replace(run / "loss.png")
     with pytest.raises(UsageError):
         with unfinished_marker(run, "train"):
-            assert not (run / "metrics.json").exists()
             raise UsageError("bad input")
-    assert sorted(snapshot(run)) == [".keras-ae-run.json", "metrics.json"] and (run / "metrics.json").read_text() == \
-        "first"
+    assert snapshot(run) == before
+
+
+def test_leftovers_of_a_finished_replacement_are_removed_and_a_planted_link_is_refused(tmp_path):
+    from keras_ae import run_dirs
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "run"
+    before = finished_run(run)
+    (run / f"{run_dirs.TRASH}-123").mkdir()
+    (run / f"{run_dirs.TRASH}-123" / "metrics.json").write_text("older")
+    with pytest.raises(UsageError):
+        with unfinished_marker(run, "train"):
+            raise UsageError("bad input")
+    assert snapshot(run) == before and not (run / f"{run_dirs.TRASH}-123").exists()
+    (tmp_path / "elsewhere").mkdir()
+    (run / run_dirs.PREVIOUS).symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UsageError, match="is not the folder keras-ae keeps an earlier run in"):
+        with unfinished_marker(run, "train"):
+            pass
+    assert (run / "metrics.json").read_text() == "first"
 
 
 def test_an_every_class_rerun_keeps_your_files_inside_its_one_class_runs(tmp_path):

@@ -2,8 +2,8 @@
 
 member_<k>.keras (the Keras members), weights.npz (their Dense weights, what scoring reads),
 reference.npz (the standardised normal rows of the neighbour part), preprocessing.json, validation.npz
-(validation scores and labels, so threshold rules can be re-derived; `CHECK_ROWS` held-out normal rows and
-their scores, scored again on loading), detector.json (parameters, columns,
+(validation scores and labels, so threshold rules can be re-derived; `CHECK_ROWS` rows, midpoints of held-out
+normal rows, with their scores, scored again on loading), detector.json (parameters, columns,
 architecture, threshold, metrics, versions) and manifest.json: every file's SHA-256 and size, and every
 array's shape and dtype (`write_manifest`). Loading verifies all of it (`bundle_checks`) and refuses a damaged
 or edited bundle with one line naming the file. It reads JSON and NumPy files only (never unpickling):
@@ -25,7 +25,14 @@ from keras_ae.fraud import bundle_files
 from keras_ae.fraud.bundle_files import DETECTOR, FORMAT, KIND, MANIFEST, REFIT, VALIDATION, fail
 from keras_ae.io import atomic_path, write_json
 
-CHECK_ROWS = 32  # held-out normal rows kept with their scores: loading scores them again and compares
+CHECK_ROWS = 32  # rows kept with their scores: loading scores them again and compares
+
+
+def check_rows(normal: np.ndarray) -> np.ndarray:
+    """`CHECK_ROWS` rows to check a loaded bundle with: midpoints of pairs of held-out normal rows (`normal`), plausible
+    rows that are none of the rows the distance part holds (a row of those would score its own distance, 0)."""
+    k = min(CHECK_ROWS, len(normal))
+    return (normal[:k] + np.roll(normal, 1, axis=0)[:k]) / 2
 
 
 def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = None) -> pathlib.Path:
@@ -54,12 +61,11 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
               for i, (w, b, _) in enumerate(member) for name, value in (("W", w), ("b", b))}
     with atomic_path(directory / "weights.npz") as tmp:
         np.savez(tmp, **arrays)
-    check_rows = getattr(detector, "check_rows_", np.zeros((0, len(detector.columns_))))
-    check_scores = detector.score_samples(pd.DataFrame(check_rows, columns=detector.columns_)) if len(check_rows) \
-        else np.zeros(0)
+    rows = getattr(detector, "check_rows_", np.zeros((0, len(detector.columns_))))
+    scores = detector.score_samples(pd.DataFrame(rows, columns=detector.columns_)) if len(rows) else np.zeros(0)
     with atomic_path(directory / "validation.npz") as tmp:
         np.savez(tmp, scores=detector.validation_scores_, labels=detector.validation_labels_,
-                 check_rows=check_rows, check_scores=check_scores)
+                 check_rows=rows, check_scores=scores)
     reference = detector.scoring_.reference
     with atomic_path(directory / "reference.npz") as tmp:
         np.savez(tmp, reference=np.zeros((0, 0), np.float32) if reference is None else reference)
@@ -78,6 +84,7 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
         "scoring": detector.scoring_.to_dict(),
         "member_activations": [[act for _, _, act in member] for member in detector.weights_],
         "threshold": detector.threshold_info(),
+        "check_rows": len(rows),
         "training": {"normal_rows": detector.n_train_rows_, "validation_rows": detector.n_validation_rows_,
                      "fraud_rows_held_out": detector.n_fraud_rows_, "trimmed_rows": detector.trimmed_rows_},
         "metrics": metrics or {},
@@ -130,7 +137,7 @@ def read(directory: str | os.PathLike) -> dict:
     weights = checks.member_weights(directory, arrays[bundle_files.WEIGHTS], meta, n_features)
     reference = checks.reference_rows(directory, arrays[bundle_files.REFERENCE], meta, n_features)
     scores, labels = checks.validation_rows(directory, arrays[VALIDATION])
-    check = checks.check_rows(directory, arrays[VALIDATION], len(meta["columns"]))
+    check = checks.check_rows(directory, arrays[VALIDATION], len(meta["columns"]), meta.get("check_rows"))
     return {"meta": meta, "preprocessing": preprocessing, "weights": weights, "scores": scores, "labels": labels,
             "reference": reference, "check": check}
 

@@ -213,10 +213,13 @@ def validation_rows(directory: pathlib.Path, arrays: dict) -> tuple[np.ndarray, 
     return scores, labels
 
 
-def check_rows(directory: pathlib.Path, arrays: dict, n_columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """validation.npz's (check_rows, check_scores): raw rows of the table's `n_columns` columns and their scores
-    (none in a bundle of an earlier version)."""
+def check_rows(directory: pathlib.Path, arrays: dict, n_columns: int, count: Any) -> tuple[np.ndarray, np.ndarray]:
+    """validation.npz's (check_rows, check_scores): raw rows of the table's `n_columns` columns and their scores,
+    as many as detector.json's `count` says (a bundle of an earlier version has neither)."""
     rows, scores = arrays.get("check_rows"), arrays.get("check_scores")
+    if count is not None and not (is_int(count) and (0 if rows is None else len(rows)) == count):
+        raise fail(directory, VALIDATION, f"holds {'no' if rows is None else len(rows)} check rows where "
+                                          f"{DETECTOR} counts {show(count)}; {REFIT}")
     if rows is None and scores is None:
         return np.zeros((0, n_columns)), np.zeros(0)
     if rows is None or scores is None or rows.ndim != 2 or rows.shape[1] != n_columns or rows.dtype.kind != "f" \

@@ -171,7 +171,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         fraud = values[labels == 1]
         fraud_scores = self.score_samples(fraud) if len(fraud) else np.empty(0)
         self.validation_scores_ = np.concatenate([val_scores, fraud_scores])
-        self.check_rows_ = val.to_numpy(np.float64)[:bundle.CHECK_ROWS]  # a saved bundle re-scores them on load
+        self.check_rows_ = bundle.check_rows(val.to_numpy(np.float64))  # a saved bundle scores them again on load
         self.validation_labels_ = np.concatenate([np.zeros(len(val_scores), np.int8), np.ones(len(fraud), np.int8)])
         self.n_train_rows_ = int(len(train) - self.trimmed_rows_)
         self.n_validation_rows_, self.n_fraud_rows_ = int(len(val)), int(len(fraud))

@@ -48,17 +48,20 @@ def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tu
     return shape
 
 
-def check_positive(name: str, value: int) -> None:
-    """Raise ValueError naming `name` unless `value` is a positive int."""
+def check_positive(name: str, value: int) -> int:
+    """`value` as a Python int; a ValueError naming `name` unless it is a positive integer."""
     if not _is_int(value) or int(value) <= 0:
         raise ValueError(f"Expected {name} to be a positive integer, received {name}={value!r}")
+    return int(value)
 
 
-def check_widths(name: str, value: Sequence[int]) -> None:
-    """Raise ValueError naming `name` unless `value` is a non-empty list (or tuple) of positive ints."""
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or not list(value) or \
-            not all(_is_int(v) and int(v) > 0 for v in value):
+def check_widths(name: str, value: Sequence[int], empty: bool = False) -> tuple[int, ...]:
+    """`value` as a tuple of Python ints; a ValueError naming `name` unless it is a list (tuple, array) of positive
+    integers, non-empty unless `empty`."""
+    items = None if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else list(value)
+    if items is None or not (items or empty) or not all(_is_int(v) and int(v) > 0 for v in items):
         raise ValueError(f"Expected {name} to be a list of positive integers, received {name}={value!r}")
+    return tuple(int(v) for v in items)
 
 
 def check_weight(name: str, value: float, positive: bool = False) -> None:
@@ -71,10 +74,11 @@ def check_weight(name: str, value: float, positive: bool = False) -> None:
                          f"{name}={value!r}")
 
 
-def check_seed(value: int | None) -> None:
-    """Raise ValueError unless `value` is None or an integer in [0, 2**32)."""
+def check_seed(value: int | None) -> int | None:
+    """`value` as a Python int (or None); a ValueError unless it is None or an integer in [0, 2**32)."""
     if value is not None and (not _is_int(value) or not 0 <= int(value) < 2**32):
         raise ValueError(f"Expected seed to be None or an integer in [0, 2**32), received seed={value!r}")
+    return None if value is None else int(value)
 
 
 def _is_int(value) -> bool:

@@ -52,8 +52,8 @@ def build_conv(
     """
     height, width, channels = check_input_shape(input_shape, rank=3)
     kernel_initializer = initializer_name(kernel_initializer)
-    check_widths("filters", filters)
-    check_positive("kernel_size", kernel_size)
+    filters = check_widths("filters", filters)
+    kernel_size = check_positive("kernel_size", kernel_size)
     levels = len(filters)
     heights, widths = _pooled_sizes(height, levels), _pooled_sizes(width, levels)
 

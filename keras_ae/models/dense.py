@@ -47,9 +47,8 @@ def build_dense(
         cross-entropy for a sigmoid output, else MSE: see `keras_ae.models.base.compiled`).
     """
     shape = check_input_shape(input_shape)
-    check_positive("latent_dim", latent_dim)
-    if not (isinstance(hidden, (list, tuple)) and not hidden):  # () or []: no hidden layer
-        check_widths("hidden", hidden)
+    latent_dim = check_positive("latent_dim", latent_dim)
+    hidden = check_widths("hidden", hidden, empty=True)  # empty: no hidden layer
     size = math.prod(shape)
     kernel_initializer = initializer_name(kernel_initializer)
 

@@ -56,7 +56,7 @@ class VAE(keras.Model):
         super().__init__(**kwargs)
         for name, value in (("beta", beta), ("free_bits", free_bits), ("capacity", capacity)):
             base.check_weight(name, value)
-        base.check_seed(seed)
+        seed = base.check_seed(seed)
         self.encoder = encoder
         self.decoder = decoder
         self.sampling = Sampling(seed=seed, name="sampling")
@@ -253,20 +253,19 @@ def build_vae(
     """
     shape = check_input_shape(input_shape)
     kernel_initializer = base.initializer_name(kernel_initializer)
-    check_positive("latent_dim", latent_dim)
+    latent_dim = check_positive("latent_dim", latent_dim)
     if kind not in ("dense", "conv"):
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")
     base.check_weight("beta", beta)
-    check_positive("kernel_size", kernel_size)
+    kernel_size = check_positive("kernel_size", kernel_size)
     check_conv_options(kind, output_layer, normalization, decoder_input, filters, decoder_dense)
 
     if kind == "dense":
-        check_widths("hidden", hidden)
+        hidden = check_widths("hidden", hidden)
         inputs, x = dense_encoder(shape, latent_dim, hidden, activation, kernel_initializer)
     else:
         shape = check_input_shape(shape, rank=3)
-        check_widths("filters", filters)
-        check_positive("dense_units", dense_units)
+        filters, dense_units = check_widths("filters", filters), check_positive("dense_units", dense_units)
         inputs, x = conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size,
                                  normalization)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype=head_dtype())(x)

@@ -347,7 +347,7 @@ def test_too_many_neighbours_for_the_reference_is_refused(model):
 def test_a_threshold_rule_without_frauds_is_refused(model):
     def normal_only(arrays):
         keep = arrays["labels"] == 0
-        return {"scores": arrays["scores"][keep], "labels": arrays["labels"][keep]}
+        return {**arrays, "scores": arrays["scores"][keep], "labels": arrays["labels"][keep]}
 
     edit_npz(model, "validation.npz", normal_only)
     edit_json(model, "detector.json", lambda d: d["params"].update(threshold_rule="f1", threshold_value=None))
@@ -403,7 +403,15 @@ def test_a_bundle_of_an_earlier_version_without_check_rows_still_loads(model, da
     _, test = data
     scores = FraudDetector.load(model).score_samples(test.head(20))
     edit_npz(model, "validation.npz", lambda arrays: {"scores": arrays["scores"], "labels": arrays["labels"]})
+    refused(model, "validation.npz", "holds no check rows where detector.json counts 32")
+    edit_json(model, "detector.json", lambda d: d.pop("check_rows"))
     np.testing.assert_allclose(FraudDetector.load(model).score_samples(test.head(20)), scores)
+
+
+def test_an_edited_reference_is_caught_by_the_check_rows(model):
+    """The check rows are midpoints of held-out rows: none is in the distance part's reference, whose edit shows."""
+    edit_npz(model, "reference.npz", lambda arrays: {"reference": arrays["reference"][::-1] * 1.5})
+    refused(model, "validation.npz", "its check rows do not score")
 
 
 @pytest.mark.parametrize("change", [

@@ -34,3 +34,15 @@ def test_a_wrongly_typed_argument_is_named(build, kwargs, message):
 
     with pytest.raises(ValueError, match=re.escape(message)):
         build(**kwargs)
+
+
+def test_numpy_integers_and_any_empty_sequence_are_taken_as_python_values():
+    import numpy as np
+
+    single = build_dense(latent_dim=np.int64(4), hidden=range(0))
+    assert [layer.units for layer in single.encoder.layers if hasattr(layer, "units")] == [4]
+    deep = build_dense(latent_dim=2, hidden=np.array([8, 4]))
+    assert [layer.units for layer in deep.encoder.layers if hasattr(layer, "units")] == [8, 4, 2]
+    vae = build_vae(latent_dim=np.int32(2), hidden=[np.int64(8)], seed=np.int64(3), beta=np.float32(0.5))
+    assert vae.autoencoder.seed == 3 and isinstance(vae.autoencoder.seed, int)
+    assert build_conv(filters=np.array([4, 2])).encoder.output_shape[-1] == 2

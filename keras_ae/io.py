@@ -141,21 +141,31 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     A run into the directory of an earlier run of its kind replaces that run only when it finishes: the earlier
     run's files are held aside meanwhile (`run_dirs.hold_previous_run`), and whatever ends the new run early (a
     bad input, an error, an interruption) removes what it wrote and puts them back as they were."""
-    from keras_ae import outputs, run_dirs
+    from keras_ae import outputs
 
     run_dir = pathlib.Path(run_dir)
     outputs.check_output(run_dir, "run")  # a directory of the user's, a file, a link, unwritable: refused
-    run_dirs.check_run_kind(run_dir, what)
-    refuse_running(run_dir)
     made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
-    created = bool(made)
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError:  # a name the system refuses (too long): the folders made above it go again
-        for parent in made[1:]:
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        # the lock (beside the directory, as for every output) keeps a second command from starting on it
+        with outputs.locked(run_dir, "out", run_dir):
+            yield from _marked_run(run_dir, what, made)
+    except (OSError, UsageError):  # a name the system refuses (too long), locked by another command: the folders
+        for parent in made[1:]:  # made above it go again (when empty)
             with contextlib.suppress(OSError):
                 parent.rmdir()
         raise
+
+
+def _marked_run(run_dir: pathlib.Path, what: str, made: list[pathlib.Path]) -> Iterator[pathlib.Path]:
+    """`unfinished_marker`'s work, under the directory's lock."""
+    from keras_ae import run_dirs
+
+    run_dirs.check_run_kind(run_dir, what)
+    refuse_running(run_dir)
+    created = not run_dir.exists()
+    run_dir.mkdir(exist_ok=True)
     marked_now = not (run_dir / run_dirs.RUN_MARKER).is_file()  # an empty folder, or one of an older version
     run_dirs.mark_run(run_dir, what)  # first: a folder whose files are held aside stays recognisably a run's
     held = None

@@ -207,8 +207,7 @@ def _check_writable(target: pathlib.Path, shown: str) -> None:
         raise UsageError(f"{shown}: {parent} is a file, not a directory")
     probe = parent / f".keras-ae-write-test-{os.getpid()}"
     try:
-        probe.mkdir()
-        probe.rmdir()
+        probe.mkdir(), probe.rmdir()
     except OSError as err:
         raise UsageError(f"{shown}: cannot write in {parent} ({err.strerror or err})") from None
 
@@ -233,7 +232,7 @@ def claimed(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.PathLik
                 raise UsageError(f"{name}={str(out)!r}: cannot create {parent} ({err.strerror or err})") from None
             made.append(parent)
     try:
-        with _locked(target, name, out):
+        with locked(target, name, out):
             yield target
     except BaseException:
         _remove_dirs(made)
@@ -247,7 +246,8 @@ def _remove_dirs(made: list[pathlib.Path]) -> None:
 
 
 @contextlib.contextmanager
-def _locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
+def locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
+    """Hold `lock_path(target)` while the block runs; a UsageError when another command holds it."""
     lock = lock_path(target)
     for _ in range(5):  # a lock file removed by its holder between our open and our lock: open the new one
         try:

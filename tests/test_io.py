@@ -347,3 +347,21 @@ def test_a_run_marker_with_no_usable_process_id_does_not_hold_the_directory(tmp_
     (tmp_path / "UNFINISHED.json").write_text(json.dumps({"state": "running", "pid": os.getppid(), "run": "train"}))
     with pytest.raises(UsageError, match=f"being written by another run \\(process {os.getppid()}\\)"):
         refuse_running(tmp_path)
+
+
+@pytest.mark.parametrize("earlier", [True, False])
+def test_a_second_run_into_a_directory_in_use_is_refused_and_touches_nothing(tmp_path, earlier):
+    """Two runs started at the same moment would both pass the marker check: the lock beside the directory decides."""
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "new" / "run"
+    if earlier:
+        finished_run(run)
+    with unfinished_marker(run, "train"):
+        (run / "metrics.json").write_text("running")
+        during = snapshot(run)
+        with pytest.raises(UsageError, match="is being written by another command"):
+            with unfinished_marker(run, "train"):
+                pass
+        assert snapshot(run) == during
+    assert (run / "metrics.json").read_text() == "running" and not list(run.parent.glob(".*.lock"))

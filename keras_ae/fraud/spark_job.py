@@ -30,7 +30,7 @@ def _output_to(log: pathlib.Path) -> Iterator[None]:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    fd = os.open(log, os.O_WRONLY | os.O_TRUNC | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0))  # made by `_log_beside`
     saved = []
     try:
         for target in (1, 2):
@@ -96,9 +96,12 @@ def _malformed_record(log: pathlib.Path) -> str | None:
 
 
 def _log_beside(out: str, target: pathlib.Path | None) -> pathlib.Path:
-    """`.<out name>.spark.log` beside a local output; a temporary file for a remote one."""
+    """A new file `.<out name>.<random>.spark.log` beside a local output (never a file that was there: it is
+    written and removed); a temporary file for a remote one."""
     if target is not None:
-        return target.parent / f".{target.name}.spark.log"
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".spark.log", dir=target.parent)
+        os.close(fd)
+        return pathlib.Path(name)
     fd, name = tempfile.mkstemp(prefix="keras-ae-fraud-spark-", suffix=".log")
     os.close(fd)
     return pathlib.Path(name)
@@ -139,9 +142,9 @@ def score_path(model_dir: str, inputs: str, out: str, master: str | None = None,
     """Read `inputs`, score it on Spark, write a Parquet directory `out` (local: only once complete).
 
     Everything that can be checked without a JVM is, first (`check_before_spark`). While Spark runs, file
-    descriptors 1 and 2 go to a log (`.<out name>.spark.log` beside a local `out`, else a temporary file): it is
-    removed after a success, and named in the one-line UsageError of a failure (a bad cell found on an executor,
-    a file Spark cannot read), which keeps it. Nothing is left at `out` after a failure.
+    descriptors 1 and 2 go to a new log (`.<out name>.<random>.spark.log` beside a local `out`, else a temporary
+    file): it is removed after a success, and named in the one-line UsageError of a failure (a bad cell found on
+    an executor, a file Spark cannot read), which keeps it. Nothing is left at `out` after a failure.
     """
     from keras_ae import outputs
 

@@ -139,13 +139,17 @@ def test_whole_number_feature_columns_keep_their_type_and_every_digit(session, m
 
 def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_path, capsys):
     root, rows = model
+    mine = tmp_path / ".scored.spark.log"  # the name the log once had: a file of the user's there stays theirs
+    mine.write_text("my notes")
+    logs = []  # each failed run keeps its own log, named in its message
     src = tmp_path / "bad.parquet"
     rows.drop(columns=["V7"]).to_parquet(src, index=False)
     code = cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"),
                 "--input", str(src), "--out", str(tmp_path / "scored")])
     err = capsys.readouterr().err
     assert code == 2 and "'V7'" in err and len(err.strip().splitlines()) == 1, err
-    log = tmp_path / ".scored.spark.log"
+    import re
+
     for name, bad, expected in [("nan", np.nan, "empty or NaN value"), ("big", 1e39, "value 1e+39 is beyond float32")]:
         src = tmp_path / f"{name}.parquet"
         rows.assign(V4=rows["V4"].where(rows["id"] != 17, bad)).to_parquet(src, index=False)
@@ -155,10 +159,13 @@ def test_spark_bad_input_is_one_line_and_leaves_no_output(session, model, tmp_pa
         # the executor's message, with the input for "the Spark DataFrame" and no row (one of an Arrow batch)
         assert code == 2 and len(err.splitlines()) == 1, err
         assert err.startswith(f"error: {src}, column 'V4': {expected}"), err
-        assert err.endswith(f" (Spark; details in {log})\n"), err
+        log = pathlib.Path(re.search(r" \(Spark; details in (.+)\)\n$", err).group(1))
+        assert log.parent == tmp_path and re.fullmatch(r"\.scored\.\w+\.spark\.log", log.name), err  # a new file
         assert "keras_ae.errors.UsageError" in log.read_text()  # the details: the worker's traceback
         assert not (tmp_path / "scored").exists()
-        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [log.name]  # only the log named
+        logs.append(log.name)
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == sorted([mine.name, *logs])
+    assert mine.read_text() == "my notes"
 
 
 def test_executors_need_only_the_zipped_package_numpy_pandas_and_pyarrow(model, tmp_path):

@@ -167,7 +167,6 @@ def test_bad_cells_found_by_spark_are_one_line_naming_the_input_and_the_log(mode
     inputs.mkdir()
     outputs.mkdir()
     out = outputs / "scored"
-    log = outputs / ".scored.spark.log"
     for src, expected in _bad_cells(rows, inputs):
         before = listing(tmp_path)
         result = subprocess.run(
@@ -178,7 +177,8 @@ def test_bad_cells_found_by_spark_are_one_line_naming_the_input_and_the_log(mode
         assert result.returncode == 2 and result.stdout == "", (src.name, result)
         message = one_error_line(result.stderr)
         assert message.startswith(f"{src}, ") and re.search(expected, message), (src.name, message)
-        assert message.endswith(f" (Spark; details in {log})"), (src.name, message)
+        log = pathlib.Path(re.search(r" \(Spark; details in (.+)\)$", message).group(1))
+        assert log.parent == outputs and re.fullmatch(r"\.scored\.\w+\.spark\.log", log.name), message
         assert not out.exists()
         assert listing(tmp_path) == before | {str(log)}, src.name  # the log named, nothing else
         details = log.read_text(errors="replace")

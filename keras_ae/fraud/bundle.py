@@ -96,6 +96,18 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
     return directory
 
 
+def save_new(detector: Any, directory: str | os.PathLike, metrics: dict | None = None) -> pathlib.Path:
+    """`save` into a new `directory`, an empty one, or in place of a fraud model directory (replaced only when the
+    new bundle is whole, `keras_ae.io.atomic_dir`); a symbolic link, the current directory, a file or a folder
+    holding anything else is refused with a UsageError, and nothing is written."""
+    from keras_ae import outputs
+    from keras_ae.io import atomic_dir
+
+    with outputs.claimed(directory, "model", name="directory") as target, atomic_dir(target) as tmp:
+        save(detector, tmp, metrics)
+    return pathlib.Path(directory)
+
+
 def write_manifest(directory: str | os.PathLike) -> pathlib.Path:
     """(Re)write `directory`/manifest.json over every regular file in it but itself (subfolders included,
     hidden files and symbolic links left out): each file's SHA-256 and size, and the shape and dtype of

@@ -274,9 +274,10 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
 
     # -------------------------------------------------------------------------------------- save/load
     def save(self, directory: str | os.PathLike, metrics: dict | None = None) -> pathlib.Path:
-        """Write the bundle (see `keras_ae.fraud.bundle`)."""
+        """Write the bundle (see `keras_ae.fraud.bundle`) into a new `directory`, or in place of a fraud model
+        directory there (when the new one is whole); anything else there is refused (`bundle.save_new`)."""
         self._check_fitted()
-        return bundle.save(self, directory, metrics)
+        return bundle.save_new(self, directory, metrics)
 
     @classmethod
     def load(cls, directory: str | os.PathLike, columns: Sequence[str] | None = None,

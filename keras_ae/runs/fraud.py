@@ -146,7 +146,7 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
         print(f"fitting on {len(values):,} unlabelled rows (no hold-out metrics)")
         detector.fit(values)
         with atomic_dir(out) as tmp:
-            detector.save(tmp)
+            bundle.save(detector, tmp)
         return FraudFitResult(detector, pathlib.Path(config.out), None, len(values))
     n_test = int(np.ceil(config.test_size * len(values)))
     if n_test < 2 or len(values) - n_test < 2:
@@ -176,7 +176,7 @@ def _fit(config: FraudFitConfig, out: pathlib.Path, table) -> FraudFitResult:
     metrics["threshold_rule"] = detector.threshold_info()
     metrics["hold_out_rows"] = int(len(idx_test))
     with atomic_dir(out) as tmp:  # the model directory appears complete or not at all
-        detector.save(tmp, metrics=metrics)
+        bundle.save(detector, tmp, metrics=metrics)
         fraud_figures.error_histogram(scores, y, detector.threshold_, tmp / "error_histogram.png",
                                       title="Hold-out anomaly score by class")
         figures.roc_curves([(f"score ({detector.method})", scores, y)], tmp / "roc.png", title="Hold-out ROC curve")

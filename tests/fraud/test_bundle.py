@@ -83,3 +83,29 @@ def test_saving_after_a_rule_change_without_a_new_threshold_is_refused(detector,
     assert not (tmp_path / "model").exists()
     changed.set_threshold("percentile", 90.0)
     assert FraudDetector.load(changed.save(tmp_path / "model")).threshold_ == pytest.approx(changed.threshold_)
+
+
+def test_save_writes_only_a_new_directory_or_over_a_fraud_model(detector, tmp_path, monkeypatch):
+    """The README's det.save("models/fraud"): a folder of the user's, a link, the current directory, a file are
+    refused untouched; an earlier model is replaced whole."""
+    mine = tmp_path / "proj"
+    mine.mkdir()
+    for name in ("manifest.json", "detector.json", "weights.npz"):
+        (mine / name).write_text("mine")
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "link").symlink_to(mine)
+    monkeypatch.chdir(tmp_path)
+    for target, message in [(mine, "an existing directory that is not a keras-ae fraud model directory"),
+                            (tmp_path / "notes.txt", "an existing file"), (tmp_path / "link", "a symbolic link"),
+                            (".", "the current or root directory"), ("", "empty path")]:
+        with pytest.raises(UsageError, match=f"^directory=.*{message}"):
+            detector.save(target)
+    assert all((mine / n).read_text() == "mine" for n in ("manifest.json", "detector.json", "weights.npz"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "notes.txt", "proj"]
+    first = detector.save(tmp_path / "models" / "fraud")
+    (first / "extra.txt").write_text("not a model's")  # a model folder with a file of the user's: refused
+    with pytest.raises(UsageError, match="not a keras-ae fraud model directory"):
+        detector.save(first)
+    (first / "extra.txt").unlink()
+    assert FraudDetector.load(detector.save(first)).threshold_ == pytest.approx(detector.threshold_)
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["fraud"]

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from keras_ae.models import arguments as check
 from keras_ae.models.base import Autoencoder, encode
 
 
@@ -29,8 +30,9 @@ def is_variational(model: Autoencoder) -> bool:
 
 def decode(model: Autoencoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Images the decoder makes from `codes` (shape (n, *code_shape))."""
-    return np.asarray(model.decoder.predict(np.asarray(codes, dtype=np.float32), batch_size=batch_size,
-                                            verbose=0), dtype=np.float32)
+    codes, batch_size = check.codes(code_shape(model), codes), check.count("batch_size", batch_size)
+    check.room(model, len(codes), "codes")
+    return np.asarray(model.decoder.predict(codes, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
 def code_shape(model: Autoencoder) -> tuple[int, ...]:
@@ -44,9 +46,9 @@ def interpolate(model: Autoencoder, a: np.ndarray, b: np.ndarray, steps: int = 1
     The first and last codes are exactly the codes of `a` and `b`, so the first and last images are
     their reconstructions.
     """
-    if steps < 2:
-        raise ValueError(f"Expected steps >= 2, received steps={steps}")
-    ends = encode(model, np.stack([np.asarray(a), np.asarray(b)]))
+    steps = check.count("steps", steps, 2)
+    check.room(model, steps, "steps")
+    ends = encode(model, np.concatenate([check.image(model, a, "a"), check.image(model, b, "b")]))
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32).reshape(-1, *([1] * (ends.ndim - 1)))
     codes = (1.0 - t) * ends[0] + t * ends[1]
     return Decoded(codes, decode(model, codes))
@@ -84,8 +86,8 @@ def sample(model: Autoencoder, n: int, codes: np.ndarray | None = None, seed: in
     """Generate `n` new images: codes drawn from the prior N(0, I) for a VAE, or from a Gaussian fitted
     to `codes` (e.g. the training set's codes) for a plain autoencoder, which has no prior.
     """
-    if n <= 0:
-        raise ValueError(f"Expected n > 0, received n={n}")
+    n, seed = check.count("n", n), None if seed is None else check.count("seed", seed, 0)
+    check.room(model, n, "n")
     rng = np.random.default_rng(seed)
     shape = code_shape(model)
     if is_variational(model):
@@ -93,7 +95,7 @@ def sample(model: Autoencoder, n: int, codes: np.ndarray | None = None, seed: in
     else:
         if codes is None:
             raise ValueError("a plain autoencoder has no prior: pass the training codes to fit a Gaussian")
-        mean, cov = fit_gaussian(codes)
+        mean, cov = fit_gaussian(check.codes(shape, codes))
         z = rng.multivariate_normal(mean, cov, size=n, method="cholesky").reshape(n, *shape)
     z = z.astype(np.float32)
     return Decoded(z, decode(model, z))
@@ -113,9 +115,12 @@ def traverse(model: Autoencoder, dims: Sequence[int] | None = None, span: float 
     bad = [d for d in dims if not 0 <= d < size]
     if bad or not dims:
         raise ValueError(f"Expected dims in [0, {size}), received dims={dims}")
-    if steps < 2:
-        raise ValueError(f"Expected steps >= 2, received steps={steps}")
-    base_flat = np.zeros(size, np.float32) if base is None else np.asarray(base, np.float32).reshape(size)
+    steps, span = check.count("steps", steps, 2), check.number("span", span, 0)
+    check.room(model, len(dims) * steps, "dims x steps")
+    if base is not None and np.asarray(base).size != size:
+        raise ValueError(f"Expected base of {size} values (one code), received base.shape={np.asarray(base).shape}")
+    base_flat = np.zeros(size, np.float32) if base is None else check.codes((size,), np.reshape(base, (1, size)),
+                                                                            "base")[0]
     offsets = np.linspace(-span, span, steps, dtype=np.float32)
     codes = np.repeat(base_flat[None, None], len(dims), axis=0).repeat(steps, axis=1)
     for row, d in enumerate(dims):
@@ -130,10 +135,11 @@ def factor_correlation(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
 
     A dimension or factor that does not vary correlates 0 with everything.
     """
-    z = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
-    f = np.asarray(factors, dtype=np.float64).reshape(len(factors), -1)
-    if len(z) != len(f):
-        raise ValueError(f"Expected as many codes as factor rows, received {len(z)} and {len(f)}")
+    z, f = np.asarray(codes, dtype=np.float64), np.asarray(factors, dtype=np.float64)
+    if len(z) != len(f) or not len(z) or not z.size or not f.size:
+        raise ValueError(f"Expected as many codes as factor rows (at least one), received {len(z)} and {len(f)}")
+    z, f = z.reshape(len(z), -1), f.reshape(len(f), -1)
+    check.finite("codes", z), check.finite("factors", f)
     z = z - z.mean(axis=0)
     f = f - f.mean(axis=0)
     norms = np.outer(np.linalg.norm(z, axis=0), np.linalg.norm(f, axis=0))
@@ -149,6 +155,8 @@ def factor_report(codes: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
     dimension (near 1: one dimension alone tracks the factor; near 0: spread over several or none).
     """
     corr = factor_correlation(codes, factors)
+    if len(names) != corr.shape[1]:
+        raise ValueError(f"Expected one name for each of the {corr.shape[1]} factors, received {len(names)} names")
     report = {"abs_correlation": corr.round(4).tolist(), "factors": list(names), "per_factor": {}}
     for j, name in enumerate(names):
         order = np.argsort(corr[:, j])[::-1]
@@ -211,8 +219,9 @@ def prior_sample_report(model: Autoencoder, x_train: np.ndarray, x_test: np.ndar
     """Do samples from the prior look like the data? Mean distance of `n` prior samples to their nearest
     training image, against the same for the reconstructions of `n` test images (ratio 1: samples sit
     as close to real images as reconstructions do)."""
+    x_train, x_test = check.images(model, x_train, "x_train"), check.images(model, x_test, "x_test")
     drawn = sample(model, n, seed=seed).images
-    test = np.asarray(x_test[:n])
+    test = x_test[:n]
     recon = decode(model, encode(model, test))
     d_sample, d_recon = nearest_distance(drawn, x_train).mean(), nearest_distance(recon, x_train).mean()
     return {"samples": n, "reconstructions": int(len(test)), "sample_distance": round(float(d_sample), 4),
@@ -226,6 +235,10 @@ def latent_usage(z_mean: np.ndarray, z_log_var: np.ndarray, threshold: float = 0
     i.e. its code changes with the input instead of collapsing to the prior."""
     m = np.asarray(z_mean, dtype=np.float64)
     lv = np.asarray(z_log_var, dtype=np.float64)
+    if m.shape != lv.shape or m.ndim != 2 or not len(m):
+        raise ValueError(f"Expected z_mean and z_log_var of one shape (n, latent_dim), received {m.shape} and "
+                         f"{lv.shape}")
+    check.finite("z_mean", m), check.finite("z_log_var", lv)
     kl = (-0.5 * (1.0 + lv - m**2 - np.exp(lv))).mean(axis=0)
     activity = m.var(axis=0)
     active = activity > threshold

@@ -103,6 +103,9 @@ def encode(model: Any, x: Any, batch_size: int = 256) -> np.ndarray:
 
     `model` is an `Autoencoder` bundle or an encoder model.
     """
+    from keras_ae.models import arguments
+
     encoder = model.encoder if hasattr(model, "encoder") else model
-    out = encoder.predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, verbose=0)
+    x, batch_size = arguments.images(model, x), arguments.count("batch_size", batch_size)
+    out = encoder.predict(x, batch_size=batch_size, verbose=0)
     return np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float32)

@@ -160,3 +160,38 @@ def test_prior_sample_report_compares_samples_with_reconstructions():
     assert report["sample_distance"] == pytest.approx(samples, abs=1e-4)
     assert report["reconstruction_distance"] == pytest.approx(recon, abs=1e-4)
     assert report["ratio"] == pytest.approx(samples / recon, abs=1e-3)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m, x: latent.encode(m, x[:0]), "Expected at least one image in x"),
+    (lambda m, x: latent.encode(m, x[0]), "Expected x of shape (n, 8, 8, 1), received x.shape=(8, 8, 1)"),
+    (lambda m, x: latent.encode(m, np.full_like(x, np.nan)), "x holds NaN or infinite values"),
+    (lambda m, x: latent.encode(m, x, batch_size=0), "Expected batch_size to be an integer >= 1"),
+    (lambda m, x: latent.interpolate(m, x[:2], x[1]), "Expected a of shape (n, 8, 8, 1)"),
+    (lambda m, x: latent.interpolate(m, x[0], np.full_like(x[1], np.inf)), "b holds NaN or infinite values"),
+    (lambda m, x: latent.interpolate(m, x[0], x[1], steps=10**9), "steps: 1,000,000,000 images of 256 bytes"),
+    (lambda m, x: latent.interpolate(m, x[0], x[1], steps=2.5), "Expected steps to be an integer >= 2"),
+    (lambda m, x: latent.sample(m, 10**9), "n: 1,000,000,000 images"),
+    (lambda m, x: latent.sample(m, 4, seed=-1), "Expected seed to be an integer >= 0, received seed=-1"),
+    (lambda m, x: latent.traverse(m, span=float("nan")), "Expected span to be a finite number >= 0"),
+    (lambda m, x: latent.traverse(m, base=np.zeros(3)), "Expected base of 2 values (one code)"),
+    (lambda m, x: latent.traverse(m, steps=10**8), "dims x steps: 200,000,000 images"),
+    (lambda m, x: latent.decode(m, np.zeros((3, 5))), "Expected codes of shape (n, 2) with n >= 1"),
+    (lambda m, x: latent.factor_report(np.zeros((4, 2)), np.ones((4, 3)), ["a"]), "one name for each of the 3"),
+    (lambda m, x: latent.factor_correlation(np.zeros((0, 2)), np.ones((0, 3))), "at least one"),
+    (lambda m, x: latent.latent_usage(np.full((3, 2), np.nan), np.zeros((3, 2))), "z_mean holds NaN"),
+    (lambda m, x: latent.prior_sample_report(m, x[:0], x), "at least one image in x_train"),
+])
+def test_bad_arguments_are_named_before_keras_sees_them(dense_vae, rng, call, message):
+    import re
+
+    x = rng.random((4, 8, 8, 1)).astype("float32")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(dense_vae, x)
+
+
+def test_a_plain_autoencoder_samples_only_from_finite_codes_of_its_shape(dense_ae):
+    with pytest.raises(ValueError, match=r"Expected codes of shape \(n, 3\)"):
+        latent.sample(dense_ae, 4, codes=np.zeros((10, 5)))
+    with pytest.raises(ValueError, match="codes holds NaN"):
+        latent.sample(dense_ae, 4, codes=np.full((10, 3), np.nan))

@@ -1,0 +1,73 @@
+"""Array arguments of the models and the latent tools, checked: each names the argument and what it must be (a
+ValueError) before any array reaches Keras, whose own messages name neither."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+MAX_BYTES = 4 * 2**30  # the images one call makes at once: more would take the machine's memory, not make a picture
+
+
+def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
+    """`x` as float32 images of the model's input shape with a batch axis, at least one, all finite."""
+    shape = tuple(model_input_shape(model))
+    x = np.asarray(x, dtype=np.float32) if not isinstance(x, np.ndarray) or x.dtype != np.float32 else x
+    if x.ndim != len(shape) + 1 or any(d is not None and d != got for d, got in zip(shape, x.shape[1:])):
+        raise ValueError(f"Expected {name} of shape (n, {', '.join('?' if d is None else str(d) for d in shape)}), "
+                         f"received {name}.shape={x.shape}")
+    if not len(x):
+        raise ValueError(f"Expected at least one image in {name}, received {name}.shape={x.shape}")
+    finite(name, x)
+    return x
+
+
+def image(model: Any, a: Any, name: str) -> np.ndarray:
+    """One image `a` of the model's input shape (no batch axis), finite; returned with a batch axis of 1."""
+    return images(model, np.asarray(a, dtype=np.float32)[None], name)
+
+
+def codes(shape: tuple[int, ...], z: Any, name: str = "codes") -> np.ndarray:
+    """`z` as float32 codes of `shape` with a batch axis, finite."""
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim != len(shape) + 1 or z.shape[1:] != tuple(shape) or not len(z):
+        raise ValueError(f"Expected {name} of shape (n, {', '.join(map(str, shape))}) with n >= 1, received "
+                         f"{name}.shape={z.shape}")
+    finite(name, z)
+    return z
+
+
+def finite(name: str, values: Any) -> None:
+    if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+        raise ValueError(f"{name} holds NaN or infinite values")
+
+
+def count(name: str, value: Any, low: int = 1) -> int:
+    """An integer >= `low` (a bool, a float, a NumPy float are refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"Expected {name} to be an integer >= {low}, received {name}={value!r}")
+    return int(value)
+
+
+def number(name: str, value: Any, low: float | None = None) -> float:
+    """A finite number (>= `low` when given)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or \
+            not math.isfinite(float(value)) or (low is not None and value < low):
+        rule = "a finite number" + ("" if low is None else f" >= {low}")
+        raise ValueError(f"Expected {name} to be {rule}, received {name}={value!r}")
+    return float(value)
+
+
+def room(model: Any, n: int, name: str) -> None:
+    """`n` images of the model's output size must fit in `MAX_BYTES`."""
+    size = math.prod(int(d) for d in model.decoder.outputs[0].shape[1:] if d is not None) * 4
+    if n * size > MAX_BYTES:
+        raise ValueError(f"{name}: {n:,} images of {size:,} bytes take {n * size / 2**30:.3g} GiB; at most "
+                         f"{MAX_BYTES // size:,} at once ({MAX_BYTES / 2**30:.0f} GiB)")
+
+
+def model_input_shape(model: Any) -> list:
+    encoder = model.encoder if hasattr(model, "encoder") else model
+    return [None if d is None else int(d) for d in encoder.inputs[0].shape[1:]]

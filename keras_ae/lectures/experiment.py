@@ -36,6 +36,7 @@ TOP_DEFAULTS: dict[str, Any] = {"dataset": "font5x7", "arch": "font", "batch_siz
                                 "metric": "test_mse", "train_size": None, "test_size": None, "image_size": 28,
                                 "channels": 1, "passes_per_epoch": 1, "name": None, "grid": None}
 MAX_CONFIGURATIONS = 10_000  # a grid is expanded in memory before anything runs
+MAX_RUNS = 100_000  # configurations x seeds: more is no sweep one machine finishes (and no table one reads)
 # An exponential decay of the learning rate: what each of its keys accepts.
 DECAY_SPECS: dict[str, Spec] = {"initial": POSITIVE, "decay_rate": Spec(float, 0, 1, low_open=True),
                                 "decay_epochs": POSITIVE_INT}
@@ -180,6 +181,10 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
     if math.prod(sizes) > MAX_CONFIGURATIONS:
         raise UsageError(f"config file {source}: the grid makes {math.prod(sizes):,} configurations, more than "
                          f"{MAX_CONFIGURATIONS:,}; try fewer values")
+    if math.prod(sizes) * settings["n_runs"] > MAX_RUNS:
+        raise UsageError(f"config file {source}: {math.prod(sizes):,} configurations x {settings['n_runs']:,} seeds "
+                         f"('n_runs') make {math.prod(sizes) * settings['n_runs']:,} runs, more than {MAX_RUNS:,}; "
+                         "try fewer values or seeds")
     axes = {}
     for key, default in GRID_DEFAULTS.items():
         values = grid.get(key, default)

@@ -61,6 +61,8 @@ def test_two_point_sweep_runs_end_to_end(tmp_path, capsys):
     ({"image_size": 32, "dataset": "mnist-sample"}, "image_size=32: applies to the images of folder:"),
     ({"grid": {"latent_dim": list(range(1, 101)), "epochs": list(range(1, 101)), "activation": ["tanh", "relu"]}},
      "the grid makes 20,000 configurations, more than 10,000"),
+    ({"grid": {"latent_dim": [1, 2, 3]}, "n_runs": 2147483647},
+     "3 configurations x 2,147,483,647 seeds ('n_runs') make 6,442,450,941 runs, more than 100,000"),
     ({"grid": {"initializer": [{"name": "he"}]}}, "must be a name"),
     ({"grid": {"activation": ["tanh", "tanh"]}}, "grid.activation=['tanh', 'tanh']: lists 'tanh' twice"),
     ({"grid": {"latent_dim": [2, 2.0]}}, "lists 2 twice"),

@@ -25,8 +25,8 @@ def _dataset(path: pathlib.Path):
 
     if not path.exists():
         raise UsageError(f"{path}: no such file or directory")
-    try:
-        data = ds.dataset(str(path), format="parquet")
+    try:  # hive-style folders (day=1/) make their partition columns part of the table, as Spark reads it
+        data = ds.dataset(str(path), format="parquet", partitioning="hive")
     except Exception as err:  # pyarrow raises its own error types for unreadable files
         raise _unreadable(path, err) from None
     if path.is_dir() and not data.files:
@@ -36,6 +36,25 @@ def _dataset(path: pathlib.Path):
             raise UsageError(f"{file}: not a Parquet file; a directory of Parquet files may hold only those (and "
                              "hidden or _-prefixed bookkeeping files)")
     return data
+
+
+def same_columns(path: pathlib.Path) -> None:
+    """Every file of a Parquet directory must hold the columns of the first, in its order (one process finds a
+    change when it reaches the file; Spark would read them under one schema, dropping or inventing columns)."""
+    import pyarrow.parquet as pq
+
+    from keras_ae.fraud.scoring import header_change
+
+    files = _dataset(path).files if path.is_dir() else []
+    first = None
+    for file in files:
+        try:
+            names = table_columns(pq.read_schema(file).names)
+        except Exception as err:  # noqa: BLE001 - pyarrow's own error types for a damaged footer
+            raise _unreadable(file, err) from None
+        first = names if first is None else first
+        if names != first:
+            raise UsageError(f"{file}: {header_change(first, names)}")
 
 
 def _parquet_magic(path: pathlib.Path) -> bool:
@@ -78,17 +97,20 @@ def _stored_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
+    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     # File by file, row group by row group, without pre-buffering: memory stays that of one row group
     # (a dataset scan reads ahead, and pre-buffering reads whole files, both growing with the table).
-    for file in _dataset(path).files:
+    for fragment in _dataset(path).get_fragments():
+        file, keys = fragment.path, ds.get_partition_keys(fragment.partition_expression)  # day=1/: {"day": 1}
         try:
             reader = pq.ParquetFile(file, pre_buffer=False)
             for group in range(reader.num_row_groups):
                 for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
                     if batch.num_rows:
-                        yield _stored_columns(batch.to_pandas(), table_columns(batch.schema.names))
+                        frame = _stored_columns(batch.to_pandas(), table_columns(batch.schema.names))
+                        yield frame.assign(**keys) if keys else frame  # last, as the dataset's schema has them
         except (OSError, pa.ArrowException) as err:  # a damaged file: its footer or a page cannot be decoded
             raise _unreadable(file, err) from None
 

@@ -123,6 +123,10 @@ def check_before_spark(model_dir: str | os.PathLike, inputs: str, out: str, mast
                              "bzip2 or zstd (.csv.gz, .csv.bz2, .csv.zst), or score it with --engine local")
         table = tables.open_table(source, sep)
         bundle.check_columns(detector, table.header, model_dir, str(inputs))
+        if tables.is_parquet(source):
+            from keras_ae.fraud.formats import same_columns
+
+            same_columns(source)
         schema.check_result_names(table.header, str(inputs), fitting=False)
         if not _has_rows(source, table.sep):
             raise UsageError(f"{inputs}: no data rows (the table holds only a header)")

@@ -68,6 +68,18 @@ def empty_parquet(path, rows):
     rows.head(0).to_parquet(path, index=False)
 
 
+def parts_with_a_column_more(path, rows):
+    path.mkdir()
+    rows.head(100).to_parquet(path / "part-0.parquet", index=False)
+    rows.iloc[100:].assign(foo=1.0).to_parquet(path / "part-1.parquet", index=False)  # Spark would drop foo
+
+
+def partitioned(path, rows):
+    for day, part in ((1, rows.head(100)), (2, rows.iloc[100:])):
+        (path / f"day={day}").mkdir(parents=True)
+        part.to_parquet(path / f"day={day}" / "part-0.parquet", index=False)
+
+
 # (input name, how to write it or None for no file, extra options, what the message must say)
 REFUSED = {
     "missing input": ("nope.csv", None, [], r"nope\.csv: no such file or directory$"),
@@ -76,6 +88,9 @@ REFUSED = {
     "header-only CSV": ("rows.csv", header_only, [], r"rows\.csv: no data rows \(the table holds only a header\)$"),
     "header and blank lines": ("rows.csv", header_and_blank_lines, [], r"rows\.csv: no data rows"),
     "Parquet without rows": ("rows.parquet", empty_parquet, [], r"rows\.parquet: no data rows"),
+    "Parquet parts of other columns": ("parts", parts_with_a_column_more, [],
+                                       r"part-1\.parquet: the columns changed \(columns foo new\)"),
+    "partitioned Parquet": ("lake", partitioned, [], r"lake, column 'day': unexpected column"),
     "bad --master": ("rows.csv", "rows", ["--master", "bogus://x"],
                      r"^--master 'bogus://x': not a Spark master URL \(local\[\*\], spark://host:7077, yarn, "
                      r"k8s://\.\.\.\)$"),

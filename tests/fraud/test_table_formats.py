@@ -69,3 +69,17 @@ def test_opening_reads_the_header_once(tmp_path, monkeypatch):
     table = tables.open_table(src)
     assert sum(len(f) for f in table.frames(20)) == 50 and table.count_rows() == 50
     assert len(calls) == 1 and tables.open_table(table) is table
+
+
+def test_a_partitioned_parquet_directory_reads_its_partition_columns_as_spark_does(tmp_path):
+    """lake/day=1/, lake/day=2/: 'day' is a column of the table (last), with each file's value."""
+    from keras_ae.fraud.tables import open_table
+
+    lake = tmp_path / "lake"
+    for day in (1, 2):
+        (lake / f"day={day}").mkdir(parents=True)
+        pd.DataFrame({"a": [1.0, 2.0], "b": [day, day]}).to_parquet(lake / f"day={day}" / "p.parquet", index=False)
+    table = open_table(lake)
+    assert table.header == ["a", "b", "day"]
+    frame = pd.concat(list(table.frames(10)), ignore_index=True)
+    assert list(frame.columns) == ["a", "b", "day"] and (frame["day"] == frame["b"]).all() and len(frame) == 4

@@ -30,9 +30,11 @@ def score_histograms(panels: Sequence[tuple[str, np.ndarray, np.ndarray, float |
         for value, colour in ((0, "tab:blue"), (1, "tab:red")):
             ax.hist(scores[labels == value], bins=bins, alpha=0.55, color=colour,
                     label=f"{class_names[value]}, n={int((labels == value).sum())}")
-        if threshold is not None:
-            ax.axvline(threshold, color="black", linestyle="--",
-                       label=f"threshold {threshold:.4g}" + (f" ({rule})" if rule else ""))
+        if threshold is not None:  # one far beyond the scores (a value rule's 1e308) is drawn at the chart's edge
+            span = bins[-1] - bins[0]
+            shown = float(np.clip(threshold, bins[0] - span, bins[-1] + span))
+            ax.axvline(shown, color="black", linestyle="--", label=f"threshold {threshold:.4g}" + (
+                f" ({rule})" if rule else "") + ("" if shown == threshold else ", off the chart"))
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("anomaly score" + (f" ({int(clipped.sum())} above {top:.3g} in the last bin)"
                                          if clipped.any() else ""))

@@ -113,3 +113,18 @@ def test_a_value_for_a_rule_that_takes_none_is_refused():
     with pytest.raises(ValueError, match="threshold rule 'f1' takes no value, received threshold_value=3"):
         thresholds.check_rule("f1", 3)
     assert thresholds.check_rule("f1", None).labelled
+
+
+@pytest.mark.parametrize("threshold", [1e308, -1e308])
+def test_a_threshold_far_beyond_the_scores_is_drawn_at_the_chart_edge_without_overflow(threshold, tmp_path):
+    """A value rule's threshold of 1e308 stretched the axis until matplotlib's transforms overflowed (warnings)."""
+    import warnings
+
+    from keras_ae.anomaly.figures import score_histograms
+
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = score_histograms([("validation", rng.random(50), np.arange(50) % 2, threshold)],
+                                tmp_path / "h.png", rule="value")
+    assert (tmp_path / "h.png").stat().st_size > 0 and str(path).endswith("h.png")

@@ -151,8 +151,8 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         # the lock (beside the directory, as for every output) keeps a second command from starting on it
         with outputs.locked(run_dir, "out", run_dir):
             yield from _marked_run(run_dir, what, made)
-    except (OSError, UsageError):  # a name the system refuses (too long), locked by another command: the folders
-        for parent in made[1:]:  # made above it go again (when empty)
+    except BaseException:  # a name the system refuses (too long), locked by another command, a failed run: the
+        for parent in made[1:]:  # folders made above it go again (when empty: after the lock file has gone)
             with contextlib.suppress(OSError):
                 parent.rmdir()
         raise

@@ -365,3 +365,12 @@ def test_a_second_run_into_a_directory_in_use_is_refused_and_touches_nothing(tmp
                 pass
         assert snapshot(run) == during
     assert (run / "metrics.json").read_text() == "running" and not list(run.parent.glob(".*.lock"))
+
+
+def test_a_run_that_fails_in_new_folders_leaves_none_of_them(tmp_path):
+    from keras_ae.io import unfinished_marker
+
+    with pytest.raises(MemoryError):
+        with unfinished_marker(tmp_path / "new" / "a" / "run", "train"):
+            raise MemoryError("out of memory")
+    assert list(tmp_path.iterdir()) == []

@@ -25,15 +25,20 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
         chosen = scores[labels == value]
         if len(chosen):
             ax.hist(chosen, bins=bins, alpha=0.6, color=color, label=f"{name}, n={len(chosen):,}")
-    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
+    # a threshold far beyond every score (a value rule's 1e308) is drawn some decades out, labelled so
+    span = max(edges[-1] - edges[0], 1.0)
+    reach = float(np.clip(np.sign(threshold) * np.log10(1 + abs(threshold)), edges[0] - span, edges[-1] + span)) \
+        if np.isfinite(threshold) else np.nan
+    shown = np.sign(reach) * (10 ** abs(reach) - 1) if np.isfinite(reach) else threshold
+    ax.axvline(shown, color="black", linestyle="--", label=f"threshold {threshold:.3g}" + (
+        ", off the chart" if np.isfinite(threshold) and not np.isclose(shown, threshold) else ""))
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_yscale("log")
     # the axis spans the bins (matplotlib's margins on a symlog axis can reach far past them), with ticks at 1, 2 and
     # 5 times each power of ten while few decades are shown, at the powers only where more would crowd
     margin = 0.02 * (edges[-1] - edges[0])
     low, high = (np.sign(e) * (10 ** np.abs(e) - 1) for e in (edges[0] - margin, edges[-1] + margin))
-    if np.isfinite(threshold):  # the threshold line shows even beyond every score
-        reach = np.sign(threshold) * np.log10(1 + abs(threshold))
+    if np.isfinite(reach):  # the threshold line shows even beyond every score
         low = min(low, np.sign(reach - margin) * (10 ** abs(reach - margin) - 1))
         high = max(high, np.sign(reach + margin) * (10 ** abs(reach + margin) - 1))
     ax.set_xlim(low, high)

@@ -25,12 +25,19 @@ def _dataset(path: pathlib.Path):
 
     if not path.exists():
         raise UsageError(f"{path}: no such file or directory")
-    try:  # hive-style folders (day=1/) make their partition columns part of the table, as Spark reads it
-        data = ds.dataset(str(path), format="parquet", partitioning="hive")
+    try:
+        data = ds.dataset(str(path), format="parquet")
     except Exception as err:  # pyarrow raises its own error types for unreadable files
         raise _unreadable(path, err) from None
     if path.is_dir() and not data.files:
         raise UsageError(f"{path}: a directory with no Parquet file in it")
+    for file in data.files if path.is_dir() else ():  # Spark reads a folder day=1/ as a column 'day'
+        folders = pathlib.Path(file).resolve().relative_to(path.resolve()).parts[:-1]
+        keyed = [f for f in folders if "=" in f and not f.startswith("=")]
+        if keyed:
+            key = keyed[0].split("=", 1)[0]
+            raise UsageError(f"{path}: {pathlib.Path(file).parent} is a partition folder ({keyed[0]}: to Spark, a "
+                             f"column {key!r} the files do not hold); score or fit each partition folder on its own")
     for file in data.files if path.is_dir() else ():
         if not _parquet_magic(pathlib.Path(file)):
             raise UsageError(f"{file}: not a Parquet file; a directory of Parquet files may hold only those (and "
@@ -97,20 +104,17 @@ def _stored_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
-    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     # File by file, row group by row group, without pre-buffering: memory stays that of one row group
     # (a dataset scan reads ahead, and pre-buffering reads whole files, both growing with the table).
-    for fragment in _dataset(path).get_fragments():
-        file, keys = fragment.path, ds.get_partition_keys(fragment.partition_expression)  # day=1/: {"day": 1}
+    for file in _dataset(path).files:
         try:
             reader = pq.ParquetFile(file, pre_buffer=False)
             for group in range(reader.num_row_groups):
                 for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
                     if batch.num_rows:
-                        frame = _stored_columns(batch.to_pandas(), table_columns(batch.schema.names))
-                        yield frame.assign(**keys) if keys else frame  # last, as the dataset's schema has them
+                        yield _stored_columns(batch.to_pandas(), table_columns(batch.schema.names))
         except (OSError, pa.ArrowException) as err:  # a damaged file: its footer or a page cannot be decoded
             raise _unreadable(file, err) from None
 

@@ -31,7 +31,6 @@ def is_variational(model: Autoencoder) -> bool:
 def decode(model: Autoencoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Images the decoder makes from `codes` (shape (n, *code_shape))."""
     codes, batch_size = check.codes(code_shape(model), codes), check.count("batch_size", batch_size)
-    check.room(model, len(codes), "codes")
     return np.asarray(model.decoder.predict(codes, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
@@ -86,7 +85,9 @@ def sample(model: Autoencoder, n: int, codes: np.ndarray | None = None, seed: in
     """Generate `n` new images: codes drawn from the prior N(0, I) for a VAE, or from a Gaussian fitted
     to `codes` (e.g. the training set's codes) for a plain autoencoder, which has no prior.
     """
-    n, seed = check.count("n", n), None if seed is None else check.count("seed", seed, 0)
+    n = check.count("n", n)
+    if not (seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence))):
+        seed = check.count("seed", seed, 0)
     check.room(model, n, "n")
     rng = np.random.default_rng(seed)
     shape = code_shape(model)

@@ -15,9 +15,14 @@ def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
     """`x` as float32 images of the model's input shape with a batch axis, at least one, all finite."""
     shape = tuple(model_input_shape(model))
     x = np.asarray(x, dtype=np.float32) if not isinstance(x, np.ndarray) or x.dtype != np.float32 else x
+    given = x.shape
+    if shape and shape[-1] == 1 and x.ndim == len(shape):  # (n, 28, 28) for (28, 28, 1): as Keras adjusts it
+        x = x[..., None]
+    elif x.ndim == len(shape) + 2 and x.shape[-1] == 1:  # (n, 784, 1) for (784,)
+        x = x[..., 0]
     if x.ndim != len(shape) + 1 or any(d is not None and d != got for d, got in zip(shape, x.shape[1:])):
         raise ValueError(f"Expected {name} of shape (n, {', '.join('?' if d is None else str(d) for d in shape)}), "
-                         f"received {name}.shape={x.shape}")
+                         f"received {name}.shape={given}")
     if not len(x):
         raise ValueError(f"Expected at least one image in {name}, received {name}.shape={x.shape}")
     finite(name, x)
@@ -26,7 +31,11 @@ def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
 
 def image(model: Any, a: Any, name: str) -> np.ndarray:
     """One image `a` of the model's input shape (no batch axis), finite; returned with a batch axis of 1."""
-    return images(model, np.asarray(a, dtype=np.float32)[None], name)
+    a = np.asarray(a, dtype=np.float32)
+    shape = model_input_shape(model)
+    if shape and shape[-1] == 1 and a.ndim == len(shape) - 1:  # (28, 28) for (28, 28, 1)
+        a = a[..., None]
+    return images(model, a[None], name)
 
 
 def codes(shape: tuple[int, ...], z: Any, name: str = "codes") -> np.ndarray:
@@ -40,7 +49,8 @@ def codes(shape: tuple[int, ...], z: Any, name: str = "codes") -> np.ndarray:
 
 
 def finite(name: str, values: Any) -> None:
-    if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+    values = np.asarray(values)  # no float64 copy of a large float32 array: its overflows are inf already
+    if values.dtype.kind in "fc" and not np.isfinite(values).all():
         raise ValueError(f"{name} holds NaN or infinite values")
 
 

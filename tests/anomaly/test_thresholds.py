@@ -128,3 +128,8 @@ def test_a_threshold_far_beyond_the_scores_is_drawn_at_the_chart_edge_without_ov
         path = score_histograms([("validation", rng.random(50), np.arange(50) % 2, threshold)],
                                 tmp_path / "h.png", rule="value")
     assert (tmp_path / "h.png").stat().st_size > 0 and str(path).endswith("h.png")
+    from keras_ae.fraud.figures import error_histogram
+
+    with warnings.catch_warnings():  # the fraud detector's histogram (a symmetric log axis) too
+        warnings.simplefilter("error")
+        error_histogram(rng.gamma(2, 1, 200), np.arange(200) % 2, threshold, tmp_path / "f.png")

@@ -90,7 +90,7 @@ REFUSED = {
     "Parquet without rows": ("rows.parquet", empty_parquet, [], r"rows\.parquet: no data rows"),
     "Parquet parts of other columns": ("parts", parts_with_a_column_more, [],
                                        r"part-1\.parquet: the columns changed \(columns foo new\)"),
-    "partitioned Parquet": ("lake", partitioned, [], r"lake, column 'day': unexpected column"),
+    "partitioned Parquet": ("lake", partitioned, [], r"lake: .*day=1 is a partition folder"),
     "bad --master": ("rows.csv", "rows", ["--master", "bogus://x"],
                      r"^--master 'bogus://x': not a Spark master URL \(local\[\*\], spark://host:7077, yarn, "
                      r"k8s://\.\.\.\)$"),

@@ -71,15 +71,17 @@ def test_opening_reads_the_header_once(tmp_path, monkeypatch):
     assert len(calls) == 1 and tables.open_table(table) is table
 
 
-def test_a_partitioned_parquet_directory_reads_its_partition_columns_as_spark_does(tmp_path):
-    """lake/day=1/, lake/day=2/: 'day' is a column of the table (last), with each file's value."""
+def test_a_partitioned_parquet_directory_is_refused_as_spark_would_read_a_column_more(tmp_path):
+    """lake/day=1/, lake/day=2/: to Spark 'day' is a column the files do not hold; one process would drop it. Each
+    partition folder on its own is a plain directory of Parquet files."""
+    from keras_ae.errors import UsageError
     from keras_ae.fraud.tables import open_table
 
     lake = tmp_path / "lake"
     for day in (1, 2):
         (lake / f"day={day}").mkdir(parents=True)
         pd.DataFrame({"a": [1.0, 2.0], "b": [day, day]}).to_parquet(lake / f"day={day}" / "p.parquet", index=False)
-    table = open_table(lake)
-    assert table.header == ["a", "b", "day"]
-    frame = pd.concat(list(table.frames(10)), ignore_index=True)
-    assert list(frame.columns) == ["a", "b", "day"] and (frame["day"] == frame["b"]).all() and len(frame) == 4
+    with pytest.raises(UsageError, match=r"lake: .*day=1 is a partition folder \(day=1: to Spark, a column 'day'"):
+        open_table(lake)
+    assert open_table(lake / "day=2").header == ["a", "b"]
+    assert pd.concat(list(open_table(lake / "day=2").frames(10)))["b"].tolist() == [2, 2]

@@ -195,3 +195,10 @@ def test_a_plain_autoencoder_samples_only_from_finite_codes_of_its_shape(dense_a
         latent.sample(dense_ae, 4, codes=np.zeros((10, 5)))
     with pytest.raises(ValueError, match="codes holds NaN"):
         latent.sample(dense_ae, 4, codes=np.full((10, 3), np.nan))
+
+
+def test_images_without_their_channel_axis_are_taken_as_keras_takes_them(dense_vae, rng):
+    x = rng.random((3, 8, 8)).astype("float32")
+    np.testing.assert_allclose(latent.encode(dense_vae, x), latent.encode(dense_vae, x[..., None]), rtol=1e-6)
+    assert latent.interpolate(dense_vae, x[0], x[1], steps=3).images.shape == (3, 8, 8, 1)
+    assert latent.sample(dense_vae, 2, seed=np.random.default_rng(0)).images.shape == (2, 8, 8, 1)

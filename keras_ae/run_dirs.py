@@ -97,6 +97,7 @@ UNFINISHED = "UNFINISHED.json"  # `keras_ae.io.UNFINISHED` (io imports this modu
 # whole), to be put back if the new run stops early (RESTORING in it: the new run's files are gone, the put-back
 # is under way); once the new run has finished, PREVIOUS is renamed to a TRASH name and removed.
 PREVIOUS, HOLDING, TRASH, RESTORING = ".keras-ae-previous", ".keras-ae-previous.part", ".keras-ae-old", ".restoring"
+HELD = ".keras-ae-held.json"  # in HOLDING/PREVIOUS, written first: the files it holds (a folder without it is not ours)
 
 
 def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> list[pathlib.Path]:
@@ -136,6 +137,7 @@ def hold_previous_run(run_dir: pathlib.Path, what: str, any_kind: bool = False) 
     (`put_back`); returns that folder (absent when there was nothing to hold). What a killed run left undone is
     finished first (`recover`). A failure or a stop request while holding puts every file back before it is raised."""
     from keras_ae import interrupt
+    from keras_ae.io import write_json  # io imports this module
 
     recover(run_dir, what)
     part, held = run_dir / HOLDING, run_dir / PREVIOUS
@@ -144,6 +146,9 @@ def hold_previous_run(run_dir: pathlib.Path, what: str, any_kind: bool = False) 
         return held
     try:
         with interrupt.deferred():  # a stop request waits until every file is held, then undoes it below
+            part.mkdir()
+            names = [p.relative_to(run_dir).as_posix() for p in moved]
+            write_json(part / HELD, {"kind": "keras_ae.held", "files": names})
             for path in moved:
                 target = part / path.relative_to(run_dir)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -163,8 +168,9 @@ def recover(run_dir: pathlib.Path, what: str) -> None:
     """Finish what a run into `run_dir` that was killed (no chance to clean up) left undone: an earlier run half
     held aside, or held while the killed run wrote its own files (those go), or half put back; removed leftovers."""
     for folder in (run_dir / HOLDING, run_dir / PREVIOUS):
-        if folder.is_symlink() or folder.exists() and not folder.is_dir():
-            raise UsageError(f"{folder} is not the folder keras-ae keeps an earlier run in; move it away")
+        if (folder.exists() or folder.is_symlink()) and _held_files(folder) is None:
+            raise UsageError(f"{folder} is not the folder keras-ae keeps an earlier run in; move it away (nothing "
+                             "was touched)")
     for trash in run_dir.glob(TRASH + "*"):
         if trash.is_dir() and not trash.is_symlink():
             shutil.rmtree(trash, ignore_errors=True)
@@ -207,11 +213,26 @@ def _remove_emptied(run_dir: pathlib.Path, removed: list[pathlib.Path]) -> None:
             folder.rmdir()
 
 
+def _held_files(folder: pathlib.Path) -> list[str] | None:
+    """The files a holding folder keras-ae made lists (`HELD`); None for anything else (a link, a file, a folder
+    without the list, a list naming a path outside it)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    content = json_or_none(folder / HELD)
+    files = content.get("files") if isinstance(content, dict) and content.get("kind") == "keras_ae.held" else None
+    if not isinstance(files, list) or not all(isinstance(f, str) and f and not pathlib.PurePosixPath(f).is_absolute()
+                                              and ".." not in pathlib.PurePosixPath(f).parts for f in files):
+        return None
+    return files
+
+
 def _move_back(folder: pathlib.Path, run_dir: pathlib.Path) -> None:
-    """Every file in `folder` back to its place in `run_dir` (over any of the same name); then `folder` goes."""
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.relative_to(folder).as_posix() != RESTORING:
-            target = run_dir / path.relative_to(folder)
+    """The files `folder` lists (`HELD`) back to their places in `run_dir` (over any of the same name); then
+    `folder` goes."""
+    for name in _held_files(folder) or []:
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            target = run_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             path.replace(target)
     shutil.rmtree(folder)

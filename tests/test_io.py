@@ -374,3 +374,20 @@ def test_a_run_that_fails_in_new_folders_leaves_none_of_them(tmp_path):
         with unfinished_marker(tmp_path / "new" / "a" / "run", "train"):
             raise MemoryError("out of memory")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", [".keras-ae-previous", ".keras-ae-previous.part"])
+def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_path, name):
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "run"
+    finished_run(run)
+    (run / "notes.txt").write_text("mine")
+    (run / name).mkdir()
+    (run / name / "notes.txt").write_text("planted")
+    (run / name / "metrics.json").write_text("planted")
+    before = snapshot(run)
+    with pytest.raises(UsageError, match="is not the folder keras-ae keeps an earlier run in"):
+        with unfinished_marker(run, "train"):
+            pass
+    assert snapshot(run) == before

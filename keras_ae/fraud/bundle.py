@@ -102,7 +102,13 @@ def save_new(detector: Any, directory: str | os.PathLike, metrics: dict | None =
     holding anything else is refused with a UsageError, and nothing is written."""
     from keras_ae import outputs
     from keras_ae.io import atomic_dir
+    from keras_ae.run_dirs import json_or_none
 
+    for parent in pathlib.Path(directory).resolve().parents if str(directory).strip() else ():
+        manifest = json_or_none(parent / MANIFEST)
+        if isinstance(manifest, dict) and manifest.get("kind") == KIND:  # it would no longer be a model's folder
+            raise UsageError(f"directory={str(directory)!r} lies inside the fraud model directory {parent}; name a "
+                             "path outside it (nothing was written)")
     with outputs.claimed(directory, "model", name="directory") as target, atomic_dir(target) as tmp:
         save(detector, tmp, metrics)
     return pathlib.Path(directory)

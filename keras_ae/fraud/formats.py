@@ -36,8 +36,8 @@ def _dataset(path: pathlib.Path):
         keyed = [f for f in folders if "=" in f and not f.startswith("=")]
         if keyed:
             key = keyed[0].split("=", 1)[0]
-            raise UsageError(f"{path}: {pathlib.Path(file).parent} is a partition folder ({keyed[0]}: to Spark, a "
-                             f"column {key!r} the files do not hold); score or fit each partition folder on its own")
+            raise UsageError(f"{path}: {pathlib.Path(file).parent} is a partition folder (Spark reads its name, "
+                             f"{keyed[0]}, as a column {key!r}); score or fit each partition folder on its own")
     for file in data.files if path.is_dir() else ():
         if not _parquet_magic(pathlib.Path(file)):
             raise UsageError(f"{file}: not a Parquet file; a directory of Parquet files may hold only those (and "

@@ -112,9 +112,11 @@ def traverse(model: Autoencoder, dims: Sequence[int] | None = None, span: float 
     """
     shape = code_shape(model)
     size = int(np.prod(shape))
-    dims = list(range(size)) if dims is None else [int(d) for d in dims]
+    if dims is not None and (isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__")):
+        raise ValueError(f"Expected dims as a list of latent dimensions, received dims={dims!r}")
+    dims = list(range(size)) if dims is None else [check.count("dims", d, 0) for d in dims]
     bad = [d for d in dims if not 0 <= d < size]
-    if bad or not dims:
+    if bad or not dims or len(set(dims)) != len(dims):
         raise ValueError(f"Expected dims in [0, {size}), received dims={dims}")
     steps, span = check.count("steps", steps, 2), check.number("span", span, 0)
     check.room(model, len(dims) * steps, "dims x steps")
@@ -136,7 +138,7 @@ def factor_correlation(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
 
     A dimension or factor that does not vary correlates 0 with everything.
     """
-    z, f = np.asarray(codes, dtype=np.float64), np.asarray(factors, dtype=np.float64)
+    z, f = (np.asarray(check.real(n, v), dtype=np.float64) for n, v in (("codes", codes), ("factors", factors)))
     if len(z) != len(f) or not len(z) or not z.size or not f.size:
         raise ValueError(f"Expected as many codes as factor rows (at least one), received {len(z)} and {len(f)}")
     z, f = z.reshape(len(z), -1), f.reshape(len(f), -1)
@@ -156,6 +158,8 @@ def factor_report(codes: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
     dimension (near 1: one dimension alone tracks the factor; near 0: spread over several or none).
     """
     corr = factor_correlation(codes, factors)
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError(f"Expected names as strings, received names={list(names)!r}")
     if len(names) != corr.shape[1]:
         raise ValueError(f"Expected one name for each of the {corr.shape[1]} factors, received {len(names)} names")
     report = {"abs_correlation": corr.round(4).tolist(), "factors": list(names), "per_factor": {}}
@@ -234,12 +238,11 @@ def latent_usage(z_mean: np.ndarray, z_log_var: np.ndarray, threshold: float = 0
     """Which latent dimensions a VAE uses: per dimension the mean KL to N(0, 1) and the variance of z_mean
     over the inputs; a dimension is active when that variance exceeds `threshold` (Burda et al. 2016),
     i.e. its code changes with the input instead of collapsing to the prior."""
-    m = np.asarray(z_mean, dtype=np.float64)
-    lv = np.asarray(z_log_var, dtype=np.float64)
+    m, lv = (np.asarray(check.real(n, v), dtype=np.float64) for n, v in (("z_mean", z_mean), ("z_log_var", z_log_var)))
     if m.shape != lv.shape or m.ndim != 2 or not len(m):
         raise ValueError(f"Expected z_mean and z_log_var of one shape (n, latent_dim), received {m.shape} and "
                          f"{lv.shape}")
-    check.finite("z_mean", m), check.finite("z_log_var", lv)
+    check.finite("z_mean", m), check.finite("z_log_var", lv), check.number("threshold", threshold, 0)
     kl = (-0.5 * (1.0 + lv - m**2 - np.exp(lv))).mean(axis=0)
     activity = m.var(axis=0)
     active = activity > threshold

@@ -14,7 +14,7 @@ MAX_BYTES = 4 * 2**30  # the images one call makes at once: more would take the 
 def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
     """`x` as float32 images of the model's input shape with a batch axis, at least one, all finite."""
     shape = tuple(model_input_shape(model))
-    x = np.asarray(x, dtype=np.float32) if not isinstance(x, np.ndarray) or x.dtype != np.float32 else x
+    x = np.asarray(real(name, x), dtype=np.float32)
     given = x.shape
     if shape and shape[-1] == 1 and x.ndim == len(shape):  # (n, 28, 28) for (28, 28, 1): as Keras adjusts it
         x = x[..., None]
@@ -31,7 +31,7 @@ def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
 
 def image(model: Any, a: Any, name: str) -> np.ndarray:
     """One image `a` of the model's input shape (no batch axis), finite; returned with a batch axis of 1."""
-    a = np.asarray(a, dtype=np.float32)
+    a = np.asarray(real(name, a), dtype=np.float32)
     shape = model_input_shape(model)
     if shape and shape[-1] == 1 and a.ndim == len(shape) - 1:  # (28, 28) for (28, 28, 1)
         a = a[..., None]
@@ -40,7 +40,7 @@ def image(model: Any, a: Any, name: str) -> np.ndarray:
 
 def codes(shape: tuple[int, ...], z: Any, name: str = "codes") -> np.ndarray:
     """`z` as float32 codes of `shape` with a batch axis, finite."""
-    z = np.asarray(z, dtype=np.float32)
+    z = np.asarray(real(name, z), dtype=np.float32)
     if z.ndim != len(shape) + 1 or z.shape[1:] != tuple(shape) or not len(z):
         raise ValueError(f"Expected {name} of shape (n, {', '.join(map(str, shape))}) with n >= 1, received "
                          f"{name}.shape={z.shape}")
@@ -48,10 +48,18 @@ def codes(shape: tuple[int, ...], z: Any, name: str = "codes") -> np.ndarray:
     return z
 
 
+def real(name: str, values: Any) -> np.ndarray:
+    """`values` as an array of real numbers (booleans, integers, floats); complex numbers, objects, text refused."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"Expected {name} of real numbers, received an array of dtype {values.dtype}")
+    return values
+
+
 def finite(name: str, values: Any) -> None:
     values = np.asarray(values)  # no float64 copy of a large float32 array: its overflows are inf already
     if values.dtype.kind in "fc" and not np.isfinite(values).all():
-        raise ValueError(f"{name} holds NaN or infinite values")
+        raise ValueError(f"{name} holds NaN or infinite values (or values beyond float32's range)")
 
 
 def count(name: str, value: Any, low: int = 1) -> int:

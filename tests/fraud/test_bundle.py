@@ -109,3 +109,7 @@ def test_save_writes_only_a_new_directory_or_over_a_fraud_model(detector, tmp_pa
     (first / "extra.txt").unlink()
     assert FraudDetector.load(detector.save(first)).threshold_ == pytest.approx(detector.threshold_)
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["fraud"]
+    before = sorted(p.name for p in first.iterdir())
+    with pytest.raises(UsageError, match="lies inside the fraud model directory"):  # it would spoil the model's
+        detector.save(first / "sub")
+    assert sorted(p.name for p in first.iterdir()) == before

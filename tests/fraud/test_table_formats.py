@@ -81,7 +81,8 @@ def test_a_partitioned_parquet_directory_is_refused_as_spark_would_read_a_column
     for day in (1, 2):
         (lake / f"day={day}").mkdir(parents=True)
         pd.DataFrame({"a": [1.0, 2.0], "b": [day, day]}).to_parquet(lake / f"day={day}" / "p.parquet", index=False)
-    with pytest.raises(UsageError, match=r"lake: .*day=1 is a partition folder \(day=1: to Spark, a column 'day'"):
+    with pytest.raises(UsageError, match=r"lake: .*day=1 is a partition folder \(Spark reads its name, day=1, as a "
+                                         r"column 'day'\)"):
         open_table(lake)
     assert open_table(lake / "day=2").header == ["a", "b"]
     assert pd.concat(list(open_table(lake / "day=2").frames(10)))["b"].tolist() == [2, 2]

@@ -181,6 +181,15 @@ def test_prior_sample_report_compares_samples_with_reconstructions():
     (lambda m, x: latent.factor_correlation(np.zeros((0, 2)), np.ones((0, 3))), "at least one"),
     (lambda m, x: latent.latent_usage(np.full((3, 2), np.nan), np.zeros((3, 2))), "z_mean holds NaN"),
     (lambda m, x: latent.prior_sample_report(m, x[:0], x), "at least one image in x_train"),
+    (lambda m, x: latent.encode(m, x.astype(complex)), "Expected x of real numbers, received an array of dtype"),
+    (lambda m, x: latent.decode(m, np.zeros((1, 2), complex)), "Expected codes of real numbers"),
+    (lambda m, x: latent.decode(m, np.full((1, 2), 1e300)), "beyond float32's range"),
+    (lambda m, x: latent.traverse(m, dims=0), "Expected dims as a list of latent dimensions"),
+    (lambda m, x: latent.traverse(m, dims=[0.5]), "Expected dims to be an integer >= 0"),
+    (lambda m, x: latent.traverse(m, dims=[0, 0]), "Expected dims in [0, 2)"),
+    (lambda m, x: latent.latent_usage(np.zeros((3, 2)), np.zeros((3, 2)), threshold=-1), "threshold to be a finite"),
+    (lambda m, x: latent.latent_usage(np.zeros((3, 2), complex), np.zeros((3, 2))), "z_mean of real numbers"),
+    (lambda m, x: latent.factor_report(np.zeros((4, 2)), np.ones((4, 1)), [1]), "Expected names as strings"),
 ])
 def test_bad_arguments_are_named_before_keras_sees_them(dense_vae, rng, call, message):
     import re

@@ -150,7 +150,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         run_dir.parent.mkdir(parents=True, exist_ok=True)
         # the lock (beside the directory, as for every output) keeps a second command from starting on it
         with outputs.locked(run_dir, "out", run_dir):
-            yield from _marked_run(run_dir, what, made)
+            yield from _marked_run(run_dir, what)
     except BaseException:  # a name the system refuses (too long), locked by another command, a failed run: the
         for parent in made[1:]:  # folders made above it go again (when empty: after the lock file has gone)
             with contextlib.suppress(OSError):
@@ -158,8 +158,8 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
         raise
 
 
-def _marked_run(run_dir: pathlib.Path, what: str, made: list[pathlib.Path]) -> Iterator[pathlib.Path]:
-    """`unfinished_marker`'s work, under the directory's lock."""
+def _marked_run(run_dir: pathlib.Path, what: str) -> Iterator[pathlib.Path]:
+    """`unfinished_marker`'s work, under the directory's lock (the folders made above `run_dir` are its to remove)."""
     from keras_ae import run_dirs
 
     run_dirs.check_run_kind(run_dir, what)
@@ -182,9 +182,6 @@ def _marked_run(run_dir: pathlib.Path, what: str, made: list[pathlib.Path]) -> I
     write_json(marker, state)
     def remove_created() -> None:
         shutil.rmtree(run_dir, ignore_errors=True)
-        for parent in made[1:]:
-            with contextlib.suppress(OSError):
-                parent.rmdir()
 
     def put_back() -> None:
         run_dirs.put_back(run_dir, what)

@@ -31,14 +31,13 @@ def _dataset(path: pathlib.Path):
         raise _unreadable(path, err) from None
     if path.is_dir() and not data.files:
         raise UsageError(f"{path}: a directory with no Parquet file in it")
-    for file in data.files if path.is_dir() else ():  # Spark reads a folder day=1/ as a column 'day'
+    for file in data.files if path.is_dir() else ():
         folders = pathlib.Path(file).resolve().relative_to(path.resolve()).parts[:-1]
         keyed = [f for f in folders if "=" in f and not f.startswith("=")]
-        if keyed:
+        if keyed:  # Spark reads a folder day=1/ as a column 'day'
             key = keyed[0].split("=", 1)[0]
             raise UsageError(f"{path}: {pathlib.Path(file).parent} is a partition folder (Spark reads its name, "
                              f"{keyed[0]}, as a column {key!r}); score or fit each partition folder on its own")
-    for file in data.files if path.is_dir() else ():
         if not _parquet_magic(pathlib.Path(file)):
             raise UsageError(f"{file}: not a Parquet file; a directory of Parquet files may hold only those (and "
                              "hidden or _-prefixed bookkeeping files)")

@@ -31,11 +31,7 @@ def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
 
 def image(model: Any, a: Any, name: str) -> np.ndarray:
     """One image `a` of the model's input shape (no batch axis), finite; returned with a batch axis of 1."""
-    a = np.asarray(real(name, a), dtype=np.float32)
-    shape = model_input_shape(model)
-    if shape and shape[-1] == 1 and a.ndim == len(shape) - 1:  # (28, 28) for (28, 28, 1)
-        a = a[..., None]
-    return images(model, a[None], name)
+    return images(model, np.asarray(a)[None], name)
 
 
 def codes(shape: tuple[int, ...], z: Any, name: str = "codes") -> np.ndarray:
@@ -62,17 +58,22 @@ def finite(name: str, values: Any) -> None:
         raise ValueError(f"{name} holds NaN or infinite values (or values beyond float32's range)")
 
 
+def is_int(value: Any) -> bool:
+    """An integer (Python or NumPy), not a bool and not a float."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def count(name: str, value: Any, low: int = 1) -> int:
     """An integer >= `low` (a bool, a float, a NumPy float are refused)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+    if not is_int(value) or value < low:
         raise ValueError(f"Expected {name} to be an integer >= {low}, received {name}={value!r}")
     return int(value)
 
 
 def number(name: str, value: Any, low: float | None = None) -> float:
-    """A finite number (>= `low` when given)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or \
-            not math.isfinite(float(value)) or (low is not None and value < low):
+    """A finite number (>= `low` when given): an int, a float, a NumPy number, anything with `__float__` but text."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or not hasattr(value, "__float__") or \
+            not math.isfinite(float(value)) or (low is not None and float(value) < low):
         rule = "a finite number" + ("" if low is None else f" >= {low}")
         raise ValueError(f"Expected {name} to be {rule}, received {name}={value!r}")
     return float(value)

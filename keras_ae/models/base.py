@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 import keras
 import numpy as np
 
+from keras_ae.models import arguments
+from keras_ae.models.arguments import is_int
 from keras_ae.models.registry import INITIALIZERS, initializer_name  # noqa: F401  (builders import them here)
 
 
@@ -38,7 +40,7 @@ def compiled(model: keras.Model, output_activation: str = "sigmoid") -> keras.Mo
 def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tuple[int, ...]:
     """Return `input_shape` as a tuple of positive ints, or raise ValueError naming it."""
     if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__iter__") or \
-            not all(_is_int(d) for d in input_shape):
+            not all(is_int(d) for d in input_shape):
         raise ValueError(f"Expected input_shape as a tuple of integers, received input_shape={input_shape!r}")
     shape = tuple(int(d) for d in input_shape)
     if not shape or any(d <= 0 for d in shape):
@@ -50,7 +52,7 @@ def check_input_shape(input_shape: Sequence[int], rank: int | None = None) -> tu
 
 def check_positive(name: str, value: int) -> int:
     """`value` as a Python int; a ValueError naming `name` unless it is a positive integer."""
-    if not _is_int(value) or int(value) <= 0:
+    if not is_int(value) or int(value) <= 0:
         raise ValueError(f"Expected {name} to be a positive integer, received {name}={value!r}")
     return int(value)
 
@@ -59,33 +61,16 @@ def check_widths(name: str, value: Sequence[int], empty: bool = False) -> tuple[
     """`value` as a tuple of Python ints; a ValueError naming `name` unless it is a list (tuple, array) of positive
     integers, non-empty unless `empty`."""
     items = None if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else list(value)
-    if items is None or not (items or empty) or not all(_is_int(v) and int(v) > 0 for v in items):
+    if items is None or not (items or empty) or not all(is_int(v) and int(v) > 0 for v in items):
         raise ValueError(f"Expected {name} to be a list of positive integers, received {name}={value!r}")
     return tuple(int(v) for v in items)
 
 
-def check_weight(name: str, value: float, positive: bool = False) -> None:
-    """Raise ValueError naming `name` unless `value` is a finite number >= 0 (> 0 with `positive`)."""
-    import math
-
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__") or \
-            not math.isfinite(float(value)) or float(value) < 0 or (positive and float(value) == 0):
-        raise ValueError(f"Expected {name} to be a finite number {'>' if positive else '>='} 0, received "
-                         f"{name}={value!r}")
-
-
 def check_seed(value: int | None) -> int | None:
     """`value` as a Python int (or None); a ValueError unless it is None or an integer in [0, 2**32)."""
-    if value is not None and (not _is_int(value) or not 0 <= int(value) < 2**32):
+    if value is not None and (not is_int(value) or not 0 <= int(value) < 2**32):
         raise ValueError(f"Expected seed to be None or an integer in [0, 2**32), received seed={value!r}")
     return None if value is None else int(value)
-
-
-def _is_int(value) -> bool:
-    """An integer (Python or NumPy), not a bool and not a float."""
-    import numpy as np
-
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def head_dtype() -> str | None:
@@ -103,8 +88,6 @@ def encode(model: Any, x: Any, batch_size: int = 256) -> np.ndarray:
 
     `model` is an `Autoencoder` bundle or an encoder model.
     """
-    from keras_ae.models import arguments
-
     encoder = model.encoder if hasattr(model, "encoder") else model
     x, batch_size = arguments.images(model, x), arguments.count("batch_size", batch_size)
     out = encoder.predict(x, batch_size=batch_size, verbose=0)

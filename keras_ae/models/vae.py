@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers, ops
 
-from keras_ae.models import base
+from keras_ae.models import arguments, base
 from keras_ae.models.base import Autoencoder, check_input_shape, check_positive, check_widths, compiled, head_dtype
 from keras_ae.models.vae_layers import check_conv_options, conv_decoder, conv_encoder, dense_encoder
 from keras_ae.models.vae_losses import kl_per_dimension, reconstruction_bce
@@ -55,7 +55,7 @@ class VAE(keras.Model):
                  seed: int | None = None, free_bits: float = 0.0, capacity: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("beta", beta), ("free_bits", free_bits), ("capacity", capacity)):
-            base.check_weight(name, value)
+            arguments.number(name, value, 0)
         seed = base.check_seed(seed)
         self.encoder = encoder
         self.decoder = decoder
@@ -256,7 +256,7 @@ def build_vae(
     latent_dim = check_positive("latent_dim", latent_dim)
     if kind not in ("dense", "conv"):
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")
-    base.check_weight("beta", beta)
+    arguments.number("beta", beta, 0)
     kernel_size = check_positive("kernel_size", kernel_size)
     check_conv_options(kind, output_layer, normalization, decoder_input, filters, decoder_dense)
 

@@ -87,7 +87,8 @@ RUN_FILES = {"train": ("metrics.json", "history.csv", *_MODELS, *_TRAIN_PICTURES
              "sweep": ("results.csv", "summary.csv", "histories.csv", "comparison.png", "loss_curves.png"),
              "font": ("font.json", "history.csv", *_MODELS, "loss.png", "reconstruction.png", "latent_space.png",
                       "concept_vector.png", "denoising_errors.png", "denoising_examples.png"),
-             "fraud demo": ()}  # each of its outputs is replaced whole
+             "fraud demo": ("transactions.csv", "new_transactions.csv", "scored.csv", "new_metrics.json")}
+DEMO_MODEL = "model"  # the fraud demo's model directory: its files are the demo's when it is a fraud model directory
 REPORTS = {"train": "metrics.json", "one-class": "metrics.json", "one-class, every class": "metrics.json",
            "font": "font.json"}
 
@@ -107,7 +108,10 @@ def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> lis
     its kind (or with `any_kind`: one marked just now), counts what any kind writes. A file of any other name is
     not the run's."""
     marker = json_or_none(run_dir / RUN_MARKER)
-    kinds = [what] if isinstance(marker, dict) and marker.get("run") is not None and not any_kind else list(RUN_FILES)
+    if isinstance(marker, dict) and marker.get("run") is not None and not any_kind:
+        kinds = [what]
+    else:  # an older version's directory: what any kind of run writes (the demo's tables only in a demo's)
+        kinds = [kind for kind in RUN_FILES if kind != "fraud demo" or kind == what]
     names, listed = [name for kind in kinds for name in RUN_FILES[kind]], []
     for report in dict.fromkeys(REPORTS[kind] for kind in kinds if kind in REPORTS):
         content = json_or_none(run_dir / report)
@@ -124,6 +128,12 @@ def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> lis
                 if rest <= {RUN_MARKER, *BROWSER_FILES}:  # nothing of the user's in it: the whole run goes
                     inside += [single / name for name in sorted(rest)]
                 found += inside
+    if "fraud demo" in kinds:
+        from keras_ae.outputs import is_model_dir  # outputs imports this module
+
+        model = run_dir / DEMO_MODEL
+        if is_model_dir(model):  # keras-ae's fraud model directory, holding nothing else
+            found += sorted(p for p in model.iterdir() if _plain_file(p))
     return found
 
 

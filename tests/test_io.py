@@ -391,3 +391,55 @@ def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_pa
         with unfinished_marker(run, "train"):
             pass
     assert snapshot(run) == before
+
+
+def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_path):
+    import json
+
+    from keras_ae.io import unfinished_marker
+    from keras_ae.outputs import MODEL_KIND
+
+    run = tmp_path / "demo"
+
+    def demo(text):
+        for name in ("transactions.csv", "new_transactions.csv", "scored.csv", "new_metrics.json"):
+            (run / name).write_text(f"{text} {name}")
+        (run / "model").mkdir()
+        (run / "model" / "weights.npz").write_text(text)
+        (run / "model" / "manifest.json").write_text(json.dumps({"kind": MODEL_KIND, "files": {"weights.npz": "x"}}))
+
+    with unfinished_marker(run, "fraud demo"):
+        demo("first")
+    (run / "notes.txt").write_text("mine")
+    before = snapshot(run)
+    with pytest.raises(KeyboardInterrupt):
+        with unfinished_marker(run, "fraud demo"):
+            assert sorted(p.name for p in run.iterdir()) == [".keras-ae-previous", ".keras-ae-run.json",
+                                                             "UNFINISHED.json", "notes.txt"]
+            demo("second")
+            raise KeyboardInterrupt
+    assert snapshot(run) == before
+    with unfinished_marker(run, "fraud demo"):
+        demo("third")
+    after = snapshot(run)
+    assert after["model/weights.npz"] == b"third" and after["notes.txt"] == b"mine" and ".keras-ae-previous" not in \
+        " ".join(after)
+
+
+def test_a_folder_named_model_that_is_not_a_fraud_model_is_not_the_demos(tmp_path):
+    from keras_ae import run_dirs
+    from keras_ae.io import unfinished_marker
+
+    run = tmp_path / "demo"
+    with unfinished_marker(run, "fraud demo"):
+        (run / "scored.csv").write_text("first")
+    (run / "model").mkdir()
+    (run / "model" / "thesis.tex").write_text("mine")
+    assert run_dirs.run_outputs(run, "fraud demo") == [run / "scored.csv"]
+    # in a training run's directory of an older version the demo's table names are not the run's
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "metrics.json").write_text('{"options": {}}')
+    (old / "autoencoder.keras").write_text("model")
+    (old / "transactions.csv").write_text("mine")
+    assert old / "transactions.csv" not in run_dirs.run_outputs(old, "train", any_kind=True)

@@ -66,12 +66,30 @@ def read_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.Dat
 def read_copies(path: pathlib.Path, sep: str, chunksize: int, text: bool) -> Iterator[pd.DataFrame]:
     """The rows of `read_frames` again, chunk for chunk (the same parser, read after them), as they are written back
     out: each cell's text as it is (`text`), else with pandas' nullable types (`_usual_type`), so an identifier of
-    18 digits beside a blank cell stays exact."""
-    options = {"dtype": str, "keep_default_na": False, "na_filter": False} if text else \
-        {"dtype_backend": "numpy_nullable"}
+    18 digits beside a blank cell stays exact; in a column of text, only a blank cell is missing (the words NA, nan
+    or null stay the text they are, as in a CSV output)."""
     with _read_errors(path):
-        for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False, **options):
-            yield frame if text else frame.apply(_usual_type)
+        if text:
+            yield from _read_text(path, sep, chunksize)
+            return
+        words, texts = None, set()  # the same chunks as text, started when a chunk first holds a column of text
+        for number, frame in enumerate(pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False,
+                                                   dtype_backend="numpy_nullable")):
+            frame = frame.apply(_usual_type)
+            # a column of text so far stays one where a chunk holds only blanks and such words
+            texts |= {column for column in frame.columns if frame[column].dtype == object}
+            if texts:
+                if words is None:
+                    words = enumerate(_read_text(path, sep, chunksize))
+                cells = next(chunk for at, chunk in words if at == number)  # the text chunks before it skipped
+                for column in frame.columns.intersection(list(texts)):
+                    frame[column] = cells[column].astype(object).where(cells[column] != "", None)
+            yield frame
+
+
+def _read_text(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    return pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False, dtype=str, keep_default_na=False,
+                       na_filter=False)
 
 
 def _usual_type(column: pd.Series) -> pd.Series:

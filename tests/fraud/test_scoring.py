@@ -105,6 +105,21 @@ def test_passed_through_columns_keep_their_text_and_exact_integers(detector, dat
     assert table["V1"].dtype == np.float64  # columns without a blank integer keep the usual NumPy types
 
 
+def test_a_parquet_output_keeps_the_words_of_a_text_column(detector, data, tmp_path):
+    """In a passed-through column of text only a blank cell becomes missing: the words NA, nan, null stay text (a
+    chunk holding nothing but blanks and such words too, after a chunk of other text)."""
+    _, test = data
+    rows = test.head(12).copy()
+    words = ["Shop", "NA", "nan", "", "null", "N/A", "NA", "", "nan", "NULL", "", "None"]
+    rows.insert(0, "merchant", words)
+    src = tmp_path / "words.csv"
+    rows.to_csv(src, index=False)
+    score_table(_with_drop(detector, ["merchant"]), src, tmp_path / "scored.parquet", chunksize=6, progress=False)
+    table = pd.read_parquet(tmp_path / "scored.parquet")
+    assert [None if pd.isna(v) else v for v in table["merchant"]] == [w or None for w in words]
+    assert table["V1"].dtype == np.float64 and len(table) == len(words)
+
+
 def test_a_time_without_an_hour_of_day_is_never_scored_as_normal(detector, data, tmp_path):
     """Beyond 2**53 seconds float64 cannot hold the second of the day: time mode hour refuses or flags it."""
     import pytest

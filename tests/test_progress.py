@@ -105,3 +105,10 @@ def test_fraud_detector_verbose_levels(data, capsys):
     assert capsys.readouterr().err == ""
     FraudDetector(epochs=2, n_models=1).fit(train.head(600))  # verbose=1 by default
     assert "2/2 epochs" in capsys.readouterr().err
+
+
+def test_a_rate_below_ten_a_second_has_one_decimal():
+    from keras_ae.progress import _rate
+
+    assert _rate(1.36, "epoch") == "1.4 epochs/s" and _rate(1176.4, "row") == "1,176 rows/s"
+    assert _rate(9.96, "epoch") == "10.0 epochs/s" and _rate(10.4, "epoch") == "10 epochs/s"

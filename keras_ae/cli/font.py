@@ -8,6 +8,7 @@ between two characters. With --denoise it trains one denoiser per salt-and-peppe
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
@@ -47,6 +48,10 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--seed", type=SPECS["seed"], default=0, help="random seed, in [0, 2**32)")
     p.add_argument("--out", default="runs/font", help="output directory")
     p.add_argument("--config", default=None, help="JSON file of options (flags given here win)")
+    for action in p._actions:  # every default in the help, as the other commands show theirs
+        shown = action.default is not None and action.default is not False and action.default != argparse.SUPPRESS
+        if shown and "default" not in (action.help or ""):
+            action.help = f"{action.help} (default %(default)s)"
     return p
 
 

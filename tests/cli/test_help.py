@@ -47,3 +47,14 @@ def test_every_option_says_what_it_does(command):
     silent = [f"{sub.prog} {action.option_strings[0]}" for sub in _parsers(parser) for action in sub._actions
               if action.option_strings and not action.help]
     assert silent == []
+
+
+def test_the_font_help_shows_every_default(capsys):
+    from keras_ae.cli.font import build_parser
+
+    parser = build_parser()
+    text = " ".join(parser.format_help().split())
+    for action in parser._actions:
+        given = action.default is not None and action.default is not False
+        if action.option_strings and given and action.dest != "help":
+            assert f"default {action.default}" in text, action.dest

@@ -160,7 +160,8 @@ def check_output(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.Pa
 
 
 OTHER_FORMATS = (".xlsx", ".xls", ".ods", ".json", ".jsonl", ".feather", ".arrow", ".orc", ".avro", ".h5", ".hdf5",
-                 ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml")  # names a scored table cannot be written as
+                 ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml", ".tar", ".tgz", ".tbz2", ".txz")  # names a scored
+# table cannot be written as (pandas would write a tar archive for .tar and .tar.gz)
 
 
 def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:
@@ -182,9 +183,10 @@ def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:
                          f"{suffix}")
     inner = given.with_suffix("").suffix.lower()
     if kind == "table" and suffix in tables.COMPRESSED_SUFFIXES and inner in (*OTHER_FORMATS, *tables.PARQUET_SUFFIXES):
-        raise UsageError(f"{shown}: a compressed name ({suffix}) writes CSV, not {inner}; name it "
-                         f"{given.with_suffix('').with_suffix('.csv').name}{suffix} for CSV, or "
-                         f"{given.with_suffix('').with_suffix('.parquet').name} for Parquet (compressed inside)")
+        base = given.with_suffix("").with_suffix("")  # o.csv.tar.gz: o
+        base = base.with_suffix("") if base.suffix.lower() == ".csv" else base
+        raise UsageError(f"{shown}: a compressed name ({suffix}) writes CSV, not {inner}; name it {base.name}.csv"
+                         f"{suffix} for CSV, or {base.name}.parquet for Parquet (compressed inside)")
     if kind == "metrics" and suffix != ".json":
         raise UsageError(f"{shown}: the metrics are written as JSON; name a .json file")
 

@@ -432,6 +432,11 @@ for members, problem in ((("a.csv", "b.csv"), "Multiple files found in ZIP file"
 case("score --out a workbook name", "fraud", [*SCORE[:-3], "--out", "s.xlsx", "--quiet"], "s.xlsx", "not .xlsx")
 case("score --out a compressed Parquet name", "fraud", [*SCORE[:-3], "--out", "s.parquet.gz", "--quiet"],
      "s.parquet.gz", "writes CSV, not .parquet", "s.csv.gz", "s.parquet")
+case("score --out a tar name", "fraud", [*SCORE[:-3], "--out", "s.csv.tar", "--quiet"], "s.csv.tar", "not .tar")
+case("score --out a compressed tar name", "fraud", [*SCORE[:-3], "--out", "s.csv.tar.gz", "--quiet"],
+     "s.csv.tar.gz", "writes CSV, not .tar", "name it s.csv.gz for CSV, or s.parquet")
+case("score --sep a character numbers are written with", "fraud", [*SCORE[:-3], "--out", "s.csv", "--sep", ".",
+                                                                    "--quiet"], "--sep", "numbers are written with")
 case("score --out - (standard output)", "fraud", [*SCORE[:-3], "--out", "-", "--quiet"], "standard output")
 case("evaluate --out a CSV name", "fraud", [*EVAL[:-3], "--out", "e.csv", "--quiet"], "e.csv", "name a .json file")
 

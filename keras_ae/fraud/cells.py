@@ -12,6 +12,7 @@ import pandas as pd
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud.places import where as _where
+from keras_ae.fraud.schema import drop_hint
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # the models compute in float32: a larger value cannot be scored
 
@@ -23,7 +24,7 @@ def _cell_problem(series: pd.Series, i: int, value: float, nonnumeric: bool) -> 
         return "empty or NaN value"
     if np.isinf(value):
         return f"infinite value {value}"
-    return f"value {value:g} is beyond float32's range (|x| <= {FLOAT32_MAX:.4g}); it cannot be scored"
+    return f"value {value:.9g} is beyond float32's range (|x| <= {FLOAT32_MAX:.9g}); it cannot be scored"
 
 
 # a decimal number in ASCII, as a CSV parser reads one (surrounding spaces and tabs allowed)
@@ -65,13 +66,13 @@ def _object_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, first_row: int = 1,
-                  reasons: np.ndarray | None = None, text_hint: str = "") -> np.ndarray:
+                  reasons: np.ndarray | None = None, text_hint: bool = False) -> np.ndarray:
     """The `columns` of `frame` as float64, or a UsageError naming the first bad cell (row, column, value).
 
     Non-numeric text, empty cells (NaN), infinities and values beyond float32's range (the models compute in
     float32) are all rejected. With `reasons` (an object array, one entry a row), bad cells are not an error:
     each bad row gets its reason there ("column 'V3': empty or NaN value") and 0.0 in every column.
-    `text_hint` ends the error of a non-numeric value in a column of mostly text (fit: how to leave it out).
+    `text_hint` (fit) ends the error of a non-numeric value in a column of mostly text with how to leave it out.
     """
     out = np.empty((len(frame), len(columns)), dtype=np.float64)
     first = None  # (row index, column, problem) of the earliest bad cell
@@ -102,7 +103,8 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
                 i = int(rows[0])
                 problem = _cell_problem(series, i, values[i], bool(nonnumeric[i]))
                 text = nonnumeric[i] and nonnumeric.sum() * 2 > series.notna().sum()  # mostly text: not a feature?
-                first = (i, col, problem + (text_hint.format(column=col) if text else ""))
+                hint = f"; if {col!r} is not a feature (an id, a name, a date), leave it out: {drop_hint(col, source)}"
+                first = (i, col, problem + (hint if text and text_hint else ""))
         out[:, j] = values
     if first is not None:
         raise UsageError(f"{_where(source, first_row + first[0], first[1])}: {first[2]}")
@@ -115,7 +117,7 @@ def labels_block(frame: pd.DataFrame, column: str, source: str, first_row: int =
     """The label column as int 0/1, or a UsageError naming the first other value. The words True and False count
     as 1 and 0 here (a yes/no column, as a boolean Parquet label does), unlike in a feature column."""
     series = frame[column]
-    if series.dtype == object:
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         words = series.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
         if words.isin(["true", "false"]).any():
             frame = frame.assign(**{column: words.map(lambda v: {"true": 1, "false": 0}.get(v, v))})

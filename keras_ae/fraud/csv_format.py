@@ -16,6 +16,27 @@ NEWLINE = b"\n"
 _WORDS = {True: "True", False: "False"}  # booleans read from a CSV, as the text they were
 
 
+def error_text(err: BaseException) -> str:
+    """An error of reading a (compressed) CSV in one line: its first, or what it is where it says nothing."""
+    import tarfile
+
+    if isinstance(err, tarfile.TarError):  # its message lists every method tried, over several lines
+        return "not a readable tar archive"
+    return (str(err) or type(err).__name__).strip().splitlines()[0].rstrip(":")
+
+
+def decompression_errors() -> tuple[type[BaseException], ...]:
+    """What reading a truncated or corrupt compressed file (gzip, bz2, xz, zip, tar, zstd) can raise."""
+    import lzma
+    import tarfile
+    import zipfile
+    import zlib
+
+    import zstandard
+
+    return OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile, zstandard.ZstdError
+
+
 @contextlib.contextmanager
 def _read_errors(path: pathlib.Path) -> Iterator[None]:
     """What reading a CSV can raise, as one-line UsageErrors naming the file."""
@@ -25,8 +46,32 @@ def _read_errors(path: pathlib.Path) -> Iterator[None]:
         raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
     except UnicodeDecodeError as err:
         raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
-    except (OSError, EOFError) as err:  # a truncated or corrupt compressed file
-        raise UsageError(f"{path}: cannot read: {err}") from None
+    except decompression_errors() as err:  # a truncated or corrupt compressed file
+        raise UsageError(f"{path}: cannot read: {error_text(err)}") from None
+
+
+def check_whole_zstd(path: pathlib.Path) -> None:
+    """A UsageError when a .zst file is cut short or damaged: its reader would end quietly at the last whole block,
+    and the rows after it would never be read. Decompressed once, a little at a time, the output thrown away."""
+    if path.suffix.lower() != ".zst":
+        return
+    import zstandard
+
+    context = zstandard.ZstdDecompressor()
+    frame, open_frame = context.decompressobj(), False
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(1 << 12):  # small reads: a highly compressed block stays a modest output
+                while block:
+                    frame.decompress(block)
+                    open_frame = not frame.eof
+                    # a frame ended: what follows it is the next frame (files joined with cat hold several)
+                    block, frame = (frame.unused_data, context.decompressobj()) if frame.eof else (b"", frame)
+    except zstandard.ZstdError as err:
+        raise UsageError(f"{path}: not a whole zstd file ({err})") from None
+    if open_frame:
+        raise UsageError(f"{path}: the zstd file is cut short (its last frame ends early); rows after that point "
+                         "would be missing")
 
 
 def where_not_utf8(path: str | pathlib.Path) -> str:

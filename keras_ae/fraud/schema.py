@@ -76,7 +76,9 @@ def check_columns(
 def drop_hint(column: str, source: str) -> str:
     """How to fit without `column`: the command's flag for a file, FraudDetector's drop list for an array in
     Python (source "X")."""
-    return f"{column!r} in FraudDetector's drop list" if source == "X" else f"fit --drop {column}"
+    import shlex
+
+    return f"{column!r} in FraudDetector's drop list" if source == "X" else f"fit --drop {shlex.quote(column)}"
 
 
 def check_column_options(header: Sequence[str], source: str, time_column: str, time_mode: str,
@@ -110,10 +112,18 @@ def require_variation(values: pd.DataFrame, features: Sequence, source: str, row
     same score and nothing could ever be flagged. (Some constant columns are fine: a value there that differs
     at scoring time is itself a reason to flag a row.)"""
     block = values[list(features)].to_numpy(dtype=np.float64)
+    if not block.size:
+        return
     constant = [str(c) for c, same in zip(features, np.ptp(block, axis=0) == 0, strict=True) if same]
     if len(features) and len(constant) == len(features):
         raise UsageError(f"{source}: no feature varies over the {len(values):,} {rows} (constant columns: "
                          f"{short_list(constant)}); there is nothing to learn")
+    largest = np.abs(block).max(axis=0)
+    for column, top in zip(features, largest, strict=True):  # squares below float64's range: no spread to scale by
+        if 0 < top < np.finfo(np.float64).tiny ** 0.5:  # (a far value would then look like the normal ones)
+            raise UsageError(f"{_where(source, column=column)}: its largest value is {top:.3g}, too small for its "
+                             f"spread to be computed (about 1e-154 at least); express it in other units (scaled up), "
+                             f"or leave it out: {drop_hint(str(column), source)}")
 
 
 def require_both_classes(labels: np.ndarray, column: str, source: str, purpose: str) -> None:
@@ -157,13 +167,19 @@ def csv_separator(sep: object) -> str:
     sep = "\t" if sep in ("\\t", "tab") else sep
     if not isinstance(sep, str) or len(sep) != 1 or sep in ("\n", "\r", '"') or not sep.isascii():
         raise ValueError(f"must be one ASCII character such as ',', ';' or a tab ('\\t'), received {sep!r}")
+    if sep.isalnum() or sep in ".+-":  # it would split the numbers themselves (1.5, -2, 1e-5, inf) and the scores
+        raise ValueError(f"must not be a character numbers are written with (a letter, a digit, '.', '+' or '-'), "
+                         f"received {sep!r}")
     return sep
 
 
 def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
     """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates); `sep` is one
     character (`csv_separator`, as `tables.open_table` passes it)."""
+    from keras_ae.fraud.csv_format import check_whole_zstd, decompression_errors, error_text
+
     path = check_file(path)
+    check_whole_zstd(path)
     first = None  # the first line's fields, as written (pandas renames a repeated name: "V1", "V1.1")
     try:  # pandas skips blank lines to find the header, but reads the rows with them: the header must come first
         first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
@@ -171,7 +187,7 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
         blank = all(not str(value).strip() for value in first)
     except pd.errors.EmptyDataError:
         blank = True
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError):
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, *decompression_errors()):
         blank = False  # said below
     if blank:
         raise UsageError(f"{path}: line 1 holds no column names; the first line must be the header row (remove any "
@@ -180,9 +196,16 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
         header = list(pd.read_csv(path, sep=sep, nrows=0).columns)
         if first is not None and len(first) == len(header) and len(set(first)) < len(first):
             header = first  # a name given twice: as the file writes it, for the message naming it
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as err:
-        # OSError / EOFError: a truncated or corrupt compressed file (gzip, bz2, zip, zstd); ValueError: a zip
-        # archive holding no file or several
-        raise UsageError(f"{path}: cannot read a CSV header: {str(err).splitlines()[0]}") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError,
+            *decompression_errors()) as err:  # a truncated or corrupt compressed file; a zip archive holding no file
+        # or several (ValueError)
+        raise UsageError(f"{path}: cannot read a CSV header: {error_text(err)}") from None
+    names = [str(name).strip() for name in first] if first is not None and len(first) == len(header) else []
+    if "" in names:  # pandas would call it "Unnamed: 5"
+        at = names.index("") + 1
+        where = "the last, after a separator that ends line 1" if at == len(names) else \
+            "an index written with the table?" if at == 1 else f"between {names[at - 2]!r} and {names[at]!r}"
+        raise UsageError(f"{path}: column {at} of {len(names)} has no name in the header ({where}); name it, or "
+                         "remove it")
     check_header(header, str(path), sep)
     return [str(c) for c in header]

@@ -150,17 +150,34 @@ def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk:
             writer.handle = open(writer.tmp, "w", newline="")  # noqa: SIM115
             writer.on_close(writer.raw.close, writer.handle.close)
             names = [*OUTPUT_COLUMNS, *([REASON_COLUMN] if reasons is not None else [])]
-            writer.handle.write(sep.join([writer.raw.readline().rstrip("\r\n"), *names]) + "\n")
+            header = writer.raw.readline().rstrip("\r\n")
+            writer.fields = header.count(sep) + 1  # no quotes in the file: every separator parts two fields
+            writer.handle.write(sep.join([header, *names]) + "\n")
         lines = list(itertools.islice(writer.raw, len(chunk)))
     except UnicodeDecodeError as err:  # the text reader decodes ahead of the CSV parser
         raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{tables.where_not_utf8(path)})") from None
     if len(lines) != len(chunk):  # cannot happen for a file that passed the checks
         raise UsageError(f"{path}: row {first_row}: lines and CSV rows disagree")
-    tail = [""] * len(lines) if reasons is None else \
-        [sep + ('"' + r.replace('"', '""') + '"' if r else "") for r in reasons.tolist()]
-    writer.handle.writelines(f"{line.rstrip(chr(13) + chr(10))}{sep}{s!r}{sep}{e!r}{sep}{f}{sep}{t}{sep}{q!r}{r}\n"
+    tail = [""] * len(lines) if reasons is None else [sep + _quoted(r, sep, always=True) for r in reasons.tolist()]
+    writer.handle.writelines(f"{_whole(line, sep, writer.fields)}{sep}{s!r}{sep}{e!r}{sep}{f}{sep}{_quoted(t, sep)}"
+                             f"{sep}{q!r}{r}\n"
                              for line, s, e, f, t, q, r in zip(lines, score.tolist(), error.tolist(), flag.tolist(),
                                                                tops, p.tolist(), tail, strict=True))
+
+
+def _whole(line: str, sep: str, fields: int) -> str:
+    """An input line without its line end, with the empty fields a short row leaves off (a blank line, a row
+    without its trailing label) written out, so that the result fields stand under their own names."""
+    line = line.rstrip("\r\n")
+    return line + sep * (fields - 1 - line.count(sep))
+
+
+def _quoted(text: str, sep: str, always: bool = False) -> str:
+    """A result field as CSV writes it: quoted where it holds the separator (top features with --sep ' '), a quote
+    or a line break, or `always` (a reason) where it holds anything."""
+    if not text or not (always or any(c in text for c in (sep, '"', "\n", "\r"))):
+        return text
+    return '"' + text.replace('"', '""') + '"'
 
 
 def score_labelled(detector: FraudDetector, path: str | os.PathLike | tables.Table, sep: str = ",",

@@ -224,7 +224,7 @@ def read_training_table(config, table=None):
     columns = [c for c in header if c != label and c not in config.drop]
     if not columns:
         raise UsageError(f"{path}: no feature column left after the label and drop=...")
-    values = pd.DataFrame(cells.numeric_block(frame, columns, str(path)), columns=columns)
+    values = pd.DataFrame(cells.numeric_block(frame, columns, str(path), text_hint=True), columns=columns)
     schema.require_variation(values, columns, str(path))  # at once, not after reading labels and splitting
     labels = cells.labels_block(frame, label, str(path)) if label else None
     if labels is not None:

@@ -1,0 +1,128 @@
+"""Odd CSV files scored and read: short rows and separators in the line-by-line copy, damaged or cut compressed
+files, nameless header columns, tiny values, label words."""
+
+import gzip
+import lzma
+import os
+import re
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from keras_ae.errors import UsageError  # noqa: E402
+from keras_ae.fraud.scoring import score_table  # noqa: E402
+from tests.fraud.test_scoring import _with_drop  # noqa: E402
+
+
+def test_a_short_row_keeps_its_results_under_their_own_names(detector, data, tmp_path):
+    """A row that leaves off its trailing label (or, flagged, is blank or short) is copied with the empty fields
+    written out: the flag of a far row stands in the flag column."""
+    _, test = data
+    rows = test.head(4).copy()
+    rows.loc[rows.index[1], "V1"] = 80.0  # far from every normal row
+    src = tmp_path / "short.csv"
+    lines = rows.to_csv(index=False).splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0]  # the label left off
+    src.write_text("\n".join([*lines, "", lines[3].split(",", 1)[0]]) + "\n")  # a blank line, a one-field row
+    flagging = _with_drop(detector, [], unscorable="flag")
+    score_table(flagging, src, tmp_path / "scored.csv", progress=False)
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert len(scored) == 6 and list(scored["flag"]) == [int(detector.predict(rows.head(1))[0]), 1,
+                                                         *detector.predict(rows.tail(2)), 1, 1]
+    assert scored["Class"].isna().sum() == 3 and scored["unscorable_reason"].notna().sum() == 2
+    assert np.isinf(scored["score"].iloc[4:]).all() and np.isfinite(scored["score"].iloc[:4]).all()
+
+
+def test_top_features_holding_the_separator_are_quoted(detector, data, tmp_path):
+    _, test = data
+    src = tmp_path / "spaced.csv"
+    test.head(20).to_csv(src, index=False, sep=" ")
+    score_table(detector, src, tmp_path / "scored.csv", sep=" ", progress=False)
+    scored = pd.read_csv(tmp_path / "scored.csv", sep=" ")
+    assert list(scored["flag"]) == list(detector.predict(test.head(20)))
+    assert scored["top_features"].str.count(":").eq(3).all()
+
+
+@pytest.mark.parametrize("sep", [".", "-", "+", "e", "5"])
+def test_a_separator_numbers_are_written_with_is_refused(sep):
+    from keras_ae.fraud.schema import csv_separator
+
+    with pytest.raises(ValueError, match="numbers are written with"):
+        csv_separator(sep)
+    assert csv_separator(":") == ":" and csv_separator("\\t") == "\t"
+
+
+def _table(n=3000):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=n).round(4), "y": rng.normal(size=n).round(4)})
+    return frame.to_csv(index=False).encode()
+
+
+def test_a_cut_or_damaged_zstd_file_is_refused_and_joined_frames_are_read(tmp_path):
+    import zstandard
+
+    from keras_ae.fraud.tables import open_table, read_table
+
+    raw = _table()
+    whole = zstandard.ZstdCompressor().compress(raw)
+    (tmp_path / "cut.csv.zst").write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(UsageError, match=r"cut.csv.zst: the zstd file is cut short"):
+        open_table(tmp_path / "cut.csv.zst")
+    at = len(whole) // 2
+    (tmp_path / "damaged.csv.zst").write_bytes(whole[:at] + bytes(b ^ 90 for b in whole[at:at + 16]) + whole[at + 16:])
+    with pytest.raises(UsageError, match=r"damaged.csv.zst: not a whole zstd file"):
+        open_table(tmp_path / "damaged.csv.zst")
+    half = raw.index(b"\n", len(raw) // 2) + 1  # two frames, as `cat a.zst b.zst` makes
+    joined = zstandard.ZstdCompressor().compress(raw[:half]) + zstandard.ZstdCompressor().compress(raw[half:])
+    (tmp_path / "joined.csv.zst").write_bytes(joined)
+    assert len(read_table(open_table(tmp_path / "joined.csv.zst"))) == 3000
+
+
+@pytest.mark.parametrize("name", ["head.csv.gz", "middle.csv.gz", "head.csv.xz", "middle.csv.xz", "x.csv.tar.gz"])
+def test_a_damaged_compressed_file_is_one_line_naming_it(tmp_path, name):
+    from keras_ae.fraud.tables import open_table, read_table
+
+    raw = _table(20000)
+    data = lzma.compress(raw) if ".xz" in name else gzip.compress(raw)
+    if not name.startswith("x."):
+        at = 40 if name.startswith("head") else len(data) // 2
+        data = data[:at] + bytes(b ^ 0x5A for b in data[at:at + 16]) + data[at + 16:]
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(UsageError) as caught:
+        read_table(open_table(tmp_path / name))
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / name)) and "\n" not in message  # cannot read, or malformed rows
+
+
+@pytest.mark.parametrize(("header", "said"), [("x,y,", "column 3 of 3 has no name in the header (the last"),
+                                              (",x,y", "column 1 of 3 has no name in the header (an index"),
+                                              ("x,,y", "column 2 of 3 has no name in the header (between 'x' and")])
+def test_a_header_column_without_a_name_is_named_by_its_place(tmp_path, header, said):
+    from keras_ae.fraud.tables import open_table
+
+    (tmp_path / "t.csv").write_text(f"{header}\n1,2,3\n")
+    with pytest.raises(UsageError, match=re.escape(said)):
+        open_table(tmp_path / "t.csv")
+
+
+def test_values_too_small_to_have_a_spread_are_refused_at_fit():
+    from keras_ae.fraud import FraudDetector
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"tiny": rng.normal(size=300) * 1e-170, "b": rng.normal(size=300)})
+    with pytest.raises(UsageError, match=r"column 'tiny': its largest value is .*e-170, too small for its spread"):
+        FraudDetector(epochs=1).fit(frame)
+
+
+def test_label_words_in_a_text_column_of_any_type(tmp_path):
+    from keras_ae.fraud.cells import labels_block
+
+    for dtype in (object, "string", "str"):
+        frame = pd.DataFrame({"Class": pd.Series(["false", "TRUE", " False"], dtype=dtype)})
+        assert list(labels_block(frame, "Class", "t.parquet")) == [0, 1, 0]
+    frame = pd.DataFrame({"Class": pd.Series(["True", None, "False"], dtype="str")})
+    with pytest.raises(UsageError, match=r"row 2 \(.*column 'Class': empty or NaN value"):
+        labels_block(frame, "Class", "t.csv")

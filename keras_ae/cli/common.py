@@ -141,8 +141,20 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     """Run a command's main; a UsageError becomes ``error: <message>`` on stderr and exit code 2.
 
     With `parser` (the command's parser factory), arguments the library names in the message
-    (``chunksize=0``) are reworded as the command's flags (``--chunksize 0``).
+    (``chunksize=0``) are reworded as the command's flags (``--chunksize 0``). Run from the command line (`argv`
+    None), a stop request after the command has ended, while the process shuts down (TensorFlow takes a second),
+    leaves its exit code as it is (`interrupt.finish_on_signals`).
     """
+    code = _run_main(main, argv, parser)
+    if argv is None:
+        from keras_ae import interrupt
+
+        interrupt.finish_on_signals()
+    return code
+
+
+def _run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None,
+              parser: Callable[[], argparse.ArgumentParser] | None) -> int:
     from keras_ae import interrupt, quiet
 
     previous = interrupt.stop_on_signals()

@@ -21,7 +21,10 @@ def list_images(folder: str | pathlib.Path) -> list[pathlib.Path]:
         raise UsageError(f"image folder {root} " + ("is a file, not a folder" if root.exists() else "does not exist")
                          + f" (folder:PATH wants a folder of images, {', '.join(sorted(IMAGE_SUFFIXES))}, "
                          "in sub-folders per class if labelled)")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    # "._name.png" beside "name.png" is macOS's record of the file's attributes (copied to a USB stick, a zip), not
+    # an image
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                   and not p.name.startswith("._"))
     if not files:
         raise UsageError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return files
@@ -51,11 +54,16 @@ def read_image(path: pathlib.Path, image_size: tuple[int, int], channels: int) -
                     img = Image.fromarray(np.clip(np.round(wide / top * 255.0), 0, 255).astype(np.uint8), mode="L")
                 elif img.mode == "F":  # 32-bit float grey: convert("L") would clip it at 255 too
                     img = Image.fromarray(float_to_levels(np.asarray(img), path), mode="L")
+                elif img.mode == "LAB" and channels == 1:  # PIL converts no LAB image to grey: its L is the lightness
+                    img = img.getchannel("L")
                 img = img.convert("L" if channels == 1 else "RGB")
                 img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
                 array = np.asarray(img, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
-        raise UsageError(f"cannot read image {path}: {err}") from None
+    except UsageError:
+        raise
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError, SyntaxError) as err:
+        # a damaged file: PIL raises ValueError (a truncated header chunk) and SyntaxError (a broken PNG) too
+        raise UsageError(f"cannot read image {path}: {str(err) or type(err).__name__}") from None
     return array.reshape(image_size[0], image_size[1], channels)
 
 

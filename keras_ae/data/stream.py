@@ -122,7 +122,7 @@ def undecodable(paths, channels: int) -> UsageError | None:
         with Image.open(path) as img:
             img.load()
             mode = img.mode
-    except (OSError, ValueError, Image.DecompressionBombError):  # PIL cannot read it either: the file is broken
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):  # PIL cannot read it either: broken
         return UsageError(f"cannot decode image {path} while streaming ({reason}); the file is broken or no image")
     return UsageError(f"cannot decode image {path} while streaming ({reason}; a {mode} image that TensorFlow "
                       "cannot read): load the folder into memory instead (without --stream) or convert the image")

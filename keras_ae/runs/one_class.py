@@ -113,7 +113,8 @@ class OneClassConfig:
             raise ValueError(f"percentile is the value of threshold='percentile', received "
                              f"threshold={self.threshold!r} (give threshold_value for another rule)")
         if self.percentile not in (None, 95.0) and self.threshold_value is not None:
-            raise ValueError("percentile and threshold_value both give the rule's value; give one")
+            raise ValueError(f"percentile={self.percentile!r} and threshold_value={self.threshold_value!r} both give "
+                             "the rule's value; give one")
         check_rule(self.threshold, self.rule_value())
         if self.contrast not in CONTRAST_NORMS:
             raise ValueError(f"unknown contrast {self.contrast!r} (known: {', '.join(CONTRAST_NORMS)})")

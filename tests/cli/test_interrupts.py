@@ -117,3 +117,23 @@ def test_the_model_directory_of_fit_appears_whole_or_not_at_all(tmp_path):
     with atomic_dir(target) as tmp:  # a finished one replaces it
         (tmp / "b.json").write_text("3")
     assert listing(target) == ["b.json"] and listing(tmp_path) == ["model"]
+
+
+@pytest.mark.parametrize("signum", SIGNALS)
+def test_a_stop_request_after_the_command_has_ended_keeps_its_exit_code(signum):
+    """Once a command has ended (here refusing a bad option: 2), a signal while the process shuts down (TensorFlow's
+    teardown takes a second) does not turn its exit code into 130."""
+    import signal
+    import subprocess
+
+    code = ("import os, signal, sys\n"
+            "sys.argv = ['keras-ae-font', '--steps', '1']\n"
+            "from keras_ae.cli.font import cli\n"
+            "code = cli()\n"
+            f"os.kill(os.getpid(), signal.{signum})\n"
+            "print('shutting down', flush=True)\n"
+            "sys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "shutting down" in done.stdout, (done.returncode, done.stderr)
+    assert done.stderr.strip().splitlines() == ["error: --steps must be an integer in [2, 100], received 1"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # this process, which called no command

@@ -153,6 +153,41 @@ def test_a_float_tiff_in_0_1_is_scaled_like_float_pixels_and_any_other_range_ref
         folder.read_image(tmp_path / "wide.tiff", (28, 28), 1)
 
 
+def _damaged_pngs():
+    """Two damaged 12x12 PNGs PIL raises other errors than OSError for: a header chunk one byte short (ValueError),
+    a second data chunk with a garbled type (SyntaxError)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = zlib.compress(b"".join(b"\x00" + bytes(range(12)) for _ in range(12)))
+    head, start = struct.pack(">IIBBBBB", 12, 12, 8, 0, 0, 0, 0), b"\x89PNG\r\n\x1a\n"
+    short = start + struct.pack(">I", 12) + b"IHDR" + head[:12] + struct.pack(">I", zlib.crc32(b"IHDR" + head[:12]))
+    second = chunk(b"IDAT", rows[len(rows) // 2:])
+    garbled = start + chunk(b"IHDR", head) + chunk(b"IDAT", rows[:len(rows) // 2]) + second[:4] + \
+        b"\x83\xad\xa3\xc8" + second[8:] + chunk(b"IEND", b"")
+    return {"short-header.png": short + chunk(b"IDAT", rows) + chunk(b"IEND", b""), "garbled-chunk.png": garbled}
+
+
+@pytest.mark.parametrize("name", ["short-header.png", "garbled-chunk.png"])
+def test_a_damaged_png_is_one_line_naming_it_in_memory_and_streamed(tmp_path, name):
+    write_images(tmp_path, 4)
+    (tmp_path / name).write_bytes(_damaged_pngs()[name])
+    with pytest.raises(UsageError, match=re.escape(f"cannot read image {tmp_path / name}: ")):
+        folder.read_image(tmp_path / name, (12, 12), 1)
+    problem = stream_folder(tmp_path, image_size=(12, 12)).undecodable()
+    assert f"cannot decode image {tmp_path / name} while streaming" in str(problem), problem
+
+
+def test_a_lab_image_is_read_as_grey_by_its_lightness(tmp_path):
+    Image.new("LAB", (6, 6), (50, 10, 10)).save(tmp_path / "lab.tif")
+    grey = folder.read_image(tmp_path / "lab.tif", (6, 6), 1)
+    assert grey.shape == (6, 6, 1) and (grey == 50).all()
+    assert folder.read_image(tmp_path / "lab.tif", (6, 6), 3).shape == (6, 6, 3)
+
+
 # ------------------------------------------------------------------------------------ streamed folders
 def test_a_streamed_test_image_that_cannot_be_decoded_is_named(tmp_path):
     for i in range(3):

@@ -72,3 +72,12 @@ def test_a_large_image_is_read_without_pil_s_warning(tmp_path, monkeypatch, recw
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
     with pytest.raises(UsageError, match=r"cannot read image .*big\.png"):
         read_image(tmp_path / "big.png", (28, 28), 1)
+
+
+def test_macos_attribute_files_beside_the_images_are_not_images(tmp_path):
+    write_images(tmp_path / "cats", 4)
+    for image in list((tmp_path / "cats").iterdir()):
+        (image.parent / f"._{image.name}").write_bytes(b"\x00\x05\x16\x07" + bytes(60))  # AppleDouble's magic
+    assert [p.name for p in data.folder.list_images(tmp_path)] == sorted(p.name for p in (tmp_path / "cats").iterdir()
+                                                                         if not p.name.startswith("._"))
+    assert len(data.load_folder(tmp_path, image_size=(8, 8)).x_train) == 3

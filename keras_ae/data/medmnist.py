@@ -61,11 +61,37 @@ def normal_label(labels: dict[str, str]) -> int:
 
 
 def _member(data, key: str, where: str) -> np.ndarray:
-    """The array `key` of an open npz; a member is decompressed (and its checksum checked) only here."""
+    """The array `key` of an open npz; a member is decompressed (and its checksum checked) only here, after its
+    header's shape is checked against the bytes the member holds (a header claiming more is a damaged file, not a
+    reason to allocate it)."""
+    _check_declared_size(data, key, where)
     try:
         return np.asarray(data[key])
     except DAMAGED as err:
         raise UsageError(f"cannot read {where}: its array {key} is damaged or unreadable ({err})") from None
+    except MemoryError:
+        raise UsageError(f"cannot read {where}: its array {key} is too large for this machine's memory") from None
+
+
+def _check_declared_size(data, key: str, where: str) -> None:
+    """A UsageError when the .npy header of member `key` declares more bytes than the member holds."""
+    try:
+        info = data.zip.getinfo(f"{key}.npy")
+        with data.zip.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read:
+                return
+            shape, _, dtype = read[version](member)
+            held = info.file_size - member.tell()
+    except (KeyError, AttributeError, TypeError):  # not an .npy member: said where it is read
+        return
+    except DAMAGED:
+        return
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if not dtype.hasobject and declared > held:
+        raise UsageError(f"cannot read {where}: its array {key} declares shape {list(shape)} ({declared:,} bytes) "
+                         f"but holds {held:,} bytes; the file is damaged")
 
 
 def read_npz(path: str | os.PathLike, name: str, what: str = "MedMNIST",

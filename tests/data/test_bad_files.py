@@ -41,6 +41,31 @@ def npz(tmp_path):
     return fake_pneumonia(tmp_path / "pneumoniamnist.npz")
 
 
+@pytest.mark.parametrize("compressed", [True, False])
+def test_an_array_whose_header_claims_more_than_it_holds_is_a_damaged_file(npz, tmp_path, compressed):
+    """The .npy header of train_images rewritten to a terabyte: named as damaged, not allocated (out of memory)."""
+    import io
+
+    with np.load(npz) as data:
+        arrays = {key: data[key] for key in data.files}
+    out = tmp_path / "lying.npz"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED) as archive:
+        for key, array in arrays.items():
+            buffer = io.BytesIO()
+            if key == "train_images":
+                np.lib.format.write_array_header_1_0(buffer, {"descr": "|u1", "fortran_order": False,
+                                                              "shape": (10**6, 1000, 1000)})
+                buffer.write(array.tobytes())
+            else:
+                np.save(buffer, array)
+            archive.writestr(f"{key}.npy", buffer.getvalue())
+    with pytest.raises(UsageError, match=re.escape(f"cannot read PneumoniaMNIST file {out}: its array train_images "
+                                                   "declares shape [1000000, 1000, 1000] (1,000,000,000,000 bytes) "
+                                                   f"but holds {arrays['train_images'].nbytes:,} bytes")):
+        pneumonia.load_pneumonia(path=out)
+    assert len(pneumonia.load_pneumonia(path=rewritten(npz, tmp_path, compressed)).x_train)  # a whole file reads
+
+
 # ------------------------------------------------------------------------------------ pixels that are not numbers
 def test_require_finite_names_an_image_with_a_single_bad_pixel():
     images = np.zeros((3, 2, 2, 1), dtype=np.float32)

@@ -78,10 +78,10 @@ def stop_on_signals() -> dict | None:
 
 
 def finish_on_signals() -> None:
-    """The command has ended (its outputs are whole, or were removed, and its exit code is set): a stop request while
-    the process shuts down (TensorFlow's teardown takes about a second, after Python's own signal handlers are gone)
-    is ignored, rather than ending the process with 130 as if the run had been stopped (a wrapper reading 130 would
-    take the new run for one that was put back). SIGKILL still ends it."""
+    """Called at exit, after the command has ended (its outputs are whole, or were removed, and its exit code is
+    set): a stop request while the process shuts down (TensorFlow's teardown takes about a second, after Python's
+    own signal handlers are gone) is ignored, rather than ending the process with 130 as if the run had been
+    stopped (a wrapper reading 130 would take the new run for one that was put back). SIGKILL still ends it."""
     with contextlib.suppress(ValueError):  # not the main thread
         for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
             if number is not None:

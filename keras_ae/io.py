@@ -94,8 +94,8 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
     from keras_ae.errors import UsageError
 
     path = pathlib.Path(path)
-    if path.exists() and not path.is_file() and not path.is_dir():  # /dev/zero, a pipe: no end to read to
-        raise UsageError(f"cannot read {what} {path}: not a regular file")
+    if path.is_char_device():  # /dev/zero, /dev/urandom: no end to read to (a pipe, <(jq ...), ends)
+        raise UsageError(f"cannot read {what} {path}: a device, not a file")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:

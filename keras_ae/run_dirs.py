@@ -87,8 +87,10 @@ RUN_FILES = {"train": ("metrics.json", "history.csv", *_MODELS, *_TRAIN_PICTURES
              "sweep": ("results.csv", "summary.csv", "histories.csv", "comparison.png", "loss_curves.png"),
              "font": ("font.json", "history.csv", *_MODELS, "loss.png", "reconstruction.png", "latent_space.png",
                       "concept_vector.png", "denoising_errors.png", "denoising_examples.png"),
-             "fraud demo": ("transactions.csv", "new_transactions.csv", "scored.csv", "new_metrics.json")}
-DEMO_MODEL = "model"  # the fraud demo's model directory: its files are the demo's when it is a fraud model directory
+             "fraud demo": ("transactions.csv", "new_transactions.csv")}
+# the fraud demo's outputs beside its tables, each the demo's when it is what the demo writes there (a scored table,
+# evaluate's metrics, a fraud model directory); a file of the user's of such a name is refused by that step instead
+DEMO_OUTPUTS = {"scored": "scored.csv", "metrics": "new_metrics.json", "model": "model"}
 REPORTS = {"train": "metrics.json", "one-class": "metrics.json", "one-class, every class": "metrics.json",
            "font": "font.json"}
 
@@ -129,9 +131,11 @@ def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> lis
                     inside += [single / name for name in sorted(rest)]
                 found += inside
     if "fraud demo" in kinds:
-        from keras_ae.outputs import is_model_dir  # outputs imports this module
+        from keras_ae.outputs import is_metrics_file, is_model_dir, is_scored_table  # outputs imports this module
 
-        model = run_dir / DEMO_MODEL
+        scored, metrics, model = (run_dir / DEMO_OUTPUTS[key] for key in ("scored", "metrics", "model"))
+        found += [path for path, ours in ((scored, is_scored_table), (metrics, is_metrics_file))
+                  if _plain_file(path) and ours(path)]
         if is_model_dir(model):  # keras-ae's fraud model directory, holding nothing else
             found += sorted(p for p in model.iterdir() if _plain_file(p))
     return found

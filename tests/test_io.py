@@ -402,8 +402,11 @@ def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_pa
     run = tmp_path / "demo"
 
     def demo(text):
-        for name in ("transactions.csv", "new_transactions.csv", "scored.csv", "new_metrics.json"):
+        for name in ("transactions.csv", "new_transactions.csv"):
             (run / name).write_text(f"{text} {name}")
+        results = "V1,score,reconstruction_error,flag,top_features,p_value"
+        (run / "scored.csv").write_text(f"{results}\n1,{len(text)},0,0,,1\n")
+        (run / "new_metrics.json").write_text(json.dumps({"kind": "keras_ae.fraud.metrics", "run": text}))
         (run / "model").mkdir()
         (run / "model" / "weights.npz").write_text(text)
         (run / "model" / "manifest.json").write_text(json.dumps({"kind": MODEL_KIND, "files": {"weights.npz": "x"}}))
@@ -426,16 +429,22 @@ def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_pa
         " ".join(after)
 
 
-def test_a_folder_named_model_that_is_not_a_fraud_model_is_not_the_demos(tmp_path):
+def test_files_of_the_demos_names_that_it_did_not_write_are_not_the_demos(tmp_path):
     from keras_ae import run_dirs
     from keras_ae.io import unfinished_marker
 
     run = tmp_path / "demo"
     with unfinished_marker(run, "fraud demo"):
-        (run / "scored.csv").write_text("first")
+        (run / "transactions.csv").write_text("first")
     (run / "model").mkdir()
     (run / "model" / "thesis.tex").write_text("mine")
-    assert run_dirs.run_outputs(run, "fraud demo") == [run / "scored.csv"]
+    (run / "scored.csv").write_text("id,amount\n1,2\n")
+    (run / "new_metrics.json").write_text('{"mine": 1}')
+    assert run_dirs.run_outputs(run, "fraud demo") == [run / "transactions.csv"]
+    before = snapshot(run)
+    with unfinished_marker(run, "fraud demo"):
+        (run / "transactions.csv").write_text("second")
+    assert snapshot(run) == {**before, "transactions.csv": b"second"}
     # in a training run's directory of an older version the demo's table names are not the run's
     old = tmp_path / "old"
     old.mkdir()
@@ -443,3 +452,18 @@ def test_a_folder_named_model_that_is_not_a_fraud_model_is_not_the_demos(tmp_pat
     (old / "autoencoder.keras").write_text("model")
     (old / "transactions.csv").write_text("mine")
     assert old / "transactions.csv" not in run_dirs.run_outputs(old, "train", any_kind=True)
+
+
+def test_a_device_is_no_json_file_but_a_pipe_is_read():
+    import os
+    import threading
+
+    from keras_ae.io import read_json
+
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(UsageError, match="cannot read config file /dev/zero: a device, not a file"):
+            read_json("/dev/zero", what="config file")
+    read, write = os.pipe()  # what --config <(jq ...) gives: a pipe, read to its end
+    threading.Thread(target=lambda: (os.write(write, b'{"epochs": 3}'), os.close(write))).start()
+    assert read_json(f"/dev/fd/{read}") == {"epochs": 3}
+    os.close(read)

@@ -659,7 +659,7 @@ case("fit a normal row whose one value would blind its column", "fraud",
      ["fit", "--input", "huge.csv", "--out", "m", "--verbose", "0"], "huge.csv, row 17 (line 18), column 'V3'",
      "1e+30", "standard deviation", "fit --drop V3", setup=one_huge_cell)
 case("FraudDetector.fit with a value that would blind its column", "api", huge_in_api,
-     "X, row 17 (position 16), column 'V3'", "drop list", setup=one_huge_cell)
+     "X, row 17 (position 16), column 'V3'", "FraudDetector(drop=[", setup=one_huge_cell)
 case("fit with too few normal training rows", "fraud", ["fit", "--input", "few.csv", "--out", "m", "--verbose", "0"],
      "few.csv", "normal rows", setup=few_normal_rows)
 

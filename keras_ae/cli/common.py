@@ -142,14 +142,17 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
 
     With `parser` (the command's parser factory), arguments the library names in the message
     (``chunksize=0``) are reworded as the command's flags (``--chunksize 0``). Run from the command line (`argv`
-    None), a stop request after the command has ended, while the process shuts down (TensorFlow takes a second),
-    leaves its exit code as it is (`interrupt.finish_on_signals`).
+    None), a stop request while the process exits after the command (TensorFlow's teardown takes a second) leaves
+    its exit code as it is (`interrupt.finish_on_signals`, at exit: a program that calls the command and goes on
+    keeps its signals).
     """
     code = _run_main(main, argv, parser)
     if argv is None:
+        import atexit
+
         from keras_ae import interrupt
 
-        interrupt.finish_on_signals()
+        atexit.register(interrupt.finish_on_signals)  # after TensorFlow's: run before them
     return code
 
 

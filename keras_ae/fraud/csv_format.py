@@ -22,7 +22,8 @@ def error_text(err: BaseException) -> str:
 
     if isinstance(err, tarfile.TarError):  # its message lists every method tried, over several lines
         return "not a readable tar archive"
-    return (str(err) or type(err).__name__).strip().splitlines()[0].rstrip(":")
+    lines = str(err).strip().splitlines()
+    return lines[0].rstrip(":") if lines else type(err).__name__
 
 
 def decompression_errors() -> tuple[type[BaseException], ...]:

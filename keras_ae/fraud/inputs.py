@@ -88,5 +88,6 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
     columns = [c for c in frame.columns if c not in drop]
     if not columns:
         raise UsageError(f"X: 0 feature(s) (shape=({len(frame)}, 0)) while a minimum of 1 is required.")
+    schema.check_named_features(columns, list(frame.columns), "X")
     table = pd.DataFrame(cells.numeric_block(frame, columns, "X", text_hint=True), columns=columns)
     return columns, table, np.zeros(len(table), dtype=np.int8) if y is None else labels(y, len(table))

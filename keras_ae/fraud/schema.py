@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,6 +39,21 @@ def check_header(header: Sequence[str], source: str, sep: str = ",") -> None:
         if name in seen:
             raise UsageError(f"{source}: column {name!r} appears twice in the header")
         seen.add(name)
+
+
+def check_named_features(features: Sequence, header: Sequence, source: str) -> None:
+    """A feature to fit on must have a name: a header field left empty (pandas calls it "Unnamed: 5") is the row
+    index written with the table, or a separator ending the header line, never a measurement to learn."""
+    for column in features:
+        if _UNNAMED.fullmatch(str(column)) or not str(column).strip():
+            at = list(header).index(column) + 1
+            why = "the row index written with the table?" if at == 1 else \
+                "a separator ending the header line?" if at == len(header) else "a name left out?"
+            raise UsageError(f"{_where(source, column=column)}: column {at} of {len(header)} has no name in the "
+                             f"header ({why}); name it, or leave it out: {drop_hint(str(column), source)}")
+
+
+_UNNAMED = re.compile(r"Unnamed: \d+(_level_\d+)?")  # what pandas calls a column without a name
 
 
 def check_result_names(header: Sequence[str], source: str, fitting: bool = True) -> None:
@@ -74,11 +90,11 @@ def check_columns(
 
 
 def drop_hint(column: str, source: str) -> str:
-    """How to fit without `column`: the command's flag for a file, FraudDetector's drop list for an array in
+    """How to fit without `column`: the command's flag for a file, FraudDetector's drop parameter for an array in
     Python (source "X")."""
     import shlex
 
-    return f"{column!r} in FraudDetector's drop list" if source == "X" else f"fit --drop {shlex.quote(column)}"
+    return f"FraudDetector(drop=[{column!r}])" if source == "X" else f"fit --drop {shlex.quote(column)}"
 
 
 def check_column_options(header: Sequence[str], source: str, time_column: str, time_mode: str,
@@ -200,12 +216,5 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
             *decompression_errors()) as err:  # a truncated or corrupt compressed file; a zip archive holding no file
         # or several (ValueError)
         raise UsageError(f"{path}: cannot read a CSV header: {error_text(err)}") from None
-    names = [str(name).strip() for name in first] if first is not None and len(first) == len(header) else []
-    if "" in names:  # pandas would call it "Unnamed: 5"
-        at = names.index("") + 1
-        where = "the last, after a separator that ends line 1" if at == len(names) else \
-            "an index written with the table?" if at == 1 else f"between {names[at - 2]!r} and {names[at]!r}"
-        raise UsageError(f"{path}: column {at} of {len(names)} has no name in the header ({where}); name it, or "
-                         "remove it")
     check_header(header, str(path), sep)
     return [str(c) for c in header]

@@ -224,6 +224,7 @@ def read_training_table(config, table=None):
     columns = [c for c in header if c != label and c not in config.drop]
     if not columns:
         raise UsageError(f"{path}: no feature column left after the label and drop=...")
+    schema.check_named_features(columns, header, str(path))
     values = pd.DataFrame(cells.numeric_block(frame, columns, str(path), text_hint=True), columns=columns)
     schema.require_variation(values, columns, str(path))  # at once, not after reading labels and splitting
     labels = cells.labels_block(frame, label, str(path)) if label else None

@@ -99,7 +99,7 @@ def test_trim_drops_the_highest_error_training_rows(data):
 
 def test_a_text_column_in_fit_is_refused_with_how_to_leave_it_out():
     frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) % 7, "name": [f"shop {i}" for i in range(20)]})
-    with pytest.raises(UsageError, match=r"column 'name': non-numeric value 'shop 0'; .*drop=\['name'\]"):
+    with pytest.raises(UsageError, match=r"column 'name': non-numeric value 'shop 0'; .*\(drop=\['name'\]\)"):
         FraudDetector(epochs=1, verbose=0).fit(frame)
     frame["b"] = frame["b"].astype(object)
     frame.loc[3, "b"] = "n/a"  # one bad cell in a numeric column: no advice to drop the column

@@ -159,9 +159,9 @@ def check_output(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.Pa
     return target
 
 
+# names a scored table cannot be written as (for .tar and .tar.gz pandas would write a tar archive)
 OTHER_FORMATS = (".xlsx", ".xls", ".ods", ".json", ".jsonl", ".feather", ".arrow", ".orc", ".avro", ".h5", ".hdf5",
-                 ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml", ".tar", ".tgz", ".tbz2", ".txz")  # names a scored
-# table cannot be written as (pandas would write a tar archive for .tar and .tar.gz)
+                 ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml", ".tar", ".tgz", ".tbz2", ".txz")
 
 
 def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:

@@ -232,7 +232,9 @@ def overlaid_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str 
             ax.plot([], [], label=f"{name} (diverged: no finite loss)", linewidth=1.2, **style)
             continue
         shown = np.where(finite, mean, np.nan)
-        ax.plot(epochs, shown, label=name, linewidth=1.2, **style)
+        lone = finite & ~np.roll(finite, 1) & ~np.roll(finite, -1) if len(finite) > 1 else finite  # no line to show
+        ax.plot(epochs, shown, label=name, linewidth=1.2, marker="o" if lone.any() else None,
+                markevery=list(np.flatnonzero(lone)), markersize=4, **style)
         spread = np.where(np.isfinite(std), std, 0.0)
         low = np.where(finite, mean - spread, np.nan)
         ax.fill_between(epochs, np.where(low > 0, low, shown) if log else low, shown + spread,

@@ -245,9 +245,12 @@ def run_one(settings: dict, config: Config, x_train: np.ndarray, x_test: np.ndar
                           batch_size=settings["batch_size"], seed=seed, verbose=0, train_loss_after_epoch=False,
                           refuse_divergence=None)  # a configuration that diverges is a result: its row says NaN
     scores = training.evaluate_reconstruction(model.autoencoder, x_test, x_test)
-    errors = characters.pixel_errors(model.autoencoder.predict(x_test, verbose=0), x_test)
+    reconstruction = model.autoencoder.predict(x_test, verbose=0)
+    errors = characters.pixel_errors(reconstruction, x_test)
     row = {"final_loss": result.history["loss"][-1], "final_val_loss": result.history.get("val_loss", [np.nan])[-1],
            "test_mse": scores["mse"], "test_bce": scores["bce"], "wrong_pixels": float(errors.mean()),
            "max_wrong_pixels": int(errors.max()), "epochs_run": result.epochs * passes,
            "seconds": round(result.seconds, 2)}
+    if not np.isfinite(row["final_loss"]) or not np.isfinite(reconstruction).all():  # diverged: no result to rank
+        row.update({name: np.nan for name in METRICS})
     return row, result.history

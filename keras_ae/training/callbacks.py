@@ -24,6 +24,23 @@ class StopOnRequest(keras.callbacks.Callback):
         interrupt.check()
 
 
+class StopOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras's TerminateOnNaN, remembering the epoch (0-based) whose batch loss stopped being a finite number: a
+    stop in the middle of an epoch leaves no entry in the history, whose last loss would then look finite."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.diverged_at = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        super().on_batch_end(batch, logs)
+        if self.model.stop_training and self.diverged_at is None:
+            self.diverged_at = self.epoch
+
+
 class TrainLossAfterEpoch(keras.callbacks.Callback):
     """Evaluate the training loss with the weights at the end of each epoch (not averaged during it)."""
 

@@ -21,7 +21,7 @@ from keras_ae import interrupt
 from keras_ae.errors import UsageError
 from keras_ae.models.base import Autoencoder
 from keras_ae.models.vae import VAE
-from keras_ae.training.callbacks import StopOnRequest, TrainLossAfterEpoch
+from keras_ae.training.callbacks import StopOnNaN, StopOnRequest, TrainLossAfterEpoch
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -230,12 +230,21 @@ def fit(
         callbacks.append(after)
     start = time.perf_counter()
     # shuffle=False: the pipeline already shuffles (Keras would only warn that it ignores the flag).
+    nan = StopOnNaN()
     with interrupt.deferred():  # a stop request is raised between batches, not inside TensorFlow
-        history = net.fit(train, validation_data=val, epochs=epochs,
-                          callbacks=[*callbacks, StopOnRequest(), keras.callbacks.TerminateOnNaN()],
+        history = net.fit(train, validation_data=val, epochs=epochs, callbacks=[*callbacks, StopOnRequest(), nan],
                           verbose=keras_verbose(verbose), shuffle=False)
     seconds = time.perf_counter() - start
     logs: dict[str, Any] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    if nan.diverged_at is not None:  # stopped inside an epoch, whose logs (if any) average the finite batches
+        for values in logs.values():
+            del values[nan.diverged_at:]
+            values.extend([float("nan")] * (nan.diverged_at + 1 - len(values)))
+    # an update that made the weights non-finite shows first in the validation loss (the training loss of an epoch is
+    # measured before its updates): that epoch diverged too, and its loss is recorded as not a number
+    for i, value in enumerate(logs.get("val_loss", [])):
+        if not np.isfinite(value) and i < len(logs.get("loss", [])):
+            logs["loss"][i] = float("nan")
     diverged = [i for i, v in enumerate(logs.get("loss", [])) if not np.isfinite(v)]
     if diverged and refuse_divergence:
         raise UsageError(f"training diverged: the loss is not a finite number at epoch {diverged[0] + 1}; train "

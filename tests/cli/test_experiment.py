@@ -105,3 +105,17 @@ def test_a_sweep_whose_every_configuration_diverges_still_draws_its_pictures(tmp
     assert code == 0, capsys.readouterr().err
     assert (out / "loss_curves.png").stat().st_size > 0 and not (out / "UNFINISHED.json").exists()
     assert pd.read_csv(out / "results.csv")["final_loss"].isna().all()
+
+
+def test_a_configuration_whose_last_update_diverged_is_no_result_to_rank(tmp_path, capsys):
+    """One epoch of one batch at learning rate 1e30: the training loss was measured before the update that made the
+    weights NaN; wrong pixels of NaN reconstructions once counted as the ink alone and ranked it best."""
+    config = {"metric": "wrong_pixels", "n_runs": 1, "grid": {"learning_rate": [0.001, 1e30], "epochs": [1]}}
+    out = tmp_path / "out"
+    code = experiment_cli.cli(["--config", str(write(tmp_path, config)), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    results = pd.read_csv(out / "results.csv")
+    assert results["wrong_pixels"].notna().iloc[0] and results.iloc[1][list(experiment.METRICS)].isna().all()
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["wrong_pixels_mean"].isna().iloc[1] and summary["runs"].tolist() == [1, 0]
+    assert pd.read_csv(out / "histories.csv")["loss"].isna().tolist() == [False, True]

@@ -158,7 +158,7 @@ for command, argv in [("train", ["--epochs", "1", "--dataset", "mnist-sample"]),
          "too long", setup=write("sweep.json", json.dumps({"name": "t", "dataset": "font5x7", "arch": "font",
                                                           "n_runs": 1, "grid": {"epochs": [1]}})))
 SWEEP = json.dumps({"name": "t", "dataset": "font5x7", "arch": "font", "n_runs": 1, "grid": {"epochs": [1]}})
-for out, fragment in [("notes.txt", "existing file"), ("userdir", "existing directory")]:
+for out, fragment in [("notes.txt", "existing file"), ("userdir", "existing directory"), ("", "--out '': empty path")]:
     case(f"experiment --out {out}", "experiment", ["--config", "sweep.json", "--out", out], fragment,
          setup=write("sweep.json", SWEEP))
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from keras_ae.cli.common import ArgumentParser, quiet_tensorflow, run_main
+from keras_ae.errors import UsageError
 
 
 def build_parser() -> ArgumentParser:
@@ -40,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from keras_ae.lectures.sweep import run_sweep
 
     name = settings["name"] or pathlib.Path(args.config).stem
-    out = run_sweep(sweep, args.out or f"runs/experiment-{name}", inputs=[args.config])
+    if args.out is not None and not args.out.strip():
+        raise UsageError(f"--out {args.out!r}: empty path")
+    out = run_sweep(sweep, f"runs/experiment-{name}" if args.out is None else args.out, inputs=[args.config])
     print(f"-> {out}/results.csv, summary.csv, comparison.png, loss_curves.png")
     return 0
 

@@ -47,8 +47,10 @@ class Font:
 def read_font(path: str | os.PathLike = FONT_PATH) -> Font:
     """Parse a font file in the format above; raises UsageError naming the file and line on a bad glyph."""
     path = pathlib.Path(path)
+    if path.is_char_device():  # /dev/zero: no end to read to
+        raise UsageError(f"cannot read font file {path}: a device, not a file")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark an editor wrote: not a glyph
     except OSError as err:
         raise UsageError(f"cannot read font file {path}: {err.strerror or err}") from None
     except UnicodeDecodeError as err:

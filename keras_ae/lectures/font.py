@@ -69,8 +69,9 @@ class FontConfig:
                              f"(known: {', '.join(INITIALIZERS)})")
         for name in ("between", "concept"):
             check_pair(name, getattr(self, name))
-        if len(set(self.noise_levels)) != len(self.noise_levels):
-            raise UsageError(f"noise_levels lists a level twice: {self.noise_levels!r}", param="noise_levels")
+        if len({f"{level:g}" for level in self.noise_levels}) != len(self.noise_levels):  # font.json's keys
+            raise UsageError(f"noise_levels lists a level twice (to 6 significant digits): {self.noise_levels!r}",
+                             param="noise_levels")
         unused = RECONSTRUCTION_ONLY if self.denoise else DENOISE_ONLY
         defaults = FontConfig()
         for name in unused:  # a value away from the default that the mode would ignore: say so
@@ -104,8 +105,9 @@ def run_font(config: FontConfig) -> dict:
     from keras_ae.data.font import FONT_PATH, read_font
     from keras_ae.io import unfinished_marker, write_json
 
-    font = read_font(config.font or FONT_PATH)
-    for option in ("between", "concept"):  # UsageError naming an unknown character and its option before training
+    font = read_font(FONT_PATH if config.font is None else config.font)
+    # UsageError naming an unknown character and its option before training (a --denoise run does not use them)
+    for option in () if config.denoise else ("between", "concept"):
         for name in getattr(config, option):
             try:
                 font.index(name)

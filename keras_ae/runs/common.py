@@ -35,7 +35,7 @@ def dataset_sizes(info: dict, train_images: int, test_images: int) -> dict:
 
 def run_directory(out: str | None, label: str) -> pathlib.Path:
     """`out`, or runs/<time>-<label>; an existing file there is a UsageError naming it."""
-    run_dir = pathlib.Path(out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{label}")
+    run_dir = pathlib.Path(f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{label}" if out is None else out)
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"out={str(run_dir)!r} is an existing file, not a directory")
     return run_dir

@@ -76,3 +76,22 @@ def test_a_font_file_that_is_not_text_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "glyphs.png is not UTF-8 text (byte 0x89 at position 0)" in err and err.count("\n") == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_a_denoising_run_on_a_font_without_the_default_pair_characters(tmp_path, capsys):
+    """--between and --concept (m, n, s by default) are options of the reconstruction run only."""
+    glyphs = {"a": [".....", ".....", ".###.", "....#", ".####", "#...#", ".####"],
+              "b": ["#....", "#....", "#.##.", "##..#", "#...#", "#...#", "####."]}
+    (tmp_path / "ab.txt").write_text("".join(f"{ord(n):#x} {n}\n" + "\n".join(rows) + "\n\n"
+                                             for n, rows in glyphs.items()))
+    code = font_cli.cli(["--font", str(tmp_path / "ab.txt"), "--denoise", "--denoise-epochs", "1", "--draws", "1",
+                         "--copies", "1", "--noise-levels", "0.2", "--out", str(tmp_path / "run")])
+    assert code == 0, capsys.readouterr().err
+    assert list(json.loads((tmp_path / "run" / "font.json").read_text())["levels"]) == ["0.2"]
+    assert font_cli.cli(["--font", str(tmp_path / "ab.txt"), "--out", str(tmp_path / "plain")]) == 2
+    assert "--between: unknown character 'm'" in capsys.readouterr().err
+
+
+def test_noise_levels_that_would_share_a_report_key_are_refused(capsys):
+    assert font_cli.cli(["--denoise", "--noise-levels", "0.1234567,0.12345678"]) == 2
+    assert "lists a level twice (to 6 significant digits)" in capsys.readouterr().err

@@ -43,3 +43,14 @@ def test_two_glyphs_of_one_name_or_one_code_are_refused(tmp_path):
     twice.write_text(f"0x61 a\n{rows}0x61 alt-a\n{rows}")
     with pytest.raises(UsageError, match=r"twice.txt line 9: a second glyph with code 0x61 \(the first named 'a'\)"):
         font_data.read_font(twice)
+
+
+def test_a_byte_order_mark_is_no_glyph_and_a_device_is_no_font(tmp_path):
+    import os
+
+    shipped = font_data.FONT_PATH.read_text(encoding="utf-8")
+    (tmp_path / "bom.txt").write_text("\ufeff" + shipped, encoding="utf-8")
+    assert font_data.read_font(tmp_path / "bom.txt").names == font_data.read_font().names
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(UsageError, match="cannot read font file /dev/zero: a device, not a file"):
+            font_data.read_font("/dev/zero")

@@ -57,9 +57,11 @@ def manifold_grid(codes: np.ndarray, n: int = 15, coverage: float = 96.0) -> tup
     """The (n*n, 2) points of a 2-D latent grid over the region where `codes` lie (the central `coverage` %
     of each coordinate, not a fixed square): rows from the top (largest z1) down, as the picture shows
     them; returns (points, extent (z0 low, z0 high, z1 low, z1 high))."""
-    codes = np.asarray(codes, dtype=np.float64)
-    if codes.ndim != 2 or codes.shape[1] != 2:
-        raise ValueError(f"Expected codes of shape (n, 2), received codes.shape={codes.shape}")
+    codes = check.codes((2,), codes).astype(np.float64)
+    n = check.count("n", n)
+    coverage = check.number("coverage", coverage, 0)
+    if not 0 < coverage <= 100:
+        raise ValueError(f"Expected coverage to be a percentage in (0, 100], received coverage={coverage!r}")
     tail = (100.0 - coverage) / 2
     (x0, y0), (x1, y1) = np.percentile(codes, tail, axis=0), np.percentile(codes, 100 - tail, axis=0)
     if x1 - x0 < 1e-6:  # collapsed codes (an untrained model): a unit-wide window around them
@@ -73,9 +75,13 @@ def manifold_grid(codes: np.ndarray, n: int = 15, coverage: float = 96.0) -> tup
 
 def fit_gaussian(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of flattened `codes` (a small ridge keeps the covariance positive definite)."""
-    flat = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
-    if len(flat) < 2:
-        raise ValueError(f"Expected at least 2 codes to fit a Gaussian, received {len(flat)}")
+    flat = np.asarray(check.real("codes", codes), dtype=np.float64)
+    flat = flat[:, None] if flat.ndim == 1 else flat  # n codes of one value each
+    if flat.ndim < 2 or len(flat) < 2 or not flat[0].size:
+        raise ValueError(f"Expected at least 2 codes of at least one value each to fit a Gaussian, received "
+                         f"codes.shape={np.shape(codes)}")
+    flat = flat.reshape(len(flat), -1)
+    check.finite("codes", flat)
     mean = flat.mean(axis=0)
     cov = np.atleast_2d(np.cov(flat, rowvar=False)) + 1e-6 * np.eye(flat.shape[1])
     return mean, cov
@@ -201,7 +207,11 @@ def one_to_one(corr: np.ndarray, names: Sequence[str], threshold: float = 0.8) -
     |r| >= `threshold` under it."""
     from scipy.optimize import linear_sum_assignment
 
-    corr = np.asarray(corr, dtype=np.float64)
+    corr = np.asarray(check.real("corr", corr), dtype=np.float64)
+    if corr.ndim != 2 or corr.shape[1] != len(names):
+        raise ValueError(f"Expected corr of shape (dims, {len(names)}) (a column per name), received "
+                         f"corr.shape={corr.shape}")
+    check.finite("corr", corr)
     rows, cols = linear_sum_assignment(corr, maximize=True)
     dims = {names[c]: {"dim": int(r), "abs_r": round(float(corr[r, c]), 4)} for r, c in zip(rows, cols)}
     tracked = sum(v["abs_r"] >= threshold for v in dims.values())
@@ -214,9 +224,13 @@ def nearest_distance(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
     detector's exact, chunked nearest-neighbour search."""
     from keras_ae.neighbours import nearest
 
-    a = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-    b = np.asarray(reference, dtype=np.float32).reshape(len(reference), -1)
-    return nearest(b, a, k=1)[1][:, 0]
+    a, b = (np.asarray(check.real(name, v), dtype=np.float32) for name, v in (("images", images),
+                                                                             ("reference", reference)))
+    if a.ndim < 1 or b.ndim < 1 or not len(a) or not len(b) or a.shape[1:] != b.shape[1:]:
+        raise ValueError(f"Expected images and reference of the same shape but their first axis, each with at least "
+                         f"one row, received images.shape={a.shape}, reference.shape={b.shape}")
+    check.finite("images", a), check.finite("reference", b)
+    return nearest(b.reshape(len(b), -1), a.reshape(len(a), -1), k=1)[1][:, 0]
 
 
 def prior_sample_report(model: Autoencoder, x_train: np.ndarray, x_test: np.ndarray, n: int = 500,

@@ -1,9 +1,12 @@
 """keras_ae.latent.ops: encode, interpolate, sample, traverse, factor correlations."""
 
+import re
+
 import numpy as np
 import pytest
 
 from keras_ae import latent, models
+from keras_ae.latent import manifold_grid, ops
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +214,21 @@ def test_images_without_their_channel_axis_are_taken_as_keras_takes_them(dense_v
     np.testing.assert_allclose(latent.encode(dense_vae, x), latent.encode(dense_vae, x[..., None]), rtol=1e-6)
     assert latent.interpolate(dense_vae, x[0], x[1], steps=3).images.shape == (3, 8, 8, 1)
     assert latent.sample(dense_vae, 2, seed=np.random.default_rng(0)).images.shape == (2, 8, 8, 1)
+
+
+@pytest.mark.parametrize(("call", "said"), [
+    (lambda: manifold_grid(np.full((5, 2), np.nan)), "codes holds NaN"),
+    (lambda: manifold_grid(np.zeros((5, 2)), n=0), "n to be an integer >= 1"),
+    (lambda: manifold_grid(np.zeros((5, 2)), coverage=150), "coverage to be a percentage in (0, 100]"),
+    (lambda: ops.fit_gaussian(np.full((5, 2), np.nan)), "codes holds NaN"),
+    (lambda: ops.fit_gaussian(np.zeros((0, 2))), "at least 2 codes"),
+    (lambda: ops.nearest_distance(np.zeros((3, 4)), np.zeros((0, 4))), "each with at least one row"),
+    (lambda: ops.nearest_distance(np.zeros((3, 4)), np.zeros((2, 5))), "the same shape but their first axis"),
+    (lambda: ops.one_to_one(np.full((3, 2), np.nan), ["a", "b"]), "corr holds NaN"),
+    (lambda: ops.one_to_one(np.zeros((3, 2)), ["a"]), "a column per name"),
+])
+def test_the_code_statistics_name_a_bad_argument(call, said):
+    """NaN codes once gave a NaN Gaussian and a grid of NaN points; empty or mismatched arrays NumPy's own messages."""
+    with pytest.raises(ValueError, match=re.escape(said)):
+        call()
+    assert ops.fit_gaussian(np.arange(5.0))[1].shape == (1, 1)  # n codes of one value each

@@ -8,6 +8,7 @@ import pathlib
 import keras
 import pandas as pd
 
+from keras_ae.errors import UsageError
 from keras_ae.io import atomic_path, check_finished, read_json, write_json
 from keras_ae.models.base import Autoencoder
 
@@ -31,7 +32,20 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
     """Load the three models of a run directory back into an Autoencoder (UsageError for an unfinished run)."""
     import keras_ae.models.vae  # noqa: F401  (registers the custom classes)
     run_dir = check_finished(run_dir)
-    models = [keras.saving.load_model(run_dir / f"{name}.keras", compile=compile) for name in MODEL_FILES]
+    missing = [name for name in MODEL_FILES if not (run_dir / f"{name}.keras").is_file()]
+    if missing:
+        inside = sorted(p.name for p in run_dir.glob("normal-*") if (p / "encoder.keras").is_file())
+        hint = f"; the models of a run of every class are in its normal-* folders ({inside[0]}, ...)" if inside else \
+            "; load a run directory of train.py or anomaly.py"
+        raise UsageError(f"{run_dir} holds no {missing[0]}.keras{hint}")
+    models = []
+    for name in MODEL_FILES:
+        try:
+            models.append(keras.saving.load_model(run_dir / f"{name}.keras", compile=compile))
+        except (ValueError, TypeError, OSError, KeyError) as err:  # a damaged file, a class Keras does not know
+            text = " ".join(str(err).split())[:200]
+            raise UsageError(f"cannot load {run_dir / f'{name}.keras'}: damaged or not a Keras model file "
+                             f"({text})") from None
     return Autoencoder(*models)
 
 

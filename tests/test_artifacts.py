@@ -26,3 +26,23 @@ def test_save_load_round_trip_gives_identical_outputs(name, tmp_path):
     for e, g in zip(expected, got):
         for a, b in zip(e if isinstance(e, list) else [e], g if isinstance(g, list) else [g]):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_missing_or_damaged_model_file_is_named_as_such(tmp_path):
+    import re
+
+    from keras_ae import artifacts
+    from keras_ae.errors import UsageError
+
+    (tmp_path / "every" / "normal-0").mkdir(parents=True)
+    artifacts.save_models(models.build("dense"), tmp_path / "every" / "normal-0")
+    with pytest.raises(UsageError, match=re.escape("holds no encoder.keras; the models of a run of every class are in "
+                                                   "its normal-* folders (normal-0, ...)")):
+        artifacts.load_models(tmp_path / "every")
+    with pytest.raises(UsageError, match="holds no encoder.keras; load a run directory of train.py or anomaly.py"):
+        artifacts.load_models(tmp_path)
+    run = tmp_path / "every" / "normal-0"
+    (run / "decoder.keras").write_bytes((run / "decoder.keras").read_bytes()[:100])
+    with pytest.raises(UsageError, match=re.escape(f"cannot load {run / 'decoder.keras'}: damaged or not a Keras "
+                                                   "model file")):
+        artifacts.load_models(run)

@@ -143,7 +143,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     A run into the directory of an earlier run of its kind replaces that run only when it finishes: the earlier
     run's files are held aside meanwhile (`run_dirs.hold_previous_run`), and whatever ends the new run early (a
     bad input, an error, an interruption) removes what it wrote and puts them back as they were."""
-    from keras_ae import outputs
+    from keras_ae import locks, outputs
 
     run_dir = pathlib.Path(run_dir)
     outputs.check_output(run_dir, "run")  # a directory of the user's, a file, a link, unwritable: refused
@@ -151,7 +151,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     try:
         run_dir.parent.mkdir(parents=True, exist_ok=True)
         # the lock (beside the directory, as for every output) keeps a second command from starting on it
-        with outputs.locked(run_dir, "out", run_dir):
+        with locks.locked(run_dir, "out", run_dir):
             yield from _marked_run(run_dir, what)
     except BaseException:  # a name the system refuses (too long), locked by another command, a failed run: the
         for parent in made[1:]:  # folders made above it go again (when empty: after the lock file has gone)

@@ -11,19 +11,18 @@ Every command claims its output before any work starts (`check_output`, then `cl
 - a symbolic link as the output is refused (replacing it would replace the link, or write elsewhere);
 - the directory the output goes into must be writable (tried, not guessed);
 - while a command writes an output, a lock file beside it makes a second command writing the same output
-  stop with one line (the lock is an `fcntl` lock: a crashed command never leaves it held). A file at the lock's
-  path that keras-ae did not write is refused, never emptied or removed.
+  stop with one line (`keras_ae.locks`: an `fcntl` lock, so a crashed command never leaves it held). A file at
+  the lock's path that keras-ae did not write is refused, never emptied or removed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import pathlib
-import stat
 from collections.abc import Callable, Iterable, Iterator
 
+from keras_ae import locks
 from keras_ae.errors import UsageError
 from keras_ae.run_dirs import BROWSER_FILES, RUN_MARKER, is_run_dir  # noqa: F401  (RUN_MARKER: public here too)
 from keras_ae.run_dirs import json_or_none as _json
@@ -214,10 +213,6 @@ def _check_writable(target: pathlib.Path, shown: str) -> None:
         raise UsageError(f"{shown}: cannot write in {parent} ({err.strerror or err})") from None
 
 
-def lock_path(target: pathlib.Path) -> pathlib.Path:
-    return target.parent / f".{target.name}.lock"
-
-
 @contextlib.contextmanager
 def claimed(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.PathLike | None] = (),
             name: str = "out") -> Iterator[pathlib.Path]:
@@ -234,7 +229,7 @@ def claimed(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.PathLik
                 raise UsageError(f"{name}={str(out)!r}: cannot create {parent} ({err.strerror or err})") from None
             made.append(parent)
     try:
-        with locked(target, name, out):
+        with locks.locked(target, name, out):
             yield target
     except BaseException:
         _remove_dirs(made)
@@ -245,58 +240,3 @@ def _remove_dirs(made: list[pathlib.Path]) -> None:
     for directory in reversed(made):
         with contextlib.suppress(OSError):
             directory.rmdir()
-
-
-@contextlib.contextmanager
-def locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
-    """Hold `lock_path(target)` while the block runs; a UsageError when another command holds it."""
-    lock = lock_path(target)
-    for _ in range(5):  # a lock file removed by its holder between our open and our lock: open the new one
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        except OSError as err:  # a symbolic link planted as the lock file, or an unwritable place
-            raise UsageError(f"{name}={str(out)!r}: cannot create the lock file {lock} ({err.strerror or err})") \
-                from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.read(fd, 64).decode(errors="replace").strip().rsplit(" ", 1)[-1] or "unknown"
-            os.close(fd)
-            raise UsageError(f"{name}={str(out)!r} is being written by another command (process {holder}); wait for "
-                             "it to finish or name another path") from None
-        try:
-            if os.fstat(fd).st_ino == os.stat(lock, follow_symlinks=False).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        os.close(fd)
-    else:
-        raise UsageError(f"{name}={str(out)!r}: its lock file {lock} keeps changing; try again")
-    try:
-        if not _our_lock(fd):
-            os.close(fd)
-            fd = -1
-            raise UsageError(f"{name}={str(out)!r}: {lock} is in the way, a file that is not a keras-ae lock file; "
-                             "move it or name another path (it was not touched)")
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{LOCK_TEXT}{os.getpid()}".encode())
-        yield
-    finally:
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.unlink(lock)
-            os.close(fd)
-
-
-LOCK_TEXT = "keras-ae lock, process "
-
-
-def _our_lock(fd: int) -> bool:
-    """The open lock file is one keras-ae writes: empty (just made, or its writer stopped before writing), a
-    process number (older versions) or `LOCK_TEXT` and one; anything else is a file of the user's."""
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        return False
-    os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 64).decode(errors="replace").strip()
-    os.lseek(fd, 0, os.SEEK_SET)
-    return text == "" or text.isdigit() or (text.startswith(LOCK_TEXT) and text[len(LOCK_TEXT):].isdigit())

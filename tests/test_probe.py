@@ -352,7 +352,7 @@ case("fraud demo --rows 1e12 (tables made in memory)", "fraud", ["demo", "--out"
 def held(out: str) -> Callable:
     """Another command is writing `out`: its lock is held (by this test process) while the case runs."""
     def setup(w):
-        from keras_ae.outputs import lock_path
+        from keras_ae.locks import lock_path
 
         lock = lock_path((w / out).resolve())
         fd = os.open(lock, os.O_CREAT | os.O_RDWR)

@@ -1,0 +1,72 @@
+"""The lock beside every output (`.<name>.lock`): held while a command writes the output, so that a second command
+started on the same path is refused instead of writing over the first one's work."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pathlib
+import stat
+from collections.abc import Iterator
+
+from keras_ae.errors import UsageError
+
+
+def lock_path(target: pathlib.Path) -> pathlib.Path:
+    return target.parent / f".{target.name}.lock"
+
+
+@contextlib.contextmanager
+def locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
+    """Hold `lock_path(target)` while the block runs; a UsageError when another command holds it."""
+    lock = lock_path(target)
+    for _ in range(5):  # a lock file removed by its holder between our open and our lock: open the new one
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as err:  # a symbolic link planted as the lock file, or an unwritable place
+            raise UsageError(f"{name}={str(out)!r}: cannot create the lock file {lock} ({err.strerror or err})") \
+                from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 64).decode(errors="replace").strip().rsplit(" ", 1)[-1] or "unknown"
+            os.close(fd)
+            raise UsageError(f"{name}={str(out)!r} is being written by another command (process {holder}); wait for "
+                             "it to finish or name another path") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock, follow_symlinks=False).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    else:
+        raise UsageError(f"{name}={str(out)!r}: its lock file {lock} keeps changing; try again")
+    try:
+        if not _our_lock(fd):
+            os.close(fd)
+            fd = -1
+            raise UsageError(f"{name}={str(out)!r}: {lock} is in the way, a file that is not a keras-ae lock file; "
+                             "move it or name another path (it was not touched)")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{LOCK_TEXT}{os.getpid()}".encode())
+        yield
+    finally:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+            os.close(fd)
+
+
+LOCK_TEXT = "keras-ae lock, process "
+
+
+def _our_lock(fd: int) -> bool:
+    """The open lock file is one keras-ae writes: empty (just made, or its writer stopped before writing), a
+    process number (older versions) or `LOCK_TEXT` and one; anything else is a file of the user's."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return False
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 64).decode(errors="replace").strip()
+    os.lseek(fd, 0, os.SEEK_SET)
+    return text == "" or text.isdigit() or (text.startswith(LOCK_TEXT) and text[len(LOCK_TEXT):].isdigit())

@@ -89,6 +89,17 @@ def write_json(path: str | os.PathLike, data: Any) -> pathlib.Path:
     return pathlib.Path(path)
 
 
+def not_a_file(path: pathlib.Path) -> str:
+    """Why `path`, which is not a regular file, cannot be read as one: missing, a folder, a device or a pipe."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    if path.is_char_device() or path.is_block_device():
+        return "is a device, not a file"
+    if path.exists():
+        return "is a pipe or socket, not a file"
+    return "does not exist"
+
+
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
     """Read a JSON file, raising UsageError with the file name when it is missing or malformed."""
     from keras_ae.errors import UsageError

@@ -20,6 +20,7 @@ import numpy as np
 from keras_ae.data.base import Dataset, nonfinite_pixels, pixel_scale, scale_images
 from keras_ae.data.mnist import DownloadError, _get_file
 from keras_ae.errors import UsageError
+from keras_ae.io import not_a_file
 from keras_ae.options import INT_LIMIT
 
 SPLITS = ("train", "val", "test")
@@ -172,8 +173,7 @@ def load_medmnist(name: str, value_range: str = "0,1", image_size=None, channels
     if path is not None:
         file = pathlib.Path(path)
         if not file.is_file():
-            raise UsageError(f"MedMNIST file {file} " + ("is a folder, not a file" if file.is_dir()
-                                                          else "does not exist"))
+            raise UsageError(f"MedMNIST file {file} {not_a_file(file)}")
         entry = None
     else:
         entry = set_info(name)

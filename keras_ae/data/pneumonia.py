@@ -17,6 +17,7 @@ import numpy as np
 from keras_ae.data.base import Dataset, scale_images
 from keras_ae.data.mnist import DownloadError, _get_file, cached_file, file_digest
 from keras_ae.errors import UsageError
+from keras_ae.io import not_a_file
 
 PNEUMONIA_URL = "https://zenodo.org/records/10519652/files/pneumoniamnist.npz"
 PNEUMONIA_MD5 = "28209eda62fecd6e6a2d98b1501bb15f"  # medmnist INFO["pneumoniamnist"]["MD5"]
@@ -41,8 +42,7 @@ def pneumonia_file(path: str | os.PathLike | None = None,
     if path is not None:
         path = pathlib.Path(path)
         if not path.is_file():
-            raise UsageError(f"PneumoniaMNIST file {path} " + ("is a folder, not a file" if path.is_dir()
-                                                                else "does not exist"))
+            raise UsageError(f"PneumoniaMNIST file {path} {not_a_file(path)}")
         return path
     where = cached_path(cache_dir)
     if where.is_file():  # cached: used as it is, never downloaded again

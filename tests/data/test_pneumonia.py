@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_ae.data import medmnist, pneumonia
 from keras_ae.data import mnist as mnist_module
-from keras_ae.data import pneumonia
 from keras_ae.data.registry import load_dataset
 from keras_ae.errors import UsageError
 from tests.conftest import SHARED_DATA
@@ -32,6 +32,15 @@ def test_loader_reports_a_missing_file_or_key(tmp_path):
     broken = fake_pneumonia(tmp_path / "broken.npz", drop="val_labels")
     with pytest.raises(UsageError, match=re.escape(f"PneumoniaMNIST file {broken} lacks the key val_labels")):
         pneumonia.load_pneumonia(path=broken)
+
+
+@pytest.mark.parametrize(("where", "why"), [("/dev/zero", "is a device, not a file"),
+                                           (".", "is a folder, not a file")])
+def test_loader_names_what_is_not_a_file(where, why):
+    with pytest.raises(UsageError, match=re.escape(f"PneumoniaMNIST file {where} {why}")):
+        pneumonia.load_pneumonia(path=where)
+    with pytest.raises(UsageError, match=re.escape(f"MedMNIST file {where} {why}")):
+        medmnist.load_medmnist("breastmnist", path=where)
 
 
 def test_loader_offline_says_where_to_put_the_file(tmp_path, offline):

@@ -6,6 +6,7 @@ import os
 import pathlib
 
 import keras
+import numpy as np
 import pandas as pd
 
 from keras_ae.errors import UsageError
@@ -46,7 +47,19 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
             text = " ".join(str(err).split())[:200]
             raise UsageError(f"cannot load {run_dir / f'{name}.keras'}: damaged or not a Keras model file "
                              f"({text})") from None
+    _check_one_run(run_dir, *models)
     return Autoencoder(*models)
+
+
+def _check_one_run(run_dir: pathlib.Path, encoder, decoder, autoencoder) -> None:
+    """The autoencoder's trainable weights are the encoder's followed by the decoder's (they are shared while a run
+    trains), so three files saved by one run hold the same values; a file copied in from another run does not."""
+    parts = encoder.trainable_weights + decoder.trainable_weights
+    whole = autoencoder.trainable_weights
+    if len(parts) != len(whole) or any(tuple(a.shape) != tuple(b.shape) or not np.array_equal(a.numpy(), b.numpy())
+                                       for a, b in zip(parts, whole)):
+        raise UsageError(f"the models in {run_dir} are not from one run: autoencoder.keras's weights differ from "
+                         "encoder.keras and decoder.keras (a file copied in from another run?)")
 
 
 def save_history(history: dict[str, list[float]], path: str | os.PathLike) -> pathlib.Path:

@@ -46,3 +46,25 @@ def test_a_missing_or_damaged_model_file_is_named_as_such(tmp_path):
     with pytest.raises(UsageError, match=re.escape(f"cannot load {run / 'decoder.keras'}: damaged or not a Keras "
                                                    "model file")):
         artifacts.load_models(run)
+
+
+def test_model_files_from_two_runs_are_refused(tmp_path):
+    import re
+    import shutil
+
+    import keras
+
+    from keras_ae import artifacts
+    from keras_ae.errors import UsageError
+
+    for run, seed in (("a", 0), ("b", 1)):
+        keras.utils.set_random_seed(seed)
+        artifacts.save_models(models.build("conv"), tmp_path / run)
+    assert artifacts.load_models(tmp_path / "a").encoder is not None
+    shutil.copy(tmp_path / "b" / "encoder.keras", tmp_path / "a" / "encoder.keras")
+    with pytest.raises(UsageError, match=re.escape(f"the models in {tmp_path / 'a'} are not from one run")):
+        artifacts.load_models(tmp_path / "a")
+    artifacts.save_models(models.build("dense", latent_dim=16), tmp_path / "c")
+    shutil.copy(tmp_path / "c" / "decoder.keras", tmp_path / "b" / "decoder.keras")
+    with pytest.raises(UsageError, match="are not from one run"):
+        artifacts.load_models(tmp_path / "b")

@@ -130,7 +130,8 @@ def build_parser() -> ArgumentParser:
                        help="CSV (also compressed), Parquet file or directory of Parquet files; with --engine spark "
                             "any path Spark reads (hdfs://, s3a://)")
     score.add_argument("--out", required=True,
-                       help="output, appears only when complete: .csv (.gz, ...; any other extension is CSV too), "
+                       help="output, appears only when complete: .csv (.gz, ...; .txt and other text names are CSV "
+                            "too; .tsv with --sep '\\t'; names of other formats such as .xlsx or .json are refused), "
                             ".parquet, or a directory name without extension for a Parquet dataset (always a Parquet "
                             "directory with --engine spark)")
     score.add_argument("--engine", default="local", choices=("local", "spark"),

@@ -71,14 +71,17 @@ def _result_columns(names: list[str]) -> bool:
 
 def is_scored_table(path: pathlib.Path) -> bool:
     """A table written by `score`: its last columns are the result columns. A directory qualifies only when it
-    holds nothing but Parquet parts (and Spark's bookkeeping files), each with the result columns, or is empty;
+    holds nothing but the Parquet parts score writes (`part-*`, and Spark's bookkeeping files), each with the result
+    columns, or is empty;
     a hidden file of anything else in it (`.git`, `.env`) makes it not ours."""
     try:
         if path.is_dir():
             import pyarrow.parquet as pq
 
             names = _names(path)
-            parts = [n for n in names if n.endswith(".parquet") or (n.startswith("part-") and ".crc" not in n)]
+            # the parts score and Spark write (part-00000.parquet, part-00000-<id>-c000.snappy.parquet): a folder of
+            # other Parquet files that each hold results (one scored table a day) is the user's collection
+            parts = [n for n in names if n.startswith("part-") and ".crc" not in n]
             # Spark's bookkeeping: _SUCCESS and a hidden checksum file of each part (.part-0.parquet.crc)
             bookkeeping = {"_SUCCESS", "._SUCCESS.crc", *(f".{n}.crc" for n in parts)}
             if set(names) - set(parts) - bookkeeping:

@@ -122,6 +122,26 @@ def test_the_score_command_reads_a_compressed_csv_and_fills_an_empty_directory(b
     assert len(pd.read_parquet(tmp_path / "empty")) == 400
 
 
+def test_a_folder_of_scored_tables_named_by_the_user_is_not_replaced(bundle, data, tmp_path, capsys):
+    """Tables scored one by one into a folder (a day a file) each hold the result columns, but the folder is the
+    user's collection, not a Parquet dataset of score's: --out naming it is refused and both days are kept. A folder
+    score wrote itself (part-* files) is replaced."""
+    _, test = data
+    src = write(test.head(200), tmp_path / "new.csv")
+    archive = tmp_path / "archive"
+    for day in ("2026-11-23", "2026-11-24"):
+        assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(archive / f"{day}.parquet"),
+                    "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in archive.iterdir()}
+    code = cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(archive), "--quiet"])
+    one_line_error(code, capsys, str(archive))
+    assert {p.name: p.read_bytes() for p in archive.iterdir()} == before
+    own = tmp_path / "own"
+    for _ in range(2):
+        assert cli(["score", "--model", str(bundle), "--csv", str(src), "--out", str(own), "--quiet"]) == 0
+    assert len(pd.read_parquet(own)) == 200
+
+
 def test_fit_reads_parquet_too(data, tmp_path, capsys):
     train, _ = data
     src = write(train.head(1500), tmp_path / "train.parquet")

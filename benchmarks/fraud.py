@@ -30,6 +30,8 @@ import numpy as np  # noqa: E402
 from scipy.stats import rankdata  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
+from keras_ae.anomaly.metrics import ranked  # noqa: E402
+
 SEEDS = (0, 1, 2)
 MAX_ROWS = 10_000
 METHODS = {"fraud_detector": "keras-ae FraudDetector", "knn": "kNN (k=5)", "isolation_forest": "IsolationForest",
@@ -115,9 +117,12 @@ def detector(normal, test, seed, params, y_test):
     nominal = 1 - info["effective_value"] / 100 if info["rule"] == "percentile" else info["effective_value"]
     fpr = float(np.mean(scores[y_test == 0] > det.threshold_)) if info["rule"] in ("percentile", "fpr", "alpha") \
         else None
-    return scores, fit_s, score_s, {"nominal_fpr": nominal, "measured_fpr": fpr, "warned": bool(info.get("warning")),
-                                    "promised_level": info.get("promised_level", nominal),
-                                    "ablation": ablation(det, normal, test, y_test)}
+    far = np.isposinf(scores)  # a value far outside the normal training rows' range: flagged, scored +inf
+    extra = {"far_outside_normal": int(far[y_test == 0].sum()), "far_outside_anomalies": int(far[y_test == 1].sum())}
+    return ranked(scores), fit_s, score_s, {**extra, "nominal_fpr": nominal, "measured_fpr": fpr,
+                                            "warned": bool(info.get("warning")),
+                                            "promised_level": info.get("promised_level", nominal),
+                                            "ablation": ablation(det, normal, test, y_test)}
 
 
 ULB_PREVALENCE = 0.00172  # frauds in the full ULB credit-card file (492 of 284,807)

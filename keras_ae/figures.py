@@ -151,7 +151,10 @@ def roc_curves(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], path: str |
     from sklearn.metrics import roc_auc_score, roc_curve
 
     fig, ax = subplots(figsize=(5.0, 4.6))
+    from keras_ae.anomaly.metrics import ranked
+
     for name, scores, labels in curves:
+        scores = ranked(scores)
         fpr, tpr, _ = roc_curve(labels, scores)
         ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(labels, scores):.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")

@@ -7,6 +7,13 @@ import numpy as np
 from keras_ae.anomaly.thresholds import check_labelled
 
 
+def ranked(scores: np.ndarray) -> np.ndarray:
+    """`scores` as scikit-learn's ranking metrics take them: +inf (a row flagged without a finite score: unscorable,
+    or far outside the normal training rows) becomes float64's largest value, above every finite score."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.where(np.isposinf(scores), np.finfo(np.float64).max, scores) if np.isposinf(scores).any() else scores
+
+
 def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
     """ROC-AUC, average precision, and accuracy / precision / recall / F1 / confusion at `threshold`.
 
@@ -19,8 +26,7 @@ def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) 
     pred = scores > threshold
     if np.isnan(scores).any():
         raise ValueError("detection_metrics: NaN scores cannot be ranked")
-    if np.isposinf(scores).any():  # the ranking sklearn sees: above every finite score (ties only at float64's max)
-        scores = np.where(np.isposinf(scores), np.finfo(np.float64).max, scores)
+    scores = ranked(scores)  # the ranking sklearn sees: +inf above every finite score (ties only at float64's max)
     tp, fp = int(np.sum(pred & (labels == 1))), int(np.sum(pred & (labels == 0)))
     fn, tn = int(np.sum(~pred & (labels == 1))), int(np.sum(~pred & (labels == 0)))
     return {

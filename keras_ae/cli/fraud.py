@@ -200,6 +200,9 @@ def print_metrics(m: dict) -> None:
     print(f"confusion matrix: TN {c['tn']:,}  FP {c['fp']:,}  FN {c['fn']:,}  TP {c['tp']:,}")
     if m.get("unscorable_rows_flagged"):
         print(f"{m['unscorable_rows_flagged']:,} row(s) could not be scored and were flagged (--unscorable flag)")
+    if m.get("far_outside_rows_flagged"):
+        print(f"{m['far_outside_rows_flagged']:,} row(s) hold a value far outside the normal training rows' range and "
+              "were flagged")
 
 
 def _say_level_warning(detector) -> None:
@@ -236,7 +239,10 @@ def cmd_score(args) -> int:
         print(f"scored {summary['rows']:,} rows on Spark ({summary['master']}, {summary['rows_per_second']:,.0f} "
               f"rows/s): {summary['flagged']:,} flagged -> {args.out}")
         return 0
-    unscorable = f" ({summary['unscorable']:,} of them unscorable)" if summary["unscorable"] else ""
+    notes = [f"{summary['unscorable']:,} of them unscorable" if summary["unscorable"] else "",
+             f"{summary['far_outside']:,} for a value far outside the normal training rows' range"
+             if summary.get("far_outside") else ""]
+    unscorable = f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""
     print(f"scored {summary['rows']:,} rows ({summary['rows_per_second']:,.0f} rows/s): {summary['flagged']:,} "
           f"flagged{unscorable} -> {args.out}")
     return 0

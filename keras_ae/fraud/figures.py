@@ -14,17 +14,23 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
                     title: str = "Score by class", class_names: tuple[str, str] = ("normal", "fraud"),
                     xlabel: str = "score (0 = a typical normal row)") -> str:
     """Histogram of scores for each class with the threshold marked: log counts, and a symmetric log axis
-    (linear within +-1), so signed scores and their long right tail both show."""
+    (linear within +-1), so signed scores and their long right tail both show. Rows scored +inf (a value far
+    outside the normal training rows' range, or unscorable) are counted in the legend, not drawn."""
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
+    beyond = {value: int(np.sum(~np.isfinite(scores) & (labels == value))) for value in (0, 1)}
+    labels, scores = labels[np.isfinite(scores)], scores[np.isfinite(scores)]
+    if not len(scores):
+        scores, labels = np.array([0.0]), np.array([-1])
     squash = np.sign(scores) * np.log10(1 + np.abs(scores))
     edges = np.linspace(squash.min(), max(squash.max(), squash.min() + 1e-3), 61)
     bins = np.sign(edges) * (10 ** np.abs(edges) - 1)
     fig, ax = subplots(figsize=(6.4, 4.2))
     for value, name, color in ((0, class_names[0], "tab:blue"), (1, class_names[1], "tab:red")):
         chosen = scores[labels == value]
-        if len(chosen):
-            ax.hist(chosen, bins=bins, alpha=0.6, color=color, label=f"{name}, n={len(chosen):,}")
+        off = f" (+{beyond[value]:,} scored +inf, not drawn)" if beyond[value] else ""
+        if len(chosen) or off:
+            ax.hist(chosen, bins=bins, alpha=0.6, color=color, label=f"{name}, n={len(chosen):,}{off}")
     # a threshold far beyond every score (a value rule's 1e308) is drawn some decades out, labelled so
     span = max(edges[-1] - edges[0], 1.0)
     reach = float(np.clip(np.sign(threshold) * np.log10(1 + abs(threshold)), edges[0] - span, edges[-1] + span)) \
@@ -59,7 +65,9 @@ def precision_recall_curve(scores: np.ndarray, labels: np.ndarray, path: str | o
     the point of the threshold in effect (a row is flagged when its score is above it)."""
     from sklearn import metrics
 
-    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
+    from keras_ae.anomaly.metrics import ranked
+
+    scores, labels = ranked(scores), np.asarray(labels)
     precision, recall, _ = metrics.precision_recall_curve(labels, scores)
     fig, ax = subplots(figsize=(4.8, 4.5))
     ax.plot(recall[:-1], precision[:-1], color="tab:red", drawstyle="steps-post",

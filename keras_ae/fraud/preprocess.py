@@ -164,7 +164,40 @@ class Preprocessor:
         scaler = StandardScaler().fit(self._raw(frame))
         self.stats_ = {"mean": scaler.mean_, "scale": scaler.scale_, "var": scaler.var_,
                        "n_samples_seen": int(scaler.n_samples_seen_)}
+        ranged = self.range_columns
+        values = frame[ranged].to_numpy(dtype=np.float64) if ranged else np.zeros((len(frame), 0))
+        self.stats_["low"], self.stats_["high"] = values.min(axis=0), values.max(axis=0)
         return self
+
+    @property
+    def range_columns(self) -> list[str]:
+        """The raw columns whose range on the normal training rows bounds what is scored (all but the time column,
+        whose values run on past any training period)."""
+        return [c for c in self.columns if c != self.time_column]
+
+    def far_outside(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """rows x model features: how far each row's raw value of a feature's column lies outside what the normal
+        training rows allow, in units of the column's training range (0 inside); None for a preprocessor saved
+        before ranges were kept.
+
+        A column allows its training range widened by the range's own width on both sides, but not across zero
+        when every training value had one sign (a negative amount where none was seen is new), and nothing but its
+        one value when it was constant. Past that the model extrapolates: a log-scaled amount of 1e8 or a
+        never-seen 1 in an always-0 column would otherwise come out near the normal rows."""
+        if "low" not in self.stats_:
+            return None
+        low, high = self.stats_["low"], self.stats_["high"]
+        width = high - low
+        lowest = np.where(low >= 0, np.maximum(low - width, 0.0), low - width)
+        highest = np.where(high <= 0, np.minimum(high + width, 0.0), high + width)
+        values = frame[self.range_columns].to_numpy(dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            beyond = np.maximum(np.maximum(lowest - values, values - highest), 0.0)
+            excess = np.where(beyond > 0, beyond / np.where(width > 0, width, 1.0) + 1.0, 0.0)
+        by_column = dict(zip(self.range_columns, excess.T))
+        zero = np.zeros(len(frame))
+        return np.column_stack([by_column.get(c, zero) for c in self.source_of()]) if self.features else \
+            np.zeros((len(frame), 0))
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Standardised model inputs, shape (rows, len(features)), float32 (NumPy only: executors that score
@@ -193,6 +226,9 @@ class Preprocessor:
             "scale": self.stats_["scale"].tolist(),
             "var": self.stats_["var"].tolist(),
             "n_samples_seen": int(self.stats_["n_samples_seen"]),
+            "range_columns": self.range_columns,
+            "low": self.stats_["low"].tolist(),
+            "high": self.stats_["high"].tolist(),
         }
 
     @classmethod
@@ -200,4 +236,6 @@ class Preprocessor:
         pre = cls(d["columns"], d["time_column"], d["amount_column"], d["time_mode"], d["log_amount"])
         pre.stats_ = {name: np.asarray(d[name], dtype=np.float64) for name in ("mean", "scale", "var")}
         pre.stats_["n_samples_seen"] = int(d["n_samples_seen"])
+        if "low" in d:  # bundles written before ranges were kept score without the range rule
+            pre.stats_["low"], pre.stats_["high"] = (np.asarray(d[k], dtype=np.float64) for k in ("low", "high"))
         return pre

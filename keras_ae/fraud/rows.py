@@ -4,6 +4,8 @@ A row cannot be scored when a feature cell is missing, NaN, infinite, not a numb
 (the models compute in float32), when standardising it overflows, or when its score comes out as no number.
 Such a row is refused (the default: a UsageError naming its row and column) or, when the operator asks for it
 (``unscorable="flag"``), scored as anomalous: score +inf, flag 1, and the reason in ``Scored.reasons``.
+A row that can be scored but holds a value far outside the range of the normal training rows (where the model
+would extrapolate: `Preprocessor.far_outside`) scores +inf too, explained by those columns (``Scored.far``).
 The command, the Python API and Spark all score through `score_frame`, so the rule is the same everywhere.
 """
 
@@ -35,6 +37,7 @@ def score_frame(frame: pd.DataFrame, columns: Sequence[str], preprocessor, state
     if broken.any():
         _refuse_or_note(broken, reasons, source, first_row,
                         "its score is not a finite number (the model's computation overflowed)")
+    _flag_far_rows(scored, preprocessor.far_outside(pd.DataFrame(values, columns=list(columns))), reasons)
     if reasons is not None:
         bad = reasons.astype(bool)
         if bad.any():
@@ -43,6 +46,22 @@ def score_frame(frame: pd.DataFrame, columns: Sequence[str], preprocessor, state
             scored.contributions[bad] = 0.0
     scored.reasons = reasons
     return scored
+
+
+def _flag_far_rows(scored: combined.Scored, far: np.ndarray | None, reasons: np.ndarray | None) -> None:
+    """Rows with a value far outside the normal training rows' range (`Preprocessor.far_outside`) score +inf, so
+    they are flagged whatever the threshold, explained by the columns that are out of range."""
+    if far is None:
+        return
+    out = far.max(axis=1, initial=0.0) > 0
+    if reasons is not None:
+        out &= ~reasons.astype(bool)
+    if out.any():
+        scored.score = np.where(out, np.inf, scored.score)
+        # the columns out of range explain the row; the others keep their order behind them
+        scored.contributions[out] = scored.contributions[out] + 1e6 * far[out] * \
+            np.maximum(scored.contributions[out].sum(axis=1, keepdims=True), 1e-6)
+    scored.far = out
 
 
 def standardise(values: np.ndarray, columns: Sequence[str], preprocessor, source: str = "X", first_row: int = 1,

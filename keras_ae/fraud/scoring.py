@@ -73,14 +73,17 @@ def header_change(header: list[str], now: list[str]) -> str:
 
 
 def _score(detector: FraudDetector, chunk: pd.DataFrame, top: int, source: str, first_row: int):
-    """(score, reconstruction error, flag, top features, p-value, reasons or None) of a chunk's rows."""
+    """(score, reconstruction error, flag, top features, p-value, reasons or None, rows far outside the normal
+    training rows' range) of a chunk's rows."""
     scored = detector.scored(chunk, source, first_row)
     names, share = detector.column_shares(scored.contributions)
     flag = (scored.score > detector.threshold_).astype(np.int8)
     tops = format_top(names, share, top)
     if scored.reasons is not None:
         tops = np.where(scored.reasons.astype(bool), "", tops)
-    return scored.score, scored.reconstruction_error, flag, tops, detector.p_values_of(scored.score), scored.reasons
+    far = 0 if scored.far is None else int(scored.far.sum())
+    p_values = detector.p_values_of(scored.score)
+    return scored.score, scored.reconstruction_error, flag, tops, p_values, scored.reasons, far
 
 
 def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table, out: str | os.PathLike, sep: str = ",",
@@ -100,7 +103,7 @@ def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table,
     table = tables.open_table(path, sep)
     path, header, sep = table.path, table.header, table.sep
     schema.check_result_names(header, str(path), fitting=False)
-    rows = flagged = unscorable = 0
+    rows = flagged = unscorable = outside = 0
     with outputs.claimed(out, "table", [path]) as target:
         tables.check_output(target, path)
         bar = Progress(table.count_rows(), enabled=progress)
@@ -114,7 +117,7 @@ def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table,
             copies = None if copy else table.copies(chunksize, text=writer.format.plain_text)
             for chunk, _, first_row in chunks:
                 interrupt.check()  # a stop request swallowed inside a parser still ends the run here
-                score, error, flag, tops, p, reasons = _score(detector, chunk, top, str(path), first_row)
+                score, error, flag, tops, p, reasons, far = _score(detector, chunk, top, str(path), first_row)
                 if copy:
                     _copy_lines(writer, path, sep, chunk, first_row, score, error, flag, tops, p, reasons)
                 else:
@@ -125,10 +128,12 @@ def score_table(detector: FraudDetector, path: str | os.PathLike | tables.Table,
                 rows += len(chunk)
                 flagged += int(flag.sum())
                 unscorable += 0 if reasons is None else int(reasons.astype(bool).sum())
+                outside += far
                 bar.update(len(chunk))
         bar.close()
     seconds = time.perf_counter() - start
-    return {"rows": rows, "flagged": flagged, "unscorable": unscorable, "threshold": detector.threshold_,
+    return {"rows": rows, "flagged": flagged, "unscorable": unscorable, "far_outside": outside,
+            "threshold": detector.threshold_,
             "seconds": round(seconds, 3), "rows_per_second": round(rows / seconds, 1)}
 
 
@@ -181,14 +186,19 @@ def _quoted(text: str, sep: str, always: bool = False) -> str:
 
 
 def score_labelled(detector: FraudDetector, path: str | os.PathLike | tables.Table, sep: str = ",",
-                   chunksize: int = DEFAULT_CHUNKSIZE, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and labels of every row of a labelled table (read in chunks; only two numbers a row are kept)."""
+                   chunksize: int = DEFAULT_CHUNKSIZE, progress: bool = True,
+                   counts: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and labels of every row of a labelled table (read in chunks; only two numbers a row are kept);
+    `counts["far_outside"]` is set to the rows flagged for a value far outside the normal training rows."""
     table = tables.open_table(path, sep)
     bar = Progress(table.count_rows(), enabled=progress)
     scores, labels = [], []
     for chunk, y, first_row in iter_chunks(detector, table, chunksize=chunksize, need_labels=True):
         interrupt.check()
-        scores.append(detector.scored(chunk, str(table.path), first_row).score)
+        scored = detector.scored(chunk, str(table.path), first_row)
+        scores.append(scored.score)
+        if counts is not None:
+            counts["far_outside"] = counts.get("far_outside", 0) + (0 if scored.far is None else int(scored.far.sum()))
         labels.append(y)
         bar.update(len(chunk))
     bar.close()

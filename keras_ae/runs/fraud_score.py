@@ -196,12 +196,16 @@ def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateR
         on_model(detector, warning)
     claim = outputs.claimed(config.out, "metrics", inputs) if config.out else contextlib.nullcontext()
     with claim as target:
-        scores, labels = score_labelled(detector, table, chunksize=config.chunksize, progress=config.progress)
+        counts: dict = {}
+        scores, labels = score_labelled(detector, table, chunksize=config.chunksize, progress=config.progress,
+                                        counts=counts)
         schema.require_both_classes(labels, detector.label_column, config.input, "evaluate (ROC-AUC, precision)")
         metrics = {"kind": outputs.METRICS_KIND, **anomaly.detection_metrics(scores, labels, detector.threshold_)}
         metrics["threshold_rule"] = detector.threshold_info()
         metrics["rows"] = int(len(labels))
-        metrics["unscorable_rows_flagged"] = int(np.isposinf(scores).sum())  # --unscorable flag: scored +inf
+        far = counts.get("far_outside", 0)
+        metrics["unscorable_rows_flagged"] = int(np.isposinf(scores).sum()) - far  # --unscorable flag: scored +inf
+        metrics["far_outside_rows_flagged"] = far  # a value far outside the normal training rows: +inf too
         if target is not None:
             write_json(target, metrics)
     return FraudEvaluateResult(detector, metrics, warning)

@@ -53,7 +53,7 @@ def test_spark_scores_equal_one_process_scores_row_by_row(session, model):
     root, rows = model
     scored = spark.score(session.createDataFrame(rows), root / "model").toPandas().set_index("id").loc[rows["id"]]
     score, flag = local_scores(root, rows)
-    assert np.abs(scored["score"].to_numpy() - score).max() <= 1e-6
+    np.testing.assert_allclose(scored["score"].to_numpy(), score, rtol=0, atol=1e-6)  # +inf: far outside the range
     np.testing.assert_array_equal(scored["flag"].to_numpy(), flag)
     pd.testing.assert_frame_equal(scored.reset_index()[list(rows.columns)], rows.reset_index(drop=True),
                                   check_dtype=False)
@@ -74,7 +74,7 @@ def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, mode
     assert "__index_level_0__" not in scored.columns  # pandas' row labels are no column, as in one process
     scored = scored.set_index("id").loc[rows["id"]]
     score, _ = local_scores(root, rows)
-    assert np.abs(scored["score"].to_numpy() - score).max() <= 1e-6
+    np.testing.assert_allclose(scored["score"].to_numpy(), score, rtol=0, atol=1e-6)
     assert captured.out.startswith(f"scored {len(rows):,} rows on Spark") and len(captured.out.splitlines()) == 1
     assert "Traceback" not in captured.err
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory, no log

@@ -40,9 +40,14 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
         raise UsageError(f"config file {path} must hold a JSON object of options")
     target = _chosen_subparser(parser, args)  # `fit --config c.json`: the options are the sub-command's
     actions = {action.dest: action for action in target._actions}
+    negative = set()  # "no-jit": true is --no-jit, jit false
     for action in target._actions:  # a flag's own name also names its option ("trim" for trim_fraction)
         for flag in action.option_strings:
-            actions.setdefault(flag.lstrip("-").replace("-", "_"), action)
+            name = flag.lstrip("-").replace("-", "_")
+            actions.setdefault(name, action)
+            if name != action.dest and (isinstance(action, argparse._StoreFalseAction) or (
+                    isinstance(action, argparse.BooleanOptionalAction) and flag.startswith("--no-"))):
+                negative.add(name)
     defaults = {}
     for key, value in config.items():
         dest = key.replace("-", "_")
@@ -51,7 +56,8 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
             raise UsageError(f"config file {path}: unknown option {key!r}")
         if actions[dest].dest in defaults:  # "batch-size" and "batch_size", "trim" and "trim_fraction": one option
             raise UsageError(f"config file {path}: {key!r} sets an option an earlier key already set")
-        defaults[actions[dest].dest] = config_value(actions[dest], value, f"config file {path}: {key!r}")
+        value = config_value(actions[dest], value, f"config file {path}: {key!r}")
+        defaults[actions[dest].dest] = (not value) if dest in negative and isinstance(value, bool) else value
     target.set_defaults(**defaults)
     args = parser.parse_args(argv)
     require_given(parser, args)

@@ -118,3 +118,21 @@ def test_a_config_key_naming_help_or_the_config_itself_is_an_unknown_option(key,
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and f"unknown option {key!r}" in err, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [("no-jit", True, False), ("no_jit", False, True),
+                                                        ("jit", True, True), ("no-pairs", True, False),
+                                                        ("pairs", False, False), ("no-cache", True, False)])
+def test_a_config_key_naming_a_negative_flag_means_what_the_flag_means(key, value, expected, tmp_path):
+    """"no-jit": true is --no-jit (jit off); it turned XLA on, the value stored as it was under jit."""
+    import argparse
+    import json
+
+    from keras_ae.cli.common import parse_with_config
+    from keras_ae.cli.train import build_parser
+
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({key: value}))
+    args = parse_with_config(build_parser(), ["--config", str(config)])
+    assert getattr(args, key.replace("-", "_").removeprefix("no_")) is expected
+    assert isinstance(args, argparse.Namespace)

@@ -30,7 +30,8 @@ def save_models(bundle: Autoencoder, run_dir: str | os.PathLike) -> list[pathlib
 
 
 def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder:
-    """Load the three models of a run directory back into an Autoencoder (UsageError for an unfinished run)."""
+    """Load the three models of a run directory back into an Autoencoder (UsageError for an unfinished run, or
+    model files of two runs); the encoder and decoder are the autoencoder's own parts, sharing its weights."""
     import keras_ae.models.vae  # noqa: F401  (registers the custom classes)
     run_dir = check_finished(run_dir)
     missing = [name for name in MODEL_FILES if not (run_dir / f"{name}.keras").is_file()]
@@ -48,7 +49,13 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
             raise UsageError(f"cannot load {run_dir / f'{name}.keras'}: damaged or not a Keras model file "
                              f"({text})") from None
     _check_one_run(run_dir, *models)
-    return Autoencoder(*models)
+    encoder, decoder, autoencoder = models
+    # The autoencoder holds the encoder and decoder as layers: returned, they share its weights again, so training
+    # the loaded autoencoder goes on moving the encoder and decoder (the files loaded on their own would not)
+    inner = {layer.name: layer for layer in autoencoder.layers if isinstance(layer, keras.Model)}
+    if encoder.name in inner and decoder.name in inner:
+        encoder, decoder = inner[encoder.name], inner[decoder.name]
+    return Autoencoder(encoder, decoder, autoencoder)
 
 
 def _check_one_run(run_dir: pathlib.Path, encoder, decoder, autoencoder) -> None:

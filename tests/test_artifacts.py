@@ -68,3 +68,23 @@ def test_model_files_from_two_runs_are_refused(tmp_path):
     shutil.copy(tmp_path / "c" / "decoder.keras", tmp_path / "b" / "decoder.keras")
     with pytest.raises(UsageError, match="are not from one run"):
         artifacts.load_models(tmp_path / "b")
+
+
+@pytest.mark.parametrize("name", ["conv", "vae"])
+def test_loaded_models_share_weights_as_built_ones_do(name, tmp_path):
+    """Training the loaded autoencoder moves its encoder and decoder (they were loaded as three separate models)."""
+    from keras_ae import artifacts
+
+    artifacts.save_models(models.build(name), tmp_path)
+    loaded = artifacts.load_models(tmp_path)
+    x = default_input(name, 16, seed=1)
+    before = [w.numpy().copy() for w in loaded.encoder.trainable_weights]
+    if name == "vae":
+        loaded.autoencoder.fit(x, epochs=1, verbose=0)
+    else:
+        loaded.autoencoder.fit(x, x, epochs=1, verbose=0)
+    assert any(not np.array_equal(b, w.numpy()) for b, w in zip(before, loaded.encoder.trainable_weights))
+    if name == "conv":
+        np.testing.assert_allclose(loaded.autoencoder.predict(x, verbose=0),
+                                   loaded.decoder.predict(loaded.encoder.predict(x, verbose=0), verbose=0),
+                                   rtol=1e-5, atol=1e-6)

@@ -48,7 +48,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--shuffle-buffer", type=SPECS["shuffle_buffer"], default=DEFAULT_SHUFFLE_BUFFER,
                    help=f"shuffle buffer in images for streamed data (default {DEFAULT_SHUFFLE_BUFFER})")
     p.add_argument("--value-range", default="0,1", choices=("0,1", "-1,1"), metavar="{0,1|-1,1}",
-                   help="pixel scaling; -1,1 uses a tanh output and MSE loss")
+                   help="pixel scaling; -1,1 uses a tanh output and MSE loss (not for a VAE, whose loss is "
+                        "binary cross-entropy on [0, 1])")
     p.add_argument("--noise", type=SPECS["noise"], default=None,
                    help="noise amount in [0, 1]; on any arch trains it as a denoiser (denoise: 0.5)")
     p.add_argument("--noise-kind", default="gaussian", choices=NOISE_KINDS,

@@ -257,6 +257,9 @@ def build_vae(
     if kind not in ("dense", "conv"):
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")
     arguments.number("beta", beta, 0)
+    if output_activation != "sigmoid":  # the loss is binary cross-entropy: unbounded below outside [0, 1]
+        raise ValueError(f"Expected output_activation 'sigmoid' (a VAE's loss is binary cross-entropy on pixels in "
+                         f"[0, 1]), received output_activation={output_activation!r}")
     kernel_size = check_positive("kernel_size", kernel_size)
     check_conv_options(kind, output_layer, normalization, decoder_input, filters, decoder_dense)
 

@@ -90,6 +90,10 @@ class TrainConfig:
                 if getattr(self, field) is not None:
                     raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch="
                                      f"{self._arch_name()!r}", param=field)
+        if arch.variational and self.value_range == "-1,1":
+            raise UsageError("value_range='-1,1' is for the plain autoencoders: a VAE's reconstruction term is a "
+                             "Bernoulli likelihood (binary cross-entropy), which needs pixels in [0, 1]",
+                             param="value_range")
         if self.capacity_epochs is not None and not self.capacity:  # options that would be ignored: say so
             raise UsageError("capacity_epochs sets how fast the KL target rises: it needs capacity > 0",
                              param="capacity_epochs")

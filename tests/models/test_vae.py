@@ -209,3 +209,10 @@ def test_conv_vae_decoder_input_refuses_what_it_cannot_build(options, message):
 def test_broadcast_decoder_is_refused_for_the_dense_vae():
     with pytest.raises(ValueError, match="conv VAE only"):
         keras_ae.build_vae(decoder_input="broadcast")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "linear"])
+def test_a_vae_output_other_than_sigmoid_is_refused(activation):
+    """Binary cross-entropy against targets outside [0, 1] has no lower bound: the loss ran to -6,570."""
+    with pytest.raises(ValueError, match=f"output_activation 'sigmoid'.*received output_activation='{activation}'"):
+        keras_ae.build_vae(output_activation=activation)

@@ -119,6 +119,8 @@ def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> lis
         content = json_or_none(run_dir / report)
         if isinstance(content, dict) and isinstance(content.get("pictures"), list):
             listed += [p for p in content["pictures"] if isinstance(p, str)]
+    if listed:  # a finished run says which pictures it drew: a picture name it did not list is not its own
+        names = [name for name in names if not name.endswith(".png")]
     found = [run_dir / name for name in dict.fromkeys([*names, *listed])
              if pathlib.PurePath(name).name == name and _plain_file(run_dir / name)]
     if "one-class, every class" in kinds:
@@ -141,6 +143,22 @@ def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> lis
     return found
 
 
+def _refuse_what_is_in_the_way(run_dir: pathlib.Path, what: str, moved: list[pathlib.Path]) -> None:
+    """A UsageError, before anything is moved or trained, when `run_dir` holds something under a name the new run
+    may write that is not the earlier run's (a file of yours, a symbolic link, a folder): the new run would
+    replace it, or fail only when it came to write there."""
+    from keras_ae.errors import UsageError
+
+    ours = set(moved)
+    for name in RUN_FILES.get(what, ()):
+        path = run_dir / name
+        if (path.exists() or path.is_symlink()) and path not in ours:
+            thing = "a symbolic link" if path.is_symlink() else "a folder" if path.is_dir() else \
+                "a file the earlier run did not write"
+            raise UsageError(f"{path} is {thing}, under a name a run of this kind writes; move it away or name another "
+                             "output directory (nothing was changed)")
+
+
 def _plain_file(path: pathlib.Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
@@ -156,6 +174,7 @@ def hold_previous_run(run_dir: pathlib.Path, what: str, any_kind: bool = False) 
     recover(run_dir, what)
     part, held = run_dir / HOLDING, run_dir / PREVIOUS
     moved = [*run_outputs(run_dir, what, any_kind), *[p for p in [run_dir / UNFINISHED] if _plain_file(p)]]
+    _refuse_what_is_in_the_way(run_dir, what, moved)
     if not moved:
         return held
     try:

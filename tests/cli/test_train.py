@@ -263,3 +263,31 @@ def test_pneumonia_trains_from_a_local_copy_of_its_file(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["options"]["data_path"] == str(path)
     assert metrics["train_images"] == 30
+
+
+def test_a_rerun_leaves_what_is_not_the_earlier_runs_and_refuses_what_is_in_its_way(tmp_path, capsys):
+    """A conv run does not draw samples.png: one of yours there is no picture of the earlier run (it was held and
+    deleted because a VAE run would draw it). A link or a folder under a name the run writes is refused before
+    training (the link was replaced; the folder failed the run after training)."""
+    import os
+    import time
+
+    out = tmp_path / "run"
+    argv = ["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST]
+    assert run_cli(argv, capsys)[0] == 0
+    (out / "notes.png").write_text("mine")
+    assert run_cli(argv, capsys)[0] == 0
+    assert (out / "notes.png").read_text() == "mine"
+    for name, make in (("samples.png", lambda p: p.write_text("mine")),
+                       ("history.csv", lambda p: (p.unlink(), os.symlink(tmp_path / "elsewhere.csv", p))),
+                       ("loss.png", lambda p: (p.unlink(), p.mkdir()))):
+        make(out / name)
+        before = sorted(p.name for p in out.iterdir())
+        start = time.perf_counter()
+        code, _, err = run_cli(argv, capsys)
+        assert code == 2 and err.count("\n") == 1 and f"{out / name} is a" in err and "nothing was changed" in err
+        assert sorted(p.name for p in out.iterdir()) == before and time.perf_counter() - start < 10
+        path = out / name
+        path.unlink() if path.is_symlink() or path.is_file() else path.rmdir()
+        if name != "samples.png":  # the earlier run's own file, taken away above: the next rerun makes it again
+            assert run_cli(argv, capsys)[0] == 0

@@ -97,6 +97,7 @@ def session(master: str | None = None, app: str = "keras-ae-fraud"):
     spark = (builder.appName(app)
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
              .config("spark.executorEnv.PYTHONWARNINGS", "ignore")
+             .config("spark.sql.caseSensitive", "true")  # column names as one process reads them: "v1" is not "V1"
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -144,15 +145,20 @@ def with_scores(df, detector: Any, top: int, as_numbers: dict | None = None):
                           + ([T.StructField(REASON_COLUMN, T.StringType())]
                              if getattr(detector, "unscorable", "refuse") == "flag" else []))
 
+    names = list(df.columns)
+
     def score_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         state = _CACHE.setdefault(key, shared.value)  # unpacked once per Python worker
         for frame in frames:
+            frame.columns = names
             scored = score_frame(frame, state)
             for column in as_numbers:  # read as text to be scored by the one-process rule: written as numbers
                 scored[column] = _numbers(scored[column], column in integral)
             yield scored
 
-    return df.mapInPandas(score_partition, schema)
+    # mapInPandas looks each column up by name, which a name holding a dot ("tx.id") or differing from another only
+    # in case ("v1" beside "V1") breaks: the columns travel under their places and get their names back inside
+    return df.toDF(*[f"_c{i}" for i in range(len(names))]).mapInPandas(score_partition, schema)
 
 
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
@@ -185,7 +191,11 @@ def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> 
         raise UsageError(f"{path}: no such file or directory")
     if path.rstrip("/").lower().endswith(tables.PARQUET_SUFFIXES) or \
             (_is_local(path) and pathlib.Path(path.removeprefix("file://")).is_dir()):
-        df = spark.read.parquet(path)  # pandas' unnamed row index is no column of the table, as in one process
+        df = spark.read.parquet(path)
+        # Spark packs a directory's files into partitions largest first: the rows are put back in the order one
+        # process reads them (files by name, rows in each file's order), so the outputs agree row by row
+        df = df.orderBy(df["_metadata.file_path"], df["_metadata.row_index"])
+        # pandas' unnamed row index is no column of the table, as in one process
         return df.drop(*[name for name in df.columns if tables.PANDAS_INDEX.fullmatch(name)]), {}
     df = spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process
     text = set(text_columns) & set(df.columns)

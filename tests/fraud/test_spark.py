@@ -211,3 +211,29 @@ def test_without_pyspark_the_command_says_what_to_install(model, tmp_path, capsy
                 "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "pip install 'keras-ae[spark]'" in err and len(err.splitlines()) == 1
+
+
+def test_a_parquet_directory_keeps_its_row_order_and_odd_names_score(session, model, tmp_path):
+    """Spark packs a directory's files largest first: the rows came back 100-1999 then 0-99. A column name with a
+    dot ("tx.id") or differing from another only in case ("v1" beside "V1") failed inside mapInPandas."""
+    root, rows = model
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for k, (a, b) in enumerate(((0, 100), (100, 2500), (2500, 3000))):
+        rows.iloc[a:b].to_parquet(folder / f"part-{k}.parquet", index=False)
+    cli(["score", "--model", str(root / "model"), "--input", str(folder), "--out", str(tmp_path / "one.parquet"),
+         "--quiet"])
+    cli(["score", "--engine", "spark", "--master", "local[2]", "--model", str(root / "model"), "--input",
+         str(folder), "--out", str(tmp_path / "spark")])
+    one, many = pd.read_parquet(tmp_path / "one.parquet"), pd.read_parquet(tmp_path / "spark")
+    np.testing.assert_array_equal(many["id"].to_numpy(), rows["id"].to_numpy())
+    np.testing.assert_allclose(many["score"].to_numpy(), one["score"].to_numpy(), rtol=0, atol=1e-6)
+    train = synthetic_transactions(1500, fraud_rate=0.01, seed=0)
+    train.insert(0, "tx.id", np.arange(len(train)))
+    train.insert(1, "v1", np.arange(len(train)))
+    odd = FraudDetector(n_models=1, epochs=2, verbose=0, drop=("tx.id", "v1")).fit(train).save(tmp_path / "odd")
+    new = train.drop(columns="Class").head(200)
+    scored = spark.score(session.createDataFrame(new), odd).toPandas()
+    assert list(scored.columns[:3]) == ["tx.id", "v1", "Time"]
+    np.testing.assert_allclose(scored["score"].to_numpy(), FraudDetector.load(odd).score_samples(new), rtol=0,
+                               atol=1e-6)

@@ -142,6 +142,28 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def check_fields(config: Any) -> None:
+    """Check a run's configuration (a dataclass with `SPECS`) field by field, before any work: each numeric field by
+    its `Spec`, converted in place (an epochs of 2.0 becomes 2, which Keras can count with); a `bool` field must be
+    true or false (a string "false" is true to Python) and a `str` field a string or path (None only where the
+    field's type admits it). A UsageError names the first field that breaks its rule."""
+    import os
+
+    import numpy as np
+
+    for field in dataclasses.fields(config):
+        value, kind = getattr(config, field.name), str(field.type).replace(" ", "")
+        base = kind.removesuffix("|None")
+        if value is None and base != kind:
+            continue
+        if base == "bool" and not isinstance(value, (bool, np.bool_)):
+            raise UsageError(f"{field.name} must be true or false, received {_shown(value)}", param=field.name)
+        if base == "str" and not isinstance(value, (str, os.PathLike)):
+            raise UsageError(f"{field.name} must be a string, received {_shown(value)}", param=field.name)
+    for name, spec in getattr(config, "SPECS", {}).items():
+        setattr(config, name, spec.check(name, getattr(config, name)))
+
+
 def check_all(specs: Mapping[str, Spec], values: Mapping[str, Any], names: Mapping[str, str] | None = None) -> dict:
     """Every `values[name]` checked by `specs[name]`, converted; messages use `names[name]` when given."""
     names = names or {}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import LEARNING_RATE, POSITIVE_INT, SEED, UNIT, Each, Spec
+from keras_ae.options import LEARNING_RATE, POSITIVE_INT, SEED, UNIT, Each, Spec, check_fields
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 
@@ -58,8 +58,7 @@ class FontConfig:
         """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
         from keras_ae.models.registry import INITIALIZERS
 
-        for field, spec in self.SPECS.items():
-            spec.check(field, getattr(self, field))
+        check_fields(self)
         for name in ("activation", "code_activation"):
             if getattr(self, name) not in ACTIVATIONS:
                 raise UsageError(f"{name}: unknown activation {getattr(self, name)!r} "

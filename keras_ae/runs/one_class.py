@@ -22,6 +22,7 @@ from keras_ae.options import (
     SEED,
     Each,
     Spec,
+    check_fields,
     check_verbose,
 )
 from keras_ae.runs.common import load_with_fallback, options_of, require_finite, run_directory, unfinished_marker
@@ -85,8 +86,7 @@ class OneClassConfig:
         from keras_ae.data.registry import DATASETS, dataset_entry, one_class_names, prefixed
         from keras_ae.models.registry import ARCHITECTURES
 
-        for field, spec in self.SPECS.items():
-            spec.check(field, getattr(self, field))
+        check_fields(self)
         check_verbose(self.verbose)
         try:
             entry = dataset_entry(self.dataset)

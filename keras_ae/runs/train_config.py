@@ -9,7 +9,7 @@ import os
 from typing import ClassVar
 
 from keras_ae.errors import UsageError
-from keras_ae.options import FLOAT32_MAX, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_verbose
+from keras_ae.options import FLOAT32_MAX, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Spec, check_fields, check_verbose
 
 DEFAULT_SHUFFLE_BUFFER = 10_000  # images, for streamed data
 
@@ -73,14 +73,35 @@ class TrainConfig:
         "steps_per_execution": Spec(int, 1, 2**31 - 1),  # Keras counts the steps in a 32-bit integer
     }
 
+    # builder arguments the run sets from its own options or data: given in model_options too, one would be lost
+    RUN_SET: ClassVar[dict[str, str]] = {"input_shape": "from the dataset's images", "seed": "by its seed",
+                                         "beta": "by its beta", "capacity": "by its capacity"}
+
+    def _check_model_options(self, arch) -> None:
+        """model_options must name arguments the architecture's builder takes, none of them set by the run."""
+        import inspect
+
+        params = arch.parameters()
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        for key in self.model_options or {}:
+            # a code size given twice (a sequence, "filters", only has its last entry set by latent_dim)
+            twice = key == arch.latent_arg and self.latent_dim is not None and \
+                not isinstance(params[key].default, (tuple, list))
+            if key in self.RUN_SET or twice:
+                raise UsageError(f"model_options: {key!r} is set by the run "
+                                 f"({self.RUN_SET.get(key, 'by its latent_dim')})", param="model_options")
+            if not takes_any and key not in params:
+                known = ", ".join(k for k in params if k not in self.RUN_SET)
+                raise UsageError(f"model_options: the {self._arch_name()!r} builder takes no argument {key!r} "
+                                 f"(it takes: {known})", param="model_options")
+
     def check(self) -> None:
         """UsageError naming the first field out of range (the rule of its `SPECS` entry), before any work."""
         from keras_ae.data.noise import NOISE_KINDS
         from keras_ae.models.registry import ARCHITECTURES
         from keras_ae.training.strategy import STRATEGIES
 
-        for field, spec in self.SPECS.items():
-            spec.check(field, getattr(self, field))
+        check_fields(self)
         check_verbose(self.verbose)
         if self.channels is not None and self.channels not in (1, 3):
             raise UsageError(f"channels must be 1 or 3, received {self.channels}")
@@ -103,6 +124,7 @@ class TrainConfig:
         STRATEGIES.get(self.strategy)
         if self.model_options is not None and not isinstance(self.model_options, dict):
             raise ValueError(f"Expected model_options to be a dict, received model_options={self.model_options!r}")
+        self._check_model_options(arch)
         if self.noise_kind not in NOISE_KINDS:
             raise ValueError(f"unknown noise_kind {self.noise_kind!r} (known: {', '.join(NOISE_KINDS)})")
         if self.value_range not in ("0,1", "-1,1"):

@@ -223,3 +223,26 @@ def test_integer_options_stop_at_2_31_and_take_ascii_digits_only():
         POSITIVE_INT("1_000")
     with pytest.raises(UsageError, match=r"^batch_size must be an integer >= 1 and at most 2147483647"):
         TrainConfig(batch_size=2**40).check()
+
+
+@pytest.mark.parametrize(("cls", "field", "value", "message"), [
+    (TrainConfig, "mixed_precision", "false", "mixed_precision must be true or false, received 'false'"),
+    (TrainConfig, "pairs", "no", "pairs must be true or false"),
+    (TrainConfig, "dataset", None, "dataset must be a string, received None"),
+    (TrainConfig, "out", 123, "out must be a string, received 123"),
+    (OneClassConfig, "dataset", 5, "dataset must be a string"),
+    (FontConfig, "denoise", "yes", "denoise must be true or false"),
+    (TrainConfig, "model_options", {"bogus": 1}, "the 'conv' builder takes no argument 'bogus'"),
+    (TrainConfig, "model_options", {"input_shape": (4,)}, "'input_shape' is set by the run"),
+])
+def test_the_python_api_checks_flags_text_and_builder_options(cls, field, value, message):
+    """A string "false" switched mixed precision on; model_options={"bogus": 1} was ignored."""
+    with pytest.raises(UsageError, match=re.escape(message)):
+        cls(**{field: value}).check()
+
+
+def test_a_whole_number_given_as_a_float_is_converted():
+    """epochs=2.0 passed the check and failed inside Keras ('float' object cannot be interpreted as an integer)."""
+    config = TrainConfig(epochs=2.0, train_size=300.0)
+    config.check()
+    assert (config.epochs, config.train_size) == (2, 300) and isinstance(config.epochs, int)

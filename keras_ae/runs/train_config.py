@@ -111,6 +111,9 @@ class TrainConfig:
                 if getattr(self, field) is not None:
                     raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch="
                                      f"{self._arch_name()!r}", param=field)
+        if not arch.variational and not self.pairs:  # an option that would be ignored: say so
+            raise UsageError(f"--no-pairs (pairs=False) is for a VAE (--arch vae or conv-vae), received arch="
+                             f"{self._arch_name()!r}", param="pairs")
         if arch.variational and self.value_range == "-1,1":
             raise UsageError("value_range='-1,1' is for the plain autoencoders: a VAE's reconstruction term is a "
                              "Bernoulli likelihood (binary cross-entropy), which needs pixels in [0, 1]",
@@ -146,7 +149,7 @@ class TrainConfig:
                                  "size and channels", param=field)
         if self.stream and (found is None or not found[0].stream):
             names = " or ".join(prefix + entry.placeholder for prefix, entry in PREFIXES.items() if entry.stream)
-            raise ValueError(f"stream=True reads {names}, received dataset={self.dataset!r}")
+            raise UsageError(f"stream reads {names}, received dataset {self.dataset!r}", param="stream")
         if self.cache and not self.streams:
             raise UsageError(f"cache applies to streamed images (stream=True); dataset {self.dataset!r} is held in "
                              "memory", param="cache")

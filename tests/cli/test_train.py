@@ -121,6 +121,8 @@ def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
         (["--dataset", "pneumonia", "--data-path", "missing.npz", *FAST], "missing.npz does not exist"),
         (["--dataset", "medmnist:breastmnist", "--data-path", ".", *FAST], "MedMNIST file . is a folder"),
         (["--arch", "vae", "--value-range", "-1,1"], "--value-range '-1,1' is for the plain autoencoders"),
+        (["--arch", "conv", "--no-pairs"], "--no-pairs (pairs=False) is for a VAE"),
+        (["--dataset", "mnist-sample", "--stream"], "--stream reads folder:PATH or tfds:NAME, received dataset"),
         (["--arch", "dense", "--dataset", "mnist-sample", "--lr", "3e38", *FAST],
          "training diverged: the loss is not a finite number at epoch 1"),
     ],

@@ -33,5 +33,5 @@ def test_a_new_prefix_is_one_entry(npz_prefix, tmp_path):
 def test_what_streams_follows_the_entries():
     assert TrainConfig(dataset="tfds:mnist").streams  # tensorflow-datasets always streams
     assert not TrainConfig(dataset="folder:imgs").streams and TrainConfig(dataset="folder:imgs", stream=True).streams
-    with pytest.raises(ValueError, match=r"stream=True reads folder:PATH or tfds:NAME, received dataset='mnist'"):
+    with pytest.raises(ValueError, match=r"stream reads folder:PATH or tfds:NAME, received dataset 'mnist'"):
         TrainConfig(dataset="mnist", stream=True).check()

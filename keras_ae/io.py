@@ -157,6 +157,12 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     from keras_ae import locks, outputs
 
     run_dir = pathlib.Path(run_dir)
+    from keras_ae.run_dirs import HOLDING, PREVIOUS, TRASH
+
+    for part in run_dir.parts:  # inside the folder a run keeps an earlier one in: the next rerun would be refused
+        if part in (PREVIOUS, HOLDING) or part.startswith(TRASH):
+            raise UsageError(f"out={str(run_dir)!r}: {part} is the folder keras-ae holds an earlier run in while a "
+                             "new one replaces it; name another path")
     outputs.check_output(run_dir, "run")  # a directory of the user's, a file, a link, unwritable: refused
     made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     try:

@@ -293,3 +293,11 @@ def test_a_rerun_leaves_what_is_not_the_earlier_runs_and_refuses_what_is_in_its_
         path.unlink() if path.is_symlink() or path.is_file() else path.rmdir()
         if name != "samples.png":  # the earlier run's own file, taken away above: the next rerun makes it again
             assert run_cli(argv, capsys)[0] == 0
+
+
+def test_an_out_inside_the_folder_that_holds_an_earlier_run_is_refused(tmp_path, capsys):
+    """A run written into run/.keras-ae-previous made the next rerun of run/ refuse to start."""
+    out = tmp_path / "run" / ".keras-ae-previous"
+    code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
+    assert code == 2 and ".keras-ae-previous is the folder keras-ae holds an earlier run in" in err
+    assert not (tmp_path / "run").exists()

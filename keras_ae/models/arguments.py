@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_ae.options import FLOAT32_MAX  # noqa: F401  (the bound of values held in float32 variables)
+
 MAX_BYTES = 4 * 2**30  # the images one call makes at once: more would take the machine's memory, not make a picture
 
 
@@ -70,11 +72,14 @@ def count(name: str, value: Any, low: int = 1) -> int:
     return int(value)
 
 
-def number(name: str, value: Any, low: float | None = None) -> float:
-    """A finite number (>= `low` when given): an int, a float, a NumPy number, anything with `__float__` but text."""
+def number(name: str, value: Any, low: float | None = None, high: float | None = None) -> float:
+    """A finite number (>= `low`, <= `high` when given): an int, a float, a NumPy number, anything with `__float__`
+    but text."""
     if isinstance(value, (bool, np.bool_, str, bytes)) or not hasattr(value, "__float__") or \
-            not math.isfinite(float(value)) or (low is not None and float(value) < low):
-        rule = "a finite number" + ("" if low is None else f" >= {low}")
+            not math.isfinite(float(value)) or (low is not None and float(value) < low) or \
+            (high is not None and float(value) > high):
+        rule = "a finite number" + (f" in [{low}, {high:.3g}]" if low is not None and high is not None else
+                                    f" >= {low}" if low is not None else f" <= {high:.3g}" if high is not None else "")
         raise ValueError(f"Expected {name} to be {rule}, received {name}={value!r}")
     return float(value)
 

@@ -55,7 +55,7 @@ class VAE(keras.Model):
                  seed: int | None = None, free_bits: float = 0.0, capacity: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("beta", beta), ("free_bits", free_bits), ("capacity", capacity)):
-            arguments.number(name, value, 0)
+            arguments.number(name, value, 0, arguments.FLOAT32_MAX)  # held in float32 variables
         seed = base.check_seed(seed)
         self.encoder = encoder
         self.decoder = decoder
@@ -256,7 +256,7 @@ def build_vae(
     latent_dim = check_positive("latent_dim", latent_dim)
     if kind not in ("dense", "conv"):
         raise ValueError(f"Expected kind 'dense' or 'conv', received kind={kind!r}")
-    arguments.number("beta", beta, 0)
+    arguments.number("beta", beta, 0, arguments.FLOAT32_MAX)
     if output_activation != "sigmoid":  # the loss is binary cross-entropy: unbounded below outside [0, 1]
         raise ValueError(f"Expected output_activation 'sigmoid' (a VAE's loss is binary cross-entropy on pixels in "
                          f"[0, 1]), received output_activation={output_activation!r}")

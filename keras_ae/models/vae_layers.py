@@ -4,6 +4,7 @@ layer before the code, and the conv decoder from a code to an image."""
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from keras_ae.models.base import head_dtype
@@ -25,6 +26,9 @@ def check_conv_options(kind: str, output_layer, normalization, decoder_input, fi
     if output_layer not in ("conv", "deconv"):
         raise ValueError(f"Expected output_layer 'conv' or 'deconv', received output_layer={output_layer!r}")
     check_normalization(normalization, kind)
+    if isinstance(decoder_dense, bool) or not isinstance(decoder_dense, (int, np.integer)) or decoder_dense < 0:
+        raise ValueError(f"Expected decoder_dense to be an integer >= 0 (0: no such layer), received "
+                         f"decoder_dense={decoder_dense!r}")
     check_decoder_input(decoder_input, kind, filters, decoder_dense)
 
 

@@ -216,3 +216,17 @@ def test_a_vae_output_other_than_sigmoid_is_refused(activation):
     """Binary cross-entropy against targets outside [0, 1] has no lower bound: the loss ran to -6,570."""
     with pytest.raises(ValueError, match=f"output_activation 'sigmoid'.*received output_activation='{activation}'"):
         keras_ae.build_vae(output_activation=activation)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"beta": 1e39}, "Expected beta to be a finite number in [0, 3.4e+38]"),
+    ({"free_bits": 1e39}, "Expected free_bits to be a finite number in [0, 3.4e+38]"),
+    ({"kind": "conv", "decoder_dense": -1}, "Expected decoder_dense to be an integer >= 0"),
+])
+def test_vae_sizes_beyond_what_the_model_holds_are_named(kwargs, message):
+    """beta=1e39 failed in TensorFlow's conversion, free_bits=1e39 trained to an infinite loss, decoder_dense=-1
+    gave Keras's message about `units`."""
+    import re
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        keras_ae.build_vae(**kwargs)

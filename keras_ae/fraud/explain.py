@@ -30,11 +30,21 @@ def top_columns(names: Sequence[str], share: np.ndarray, top: int) -> list[list[
     return [[(names[j], float(share[i, j])) for j in row] for i, row in enumerate(top_indices(share, top))]
 
 
+def shown_name(name: str) -> str:
+    """A column name as `format_top` writes it: in double quotes (inner ones doubled) when it holds a space, a colon
+    or a double quote, so that 'name:share' pairs split back unambiguously ('"card age":0.97 V26:0.01')."""
+    if any(c in name for c in ' :"') or not name or name != name.strip():
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
 def format_top(names: Sequence[str], share: np.ndarray, top: int) -> np.ndarray:
-    """'V14:0.42 V12:0.20 V10:0.11' per row: the columns that contribute most to the error, with shares."""
+    """'V14:0.42 V12:0.20 V10:0.11' per row: the columns that contribute most to the error, with shares (a name
+    holding a space, a colon or a quote is quoted: `shown_name`)."""
     idx = top_indices(share, top)
     rows = np.arange(len(share))[:, None]
-    parts = np.asarray(names, dtype=object)[idx] + ":" + np.char.mod("%.2f", share[rows, idx]).astype(object)
+    shown = np.asarray([shown_name(str(n)) for n in names], dtype=object)
+    parts = shown[idx] + ":" + np.char.mod("%.2f", share[rows, idx]).astype(object)
     out = parts[:, 0]
     for j in range(1, idx.shape[1]):
         out = out + " " + parts[:, j]

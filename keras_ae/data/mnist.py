@@ -6,6 +6,7 @@ The downloads are the files `keras.datasets` uses; the readers below parse those
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -46,11 +47,16 @@ def _get_file(fname: str, origin: str, cache_dir: str | os.PathLike | None, file
         # Keras would download it again over this file and delete it when that fails (offline): never
         raise NotOfficialFile(f"{cached} is there but is not the official {fname} (its checksum differs); it was "
                             "left as it is: move it away to download the official file")
+    # the folders Keras makes for the file: removed again, when left empty, by a download that failed
+    made = [p for p in (cached.parent, *cached.parent.parents) if not p.exists()]
     try:
         return keras.utils.get_file(
             fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir, cache_subdir=cache_subdir
         )
     except Exception as err:  # get_file raises bare Exception subclasses for URL and HTTP errors
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         reason = str(err).split(" -- ")[-1].strip()  # Keras: "URL fetch failure on URL: None -- <the reason>"
         raise DownloadError(f"cannot download {origin} ({reason or type(err).__name__})") from None
 

@@ -95,3 +95,10 @@ def test_shipped_sample_is_balanced_real_mnist(sample):
     # real digits: mostly background, ~19% ink, like full MNIST
     assert 0.10 < (sample.x_train > 0.5).mean() < 0.25
     assert sample.info["name"] == "mnist-sample"
+
+
+def test_a_failed_download_leaves_no_empty_cache_folder(tmp_path):
+    """Offline, --dataset fashion_mnist left an empty ~/.keras/datasets/fashion-mnist/ behind."""
+    with pytest.raises(data.DownloadError):
+        data.load_fashion_mnist(cache_dir=str(tmp_path / "cache"), base=(tmp_path / "nowhere").as_uri() + "/")
+    assert not (tmp_path / "cache" / "datasets").exists()

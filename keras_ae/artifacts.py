@@ -48,25 +48,25 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
             text = " ".join(str(err).split())[:200]
             raise UsageError(f"cannot load {run_dir / f'{name}.keras'}: damaged or not a Keras model file "
                              f"({text})") from None
-    _check_one_run(run_dir, *models)
     encoder, decoder, autoencoder = models
-    # The autoencoder holds the encoder and decoder as layers: returned, they share its weights again, so training
-    # the loaded autoencoder goes on moving the encoder and decoder (the files loaded on their own would not)
+    # The autoencoder holds the encoder and decoder as layers (every shipped builder's): returned, they share its
+    # weights again, so training the loaded autoencoder goes on moving them (the files loaded alone would not)
     inner = {layer.name: layer for layer in autoencoder.layers if isinstance(layer, keras.Model)}
     if encoder.name in inner and decoder.name in inner:
+        _check_one_run(run_dir, (encoder, inner[encoder.name]), (decoder, inner[decoder.name]))
         encoder, decoder = inner[encoder.name], inner[decoder.name]
     return Autoencoder(encoder, decoder, autoencoder)
 
 
-def _check_one_run(run_dir: pathlib.Path, encoder, decoder, autoencoder) -> None:
-    """The autoencoder's trainable weights are the encoder's followed by the decoder's (they are shared while a run
-    trains), so three files saved by one run hold the same values; a file copied in from another run does not."""
-    parts = encoder.trainable_weights + decoder.trainable_weights
-    whole = autoencoder.trainable_weights
-    if len(parts) != len(whole) or any(tuple(a.shape) != tuple(b.shape) or not np.array_equal(a.numpy(), b.numpy())
-                                       for a, b in zip(parts, whole)):
-        raise UsageError(f"the models in {run_dir} are not from one run: autoencoder.keras's weights differ from "
-                         "encoder.keras and decoder.keras (a file copied in from another run?)")
+def _check_one_run(run_dir: pathlib.Path, *pairs) -> None:
+    """Each (model file, the autoencoder's part of that name) pair holds the same weights: the parts are shared
+    while a run trains, so the files one run saves agree; a file copied in from another run does not."""
+    for alone, part in pairs:
+        a, b = alone.weights, part.weights
+        if len(a) != len(b) or any(tuple(x.shape) != tuple(y.shape) or
+                                   not np.array_equal(x.numpy(), y.numpy(), equal_nan=True) for x, y in zip(a, b)):
+            raise UsageError(f"the models in {run_dir} are not from one run: autoencoder.keras's {part.name} differs "
+                             f"from {alone.name}.keras (a file copied in from another run?)")
 
 
 def save_history(history: dict[str, list[float]], path: str | os.PathLike) -> pathlib.Path:

@@ -62,7 +62,8 @@ def save(detector: Any, directory: str | os.PathLike, metrics: dict | None = Non
     with atomic_path(directory / "weights.npz") as tmp:
         np.savez(tmp, **arrays)
     rows = getattr(detector, "check_rows_", np.zeros((0, len(detector.columns_))))
-    scores = detector.score_samples(pd.DataFrame(rows, columns=detector.columns_)) if len(rows) else np.zeros(0)
+    scores = detector.scored(pd.DataFrame(rows, columns=detector.columns_), ranges=False).score if len(rows) else \
+        np.zeros(0)
     with atomic_path(directory / "validation.npz") as tmp:
         np.savez(tmp, scores=detector.validation_scores_, labels=detector.validation_labels_,
                  check_rows=rows, check_scores=scores)
@@ -212,7 +213,7 @@ def check_scores(det: Any, directory: pathlib.Path, rows: np.ndarray, stored: np
     if not len(rows):  # a bundle of an earlier version
         return
     try:
-        scores = det.score_samples(pd.DataFrame(rows, columns=det.columns_))
+        scores = det.scored(pd.DataFrame(rows, columns=det.columns_), ranges=False).score
     except ValueError as err:  # UsageError included: a check row "too far from the normal rows"
         scores, why = None, str(err)
     if scores is None or not np.allclose(scores, stored, rtol=1e-4, atol=1e-6):

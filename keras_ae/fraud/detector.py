@@ -169,7 +169,7 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
             self.weights_, self.member_scales_, self.method, self.preprocessor_.transform(normal),
             held_out, self.n_neighbors, self.ae_weight, self.max_reference, self.seed)
         fraud = values[labels == 1]
-        fraud_scores = self.score_samples(fraud) if len(fraud) else np.empty(0)
+        fraud_scores = self.scored(fraud, ranges=False).score if len(fraud) else np.empty(0)
         self.validation_scores_ = np.concatenate([val_scores, fraud_scores])
         self.check_rows_ = bundle.check_rows(val.to_numpy(np.float64))  # a saved bundle scores them again on load
         self.validation_labels_ = np.concatenate([np.zeros(len(val_scores), np.int8), np.ones(len(fraud), np.int8)])
@@ -208,12 +208,12 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
         scales = getattr(getattr(self, "scoring_", None), "feature_scales", None)
         return errors / np.asarray(scales) if scales is not None else errors
 
-    def scored(self, X, source: str = "X", first_row: int = 1) -> combined.Scored:
-        """Scores, reconstruction errors and per-feature contributions of the rows of X (a row that cannot be
-        scored is refused or flagged, by `unscorable`; see `keras_ae.fraud.rows`)."""
+    def scored(self, X, source: str = "X", first_row: int = 1, ranges: bool = True) -> combined.Scored:
+        """Scores, reconstruction errors and per-feature contributions of the rows of X (unscorable rows refused or
+        flagged, by `unscorable`; a far amount +inf unless `ranges` is False; see `keras_ae.fraud.rows`)."""
         self._check_fitted()
         return rows.score_frame(inputs.as_frame(self, X, source), self.columns_, self.preprocessor_, self.scoring_,
-                                source, first_row, getattr(self, "unscorable", "refuse"))
+                                source, first_row, getattr(self, "unscorable", "refuse"), ranges)
 
     def score_samples(self, X) -> np.ndarray:
         """Anomaly score per row (0 = a typical normal row); higher = more suspicious; +inf for a row far outside

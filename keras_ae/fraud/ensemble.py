@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
+import pandas as pd
 
 from keras_ae import training
 from keras_ae.errors import UsageError
@@ -102,6 +103,7 @@ def fit_members(detector, train, val) -> dict:
     `val`); returns the fitted attributes, name -> value (`preprocessor_`, `weights_`, `member_scales_`, ...)."""
     d = detector
     preprocessor = Preprocessor.of(d, d.columns_).fit(train)
+    preprocessor.fit_ranges(pd.concat([train, val]))  # every normal row but trimmed ones: no held-out one is far out
     stats = preprocessor.stats_
     broken = ~(np.isfinite(stats["mean"]) & np.isfinite(stats["scale"]) & (stats["scale"] > 0))
     if broken.any():

@@ -164,6 +164,10 @@ class Preprocessor:
         scaler = StandardScaler().fit(self._raw(frame))
         self.stats_ = {"mean": scaler.mean_, "scale": scaler.scale_, "var": scaler.var_,
                        "n_samples_seen": int(scaler.n_samples_seen_)}
+        return self.fit_ranges(frame)
+
+    def fit_ranges(self, frame: pd.DataFrame) -> Preprocessor:
+        """Learn the range of each of `range_columns` on the (normal) rows of `frame` (`far_outside`)."""
         ranged = self.range_columns
         values = frame[ranged].to_numpy(dtype=np.float64) if ranged else np.zeros((len(frame), 0))
         self.stats_["low"], self.stats_["high"] = values.min(axis=0), values.max(axis=0)
@@ -171,19 +175,21 @@ class Preprocessor:
 
     @property
     def range_columns(self) -> list[str]:
-        """The raw columns whose range on the normal training rows bounds what is scored (all but the time column,
-        whose values run on past any training period)."""
-        return [c for c in self.columns if c != self.time_column]
+        """The raw columns whose range on the normal training rows bounds what is scored: the amount when it is
+        taken as a log. Every other feature is standardised linearly, so a value far out is as far out to the model;
+        the log compresses (an amount of 1e8 is only a few standard deviations above 20,000)."""
+        return [self.amount_column] if self.amount_column and self.log_amount else []
 
     def far_outside(self, frame: pd.DataFrame) -> np.ndarray | None:
         """rows x model features: how far each row's raw value of a feature's column lies outside what the normal
         training rows allow, in units of the column's training range (0 inside); None for a preprocessor saved
         before ranges were kept.
 
-        A column allows its training range widened by the range's own width on both sides, but not across zero
-        when every training value had one sign (a negative amount where none was seen is new), and nothing but its
-        one value when it was constant. Past that the model extrapolates: a log-scaled amount of 1e8 or a
-        never-seen 1 in an always-0 column would otherwise come out near the normal rows."""
+        A column (`range_columns`: the log-scaled amount) allows its training range widened by the range's own
+        width on both sides, but not across zero when every training value had one sign (a negative amount where
+        none was seen is new). A new normal row exceeds the largest of n training amounts with probability at most
+        1/(n + 1), whatever their distribution, and twice it far more rarely; an amount of 1e8 where training went
+        up to 20,000 would otherwise come out a few standard deviations from normal, under most thresholds."""
         if "low" not in self.stats_:
             return None
         low, high = self.stats_["low"], self.stats_["high"]

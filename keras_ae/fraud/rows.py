@@ -24,8 +24,10 @@ REASON_COLUMN = "unscorable_reason"
 
 
 def score_frame(frame: pd.DataFrame, columns: Sequence[str], preprocessor, state: combined.ScoringState,
-                source: str = "X", first_row: int = 1, unscorable: str = "refuse") -> combined.Scored:
-    """Score the `columns` of `frame` (see the module docstring); `first_row` is the table row of its first row."""
+                source: str = "X", first_row: int = 1, unscorable: str = "refuse",
+                ranges: bool = True) -> combined.Scored:
+    """Score the `columns` of `frame` (see the module docstring); `first_row` is the table row of its first row;
+    `ranges` False leaves out the range rule (the model's own score: thresholds are set on it)."""
     if unscorable not in UNSCORABLE:
         raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {unscorable!r}")
     reasons = np.full(len(frame), "", dtype=object) if unscorable == "flag" else None
@@ -37,7 +39,8 @@ def score_frame(frame: pd.DataFrame, columns: Sequence[str], preprocessor, state
     if broken.any():
         _refuse_or_note(broken, reasons, source, first_row,
                         "its score is not a finite number (the model's computation overflowed)")
-    _flag_far_rows(scored, preprocessor.far_outside(pd.DataFrame(values, columns=list(columns))), reasons)
+    if ranges:
+        _flag_far_rows(scored, preprocessor.far_outside(pd.DataFrame(values, columns=list(columns))), reasons)
     if reasons is not None:
         bad = reasons.astype(bool)
         if bad.any():
@@ -59,7 +62,7 @@ def _flag_far_rows(scored: combined.Scored, far: np.ndarray | None, reasons: np.
     if out.any():
         scored.score = np.where(out, np.inf, scored.score)
         # the columns out of range explain the row; the others keep their order behind them
-        scored.contributions[out] = scored.contributions[out] + 1e6 * far[out] * \
+        scored.contributions[out] = scored.contributions[out] + 1e6 * (far[out] > 0) * \
             np.maximum(scored.contributions[out].sum(axis=1, keepdims=True), 1e-6)
     scored.far = out
 

@@ -73,7 +73,8 @@ class TrainConfig:
         "steps_per_execution": Spec(int, 1, 2**31 - 1),  # Keras counts the steps in a 32-bit integer
     }
 
-    # builder arguments the run sets from its own options or data: given in model_options too, one would be lost
+    # builder arguments the run sets from its own options or data (the last three for a VAE only): given in
+    # model_options too, one would be lost
     RUN_SET: ClassVar[dict[str, str]] = {"input_shape": "from the dataset's images", "seed": "by its seed",
                                          "beta": "by its beta", "capacity": "by its capacity"}
 
@@ -83,15 +84,16 @@ class TrainConfig:
 
         params = arch.parameters()
         takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        run_set = self.RUN_SET if arch.variational else {"input_shape": self.RUN_SET["input_shape"]}
         for key in self.model_options or {}:
             # a code size given twice (a sequence, "filters", only has its last entry set by latent_dim)
-            twice = key == arch.latent_arg and self.latent_dim is not None and \
-                not isinstance(params[key].default, (tuple, list))
-            if key in self.RUN_SET or twice:
+            default = params[key].default if key in params else None
+            twice = key == arch.latent_arg and self.latent_dim is not None and not isinstance(default, (tuple, list))
+            if key in run_set or twice:
                 raise UsageError(f"model_options: {key!r} is set by the run "
-                                 f"({self.RUN_SET.get(key, 'by its latent_dim')})", param="model_options")
+                                 f"({run_set.get(key, 'by its latent_dim')})", param="model_options")
             if not takes_any and key not in params:
-                known = ", ".join(k for k in params if k not in self.RUN_SET)
+                known = ", ".join(k for k in params if k not in run_set)
                 raise UsageError(f"model_options: the {self._arch_name()!r} builder takes no argument {key!r} "
                                  f"(it takes: {known})", param="model_options")
 

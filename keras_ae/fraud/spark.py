@@ -193,8 +193,10 @@ def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> 
             (_is_local(path) and pathlib.Path(path.removeprefix("file://")).is_dir()):
         df = spark.read.parquet(path)
         # Spark packs a directory's files into partitions largest first: the rows are put back in the order one
-        # process reads them (files by name, rows in each file's order), so the outputs agree row by row
-        df = df.orderBy(df["_metadata.file_path"], df["_metadata.row_index"])
+        # process reads them (files by name, rows in each file's order), so the outputs agree row by row (one
+        # file's splits keep their order; a column of the user's named _metadata hides Spark's: left as read)
+        if not path.rstrip("/").lower().endswith(tables.PARQUET_SUFFIXES) and "_metadata" not in df.columns:
+            df = df.orderBy(df["_metadata.file_path"], df["_metadata.row_index"])
         # pandas' unnamed row index is no column of the table, as in one process
         return df.drop(*[name for name in df.columns if tables.PANDAS_INDEX.fullmatch(name)]), {}
     df = spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process

@@ -216,8 +216,8 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
                                 source, first_row, getattr(self, "unscorable", "refuse"), ranges)
 
     def score_samples(self, X) -> np.ndarray:
-        """Anomaly score per row (0 = a typical normal row); higher = more suspicious; +inf for a row far outside
-        the normal training rows' range (`keras_ae.anomaly.metrics.ranked` before scikit-learn's metrics)."""
+        """Anomaly score per row (0 = a typical normal row); higher = more suspicious; float64's largest value for a
+        row whose amount lies far outside the normal training amounts (flagged under every finite threshold)."""
         return self.scored(X).score
 
     def reconstruction_errors(self, X) -> np.ndarray:

@@ -14,12 +14,13 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
                     title: str = "Score by class", class_names: tuple[str, str] = ("normal", "fraud"),
                     xlabel: str = "score (0 = a typical normal row)") -> str:
     """Histogram of scores for each class with the threshold marked: log counts, and a symmetric log axis
-    (linear within +-1), so signed scores and their long right tail both show. Rows scored +inf (a value far
-    outside the normal training rows' range, or unscorable) are counted in the legend, not drawn."""
+    (linear within +-1), so signed scores and their long right tail both show. Rows scored +inf (unscorable) or
+    float64's largest value (an amount far outside the normal training rows) are counted in the legend, not drawn."""
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
-    beyond = {value: int(np.sum(~np.isfinite(scores) & (labels == value))) for value in (0, 1)}
-    labels, scores = labels[np.isfinite(scores)], scores[np.isfinite(scores)]
+    drawn = scores < np.finfo(np.float64).max
+    beyond = {value: int(np.sum(~drawn & (labels == value))) for value in (0, 1)}
+    labels, scores = labels[drawn], scores[drawn]
     if not len(scores):
         scores, labels = np.array([0.0]), np.array([-1])
     squash = np.sign(scores) * np.log10(1 + np.abs(scores))
@@ -28,7 +29,7 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     fig, ax = subplots(figsize=(6.4, 4.2))
     for value, name, color in ((0, class_names[0], "tab:blue"), (1, class_names[1], "tab:red")):
         chosen = scores[labels == value]
-        off = f" (+{beyond[value]:,} scored +inf, not drawn)" if beyond[value] else ""
+        off = f" (+{beyond[value]:,} flagged beyond any score, not drawn)" if beyond[value] else ""
         if len(chosen) or off:
             ax.hist(chosen, bins=bins, alpha=0.6, color=color, label=f"{name}, n={len(chosen):,}{off}")
     # a threshold far beyond every score (a value rule's 1e308) is drawn some decades out, labelled so

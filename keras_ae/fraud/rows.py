@@ -4,8 +4,9 @@ A row cannot be scored when a feature cell is missing, NaN, infinite, not a numb
 (the models compute in float32), when standardising it overflows, or when its score comes out as no number.
 Such a row is refused (the default: a UsageError naming its row and column) or, when the operator asks for it
 (``unscorable="flag"``), scored as anomalous: score +inf, flag 1, and the reason in ``Scored.reasons``.
-A row that can be scored but holds a value far outside the range of the normal training rows (where the model
-would extrapolate: `Preprocessor.far_outside`) scores +inf too, explained by those columns (``Scored.far``).
+A row whose amount lies far outside the range of the normal training amounts (`Preprocessor.far_outside`)
+scores `FAR_SCORE`, float64's largest finite value: flagged under every finite threshold, explained by the
+amount (``Scored.far``), and still a number scikit-learn's metrics take.
 The command, the Python API and Spark all score through `score_frame`, so the rule is the same everywhere.
 """
 
@@ -21,6 +22,7 @@ from keras_ae.fraud import cells, combined, places
 from keras_ae.fraud.params import UNSCORABLE  # noqa: E402,F401  (public here too)
 
 REASON_COLUMN = "unscorable_reason"
+FAR_SCORE = float(np.finfo(np.float64).max)
 
 
 def score_frame(frame: pd.DataFrame, columns: Sequence[str], preprocessor, state: combined.ScoringState,
@@ -52,15 +54,15 @@ def score_frame(frame: pd.DataFrame, columns: Sequence[str], preprocessor, state
 
 
 def _flag_far_rows(scored: combined.Scored, far: np.ndarray | None, reasons: np.ndarray | None) -> None:
-    """Rows with a value far outside the normal training rows' range (`Preprocessor.far_outside`) score +inf, so
-    they are flagged whatever the threshold, explained by the columns that are out of range."""
+    """Rows with an amount far outside the normal training rows' range (`Preprocessor.far_outside`) score
+    `FAR_SCORE`, so they are flagged under every finite threshold, explained by the amount."""
     if far is None:
         return
     out = far.max(axis=1, initial=0.0) > 0
     if reasons is not None:
         out &= ~reasons.astype(bool)
     if out.any():
-        scored.score = np.where(out, np.inf, scored.score)
+        scored.score = np.where(out, FAR_SCORE, scored.score)
         # the columns out of range explain the row; the others keep their order behind them
         scored.contributions[out] = scored.contributions[out] + 1e6 * (far[out] > 0) * \
             np.maximum(scored.contributions[out].sum(axis=1, keepdims=True), 1e-6)

@@ -204,8 +204,8 @@ def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateR
         metrics["threshold_rule"] = detector.threshold_info()
         metrics["rows"] = int(len(labels))
         far = counts.get("far_outside", 0)
-        metrics["unscorable_rows_flagged"] = int(np.isposinf(scores).sum()) - far  # --unscorable flag: scored +inf
-        metrics["far_outside_rows_flagged"] = far  # a value far outside the normal training rows: +inf too
+        metrics["unscorable_rows_flagged"] = int(np.isposinf(scores).sum())  # --unscorable flag: scored +inf
+        metrics["far_outside_rows_flagged"] = far  # an amount far outside the normal training rows
         if target is not None:
             write_json(target, metrics)
     return FraudEvaluateResult(detector, metrics, warning)

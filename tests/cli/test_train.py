@@ -76,14 +76,14 @@ def test_vae_run_draws_latent_scatter_and_manifold(tmp_path, capsys):
 def test_config_file_supplies_options_and_flags_win(tmp_path, capsys):
     config = tmp_path / "run.json"
     config.write_text(json.dumps({"arch": "deep", "latent-dim": 16, "dataset": "mnist-sample", "epochs": 5,
-                                  "cache": False, "pairs": False}))  # --cache/--no-cache as JSON booleans
+                                  "cache": False}))  # --cache/--no-cache as a JSON boolean
     out = tmp_path / "cfg"
     code, _, err = run_cli(["--config", str(config), "--out", str(out), *FAST], capsys)
     assert code == 0, err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["arch"] == "deep" and metrics["epochs"] == 1  # --epochs 1 on the command line wins
     assert metrics["options"]["latent_dim"] == 16
-    assert metrics["options"]["cache"] is False and metrics["options"]["pairs"] is False
+    assert metrics["options"]["cache"] is False
     config.write_text(json.dumps({"jit": "yes"}))
     code, _, err = run_cli(["--config", str(config), "--out", str(tmp_path / "bad"), *FAST], capsys)
     assert code == 2 and "'jit' must be true or false, received \"yes\"" in err

@@ -117,9 +117,7 @@ def detector(normal, test, seed, params, y_test):
     nominal = 1 - info["effective_value"] / 100 if info["rule"] == "percentile" else info["effective_value"]
     fpr = float(np.mean(scores[y_test == 0] > det.threshold_)) if info["rule"] in ("percentile", "fpr", "alpha") \
         else None
-    far = scores == np.finfo(np.float64).max  # an amount far outside the normal training rows' range: flagged
-    extra = {"far_outside_normal": int(far[y_test == 0].sum()), "far_outside_anomalies": int(far[y_test == 1].sum())}
-    return ranked(scores), fit_s, score_s, {**extra, "nominal_fpr": nominal, "measured_fpr": fpr,
+    return ranked(scores), fit_s, score_s, {"nominal_fpr": nominal, "measured_fpr": fpr,
                                             "warned": bool(info.get("warning")),
                                             "promised_level": info.get("promised_level", nominal),
                                             "ablation": ablation(det, normal, test, y_test)}

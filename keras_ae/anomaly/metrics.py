@@ -8,8 +8,8 @@ from keras_ae.anomaly.thresholds import check_labelled
 
 
 def ranked(scores: np.ndarray) -> np.ndarray:
-    """`scores` as scikit-learn's ranking metrics take them: +inf (a row flagged without a finite score: unscorable,
-    or far outside the normal training rows) becomes float64's largest value, above every finite score."""
+    """`scores` as scikit-learn's ranking metrics take them: +inf (a row that could not be scored, flagged) becomes
+    float64's largest value, above every finite score."""
     scores = np.asarray(scores, dtype=np.float64)
     return np.where(np.isposinf(scores), np.finfo(np.float64).max, scores) if np.isposinf(scores).any() else scores
 

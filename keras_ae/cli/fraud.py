@@ -201,7 +201,7 @@ def print_metrics(m: dict) -> None:
     if m.get("unscorable_rows_flagged"):
         print(f"{m['unscorable_rows_flagged']:,} row(s) could not be scored and were flagged (--unscorable flag)")
     if m.get("far_outside_rows_flagged"):
-        print(f"{m['far_outside_rows_flagged']:,} row(s) hold a value far outside the normal training rows' range and "
+        print(f"{m['far_outside_rows_flagged']:,} row(s) hold an amount far outside the normal training amounts and "
               "were flagged")
 
 
@@ -240,7 +240,7 @@ def cmd_score(args) -> int:
               f"rows/s): {summary['flagged']:,} flagged -> {args.out}")
         return 0
     notes = [f"{summary['unscorable']:,} of them unscorable" if summary["unscorable"] else "",
-             f"{summary['far_outside']:,} for a value far outside the normal training rows' range"
+             f"{summary['far_outside']:,} for an amount far outside the normal training amounts"
              if summary.get("far_outside") else ""]
     unscorable = f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""
     print(f"scored {summary['rows']:,} rows ({summary['rows_per_second']:,.0f} rows/s): {summary['flagged']:,} "

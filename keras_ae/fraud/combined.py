@@ -56,7 +56,7 @@ class Scored:
     contributions: np.ndarray  # rows x features, each row's parts of its score (shares explain a flag)
     parts: dict[str, np.ndarray]  # every component's raw value
     reasons: np.ndarray | None = None  # why a row could not be scored ("" when it was), with unscorable="flag"
-    far: np.ndarray | None = None  # rows flagged for a value far outside the normal training rows' range
+    far: np.ndarray | None = None  # rows flagged for an amount far outside the normal training amounts
 
 
 def components(state: ScoringState, x: np.ndarray, self_index: np.ndarray | None = None):

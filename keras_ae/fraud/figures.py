@@ -18,7 +18,9 @@ def error_histogram(scores: np.ndarray, labels: np.ndarray, threshold: float, pa
     float64's largest value (an amount far outside the normal training rows) are counted in the legend, not drawn."""
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
-    drawn = scores < np.finfo(np.float64).max
+    from keras_ae.fraud.rows import FAR_SCORE
+
+    drawn = scores < FAR_SCORE
     beyond = {value: int(np.sum(~drawn & (labels == value))) for value in (0, 1)}
     labels, scores = labels[drawn], scores[drawn]
     if not len(scores):

@@ -181,9 +181,8 @@ class Preprocessor:
         return [self.amount_column] if self.amount_column and self.log_amount else []
 
     def far_outside(self, frame: pd.DataFrame) -> np.ndarray | None:
-        """rows x model features: how far each row's raw value of a feature's column lies outside what the normal
-        training rows allow, in units of the column's training range (0 inside); None for a preprocessor saved
-        before ranges were kept.
+        """rows x model features, True where a row's raw value of the feature's column lies outside what the
+        normal training rows allow; None for a preprocessor saved before ranges were kept.
 
         A column (`range_columns`: the log-scaled amount) allows its training range widened by the range's own
         width on both sides, but not across zero when every training value had one sign (a negative amount where
@@ -197,13 +196,10 @@ class Preprocessor:
         lowest = np.where(low >= 0, np.maximum(low - width, 0.0), low - width)
         highest = np.where(high <= 0, np.minimum(high + width, 0.0), high + width)
         values = frame[self.range_columns].to_numpy(dtype=np.float64)
-        with np.errstate(over="ignore", invalid="ignore"):
-            beyond = np.maximum(np.maximum(lowest - values, values - highest), 0.0)
-            excess = np.where(beyond > 0, beyond / np.where(width > 0, width, 1.0) + 1.0, 0.0)
-        by_column = dict(zip(self.range_columns, excess.T))
-        zero = np.zeros(len(frame))
-        return np.column_stack([by_column.get(c, zero) for c in self.source_of()]) if self.features else \
-            np.zeros((len(frame), 0))
+        by_column = dict(zip(self.range_columns, ((values < lowest) | (values > highest)).T))
+        inside = np.zeros(len(frame), dtype=bool)
+        return np.column_stack([by_column.get(c, inside) for c in self.source_of()]) if self.features else \
+            np.zeros((len(frame), 0), dtype=bool)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Standardised model inputs, shape (rows, len(features)), float32 (NumPy only: executors that score

@@ -58,13 +58,13 @@ def _flag_far_rows(scored: combined.Scored, far: np.ndarray | None, reasons: np.
     `FAR_SCORE`, so they are flagged under every finite threshold, explained by the amount."""
     if far is None:
         return
-    out = far.max(axis=1, initial=0.0) > 0
+    out = far.any(axis=1)
     if reasons is not None:
         out &= ~reasons.astype(bool)
     if out.any():
         scored.score = np.where(out, FAR_SCORE, scored.score)
         # the columns out of range explain the row; the others keep their order behind them
-        scored.contributions[out] = scored.contributions[out] + 1e6 * (far[out] > 0) * \
+        scored.contributions[out] = scored.contributions[out] + 1e6 * far[out] * \
             np.maximum(scored.contributions[out].sum(axis=1, keepdims=True), 1e-6)
     scored.far = out
 

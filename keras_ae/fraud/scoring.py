@@ -73,8 +73,8 @@ def header_change(header: list[str], now: list[str]) -> str:
 
 
 def _score(detector: FraudDetector, chunk: pd.DataFrame, top: int, source: str, first_row: int):
-    """(score, reconstruction error, flag, top features, p-value, reasons or None, rows far outside the normal
-    training rows' range) of a chunk's rows."""
+    """(score, reconstruction error, flag, top features, p-value, reasons or None, rows with an amount far outside
+    the normal training amounts) of a chunk's rows."""
     scored = detector.scored(chunk, source, first_row)
     names, share = detector.column_shares(scored.contributions)
     flag = (scored.score > detector.threshold_).astype(np.int8)
@@ -186,19 +186,14 @@ def _quoted(text: str, sep: str, always: bool = False) -> str:
 
 
 def score_labelled(detector: FraudDetector, path: str | os.PathLike | tables.Table, sep: str = ",",
-                   chunksize: int = DEFAULT_CHUNKSIZE, progress: bool = True,
-                   counts: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and labels of every row of a labelled table (read in chunks; only two numbers a row are kept);
-    `counts["far_outside"]` is set to the rows flagged for a value far outside the normal training rows."""
+                   chunksize: int = DEFAULT_CHUNKSIZE, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and labels of every row of a labelled table (read in chunks; only two numbers a row are kept)."""
     table = tables.open_table(path, sep)
     bar = Progress(table.count_rows(), enabled=progress)
     scores, labels = [], []
     for chunk, y, first_row in iter_chunks(detector, table, chunksize=chunksize, need_labels=True):
         interrupt.check()
-        scored = detector.scored(chunk, str(table.path), first_row)
-        scores.append(scored.score)
-        if counts is not None:
-            counts["far_outside"] = counts.get("far_outside", 0) + (0 if scored.far is None else int(scored.far.sum()))
+        scores.append(detector.scored(chunk, str(table.path), first_row).score)
         labels.append(y)
         bar.update(len(chunk))
     bar.close()

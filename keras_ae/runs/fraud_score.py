@@ -180,6 +180,7 @@ def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateR
 
     from keras_ae import anomaly, outputs
     from keras_ae.fraud import schema
+    from keras_ae.fraud.rows import FAR_SCORE
     from keras_ae.fraud.scoring import score_labelled
     from keras_ae.io import write_json
 
@@ -196,16 +197,13 @@ def evaluate_fraud(config: FraudEvaluateConfig, on_model=None) -> FraudEvaluateR
         on_model(detector, warning)
     claim = outputs.claimed(config.out, "metrics", inputs) if config.out else contextlib.nullcontext()
     with claim as target:
-        counts: dict = {}
-        scores, labels = score_labelled(detector, table, chunksize=config.chunksize, progress=config.progress,
-                                        counts=counts)
+        scores, labels = score_labelled(detector, table, chunksize=config.chunksize, progress=config.progress)
         schema.require_both_classes(labels, detector.label_column, config.input, "evaluate (ROC-AUC, precision)")
         metrics = {"kind": outputs.METRICS_KIND, **anomaly.detection_metrics(scores, labels, detector.threshold_)}
         metrics["threshold_rule"] = detector.threshold_info()
         metrics["rows"] = int(len(labels))
-        far = counts.get("far_outside", 0)
         metrics["unscorable_rows_flagged"] = int(np.isposinf(scores).sum())  # --unscorable flag: scored +inf
-        metrics["far_outside_rows_flagged"] = far  # an amount far outside the normal training rows
+        metrics["far_outside_rows_flagged"] = int((scores == FAR_SCORE).sum())  # an amount far out (`rows`)
         if target is not None:
             write_json(target, metrics)
     return FraudEvaluateResult(detector, metrics, warning)

@@ -79,12 +79,12 @@ def test_the_score_command_counts_such_rows(bundle, data, tmp_path, capsys):
     rows.to_csv(tmp_path / "new.csv", index=False)
     assert cli(["score", "--model", str(bundle), "--input", str(tmp_path / "new.csv"),
                 "--out", str(tmp_path / "scored.csv")]) == 0
-    assert "2 for a value far outside the normal training rows' range" in capsys.readouterr().out
+    assert "2 for an amount far outside the normal training amounts" in capsys.readouterr().out
     scored = pd.read_csv(tmp_path / "scored.csv")
     assert scored.loc[[3, 70], "flag"].tolist() == [1, 1]
     assert scored.loc[[3, 70], "top_features"].str.startswith("Amount:1.00").all()
     code = cli(["evaluate", "--model", str(bundle), "--input", str(tmp_path / "new.csv")])
-    assert code == 0 and "2 row(s) hold a value far outside" in capsys.readouterr().out
+    assert code == 0 and "2 row(s) hold an amount far outside" in capsys.readouterr().out
 
 
 def test_a_bundle_with_a_broken_range_is_refused(bundle):

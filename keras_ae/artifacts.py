@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from keras_ae.errors import UsageError
-from keras_ae.io import atomic_path, check_finished, read_json, write_json
+from keras_ae.io import atomic_path, read_json, write_json
 from keras_ae.models.base import Autoencoder
+from keras_ae.run_marker import check_finished
 
 __all__ = ["load_models", "read_metrics", "save_history", "save_models", "write_json"]
 

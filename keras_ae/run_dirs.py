@@ -1,6 +1,6 @@
 """Run directories: how one is recognised as keras-ae's (its marker, or an older version's files, by what they
 hold), which kind of run wrote it, and what a new run into it removes first. `keras_ae.outputs` decides with
-`is_run_dir` whether an existing --out may be written; `keras_ae.io.unfinished_marker` does the rest."""
+`is_run_dir` whether an existing --out may be written; `keras_ae.run_marker.unfinished_marker` does the rest."""
 
 from __future__ import annotations
 
@@ -119,8 +119,12 @@ def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> lis
         content = json_or_none(run_dir / report)
         if isinstance(content, dict) and isinstance(content.get("pictures"), list):
             listed += [p for p in content["pictures"] if isinstance(p, str)]
+    stopped = json_or_none(run_dir / UNFINISHED)
+    written = stopped.get("written") if isinstance(stopped, dict) else None
     if listed:  # a finished run says which pictures it drew: a picture name it did not list is not its own
         names = [name for name in names if not name.endswith(".png")]
+    elif isinstance(written, list):  # a run that stopped early says which files it wrote: no other one is its own
+        names = [name for name in names if name in written]
     found = [run_dir / name for name in dict.fromkeys([*names, *listed])
              if pathlib.PurePath(name).name == name and _plain_file(run_dir / name)]
     if "one-class, every class" in kinds:

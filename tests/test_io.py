@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from keras_ae.errors import UsageError
+from keras_ae.io import atomic_path
 
 
 def test_atomic_write_leaves_no_temporary_and_normal_permissions(tmp_path):
@@ -120,7 +121,7 @@ def test_a_new_run_removes_only_what_a_run_of_its_kind_writes(tmp_path):
     results.csv or summary.csv of the user's there (names only a sweep or a one-class run writes) stays."""
     import json
 
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     with unfinished_marker(run, "train"):
@@ -141,8 +142,8 @@ def test_a_rerun_clears_pictures_a_failed_run_left_and_an_older_versions_files_a
     removes the one-class runs of an earlier one (a dataset with fewer classes leaves none of the old ones)."""
     import json
 
-    from keras_ae.io import unfinished_marker
     from keras_ae.run_dirs import PREVIOUS, RUN_MARKER
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     try:
@@ -191,7 +192,7 @@ def snapshot(folder):
 
 @pytest.mark.parametrize("failure", [UsageError("bad row found late"), RuntimeError("crash"), KeyboardInterrupt()])
 def test_a_rerun_that_fails_leaves_the_earlier_run_as_it_was(tmp_path, failure):
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     with unfinished_marker(run, "train"):
@@ -202,14 +203,42 @@ def test_a_rerun_that_fails_leaves_the_earlier_run_as_it_was(tmp_path, failure):
     with pytest.raises(type(failure)):
         with unfinished_marker(run, "train"):
             assert not (run / "latent.png").exists() and (run / "notes.txt").exists()
-            (run / "loss.png").write_text("second, partial")
-            (run / "samples.png").write_text("second, partial")
+            for name in ("loss.png", "samples.png"):  # as every run writes its files
+                with atomic_path(run / name) as tmp:
+                    tmp.write_text("second, partial")
             raise failure
     assert snapshot(run) == before
 
 
+def test_a_rerun_after_a_failed_run_moves_only_the_files_that_run_wrote(tmp_path):
+    """A run that stopped early records the files it wrote in its marker: a file of a run file's name that the
+    user put there afterwards is not the stopped run's, so a rerun refuses it and leaves it alone; without it in
+    the way, the rerun replaces the stopped run's files."""
+    import json
+
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "run"
+    with pytest.raises(RuntimeError), unfinished_marker(run, "train"):
+        with atomic_path(run / "loss.png") as tmp:
+            tmp.write_text("stopped run")
+        raise RuntimeError("crash")
+    assert json.loads((run / "UNFINISHED.json").read_text())["written"] == ["loss.png"]
+    (run / "samples.png").write_text("mine")
+    with pytest.raises(UsageError, match="samples.png is a file the earlier run did not write"):
+        with unfinished_marker(run, "train"):
+            pass
+    assert (run / "samples.png").read_text() == "mine" and (run / "loss.png").read_text() == "stopped run"
+    (run / "samples.png").rename(tmp_path / "samples.png")
+    with unfinished_marker(run, "train"):
+        assert not (run / "loss.png").exists()
+        with atomic_path(run / "loss.png") as tmp:
+            tmp.write_text("second run")
+    assert (run / "loss.png").read_text() == "second run" and not (run / "UNFINISHED.json").exists()
+
+
 def finished_run(run, name="metrics.json", text="first"):
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     with unfinished_marker(run, "train"):
         (run / name).write_text(text)
@@ -229,7 +258,7 @@ def killed_run(run):
 
 
 def test_after_a_killed_rerun_the_earlier_run_is_refused_until_a_run_puts_it_back(tmp_path):
-    from keras_ae.io import check_finished, unfinished_marker
+    from keras_ae.run_marker import check_finished, unfinished_marker
 
     run = tmp_path / "run"
     before = finished_run(run)
@@ -249,7 +278,7 @@ def test_after_a_killed_rerun_the_earlier_run_is_refused_until_a_run_puts_it_bac
 def test_a_hold_that_fails_half_way_puts_every_file_back(tmp_path, monkeypatch):
     import pathlib
 
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     before = finished_run(run)
@@ -271,7 +300,7 @@ def test_a_hold_that_fails_half_way_puts_every_file_back(tmp_path, monkeypatch):
 
 def test_a_put_back_killed_half_way_is_finished_by_the_next_run(tmp_path):
     from keras_ae import run_dirs
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     before = finished_run(run)
@@ -288,7 +317,7 @@ def test_a_put_back_killed_half_way_is_finished_by_the_next_run(tmp_path):
 
 def test_leftovers_of_a_finished_replacement_are_removed_and_a_planted_link_is_refused(tmp_path):
     from keras_ae import run_dirs
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     before = finished_run(run)
@@ -307,7 +336,7 @@ def test_leftovers_of_a_finished_replacement_are_removed_and_a_planted_link_is_r
 
 
 def test_an_every_class_rerun_keeps_your_files_inside_its_one_class_runs(tmp_path):
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     every = tmp_path / "every"
 
@@ -340,7 +369,7 @@ def test_a_run_marker_with_no_usable_process_id_does_not_hold_the_directory(tmp_
     import json
     import os
 
-    from keras_ae.io import refuse_running
+    from keras_ae.run_marker import refuse_running
 
     (tmp_path / "UNFINISHED.json").write_text(json.dumps({"state": "running", "pid": pid, "run": "train"}))
     refuse_running(tmp_path)  # neither an OverflowError nor "being written by another run (process -1)"
@@ -352,7 +381,7 @@ def test_a_run_marker_with_no_usable_process_id_does_not_hold_the_directory(tmp_
 @pytest.mark.parametrize("earlier", [True, False])
 def test_a_second_run_into_a_directory_in_use_is_refused_and_touches_nothing(tmp_path, earlier):
     """Two runs started at the same moment would both pass the marker check: the lock beside the directory decides."""
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "new" / "run"
     if earlier:
@@ -368,7 +397,7 @@ def test_a_second_run_into_a_directory_in_use_is_refused_and_touches_nothing(tmp
 
 
 def test_a_run_that_fails_in_new_folders_leaves_none_of_them(tmp_path):
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     with pytest.raises(MemoryError):
         with unfinished_marker(tmp_path / "new" / "a" / "run", "train"):
@@ -378,7 +407,7 @@ def test_a_run_that_fails_in_new_folders_leaves_none_of_them(tmp_path):
 
 @pytest.mark.parametrize("name", [".keras-ae-previous", ".keras-ae-previous.part"])
 def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_path, name):
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     finished_run(run)
@@ -396,8 +425,8 @@ def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_pa
 def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_path):
     import json
 
-    from keras_ae.io import unfinished_marker
     from keras_ae.outputs import MODEL_KIND
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "demo"
 
@@ -431,7 +460,7 @@ def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_pa
 
 def test_files_of_the_demos_names_that_it_did_not_write_are_not_the_demos(tmp_path):
     from keras_ae import run_dirs
-    from keras_ae.io import unfinished_marker
+    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "demo"
     with unfinished_marker(run, "fraud demo"):

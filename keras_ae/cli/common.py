@@ -270,7 +270,7 @@ def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, 
     """Parse `argv` (with --config defaults), build the run's config and check it, all before TensorFlow
     loads: a bad option ends at once with a message about its flag. Then TensorFlow is imported quietly."""
     from keras_ae import outputs
-    from keras_ae.io import refuse_running
+    from keras_ae.run_marker import refuse_running
 
     args = parse_with_config(parser, argv)
     config = make_config(args)

@@ -9,7 +9,8 @@ from collections.abc import Callable
 def run_demo(args, main: Callable) -> int:
     """Write the two synthetic tables, then run the three sub-commands through `main` (the fraud command's)."""
     from keras_ae.fraud import synthetic_transactions
-    from keras_ae.io import atomic_path, unfinished_marker
+    from keras_ae.io import atomic_path
+    from keras_ae.run_marker import unfinished_marker
 
     with unfinished_marker(args.out, "fraud demo") as out:  # a new or earlier demo directory; removed on bad input
         files = {"train": out / "transactions.csv", "new": out / "new_transactions.csv"}

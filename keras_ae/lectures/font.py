@@ -102,7 +102,8 @@ def run_font(config: FontConfig) -> dict:
     config.check()
     from keras_ae import training
     from keras_ae.data.font import FONT_PATH, read_font
-    from keras_ae.io import unfinished_marker, write_json
+    from keras_ae.io import write_json
+    from keras_ae.run_marker import unfinished_marker
 
     font = read_font(FONT_PATH if config.font is None else config.font)
     # UsageError naming an unknown character and its option before training (a --denoise run does not use them)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 
 from keras_ae.errors import UsageError
-from keras_ae.io import unfinished_marker
+from keras_ae.run_marker import unfinished_marker
 
 
 def run_sweep(sweep, out: str | pathlib.Path, inputs: Sequence[str] = ()) -> pathlib.Path:

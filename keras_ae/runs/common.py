@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 from keras_ae.errors import UsageError
-from keras_ae.io import UNFINISHED, check_finished, unfinished_marker  # noqa: F401  (runs use them from here)
+from keras_ae.io import UNFINISHED  # noqa: F401  (runs use it from here)
+from keras_ae.run_marker import check_finished, unfinished_marker  # noqa: F401  (runs use them from here)
 
 
 def require_paths(config: Any, *names: str) -> None:

@@ -23,6 +23,19 @@ def escaped(text: str) -> str:
     return text.replace("%", "%%")
 
 
+def json_object(text: str) -> dict:
+    """A JSON object given on the command line (a config file gives it as an object)."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a JSON object, received {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object, received {text!r}")
+    return value
+
+
 def build_parser() -> ArgumentParser:
     epochs = ", ".join(f"{name} {arch.epochs}" for name, arch in ARCHITECTURES.items())
     p = ArgumentParser(prog="keras-ae-train", description=__doc__)
@@ -74,6 +87,9 @@ def build_parser() -> ArgumentParser:
                    help="VAE: epochs trained first as a plain autoencoder (beta 0, single images), so factors that "
                         "change few pixels are found before the KL term can silence them "
                         "(default 0; smileys 10, before its 20 --epochs)")
+    p.add_argument("--model-options", type=json_object, default=None, metavar="JSON",
+                   help="further arguments of the architecture's builder as a JSON object, e.g. "
+                        "'{\"filters\": [32, 16]}' for conv (see docs/training.md)")
     p.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
                    help="a VAE trains on the dataset's pairs of images that share some factors, where it has them "
                         "(smileys: weak supervision; the default); --no-pairs trains on single images")

@@ -14,6 +14,11 @@ from keras_ae.options import FLOAT32_MAX, OPTIONAL_POSITIVE_INT, POSITIVE_INT, S
 DEFAULT_SHUFFLE_BUFFER = 10_000  # images, for streamed data
 
 
+# the VAE's options, each with the value that changes nothing, which a run of another architecture records: given
+# to one, that value is accepted (options copied from its metrics.json load again), any other is refused
+VAE_ONLY = {"capacity": 0.0, "capacity_epochs": None, "ae_epochs": 0, "beta": 1.0, "kl_warmup": 0}
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything a training run takes; None means the dataset's training preset (`DatasetEntry.train_defaults`,
@@ -108,9 +113,9 @@ class TrainConfig:
         if self.channels is not None and self.channels not in (1, 3):
             raise UsageError(f"channels must be 1 or 3, received {self.channels}")
         arch = ARCHITECTURES.get(self._arch_name())  # the one that will train (named, the dataset's preset, conv)
-        if not arch.variational:  # options that would be ignored: say so
-            for field in ("capacity", "capacity_epochs", "ae_epochs", "beta", "kl_warmup"):
-                if getattr(self, field) is not None:
+        if not arch.variational:  # options that would be ignored: say so (not the values every run records)
+            for field, neutral in VAE_ONLY.items():
+                if getattr(self, field) is not None and getattr(self, field) != neutral:
                     raise UsageError(f"{field} is for a VAE (--arch vae or conv-vae), received arch="
                                      f"{self._arch_name()!r}", param=field)
         if not arch.variational and not self.pairs:  # an option that would be ignored: say so

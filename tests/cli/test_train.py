@@ -89,6 +89,30 @@ def test_config_file_supplies_options_and_flags_win(tmp_path, capsys):
     assert code == 2 and "'jit' must be true or false, received \"yes\"" in err
 
 
+def test_the_options_a_run_records_load_again_as_a_config_and_give_the_same_numbers(tmp_path, capsys):
+    """metrics.json's options, builder arguments (--model-options) and the VAE options' neutral values a
+    plain autoencoder records included, are a config file that repeats the run."""
+    first = tmp_path / "first"
+    code, _, err = run_cli(["--arch", "conv", "--dataset", "mnist-sample", "--model-options", '{"filters": [8, 4]}',
+                            "--out", str(first), *FAST], capsys)
+    assert code == 0, err
+    metrics = json.loads((first / "metrics.json").read_text())
+    assert metrics["options"]["model_options"] == {"filters": [8, 4]} and metrics["options"]["beta"] == 1.0
+    config = tmp_path / "again.json"
+    config.write_text(json.dumps(metrics["options"]))
+    code, _, err = run_cli(["--config", str(config), "--out", str(tmp_path / "again")], capsys)
+    assert code == 0, err
+    again = json.loads((tmp_path / "again" / "metrics.json").read_text())
+    assert (again["parameters"], again["test_bce"]) == (metrics["parameters"], metrics["test_bce"])
+    config.write_text(json.dumps({**metrics["options"], "beta": 2.0}))  # any other value, ignored by a plain AE: refused
+    code, _, err = run_cli(["--config", str(config), "--out", str(tmp_path / "beta")], capsys)
+    assert code == 2 and "beta is for a VAE" in err, err
+    for bad, message in (("[8]", "--model-options must be a JSON object, received '[8]'"),
+                         ('{"filterz": 1}', "the 'conv' builder takes no argument 'filterz'")):
+        code, _, err = run_cli(["--arch", "conv", "--model-options", bad, "--out", str(tmp_path / "bad")], capsys)
+        assert code == 2 and message in err and err.count("\n") == 1, err
+
+
 def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
     write_images(tmp_path / "imgs", 12, size=(20, 20))
     out = tmp_path / "folder"

@@ -104,7 +104,7 @@ def test_the_options_a_run_records_load_again_as_a_config_and_give_the_same_numb
     assert code == 0, err
     again = json.loads((tmp_path / "again" / "metrics.json").read_text())
     assert (again["parameters"], again["test_bce"]) == (metrics["parameters"], metrics["test_bce"])
-    config.write_text(json.dumps({**metrics["options"], "beta": 2.0}))  # any other value, ignored by a plain AE: refused
+    config.write_text(json.dumps({**metrics["options"], "beta": 2.0}))  # another value, ignored here: refused
     code, _, err = run_cli(["--config", str(config), "--out", str(tmp_path / "beta")], capsys)
     assert code == 2 and "beta is for a VAE" in err, err
     for bad, message in (("[8]", "--model-options must be a JSON object, received '[8]'"),

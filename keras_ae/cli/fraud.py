@@ -234,16 +234,12 @@ def cmd_score(args) -> int:
     config = FraudScoreConfig(out=args.out, engine=args.engine, master=args.master, top=args.top, **_common(args))
     result = score_fraud(config, on_model=_announce)
     summary = result.summary
-    if config.engine == "spark":
-        _warn(result.warning)
-        print(f"scored {summary['rows']:,} rows on Spark ({summary['master']}, {summary['rows_per_second']:,.0f} "
-              f"rows/s): {summary['flagged']:,} flagged -> {args.out}")
-        return 0
     notes = [f"{summary['unscorable']:,} of them unscorable" if summary["unscorable"] else "",
              f"{summary['far_outside']:,} for an amount far outside the normal training amounts"
              if summary.get("far_outside") else ""]
     unscorable = f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""
-    print(f"scored {summary['rows']:,} rows ({summary['rows_per_second']:,.0f} rows/s): {summary['flagged']:,} "
+    where = f" on Spark ({summary['master']}, " if config.engine == "spark" else " ("
+    print(f"scored {summary['rows']:,} rows{where}{summary['rows_per_second']:,.0f} rows/s): {summary['flagged']:,} "
           f"flagged{unscorable} -> {args.out}")
     return 0
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud import spark
+from keras_ae.fraud.rows import REASON_COLUMN
 from keras_ae.fraud.spark_checks import _local, check_before_spark
 
 
@@ -138,22 +139,41 @@ def _append_details(log: pathlib.Path, err: BaseException) -> None:
 
 def score_path(model_dir: str, inputs: str, out: str, master: str | None = None, sep: str = ",", top: int = 3,
                threshold_rule: str | None = None, threshold_value: float | None = None,
-               unscorable: str = "refuse") -> dict:
+               unscorable: str = "refuse", on_model=None) -> dict:
     """Read `inputs`, score it on Spark, write a Parquet directory `out` (local: only once complete).
 
     Everything that can be checked without a JVM is, first (`check_before_spark`). While Spark runs, file
     descriptors 1 and 2 go to a new log (`.<out name>.<random>.spark.log` beside a local `out`, else a temporary
     file): it is removed after a success, and named in the one-line UsageError of a failure (a bad cell found on
     an executor, a file Spark cannot read), which keeps it. Nothing is left at `out` after a failure.
+    `on_model(detector)` is called once the model is loaded, before Spark starts.
     """
     from keras_ae import outputs
 
     detector = check_before_spark(model_dir, inputs, out, master, sep, top, threshold_rule, threshold_value)
     detector.unscorable = spark.unscorable_mode(unscorable)
+    if on_model is not None:
+        on_model(detector)
     if _local(out) is None:
         return _score_path(detector, model_dir, inputs, out, master, sep, top)
     with outputs.claimed(_local(out), "table", [_local(inputs), model_dir]):  # one writer at a time
         return _score_path(detector, model_dir, inputs, out, master, sep, top)
+
+
+def _counts(written) -> tuple[int, int, int, int]:
+    """Rows, flagged rows, unscorable rows (a reason given) and rows with an amount far outside the training
+    amounts (`FAR_SCORE`) of the scored table, in one pass."""
+    from pyspark.sql import functions as F
+
+    from keras_ae.fraud.rows import FAR_SCORE
+
+    def count(condition):
+        return F.coalesce(F.sum(F.when(condition, 1).otherwise(0)), F.lit(0))
+
+    reason = F.length(F.col(REASON_COLUMN)) > 0 if REASON_COLUMN in written.columns else F.lit(False)
+    row = written.agg(F.count(F.lit(1)), count(F.col("flag") == 1), count(reason),
+                      count(F.col("score") == float(FAR_SCORE))).first()
+    return tuple(int(value) for value in row)
 
 
 def _score_path(detector, model_dir: str, inputs: str, out: str, master: str | None, sep: str, top: int) -> dict:
@@ -176,8 +196,7 @@ def _score_path(detector, model_dir: str, inputs: str, out: str, master: str | N
             if target is not None:
                 tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             scored.write.mode("overwrite" if tmp else "errorifexists").parquet(tmp or out)
-            written = session.read.parquet(tmp or out)
-            rows, flagged = written.count(), written.where("flag = 1").count()
+            rows, flagged, unscorable, far = _counts(session.read.parquet(tmp or out))
             if rows == 0:
                 raise UsageError(f"{inputs}: no data rows (the table holds only a header)")
             used = session.sparkContext.master
@@ -208,5 +227,5 @@ def _score_path(detector, model_dir: str, inputs: str, out: str, master: str | N
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes the directory private: give it the usual permissions
         os.replace(tmp, target)
     seconds = time.perf_counter() - start
-    return {"rows": int(rows), "flagged": int(flagged), "seconds": round(seconds, 3),
-            "rows_per_second": round(rows / seconds, 1), "master": used}
+    return {"rows": rows, "flagged": flagged, "unscorable": unscorable, "far_outside": far,
+            "seconds": round(seconds, 3), "rows_per_second": round(rows / seconds, 1), "master": used}

@@ -142,7 +142,7 @@ def score_fraud(config: FraudScoreConfig, on_model=None) -> FraudScoreResult:
 
     config.check()
     if config.engine == "spark":
-        return _score_spark(config)
+        return _score_spark(config, on_model)
     from keras_ae.fraud import tables
     from keras_ae.fraud.scoring import score_table
 
@@ -157,7 +157,7 @@ def score_fraud(config: FraudScoreConfig, on_model=None) -> FraudScoreResult:
     return FraudScoreResult(detector, summary, warning)
 
 
-def _score_spark(config: FraudScoreConfig) -> FraudScoreResult:
+def _score_spark(config: FraudScoreConfig, on_model=None) -> FraudScoreResult:
     """Apache Spark: the input as Spark reads it, a Parquet directory out (`keras_ae.fraud.spark_job`)."""
     from keras_ae.fraud import spark_job
 
@@ -169,7 +169,8 @@ def _score_spark(config: FraudScoreConfig) -> FraudScoreResult:
             .threshold_info().get("warning")
     summary = spark_job.score_path(config.model, config.input, config.out, master=config.master, sep=config.sep,
                                    top=config.top, threshold_rule=config.threshold_rule,
-                                   threshold_value=config.threshold_value, unscorable=config.unscorable)
+                                   threshold_value=config.threshold_value, unscorable=config.unscorable,
+                                   on_model=None if on_model is None else lambda detector: on_model(detector, warning))
     return FraudScoreResult(None, summary, warning)
 
 

@@ -21,6 +21,7 @@ if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
 
 from keras_ae.cli.fraud import cli  # noqa: E402
 from keras_ae.fraud import FraudDetector, spark, synthetic_transactions  # noqa: E402
+from keras_ae.fraud.rows import FAR_SCORE  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,8 @@ def test_spark_scores_equal_one_process_scores_row_by_row(session, model):
 def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, model, tmp_path, capfd):
     """capfd: the summary printed after Spark ran reaches file descriptor 1 (restored from the run's log)."""
     root, rows = model
+    rows = rows.copy()
+    rows.loc[rows.index[7], "Amount"] = 1e9  # far outside the training amounts
     src = tmp_path / f"rows.{fmt}"
     rows.to_csv(src, index=False) if fmt == "csv" else rows.to_parquet(src)  # a shuffled frame's row labels too
     out = tmp_path / "scored"
@@ -75,7 +78,10 @@ def test_command_with_spark_engine_writes_a_parquet_directory(fmt, session, mode
     scored = scored.set_index("id").loc[rows["id"]]
     score, _ = local_scores(root, rows)
     np.testing.assert_allclose(scored["score"].to_numpy(), score, rtol=0, atol=1e-6)
-    assert captured.out.startswith(f"scored {len(rows):,} rows on Spark") and len(captured.out.splitlines()) == 1
+    said = captured.out.splitlines()
+    assert len(said) == 2 and said[0].startswith("model: ") and said[1].startswith(f"scored {len(rows):,} rows on")
+    far = int((score == FAR_SCORE).sum())  # the amount of 1e9 at least: counted, as one process counts them
+    assert far >= 1 and f"({far} for an amount far outside the normal training amounts)" in said[1], said
     assert "Traceback" not in captured.err
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory, no log
     assert oct(out.stat().st_mode & 0o777) == oct(0o777 & ~current_umask())  # not mkdtemp's private 0o700
@@ -102,6 +108,8 @@ def test_a_csv_cell_spark_would_read_as_a_number_is_judged_by_the_one_process_ru
     assert code == 2 and f"column 'V4': non-numeric value '{cell}'" in err, err
     assert not (tmp_path / "refused").exists()
     assert cli([*argv, "--out", str(tmp_path / "flagged"), "--unscorable", "flag"]) == 0
+    said = capsys.readouterr().out
+    assert f"({len(rows) if cell == 'true' else 1} of them unscorable)" in said, said
     scored = pd.read_parquet(tmp_path / "flagged").set_index("id").loc[rows["id"]]
     bad = scored["unscorable_reason"].str.contains("column 'V4': non-numeric value '(true|false|" + cell + ")'",
                                                    regex=True).to_numpy()

@@ -7,6 +7,7 @@ import contextlib
 import pathlib
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 
 from keras_ae.errors import UsageError
@@ -100,13 +101,55 @@ def where_not_utf8(path: str | pathlib.Path) -> str:
 
 
 def read_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
-    """The rows of a CSV file, `chunksize` at a time, as pandas reads them (the words True and False as text)."""
-    with _read_errors(path):
+    """The rows of a CSV file, `chunksize` at a time, as pandas reads them (the words True and False as text). A row
+    with fewer fields than the header (a line cut short) is refused, as a row with more is: pandas would fill the
+    missing fields in as blanks, and a row cut short in a column the model ignores would be scored as if whole."""
+    with _read_errors(path), contextlib.ExitStack() as stack:
+        records, first_row = None, 1
         for frame in pd.read_csv(path, sep=sep, chunksize=chunksize, skip_blank_lines=False):
             if not isinstance(frame.index, pd.RangeIndex):  # pandas took a first column without a name as index
                 raise UsageError(f"{path}: row 1 (line 2) has {len(frame.columns) + frame.index.nlevels} fields but "
                                  f"the header names {len(frame.columns)} columns")
+            blank_last = np.flatnonzero(frame.iloc[:, -1].isna().to_numpy())  # where a short row can be (only there)
+            if len(blank_last):
+                records = records or stack.enter_context(_Records(path, sep))
+                records.check(first_row + blank_last, len(frame.columns))
+            first_row += len(frame)
             yield _text_booleans(frame)
+
+
+class _Records:
+    """The records of a CSV file read again with Python's csv module, to count the fields of the rows whose last
+    field pandas gives as blank: one left empty (``1,2,``) or left out (``1,2``, a row cut short)."""
+
+    def __init__(self, path: pathlib.Path, sep: str):
+        self.path, self.sep = path, sep
+
+    def __enter__(self) -> _Records:
+        import csv
+        import io
+
+        from pandas.io.common import get_handle
+
+        self.handle = get_handle(str(self.path), "rb", compression="infer", is_text=False)
+        text = io.TextIOWrapper(self.handle.handle, encoding="utf-8-sig", newline="")
+        self.reader, self.row = csv.reader(text, delimiter=self.sep), 0
+        next(self.reader, None)  # the header
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
+
+    def check(self, rows: np.ndarray, columns: int) -> None:
+        """A UsageError for the first of `rows` (numbered from 1, ascending) with fewer fields than `columns` but
+        more than none (a blank line is a row of blanks, unscorable, as pandas reads it)."""
+        for row in rows.tolist():
+            record = None
+            while self.row < row:
+                record, self.row = next(self.reader, None), self.row + 1
+            if record is not None and 0 < len(record) < columns:
+                raise UsageError(f"{self.path}: row {row} (line {self.reader.line_num}) has {len(record)} fields but "
+                                 f"the header names {columns} columns (a line cut short?)")
 
 
 def read_copies(path: pathlib.Path, sep: str, chunksize: int, text: bool) -> Iterator[pd.DataFrame]:

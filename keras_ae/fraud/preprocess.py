@@ -20,6 +20,24 @@ SPREAD_LIMIT = 100.0
 HOUR_LIMIT = 2.0**53
 
 
+def _dominating(x: np.ndarray) -> tuple[int, float] | None:
+    """(position of the most extreme value, the multiple) when the standard deviation of `x` is more than
+    `SPREAD_LIMIT` times what it is without its most extreme 1, 2, 4, ... values (up to 0.1% of them, at least 4,
+    at most a tenth): the largest such multiple; None otherwise, and for values constant but for those few."""
+    n = len(x)
+    most = max(4, int(np.ceil(0.001 * n)))
+    distance = np.abs(x - np.median(x))
+    top = np.argpartition(-distance, min(most, n - 1))[:most] if n > most else np.arange(n)
+    top = top[np.argsort(-distance[top], kind="stable")]
+    spread, k, worst = x.std(), 1, None
+    while k <= min(most, n // 10):  # a tenth of the rows at most: a small table has few rows to spare
+        rest = np.delete(x, top[:k]).std()
+        if rest > 0 and spread / rest > SPREAD_LIMIT and (worst is None or spread / rest > worst[1]):
+            worst = (int(top[0]), float(spread / rest))
+        k *= 2
+    return worst
+
+
 class Preprocessor:
     """Turns raw feature columns into standardised model inputs (float32).
 
@@ -46,6 +64,9 @@ class Preprocessor:
         self.time_mode = time_mode
         self.log_amount = bool(log_amount)
         self.stats_: dict[str, np.ndarray] | None = None  # mean, scale, var, n_samples_seen of the features
+        if self.columns == [self.time_column] and time_mode == "drop":
+            raise UsageError(f"the only feature column is the time column {time_column!r}, which time_mode 'drop' "
+                             "leaves out: no feature is left to learn from (time_mode 'hour' or 'keep' uses it)")
 
     @classmethod
     def of(cls, detector, columns: Sequence[str]) -> Preprocessor:
@@ -92,32 +113,25 @@ class Preprocessor:
                 parts.append(np.sign(v) * np.log1p(np.abs(v)))
             else:
                 parts.append(v)
-        if not parts:
-            raise ValueError("no feature is left after dropping the time column")
         return np.column_stack(parts)
 
-    def dominated_feature(self, frame: pd.DataFrame) -> tuple[int, str, float] | None:
+    def dominated_feature(self, frame: pd.DataFrame) -> tuple[int, str, float, str] | None:
         """The feature whose standard deviation over the rows of `frame` (the normal training rows) is the largest
         multiple of what it is without its most extreme 1, 2, 4, ... rows (up to 0.1% of the rows, at least 4,
         at most a tenth),
-        when that multiple is above `SPREAD_LIMIT`: (position of its most extreme row, raw column, the multiple);
-        None when no feature is dominated so. A feature constant but for those few rows is not judged: the other
-        rows give no spread to compare with, and a sparse column (a rare flag, a rare count) is a real one."""
+        when that multiple is above `SPREAD_LIMIT`: (position of its most extreme row, raw column, the multiple,
+        "feature"); None when no feature is dominated so. A feature constant but for those few rows is not judged:
+        the other rows give no spread to compare with, and a sparse column (a rare flag, a rare count) is a real
+        one. The raw values of `range_columns` are judged too ("range"): the amount is scaled as a log, but its
+        range is taken from its raw values, and one stray amount of 1e30 would let every far amount pass."""
         block = self._raw(frame)
-        n = len(block)
-        most = max(4, int(np.ceil(0.001 * n)))
+        judged = [(block[:, j], source, "feature") for j, source in enumerate(self.source_of())]
+        judged += [(frame[c].to_numpy(dtype=np.float64), c, "range") for c in self.range_columns]
         worst = None
-        for j, source in enumerate(self.source_of()):
-            x = block[:, j]
-            distance = np.abs(x - np.median(x))
-            top = np.argpartition(-distance, min(most, n - 1))[:most] if n > most else np.arange(n)
-            top = top[np.argsort(-distance[top], kind="stable")]
-            spread, k = x.std(), 1
-            while k <= min(most, n // 10):  # a tenth of the rows at most: a small table has few rows to spare
-                rest = np.delete(x, top[:k]).std()
-                if rest > 0 and spread / rest > SPREAD_LIMIT and (worst is None or spread / rest > worst[2]):
-                    worst = (int(top[0]), source, float(spread / rest))
-                k *= 2
+        for x, source, kind in judged:
+            found = _dominating(x)
+            if found is not None and (worst is None or found[1] > worst[2]):
+                worst = (found[0], source, found[1], kind)
         return worst
 
     def require_spread(self, frame: pd.DataFrame, rows: np.ndarray, source: str) -> None:
@@ -130,12 +144,16 @@ class Preprocessor:
 
         found = self.dominated_feature(frame)
         if found is not None:
-            position, column, multiple = found
+            position, column, multiple, kind = found
+            harm = ("scaled by it, the model could not tell their values apart and would pass rows far outside them "
+                    "as normal") if kind == "feature" else ("the range of normal amounts taken with it would pass "
+                                                            "amounts far outside the others as normal")
+            remedy = "transform the column (a log for a heavy tail) or leave it out" if kind == "feature" else \
+                "leave the column out"
             raise UsageError(f"{where(source, int(rows[position]), column)}: {frame[column].iloc[position]:g} is so "
                              f"far from the other normal rows that it makes the column's standard deviation "
-                             f"{multiple:.3g} times theirs: scaled by it, the model could not tell their values apart "
-                             f"and would pass rows far outside them as normal; fix or remove the row, or transform the "
-                             f"column (a log for a heavy tail) or leave it out ({drop_hint(column, source)})")
+                             f"{multiple:.3g} times theirs: {harm}; fix or remove the row, or {remedy} "
+                             f"({drop_hint(column, source)})")
 
     def require_hours(self, frame: pd.DataFrame, rows: np.ndarray, source: str) -> None:
         """A UsageError naming the row when the time mode is hour and a Time of `frame` has no hour of day (beyond

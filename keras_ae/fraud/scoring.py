@@ -171,8 +171,8 @@ def _copy_lines(writer: tables.TableWriter, path: pathlib.Path, sep: str, chunk:
 
 
 def _whole(line: str, sep: str, fields: int) -> str:
-    """An input line without its line end, with the empty fields a short row leaves off (a blank line, a row
-    without its trailing label) written out, so that the result fields stand under their own names."""
+    """An input line without its line end, with the empty fields a blank line leaves off written out, so that the
+    result fields stand under their own names (a row with some fields but too few is refused when it is read)."""
     line = line.rstrip("\r\n")
     return line + sep * (fields - 1 - line.count(sep))
 

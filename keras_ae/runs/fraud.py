@@ -224,6 +224,9 @@ def read_training_table(config, table=None):
     columns = [c for c in header if c != label and c not in config.drop]
     if not columns:
         raise UsageError(f"{path}: no feature column left after the label and drop=...")
+    if columns == [config.time_column] and config.time_mode == "drop":
+        raise UsageError(f"{path}: the only feature column left after the label and drop=... is the time column "
+                         f"{config.time_column!r}, which time_mode 'drop' leaves out (--time hour or keep uses it)")
     schema.check_named_features(columns, header, str(path))
     values = pd.DataFrame(cells.numeric_block(frame, columns, str(path), text_hint=True), columns=columns)
     schema.require_variation(values, columns, str(path))  # at once, not after reading labels and splitting

@@ -1,5 +1,5 @@
-"""Odd CSV files scored and read: short rows and separators in the line-by-line copy, damaged or cut compressed
-files, nameless header columns, tiny values, label words."""
+"""Odd CSV files scored and read: blank lines, rows cut short and separators in the line-by-line copy, damaged or
+cut compressed files, nameless header columns, tiny values, label words."""
 
 import gzip
 import lzma
@@ -17,23 +17,45 @@ from keras_ae.fraud.scoring import score_table  # noqa: E402
 from tests.fraud.test_scoring import _with_drop  # noqa: E402
 
 
-def test_a_short_row_keeps_its_results_under_their_own_names(detector, data, tmp_path):
-    """A row that leaves off its trailing label (or, flagged, is blank or short) is copied with the empty fields
-    written out: the flag of a far row stands in the flag column."""
+def test_a_blank_line_keeps_its_results_under_their_own_names(detector, data, tmp_path):
+    """A blank line (flagged: it holds no values) is copied with its empty fields written out, and an empty label
+    field is no missing one: the flag of a far row stands in the flag column."""
     _, test = data
     rows = test.head(4).copy()
     rows.loc[rows.index[1], "V1"] = 80.0  # far from every normal row
-    src = tmp_path / "short.csv"
+    src = tmp_path / "blank.csv"
     lines = rows.to_csv(index=False).splitlines()
-    lines[2] = lines[2].rsplit(",", 1)[0]  # the label left off
-    src.write_text("\n".join([*lines, "", lines[3].split(",", 1)[0]]) + "\n")  # a blank line, a one-field row
+    lines[2] = lines[2].rsplit(",", 1)[0] + ","  # the label left empty
+    src.write_text("\n".join([*lines, ""]) + "\n")  # and a blank line
     flagging = _with_drop(detector, [], unscorable="flag")
     score_table(flagging, src, tmp_path / "scored.csv", progress=False)
     scored = pd.read_csv(tmp_path / "scored.csv")
-    assert len(scored) == 6 and list(scored["flag"]) == [int(detector.predict(rows.head(1))[0]), 1,
-                                                         *detector.predict(rows.tail(2)), 1, 1]
-    assert scored["Class"].isna().sum() == 3 and scored["unscorable_reason"].notna().sum() == 2
+    assert len(scored) == 5 and list(scored["flag"]) == [int(detector.predict(rows.head(1))[0]), 1,
+                                                         *detector.predict(rows.tail(2)), 1]
+    assert scored["Class"].isna().sum() == 2 and scored["unscorable_reason"].notna().sum() == 1
     assert np.isinf(scored["score"].iloc[4:]).all() and np.isfinite(scored["score"].iloc[:4]).all()
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_row_with_fields_left_off_is_refused_naming_it(detector, data, tmp_path, quoted):
+    """A row cut short (the last line of a truncated file: its amount cut, its label gone) has fewer fields than
+    the header: refused with its row and line, in either mode, never scored as if whole (pandas would read the
+    missing label as blank, and score never reads the label). A quoted field holding a line break counts as one."""
+    _, test = data
+    rows = test.head(3).copy()
+    rows["Amount"] = [10.0, 20.0, 1_000_000.0]
+    lines = rows.to_csv(index=False).splitlines()
+    if quoted:
+        lines[1] = '"' + lines[1].replace(",", '","') + '"'
+        lines[2] = lines[2].replace(",", ',"', 1).replace(",", '\n",', 2).replace('\n",', ",", 1)  # 1,"2\n",3
+    lines[3] = lines[3].rsplit(",", 1)[0][:-5]  # "...,1000000.0,0" -> "...,10000"
+    src = tmp_path / "cut.csv"
+    src.write_text("\n".join(lines) + "\n")
+    for mode in ("refuse", "flag"):
+        line = 5 if quoted else 4  # the quoted line break makes row 2 two lines
+        with pytest.raises(UsageError, match=rf"row 3 \(line {line}\) has 30 fields but the header names 31 columns"):
+            score_table(_with_drop(detector, [], unscorable=mode), src, tmp_path / "scored.csv", progress=False)
+        assert not (tmp_path / "scored.csv").exists()
 
 
 def test_top_features_holding_the_separator_are_quoted(detector, data, tmp_path):

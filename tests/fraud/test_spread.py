@@ -31,20 +31,34 @@ def test_a_few_extreme_rows_are_found_with_their_column(values):
     table = frame()
     rows = [16, 40, 300][: len(values)]
     table.loc[rows, "V2"] = values
-    position, column, multiple = dominated(table)
-    assert column == "V2" and position in rows and multiple > SPREAD_LIMIT
+    position, column, multiple, kind = dominated(table)
+    assert column == "V2" and position in rows and multiple > SPREAD_LIMIT and kind == "feature"
 
 
-def test_ordinary_tails_and_the_log_of_an_amount_pass():
+def test_ordinary_tails_pass_and_a_stray_amount_is_found_in_the_raw_amounts_its_range_is_taken_from():
     table = frame()
     assert dominated(table) is None
-    table.loc[5, "Amount"] = 1e30  # log1p(1e30) = 69: far out, but it does not swallow the spread
-    assert dominated(table) is None
-    assert dominated(table, log_amount=False)[1] == "Amount"
+    table.loc[5, "Amount"] = 1e30  # log1p(1e30) = 69: it does not swallow the log's spread, but the range's
+    assert dominated(table)[:2] == (5, "Amount") and dominated(table)[3] == "range"
+    assert dominated(table, log_amount=False)[1:4:2] == ("Amount", "feature")
     rng = np.random.default_rng(1)
     heavy = pd.DataFrame({"t2": rng.standard_t(2, 20_000), "lognormal": rng.lognormal(0, 2, 20_000),
-                          "sparse": np.where(np.arange(20_000) == 7, 9.0, 0.0)})  # constant but for one row
+                          "sparse": np.where(np.arange(20_000) == 7, 9.0, 0.0),  # constant but for one row
+                          "Amount": rng.lognormal(0, 4, 20_000)})  # a raw amount's tail far heavier than real ones
     assert dominated(heavy) is None
+
+
+def test_fit_refuses_a_stray_amount_that_would_open_the_range_of_normal_amounts(tmp_path):
+    """A normal training amount of 1e30 would make the range of normal amounts reach 1e30: every far amount
+    would pass. fit names the row instead."""
+    from keras_ae.errors import UsageError
+    from keras_ae.fraud import FraudDetector, synthetic_transactions
+
+    rows = synthetic_transactions(2000, seed=0)
+    rows.loc[rows.index[rows["Class"] == 0][10], "Amount"] = 1e30
+    with pytest.raises(UsageError, match="column 'Amount'.*1e[+]30 is so far from the other normal rows.*the range "
+                                         "of normal amounts taken with it would pass"):
+        FraudDetector(epochs=1).fit(rows)
 
 
 def test_no_column_of_the_real_credit_card_rows_is_dominated():

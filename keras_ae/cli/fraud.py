@@ -22,7 +22,7 @@ from keras_ae.cli.common import (
     quiet_tensorflow,
     run_main,
 )
-from keras_ae.fraud.params import UNSCORABLE
+from keras_ae.fraud.params import DEFAULT_CHUNKSIZE, UNSCORABLE
 from keras_ae.runs.fraud import FraudFitConfig
 
 FIT = FraudFitConfig.SPECS
@@ -140,8 +140,9 @@ def build_parser() -> ArgumentParser:
     score.add_argument("--master", default=None,
                        help="Spark master URL for --engine spark (default: the one spark-submit was given, else "
                             "local[*])")
-    score.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
-                       help="rows read at a time (default 20000)")
+    score.add_argument("--chunksize", type=options.POSITIVE_INT, default=DEFAULT_CHUNKSIZE,
+                       help=f"rows read at a time (default {DEFAULT_CHUNKSIZE}; one process: Spark makes its own "
+                            "partitions)")
     score.add_argument("--top", type=options.POSITIVE_INT, default=3, help="columns named in top_features")
     score.add_argument("--sep", default=",", type=_separator,
                        help=SEP_HELP)
@@ -154,8 +155,8 @@ def build_parser() -> ArgumentParser:
     ev.add_argument("--input", "--csv", dest="input", required=True, help="CSV (also compressed) or Parquet")
     ev.add_argument("--out", default=None, help="also write the metrics as JSON (a new file, or metrics written "
                     "by evaluate)")
-    ev.add_argument("--chunksize", type=options.POSITIVE_INT, default=20_000,
-                    help="rows read at a time (default 20000)")
+    ev.add_argument("--chunksize", type=options.POSITIVE_INT, default=DEFAULT_CHUNKSIZE,
+                    help=f"rows read at a time (default {DEFAULT_CHUNKSIZE})")
     ev.add_argument("--sep", default=",", type=_separator, help=SEP_HELP)
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     _unscorable_option(ev)

@@ -45,5 +45,5 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         # "argument --lr: must be a finite number > 0, received nan" -> "--lr must be ..." (an options.Spec type)
-        message = re.sub(r"^argument ([-\w/]+): must be ", r"\1 must be ", message)
+        message = re.sub(r"^argument ([-\w/]+): must (not )?be ", r"\1 must \2be ", message)
         self.exit(EXIT_USAGE, f"error: {message}\n")  # the same form as every other refusal

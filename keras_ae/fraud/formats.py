@@ -16,8 +16,30 @@ from keras_ae.fraud.tables import FORMATS, PARQUET_SUFFIXES, TableFormat, table_
 
 # ---------------------------------------------------------------- Parquet: a file, or a directory of files
 def _unreadable(path, err: BaseException) -> UsageError:
-    """One line for a Parquet file pyarrow cannot read (damaged footer or page, not Parquet at all)."""
+    """One line for a Parquet file pyarrow cannot read (damaged footer or page, not Parquet at all; a column name
+    given twice, which it says without the name: named here)."""
+    twice = _named_twice(pathlib.Path(path)) if "duplicate field" in str(err) else None
+    if twice is not None:
+        return UsageError(f"{twice[0]}: the column name {twice[1]!r} appears twice; every column needs a name of its "
+                          "own")
     return UsageError(f"{path}: cannot read Parquet: {(str(err).strip() or type(err).__name__).splitlines()[0]}")
+
+
+def _named_twice(path: pathlib.Path) -> tuple[pathlib.Path, str] | None:
+    """(file, column name) for the first Parquet file at or under `path` whose schema names a column twice."""
+    import collections
+
+    import pyarrow.parquet as pq
+
+    for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
+        try:
+            names = pq.read_schema(file).names
+        except Exception:  # noqa: BLE001  (not Parquet: not the file that names a column twice)
+            continue
+        twice = [name for name, count in collections.Counter(names).items() if count > 1]
+        if twice:
+            return file, twice[0]
+    return None
 
 
 def _dataset(path: pathlib.Path):

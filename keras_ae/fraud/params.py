@@ -19,6 +19,7 @@ SPECS = {
 FIT_SPECS = {**SPECS, "n_models": options.Spec(int, 1, 100)}
 TIME_MODES = ("drop", "hour", "keep")
 METHODS = ("ae+knn", "ae", "knn")
+DEFAULT_CHUNKSIZE = 20_000  # rows a chunk: bounded memory (about 3 KB a row while scored), little overhead
 UNSCORABLE = ("refuse", "flag")  # what a detector does with a row it cannot score (see `keras_ae.fraud.rows`)
 
 

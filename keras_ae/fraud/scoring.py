@@ -21,11 +21,11 @@ from keras_ae.errors import UsageError
 from keras_ae.fraud import cells, schema, tables
 from keras_ae.fraud.detector import FraudDetector
 from keras_ae.fraud.explain import format_top
+from keras_ae.fraud.params import DEFAULT_CHUNKSIZE
 from keras_ae.fraud.rows import REASON_COLUMN
 from keras_ae.progress import Progress
 
 OUTPUT_COLUMNS = ("score", "reconstruction_error", "flag", "top_features", "p_value")
-DEFAULT_CHUNKSIZE = 20_000  # rows a chunk: bounded memory (about 3 KB a row while scored), little overhead
 count_rows = tables.count_rows
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from keras_ae import options
 from keras_ae.errors import UsageError
-from keras_ae.fraud.params import UNSCORABLE
+from keras_ae.fraud.params import DEFAULT_CHUNKSIZE, UNSCORABLE
 from keras_ae.runs.common import require_paths
 
 
@@ -24,7 +24,7 @@ class FraudScoreConfig:
     out: str
     engine: str = "local"  # "local" (this process, in chunks) or "spark"
     master: str | None = None  # Spark master URL (engine "spark")
-    chunksize: int = 20_000
+    chunksize: int = DEFAULT_CHUNKSIZE
     top: int = 3
     sep: str = ","
     progress: bool = True
@@ -44,6 +44,9 @@ class FraudScoreConfig:
         if self.master is not None and self.engine != "spark":  # it would be ignored: say so instead
             raise UsageError(f"master={self.master!r} is an option of engine='spark' (this run: engine="
                              f"{self.engine!r})")
+        if self.chunksize != DEFAULT_CHUNKSIZE and self.engine == "spark":  # Spark makes its own partitions
+            raise UsageError(f"chunksize={self.chunksize} is an option of engine='local' (Spark splits the table "
+                             "into partitions of its own)")
         check_threshold(self.threshold_rule, self.threshold_value)
         if self.unscorable not in UNSCORABLE:
             raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {self.unscorable!r}")
@@ -76,7 +79,7 @@ class FraudEvaluateConfig:
     model: str
     input: str
     out: str | None = None  # also write the metrics as JSON
-    chunksize: int = 20_000
+    chunksize: int = DEFAULT_CHUNKSIZE
     sep: str = ","
     progress: bool = True
     unscorable: str = "refuse"

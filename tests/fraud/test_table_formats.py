@@ -86,3 +86,20 @@ def test_a_partitioned_parquet_directory_is_refused_as_spark_would_read_a_column
         open_table(lake)
     assert open_table(lake / "day=2").header == ["a", "b"]
     assert pd.concat(list(open_table(lake / "day=2").frames(10)))["b"].tolist() == [2, 2]
+
+
+@pytest.mark.parametrize("folder", [False, True])
+def test_a_parquet_column_name_given_twice_is_named(tmp_path, folder):
+    """pyarrow says only "duplicate field names"; the message names the file and the column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from keras_ae.errors import UsageError
+    from keras_ae.fraud.tables import open_table
+
+    table = pa.table([pa.array([1.0, 2.0])] * 3, names=["a", "b", "b"])
+    target = tmp_path / "rows" / "part-0.parquet" if folder else tmp_path / "rows.parquet"
+    target.parent.mkdir(exist_ok=True)
+    pq.write_table(table, target)
+    with pytest.raises(UsageError, match=rf"{target.name}: the column name 'b' appears twice"):
+        list(open_table(target.parent if folder else target).frames(10))

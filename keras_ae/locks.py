@@ -62,11 +62,11 @@ LOCK_TEXT = "keras-ae lock, process "
 
 
 def _our_lock(fd: int) -> bool:
-    """The open lock file is one keras-ae writes: empty (just made, or its writer stopped before writing), a
-    process number (older versions) or `LOCK_TEXT` and one; anything else is a file of the user's."""
+    """The open lock file is one keras-ae writes: empty (just made, or its writer stopped before writing) or
+    `LOCK_TEXT` and a process number; anything else (a number alone too) is a file of the user's."""
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         return False
     os.lseek(fd, 0, os.SEEK_SET)
     text = os.read(fd, 64).decode(errors="replace").strip()
     os.lseek(fd, 0, os.SEEK_SET)
-    return text == "" or text.isdigit() or (text.startswith(LOCK_TEXT) and text[len(LOCK_TEXT):].isdigit())
+    return text == "" or (text.startswith(LOCK_TEXT) and text[len(LOCK_TEXT):].isdigit())

@@ -1,5 +1,5 @@
-"""Run directories: how one is recognised as keras-ae's (its marker, or an older version's files, by what they
-hold), which kind of run wrote it, and what a new run into it removes first. `keras_ae.outputs` decides with
+"""Run directories: how one is recognised as keras-ae's (its marker), which kind of run wrote it, which files are
+its own (those it lists), and what a new run into it removes first. `keras_ae.outputs` decides with
 `is_run_dir` whether an existing --out may be written; `keras_ae.run_marker.unfinished_marker` does the rest."""
 
 from __future__ import annotations
@@ -25,35 +25,16 @@ def json_or_none(path: pathlib.Path) -> object:
         return None
 
 
-OLD_RUN_FILES = ("autoencoder.keras", "font.json", "summary.csv")  # with metrics.json: a run of an older version
-
-
-def _written_by_a_run(path: pathlib.Path, *keys: str) -> bool:
-    """A JSON object file holding every one of `keys` (what keras-ae's run files hold; a user's file of the same
-    name rarely does)."""
-    content = json_or_none(path)
-    return isinstance(content, dict) and all(key in content for key in keys)
-
-
 def is_run_dir(path: pathlib.Path) -> bool:
-    """A run directory of keras-ae (its marker, the unfinished-run marker, or a finished run of an older version:
-    a keras-ae metrics.json, with its options, beside the run's models, summary or font.json; a font run's
-    font.json with its options and pictures), or an empty directory. Each file's content is checked, not only
-    its name: a directory of the user's that happens to hold a metrics.json or a font.json is not a run."""
+    """A run directory of keras-ae (its marker, written before anything else), or an empty directory. Files a run
+    writes, copied into a folder of yours (a metrics.json or a font.json beside a model), do not make it a run's:
+    only the marker does, and a run replaces only the files its marker lists (`run_outputs`)."""
     if not path.is_dir() or path.is_symlink():
         return False
     if all(p.name in BROWSER_FILES for p in path.iterdir()):  # empty, or only a file browser's view settings
         return True
     marker = json_or_none(path / RUN_MARKER)
-    if isinstance(marker, dict) and marker.get("kind") == "keras_ae.run":
-        return True
-    if _written_by_a_run(path / "UNFINISHED.json", "run", "state"):
-        return True
-    if _written_by_a_run(path / "font.json", "options", "pictures"):  # a font run of an older version
-        return True
-    metrics = json_or_none(path / "metrics.json")
-    return isinstance(metrics, dict) and isinstance(metrics.get("options"), dict) and \
-        any((path / name).is_file() for name in OLD_RUN_FILES)
+    return isinstance(marker, dict) and marker.get("kind") == "keras_ae.run"
 
 
 def check_run_kind(run_dir: pathlib.Path, what: str) -> None:
@@ -66,11 +47,15 @@ def check_run_kind(run_dir: pathlib.Path, what: str) -> None:
                          "directory (nothing in it was touched)")
 
 
-def mark_run(run_dir: pathlib.Path, what: str) -> None:
-    """Write the run marker that makes `run_dir` recognisably a keras-ae run directory."""
+def mark_run(run_dir: pathlib.Path, what: str, files: list[str] | None = None) -> None:
+    """Write the run marker that makes `run_dir` recognisably a keras-ae run directory (once, when the run starts);
+    with `files`, when the run has finished: the files and run folders it wrote, the only ones a later run into
+    the directory may replace."""
     from keras_ae.io import write_json  # io imports this module
 
-    if not (run_dir / RUN_MARKER).is_file():
+    if files is not None:
+        write_json(run_dir / RUN_MARKER, {"kind": "keras_ae.run", "run": what, "files": sorted(set(files))})
+    elif not (run_dir / RUN_MARKER).is_file():
         write_json(run_dir / RUN_MARKER, {"kind": "keras_ae.run", "run": what})
 
 
@@ -103,45 +88,46 @@ PREVIOUS, HOLDING, TRASH, RESTORING = ".keras-ae-previous", ".keras-ae-previous.
 HELD = ".keras-ae-held.json"  # in HOLDING/PREVIOUS, written first: the files it holds (a folder without it is not ours)
 
 
-def run_outputs(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> list[pathlib.Path]:
-    """What a run of the kind `what` wrote into `run_dir` (`RUN_FILES`, and the pictures its report lists): plain
-    files directly in `run_dir` of those names, and for every class the files of its `normal-*` one-class runs
-    (their markers too where nothing else is left in them). A directory of an older version, which does not say
-    its kind (or with `any_kind`: one marked just now), counts what any kind writes. A file of any other name is
-    not the run's."""
-    marker = json_or_none(run_dir / RUN_MARKER)
-    if isinstance(marker, dict) and marker.get("run") is not None and not any_kind:
-        kinds = [what]
-    else:  # an older version's directory: what any kind of run writes (the demo's tables only in a demo's)
-        kinds = [kind for kind in RUN_FILES if kind != "fraud demo" or kind == what]
-    names, listed = [name for kind in kinds for name in RUN_FILES[kind]], []
-    for report in dict.fromkeys(REPORTS[kind] for kind in kinds if kind in REPORTS):
-        content = json_or_none(run_dir / report)
-        if isinstance(content, dict) and isinstance(content.get("pictures"), list):
-            listed += [p for p in content["pictures"] if isinstance(p, str)]
-    stopped = json_or_none(run_dir / UNFINISHED)
+def run_outputs(run_dir: pathlib.Path, what: str) -> list[pathlib.Path]:
+    """What a run of the kind `what` wrote into `run_dir`: the files a run that stopped early (or goes on) lists in
+    its `UNFINISHED` marker, else those a finished run lists in its run marker (a run of an earlier version, which
+    lists none: the names its kind writes, `RUN_FILES`, pictures as its report lists them); each a plain file
+    directly in `run_dir`, of a name a run of that kind may write. For every class also the files of the `normal-*`
+    one-class runs it lists (their markers too where nothing else is left in them). No other file is the run's."""
+    marker, stopped = json_or_none(run_dir / RUN_MARKER), json_or_none(run_dir / UNFINISHED)
     written = stopped.get("written") if isinstance(stopped, dict) else None
-    if listed:  # a finished run says which pictures it drew: a picture name it did not list is not its own
-        names = [name for name in names if not name.endswith(".png")]
-    elif isinstance(written, list):  # a run that stopped early says which files it wrote: no other one is its own
-        names = [name for name in names if name in written]
-    found = [run_dir / name for name in dict.fromkeys([*names, *listed])
+    files = marker.get("files") if isinstance(marker, dict) else None
+    every = what == "one-class, every class"
+    if isinstance(written, list) or isinstance(files, list):  # the run's own list: nothing else is its own
+        recorded = [name for name in (written if isinstance(written, list) else files) if isinstance(name, str)]
+        names = [name for name in recorded if name in RUN_FILES[what] or name.endswith(".png")]
+        singles = [run_dir / name for name in recorded if every and name.startswith("normal-")]
+    else:
+        names, listed = list(RUN_FILES[what]), []
+        content = json_or_none(run_dir / REPORTS[what]) if what in REPORTS else None
+        if isinstance(content, dict) and isinstance(content.get("pictures"), list):
+            listed = [p for p in content["pictures"] if isinstance(p, str)]
+        if listed:  # a finished run says which pictures it drew: a picture name it did not list is not its own
+            names = [name for name in names if not name.endswith(".png")] + listed
+        singles = sorted(run_dir.glob("normal-*")) if every else []
+    found = [run_dir / name for name in dict.fromkeys(names)
              if pathlib.PurePath(name).name == name and _plain_file(run_dir / name)]
-    if "one-class, every class" in kinds:
-        for single in sorted(run_dir.glob("normal-*")):
-            held = json_or_none(single / RUN_MARKER) if single.is_dir() and not single.is_symlink() else None
-            if isinstance(held, dict) and held.get("run") == "one-class":
-                inside = [*run_outputs(single, "one-class"), *[p for p in [single / UNFINISHED] if _plain_file(p)]]
-                rest = {p.name for p in single.iterdir()} - {p.name for p in inside}
-                if rest <= {RUN_MARKER, *BROWSER_FILES}:  # nothing of the user's in it: the whole run goes
-                    inside += [single / name for name in sorted(rest)]
-                found += inside
-    if "fraud demo" in kinds:
+    for single in singles:
+        if pathlib.PurePath(single.name).name != single.name or single.parent != run_dir:
+            continue
+        held = json_or_none(single / RUN_MARKER) if single.is_dir() and not single.is_symlink() else None
+        if isinstance(held, dict) and held.get("run") == "one-class":
+            inside = [*run_outputs(single, "one-class"), *[p for p in [single / UNFINISHED] if _plain_file(p)]]
+            rest = {p.name for p in single.iterdir()} - {p.name for p in inside}
+            if rest <= {RUN_MARKER, *BROWSER_FILES}:  # nothing of the user's in it: the whole run goes
+                inside += [single / name for name in sorted(rest)]
+            found += inside
+    if what == "fraud demo":
         from keras_ae.outputs import is_metrics_file, is_model_dir, is_scored_table  # outputs imports this module
 
         scored, metrics, model = (run_dir / DEMO_OUTPUTS[key] for key in ("scored", "metrics", "model"))
         found += [path for path, ours in ((scored, is_scored_table), (metrics, is_metrics_file))
-                  if _plain_file(path) and ours(path)]
+                  if _plain_file(path) and ours(path) and path not in found]
         if is_model_dir(model):  # keras-ae's fraud model directory, holding nothing else
             found += sorted(p for p in model.iterdir() if _plain_file(p))
     return found
@@ -167,7 +153,7 @@ def _plain_file(path: pathlib.Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-def hold_previous_run(run_dir: pathlib.Path, what: str, any_kind: bool = False) -> pathlib.Path:
+def hold_previous_run(run_dir: pathlib.Path, what: str) -> pathlib.Path:
     """Move what an earlier run of the kind `what` left in `run_dir` (`run_outputs`, and its unfinished-run marker)
     into `run_dir / PREVIOUS`, so that the new run writes beside none of it and a failed one can put it back
     (`put_back`); returns that folder (absent when there was nothing to hold). What a killed run left undone is
@@ -177,7 +163,7 @@ def hold_previous_run(run_dir: pathlib.Path, what: str, any_kind: bool = False) 
 
     recover(run_dir, what)
     part, held = run_dir / HOLDING, run_dir / PREVIOUS
-    moved = [*run_outputs(run_dir, what, any_kind), *[p for p in [run_dir / UNFINISHED] if _plain_file(p)]]
+    moved = [*run_outputs(run_dir, what), *[p for p in [run_dir / UNFINISHED] if _plain_file(p)]]
     _refuse_what_is_in_the_way(run_dir, what, moved)
     if not moved:
         return held

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 
 from keras_ae.errors import UsageError, disk_full, out_of_memory
-from keras_ae.io import _RUNNING, UNFINISHED, read_json, write_json
+from keras_ae.io import _RUNNING, UNFINISHED, _note_written, read_json, write_json
 
 
 @contextlib.contextmanager
@@ -58,12 +58,13 @@ def _marked_run(run_dir: pathlib.Path, what: str) -> Iterator[pathlib.Path]:
     refuse_running(run_dir)
     created = not run_dir.exists()
     run_dir.mkdir(exist_ok=True)
-    marked_now = not (run_dir / run_dirs.RUN_MARKER).is_file()  # an empty folder, or one of an older version
+    marked_now = not (run_dir / run_dirs.RUN_MARKER).is_file()  # an empty folder
     run_dirs.mark_run(run_dir, what)  # first: a folder whose files are held aside stays recognisably a run's
+    _note_written(run_dir)  # a run inside a run's directory (a class of --normal all) is one of its files
     held = None
     if not created:  # a run directory written before: its old files may neither stay beside the new ones nor be lost
         try:
-            held = run_dirs.hold_previous_run(run_dir, what, any_kind=marked_now)  # an older version's: any kind
+            held = run_dirs.hold_previous_run(run_dir, what)
         except BaseException:
             if marked_now:
                 (run_dir / run_dirs.RUN_MARKER).unlink(missing_ok=True)
@@ -128,6 +129,7 @@ def _watched_run(run_dir: pathlib.Path, what: str, state: dict, held: pathlib.Pa
         raise
     if held is not None:
         run_dirs.finish_replacing(run_dir)
+    run_dirs.mark_run(run_dir, what, files=state["written"])  # what the run wrote: all a later run may replace
     marker.unlink(missing_ok=True)
 
 

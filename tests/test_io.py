@@ -7,6 +7,12 @@ from keras_ae.errors import UsageError
 from keras_ae.io import atomic_path
 
 
+def put(path, text="x"):
+    """Write a file as a run does (atomically: the run records it as one of its own)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
 def test_atomic_write_leaves_no_temporary_and_normal_permissions(tmp_path):
     import os
 
@@ -29,11 +35,11 @@ def test_a_run_directory_is_recognised_by_content_not_by_file_names(tmp_path):
 
     from keras_ae import outputs
 
-    old = tmp_path / "old"  # a finished run of an older version: no marker, its metrics.json beside its models
-    old.mkdir()
-    (old / "metrics.json").write_text(json.dumps({"arch": "conv", "options": {"epochs": 1}, "seed": 0}))
-    (old / "autoencoder.keras").write_bytes(b"model")
-    assert outputs.is_run_dir(old)
+    copied = tmp_path / "copied"  # a run's metrics.json copied beside its model: the folder is still yours
+    copied.mkdir()
+    (copied / "metrics.json").write_text(json.dumps({"arch": "conv", "options": {"epochs": 1}, "seed": 0}))
+    (copied / "autoencoder.keras").write_bytes(b"model")
+    assert not outputs.is_run_dir(copied)
     users = tmp_path / "users"
     users.mkdir()
     (users / "metrics.json").write_text('{"acc": 0.99}')
@@ -45,10 +51,10 @@ def test_a_run_directory_is_recognised_by_content_not_by_file_names(tmp_path):
     font.mkdir()
     (font / "font.json").write_text('{"family": "mine"}')
     assert not outputs.is_run_dir(font)
-    old_font = tmp_path / "old_font"  # a font run of an older version: its report, no marker
-    old_font.mkdir()
-    (old_font / "font.json").write_text(json.dumps({"options": {"epochs": 1}, "pictures": ["loss.png"]}))
-    assert outputs.is_run_dir(old_font)
+    copied_font = tmp_path / "copied_font"  # a font run's report copied: no marker, not a run's
+    copied_font.mkdir()
+    (copied_font / "font.json").write_text(json.dumps({"options": {"epochs": 1}, "pictures": ["loss.png"]}))
+    assert not outputs.is_run_dir(copied_font)
     (font / outputs.RUN_MARKER).write_text('{"kind": "something else"}')
     assert not outputs.is_run_dir(font)
     (font / outputs.RUN_MARKER).write_text('{"kind": "keras_ae.run", "run": "font"}')
@@ -126,8 +132,8 @@ def test_a_new_run_removes_only_what_a_run_of_its_kind_writes(tmp_path):
     run = tmp_path / "run"
     with unfinished_marker(run, "train"):
         for name in ("metrics.json", "history.csv", "encoder.keras", "loss.png"):
-            (run / name).write_text("{}")
-        (run / "metrics.json").write_text(json.dumps({"pictures": ["loss.png"], "options": {}}))
+            put(run / name, "{}")
+        put(run / "metrics.json", json.dumps({"pictures": ["loss.png"], "options": {}}))
     for name in ("results.csv", "summary.csv", "notes.txt"):
         (run / name).write_text("mine")
     with unfinished_marker(run, "train"):
@@ -136,13 +142,13 @@ def test_a_new_run_removes_only_what_a_run_of_its_kind_writes(tmp_path):
     assert all((run / name).read_text() == "mine" for name in ("results.csv", "summary.csv", "notes.txt"))
 
 
-def test_a_rerun_clears_pictures_a_failed_run_left_and_an_older_versions_files_and_old_classes(tmp_path):
-    """The pictures are removed by name (a run that failed wrote them before its report listed them); a directory
-    of an older version, which does not say its kind, is cleared of what any kind writes; an every-class run
-    removes the one-class runs of an earlier one (a dataset with fewer classes leaves none of the old ones)."""
+def test_a_rerun_clears_what_a_failed_run_left_refuses_an_unmarked_folder_and_replaces_only_its_own_classes(tmp_path):
+    """The pictures a failed run wrote are removed by name once its marker is gone; a folder without a run marker
+    (a run's files copied into it) is refused, untouched; an every-class run removes the one-class runs an earlier
+    one made (a dataset with fewer classes leaves none of the old ones) and no other, not even a one-class run of
+    yours inside it."""
     import json
 
-    from keras_ae.run_dirs import PREVIOUS, RUN_MARKER
     from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
@@ -156,23 +162,29 @@ def test_a_rerun_clears_pictures_a_failed_run_left_and_an_older_versions_files_a
     with unfinished_marker(run, "train"):
         assert not (run / "samples.png").exists()
 
-    old = tmp_path / "old"  # a finished training run of an older version: no kind marker
-    old.mkdir()
-    (old / "metrics.json").write_text(json.dumps({"options": {}, "test_bce": 0.1}))
-    for name in ("autoencoder.keras", "history.csv"):
-        (old / name).write_text("old")
-    with unfinished_marker(old, "sweep"):
-        assert sorted(p.name for p in old.iterdir() if p.name != PREVIOUS) == [RUN_MARKER, "UNFINISHED.json"]
+    copied = tmp_path / "copied"  # a run's report and files, copied: no run marker
+    copied.mkdir()
+    (copied / "metrics.json").write_text(json.dumps({"options": {}, "test_bce": 0.1}))
+    for name in ("autoencoder.keras", "history.csv", "results.csv"):
+        (copied / name).write_text("copied")
+    before = snapshot(copied)
+    with pytest.raises(UsageError, match="not a keras-ae run directory"):
+        with unfinished_marker(copied, "sweep"):
+            pass
+    assert snapshot(copied) == before
 
     every = tmp_path / "every"
     with unfinished_marker(every, "one-class, every class"):
         for label in (0, 7):
             with unfinished_marker(every / f"normal-{label}", "one-class"):
-                (every / f"normal-{label}" / "metrics.json").write_text("{}")
+                put(every / f"normal-{label}" / "metrics.json", "{}")
     (every / "normal-notes").mkdir()  # not a run: kept
+    with unfinished_marker(every / "normal-3-mine", "one-class"):  # a one-class run of yours: kept
+        put(every / "normal-3-mine" / "metrics.json", "{}")
     with unfinished_marker(every, "one-class, every class"):
-        assert sorted(p.name for p in every.iterdir() if not p.name.startswith(".")) == ["UNFINISHED.json",
-                                                                                         "normal-notes"]
+        assert sorted(p.name for p in every.iterdir() if not p.name.startswith(".")) == [
+            "UNFINISHED.json", "normal-3-mine", "normal-notes"]
+    assert (every / "normal-3-mine" / "metrics.json").read_text() == "{}"
 
 
 def test_a_json_number_too_small_for_a_float_is_named_not_read_as_zero(tmp_path):
@@ -197,7 +209,7 @@ def test_a_rerun_that_fails_leaves_the_earlier_run_as_it_was(tmp_path, failure):
     run = tmp_path / "run"
     with unfinished_marker(run, "train"):
         for name in ("metrics.json", "loss.png", "latent.png"):
-            (run / name).write_text(f"first {name}")
+            put(run / name, f"first {name}")
     (run / "notes.txt").write_text("mine")
     before = snapshot(run)
     with pytest.raises(type(failure)):
@@ -241,8 +253,8 @@ def finished_run(run, name="metrics.json", text="first"):
     from keras_ae.run_marker import unfinished_marker
 
     with unfinished_marker(run, "train"):
-        (run / name).write_text(text)
-        (run / "loss.png").write_text(text)
+        put(run / name, text)
+        put(run / "loss.png", text)
     return snapshot(run)
 
 
@@ -253,11 +265,14 @@ def killed_run(run):
     from keras_ae import run_dirs
 
     run_dirs.hold_previous_run(run, "train")
-    (run / "UNFINISHED.json").write_text(json.dumps({"run": "train", "state": "running", "pid": 2**30}))
+    (run / "UNFINISHED.json").write_text(json.dumps({"run": "train", "state": "running", "pid": 2**30,
+                                                     "written": ["samples.png"]}))
     (run / "samples.png").write_text("killed")
 
 
 def test_after_a_killed_rerun_the_earlier_run_is_refused_until_a_run_puts_it_back(tmp_path):
+    import json
+
     from keras_ae.run_marker import check_finished, unfinished_marker
 
     run = tmp_path / "run"
@@ -271,8 +286,10 @@ def test_after_a_killed_rerun_the_earlier_run_is_refused_until_a_run_puts_it_bac
             raise UsageError("bad input")
     assert snapshot(run) == before and check_finished(run) == run  # the killed run's marker went with its files
     with unfinished_marker(run, "train"):
-        (run / "metrics.json").write_text("third")
-    assert snapshot(run) == {".keras-ae-run.json": before[".keras-ae-run.json"], "metrics.json": b"third"}
+        put(run / "metrics.json", "third")
+    after = snapshot(run)
+    assert after.pop("metrics.json") == b"third" and list(after) == [".keras-ae-run.json"]
+    assert json.loads(after[".keras-ae-run.json"])["files"] == ["metrics.json"]  # what the third run wrote
 
 
 def test_a_hold_that_fails_half_way_puts_every_file_back(tmp_path, monkeypatch):
@@ -344,10 +361,10 @@ def test_an_every_class_rerun_keeps_your_files_inside_its_one_class_runs(tmp_pat
         with unfinished_marker(every, "one-class, every class"):
             for label in labels:
                 with unfinished_marker(every / f"normal-{label}", "one-class"):
-                    (every / f"normal-{label}" / "metrics.json").write_text(f"run {len(labels)}")
+                    put(every / f"normal-{label}" / "metrics.json", f"run {len(labels)}")
             if fail:
                 raise UsageError("bad input after the classes")
-            (every / "summary.csv").write_text(f"run {len(labels)}")
+            put(every / "summary.csv", f"run {len(labels)}")
 
     every_class([3, 7])
     (every / "normal-3" / "analysis.txt").write_text("mine")
@@ -432,7 +449,7 @@ def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_pa
 
     def demo(text):
         for name in ("transactions.csv", "new_transactions.csv"):
-            (run / name).write_text(f"{text} {name}")
+            put(run / name, f"{text} {name}")
         results = "V1,score,reconstruction_error,flag,top_features,p_value"
         (run / "scored.csv").write_text(f"{results}\n1,{len(text)},0,0,,1\n")
         (run / "new_metrics.json").write_text(json.dumps({"kind": "keras_ae.fraud.metrics", "run": text}))
@@ -464,7 +481,7 @@ def test_files_of_the_demos_names_that_it_did_not_write_are_not_the_demos(tmp_pa
 
     run = tmp_path / "demo"
     with unfinished_marker(run, "fraud demo"):
-        (run / "transactions.csv").write_text("first")
+        put(run / "transactions.csv", "first")
     (run / "model").mkdir()
     (run / "model" / "thesis.tex").write_text("mine")
     (run / "scored.csv").write_text("id,amount\n1,2\n")
@@ -472,15 +489,8 @@ def test_files_of_the_demos_names_that_it_did_not_write_are_not_the_demos(tmp_pa
     assert run_dirs.run_outputs(run, "fraud demo") == [run / "transactions.csv"]
     before = snapshot(run)
     with unfinished_marker(run, "fraud demo"):
-        (run / "transactions.csv").write_text("second")
+        put(run / "transactions.csv", "second")
     assert snapshot(run) == {**before, "transactions.csv": b"second"}
-    # in a training run's directory of an older version the demo's table names are not the run's
-    old = tmp_path / "old"
-    old.mkdir()
-    (old / "metrics.json").write_text('{"options": {}}')
-    (old / "autoencoder.keras").write_text("model")
-    (old / "transactions.csv").write_text("mine")
-    assert old / "transactions.csv" not in run_dirs.run_outputs(old, "train", any_kind=True)
 
 
 def test_a_device_is_no_json_file_but_a_pipe_is_read():
@@ -496,3 +506,31 @@ def test_a_device_is_no_json_file_but_a_pipe_is_read():
     threading.Thread(target=lambda: (os.write(write, b'{"epochs": 3}'), os.close(write))).start()
     assert read_json(f"/dev/fd/{read}") == {"epochs": 3}
     os.close(read)
+
+
+def test_a_finished_run_lists_what_it_wrote_and_a_rerun_replaces_only_that(tmp_path):
+    """A run that wrote some of the names its kind may write (a font run with --denoise: its report and two
+    pictures) lists them in its marker when it finishes; a file of yours under another of those names (a
+    history.csv) is refused by a rerun, never moved or removed."""
+    import json
+
+    from keras_ae.run_dirs import RUN_MARKER
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "font"
+    with unfinished_marker(run, "font"):
+        for name in ("font.json", "denoising_errors.png", "denoising_examples.png"):
+            put(run / name, "first")
+    assert json.loads((run / RUN_MARKER).read_text())["files"] == ["denoising_errors.png", "denoising_examples.png",
+                                                                    "font.json"]
+    (run / "history.csv").write_text("mine")
+    before = snapshot(run)
+    with pytest.raises(UsageError, match="history.csv is a file the earlier run did not write"):
+        with unfinished_marker(run, "font"):
+            pass
+    assert snapshot(run) == before
+    (run / "history.csv").unlink()
+    with unfinished_marker(run, "font"):
+        assert sorted(p.name for p in run.iterdir() if not p.name.startswith(".")) == ["UNFINISHED.json"]
+        put(run / "font.json", "second")
+    assert json.loads((run / RUN_MARKER).read_text())["files"] == ["font.json"]

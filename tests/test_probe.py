@@ -514,6 +514,27 @@ case("fit --out a model directory under version control", "fraud",
      ["fit", "--input", "train.csv", "--out", "model", "--epochs", "1"], "model", setup=model_under_git)
 case("score with a user's file where the lock file goes", "fraud", SCORE, ".s.csv.lock", "not a keras-ae lock",
      setup=users_lock_named_file)
+case("score with a user's file of digits where the lock file goes", "fraud", SCORE, ".s.csv.lock",
+     "not a keras-ae lock", setup=write(".s.csv.lock", "20240115\n"))
+
+
+def copied_run_files(report: str, text: str, beside: str):
+    """A folder of the user's holding a run's report and a model copied from a run, beside files of theirs."""
+    def setup(w):
+        (w / "mine").mkdir()
+        (w / "mine" / report).write_text(text)
+        (w / "mine" / beside).write_text("model")
+        for name in ("results.csv", "summary.csv", "history.csv"):
+            (w / "mine" / name).write_text("the user's\n")
+    return setup
+
+
+case("train --out a folder holding a font run's copied font.json", "train", ["--out", "mine", "--epochs", "1"],
+     "mine", "not a keras-ae run",
+     setup=copied_run_files("font.json", '{"options": {"epochs": 1}, "pictures": ["loss.png"]}', "encoder.keras"))
+case("train --out a folder holding a run's copied metrics.json and model", "train", ["--out", "mine", "--epochs", "1"],
+     "mine", "not a keras-ae run",
+     setup=copied_run_files("metrics.json", '{"options": {"epochs": 1}, "test_bce": 0.1}', "autoencoder.keras"))
 
 
 def api_frame(change: Callable):

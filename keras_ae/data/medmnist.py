@@ -29,6 +29,23 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 DAMAGED = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
+# Of each 2-D set of the catalogue (medmnist 3.0): its number of classes and its normal class (the label named
+# normal, healthy or benign, else 0: `normal_label`), for a file given without the package; None: multi-label
+KNOWN_SETS = {"pathmnist": (9, 6), "chestmnist": None, "dermamnist": (7, 2), "octmnist": (4, 3),
+              "pneumoniamnist": (2, 0), "retinamnist": (5, 0), "breastmnist": (2, 1), "bloodmnist": (8, 0),
+              "tissuemnist": (8, 0), "organamnist": (11, 0), "organcmnist": (11, 0), "organsmnist": (11, 0)}
+
+
+def known_set(name: str) -> tuple[int, int]:
+    """(classes, normal class) of a 2-D set, without the package; a UsageError for another name or a multi-label
+    set."""
+    if name not in KNOWN_SETS:
+        raise UsageError(f"unknown MedMNIST 2-D set {name!r} (known: {', '.join(sorted(KNOWN_SETS))})")
+    if KNOWN_SETS[name] is None:
+        raise UsageError(f"medmnist:{name} is multi-label: it has no single normal class")
+    return KNOWN_SETS[name]
+
+
 def catalogue() -> dict:
     """The medmnist package's INFO (every set's url, MD5, labels, channels, task)."""
     try:
@@ -181,15 +198,27 @@ def load_medmnist(name: str, value_range: str = "0,1", image_size=None, channels
             file = pathlib.Path(_get_file(f"{name}.npz", entry["url"], cache_dir, file_hash=entry["MD5"]))
         except DownloadError as err:
             raise DownloadError(f"{err}; download {name}.npz by hand and pass its path (data_path)") from None
-    splits = read_npz(file, name, classes=len(entry["label"]) if entry else None)
+    classes = len(entry["label"]) if entry else _classes_without_catalogue(name)
+    splits = read_npz(file, name, classes=classes)
     scaled = {split: (scale_images(x[..., None] if x.ndim == 3 else x, value_range), y)
               for split, (x, y) in splits.items()}
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (scaled[s] for s in SPLITS)
-    labels = entry["label"] if entry else {str(k): str(k) for k in np.unique(y_train)}
+    labels = entry["label"] if entry else {str(k): str(k) for k in range(classes)}
+    normal = normal_label(labels) if entry else known_set(name)[1]
     return Dataset(x_train, y_train, x_test, y_test, x_val=x_val, y_val=y_val,
                    info={"name": f"medmnist:{name}", "source": str(file) if path else entry["url"],
-                         "value_range": value_range, "labels": labels, "normal_label": normal_label(labels),
+                         "value_range": value_range, "labels": labels, "normal_label": normal,
                          "train_size": int(len(x_train)), "val_size": int(len(x_val)), "test_size": int(len(x_test))})
+
+
+def _classes_without_catalogue(name: str) -> int:
+    """The classes of `name` from the catalogue when the package is there, else from `KNOWN_SETS`."""
+    try:
+        return len(set_info(name)["label"])
+    except UsageError as err:
+        if "needs the medmnist package" not in str(err):
+            raise
+    return known_set(name)[0]
 
 
 def dataset_entry(name: str):
@@ -201,7 +230,10 @@ def dataset_entry(name: str):
         labels = set_info(name)["label"]
         normal = normal_label(labels)
         names = (labels[str(normal)], "other classes")
-    except UsageError:  # no package: a local file still works, with label 0 as the normal class
-        normal, names = 0, None
+    except UsageError:  # no package: a local file still works, its normal class from `KNOWN_SETS`
+        try:
+            normal, names = known_set(name)[1], None
+        except UsageError:
+            normal, names = 0, None  # refused when it loads, with the same message
     return DatasetEntry(lambda value_range="0,1", path=None: load_medmnist(name, value_range, path=path),
                         help=f"MedMNIST {name}", default_normal=normal, class_names=names, takes_path=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -94,13 +95,15 @@ PREFIXES.register("medmnist:", PrefixEntry("keras_ae.data.medmnist:load_medmnist
 
 
 def prefixed(name: str) -> tuple[PrefixEntry, str] | None:
-    """(entry, rest) of a prefixed dataset name (``folder:PATH`` -> the folder entry and PATH); None otherwise."""
+    """(entry, rest) of a prefixed dataset name (``folder:PATH`` -> the folder entry and PATH, a leading ``~`` as
+    your home folder: a shell leaves it as typed after ``folder:``); None otherwise."""
     for prefix, entry in PREFIXES.items():
         if name.startswith(prefix):
             if not name[len(prefix):].strip():  # "folder:" would be the working directory, "tfds:" nothing
                 raise UsageError(f"dataset={name!r} names nothing after {prefix!r} (e.g. folder:photos, "
                                  "tfds:mnist, medmnist:breastmnist)")
-            return entry, name[len(prefix):]
+            rest = name[len(prefix):]
+            return entry, os.path.expanduser(rest) if entry.local_path else rest
     return None
 
 

@@ -169,7 +169,7 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
                     "applies to the images of folder:, tfds: and medmnist: datasets, not to "
                     f"{settings['dataset']!r}")
     for folder in local_inputs(settings["dataset"]):  # a folder: dataset, found by --dry-run too
-        if not pathlib.Path(folder).expanduser().is_dir():
+        if not pathlib.Path(folder).is_dir():
             raise _fail(source, "dataset", settings["dataset"], "no such folder")
     last = settings["seed"] + settings["n_runs"] - 1
     if last >= 2**32:  # run r is seeded with seed + r

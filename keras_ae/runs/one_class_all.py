@@ -12,6 +12,7 @@ import dataclasses
 import pathlib
 from typing import Any
 
+from keras_ae.errors import UsageError
 from keras_ae.runs.common import load_with_fallback, options_of, run_directory, unfinished_marker
 from keras_ae.runs.one_class import OneClassConfig
 
@@ -46,6 +47,7 @@ def run_all_classes(config: OneClassConfig) -> AllClassesResult:
                for label in labels]
     for single in singles:  # every class's images and score options checked before the first class trains
         one_class.checked_splits(single, data)
+        _check_class_folder(pathlib.Path(single.out), single.normal)
     rows = []
     start = time.perf_counter()
     with unfinished_marker(run_dir, "one-class, every class"):
@@ -68,6 +70,22 @@ def run_all_classes(config: OneClassConfig) -> AllClassesResult:
         write_tables(run_dir, rows, metrics, title=f"{score} score, {config.arch} on {config.dataset}")
         write_json(run_dir / "metrics.json", metrics)  # last: its presence marks a finished run
     return AllClassesResult(run_dir, metrics, rows)
+
+
+def _check_class_folder(folder: pathlib.Path, label) -> None:
+    """A UsageError, before any class trains, when the folder a class's run goes into is something else: a folder
+    of yours, a file, a link, the run of another command."""
+    from keras_ae.outputs import is_run_dir
+    from keras_ae.run_dirs import check_run_kind
+
+    if not (folder.exists() or folder.is_symlink()):
+        return
+    if folder.is_symlink() or not is_run_dir(folder):
+        thing = "a symbolic link" if folder.is_symlink() else "a folder that is not a keras-ae run" if \
+            folder.is_dir() else "a file"
+        raise UsageError(f"{folder} is {thing}, where --normal all writes the run of class {label}; move it away or "
+                         "name another --out (nothing was changed)")
+    check_run_kind(folder, "one-class")
 
 
 def row_of(label: int, metrics: dict) -> dict:

@@ -14,13 +14,13 @@ from keras_ae.data.registry import dataset_entry, one_class_names
 from keras_ae.errors import UsageError
 
 
-def _npz(path, channels=None, multi_label=False, n=(40, 10, 12)):
+def _npz(path, channels=None, multi_label=False, n=(40, 10, 12), classes=2):
     rng = np.random.default_rng(0)
     arrays = {}
     for split, size in zip(("train", "val", "test"), n, strict=True):
         shape = (size, 28, 28) if channels is None else (size, 28, 28, channels)
         arrays[f"{split}_images"] = rng.integers(0, 256, shape, dtype=np.uint8)
-        arrays[f"{split}_labels"] = rng.integers(0, 2, (size, 3 if multi_label else 1))
+        arrays[f"{split}_labels"] = rng.integers(0, classes, (size, 3 if multi_label else 1))
     np.savez(path, **arrays)
     return path
 
@@ -61,8 +61,29 @@ def test_without_the_package_a_local_file_still_works(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match=r"needs the medmnist package .*keras-ae\[medmnist\]"):
         load_dataset("medmnist:breastmnist")
     data = load_dataset("medmnist:breastmnist", path=str(_npz(tmp_path / "b.npz")))
-    assert data.x_train.shape == (40, 28, 28, 1) and dataset_entry("medmnist:breastmnist").default_normal == 0
-    assert "medmnist:NAME" in one_class_names()
+    assert data.x_train.shape == (40, 28, 28, 1)
+    # its normal class as the catalogue names it (1: "normal, benign"; label 0 is malignant), not label 0
+    assert data.info["normal_label"] == 1 and dataset_entry("medmnist:breastmnist").default_normal == 1
+    assert dataset_entry("medmnist:octmnist").default_normal == 3 and "medmnist:NAME" in one_class_names()
+    with pytest.raises(UsageError, match=r"unknown MedMNIST 2-D set 'bogus' \(known: bloodmnist, breastmnist"):
+        load_dataset("medmnist:bogus", path=str(tmp_path / "b.npz"))
+    with pytest.raises(UsageError, match=r"medmnist:chestmnist is multi-label"):
+        load_dataset("medmnist:chestmnist", path=str(tmp_path / "b.npz"))
+    with pytest.raises(UsageError, match=r"train_labels holds the label 2 in \d+ row\(s\); expected class labels 0..1"):
+        load_dataset("medmnist:breastmnist", path=str(_npz(tmp_path / "three.npz", classes=3)))
+
+
+def test_the_sets_known_without_the_package_agree_with_the_catalogue_rule():
+    """KNOWN_SETS holds, of each 2-D set, what `normal_label` finds in the catalogue (medmnist 3.0)."""
+    from keras_ae.data.medmnist import KNOWN_SETS, normal_label
+
+    labels = {"breastmnist": {"0": "malignant", "1": "normal, benign"},
+              "pneumoniamnist": {"0": "normal", "1": "pneumonia"},
+              "octmnist": {"0": "choroidal neovascularization", "1": "diabetic macular edema", "2": "drusen",
+                           "3": "normal"}}
+    for name, meaning in labels.items():
+        assert KNOWN_SETS[name] == (len(meaning), normal_label(meaning))
+    assert len(KNOWN_SETS) == 12 and KNOWN_SETS["chestmnist"] is None
 
 
 def test_a_one_class_run_takes_a_medmnist_set(catalogue, tmp_path):

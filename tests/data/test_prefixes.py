@@ -35,3 +35,14 @@ def test_what_streams_follows_the_entries():
     assert not TrainConfig(dataset="folder:imgs").streams and TrainConfig(dataset="folder:imgs", stream=True).streams
     with pytest.raises(ValueError, match=r"stream reads folder:PATH or tfds:NAME, received dataset 'mnist'"):
         TrainConfig(dataset="mnist", stream=True).check()
+
+
+def test_a_folder_under_your_home_is_read_the_same_by_every_command(tmp_path, monkeypatch):
+    """folder:~/pics reaches the commands as typed (a shell expands ~ only at the start of a word): ~ is your home,
+    for loading, for the inputs an output may not overwrite and for a sweep's --dry-run alike."""
+    from keras_ae.data.registry import local_inputs, prefixed
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert prefixed("folder:~/pics")[1] == str(tmp_path / "pics") and local_inputs("folder:~/pics") == [
+        str(tmp_path / "pics")]
+    assert prefixed("tfds:~x")[1] == "~x"  # not a path

@@ -87,3 +87,24 @@ def test_every_class_is_checked_before_the_first_trains(tmp_path, capsys, monkey
     assert cli(["--dataset", "mnist-sample", "--normal", "all", "--shift", "14", "--out", str(out)]) == 2
     captured = capsys.readouterr()
     assert "--shift 14 is half the images' smaller side" in captured.err and "run directory" not in captured.out
+
+
+def test_a_folder_of_yours_where_a_class_run_goes_is_refused_before_any_class_trains(tmp_path, capsys, monkeypatch):
+    from keras_ae.run_dirs import mark_run
+    from keras_ae.runs import one_class
+
+    trained = []
+    monkeypatch.setattr(one_class, "_run", lambda *args, **kwargs: trained.append(args))
+    out = tmp_path / "all"
+    (out / "normal-5").mkdir(parents=True)
+    mark_run(out, "one-class, every class")
+    (out / "normal-5" / "data.txt").write_text("mine")
+    assert cli(["--dataset", "mnist-sample", "--normal", "all", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out / 'normal-5'} is a folder that is not a keras-ae run, where --normal all writes the run of " \
+           "class 5" in err and err.count("\n") == 1, err
+    assert not trained and (out / "normal-5" / "data.txt").read_text() == "mine"
+    (out / "normal-5" / "data.txt").unlink()
+    mark_run(out / "normal-5", "train")  # the run of another command
+    assert cli(["--dataset", "mnist-sample", "--normal", "all", "--out", str(out)]) == 2
+    assert "is the directory of a train run, not of a one-class run" in capsys.readouterr().err and not trained

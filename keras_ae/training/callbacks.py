@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import keras
+import numpy as np
 
 from keras_ae import interrupt
 from keras_ae.progress import Progress
@@ -24,9 +25,10 @@ class StopOnRequest(keras.callbacks.Callback):
         interrupt.check()
 
 
-class StopOnNaN(keras.callbacks.TerminateOnNaN):
-    """Keras's TerminateOnNaN, remembering the epoch (0-based) whose batch loss stopped being a finite number: a
-    stop in the middle of an epoch leaves no entry in the history, whose last loss would then look finite."""
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop training once a batch loss is no finite number (as Keras's TerminateOnNaN, without its printed line:
+    the command says it once, in its own words), remembering the epoch (0-based): a stop in the middle of an
+    epoch leaves no entry in the history, whose last loss would then look finite."""
 
     def __init__(self):
         super().__init__()
@@ -36,9 +38,11 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
         self.epoch = epoch
 
     def on_batch_end(self, batch, logs=None):
-        super().on_batch_end(batch, logs)
-        if self.model.stop_training and self.diverged_at is None:
-            self.diverged_at = self.epoch
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            self.model.stop_training = True
+            if self.diverged_at is None:
+                self.diverged_at = self.epoch
 
 
 class TrainLossAfterEpoch(keras.callbacks.Callback):

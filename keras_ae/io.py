@@ -41,8 +41,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         yield tmp_path
         if tmp_path.exists():  # mkstemp makes the file private (0600): give it the usual umask permissions
             os.chmod(tmp_path, 0o666 & ~_umask())
+        _note_written(path)  # first: a run stopped between the two never leaves a file it did not list
         os.replace(tmp_path, path)
-        _note_written(path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -53,9 +53,9 @@ _RUNNING: dict[pathlib.Path, dict] = {}  # run directory (resolved) -> its UNFIN
 
 
 def _note_written(path: pathlib.Path) -> None:
-    """Record a file written into a run directory this process is writing in its `UNFINISHED` marker: should the
-    run stop early, a rerun then knows which files are the stopped run's (`run_dirs.run_outputs`) and leaves any
-    other file of a run file's name alone."""
+    """Record a file about to be written into a run directory this process is writing, in its `UNFINISHED` marker:
+    should the run stop early, a rerun then knows which files are the stopped run's (`run_dirs.run_outputs`) and
+    leaves any other file of a run file's name alone (a listed file that was never written is no harm)."""
     state = _RUNNING.get(path.parent.resolve()) if _RUNNING else None
     if state is None or path.name in (UNFINISHED, ".keras-ae-run.json") or path.name in state["written"]:
         return

@@ -204,7 +204,11 @@ def recover(run_dir: pathlib.Path, what: str) -> None:
         if not (held / RESTORING).exists():  # killed while the new run went on: what it wrote goes
             discard_run(run_dir, what)
             (run_dir / UNFINISHED).unlink(missing_ok=True)
+        files = _held_files(held) or []
         _move_back(held, run_dir)
+        marker = json_or_none(run_dir / RUN_MARKER)
+        if isinstance(marker, dict) and isinstance(marker.get("files"), list):  # killed after it listed its files
+            mark_run(run_dir, what, files=[pathlib.PurePosixPath(f).parts[0] for f in files])
 
 
 def put_back(run_dir: pathlib.Path, what: str) -> None:

@@ -92,6 +92,8 @@ def _watched_run(run_dir: pathlib.Path, what: str, state: dict, held: pathlib.Pa
         shutil.rmtree(run_dir, ignore_errors=True)
 
     def put_back() -> None:
+        with contextlib.suppress(OSError):  # the files as written, should a stop have cut the marker's last update
+            write_json(marker, state)
         run_dirs.put_back(run_dir, what)
         if marked_now:
             (run_dir / run_dirs.RUN_MARKER).unlink(missing_ok=True)
@@ -127,9 +129,9 @@ def _watched_run(run_dir: pathlib.Path, what: str, state: dict, held: pathlib.Pa
         with contextlib.suppress(OSError):
             write_json(marker, state)
         raise
-    if held is not None:
-        run_dirs.finish_replacing(run_dir)
     run_dirs.mark_run(run_dir, what, files=state["written"])  # what the run wrote: all a later run may replace
+    if held is not None:  # only then: a failure to write the marker leaves the earlier run held, to be put back
+        run_dirs.finish_replacing(run_dir)
     marker.unlink(missing_ok=True)
 
 

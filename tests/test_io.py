@@ -534,3 +534,32 @@ def test_a_finished_run_lists_what_it_wrote_and_a_rerun_replaces_only_that(tmp_p
         assert sorted(p.name for p in run.iterdir() if not p.name.startswith(".")) == ["UNFINISHED.json"]
         put(run / "font.json", "second")
     assert json.loads((run / RUN_MARKER).read_text())["files"] == ["font.json"]
+
+
+def test_a_stop_while_a_file_is_put_in_place_leaves_nothing_unlisted(tmp_path, monkeypatch):
+    """A run lists a file before it moves it into place: stopped in between, its file is either absent or listed,
+    so the put-back leaves the earlier run as it was and the next run is not refused."""
+    import os
+
+    from keras_ae import io
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "run"
+    with unfinished_marker(run, "train"):
+        put(run / "metrics.json", "first")
+    before = snapshot(run)
+    real = os.replace
+
+    def stopped_on_the_picture(src, dst):
+        real(src, dst)
+        if str(dst).endswith("loss.png"):
+            raise KeyboardInterrupt  # just after the move: the listing came before it
+
+    monkeypatch.setattr(io.os, "replace", stopped_on_the_picture)
+    with pytest.raises(KeyboardInterrupt), unfinished_marker(run, "train"):
+        put(run / "loss.png", "second")
+    monkeypatch.undo()
+    assert snapshot(run) == before
+    with unfinished_marker(run, "train"):
+        put(run / "loss.png", "third")
+    assert (run / "loss.png").read_text() == "third"

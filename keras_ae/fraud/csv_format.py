@@ -4,7 +4,9 @@ as they were, counting their rows, and writing them. Registered as the "csv" for
 from __future__ import annotations
 
 import contextlib
+import csv
 import pathlib
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -46,6 +48,8 @@ def _read_errors(path: pathlib.Path) -> Iterator[None]:
         yield
     except pd.errors.ParserError as err:
         raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
+    except csv.Error as err:  # the second reading of `_Records`
+        raise UsageError(f"{path}: malformed CSV: {err}") from None
     except UnicodeDecodeError as err:
         raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
     except decompression_errors() as err:  # a truncated or corrupt compressed file
@@ -126,11 +130,11 @@ class _Records:
         self.path, self.sep = path, sep
 
     def __enter__(self) -> _Records:
-        import csv
         import io
 
         from pandas.io.common import get_handle
 
+        self.limit = csv.field_size_limit(sys.maxsize)  # pandas takes a field of any length: so must this
         self.handle = get_handle(str(self.path), "rb", compression="infer", is_text=False)
         text = io.TextIOWrapper(self.handle.handle, encoding="utf-8-sig", newline="")
         self.reader, self.row = csv.reader(text, delimiter=self.sep), 0
@@ -139,6 +143,7 @@ class _Records:
 
     def __exit__(self, *exc) -> None:
         self.handle.close()
+        csv.field_size_limit(self.limit)
 
     def check(self, rows: np.ndarray, columns: int) -> None:
         """A UsageError for the first of `rows` (numbered from 1, ascending) with fewer fields than `columns` but

@@ -80,8 +80,9 @@ class TrainConfig:
 
     # builder arguments the run sets from its own options or data (the last three for a VAE only): given in
     # model_options too, one would be lost
-    RUN_SET: ClassVar[dict[str, str]] = {"input_shape": "from the dataset's images", "seed": "by its seed",
-                                         "beta": "by its beta", "capacity": "by its capacity"}
+    RUN_SET: ClassVar[dict[str, str]] = {"input_shape": "from the dataset's images",
+                                         "output_activation": "by its value_range, which its loss is chosen for",
+                                         "seed": "by its seed", "beta": "by its beta", "capacity": "by its capacity"}
 
     def _check_model_options(self, arch) -> None:
         """model_options must name arguments the architecture's builder takes, none of them set by the run."""
@@ -89,14 +90,16 @@ class TrainConfig:
 
         params = arch.parameters()
         takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        run_set = self.RUN_SET if arch.variational else {"input_shape": self.RUN_SET["input_shape"]}
+        plain = ("input_shape", "output_activation")
+        run_set = self.RUN_SET if arch.variational else {key: self.RUN_SET[key] for key in plain}
         for key in self.model_options or {}:
-            # a code size given twice (a sequence, "filters", only has its last entry set by latent_dim)
+            # the code size is latent_dim's (a sequence, "filters", only has its last entry set by latent_dim)
             default = params[key].default if key in params else None
-            twice = key == arch.latent_arg and self.latent_dim is not None and not isinstance(default, (tuple, list))
-            if key in run_set or twice:
+            code_size = key == arch.latent_arg and not isinstance(default, (tuple, list))
+            if key in run_set or code_size:
                 raise UsageError(f"model_options: {key!r} is set by the run "
-                                 f"({run_set.get(key, 'by its latent_dim')})", param="model_options")
+                                 f"({run_set.get(key, 'by its latent_dim: give the code size there')})",
+                                 param="model_options")
             if not takes_any and key not in params:
                 known = ", ".join(k for k in params if k not in run_set)
                 raise UsageError(f"model_options: the {self._arch_name()!r} builder takes no argument {key!r} "
@@ -207,7 +210,7 @@ class TrainConfig:
             latent_dim=pick("latent_dim", None), lr=pick("lr", 1e-3), beta=pick("beta", 1.0),
             kl_warmup=pick("kl_warmup", 0), capacity=pick("capacity", 0.0),
             capacity_epochs=pick("capacity_epochs", None), ae_epochs=pick("ae_epochs", 0),
-            model_options=pick("model_options", None))
+            model_options={**preset.get("model_options", {}), **(self.model_options or {})} or None)  # yours win
 
     @property
     def streams(self) -> bool:

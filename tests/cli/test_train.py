@@ -107,9 +107,12 @@ def test_the_options_a_run_records_load_again_as_a_config_and_give_the_same_numb
     config.write_text(json.dumps({**metrics["options"], "beta": 2.0}))  # another value, ignored here: refused
     code, _, err = run_cli(["--config", str(config), "--out", str(tmp_path / "beta")], capsys)
     assert code == 2 and "beta is for a VAE" in err, err
-    for bad, message in (("[8]", "--model-options must be a JSON object, received '[8]'"),
-                         ('{"filterz": 1}', "the 'conv' builder takes no argument 'filterz'")):
-        code, _, err = run_cli(["--arch", "conv", "--model-options", bad, "--out", str(tmp_path / "bad")], capsys)
+    for arch, bad, message in (
+            ("conv", "[8]", "--model-options must be a JSON object, received '[8]'"),
+            ("conv", '{"filterz": 1}', "the 'conv' builder takes no argument 'filterz'"),
+            ("vae", '{"latent_dim": 4}', "'latent_dim' is set by the run (by its latent_dim: give the code size"),
+            ("conv", '{"output_activation": "linear"}', "'output_activation' is set by the run (by its value_range")):
+        code, _, err = run_cli(["--arch", arch, "--model-options", bad, "--out", str(tmp_path / "bad")], capsys)
         assert code == 2 and message in err and err.count("\n") == 1, err
 
 
@@ -325,3 +328,13 @@ def test_an_out_inside_the_folder_that_holds_an_earlier_run_is_refused(tmp_path,
     code, _, err = run_cli(["--arch", "dense", "--dataset", "mnist-sample", "--out", str(out), *FAST], capsys)
     assert code == 2 and ".keras-ae-previous is the folder keras-ae holds an earlier run in" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_model_options_add_to_a_datasets_preset_rather_than_replace_it():
+    from keras_ae.data.smileys import TRAIN_DEFAULTS
+    from keras_ae.runs.train import TrainConfig
+
+    config = TrainConfig(dataset="smileys", model_options={"kernel_size": 3})
+    config.check()
+    assert config.resolved().model_options == {**TRAIN_DEFAULTS["model_options"], "kernel_size": 3}
+    assert TrainConfig(dataset="smileys").resolved().model_options == TRAIN_DEFAULTS["model_options"]

@@ -160,3 +160,13 @@ def test_label_words_in_a_text_column_of_any_type(tmp_path):
     frame = pd.DataFrame({"Class": pd.Series(["True", None, "False"], dtype="str")})
     with pytest.raises(UsageError, match=r"row 2 \(.*column 'Class': empty or NaN value"):
         labels_block(frame, "Class", "t.csv")
+
+
+def test_a_long_text_field_beside_a_blank_last_cell_is_read(tmp_path):
+    """The second reading that counts a row's fields takes a field of any length, as pandas does."""
+    from keras_ae.fraud.csv_format import read_frames
+
+    src = tmp_path / "long.csv"
+    src.write_text("note,a,label\n" + "x" * 200_000 + ",1,\nshort,2,0\n")
+    frames = list(read_frames(src, ",", 10))
+    assert frames[0].shape == (2, 3) and np.isnan(frames[0]["label"].iloc[0])

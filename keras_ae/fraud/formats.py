@@ -31,7 +31,9 @@ def _named_twice(path: pathlib.Path) -> tuple[pathlib.Path, str] | None:
 
     import pyarrow.parquet as pq
 
-    for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
+    hidden = (".", "_")  # what pyarrow's dataset leaves out
+    for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not any(
+            part.startswith(hidden) for part in p.relative_to(path).parts)):
         try:
             names = pq.read_schema(file).names
         except Exception:  # noqa: BLE001  (not Parquet: not the file that names a column twice)

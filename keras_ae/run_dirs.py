@@ -5,9 +5,7 @@ its own (those it lists), and what a new run into it removes first. `keras_ae.ou
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import shutil
 
 from keras_ae.errors import UsageError
 
@@ -88,27 +86,35 @@ PREVIOUS, HOLDING, TRASH, RESTORING = ".keras-ae-previous", ".keras-ae-previous.
 HELD = ".keras-ae-held.json"  # in HOLDING/PREVIOUS, written first: the files it holds (a folder without it is not ours)
 
 
+def listed(run_dir: pathlib.Path) -> list[str] | None:
+    """The names a run lists as written into `run_dir`: those of a run that stopped early (or goes on) in its
+    `UNFINISHED` marker, else those of a finished run in its run marker; None for a run that lists none (written
+    by an earlier version)."""
+    for name, key in ((UNFINISHED, "written"), (RUN_MARKER, "files")):
+        content = json_or_none(run_dir / name)
+        names = content.get(key) if isinstance(content, dict) else None
+        if isinstance(names, list):
+            return [name for name in names if isinstance(name, str)]
+    return None
+
+
 def run_outputs(run_dir: pathlib.Path, what: str) -> list[pathlib.Path]:
     """What a run of the kind `what` wrote into `run_dir`: the files a run that stopped early (or goes on) lists in
     its `UNFINISHED` marker, else those a finished run lists in its run marker (a run of an earlier version, which
     lists none: the names its kind writes, `RUN_FILES`, pictures as its report lists them); each a plain file
     directly in `run_dir`, of a name a run of that kind may write. For every class also the files of the `normal-*`
     one-class runs it lists (their markers too where nothing else is left in them). No other file is the run's."""
-    marker, stopped = json_or_none(run_dir / RUN_MARKER), json_or_none(run_dir / UNFINISHED)
-    written = stopped.get("written") if isinstance(stopped, dict) else None
-    files = marker.get("files") if isinstance(marker, dict) else None
-    every = what == "one-class, every class"
-    if isinstance(written, list) or isinstance(files, list):  # the run's own list: nothing else is its own
-        recorded = [name for name in (written if isinstance(written, list) else files) if isinstance(name, str)]
+    recorded, every = listed(run_dir), what == "one-class, every class"
+    if recorded is not None:  # the run's own list: nothing else is its own
         names = [name for name in recorded if name in RUN_FILES[what] or name.endswith(".png")]
         singles = [run_dir / name for name in recorded if every and name.startswith("normal-")]
     else:
-        names, listed = list(RUN_FILES[what]), []
+        names, pictures = list(RUN_FILES[what]), []
         content = json_or_none(run_dir / REPORTS[what]) if what in REPORTS else None
         if isinstance(content, dict) and isinstance(content.get("pictures"), list):
-            listed = [p for p in content["pictures"] if isinstance(p, str)]
-        if listed:  # a finished run says which pictures it drew: a picture name it did not list is not its own
-            names = [name for name in names if not name.endswith(".png")] + listed
+            pictures = [p for p in content["pictures"] if isinstance(p, str)]
+        if pictures:  # a finished run says which pictures it drew: a picture name it did not list is not its own
+            names = [name for name in names if not name.endswith(".png")] + pictures
         singles = sorted(run_dir.glob("normal-*")) if every else []
     found = [run_dir / name for name in dict.fromkeys(names)
              if pathlib.PurePath(name).name == name and _plain_file(run_dir / name)]
@@ -151,125 +157,3 @@ def _refuse_what_is_in_the_way(run_dir: pathlib.Path, what: str, moved: list[pat
 
 def _plain_file(path: pathlib.Path) -> bool:
     return path.is_file() and not path.is_symlink()
-
-
-def hold_previous_run(run_dir: pathlib.Path, what: str) -> pathlib.Path:
-    """Move what an earlier run of the kind `what` left in `run_dir` (`run_outputs`, and its unfinished-run marker)
-    into `run_dir / PREVIOUS`, so that the new run writes beside none of it and a failed one can put it back
-    (`put_back`); returns that folder (absent when there was nothing to hold). What a killed run left undone is
-    finished first (`recover`). A failure or a stop request while holding puts every file back before it is raised."""
-    from keras_ae import interrupt
-    from keras_ae.io import write_json  # io imports this module
-
-    recover(run_dir, what)
-    part, held = run_dir / HOLDING, run_dir / PREVIOUS
-    moved = [*run_outputs(run_dir, what), *[p for p in [run_dir / UNFINISHED] if _plain_file(p)]]
-    _refuse_what_is_in_the_way(run_dir, what, moved)
-    if not moved:
-        return held
-    try:
-        with interrupt.deferred():  # a stop request waits until every file is held, then undoes it below
-            part.mkdir()
-            names = [p.relative_to(run_dir).as_posix() for p in moved]
-            write_json(part / HELD, {"kind": "keras_ae.held", "files": names})
-            for path in moved:
-                target = part / path.relative_to(run_dir)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                path.replace(target)
-            _remove_emptied(run_dir, moved)  # one-class runs left empty go (they come back on restore)
-            part.rename(held)
-    except BaseException:
-        with interrupt.deferred():
-            for folder in (part, held):
-                if folder.is_dir():
-                    _move_back(folder, run_dir)
-        raise
-    return held
-
-
-def recover(run_dir: pathlib.Path, what: str) -> None:
-    """Finish what a run into `run_dir` that was killed (no chance to clean up) left undone: an earlier run half
-    held aside, or held while the killed run wrote its own files (those go), or half put back; removed leftovers."""
-    for folder in (run_dir / HOLDING, run_dir / PREVIOUS):
-        if (folder.exists() or folder.is_symlink()) and _held_files(folder) is None:
-            raise UsageError(f"{folder} is not the folder keras-ae keeps an earlier run in; move it away (nothing "
-                             "was touched)")
-    for trash in run_dir.glob(TRASH + "*"):
-        if trash.is_dir() and not trash.is_symlink():
-            shutil.rmtree(trash, ignore_errors=True)
-    if (run_dir / HOLDING).is_dir():  # killed while holding: nothing new was written yet
-        _move_back(run_dir / HOLDING, run_dir)
-    held = run_dir / PREVIOUS
-    if held.is_dir():
-        if not (held / RESTORING).exists():  # killed while the new run went on: what it wrote goes
-            discard_run(run_dir, what)
-            (run_dir / UNFINISHED).unlink(missing_ok=True)
-        files = _held_files(held) or []
-        _move_back(held, run_dir)
-        marker = json_or_none(run_dir / RUN_MARKER)
-        if isinstance(marker, dict) and isinstance(marker.get("files"), list):  # killed after it listed its files
-            mark_run(run_dir, what, files=[pathlib.PurePosixPath(f).parts[0] for f in files])
-
-
-def put_back(run_dir: pathlib.Path, what: str) -> None:
-    """A run of the kind `what` stopped early: remove what it wrote and its marker, and put the earlier run's files
-    held aside back as they were (a stop request meanwhile waits until this is done)."""
-    from keras_ae import interrupt
-
-    with interrupt.deferred():
-        discard_run(run_dir, what)
-        (run_dir / UNFINISHED).unlink(missing_ok=True)
-        held = run_dir / PREVIOUS
-        if held.is_dir():
-            (held / RESTORING).touch()
-            _move_back(held, run_dir)
-
-
-def discard_run(run_dir: pathlib.Path, what: str) -> None:
-    """Remove what a failed run of the kind `what` wrote into `run_dir` (its earlier run was held aside)."""
-    removed = run_outputs(run_dir, what)
-    for path in removed:
-        path.unlink(missing_ok=True)
-    _remove_emptied(run_dir, removed)
-
-
-def _remove_emptied(run_dir: pathlib.Path, removed: list[pathlib.Path]) -> None:
-    """The folders below `run_dir` that held `removed` files and now hold nothing."""
-    for folder in dict.fromkeys(p.parent for p in removed if p.parent != run_dir):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-
-
-def _held_files(folder: pathlib.Path) -> list[str] | None:
-    """The files a holding folder keras-ae made lists (`HELD`); None for anything else (a link, a file, a folder
-    without the list, a list naming a path outside it)."""
-    if folder.is_symlink() or not folder.is_dir():
-        return None
-    content = json_or_none(folder / HELD)
-    files = content.get("files") if isinstance(content, dict) and content.get("kind") == "keras_ae.held" else None
-    if not isinstance(files, list) or not all(isinstance(f, str) and f and not pathlib.PurePosixPath(f).is_absolute()
-                                              and ".." not in pathlib.PurePosixPath(f).parts for f in files):
-        return None
-    return files
-
-
-def _move_back(folder: pathlib.Path, run_dir: pathlib.Path) -> None:
-    """The files `folder` lists (`HELD`) back to their places in `run_dir` (over any of the same name); then
-    `folder` goes."""
-    for name in _held_files(folder) or []:
-        path = folder / name
-        if path.is_file() and not path.is_symlink():
-            target = run_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(target)
-    shutil.rmtree(folder)
-
-
-def finish_replacing(run_dir: pathlib.Path) -> None:
-    """The new run finished: the earlier run's files held aside go (renamed first, so that a folder that cannot be
-    removed whole is never taken for a held run)."""
-    held = run_dir / PREVIOUS
-    if held.is_dir():
-        trash = run_dir / f"{TRASH}-{os.getpid()}"
-        held.rename(trash)
-        shutil.rmtree(trash, ignore_errors=True)

@@ -25,7 +25,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
     does running out of memory or out of disk space before the directory holds anything but its markers.
 
     A run into the directory of an earlier run of its kind replaces that run only when it finishes: the earlier
-    run's files are held aside meanwhile (`run_dirs.hold_previous_run`), and whatever ends the new run early (a
+    run's files are held aside meanwhile (`run_hold.hold_previous_run`), and whatever ends the new run early (a
     bad input, an error, an interruption) removes what it wrote and puts them back as they were."""
     from keras_ae import locks, outputs
 
@@ -52,7 +52,7 @@ def unfinished_marker(run_dir: str | os.PathLike, what: str) -> Iterator[pathlib
 
 def _marked_run(run_dir: pathlib.Path, what: str) -> Iterator[pathlib.Path]:
     """`unfinished_marker`'s work, under the directory's lock (the folders made above `run_dir` are its to remove)."""
-    from keras_ae import run_dirs
+    from keras_ae import run_dirs, run_hold
 
     run_dirs.check_run_kind(run_dir, what)
     refuse_running(run_dir)
@@ -64,7 +64,7 @@ def _marked_run(run_dir: pathlib.Path, what: str) -> Iterator[pathlib.Path]:
     held = None
     if not created:  # a run directory written before: its old files may neither stay beside the new ones nor be lost
         try:
-            held = run_dirs.hold_previous_run(run_dir, what)
+            held = run_hold.hold_previous_run(run_dir, what)
         except BaseException:
             if marked_now:
                 (run_dir / run_dirs.RUN_MARKER).unlink(missing_ok=True)
@@ -84,7 +84,7 @@ def _watched_run(run_dir: pathlib.Path, what: str, state: dict, held: pathlib.Pa
                  marked_now: bool) -> Iterator[pathlib.Path]:
     """The rest of `_marked_run`: yield the marked directory; on success finish replacing the earlier run, on an
     early end undo or mark it."""
-    from keras_ae import run_dirs
+    from keras_ae import run_dirs, run_hold
 
     marker = run_dir / UNFINISHED
 
@@ -94,7 +94,7 @@ def _watched_run(run_dir: pathlib.Path, what: str, state: dict, held: pathlib.Pa
     def put_back() -> None:
         with contextlib.suppress(OSError):  # the files as written, should a stop have cut the marker's last update
             write_json(marker, state)
-        run_dirs.put_back(run_dir, what)
+        run_hold.put_back(run_dir, what)
         if marked_now:
             (run_dir / run_dirs.RUN_MARKER).unlink(missing_ok=True)
 
@@ -131,7 +131,7 @@ def _watched_run(run_dir: pathlib.Path, what: str, state: dict, held: pathlib.Pa
         raise
     run_dirs.mark_run(run_dir, what, files=state["written"])  # what the run wrote: all a later run may replace
     if held is not None:  # only then: a failure to write the marker leaves the earlier run held, to be put back
-        run_dirs.finish_replacing(run_dir)
+        run_hold.finish_replacing(run_dir)
     marker.unlink(missing_ok=True)
 
 

@@ -262,9 +262,9 @@ def killed_run(run):
     """A second run into `run` killed outright (SIGKILL: no clean-up) after it wrote a picture."""
     import json
 
-    from keras_ae import run_dirs
+    from keras_ae import run_hold
 
-    run_dirs.hold_previous_run(run, "train")
+    run_hold.hold_previous_run(run, "train")
     (run / "UNFINISHED.json").write_text(json.dumps({"run": "train", "state": "running", "pid": 2**30,
                                                      "written": ["samples.png"]}))
     (run / "samples.png").write_text("killed")
@@ -316,13 +316,13 @@ def test_a_hold_that_fails_half_way_puts_every_file_back(tmp_path, monkeypatch):
 
 
 def test_a_put_back_killed_half_way_is_finished_by_the_next_run(tmp_path):
-    from keras_ae import run_dirs
+    from keras_ae import run_dirs, run_hold
     from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     before = finished_run(run)
     killed_run(run)
-    run_dirs.discard_run(run, "train")  # the put-back's first steps, then SIGKILL
+    run_hold.discard_run(run, "train")  # the put-back's first steps, then SIGKILL
     (run / "UNFINISHED.json").unlink()
     (run / run_dirs.PREVIOUS / run_dirs.RESTORING).touch()
     (run / run_dirs.PREVIOUS / "loss.png").replace(run / "loss.png")
@@ -338,12 +338,18 @@ def test_leftovers_of_a_finished_replacement_are_removed_and_a_planted_link_is_r
 
     run = tmp_path / "run"
     before = finished_run(run)
-    (run / f"{run_dirs.TRASH}-123").mkdir()
+    (run / f"{run_dirs.TRASH}-123").mkdir()  # an earlier run renamed for removal, as a kill left it
     (run / f"{run_dirs.TRASH}-123" / "metrics.json").write_text("older")
+    (run / f"{run_dirs.TRASH}-123" / run_dirs.HELD).write_text('{"kind": "keras_ae.held", "files": ["metrics.json"]}')
+    (run / f"{run_dirs.TRASH}er").mkdir()  # a folder of yours of a similar name: kept
+    (run / f"{run_dirs.TRASH}er" / "a.txt").write_text("keep")
+    before = snapshot(run)
     with pytest.raises(UsageError):
         with unfinished_marker(run, "train"):
             raise UsageError("bad input")
-    assert snapshot(run) == before and not (run / f"{run_dirs.TRASH}-123").exists()
+    after = snapshot(run)
+    assert after == {k: v for k, v in before.items() if not k.startswith(f"{run_dirs.TRASH}-123")}
+    assert not (run / f"{run_dirs.TRASH}-123").exists() and after[f"{run_dirs.TRASH}er/a.txt"] == b"keep"
     (tmp_path / "elsewhere").mkdir()
     (run / run_dirs.PREVIOUS).symlink_to(tmp_path / "elsewhere")
     with pytest.raises(UsageError, match="is not the folder keras-ae keeps an earlier run in"):
@@ -563,3 +569,42 @@ def test_a_stop_while_a_file_is_put_in_place_leaves_nothing_unlisted(tmp_path, m
     with unfinished_marker(run, "train"):
         put(run / "loss.png", "third")
     assert (run / "loss.png").read_text() == "third"
+
+
+def test_after_a_killed_rerun_a_file_of_yours_in_the_earlier_runs_way_is_refused_not_replaced(tmp_path):
+    """The earlier run waits in .keras-ae-previous after a kill; a file you put meanwhile where one of its files
+    goes back, or a link you put where one of its folders goes back, is refused before anything is moved."""
+    import json
+
+    from keras_ae import run_dirs, run_hold
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "run"
+    finished_run(run)
+    run_hold.hold_previous_run(run, "train")  # a rerun, then SIGKILL before it wrote anything
+    (run / "UNFINISHED.json").write_text(json.dumps({"run": "train", "state": "running", "pid": 2**30,
+                                                     "written": []}))
+    (run / "metrics.json").write_text("my notes")
+    for _attempt in range(2):  # refused each time, and nothing changed in between
+        with pytest.raises(UsageError, match="metrics.json is in the way of the earlier run's file"):
+            with unfinished_marker(run, "train"):
+                pass
+        assert (run / "metrics.json").read_text() == "my notes" and (run / run_dirs.PREVIOUS).is_dir()
+    (run / "metrics.json").unlink()
+    with unfinished_marker(run, "train"):
+        put(run / "metrics.json", "second")
+    assert (run / "metrics.json").read_text() == "second"
+
+    every = tmp_path / "every"
+    with unfinished_marker(every, "one-class, every class"):
+        with unfinished_marker(every / "normal-5", "one-class"):
+            put(every / "normal-5" / "metrics.json", "class 5")
+    run_hold.hold_previous_run(every, "one-class, every class")  # a rerun killed at once
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "metrics.json").write_text("mine")
+    (every / "normal-5").symlink_to(outside)
+    with pytest.raises(UsageError, match="normal-5 is a symbolic link where the earlier run's folder goes back"):
+        with unfinished_marker(every, "one-class, every class"):
+            pass
+    assert [p.name for p in outside.iterdir()] == ["metrics.json"] and (outside / "metrics.json").read_text() == "mine"

@@ -47,7 +47,7 @@ def run_all_classes(config: OneClassConfig) -> AllClassesResult:
                for label in labels]
     for single in singles:  # every class's images and score options checked before the first class trains
         one_class.checked_splits(single, data)
-        _check_class_folder(pathlib.Path(single.out), single.normal)
+        _check_class_folder(pathlib.Path(single.out), single.normal, run_dir)
     rows = []
     start = time.perf_counter()
     with unfinished_marker(run_dir, "one-class, every class"):
@@ -72,17 +72,20 @@ def run_all_classes(config: OneClassConfig) -> AllClassesResult:
     return AllClassesResult(run_dir, metrics, rows)
 
 
-def _check_class_folder(folder: pathlib.Path, label) -> None:
-    """A UsageError, before any class trains, when the folder a class's run goes into is something else: a folder
-    of yours, a file, a link, the run of another command."""
+def _check_class_folder(folder: pathlib.Path, label, run_dir: pathlib.Path) -> None:
+    """A UsageError, before any class trains, when the folder a class's run goes into is something else than a
+    class run the earlier run of `run_dir` made (as it lists them): a folder of yours, a file, a link, the run of
+    another command, a one-class run of yours."""
     from keras_ae.outputs import is_run_dir
-    from keras_ae.run_dirs import check_run_kind
+    from keras_ae.run_dirs import check_run_kind, listed
 
     if not (folder.exists() or folder.is_symlink()):
         return
-    if folder.is_symlink() or not is_run_dir(folder):
+    made = listed(run_dir)
+    if folder.is_symlink() or not is_run_dir(folder) or (made is not None and folder.name not in made):
         thing = "a symbolic link" if folder.is_symlink() else "a folder that is not a keras-ae run" if \
-            folder.is_dir() else "a file"
+            not folder.is_dir() or not is_run_dir(folder) else "a run that --normal all did not make"
+        thing = "a file" if folder.exists() and not folder.is_dir() else thing
         raise UsageError(f"{folder} is {thing}, where --normal all writes the run of class {label}; move it away or "
                          "name another --out (nothing was changed)")
     check_run_kind(folder, "one-class")

@@ -108,3 +108,22 @@ def test_a_folder_of_yours_where_a_class_run_goes_is_refused_before_any_class_tr
     mark_run(out / "normal-5", "train")  # the run of another command
     assert cli(["--dataset", "mnist-sample", "--normal", "all", "--out", str(out)]) == 2
     assert "is the directory of a train run, not of a one-class run" in capsys.readouterr().err and not trained
+
+
+def test_a_one_class_run_of_yours_where_a_class_run_goes_is_refused(tmp_path, capsys, monkeypatch):
+    """normal-7 holding a one-class run the earlier --normal all run did not make (it lists the class runs it
+    made): refused before any class trains, the run kept."""
+    from keras_ae.run_dirs import mark_run
+    from keras_ae.runs import one_class
+
+    trained = []
+    monkeypatch.setattr(one_class, "_run", lambda *args, **kwargs: trained.append(args))
+    out = tmp_path / "all"
+    (out / "normal-7").mkdir(parents=True)
+    mark_run(out, "one-class, every class", files=["normal-0", "summary.csv"])
+    mark_run(out / "normal-7", "one-class", files=["metrics.json"])
+    (out / "normal-7" / "metrics.json").write_text("my run")
+    assert cli(["--dataset", "mnist-sample", "--normal", "all", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "normal-7 is a run that --normal all did not make, where --normal all writes the run of class 7" in err
+    assert not trained and (out / "normal-7" / "metrics.json").read_text() == "my run"

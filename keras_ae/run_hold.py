@@ -16,6 +16,7 @@ from keras_ae.run_dirs import (
     HOLDING,
     PREVIOUS,
     RESTORING,
+    RUN_FILES,
     RUN_MARKER,
     TRASH,
     UNFINISHED,
@@ -71,6 +72,12 @@ def recover(run_dir: pathlib.Path, what: str) -> None:
     for trash in run_dir.glob(TRASH + "-*"):  # an earlier run renamed for removal, which a kill left behind
         if re.fullmatch(re.escape(TRASH) + r"-\d+", trash.name) and _held_files(trash) is not None:
             shutil.rmtree(trash, ignore_errors=True)
+    for name in (*RUN_FILES.get(what, ()), UNFINISHED, RUN_MARKER):  # a file half written when the kill came
+        stem, suffix = os.path.splitext(name)
+        for part in run_dir.glob(f".{stem}.*.tmp{suffix}"):  # `io.atomic_path`'s name: mkstemp's 8 characters
+            if re.fullmatch(re.escape(f".{stem}.") + r"[a-z0-9_]{8}" + re.escape(f".tmp{suffix}"), part.name) and \
+                    _plain_file(part):
+                part.unlink()
     if (run_dir / HOLDING).is_dir():  # killed while holding: nothing new was written yet
         _move_back(run_dir / HOLDING, run_dir)
     held = run_dir / PREVIOUS

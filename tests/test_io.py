@@ -608,3 +608,19 @@ def test_after_a_killed_rerun_a_file_of_yours_in_the_earlier_runs_way_is_refused
         with unfinished_marker(every, "one-class, every class"):
             pass
     assert [p.name for p in outside.iterdir()] == ["metrics.json"] and (outside / "metrics.json").read_text() == "mine"
+
+
+def test_a_half_written_file_a_kill_left_is_removed_by_the_next_run(tmp_path):
+    """`atomic_path` writes `.loss.<8 characters>.tmp.png` before renaming it: a SIGKILL in between leaves it. The
+    next run into the directory removes such files of its own names, nothing else."""
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "run"
+    finished_run(run)
+    (run / ".loss.a1b2c3d4.tmp.png").write_text("half")
+    (run / ".notes.a1b2c3d4.tmp.txt").write_text("not a run file's name")
+    (run / ".loss.mine.tmp.png").write_text("not atomic_path's pattern")
+    with unfinished_marker(run, "train"):
+        pass
+    assert sorted(p.name for p in run.iterdir() if ".tmp." in p.name) == [".loss.mine.tmp.png",
+                                                                          ".notes.a1b2c3d4.tmp.txt"]

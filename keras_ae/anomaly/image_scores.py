@@ -92,7 +92,8 @@ def _check_k(options: dict, shape: tuple[int, ...]) -> None:
     be below the number of training images, so that every image, new or seen, is measured against k others."""
     k, n_train = options["k"], shape[0]
     if k > n_train:
-        raise UsageError(f"k={k} is more than the {n_train} normal training images", param="k")
+        raise UsageError(f"k={k} is more than the {n_train} normal training images (each image is compared with its k "
+                         "nearest): choose a smaller k or train on more images", param="k")
     if k == n_train:
         raise UsageError(f"k={k} is as many as the normal training images; at most {n_train - 1} (each training "
                          "image is left out of its own neighbours)", param="k")

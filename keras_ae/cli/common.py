@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
+from keras_ae.cli.config_values import config_value
 from keras_ae.cli.parser import EXIT_USAGE, ArgumentParser  # noqa: F401  (every command takes them from here)
 from keras_ae.errors import UsageError
 
@@ -28,13 +29,19 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
     The JSON object's keys are the options' parameter names (``"batch_size": 64``, ``"trim_fraction": 0.01``) or
     their flags without dashes (``"batch-size"``, ``"trim"``); an unknown key is a UsageError naming it.
     """
+    return _parsed(parser, argv, config_option)[0]
+
+
+def _parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
+            config_option: str = "config") -> tuple[argparse.Namespace, str | None, set[str]]:
+    """`parse_with_config`'s arguments, the config file, and the options whose value it gave."""
     from keras_ae.io import read_json
 
     args = parser.parse_args(argv)
     path = getattr(args, config_option, None)
     if not path:
         require_given(parser, args)
-        return args
+        return args, None, set()
     config = read_json(path, what="config file")
     if not isinstance(config, dict):
         raise UsageError(f"config file {path} must hold a JSON object of options")
@@ -58,10 +65,11 @@ def parse_with_config(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
             raise UsageError(f"config file {path}: {key!r} sets an option an earlier key already set")
         value = config_value(actions[dest], value, f"config file {path}: {key!r}")
         defaults[actions[dest].dest] = (not value) if dest in negative and isinstance(value, bool) else value
+    typed = {dest for dest in defaults if getattr(args, dest, None) != target.get_default(dest)}  # flags win
     target.set_defaults(**defaults)
     args = parser.parse_args(argv)
     require_given(parser, args)
-    return args
+    return args, path, set(defaults) - typed
 
 
 def needed(action: argparse.Action) -> argparse.Action:
@@ -87,59 +95,6 @@ def _chosen_subparser(parser: argparse.ArgumentParser, args: argparse.Namespace)
             if chosen in action.choices:
                 return _chosen_subparser(action.choices[chosen], args)
     return parser
-
-
-def config_value(action: argparse.Action, value, where: str):
-    """A JSON value for `action` checked as the command line would check it: the option's type (an integer
-    is not 1.5 nor [1] nor true), one value or a list by its nargs, its choices; null keeps the default."""
-    if value is None:
-        return action.default
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction)):
-        if not isinstance(value, bool):
-            raise UsageError(f"{where} must be true or false, received {json_text(value)}")
-        return value
-    if action.nargs in ("*", "+") or isinstance(action.nargs, int):
-        if not isinstance(value, list):
-            raise UsageError(f"{where} must be a list, received {json_text(value)}")
-        return [_one_value(action, item, where) for item in value]
-    return _one_value(action, value, where)
-
-
-def json_text(value) -> str:
-    import json
-
-    return json.dumps(value)
-
-
-def _one_value(action: argparse.Action, value, where: str):
-    from keras_ae.options import Spec
-
-    kind = action.type
-    if isinstance(kind, Spec):  # a number in JSON, checked by the option's one specification
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UsageError(f"{where} must be {kind.describe()}, received {json_text(value)}")
-        value = kind.check(where, value)
-    elif kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-            raise UsageError(f"{where} must be an integer, received {json_text(value)}")
-        value = int(value)
-    elif kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UsageError(f"{where} must be a number, received {json_text(value)}")
-        value = float(value)
-    elif kind is None or kind is str:
-        if not isinstance(value, str):
-            raise UsageError(f"{where} must be a string, received {json_text(value)}")
-    else:  # a converting type (a path, a list of numbers): it reads the text form, as from the command line
-        try:
-            value = kind(value if isinstance(value, str) else json_text(value))
-        except (TypeError, ValueError, argparse.ArgumentTypeError) as err:
-            text = str(err)
-            raise UsageError(f"{where} {text}" if text.startswith("must be ") else f"{where}: {text}") from None
-    if action.choices is not None and value not in action.choices:
-        choices = ", ".join(map(str, action.choices))
-        raise UsageError(f"{where} must be one of {choices}, received {json_text(value)}")
-    return value
 
 
 def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None,
@@ -272,13 +227,18 @@ def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, 
     from keras_ae import outputs
     from keras_ae.run_marker import refuse_running
 
-    args = parse_with_config(parser, argv)
+    args, source, from_config = _parsed(parser, argv)
     config = make_config(args)
-    with flag_errors(parser):
-        config.check()
-        if getattr(config, "out", None) is not None:  # the run directory, before any work
-            outputs.check_output(config.out, "run", config_inputs(config, args))
-            refuse_running(pathlib.Path(config.out))
+    try:
+        with flag_errors(parser):
+            config.check()
+            if getattr(config, "out", None) is not None:  # the run directory, before any work
+                outputs.check_output(config.out, "run", config_inputs(config, args))
+                refuse_running(pathlib.Path(config.out))
+    except UsageError as err:  # a value the config file gave: say so (the flag was not typed)
+        if err.param is None or err.param not in from_config:
+            raise
+        raise UsageError(f"{err} (set in config file {source})", param=err.param) from None
     quiet_tensorflow()
     return config
 

@@ -338,3 +338,12 @@ def test_model_options_add_to_a_datasets_preset_rather_than_replace_it():
     config.check()
     assert config.resolved().model_options == {**TRAIN_DEFAULTS["model_options"], "kernel_size": 3}
     assert TrainConfig(dataset="smileys").resolved().model_options == TRAIN_DEFAULTS["model_options"]
+
+
+def test_a_bad_value_a_config_file_gave_is_said_to_come_from_it(tmp_path, capsys):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"dataset": "mnist-sample", "image_size": 8}))
+    code, _, err = run_cli(["--config", str(config), "--out", str(tmp_path / "never")], capsys)
+    assert code == 2 and err.strip().endswith(f"(set in config file {config})"), err
+    code, _, err = run_cli(["--config", str(config), "--image-size", "9", "--out", str(tmp_path / "never")], capsys)
+    assert code == 2 and "--image-size applies" in err and "config file" not in err, err  # typed: the flag's

@@ -235,6 +235,9 @@ def check_rule(rule: str, value: float | None = None) -> ThresholdRule:
         raise ValueError(f"threshold rule {rule!r} takes no value, received threshold_value={value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
         raise ValueError(f"Expected a finite threshold_value, received threshold_value={value!r}")
+    if value >= np.finfo(np.float64).max:  # the score of what is always flagged (a fraud row's far amount)
+        raise ValueError(f"Expected threshold_value below float64's largest value, the score of a row flagged "
+                         f"whatever the threshold, received threshold_value={value!r}")
     if entry.low is not None and not entry.low < value < entry.high:
         raise ValueError(f"Expected threshold_value ({entry.value_help} of rule {rule!r}) between {entry.low:g} "
                          f"and {entry.high:g}, received threshold_value={value}")

@@ -18,6 +18,10 @@ def as_frame(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
     from scipy import sparse
 
     fitted = hasattr(detector, "columns_")
+    if fitted:  # set_params after fit may have changed what scoring reads
+        from keras_ae.fraud import params
+
+        params.check(detector)
     if sparse.issparse(X):
         raise UsageError(f"{source}: sparse input is not supported; pass a dense array or a DataFrame")
     if isinstance(X, pd.DataFrame):
@@ -82,8 +86,9 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
     label = detector.label_column if isinstance(X, pd.DataFrame) and y is None and \
         detector.label_column not in (schema.LABEL_COLUMN, "") else None  # one named on purpose must be there
     schema.check_result_names(list(frame.columns), "X")
+    named = detector.drop if isinstance(X, pd.DataFrame) else ()  # an array's columns have no names to drop
     schema.check_column_options(list(frame.columns), "X", detector.time_column, detector.time_mode,
-                                detector.amount_column, label)
+                                detector.amount_column, label, drop=named)
     drop = {detector.label_column, *detector.drop} if isinstance(X, pd.DataFrame) else set()
     columns = [c for c in frame.columns if c not in drop]
     if not columns:

@@ -51,7 +51,8 @@ def check(detector, fitting: bool = False) -> None:
     for name in ("label_column", "time_column", "amount_column"):
         if not isinstance(getattr(detector, name), str):
             raise UsageError(f"{name} must be a column name, received {getattr(detector, name)!r}", param=name)
-    if isinstance(detector.drop, (str, bytes)) or not all(isinstance(c, str) for c in detector.drop):
+    if isinstance(detector.drop, (str, bytes)) or not isinstance(detector.drop, (list, tuple)) or \
+            not all(isinstance(c, str) for c in detector.drop):
         raise UsageError(f"drop must be a list of column names, received {detector.drop!r}")
     if fitting:
         check_roles(detector.label_column, detector.time_column, detector.time_mode, detector.drop,

@@ -42,6 +42,9 @@ class ThresholdMixin:
         """For the "alpha" rule, a sentence when alpha is below the smallest level the held-out normal rows can
         promise (1 / (n + 1)), or when so few are held out that one fit's false-positive rate falls outside a
         factor of 2 of alpha in more than 10% of fits (`thresholds.rate_range`); None otherwise."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "validation_scores_")  # set in fit before the threshold
         rule = self.threshold_rule if rule is None else rule
         if rule != "alpha":
             return None
@@ -82,6 +85,9 @@ class ThresholdMixin:
     def threshold_info(self) -> dict:
         """The rule, its value as given (None = default), the value in effect, the threshold; for "alpha" also the
         level it promises (the larger of alpha and 1/(n+1)) and the warning when that is not alpha."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "threshold_")
         value = self.threshold_value
         effective = RULE_DEFAULTS.get(self.threshold_rule, thresholds.THRESHOLD_RULES[self.threshold_rule].default)
         info = {"rule": self.threshold_rule, "value": value, "effective_value": effective if value is None else value,

@@ -1,0 +1,48 @@
+"""The detector's API refuses what it cannot honour: a threshold no score can pass (a far amount would pass as
+normal), a dropped column X lacks, drop=None before or after fit; asking for threshold facts before fit is sklearn's
+NotFittedError."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+
+from keras_ae.errors import UsageError  # noqa: E402
+from keras_ae.fraud import FraudDetector, synthetic_transactions  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return FraudDetector(epochs=1, n_models=1, verbose=0).fit(synthetic_transactions(300, seed=0))
+
+
+def test_a_threshold_at_the_far_amount_score_is_refused(fitted):
+    with pytest.raises(ValueError, match="below float64's largest value"):
+        fitted.set_threshold("value", float(np.finfo(np.float64).max))
+    with pytest.raises(ValueError, match="below float64's largest value"):
+        FraudDetector(threshold_rule="value", threshold_value=float(np.finfo(np.float64).max)).fit(
+            synthetic_transactions(300, seed=0))
+    rows = synthetic_transactions(3, seed=1).drop(columns="Class")
+    rows.loc[0, "Amount"] = 1e9
+    fitted.set_threshold("value", 1e300)
+    assert fitted.predict(rows)[0] == 1  # far amounts pass no threshold that can be set
+
+
+def test_drop_names_columns_of_x_and_is_a_list(fitted):
+    rows = synthetic_transactions(300, seed=0)
+    with pytest.raises(UsageError, match="drop='nope': X has no such column"):
+        FraudDetector(epochs=1, n_models=1, verbose=0, drop=["nope"]).fit(rows)
+    with pytest.raises(UsageError, match="drop must be a list of column names, received None"):
+        FraudDetector(epochs=1, n_models=1, verbose=0, drop=None).fit(rows)
+    refit = FraudDetector(epochs=1, n_models=1, verbose=0).fit(rows)
+    with pytest.raises(UsageError, match="drop must be a list of column names, received None"):
+        refit.set_params(drop=None).score_samples(rows.drop(columns="Class"))
+
+
+def test_threshold_facts_before_fit_are_not_fitted_errors():
+    for ask in (lambda d: d.threshold_info(), lambda d: d.level_warning()):
+        with pytest.raises(NotFittedError):
+            ask(FraudDetector())

@@ -105,6 +105,13 @@ def write_json(path: str | os.PathLike, data: Any) -> pathlib.Path:
     return pathlib.Path(path)
 
 
+def as_path(value: object, what: str) -> pathlib.Path:
+    """`value` as a path, or a UsageError naming `what` when it is none (None, a number)."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise UsageError(f"Expected {what} as a path, received {value!r}")
+    return pathlib.Path(value)
+
+
 def not_a_file(path: pathlib.Path) -> str:
     """Why `path`, which is not a regular file, cannot be read as one: missing, a folder, a device or a pipe."""
     if path.is_dir():

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 
 from keras_ae.errors import UsageError, disk_full, out_of_memory
-from keras_ae.io import _RUNNING, UNFINISHED, _note_written, read_json, write_json
+from keras_ae.io import _RUNNING, UNFINISHED, _note_written, as_path, read_json, write_json
 
 
 @contextlib.contextmanager
@@ -163,7 +163,7 @@ def check_finished(run_dir: str | os.PathLike) -> pathlib.Path:
     """`run_dir`, or a UsageError when it holds the `UNFINISHED` marker of a run that did not complete."""
     from keras_ae.run_dirs import HOLDING, PREVIOUS
 
-    run_dir = pathlib.Path(run_dir)
+    run_dir = as_path(run_dir, "a run directory")
     marker = run_dir / UNFINISHED
     if (run_dir / PREVIOUS).exists() or (run_dir / HOLDING).exists():
         raise UsageError(f"{run_dir} is an unfinished run: a run into it was stopped while the earlier run waited in "

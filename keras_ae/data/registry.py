@@ -169,6 +169,8 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
     a dataset that cannot be downloaded and names a stand-in in the registry (``mnist`` -> ``mnist-sample``)
     loads the stand-in instead, with a warning and ``info["fallback_from"]``.
     """
+    if not isinstance(name, str):
+        raise UsageError(f"Expected a dataset name, received {name!r} (known: {', '.join(dataset_names())})")
     found = prefixed(name)
     if found is not None:
         entry, rest = found

@@ -102,9 +102,11 @@ def save_new(detector: Any, directory: str | os.PathLike, metrics: dict | None =
     new bundle is whole, `keras_ae.io.atomic_dir`); a symbolic link, the current directory, a file or a folder
     holding anything else is refused with a UsageError, and nothing is written."""
     from keras_ae import outputs
-    from keras_ae.io import atomic_dir
+    from keras_ae.io import as_path, atomic_dir
     from keras_ae.run_dirs import json_or_none
 
+    if not isinstance(directory, (str, os.PathLike)):
+        as_path(directory, "a model directory")
     for parent in pathlib.Path(directory).resolve().parents if str(directory).strip() else ():
         manifest = json_or_none(parent / MANIFEST)
         if isinstance(manifest, dict) and manifest.get("kind") == KIND:  # it would no longer be a model's folder
@@ -144,7 +146,9 @@ def read(directory: str | os.PathLike) -> dict:
     UsageError (one line naming the file) for a directory that is no bundle, one of an older format, a listed
     file missing or changed, an unreadable, pickled, non-finite or misshapen array, or values that cannot score.
     """
-    directory = pathlib.Path(directory)
+    from keras_ae.io import as_path
+
+    directory = as_path(directory, "a model directory")
     manifest = bundle_files.read_manifest(directory)
     contents = bundle_files.verified_contents(directory, manifest)
     meta = bundle_files.load_json(directory, DETECTOR, contents[DETECTOR])

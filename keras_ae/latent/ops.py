@@ -157,6 +157,16 @@ def factor_correlation(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return np.abs(r)
 
 
+def _check_names(names: Sequence[str], count: int) -> None:
+    """One distinct string for each of `count` factors, or a ValueError naming `names`."""
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"Expected names as strings, received names={names!r}")
+    if len(names) != count:
+        raise ValueError(f"Expected one name for each of the {count} factors, received {len(names)} names")
+    if len(set(names)) != len(names):
+        raise ValueError(f"Expected a different name for each factor, received names={list(names)!r}")
+
+
 def factor_report(codes: np.ndarray, factors: np.ndarray, names: Sequence[str]) -> dict:
     """How well each known factor is tracked by one latent dimension.
 
@@ -164,10 +174,7 @@ def factor_report(codes: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
     dimension (near 1: one dimension alone tracks the factor; near 0: spread over several or none).
     """
     corr = factor_correlation(codes, factors)
-    if not all(isinstance(n, str) for n in names):
-        raise ValueError(f"Expected names as strings, received names={list(names)!r}")
-    if len(names) != corr.shape[1]:
-        raise ValueError(f"Expected one name for each of the {corr.shape[1]} factors, received {len(names)} names")
+    _check_names(names, corr.shape[1])
     report = {"abs_correlation": corr.round(4).tolist(), "factors": list(names), "per_factor": {}}
     for j, name in enumerate(names):
         order = np.argsort(corr[:, j])[::-1]
@@ -186,6 +193,10 @@ def mutual_information_gap(codes: np.ndarray, factors: np.ndarray, names: Sequen
     factor told by one dimension alone, 0: by none or spread evenly). Codes and factors are discretised
     into `bins` equal-width bins, as in disentanglement_lib."""
     from sklearn.metrics import mutual_info_score
+
+    _check_names(names, factor_correlation(codes, factors).shape[1])  # codes and factors checked there
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 2:
+        raise ValueError(f"Expected bins to be an integer >= 2, received bins={bins!r}")
 
     def binned(a: np.ndarray) -> np.ndarray:
         a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
@@ -208,10 +219,13 @@ def one_to_one(corr: np.ndarray, names: Sequence[str], threshold: float = 0.8) -
     from scipy.optimize import linear_sum_assignment
 
     corr = np.asarray(check.real("corr", corr), dtype=np.float64)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not 0 <= threshold <= 1:
+        raise ValueError(f"Expected threshold in [0, 1] (an |r|), received threshold={threshold!r}")
     if corr.ndim != 2 or corr.shape[1] != len(names):
         raise ValueError(f"Expected corr of shape (dims, {len(names)}) (a column per name), received "
                          f"corr.shape={corr.shape}")
     check.finite("corr", corr)
+    _check_names(names, corr.shape[1])
     rows, cols = linear_sum_assignment(corr, maximize=True)
     dims = {names[c]: {"dim": int(r), "abs_r": round(float(corr[r, c]), 4)} for r, c in zip(rows, cols)}
     tracked = sum(v["abs_r"] >= threshold for v in dims.values())

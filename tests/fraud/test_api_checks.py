@@ -46,3 +46,21 @@ def test_threshold_facts_before_fit_are_not_fitted_errors():
     for ask in (lambda d: d.threshold_info(), lambda d: d.level_warning()):
         with pytest.raises(NotFittedError):
             ask(FraudDetector())
+
+
+def test_a_path_argument_that_is_no_path_is_named():
+    from keras_ae import artifacts
+    from keras_ae.data import load_dataset
+
+    for call, what in ((lambda: FraudDetector.load(None), "a model directory"),
+                       (lambda: artifacts.load_models(None), "a run directory"),
+                       (lambda: artifacts.read_metrics(5), "a run directory")):
+        with pytest.raises(UsageError, match=f"Expected {what} as a path, received"):
+            call()
+    with pytest.raises(UsageError, match="Expected a dataset name, received None"):
+        load_dataset(None)
+
+
+def test_save_to_no_path_is_named(fitted):
+    with pytest.raises(UsageError, match="Expected a model directory as a path, received None"):
+        fitted.save(None)

@@ -232,3 +232,22 @@ def test_the_code_statistics_name_a_bad_argument(call, said):
     with pytest.raises(ValueError, match=re.escape(said)):
         call()
     assert ops.fit_gaussian(np.arange(5.0))[1].shape == (1, 1)  # n codes of one value each
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda z, f: latent.mutual_information_gap(z, f, ["a", "b", "c"]), "one name for each of the 2 factors"),
+    (lambda z, f: latent.mutual_information_gap(z, f, ["a"]), "one name for each of the 2 factors, received 1"),
+    (lambda z, f: latent.mutual_information_gap(None, f, ["a", "b"]), "codes"),
+    (lambda z, f: latent.mutual_information_gap(z, f, ["a", "b"], bins=1.5), "bins to be an integer >= 2"),
+    (lambda z, f: latent.mutual_information_gap(z[:10], f, ["a", "b"]), "as many codes as factor rows"),
+    (lambda z, f: latent.factor_report(z, f, ["a", "a"]), "a different name for each factor"),
+    (lambda z, f: latent.one_to_one(np.ones((3, 2)), ["a", "b"], threshold=float("nan")), "threshold in [0, 1]"),
+    (lambda z, f: latent.one_to_one(np.ones((3, 2)), ["a", "a"]), "a different name for each factor"),
+])
+def test_the_factor_measures_check_their_arguments(call, message):
+    """A names list that does not match the factors (MIG once indexed past it, or left factors out), a repeated
+    name (one entry instead of two), bad bins or threshold: a ValueError naming the argument."""
+    rng = np.random.default_rng(0)
+    z, f = rng.normal(size=(50, 3)), rng.normal(size=(50, 2))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(z, f)

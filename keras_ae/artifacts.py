@@ -81,4 +81,8 @@ def save_history(history: dict[str, list[float]], path: str | os.PathLike) -> pa
 
 def read_metrics(run_dir: str | os.PathLike) -> dict:
     """metrics.json of a finished run (UsageError for an unfinished one: interrupted, failed or still going)."""
-    return read_json(check_finished(run_dir) / "metrics.json", what="metrics file")
+    path = check_finished(run_dir) / "metrics.json"
+    metrics = read_json(path, what="metrics file")
+    if not isinstance(metrics, dict):
+        raise UsageError(f"metrics file {path} holds no JSON object of metrics")
+    return metrics

@@ -86,9 +86,9 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
     label = detector.label_column if isinstance(X, pd.DataFrame) and y is None and \
         detector.label_column not in (schema.LABEL_COLUMN, "") else None  # one named on purpose must be there
     schema.check_result_names(list(frame.columns), "X")
-    named = detector.drop if isinstance(X, pd.DataFrame) else ()  # an array's columns have no names to drop
+    # drop names columns to leave out where a table has them (the command passes X without them), not checked here
     schema.check_column_options(list(frame.columns), "X", detector.time_column, detector.time_mode,
-                                detector.amount_column, label, drop=named)
+                                detector.amount_column, label)
     drop = {detector.label_column, *detector.drop} if isinstance(X, pd.DataFrame) else set()
     columns = [c for c in frame.columns if c not in drop]
     if not columns:

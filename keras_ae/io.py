@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from keras_ae.errors import UsageError
+from keras_ae.run_dirs import RUN_MARKER, UNFINISHED  # noqa: F401  (UNFINISHED: public here too)
 
 
 def _umask() -> int:
@@ -48,7 +49,6 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
             tmp_path.unlink()
 
 
-UNFINISHED = "UNFINISHED.json"  # in a run directory while the run goes on, and after it was stopped or failed
 _RUNNING: dict[pathlib.Path, dict] = {}  # run directory (resolved) -> its UNFINISHED state, for this process's runs
 
 
@@ -57,7 +57,7 @@ def _note_written(path: pathlib.Path) -> None:
     should the run stop early, a rerun then knows which files are the stopped run's (`run_dirs.run_outputs`) and
     leaves any other file of a run file's name alone (a listed file that was never written is no harm)."""
     state = _RUNNING.get(path.parent.resolve()) if _RUNNING else None
-    if state is None or path.name in (UNFINISHED, ".keras-ae-run.json") or path.name in state["written"]:
+    if state is None or path.name in (UNFINISHED, RUN_MARKER) or path.name in state["written"]:
         return
     state["written"].append(path.name)
     with contextlib.suppress(OSError):

@@ -78,7 +78,7 @@ REPORTS = {"train": "metrics.json", "one-class": "metrics.json", "one-class, eve
            "font": "font.json"}
 
 
-UNFINISHED = "UNFINISHED.json"  # `keras_ae.io.UNFINISHED` (io imports this module)
+UNFINISHED = "UNFINISHED.json"  # in a run directory while the run goes on, and after it was stopped or failed
 # While a run replaces an earlier one, the earlier run's files wait in PREVIOUS (filled as HOLDING, renamed when
 # whole), to be put back if the new run stops early (RESTORING in it: the new run's files are gone, the put-back
 # is under way); once the new run has finished, PREVIOUS is renamed to a TRASH name and removed.

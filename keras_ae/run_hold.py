@@ -11,6 +11,7 @@ import re
 import shutil
 
 from keras_ae.errors import UsageError
+from keras_ae.io import write_json
 from keras_ae.run_dirs import (
     HELD,
     HOLDING,
@@ -34,7 +35,6 @@ def hold_previous_run(run_dir: pathlib.Path, what: str) -> pathlib.Path:
     (`put_back`); returns that folder (absent when there was nothing to hold). What a killed run left undone is
     finished first (`recover`). A failure or a stop request while holding puts every file back before it is raised."""
     from keras_ae import interrupt
-    from keras_ae.io import write_json  # io imports this module
 
     recover(run_dir, what)
     part, held = run_dir / HOLDING, run_dir / PREVIOUS
@@ -82,19 +82,10 @@ def recover(run_dir: pathlib.Path, what: str) -> None:
         _move_back(run_dir / HOLDING, run_dir)
     held = run_dir / PREVIOUS
     if held.is_dir():
-        # killed while the new run went on: what it wrote goes (nothing, when it was killed before it began)
-        going = [] if (held / RESTORING).exists() or not (run_dir / UNFINISHED).is_file() else \
-            run_outputs(run_dir, what)
-        _check_way_clear(held, run_dir, going)  # before anything is removed: a file of yours in the way is refused
-        for path in going:
-            path.unlink(missing_ok=True)
-        _remove_emptied(run_dir, going)
-        (run_dir / UNFINISHED).unlink(missing_ok=True)
-        files = _held_files(held) or []
-        _move_back(held, run_dir)
-        marker = json_or_none(run_dir / RUN_MARKER)
-        if isinstance(marker, dict) and isinstance(marker.get("files"), list):  # killed after it listed its files
-            mark_run(run_dir, what, files=[pathlib.PurePosixPath(f).parts[0] for f in files])
+        # killed while the new run went on: what it wrote goes (nothing, when it was killed before it began, or
+        # while its files were already going: RESTORING)
+        _restore(run_dir, what, [] if (held / RESTORING).exists() or not (run_dir / UNFINISHED).is_file() else
+                 run_outputs(run_dir, what), relist=True)
 
 
 def put_back(run_dir: pathlib.Path, what: str) -> None:
@@ -103,22 +94,33 @@ def put_back(run_dir: pathlib.Path, what: str) -> None:
     from keras_ae import interrupt
 
     with interrupt.deferred():
-        held = run_dir / PREVIOUS
-        if held.is_dir():
-            _check_way_clear(held, run_dir, run_outputs(run_dir, what))
-        discard_run(run_dir, what)
-        (run_dir / UNFINISHED).unlink(missing_ok=True)
-        if held.is_dir():
-            (held / RESTORING).touch()
-            _move_back(held, run_dir)
+        _restore(run_dir, what, run_outputs(run_dir, what))
 
 
-def discard_run(run_dir: pathlib.Path, what: str) -> None:
-    """Remove what a failed run of the kind `what` wrote into `run_dir` (its earlier run was held aside)."""
-    removed = run_outputs(run_dir, what)
-    for path in removed:
+def _restore(run_dir: pathlib.Path, what: str, going: list[pathlib.Path], relist: bool = False) -> None:
+    """Remove `going` (what the stopped run wrote) and its marker, then move the earlier run's files held aside back
+    (`_check_way_clear` first, before anything is removed: a file of yours in the way is refused); with `relist`
+    (after a kill), list them in the run marker again where the killed run had listed its own."""
+    held = run_dir / PREVIOUS
+    if held.is_dir():
+        _check_way_clear(held, run_dir, going)
+    discard_run(run_dir, going)
+    (run_dir / UNFINISHED).unlink(missing_ok=True)
+    if not held.is_dir():
+        return
+    files = _held_files(held) or []
+    (held / RESTORING).touch()
+    _move_back(held, run_dir)
+    marker = json_or_none(run_dir / RUN_MARKER)
+    if relist and isinstance(marker, dict) and isinstance(marker.get("files"), list):
+        mark_run(run_dir, what, files=[pathlib.PurePosixPath(f).parts[0] for f in files])
+
+
+def discard_run(run_dir: pathlib.Path, going: list[pathlib.Path]) -> None:
+    """Remove `going`, what a failed run wrote into `run_dir` (`run_outputs`), and the folders it leaves empty."""
+    for path in going:
         path.unlink(missing_ok=True)
-    _remove_emptied(run_dir, removed)
+    _remove_emptied(run_dir, going)
 
 
 def _remove_emptied(run_dir: pathlib.Path, removed: list[pathlib.Path]) -> None:

@@ -322,7 +322,7 @@ def test_a_put_back_killed_half_way_is_finished_by_the_next_run(tmp_path):
     run = tmp_path / "run"
     before = finished_run(run)
     killed_run(run)
-    run_hold.discard_run(run, "train")  # the put-back's first steps, then SIGKILL
+    run_hold.discard_run(run, run_dirs.run_outputs(run, "train"))  # the put-back's first steps, then SIGKILL
     (run / "UNFINISHED.json").unlink()
     (run / run_dirs.PREVIOUS / run_dirs.RESTORING).touch()
     (run / run_dirs.PREVIOUS / "loss.png").replace(run / "loss.png")

@@ -198,27 +198,27 @@ def load_medmnist(name: str, value_range: str = "0,1", image_size=None, channels
             file = pathlib.Path(_get_file(f"{name}.npz", entry["url"], cache_dir, file_hash=entry["MD5"]))
         except DownloadError as err:
             raise DownloadError(f"{err}; download {name}.npz by hand and pass its path (data_path)") from None
-    classes = len(entry["label"]) if entry else _classes_without_catalogue(name)
+    classes, normal, meanings = set_facts(name)
     splits = read_npz(file, name, classes=classes)
     scaled = {split: (scale_images(x[..., None] if x.ndim == 3 else x, value_range), y)
               for split, (x, y) in splits.items()}
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (scaled[s] for s in SPLITS)
-    labels = entry["label"] if entry else {str(k): str(k) for k in range(classes)}
-    normal = normal_label(labels) if entry else known_set(name)[1]
+    labels = meanings or {str(k): str(k) for k in range(classes)}
     return Dataset(x_train, y_train, x_test, y_test, x_val=x_val, y_val=y_val,
                    info={"name": f"medmnist:{name}", "source": str(file) if path else entry["url"],
                          "value_range": value_range, "labels": labels, "normal_label": normal,
                          "train_size": int(len(x_train)), "val_size": int(len(x_val)), "test_size": int(len(x_test))})
 
 
-def _classes_without_catalogue(name: str) -> int:
-    """The classes of `name` from the catalogue when the package is there, else from `KNOWN_SETS`."""
+def set_facts(name: str) -> tuple[int, int, dict[str, str] | None]:
+    """(classes, normal class, label meanings) of the 2-D set `name`: from the catalogue when the package is there,
+    else from `KNOWN_SETS` (no meanings); a UsageError for a name that is no 2-D set with a single label."""
     try:
-        return len(set_info(name)["label"])
-    except UsageError as err:
-        if "needs the medmnist package" not in str(err):
-            raise
-    return known_set(name)[0]
+        catalogue()
+    except UsageError:  # no package
+        return (*known_set(name), None)
+    labels = set_info(name)["label"]
+    return len(labels), normal_label(labels), labels
 
 
 def dataset_entry(name: str):
@@ -227,13 +227,9 @@ def dataset_entry(name: str):
     from keras_ae.data.registry import DatasetEntry
 
     try:
-        labels = set_info(name)["label"]
-        normal = normal_label(labels)
-        names = (labels[str(normal)], "other classes")
-    except UsageError:  # no package: a local file still works, its normal class from `KNOWN_SETS`
-        try:
-            normal, names = known_set(name)[1], None
-        except UsageError:
-            normal, names = 0, None  # refused when it loads, with the same message
+        _, normal, meanings = set_facts(name)
+    except UsageError:
+        normal, meanings = 0, None  # refused when it loads, with the same message
+    names = (meanings[str(normal)], "other classes") if meanings else None
     return DatasetEntry(lambda value_range="0,1", path=None: load_medmnist(name, value_range, path=path),
                         help=f"MedMNIST {name}", default_normal=normal, class_names=names, takes_path=True)

@@ -185,12 +185,13 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
             setattr(self, name, value)
 
     # ---------------------------------------------------------------------------------------- scoring
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "weights_"):
-            raise NotFittedError("This FraudDetector is not fitted yet; call fit(X) first")
-
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "weights_")
+
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError("This FraudDetector is not fitted yet; call fit(X) first")
+        params.check(self)  # set_params after fit may have changed what scoring reads
 
     def feature_errors(self, X, source: str = "X") -> np.ndarray:
         """Per-row, per-feature squared errors of the ensemble, each in units of that feature's mean error on the
@@ -283,10 +284,8 @@ class FraudDetector(ThresholdMixin, BaseEstimator):
     @classmethod
     def load(cls, directory: str | os.PathLike, columns: Sequence[str] | None = None,
              source: str = "the data") -> FraudDetector:
-        """Load a bundle written by `save`; with `columns` (of `source`), check it was made for them.
-
-        Only JSON and NumPy files are read: scoring the loaded detector never imports TensorFlow.
-        """
+        """Load a bundle written by `save`; with `columns` (of `source`), check it was made for them. Only JSON and
+        NumPy files are read: scoring the loaded detector never imports TensorFlow."""
         return bundle.load(cls, directory, columns, source)
 
 

@@ -18,10 +18,6 @@ def as_frame(detector: Any, X: Any, source: str = "X") -> pd.DataFrame:
     from scipy import sparse
 
     fitted = hasattr(detector, "columns_")
-    if fitted:  # set_params after fit may have changed what scoring reads
-        from keras_ae.fraud import params
-
-        params.check(detector)
     if sparse.issparse(X):
         raise UsageError(f"{source}: sparse input is not supported; pass a dense array or a DataFrame")
     if isinstance(X, pd.DataFrame):

@@ -45,8 +45,8 @@ def check(detector, fitting: bool = False) -> None:
         for width in hidden:
             options.POSITIVE_INT.check("hidden", width)
     for name, choices in detector.CHOICES.items():
-        value = getattr(detector, name)  # True == 1 and 1.0 == 1 in Python: not so in a choice of integers
-        if value not in choices or (isinstance(value, (bool, float)) and not isinstance(choices[0], type(value))):
+        value = getattr(detector, name)  # True == 1 and 1.0 == 1 in Python: no choice is a bool or a float
+        if isinstance(value, (bool, float)) or value not in choices:
             raise UsageError(f"{name} must be one of {', '.join(map(str, choices))}, "
                              f"received {getattr(detector, name)!r}", param=name)
     for name in ("label_column", "time_column", "amount_column"):

@@ -82,10 +82,10 @@ def _check_class_folder(folder: pathlib.Path, label, run_dir: pathlib.Path) -> N
     if not (folder.exists() or folder.is_symlink()):
         return
     made = listed(run_dir)
-    if folder.is_symlink() or not is_run_dir(folder) or (made is not None and folder.name not in made):
-        thing = "a symbolic link" if folder.is_symlink() else "a folder that is not a keras-ae run" if \
-            not folder.is_dir() or not is_run_dir(folder) else "a run that --normal all did not make"
-        thing = "a file" if folder.exists() and not folder.is_dir() else thing
+    thing = "a symbolic link" if folder.is_symlink() else "a file" if not folder.is_dir() else \
+        "a folder that is not a keras-ae run" if not is_run_dir(folder) else \
+        "a run that --normal all did not make" if made is not None and folder.name not in made else None
+    if thing is not None:
         raise UsageError(f"{folder} is {thing}, where --normal all writes the run of class {label}; move it away or "
                          "name another --out (nothing was changed)")
     check_run_kind(folder, "one-class")

@@ -50,9 +50,10 @@ def as_image(x: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> np
 
 def image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: str | os.PathLike,
                title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0),
-               captions: Sequence[Sequence[str] | None] | None = None) -> str:
+               captions: Sequence[Sequence[str] | None] | None = None, cmap: str = "gray") -> str:
     """A grid with one row per array of images (e.g. originals over reconstructions), labelled on the left;
-    `captions[r]` (when given and not None) names each image of row r above it."""
+    `captions[r]` (when given and not None) names each image of row r above it. `cmap` colours a grey image
+    ("gray": 1 is white, as MNIST digits are shown; "gray_r": 1 is black, ink on paper)."""
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
     captioned = sum(1 for c in captions or () if c is not None)
     fig, axes = subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 0.8, 1.15 * n_rows + 0.3 + 0.3 * captioned),
@@ -63,7 +64,7 @@ def image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: str | os
             if c >= len(images):  # a shorter row: its last cells stay empty
                 ax.axis("off")
                 continue
-            ax.imshow(as_image(images[c], value_range), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(as_image(images[c], value_range), cmap=cmap, vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
             if captions is not None and captions[r] is not None:
@@ -130,12 +131,13 @@ def image_grid(images: np.ndarray, path: str | os.PathLike, title: str | None = 
 
 
 def image_strip(images: Sequence[np.ndarray], path: str | os.PathLike, captions: Sequence[str] | None = None,
-                title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0)) -> str:
-    """One row of images with a caption under each (an interpolation / concept-vector strip)."""
+                title: str | None = None, value_range: tuple[float, float] = (0.0, 1.0), cmap: str = "gray") -> str:
+    """One row of images with a caption under each (an interpolation / concept-vector strip); `cmap` as in
+    `image_rows`."""
     n = len(images)
     fig, axes = subplots(1, n, figsize=(0.95 * n + 0.4, 1.9), squeeze=False)
     for i, ax in enumerate(axes[0]):
-        ax.imshow(as_image(images[i], value_range), cmap="gray", vmin=0, vmax=1)
+        ax.imshow(as_image(images[i], value_range), cmap=cmap, vmin=0, vmax=1)
         ax.set_xticks([])
         ax.set_yticks([])
         if captions is not None:

@@ -27,6 +27,7 @@ class Progress:
             bool(getattr(self.stream, "isatty", lambda: False)())
         self.every = 0.1 if self.tty else every
         self.done, self.start, self.last, self.shown = 0, time.perf_counter(), float("-inf"), -1
+        self.planned: int | None = None  # the `total` an early end fell short of
 
     def _line(self) -> str:
         seconds = time.perf_counter() - self.start
@@ -36,6 +37,8 @@ class Progress:
             left = (self.total - self.done) / rate if rate > 0 else float("nan")
             speed = _rate(rate, self.unit) if rate >= 1 else f"{1 / rate:,.1f} s/{self.unit}" if rate else ""
             head = f"{self.label}{self.done:,}/{self.total:,} {self.unit}s ({100 * self.done / self.total:.0f}%){note}"
+            if self.planned is not None:  # "96 epochs (stopped early, at most 100)", not "96/96 epochs (100%)"
+                head = f"{self.label}{self.done:,} {self.unit}s (stopped early, at most {self.planned:,}){note}"
             if self.done >= self.total:
                 return f"{head}, {speed}, done in {seconds:.0f} s"
             return f"{head}, {speed}, {'at most ' if self.upper_bound else ''}{left:.0f} s left"
@@ -60,9 +63,9 @@ class Progress:
 
     def close(self, finished: bool = False) -> None:
         """The final count (on a terminal, end the line); nothing more when it was just written.
-        `finished`: the work ended before `total` (early stopping): the count becomes the total."""
+        `finished`: the work ended before `total` (early stopping): the last line says so."""
         if finished and self.total and self.done < self.total:
-            self.total, self.shown = self.done, -1
+            self.planned, self.total, self.shown = self.total, self.done, -1
         if self.enabled and (self.tty or self.shown != self.done):
             self._write("\n" if self.tty else "")
 

@@ -100,9 +100,10 @@ def _watched_run(run_dir: pathlib.Path, what: str, state: dict, held: pathlib.Pa
 
     try:
         yield run_dir
-    except UsageError:
+    except UsageError as err:
         if created:
-            remove_created()
+            remove_created()  # the command printed the directory's name when it began: say it is gone
+            err.args = (f"{err} (the new run directory {run_dir} was removed)", *err.args[1:])
         else:
             put_back()
         raise

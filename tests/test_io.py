@@ -428,6 +428,17 @@ def test_a_run_that_fails_in_new_folders_leaves_none_of_them(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_bad_input_found_in_a_new_run_directory_says_the_directory_is_gone(tmp_path):
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "run"
+    gone = r"^image 7 cannot be read \(the new run directory .*run was removed\)$"
+    with pytest.raises(UsageError, match=gone) as err:
+        with unfinished_marker(run, "train"):
+            raise UsageError("image 7 cannot be read", param="image")
+    assert err.value.param == "image" and not run.exists()
+
+
 @pytest.mark.parametrize("name", [".keras-ae-previous", ".keras-ae-previous.part"])
 def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_path, name):
     from keras_ae.run_marker import unfinished_marker

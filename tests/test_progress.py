@@ -38,7 +38,8 @@ def test_early_stopping_ends_at_the_count_reached():
     bar = Progress(100, unit="epoch", stream=log, every=3600, upper_bound=True)
     bar.update(7)
     bar.close(finished=True)
-    assert log.getvalue().splitlines()[-1].startswith("7/7 epochs (100%)")
+    last = log.getvalue().splitlines()[-1]
+    assert last.startswith("7 epochs (stopped early, at most 100), ") and "done in" in last
 
 
 def test_one_redrawn_line_on_a_terminal():

@@ -140,7 +140,7 @@ def build_parser() -> ArgumentParser:
     score.add_argument("--master", default=None,
                        help="Spark master URL for --engine spark (default: the one spark-submit was given, else "
                             "local[*])")
-    score.add_argument("--chunksize", type=options.POSITIVE_INT, default=DEFAULT_CHUNKSIZE,
+    score.add_argument("--chunksize", type=options.POSITIVE_INT, default=None,
                        help=f"rows read at a time (default {DEFAULT_CHUNKSIZE}; one process: Spark makes its own "
                             "partitions)")
     score.add_argument("--top", type=options.POSITIVE_INT, default=3, help="columns named in top_features")

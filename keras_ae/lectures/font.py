@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from keras_ae.errors import UsageError
 from keras_ae.options import LEARNING_RATE, POSITIVE_INT, SEED, UNIT, Each, Spec, check_fields
 
+INK = "gray_r"  # glyphs are drawn as ink (1) on paper (0): black on white, in every font picture
+
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 
 
@@ -185,14 +187,15 @@ def run_reconstruction(config, font, out: pathlib.Path) -> dict:
                                                    (recon[part] > 0.5).reshape(-1, *glyph_shape))]
     figures.image_rows(rows, ["glyph", "output", "glyph", "output"], out / "reconstruction.png",
                        captions=[font.names[blocks[0]], None, font.names[blocks[1]], None],
-                       title=f"Each glyph over its output rounded at 0.5 ({int(errors.sum())} wrong pixels in all)")
+                       title=f"Each glyph over its output rounded at 0.5 ({int(errors.sum())} wrong pixels in all)",
+                       cmap=INK)
     label = f"new: {config.between[0]}+{config.between[1]}"
     lecture_figures.glyph_scatter(codes, x.reshape(-1, *glyph_shape), font.names, out / "latent_space.png",
                         extra={label: (new_code, new_glyph.reshape(glyph_shape))},
                         title="Font latent space: each glyph at its code (new character in red)")
     captions = [f"{t:.2f}" for t in np.linspace(0, 1, config.steps)]
     figures.image_strip(concept.images.reshape(-1, *glyph_shape), out / "concept_vector.png", captions,
-                      title=f"Concept vector '{config.concept[0]}' -> '{config.concept[1]}' (decoded codes)")
+                      title=f"Concept vector '{config.concept[0]}' -> '{config.concept[1]}' (decoded codes)", cmap=INK)
     from keras_ae.data.font import glyph_text
 
     return {
@@ -260,7 +263,7 @@ def run_denoising(config, font, out: pathlib.Path) -> dict:
                        title="Denoiser output: wrong pixels per character")
     figures.image_rows(rows, row_labels, out / "denoising_examples.png",
                        title="Salt-and-pepper noise in, the denoiser's output below each level",
-                       captions=[[_shown_name(n) for n in font.names[:shown]]] + [None] * (len(rows) - 1))
+                       captions=[[_shown_name(n) for n in font.names[:shown]]] + [None] * (len(rows) - 1), cmap=INK)
     return {"mode": "denoise", "noise": "salt-and-pepper (a hit pixel is set to 0 or 1 with equal odds)",
             "draws_per_character": config.draws, "levels": levels,
             "options": dataclasses.asdict(config),

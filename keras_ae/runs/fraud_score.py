@@ -24,7 +24,7 @@ class FraudScoreConfig:
     out: str
     engine: str = "local"  # "local" (this process, in chunks) or "spark"
     master: str | None = None  # Spark master URL (engine "spark")
-    chunksize: int = DEFAULT_CHUNKSIZE
+    chunksize: int | None = None  # rows read at a time by engine "local" (None: DEFAULT_CHUNKSIZE)
     top: int = 3
     sep: str = ","
     progress: bool = True
@@ -37,16 +37,19 @@ class FraudScoreConfig:
     def check(self) -> None:
         """UsageError naming the first option out of range, before any file is read."""
         require_paths(self, "model", "input", "out")
-        for name in ("chunksize", "top"):
-            setattr(self, name, options.POSITIVE_INT.check(name, getattr(self, name)))
+        self.top = options.POSITIVE_INT.check("top", self.top)
+        if self.chunksize is not None:
+            self.chunksize = options.POSITIVE_INT.check("chunksize", self.chunksize)
         if self.engine not in self.ENGINES:
             raise UsageError(f"engine must be one of {', '.join(self.ENGINES)}, received {self.engine!r}")
         if self.master is not None and self.engine != "spark":  # it would be ignored: say so instead
             raise UsageError(f"master={self.master!r} is an option of engine='spark' (this run: engine="
                              f"{self.engine!r})")
-        if self.chunksize != DEFAULT_CHUNKSIZE and self.engine == "spark":  # Spark makes its own partitions
+        if self.chunksize is not None and self.engine == "spark":  # Spark makes its own partitions
             raise UsageError(f"chunksize={self.chunksize} is an option of engine='local' (Spark splits the table "
                              "into partitions of its own)")
+        if self.chunksize is None:
+            self.chunksize = DEFAULT_CHUNKSIZE if self.engine == "local" else None
         check_threshold(self.threshold_rule, self.threshold_value)
         if self.unscorable not in UNSCORABLE:
             raise UsageError(f"unscorable must be one of {', '.join(UNSCORABLE)}, received {self.unscorable!r}")

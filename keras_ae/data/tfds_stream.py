@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import pathlib
 
 import tensorflow as tf
 
@@ -47,6 +48,35 @@ def few_retries(retries: int = HTTP_RETRIES):
     finally:
         if kept is not None:
             downloader.MAX_RETRIES = kept
+
+
+@contextlib.contextmanager
+def _tidy_on_failure(root: pathlib.Path):
+    """A download that fails leaves nothing behind under the data folder `root`: the temporary folders
+    tensorflow-datasets made for its files (``*.tmp.<hex>``) go, and the folders this download made, when empty.
+    Nothing that was there before is touched."""
+    import re
+    import shutil
+
+    def entries() -> set[pathlib.Path]:
+        found = {root}
+        for folder in (root, root / "downloads", *(root / "downloads").glob("*/")):
+            with contextlib.suppress(OSError):
+                found.update(folder.iterdir())
+        return found
+
+    before = entries()
+    try:
+        yield
+    except BaseException:
+        made = sorted(entries() - before, key=lambda p: len(p.parts), reverse=True)  # the deepest first
+        for path in made:
+            if re.search(r"\.tmp\.[0-9a-f]{32}$", path.name) and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.is_dir() and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # only when empty
+        raise
 
 
 def _image_feature(info, name: str) -> str:
@@ -103,8 +133,12 @@ def stream_tfds(
         builder = tfds.builder(name, data_dir=data_dir)
     except (tfds.core.registered.DatasetNotFoundError, ValueError) as err:
         raise UsageError(f"dataset='tfds:{name}': {str(err).splitlines()[0]}") from None
+    from keras_ae import quiet
+
+    if not quiet.stderr_isatty():  # a log file or pipe: no redrawn bars (the error line says what failed)
+        tfds.disable_progress_bar()
     try:
-        with few_retries():
+        with few_retries(), _tidy_on_failure(pathlib.Path(builder.data_dir).parents[1]):
             builder.download_and_prepare()
     except OSError as err:  # requests' connection errors are OSErrors
         raise DownloadError(f"cannot download tfds:{name}: {str(err).splitlines()[0]}") from None

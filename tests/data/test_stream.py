@@ -93,3 +93,26 @@ def test_tfds_downloads_give_up_after_a_few_quiet_retries(caplog):
                 pass
     assert downloader.MAX_RETRIES == before
     assert not [r for r in caplog.records if "Retrying" in r.getMessage()]
+
+
+def test_a_failed_tfds_download_leaves_nothing_behind_and_keeps_what_was_there(tmp_path, monkeypatch):
+    """Offline, tensorflow-datasets left empty folders and ``*.tmp.<hex>`` download folders in the data folder."""
+    from keras_ae.data.mnist import DownloadError
+    from keras_ae.data.tfds_stream import stream_tfds
+
+    (tmp_path / "downloads" / "cifar10").mkdir(parents=True)  # a user's earlier downloads stay
+    (tmp_path / "notes.txt").write_text("mine")
+
+    def failing(builder, *args, **kwargs):
+        part = tmp_path / "downloads" / "mnist" / ("train.gz.tmp." + "0123456789abcdef" * 2)
+        part.mkdir(parents=True)
+        (part / "train.gz").write_bytes(b"partial")
+        (tmp_path / "downloads" / "extracted").mkdir()
+        (tmp_path / "mnist").mkdir()
+        raise OSError("Max retries exceeded with url: /mnist/train.gz")
+
+    monkeypatch.setattr(type(tfds.builder("mnist", data_dir=str(tmp_path))), "download_and_prepare", failing)
+    with pytest.raises(DownloadError, match="cannot download tfds:mnist: Max retries exceeded"):
+        stream_tfds("mnist", data_dir=str(tmp_path))
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert left == ["downloads", "downloads/cifar10", "notes.txt"]

@@ -24,7 +24,7 @@ def run_sweep(sweep, out: str | pathlib.Path, inputs: Sequence[str] = ()) -> pat
     outputs.check_output(out, "run", [*local_inputs(sweep.settings["dataset"]), *inputs])  # a file too: refused
     x_train, x_test = load_data(sweep.settings)  # before creating `out`: a bad dataset leaves nothing behind
     with unfinished_marker(out, "sweep"), training.global_state(seed=sweep.settings["seed"]):
-        rows, histories = run_grid(sweep.settings, sweep.configs, x_train, x_test)
+        rows, histories = run_grid(sweep.settings, sweep.configs, x_train, x_test, out)
         write_results(out, sweep.settings, rows, histories)
     return out
 
@@ -43,7 +43,9 @@ def load_data(settings: dict):
     return x_train, x_test
 
 
-def run_grid(settings, configs, x_train, x_test):
+def run_grid(settings, configs, x_train, x_test, out: pathlib.Path | None = None):
+    """Train every configuration `settings["n_runs"]` times; the rows so far are written to `out`/results.csv
+    after each run, so a sweep that is stopped or fails keeps the runs it finished."""
     from keras_ae.lectures import experiment
 
     rows, histories = [], []
@@ -61,6 +63,8 @@ def run_grid(settings, configs, x_train, x_test):
                          f"exp({lr['initial']:g}, {lr['decay_rate']:g}, {lr['decay_epochs']})",
                          "latent_dim": config.latent_dim, "epochs": config.epochs, "seed": seed, **result})
             histories.append({"config": f"c{i:02d}", "seed": seed, **history})
+            if out is not None:
+                _write_csv(out / "results.csv", rows)
             done = len(rows)
             elapsed = time.perf_counter() - start
             print(f"[{done}/{total} runs, {total - done} left, about {elapsed / done * (total - done):.0f} s] "
@@ -74,7 +78,6 @@ def write_results(out: pathlib.Path, settings: dict, rows: list[dict], histories
     import pandas as pd
 
     from keras_ae import figures
-    from keras_ae.io import atomic_path
 
     metric = settings["metric"]
     results = pd.DataFrame(rows)
@@ -89,8 +92,7 @@ def write_results(out: pathlib.Path, settings: dict, rows: list[dict], histories
                          "loss": loss, "val_loss": h.get("val_loss", [None] * epoch)[epoch - 1]})
     for frame, fname in ((results, "results.csv"), (summary, "summary.csv"), (pd.DataFrame(long),
                                                                                "histories.csv")):
-        with atomic_path(out / fname) as tmp:
-            frame.to_csv(tmp, index=False)
+        _write_csv(out / fname, frame)
 
     ordered = summary.sort_values(f"{metric}_mean")
     figures.mean_std_bars([f"{c}: {label}" for c, label in zip(ordered["config"], ordered["label"], strict=True)],
@@ -106,6 +108,16 @@ def write_results(out: pathlib.Path, settings: dict, rows: list[dict], histories
     figures.overlaid_curves(curves, out / "loss_curves.png", ylabel="training loss",
                           title=f"Training loss per configuration (mean +- std over {_seeds(settings['n_runs'])})",
                           epoch_scale=settings["passes_per_epoch"])
+
+
+def _write_csv(path: pathlib.Path, rows) -> None:
+    """`rows` (a DataFrame, or a list of dicts) as a CSV file that appears whole."""
+    import pandas as pd
+
+    from keras_ae.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
 
 
 def _seeds(n: int) -> str:

@@ -119,3 +119,23 @@ def test_a_configuration_whose_last_update_diverged_is_no_result_to_rank(tmp_pat
     summary = pd.read_csv(out / "summary.csv")
     assert summary["wrong_pixels_mean"].isna().iloc[1] and summary["runs"].tolist() == [1, 0]
     assert pd.read_csv(out / "histories.csv")["loss"].isna().tolist() == [False, True]
+
+
+def test_a_stopped_sweep_keeps_the_rows_of_the_runs_it_finished(tmp_path, capsys, monkeypatch):
+    """A sweep stopped at its third run (Ctrl-C) once kept no row: results.csv is written after every run."""
+    real, calls = experiment.run_one, []
+
+    def stopping(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "run_one", stopping)
+    out = tmp_path / "out"
+    code = experiment_cli.cli(["--config", str(write(tmp_path, TINY)), "--out", str(out)])
+    assert code == 130
+    results = pd.read_csv(out / "results.csv")
+    assert list(results["seed"]) == [0, 1] and list(results["config"]) == ["c00", "c00"]
+    assert json.loads((out / "UNFINISHED.json").read_text())["state"] == "interrupted"
+    assert not (out / "summary.csv").exists()

@@ -198,6 +198,11 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
             if value in seen:
                 raise _fail(source, f"grid.{key}", values, f"lists {value!r} twice")
             seen.append(value)
+    passes = settings["passes_per_epoch"]
+    if any(epochs % passes for epochs in axes["epochs"]):  # a Keras epoch holds that many passes: no part of one
+        raise _fail(source, "grid.epochs", grid.get("epochs", GRID_DEFAULTS["epochs"]),
+                    f"each must be a multiple of passes_per_epoch ({passes}): every Keras epoch makes {passes} "
+                    "passes over the images")
     if ARCHITECTURES[settings["arch"]].variational and axes["loss"] != ["bce"]:
         raise _fail(source, "grid.loss", grid.get("loss"), "a VAE is trained on BCE + KL; use [\"bce\"]")
     configs = [Config(*values) for values in itertools.product(*axes.values())]

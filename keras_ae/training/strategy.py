@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -102,7 +103,9 @@ def _mirrored(devices: list[str] | None):
 def _multi_worker(devices: list[str] | None):
     import tensorflow as tf
 
-    _tf_config_workers()  # a malformed TF_CONFIG is reported here, not deep inside TensorFlow
+    if _tf_config_workers() == 0:  # a malformed TF_CONFIG is reported here, not deep inside TensorFlow
+        print("warning: strategy multi-worker: TF_CONFIG is not set, so this process trains alone, as a cluster of "
+              "one worker", file=sys.stderr)
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 

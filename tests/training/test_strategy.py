@@ -99,3 +99,15 @@ def test_multi_worker_strategy_trains_two_local_workers_to_the_one_device_loss()
     np.testing.assert_allclose(results[0]["history"]["loss"], one["history"]["loss"], rtol=1e-4)
     np.testing.assert_allclose(results[0]["history"]["val_loss"], one["history"]["val_loss"], rtol=1e-4)
     assert results[0]["weight_sum"] == pytest.approx(one["weight_sum"], rel=1e-4)
+
+
+def test_multi_worker_without_a_cluster_says_it_trains_alone(monkeypatch, capsys):
+    from keras_ae.training import strategy
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setattr(tf.distribute, "MultiWorkerMirroredStrategy", lambda: "one worker")
+    assert strategy.get_strategy("multi-worker") == "one worker"
+    assert "TF_CONFIG is not set, so this process trains alone" in capsys.readouterr().err
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"index": 0}}))
+    assert strategy.get_strategy("multi-worker") == "one worker"
+    assert capsys.readouterr().err == ""

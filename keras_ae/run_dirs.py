@@ -131,10 +131,11 @@ def run_outputs(run_dir: pathlib.Path, what: str) -> list[pathlib.Path]:
     if what == "fraud demo":
         from keras_ae.outputs import is_metrics_file, is_model_dir, is_scored_table  # outputs imports this module
 
+        mine = set(DEMO_OUTPUTS.values()) if recorded is None else set(recorded)  # a run that lists: what it lists
         scored, metrics, model = (run_dir / DEMO_OUTPUTS[key] for key in ("scored", "metrics", "model"))
         found += [path for path, ours in ((scored, is_scored_table), (metrics, is_metrics_file))
-                  if _plain_file(path) and ours(path) and path not in found]
-        if is_model_dir(model):  # keras-ae's fraud model directory, holding nothing else
+                  if path.name in mine and _plain_file(path) and ours(path) and path not in found]
+        if model.name in mine and is_model_dir(model):  # keras-ae's fraud model directory, holding nothing else
             found += sorted(p for p in model.iterdir() if _plain_file(p))
     return found
 
@@ -145,8 +146,9 @@ def _refuse_what_is_in_the_way(run_dir: pathlib.Path, what: str, moved: list[pat
     replace it, or fail only when it came to write there."""
     from keras_ae.errors import UsageError
 
-    ours = set(moved)
-    for name in RUN_FILES.get(what, ()):
+    ours = set(moved) | {path.parent for path in moved}  # a folder whose files are the run's (the demo's model)
+    names = (*RUN_FILES.get(what, ()), *(DEMO_OUTPUTS.values() if what == "fraud demo" else ()))
+    for name in names:
         path = run_dir / name
         if (path.exists() or path.is_symlink()) and path not in ours:
             thing = "a symbolic link" if path.is_symlink() else "a folder" if path.is_dir() else \

@@ -459,12 +459,16 @@ def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_pa
 def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_path):
     import json
 
+    from keras_ae.io import _note_written
     from keras_ae.outputs import MODEL_KIND
+    from keras_ae.run_dirs import DEMO_OUTPUTS
     from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "demo"
 
     def demo(text):
+        for name in DEMO_OUTPUTS.values():  # as run_demo lists them before its steps write them
+            _note_written(run / name)
         for name in ("transactions.csv", "new_transactions.csv"):
             put(run / name, f"{text} {name}")
         results = "V1,score,reconstruction_error,flag,top_features,p_value"
@@ -505,9 +509,36 @@ def test_files_of_the_demos_names_that_it_did_not_write_are_not_the_demos(tmp_pa
     (run / "new_metrics.json").write_text('{"mine": 1}')
     assert run_dirs.run_outputs(run, "fraud demo") == [run / "transactions.csv"]
     before = snapshot(run)
+    with pytest.raises(UsageError, match=r"scored.csv is a file the earlier run did not write"):
+        with unfinished_marker(run, "fraud demo"):
+            pass
+    assert snapshot(run) == before
+
+
+def test_a_scored_table_of_yours_in_a_demo_folder_is_refused_not_replaced(tmp_path):
+    """A scored table (it has the result columns) the demo did not list was taken for the demo's and replaced."""
+    import json
+
+    from keras_ae.io import _note_written
+    from keras_ae.outputs import MODEL_KIND
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "demo"
     with unfinished_marker(run, "fraud demo"):
-        put(run / "transactions.csv", "second")
-    assert snapshot(run) == {**before, "transactions.csv": b"second"}
+        put(run / "transactions.csv", "first")
+    (run / "scored.csv").write_text("V1,score,reconstruction_error,flag,top_features,p_value\n1,9,0,1,,0\n")
+    before = snapshot(run)
+    with pytest.raises(UsageError, match=r"scored.csv is a file the earlier run did not write"):
+        with unfinished_marker(run, "fraud demo"):
+            pass
+    assert snapshot(run) == before
+    (run / "scored.csv").unlink()  # once it is moved away, the demo's own model folder is replaced on a rerun
+    with unfinished_marker(run, "fraud demo"):
+        _note_written(run / "model")
+        (run / "model").mkdir()
+        (run / "model" / "manifest.json").write_text(json.dumps({"kind": MODEL_KIND, "files": {}}))
+    with unfinished_marker(run, "fraud demo"):
+        assert not (run / "model").exists() or not any((run / "model").iterdir())
 
 
 def test_a_device_is_no_json_file_but_a_pipe_is_read():

@@ -9,10 +9,13 @@ from collections.abc import Callable
 def run_demo(args, main: Callable) -> int:
     """Write the two synthetic tables, then run the three sub-commands through `main` (the fraud command's)."""
     from keras_ae.fraud import synthetic_transactions
-    from keras_ae.io import atomic_path
+    from keras_ae.io import _note_written, atomic_path
+    from keras_ae.run_dirs import DEMO_OUTPUTS
     from keras_ae.run_marker import unfinished_marker
 
     with unfinished_marker(args.out, "fraud demo") as out:  # a new or earlier demo directory; removed on bad input
+        for name in DEMO_OUTPUTS.values():  # listed as this run's before the steps write them (a rerun may replace
+            _note_written(out / name)  # them; a scored table or model of yours under those names is refused)
         files = {"train": out / "transactions.csv", "new": out / "new_transactions.csv"}
         # A higher fraud rate than the real 0.172% so a small demo still has frauds to measure.
         for seed, path in ((args.seed, files["train"]), (args.seed + 1, files["new"])):

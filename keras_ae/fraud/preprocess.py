@@ -9,33 +9,11 @@ import pandas as pd
 
 from keras_ae.errors import UsageError
 from keras_ae.fraud.params import TIME_MODES  # noqa: F401
+from keras_ae.fraud.spread import SPREAD_LIMIT, dominating  # noqa: F401
 
 SECONDS_PER_DAY = 24 * 3600
-# A feature whose standard deviation over the normal training rows is more than this many times what it is without
-# its few most extreme rows is refused at fit: standardised by it, every other value of the feature would look
-# the same (one corrupted 1e30 makes the feature blind to 1e9). Real tables stay far below it: at most 20 over
-# 34 public anomaly-detection tables of ADBench and the credit-card data (1.2).
-SPREAD_LIMIT = 100.0
 # Beyond 2**53 seconds float64 steps by more than a second, and soon by hours: no hour of day can be read from a Time
 HOUR_LIMIT = 2.0**53
-
-
-def _dominating(x: np.ndarray) -> tuple[int, float] | None:
-    """(position of the most extreme value, the multiple) when the standard deviation of `x` is more than
-    `SPREAD_LIMIT` times what it is without its most extreme 1, 2, 4, ... values (up to 0.1% of them, at least 4,
-    at most a tenth): the largest such multiple; None otherwise, and for values constant but for those few."""
-    n = len(x)
-    most = max(4, int(np.ceil(0.001 * n)))
-    distance = np.abs(x - np.median(x))
-    top = np.argpartition(-distance, min(most, n - 1))[:most] if n > most else np.arange(n)
-    top = top[np.argsort(-distance[top], kind="stable")]
-    spread, k, worst = x.std(), 1, None
-    while k <= min(most, n // 10):  # a tenth of the rows at most: a small table has few rows to spare
-        rest = np.delete(x, top[:k]).std()
-        if rest > 0 and spread / rest > SPREAD_LIMIT and (worst is None or spread / rest > worst[1]):
-            worst = (int(top[0]), float(spread / rest))
-        k *= 2
-    return worst
 
 
 class Preprocessor:
@@ -129,7 +107,7 @@ class Preprocessor:
         judged += [(frame[c].to_numpy(dtype=np.float64), c, "range") for c in self.range_columns]
         worst = None
         for x, source, kind in judged:
-            found = _dominating(x)
+            found = dominating(x)
             if found is not None and (worst is None or found[1] > worst[2]):
                 worst = (found[0], source, found[1], kind)
         return worst
@@ -150,7 +128,10 @@ class Preprocessor:
                                                             "amounts far outside the others as normal")
             remedy = "transform the column (a log for a heavy tail) or leave it out" if kind == "feature" else \
                 "leave the column out"
-            raise UsageError(f"{where(source, int(rows[position]), column)}: {frame[column].iloc[position]:g} is so "
+            value = frame[column].iloc[position]
+            repeated = int((frame[column] == value).sum())
+            also = f" (in {repeated:,} rows: a code for a missing value?)" if repeated > 1 else ""
+            raise UsageError(f"{where(source, int(rows[position]), column)}: {value:g}{also} is so "
                              f"far from the other normal rows that it makes the column's standard deviation "
                              f"{multiple:.3g} times theirs: {harm}; fix or remove the row, or {remedy} "
                              f"({drop_hint(column, source)})")

@@ -35,6 +35,30 @@ def test_a_few_extreme_rows_are_found_with_their_column(values):
     assert column == "V2" and position in rows and multiple > SPREAD_LIMIT and kind == "feature"
 
 
+@pytest.mark.parametrize(("code", "share"), [(-999999.0, 0.01), (1e30, 0.01), (-999.0, 0.04)])
+def test_a_missing_value_code_in_a_few_percent_of_the_rows_is_found(code, share):
+    """A code for "missing" in 1% of the rows swallowed the column's spread (a V14 of 5,000 then scored like 1.5)
+    and was too many rows for the rule of the few most extreme ones."""
+    table = frame(2000)
+    rows = np.random.default_rng(3).choice(2000, int(share * 2000), replace=False)
+    table.loc[rows, "V2"] = code
+    position, column, multiple, kind = dominated(table)
+    assert column == "V2" and position == rows.min() and multiple > SPREAD_LIMIT and kind == "feature"
+
+
+def test_a_rare_flag_a_sparse_pixel_and_a_second_mode_are_no_code():
+    rng = np.random.default_rng(2)
+    pixel = np.full(4143, -10.498)  # ADBench's MNIST: a border pixel inked in 5 of 4,143 normal images
+    pixel[[7, 90, 1000, 2000, 3000]] = [242.5, 234.5, 149.5, 78.5, -8.498]
+    table = pd.DataFrame({"flag": (rng.random(4143) < 0.01) * 1000.0,  # two values: nothing else to compare with
+                          "pixel": pixel,  # once refused by the rule of the few most extreme rows
+                          "counts": rng.negative_binomial(1, 0.01, 4143).astype(float),  # a long natural tail
+                          "wide": np.where(rng.random(4143) < 0.2, 1e6, rng.normal(size=4143))})  # 20%: a mode
+    assert dominated(table) is None
+    table.loc[[3, 5], "counts"] = 1e30  # a stray value in a varying column is still found
+    assert dominated(table)[:2] == (3, "counts")
+
+
 def test_ordinary_tails_pass_and_a_stray_amount_is_found_in_the_raw_amounts_its_range_is_taken_from():
     table = frame()
     assert dominated(table) is None
@@ -58,6 +82,18 @@ def test_fit_refuses_a_stray_amount_that_would_open_the_range_of_normal_amounts(
     rows.loc[rows.index[rows["Class"] == 0][10], "Amount"] = 1e30
     with pytest.raises(UsageError, match="column 'Amount'.*1e[+]30 is so far from the other normal rows.*the range "
                                          "of normal amounts taken with it would pass"):
+        FraudDetector(epochs=1).fit(rows)
+
+
+def test_fit_names_a_missing_value_code_with_its_rows():
+    from keras_ae.errors import UsageError
+    from keras_ae.fraud import FraudDetector, synthetic_transactions
+
+    rows = synthetic_transactions(2000, seed=0)
+    normal = rows.index[rows["Class"] == 0]
+    rows.loc[normal[5:45:2], "V14"] = -999999
+    with pytest.raises(UsageError, match=r"column 'V14'.*-999999 \(in 20 rows: a code for a missing value\?\) is so "
+                                         r"far from the other normal rows"):
         FraudDetector(epochs=1).fit(rows)
 
 

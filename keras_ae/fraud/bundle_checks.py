@@ -135,14 +135,15 @@ def check_preprocessing(directory: pathlib.Path, pre: Any, meta: dict) -> list[s
                 raise bad(f"{field!r} of feature {feature!r} is {show(value)}, not {need[field]}")
     if not is_int(pre.get("n_samples_seen"), 1):
         raise bad(f"'n_samples_seen' is {show(pre.get('n_samples_seen'))}, not an integer >= 1")
-    if "low" in pre or "high" in pre or "range_columns" in pre:  # absent from bundles written before ranges were kept
-        ranged = [pre["amount_column"]] if pre["amount_column"] and pre["log_amount"] else []
-        if pre.get("range_columns") != ranged:
-            raise bad("'range_columns' must list the amount column when it is taken as a log, else nothing")
-        low, high = pre.get("low"), pre.get("high")
-        if not (isinstance(low, list) and isinstance(high, list) and len(low) == len(high) == len(ranged)
-                and all(is_number(a) and is_number(b) and a <= b for a, b in zip(low, high))):
-            raise bad(f"'low' and 'high' must list {len(ranged)} finite numbers each, low <= high, one a column")
+    # the range of the normal amounts bounds what is scored: a model without it would pass an amount of 1e8 as
+    # normal, so it is required (a model saved before ranges were kept is refitted)
+    ranged = [pre["amount_column"]] if pre["amount_column"] and pre["log_amount"] else []
+    if pre.get("range_columns") != ranged:
+        raise bad("'range_columns' must list the amount column when it is taken as a log, else nothing")
+    low, high = pre.get("low"), pre.get("high")
+    if not (isinstance(low, list) and isinstance(high, list) and len(low) == len(high) == len(ranged)
+            and all(is_number(a) and is_number(b) and a <= b for a, b in zip(low, high))):
+        raise bad(f"'low' and 'high' must list {len(ranged)} finite numbers each, low <= high, one a column")
     return features
 
 

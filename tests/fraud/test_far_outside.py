@@ -100,6 +100,11 @@ def test_a_bundle_with_a_broken_range_is_refused(bundle):
     pre["range_columns"] = pre["range_columns"][1:]
     with pytest.raises(UsageError, match="'range_columns' must list the amount column when it is taken as a log"):
         check_preprocessing(bundle, pre, meta)
+    for key in ("low", "high", "range_columns"):  # removed, they let far amounts pass as normal
+        pre = json.loads((bundle / "preprocessing.json").read_text())
+        del pre[key]
+        with pytest.raises(UsageError, match="'range_columns' must list|'low' and 'high' must list"):
+            check_preprocessing(bundle, pre, meta)
 
 
 @pytest.mark.parametrize("rule", ["quartile-gap", "alpha"])

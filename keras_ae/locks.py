@@ -48,8 +48,11 @@ def locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
             fd = -1
             raise UsageError(f"{name}={str(out)!r}: {lock} is in the way, a file that is not a keras-ae lock file; "
                              "move it or name another path (it was not touched)")
+        stale = _holder_text(fd) != ""  # a holder's number is left only when its process was killed
         os.ftruncate(fd, 0)
         os.write(fd, f"{LOCK_TEXT}{os.getpid()}".encode())
+        if stale:
+            remove_leftovers(target)
         yield
     finally:
         if fd >= 0:
@@ -59,6 +62,39 @@ def locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
 
 
 LOCK_TEXT = "keras-ae lock, process "
+
+
+def _holder_text(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 64).decode(errors="replace").strip()
+    os.lseek(fd, 0, os.SEEK_SET)
+    return text
+
+
+def remove_leftovers(target: pathlib.Path) -> list[pathlib.Path]:
+    """Remove the temporary files and folders a killed command left beside `target` while writing it (the names
+    `io.atomic_path`, `io.atomic_dir` and the table writers give them: ``.<stem>.<8 random>.tmp<suffixes>``,
+    ``.<name>.<8 random>.tmp[.old]``); called under the target's lock, which no live writer of it holds. Returns
+    what went."""
+    import re
+    import shutil
+
+    random = r"[a-z0-9_]{8}"
+    names = [re.escape(f".{target.stem}.") + random + re.escape(f".tmp{target.suffix}"),
+             re.escape(f".{target.stem}.") + random + re.escape(f".tmp{''.join(target.suffixes)}"),
+             re.escape(f".{target.name}.") + random + r"\.tmp(\.old)?"]
+    gone = []
+    with contextlib.suppress(OSError):
+        for path in target.parent.glob(f".{target.stem}.*"):
+            if not any(re.fullmatch(pattern, path.name) for pattern in names) or path.is_symlink():
+                continue
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                gone.append(path)
+    return gone
 
 
 def _our_lock(fd: int) -> bool:

@@ -666,3 +666,24 @@ def test_a_half_written_file_a_kill_left_is_removed_by_the_next_run(tmp_path):
         pass
     assert sorted(p.name for p in run.iterdir() if ".tmp." in p.name) == [".loss.mine.tmp.png",
                                                                           ".notes.a1b2c3d4.tmp.txt"]
+
+
+def test_a_killed_writers_temporary_files_go_when_the_next_command_takes_its_lock(tmp_path):
+    """`timeout -s KILL` during score left `.big.<8>.tmp.csv` (a partial copy of the data) beside the output, and
+    every later run kept them: the next holder of the lock removes the names its writers give, and nothing else."""
+    from keras_ae import locks
+
+    target = tmp_path / "big.csv"
+    left = [tmp_path / ".big.ab12cd_9.tmp.csv", tmp_path / ".big.csv.q1w2e3r4.tmp"]
+    left[0].write_text("partial rows")
+    left[1].mkdir()
+    (left[1] / "part-0.parquet").write_text("x")
+    kept = [tmp_path / name for name in (".big.notes.tmp.csv", ".big.csv.old", "big.csv", ".other.ab12cd_9.tmp.csv")]
+    for path in kept:
+        path.write_text("mine")
+    with locks.locked(target, "out", target):  # a fresh lock: a live writer's files would be left alone
+        assert all(path.exists() for path in left)
+    locks.lock_path(target).write_text(f"{locks.LOCK_TEXT}999999")  # its holder was killed
+    with locks.locked(target, "out", target):
+        assert not any(path.exists() for path in left)
+    assert all(path.read_text() == "mine" for path in kept)

@@ -224,6 +224,15 @@ register_threshold_rule("value", ThresholdRule(lambda s, y, v: float(v), "a thre
                                                value_help="the threshold itself", required=True))
 
 
+FLOAT64_MAX = float(np.finfo(np.float64).max)
+
+
+def _short(value) -> str:
+    """A number as a message shows it: an integer of hundreds of digits by its first ones and its length."""
+    text = repr(value)
+    return text if len(text) <= 30 else f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
+
+
 def check_rule(rule: str, value: float | None = None) -> ThresholdRule:
     """The registered rule, with `value` checked against it; ValueError naming `rule` or `value` otherwise."""
     entry = THRESHOLD_RULES.get(rule)
@@ -233,11 +242,15 @@ def check_rule(rule: str, value: float | None = None) -> ThresholdRule:
         return entry
     if not entry.value_help:
         raise ValueError(f"threshold rule {rule!r} takes no value, received threshold_value={value!r}")
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or \
+            (not isinstance(value, int) and not math.isfinite(value)):
         raise ValueError(f"Expected a finite threshold_value, received threshold_value={value!r}")
-    if value >= np.finfo(np.float64).max:  # the score of what is always flagged (a fraud row's far amount)
+    if value <= -FLOAT64_MAX:  # a Python int past float64 too (-10**400, which float() cannot take)
+        raise ValueError(f"Expected threshold_value above float64's lowest value, received threshold_value="
+                         f"{_short(value)}")
+    if value >= FLOAT64_MAX:  # the score of what is always flagged (a fraud row's far amount); exact for 10**400
         raise ValueError(f"Expected threshold_value below float64's largest value, the score of a row flagged "
-                         f"whatever the threshold, received threshold_value={value!r}")
+                         f"whatever the threshold, received threshold_value={_short(value)}")
     if entry.low is not None and not entry.low < value < entry.high:
         raise ValueError(f"Expected threshold_value ({entry.value_help} of rule {rule!r}) between {entry.low:g} "
                          f"and {entry.high:g}, received threshold_value={value}")

@@ -46,9 +46,19 @@ def _real(value) -> float:
     return np.nan  # complex, bytes, dates, lists, ...
 
 
+def _present(series: pd.Series) -> np.ndarray:
+    """Whether each cell holds a value (not NaN, None, NaT, pd.NA). pandas' own test raises on a signalling
+    decimal NaN (Decimal("sNaN")); cell by cell, such a cell is present, and no real number."""
+    try:
+        return series.notna().to_numpy()
+    except ArithmeticError:  # decimal.InvalidOperation
+        return np.array([v is not None and v is not pd.NA and v is not pd.NaT and not (isinstance(v, float) and v != v)
+                         for v in series.tolist()], dtype=bool)
+
+
 def _object_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(float64 values, whether each present cell is not a real number) of a column that is not numeric."""
-    present = series.notna().to_numpy()
+    present = _present(series)
     # pandas decodes bytes (a Parquet binary column) as if they were text: b"1.23" is not a number a model was
     # fitted on
     binary = np.fromiter((isinstance(v, (bytes, bytearray, memoryview)) for v in series.tolist()), dtype=bool,
@@ -58,7 +68,7 @@ def _object_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if converted.dtype.kind in "biuf":
             values = np.where(binary, np.nan, converted.to_numpy(dtype=np.float64, na_value=np.nan))
             return values, np.isnan(values) & present
-    except (OverflowError, TypeError, ValueError):
+    except (ArithmeticError, TypeError, ValueError):  # OverflowError, decimal.InvalidOperation
         pass
     values = np.array([_real(v) if ok else np.nan for v, ok in zip(series.tolist(), present, strict=True)],
                       dtype=np.float64)  # cell by cell: complex numbers, huge integers, mixed objects
@@ -91,7 +101,7 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
             values, nonnumeric = _object_cells(series)
         with np.errstate(invalid="ignore"):
             bad = nonnumeric | ~(np.abs(values) <= FLOAT32_MAX)  # NaN compares False: caught here too
-            bad |= series.isna().to_numpy()  # a missing value of any type (NaT, None, pd.NA)
+            bad |= ~_present(series)  # a missing value of any type (NaT, None, pd.NA)
         if bad.any():
             rows = np.flatnonzero(bad)
             if reasons is not None:
@@ -102,7 +112,7 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
             elif first is None or rows[0] < first[0]:
                 i = int(rows[0])
                 problem = _cell_problem(series, i, values[i], bool(nonnumeric[i]))
-                text = nonnumeric[i] and nonnumeric.sum() * 2 > series.notna().sum()  # mostly text: not a feature?
+                text = nonnumeric[i] and nonnumeric.sum() * 2 > _present(series).sum()  # mostly text: not a feature?
                 hint = f"; if {col!r} is not a feature (an id, a name, a date), leave it out: {drop_hint(col, source)}"
                 first = (i, col, problem + (hint if text and text_hint else ""))
         out[:, j] = values

@@ -68,3 +68,23 @@ def test_save_to_no_path_is_named(fitted):
 def test_verbose_is_one_of_the_integers_not_a_bool_or_float_equal_to_one(verbose):
     with pytest.raises(UsageError, match="verbose must be one of 0, 1, 2"):
         FraudDetector(verbose=verbose).fit(synthetic_transactions(200, seed=0))
+
+
+def test_a_threshold_integer_beyond_float64_is_refused_in_one_line(fitted):
+    for value, side in ((10**400, "below float64's largest"), (-(10**400), "above float64's lowest")):
+        with pytest.raises(ValueError, match=side + r".*=10{11}\.\.\. \(401 digits\)|" + side + r".*=-10{10}\.\.\."):
+            fitted.set_threshold("value", value)
+
+
+def test_a_signalling_decimal_nan_is_refused_or_flagged_never_a_crash(fitted):
+    import decimal
+
+    rows = synthetic_transactions(4, seed=2).drop(columns="Class").astype(object)
+    rows.loc[1, "V14"] = decimal.Decimal("sNaN")  # pandas' own missing-value test raises on it
+    with pytest.raises(UsageError, match=r"row 2 \(position 1\), column 'V14': non-numeric value 'sNaN'"):
+        fitted.score_samples(rows)
+    try:
+        scores = fitted.set_params(unscorable="flag").score_samples(rows)
+    finally:
+        fitted.set_params(unscorable="refuse")
+    assert scores[1] == np.inf and np.isfinite(scores[[0, 2, 3]]).all()

@@ -199,7 +199,8 @@ def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> 
             df = df.orderBy(df["_metadata.file_path"], df["_metadata.row_index"])
         # pandas' unnamed row index is no column of the table, as in one process
         return df.drop(*[name for name in df.columns if tables.PANDAS_INDEX.fullmatch(name)]), {}
-    df = spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST")  # as one process
+    # as one process: a doubled quote inside a quoted field is one quote (RFC 4180; Spark's default escape is "\\")
+    df = spark.read.csv(path, header=True, inferSchema=True, sep=sep, mode="FAILFAST", escape='"')
     text = set(text_columns) & set(df.columns)
     if not text:
         return df, {}
@@ -208,4 +209,4 @@ def read(spark, path: str, sep: str = ",", text_columns: Iterable[str] = ()) -> 
     numbers = {f.name: f.dataType for f in df.schema.fields if f.name in text and isinstance(f.dataType, T.NumericType)}
     schema = T.StructType([T.StructField(f.name, T.StringType(), True) if f.name in text else f
                            for f in df.schema.fields])
-    return spark.read.csv(path, header=True, schema=schema, sep=sep, mode="FAILFAST"), numbers
+    return spark.read.csv(path, header=True, schema=schema, sep=sep, mode="FAILFAST", escape='"'), numbers

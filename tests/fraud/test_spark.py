@@ -245,3 +245,21 @@ def test_a_parquet_directory_keeps_its_row_order_and_odd_names_score(session, mo
     assert list(scored.columns[:3]) == ["tx.id", "v1", "Time"]
     np.testing.assert_allclose(scored["score"].to_numpy(), FraudDetector.load(odd).score_samples(new), rtol=0,
                                atol=1e-6)
+
+
+def test_doubled_quotes_in_a_quoted_field_read_as_one_process_reads_them(session, model, tmp_path, capsys):
+    """Spark's CSV reader escapes with a backslash by default: a field `"a ""x"", b"` (RFC 4180, what pandas and
+    spreadsheets write) was refused as a record with a field too many, though one process scores it."""
+    root, rows = model
+    rows = rows.head(30)
+    rows = rows.assign(id=[f'a "{i}", b' for i in rows["id"]])  # the column the model ignores: "a ""7"", b"
+    src = tmp_path / "quoted.csv"
+    rows.to_csv(src, index=False)
+    assert f'"a ""{rows["id"].iloc[0][3:-4]}"", b"' in src.read_text()
+    argv = ["score", "--model", str(root / "model"), "--input", str(src), "--quiet"]
+    assert cli([*argv, "--engine", "spark", "--master", "local[1]", "--out", str(tmp_path / "spark")]) == 0, \
+        capsys.readouterr().err
+    assert cli([*argv, "--out", str(tmp_path / "local.csv")]) == 0
+    by_spark = pd.read_parquet(tmp_path / "spark").set_index("id").loc[rows["id"]]
+    local = pd.read_csv(tmp_path / "local.csv").set_index("id").loc[rows["id"]]
+    np.testing.assert_allclose(by_spark["score"].to_numpy(), local["score"].to_numpy(), rtol=1e-6)

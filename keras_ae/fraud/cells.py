@@ -137,6 +137,6 @@ def labels_block(frame: pd.DataFrame, column: str, source: str, first_row: int =
         i = int(bad[0])
         raise UsageError(
             f"{_where(source, first_row + i, column)}: label must be 0 (normal) or 1 (fraud), "
-            f"received {values[i]:g}"
+            f"received {float(values[i])!r}"  # all its digits: 1.0000000001 is no 1
         )
     return values.astype(np.int8)

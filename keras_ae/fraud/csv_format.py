@@ -41,17 +41,50 @@ def decompression_errors() -> tuple[type[BaseException], ...]:
     return OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile, zstandard.ZstdError
 
 
+# the first bytes of each compressed format pandas reads, and the name that tells pandas to decompress it
+_MAGIC = {b"\x1f\x8b": (".gz", "gzip"), b"BZh": (".bz2", "bzip2"), b"\xfd7zXZ\x00": (".xz", "xz"),
+          b"PK\x03\x04": (".zip", "zip"), b"\x28\xb5\x2f\xfd": (".zst", "zstd")}
+
+
+def compressed_hint(path: str | pathlib.Path) -> str:
+    """'; it is compressed (gzip...): name it x.csv.gz' for a file whose first bytes are those of a compressed
+    format its name does not end in (pandas decompresses by the name), else ''."""
+    path = pathlib.Path(path)
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(8)
+    except OSError:
+        return ""
+    for magic, (suffix, kind) in _MAGIC.items():
+        if start.startswith(magic) and path.suffix.lower() != suffix:
+            return f"; its bytes are {kind}-compressed, which its name does not say: name it {path.name}{suffix}"
+    return ""
+
+
+def _fields_problem(text: str) -> str:
+    """pandas' "Expected 31 fields in line 3, saw 32" as this package says it."""
+    import re
+
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if not found:
+        return f"malformed CSV: {text}"
+    expected, line, saw = found.groups()
+    return (f"line {line} has {saw} fields but the header names {expected} columns (a separator inside a value that is "
+            "not quoted?)")
+
+
 @contextlib.contextmanager
 def _read_errors(path: pathlib.Path) -> Iterator[None]:
     """What reading a CSV can raise, as one-line UsageErrors naming the file."""
     try:
         yield
     except pd.errors.ParserError as err:
-        raise UsageError(f"{path}: malformed CSV: {str(err).strip().splitlines()[-1]}") from None
+        raise UsageError(f"{path}: {_fields_problem(str(err).strip().splitlines()[-1])}") from None
     except csv.Error as err:  # the second reading of `_Records`
         raise UsageError(f"{path}: malformed CSV: {err}") from None
     except UnicodeDecodeError as err:
-        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})") from None
+        raise UsageError(f"{path}: not a UTF-8 text CSV file ({err.reason}{where_not_utf8(path)})"
+                         f"{compressed_hint(path)}") from None
     except decompression_errors() as err:  # a truncated or corrupt compressed file
         raise UsageError(f"{path}: cannot read: {error_text(err)}") from None
 

@@ -75,13 +75,24 @@ def check_columns(
     missing = [c for c in required if c not in present]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        alike = [str(c) for c in header if str(c).strip().lower() == str(missing[0]).strip().lower()]
+        hint = f" (the table has {alike[0]!r}: spaces or capitals differ)" if alike else ""
         raise UsageError(
-            f"{_where(source, column=missing[0])}: missing{more}; expected columns: {short_list(required)}"
+            f"{_where(source, column=missing[0])}: missing{more}{hint}; expected columns: {short_list(required)}"
         )
     known = set(required) | set(allowed)
     extra = [c for c in header if c not in known]
     if extra:
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+        if str(extra[0]) in RESULT_NAMES:  # a scored table given back: refitting without `score` would not help
+            raise UsageError(f"{_where(source, column=extra[0])}: a column that scoring adds: this is a scored table; "
+                             "score the table it was made from")
+        if _UNNAMED.fullmatch(str(extra[0])):  # pandas' name for an empty header field: say what the file holds
+            at = list(header).index(extra[0]) + 1
+            why = "the row index written with the table?" if at == 1 else \
+                "a separator ending the header line?" if at == len(header) else "a name left out?"
+            raise UsageError(f"{source}: column {at} of {len(header)} has no name in the header ({why}); a model "
+                             f"scores only the columns it was fitted on: {short_list(required)}")
         raise UsageError(
             f"{_where(source, column=extra[0])}: unexpected column{more}; expected columns: "
             f"{short_list(required)} (a model ignores only the columns dropped when it was fitted: remove this one "
@@ -192,7 +203,7 @@ def csv_separator(sep: object) -> str:
 def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
     """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates); `sep` is one
     character (`csv_separator`, as `tables.open_table` passes it)."""
-    from keras_ae.fraud.csv_format import check_whole_zstd, decompression_errors, error_text
+    from keras_ae.fraud.csv_format import check_whole_zstd, compressed_hint, decompression_errors, error_text
 
     path = check_file(path)
     check_whole_zstd(path)
@@ -215,6 +226,6 @@ def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError,
             *decompression_errors()) as err:  # a truncated or corrupt compressed file; a zip archive holding no file
         # or several (ValueError)
-        raise UsageError(f"{path}: cannot read a CSV header: {error_text(err)}") from None
+        raise UsageError(f"{path}: cannot read a CSV header: {error_text(err)}{compressed_hint(path)}") from None
     check_header(header, str(path), sep)
     return [str(c) for c in header]

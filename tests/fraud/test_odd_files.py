@@ -118,7 +118,29 @@ def test_a_damaged_compressed_file_is_one_line_naming_it(tmp_path, name):
     message = str(caught.value)
     assert message.startswith(str(tmp_path / name)) and "\n" not in message
     # damaged at the start: the file cannot be read; in the middle: or the damage reads as rows of the wrong shape
-    assert "cannot read" in message or (name.startswith("middle") and "malformed CSV" in message), message
+    assert "cannot read" in message or (name.startswith("middle") and (
+        "malformed CSV" in message or "fields but the header names" in message)), message
+
+
+@pytest.mark.parametrize(("name", "pack"), [("packed.csv", gzip.compress), ("packed.txt", lzma.compress)])
+def test_a_compressed_file_whose_name_does_not_say_so_is_named_with_the_name_to_give(tmp_path, name, pack):
+    from keras_ae.fraud.tables import open_table, read_table
+
+    (tmp_path / name).write_bytes(pack(_table(50)))
+    with pytest.raises(UsageError, match=r"compressed, which its name does not say: name it " + name + r"\.(gz|xz)$"):
+        read_table(open_table(tmp_path / name))
+
+
+def test_a_row_with_a_field_too_many_is_named_by_its_line(tmp_path):
+    from keras_ae.fraud.tables import open_table, read_table
+
+    lines = _table(20).decode().splitlines()
+    lines[3] += ",9"
+    (tmp_path / "plus.csv").write_text("\n".join(lines) + "\n")
+    fields = len(lines[0].split(","))
+    with pytest.raises(UsageError, match=rf"plus.csv: line 4 has {fields + 1} fields but the header names {fields} "
+                                         r"columns \(a separator inside a value that is not quoted\?\)$"):
+        read_table(open_table(tmp_path / "plus.csv"))
 
 
 @pytest.mark.parametrize(("header", "said"), [("x,y,", "column 3 of 3 has no name in the header (a separator ending"),
@@ -170,3 +192,29 @@ def test_a_long_text_field_beside_a_blank_last_cell_is_read(tmp_path):
     src.write_text("note,a,label\n" + "x" * 200_000 + ",1,\nshort,2,0\n")
     frames = list(read_frames(src, ",", 10))
     assert frames[0].shape == (2, 3) and np.isnan(frames[0]["label"].iloc[0])
+
+
+@pytest.mark.parametrize(("header", "said"), [
+    (["x", "y", "Unnamed: 2"], r"t.csv: column 3 of 3 has no name in the header \(a separator ending the header "
+                               r"line\?\); a model scores only the columns it was fitted on: x, y$"),
+    (["x", "y ", "z"], r"t.csv, column 'y': missing \(the table has 'y ': spaces or capitals differ\)"),
+    (["x", "Y"], r"column 'y': missing \(the table has 'Y'"),
+    (["x", "y", "score"], r"t.csv, column 'score': a column that scoring adds: this is a scored table; score the "
+                          r"table it was made from$"),
+])
+def test_a_header_a_model_cannot_score_says_what_is_wrong_with_it(header, said):
+    from keras_ae.fraud.schema import check_columns
+
+    with pytest.raises(UsageError, match=said):
+        check_columns(header, ["x", "y"], "t.csv")
+
+
+@pytest.mark.parametrize(("label", "said"), [(1.0000000001, "received 1.0000000001"), (2, "received 2.0"),
+                                             (-0.5, "received -0.5")])
+def test_a_label_that_is_not_0_or_1_is_shown_with_every_digit(label, said):
+    from keras_ae.fraud.cells import labels_block
+
+    frame = pd.DataFrame({"Class": [0, 1, label]})
+    wrong = r"t.csv, row 3 \(line 4\), column 'Class': label must be 0 \(normal\) or 1 \(fraud\), "
+    with pytest.raises(UsageError, match=wrong + re.escape(said) + "$"):
+        labels_block(frame, "Class", "t.csv")

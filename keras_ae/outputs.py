@@ -156,6 +156,9 @@ def check_output(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.Pa
                              "(nothing in it was touched)")
         raise UsageError(f"{shown} is an existing file that is not a keras-ae {what}; name a new path "
                          "(it was not touched)")
+    if kind == "table" and str(out).endswith(("/", os.sep)) and given.suffix:  # "x.parquet/": a directory wanted?
+        raise UsageError(f"{shown}: a name ending in '/' asks for a directory, its extension for a file; name a "
+                         f"directory without extension ({given.with_suffix('').name}) or the file without '/'")
     _check_name(given, kind, shown)
     _check_writable(target, shown)
     return target
@@ -163,7 +166,10 @@ def check_output(out: str | os.PathLike, kind: str, inputs: Iterable[str | os.Pa
 
 # names a scored table cannot be written as (for .tar and .tar.gz pandas would write a tar archive)
 OTHER_FORMATS = (".xlsx", ".xls", ".ods", ".json", ".jsonl", ".feather", ".arrow", ".orc", ".avro", ".h5", ".hdf5",
-                 ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml", ".tar", ".tgz", ".tbz2", ".txz")
+                 ".pkl", ".pickle", ".npy", ".npz", ".html", ".xml", ".tar", ".tgz", ".tbz2", ".txz",
+                 # documents, pictures, code and databases: names no one gives a CSV file
+                 ".pdf", ".doc", ".docx", ".odt", ".rtf", ".md", ".ppt", ".pptx", ".png", ".jpg", ".jpeg", ".gif",
+                 ".svg", ".py", ".ipynb", ".yaml", ".yml", ".toml", ".db", ".sqlite", ".sql", ".keras")
 
 
 def _check_name(given: pathlib.Path, kind: str, shown: str) -> None:

@@ -430,6 +430,9 @@ for members, problem in ((("a.csv", "b.csv"), "Multiple files found in ZIP file"
 
 
 case("score --out a workbook name", "fraud", [*SCORE[:-3], "--out", "s.xlsx", "--quiet"], "s.xlsx", "not .xlsx")
+case("score --out a document name", "fraud", [*SCORE[:-3], "--out", "s.pdf", "--quiet"], "s.pdf", "not .pdf")
+case("score --out a file name ending in /", "fraud", [*SCORE[:-3], "--out", "s.parquet/", "--quiet"], "s.parquet/",
+     "asks for a directory", "(s)")
 case("score --out a compressed Parquet name", "fraud", [*SCORE[:-3], "--out", "s.parquet.gz", "--quiet"],
      "s.parquet.gz", "writes CSV, not .parquet", "s.csv.gz", "s.parquet")
 case("score --out a tar name", "fraud", [*SCORE[:-3], "--out", "s.csv.tar", "--quiet"], "s.csv.tar", "not .tar")

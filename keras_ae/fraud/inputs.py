@@ -91,4 +91,12 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
         raise UsageError(f"X: 0 feature(s) (shape=({len(frame)}, 0)) while a minimum of 1 is required.")
     schema.check_named_features(columns, list(frame.columns), "X")
     table = pd.DataFrame(cells.numeric_block(frame, columns, "X", text_hint=True), columns=columns)
-    return columns, table, np.zeros(len(table), dtype=np.int8) if y is None else labels(y, len(table))
+    given = np.zeros(len(table), dtype=np.int8) if y is None else labels(y, len(table))
+    if isinstance(X, pd.DataFrame) and y is not None and detector.label_column in frame.columns:
+        own = cells.labels_block(frame, detector.label_column, "X")  # both: they must agree, or which is meant?
+        differ = np.flatnonzero(own != given)
+        if len(differ):
+            raise UsageError(f"y and X's label column {detector.label_column!r} disagree in {len(differ):,} row(s) "
+                             f"(first: row {differ[0] + 1}, y={given[differ[0]]}, {detector.label_column}="
+                             f"{own[differ[0]]}); give the labels once: y, or the column")
+    return columns, table, given

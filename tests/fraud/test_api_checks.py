@@ -88,3 +88,12 @@ def test_a_signalling_decimal_nan_is_refused_or_flagged_never_a_crash(fitted):
     finally:
         fitted.set_params(unscorable="refuse")
     assert scores[1] == np.inf and np.isfinite(scores[[0, 2, 3]]).all()
+
+
+def test_labels_given_twice_must_agree():
+    """fit(X with its Class column, y=zeros) trained the frauds of the Class column as normal without a word."""
+    rows = synthetic_transactions(300, fraud_rate=0.05, seed=0)
+    with pytest.raises(UsageError, match=r"y and X's label column 'Class' disagree in \d+ row\(s\) \(first: row \d+, "
+                                         r"y=0, Class=1\)"):
+        FraudDetector(epochs=1, n_models=1, verbose=0).fit(rows, y=np.zeros(len(rows)))
+    FraudDetector(epochs=1, n_models=1, verbose=0).fit(rows, y=rows["Class"].to_numpy())  # the same labels: fine

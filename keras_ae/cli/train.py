@@ -27,9 +27,16 @@ def json_object(text: str) -> dict:
     """A JSON object given on the command line (a config file gives it as an object)."""
     import json
 
+    def once(pairs: list) -> dict:
+        keys = [key for key, _ in pairs]
+        twice = next((key for key in keys if keys.count(key) > 1), None)
+        if twice is not None:  # json would keep the last silently: which one was meant is not known
+            raise argparse.ArgumentTypeError(f"gives the key {twice!r} twice, received {text!r}")
+        return dict(pairs)
+
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = json.loads(text, object_pairs_hook=once)
+    except (ValueError, RecursionError):
         raise argparse.ArgumentTypeError(f"must be a JSON object, received {text!r}") from None
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"must be a JSON object, received {text!r}")

@@ -225,7 +225,7 @@ def build_model(arch: str, config: Config, input_shape: tuple[int, ...], seed: i
     layer widths (dense widths, or conv filters), with the configuration's code size, activation and
     initializer."""
     entry = ARCHITECTURES[arch]
-    options = entry.options(latent_dim=config.latent_dim, layers=config.layers or None,
+    options = entry.options(latent_dim=config.latent_dim, layers=config.layers,  # () is no hidden layer
                             activation=config.activation, kernel_initializer=INITIALIZERS[config.initializer],
                             seed=seed)
     return entry.build_fn()(input_shape=input_shape, **options)

@@ -77,8 +77,9 @@ INITIALIZERS = {"uniform": "random_uniform", "glorot": "glorot_uniform", "he": "
 
 
 def initializer_name(name: str) -> str:
-    """A Keras initializer name for `name` ("glorot" -> "glorot_uniform"); other names pass unchanged."""
-    return INITIALIZERS.get(name, name)
+    """A Keras initializer name for `name` ("glorot" -> "glorot_uniform"); other names, and what Keras takes
+    besides names (an initializer object, a config dict), pass unchanged."""
+    return INITIALIZERS.get(name, name) if isinstance(name, str) else name
 
 
 def register_architecture(name: str, builder: Callable[..., Any] | str, replace: bool = False,

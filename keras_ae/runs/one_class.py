@@ -104,6 +104,10 @@ class OneClassConfig:
             names = " and ".join([", ".join(owners[:-1]), owners[-1]] if len(owners) > 1 else owners)
             raise ValueError(f"{option}={getattr(self, option)!r} is an option of the {names} score"
                              f"{'s' if len(owners) > 1 else ''}, which score={score!r} does not use")
+        default = next(f.default for f in dataclasses.fields(self) if f.name == "filters")
+        if tuple(self.filters) != default and (arch.layers_arg != "filters" or arch.variational):
+            raise ValueError(f"filters={tuple(self.filters)!r} sets the filters of the conv and denoise autoencoders, "
+                             f"which arch={self.arch!r} does not take")
         vae_parts = needs_vae(score)
         if vae_parts and not arch.variational:
             raise ValueError(f"score={score!r} needs a VAE ({vae_parts[0]}), received arch={self.arch!r}")

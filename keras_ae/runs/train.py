@@ -62,7 +62,16 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]):
         extra["output_activation"] = "tanh"
     if arch.variational:
         extra.update(beta=config.beta, seed=config.seed, **({"capacity": config.capacity} if config.capacity else {}))
-    return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
+    try:
+        return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
+    except (ValueError, TypeError) as err:  # a builder's own check (or Keras's) of a value model_options gave
+        if not config.model_options:
+            raise
+        import json
+
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise UsageError(f"model_options={json.dumps(config.model_options)}: the {config.arch!r} builder refused "
+                         f"them: {first}", param="model_options") from None
 
 
 def run_train(config: TrainConfig) -> TrainResult:

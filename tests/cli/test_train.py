@@ -111,9 +111,17 @@ def test_the_options_a_run_records_load_again_as_a_config_and_give_the_same_numb
             ("conv", "[8]", "--model-options must be a JSON object, received '[8]'"),
             ("conv", '{"filterz": 1}', "the 'conv' builder takes no argument 'filterz'"),
             ("vae", '{"latent_dim": 4}', "'latent_dim' is set by the run (by its latent_dim: give the code size"),
-            ("conv", '{"output_activation": "linear"}', "'output_activation' is set by the run (by its value_range")):
-        code, _, err = run_cli(["--arch", arch, "--model-options", bad, "--out", str(tmp_path / "bad")], capsys)
+            ("conv", '{"output_activation": "linear"}', "'output_activation' is set by the run (by its value_range"),
+            ("dense", '{"activation": "relu", "activation": "tanh"}', "gives the key 'activation' twice"),
+            # the builder's own checks, once tracebacks
+            ("dense", '{"hidden": -1}', '--model-options {"hidden": -1}: the \'dense\' builder refused them: Expected '
+                                        'hidden to be a list of positive integers'),
+            ("dense", '{"activation": "nope"}', "builder refused them: Could not interpret activation function"),
+            ("conv", '{"filters": []}', "the 'conv' builder refused them: ")):
+        code, _, err = run_cli(["--arch", arch, "--dataset", "mnist-sample", "--model-options", bad, "--out",
+                                str(tmp_path / "bad")], capsys)
         assert code == 2 and message in err and err.count("\n") == 1, err
+        assert not (tmp_path / "bad").exists()
 
 
 def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):

@@ -39,3 +39,11 @@ def test_a_sweep_never_writes_inside_its_image_folder(tmp_path):
     with pytest.raises(UsageError, match="lies inside the input"):
         run_sweep(sweep, tmp_path / "imgs" / "run")
     assert "run" not in listing(tmp_path / "imgs")
+
+
+def test_an_empty_layer_list_builds_no_hidden_layer():
+    """"layers": [[]] (labelled "none") trained the default 25-10 model."""
+    sweep = experiment.parse_sweep({"arch": "font", "grid": {"layers": [[], [25, 10]], "latent_dim": [2]}})
+    plain, default = (experiment.build_model("font", c, (35,), seed=0).autoencoder for c in sweep.configs)
+    assert sweep.configs[0].label().startswith("none z2")
+    assert plain.count_params() == 35 * 2 + 2 + 2 * 35 + 35 < default.count_params()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import zipfile
 
 import keras
 import numpy as np
@@ -43,13 +44,25 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
         raise UsageError(f"{run_dir} holds no {missing[0]}.keras{hint}")
     models = []
     for name in MODEL_FILES:
+        path = run_dir / f"{name}.keras"
+        if not zipfile.is_zipfile(path):  # Keras says "File not found" of an empty or cut file
+            raise UsageError(f"cannot load {path}: not a Keras model file (a .keras file is a zip archive; this one "
+                             f"of {path.stat().st_size:,} bytes is not: empty, cut short or another kind of file)")
         try:
-            models.append(keras.saving.load_model(run_dir / f"{name}.keras", compile=compile))
+            models.append(keras.saving.load_model(path, compile=compile))
         except (ValueError, TypeError, OSError, KeyError) as err:  # a damaged file, a class Keras does not know
             text = " ".join(str(err).split())[:200]
-            raise UsageError(f"cannot load {run_dir / f'{name}.keras'}: damaged or not a Keras model file "
-                             f"({text})") from None
+            raise UsageError(f"cannot load {path}: damaged or not a Keras model file ({text})") from None
+        if any(not np.isfinite(w).all() for w in models[-1].get_weights()):
+            raise UsageError(f"cannot load {path}: some of its weights are not numbers (NaN or infinite)")
     encoder, decoder, autoencoder = models
+    codes = encoder.output_shape if isinstance(encoder.output_shape, list) else [encoder.output_shape]  # a VAE: 3
+    taken = _input_shape(autoencoder)
+    for name, model, shapes in (("encoder", encoder, [taken]), ("decoder", decoder, codes)):
+        if shapes != [None] and str(model.input_shape) not in map(str, shapes):
+            raise UsageError(f"{run_dir / f'{name}.keras'} does not take what its role gives it (input "
+                             f"{model.input_shape}, expected {shapes[-1]}): are encoder.keras and decoder.keras "
+                             "swapped, or from another run?")
     # The autoencoder holds the encoder and decoder as layers (every shipped builder's): returned, they share its
     # weights again, so training the loaded autoencoder goes on moving them (the files loaded alone would not)
     inner = {layer.name: layer for layer in autoencoder.layers if isinstance(layer, keras.Model)}
@@ -57,6 +70,15 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
         _check_one_run(run_dir, (encoder, inner[encoder.name]), (decoder, inner[decoder.name]))
         encoder, decoder = inner[encoder.name], inner[decoder.name]
     return Autoencoder(encoder, decoder, autoencoder)
+
+
+def _input_shape(autoencoder: keras.Model):
+    """What the autoencoder takes in (a VAE, a subclassed model, knows it through its encoder), or None."""
+    try:
+        return autoencoder.input_shape
+    except AttributeError:
+        inner = getattr(autoencoder, "encoder", None)
+        return getattr(inner, "input_shape", None) if isinstance(inner, keras.Model) else None
 
 
 def _check_one_run(run_dir: pathlib.Path, *pairs) -> None:

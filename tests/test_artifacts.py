@@ -43,9 +43,9 @@ def test_a_missing_or_damaged_model_file_is_named_as_such(tmp_path):
         artifacts.load_models(tmp_path)
     run = tmp_path / "every" / "normal-0"
     (run / "decoder.keras").write_bytes((run / "decoder.keras").read_bytes()[:100])
-    with pytest.raises(UsageError, match=re.escape(f"cannot load {run / 'decoder.keras'}: damaged or not a Keras "
-                                                   "model file")):
-        artifacts.load_models(run)
+    with pytest.raises(UsageError, match=re.escape(f"cannot load {run / 'decoder.keras'}: not a Keras model file (a "
+                                                   ".keras file is a zip archive; this one of 100 bytes is not")):
+        artifacts.load_models(run)  # Keras's own words: "File not found"
 
 
 def test_model_files_from_two_runs_are_refused(tmp_path):
@@ -66,8 +66,38 @@ def test_model_files_from_two_runs_are_refused(tmp_path):
         artifacts.load_models(tmp_path / "a")
     artifacts.save_models(models.build("dense", latent_dim=16), tmp_path / "c")
     shutil.copy(tmp_path / "c" / "decoder.keras", tmp_path / "b" / "decoder.keras")
-    with pytest.raises(UsageError, match="are not from one run"):
+    with pytest.raises(UsageError, match="decoder.keras does not take what its role gives it"):
         artifacts.load_models(tmp_path / "b")
+
+
+@pytest.mark.parametrize("name", ["dense", "vae"])
+def test_swapped_encoder_and_decoder_files_are_refused(name, tmp_path):
+    """The file names swapped, the model names inside swap with them: the decoder came back as the encoder."""
+    from keras_ae import artifacts
+    from keras_ae.errors import UsageError
+
+    artifacts.save_models(models.build(name), tmp_path)
+    assert artifacts.load_models(tmp_path).encoder.input_shape[1:] == models.build(name).encoder.input_shape[1:]
+    (tmp_path / "encoder.keras").rename(tmp_path / "t.keras")
+    (tmp_path / "decoder.keras").rename(tmp_path / "encoder.keras")
+    (tmp_path / "t.keras").rename(tmp_path / "decoder.keras")
+    with pytest.raises(UsageError, match=r"encoder.keras does not take what its role gives it .*are encoder.keras and "
+                                         r"decoder.keras swapped"):
+        artifacts.load_models(tmp_path)
+
+
+def test_a_model_file_with_weights_that_are_not_numbers_is_named(tmp_path):
+    from keras_ae import artifacts
+    from keras_ae.errors import UsageError
+
+    bundle = models.build("dense")
+    artifacts.save_models(bundle, tmp_path)
+    weights = bundle.autoencoder.get_weights()
+    weights[0][0, 0] = np.nan
+    bundle.autoencoder.set_weights(weights)
+    bundle.autoencoder.save(tmp_path / "autoencoder.keras")
+    with pytest.raises(UsageError, match=r"autoencoder.keras: some of its weights are not numbers"):
+        artifacts.load_models(tmp_path)
 
 
 @pytest.mark.parametrize("name", ["conv", "vae"])

@@ -10,6 +10,7 @@ images in memory for validation, the final metrics and the pictures.
 from __future__ import annotations
 
 import dataclasses
+import os
 import pathlib
 import re
 from typing import Any
@@ -118,6 +119,7 @@ def undecodable(paths, channels: int) -> UsageError | None:
                 break
         else:
             return None
+    path = os.fsdecode(path)  # the name as the file system gives it (bytes while streaming)
     try:
         with Image.open(path) as img:
             img.load()
@@ -167,7 +169,8 @@ def stream_folder(
         train = test
     available = (len(train), len(test))  # the folder's own sizes, recorded beside what a run keeps of them
     train = train[:train_limit]
-    names = np.array([str(p) for p in files])
+    # as bytes: a name that is not UTF-8 (bytes Linux allows) has no text TensorFlow can take, but its bytes open it
+    names = np.array([os.fsencode(p) for p in files], dtype=object)
 
     def decode(path):
         image = scale(_decode_file(path, channels), image_size, value_range)

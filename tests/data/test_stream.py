@@ -116,3 +116,20 @@ def test_a_failed_tfds_download_leaves_nothing_behind_and_keeps_what_was_there(t
         stream_tfds("mnist", data_dir=str(tmp_path))
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     assert left == ["downloads", "downloads/cifar10", "notes.txt"]
+
+
+def test_file_names_that_are_not_utf8_stream(tmp_path):
+    """Linux allows any bytes in a name; TensorFlow took no such name as text (a traceback while streaming)."""
+    import os
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    for i in range(5):
+        name = os.fsencode(folder) + (b"/bad\xff%d.png" % i if i < 2 else b"/%d.png" % i)
+        Image.fromarray(np.full((10, 10), 40 * i, dtype=np.uint8)).save(os.fsdecode(name))
+    data = stream_folder(folder, image_size=(8, 8), test_fraction=0.4)
+    assert len(list(data.train)) == 3 and data.x_test.shape == (2, 8, 8, 1)
+    with open(os.fsencode(folder) + b"/broken\xfe.png", "wb") as handle:
+        handle.write(b"no image")
+    found = stream_folder(folder, image_size=(8, 8), test_fraction=0.4).undecodable()
+    assert found is not None and "broken" in str(found) and "the file is broken or no image" in str(found)

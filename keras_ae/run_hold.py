@@ -159,6 +159,13 @@ def _check_way_clear(folder: pathlib.Path, run_dir: pathlib.Path, going: list[pa
                                  f"earlier run's folder goes back from {folder.name}; move it away (nothing was "
                                  "changed)")
         if (target.exists() or target.is_symlink()) and target not in going:
+            if target.name in (RUN_MARKER, UNFINISHED):  # a stopped run's folder kept for a file of yours in it
+                yours = sorted(p.name for p in target.parent.iterdir()
+                               if p not in going and p.name not in (RUN_MARKER, UNFINISHED))
+                if yours:
+                    raise UsageError(f"{target.parent / yours[0]} is not the stopped run's, so its folder cannot make "
+                                     f"way for the earlier run's, which waits in {folder.name}; move it away and run "
+                                     "again (nothing was changed)")
             raise UsageError(f"{target} is in the way of the earlier run's file that waits in {folder.name}; move it "
                              "away and run again (nothing was changed)")
 

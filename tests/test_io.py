@@ -687,3 +687,28 @@ def test_a_killed_writers_temporary_files_go_when_the_next_command_takes_its_loc
     with locks.locked(target, "out", target):
         assert not any(path.exists() for path in left)
     assert all(path.read_text() == "mine" for path in kept)
+
+
+def test_after_a_killed_every_class_rerun_a_file_of_yours_in_a_class_folder_is_the_one_named(tmp_path):
+    """The message named the stopped class run's own marker as in the way, not the file you had put beside it."""
+    import json
+
+    from keras_ae import run_hold
+    from keras_ae.run_marker import unfinished_marker
+
+    every = tmp_path / "every"
+    with unfinished_marker(every, "one-class, every class"):
+        with unfinished_marker(every / "normal-4", "one-class"):
+            put(every / "normal-4" / "metrics.json", "class 4")
+    run_hold.hold_previous_run(every, "one-class, every class")  # a rerun, killed while it trained class 4
+    state = {"state": "running", "pid": 2**30}
+    (every / "UNFINISHED.json").write_text(json.dumps({"run": "one-class, every class", **state,
+                                                       "written": ["normal-4"]}))
+    (every / "normal-4").mkdir()
+    (every / "normal-4" / ".keras-ae-run.json").write_text(json.dumps({"kind": "keras_ae.run", "run": "one-class"}))
+    (every / "normal-4" / "UNFINISHED.json").write_text(json.dumps({"run": "one-class", **state, "written": []}))
+    (every / "normal-4" / "notes.txt").write_text("mine")
+    with pytest.raises(UsageError, match=r"normal-4/notes.txt is not the stopped run's, so its folder cannot make way"):
+        with unfinished_marker(every, "one-class, every class"):
+            pass
+    assert (every / "normal-4" / "notes.txt").read_text() == "mine"

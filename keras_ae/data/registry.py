@@ -161,6 +161,33 @@ def get_dataset(name: str) -> DatasetEntry:
     return DATASETS.get(name)
 
 
+def _check_arguments(value_range: Any, image_size: Any, channels: Any, seed: Any, options: dict) -> None:
+    """`load_dataset`'s arguments, each a UsageError naming it: a misspelt option (one no loader takes) is refused
+    rather than left out."""
+    import numpy as np
+
+    def is_int(value: Any) -> bool:  # not a bool, not a float
+        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+    if value_range not in ("0,1", "-1,1"):
+        raise UsageError(f"value_range must be '0,1' or '-1,1', received {value_range!r}")
+    if image_size is not None and (isinstance(image_size, (str, bytes)) or not hasattr(image_size, "__len__") or
+                                   len(image_size) != 2 or not all(is_int(v) and v >= 1 for v in image_size)):
+        raise UsageError(f"image_size must be (height, width), two integers >= 1, received {image_size!r}")
+    if channels is not None and not (is_int(channels) and channels in (1, 3)):
+        raise UsageError(f"channels must be 1 or 3, received {channels!r}")
+    if not (is_int(seed) and 0 <= seed < 2**32):
+        raise UsageError(f"seed must be an integer in [0, 2**32), received {seed!r}")
+    known = {name for loader in [*(e.loader for _, e in DATASETS.items()), *(e.load for _, e in PREFIXES.items())]
+             for name in inspect.signature(resolve(loader)).parameters}
+    known.discard("name")  # load_dataset's own first argument
+    for key, value in options.items():
+        if key not in known:
+            raise UsageError(f"load_dataset takes no option {key!r} (options: {', '.join(sorted(known))})")
+        if key in ("path", "cache_dir") and value is not None and not isinstance(value, (str, os.PathLike)):
+            raise UsageError(f"{key} must be a path, received {value!r}")
+
+
 def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int] | None = None,
                  channels: int = 1, seed: int = 0, fallback: bool = True, **options: Any) -> Dataset:
     """Load the dataset `name`; raises UsageError for an unknown name, DownloadError when offline.
@@ -171,6 +198,7 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
     """
     if not isinstance(name, str):
         raise UsageError(f"Expected a dataset name, received {name!r} (known: {', '.join(dataset_names())})")
+    _check_arguments(value_range, image_size, channels, seed, options)
     found = prefixed(name)
     if found is not None:
         entry, rest = found

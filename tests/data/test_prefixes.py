@@ -46,3 +46,25 @@ def test_a_folder_under_your_home_is_read_the_same_by_every_command(tmp_path, mo
     assert prefixed("folder:~/pics")[1] == str(tmp_path / "pics") and local_inputs("folder:~/pics") == [
         str(tmp_path / "pics")]
     assert prefixed("tfds:~x")[1] == "~x"  # not a path
+
+
+@pytest.mark.parametrize(("arguments", "said"), [
+    ({"image_size": 8}, "image_size must be (height, width), two integers >= 1, received 8"),
+    ({"image_size": (8, 8, 8)}, "image_size must be (height, width)"),
+    ({"image_size": (8.5, 8)}, "image_size must be (height, width)"),
+    ({"channels": 3.0}, "channels must be 1 or 3, received 3.0"),
+    ({"seed": -1}, "seed must be an integer in [0, 2**32), received -1"),
+    ({"seed": True}, "seed must be an integer"),
+    ({"value_range": "0,255"}, "value_range must be '0,1' or '-1,1'"),
+    ({"pathh": "x"}, "load_dataset takes no option 'pathh' (options: "),
+    ({"path": 5}, "path must be a path, received 5"),
+])
+def test_load_dataset_names_a_bad_argument(arguments, said):
+    """Raw TypeErrors and IndexErrors came from deep inside the loaders; a misspelt option was silently left out."""
+    import re
+
+    from keras_ae.data import load_dataset
+    from keras_ae.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(said)):
+        load_dataset("mnist-sample", **arguments)

@@ -7,6 +7,7 @@ autoencoder it is the encoder's output, of any shape (a conv code of (4, 4, 8) i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -59,6 +60,8 @@ def manifold_grid(codes: np.ndarray, n: int = 15, coverage: float = 96.0) -> tup
     them; returns (points, extent (z0 low, z0 high, z1 low, z1 high))."""
     codes = check.codes((2,), codes).astype(np.float64)
     n = check.count("n", n)
+    if n * n * 8 > check.MAX_BYTES:  # n x n points of two float32 (each then decoded into an image)
+        raise ValueError(f"n={n:,} makes {n * n:,} grid points; at most {math.isqrt(check.MAX_BYTES // 8):,} a side")
     coverage = check.number("coverage", coverage, 0)
     if not 0 < coverage <= 100:
         raise ValueError(f"Expected coverage to be a percentage in (0, 100], received coverage={coverage!r}")
@@ -69,7 +72,7 @@ def manifold_grid(codes: np.ndarray, n: int = 15, coverage: float = 96.0) -> tup
     if y1 - y0 < 1e-6:
         y0, y1 = y0 - 0.5, y1 + 0.5
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-    points = np.array([[x, y] for y in ys[::-1] for x in xs], dtype=np.float32)
+    points = np.stack(np.meshgrid(xs, ys[::-1]), axis=-1).reshape(-1, 2).astype(np.float32)
     return points, (float(x0), float(x1), float(y0), float(y1))
 
 

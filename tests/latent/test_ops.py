@@ -251,3 +251,14 @@ def test_the_factor_measures_check_their_arguments(call, message):
     z, f = rng.normal(size=(50, 3)), rng.normal(size=(50, 2))
     with pytest.raises(ValueError, match=re.escape(message)):
         call(z, f)
+
+
+def test_a_manifold_grid_too_large_to_hold_is_refused_at_once():
+    """n=10**5 asked for 10**10 points and ran without end."""
+    from keras_ae.latent import manifold_grid
+
+    codes = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match=r"n=100,000 makes 10,000,000,000 grid points; at most 23,170 a side"):
+        manifold_grid(codes, n=10**5)
+    points, _ = manifold_grid(codes, n=3)
+    assert points[0, 1] == points[2, 1] > points[3, 1] and points[0, 0] < points[1, 0] < points[2, 0]

@@ -21,10 +21,10 @@ def list_images(folder: str | pathlib.Path) -> list[pathlib.Path]:
         raise UsageError(f"image folder {root} " + ("is a file, not a folder" if root.exists() else "does not exist")
                          + f" (folder:PATH wants a folder of images, {', '.join(sorted(IMAGE_SUFFIXES))}, "
                          "in sub-folders per class if labelled)")
-    # "._name.png" beside "name.png" is macOS's record of the file's attributes (copied to a USB stick, a zip), not
-    # an image
+    # hidden files and folders are no images of the set: ".ipynb_checkpoints/" (Jupyter's copies, which would make a
+    # class of their own), ".cache/", "._name.png" (macOS's record of a file's attributes on a USB stick, in a zip)
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                   and not p.name.startswith("._"))
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
     if not files:
         raise UsageError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return files

@@ -81,3 +81,14 @@ def test_macos_attribute_files_beside_the_images_are_not_images(tmp_path):
     assert [p.name for p in data.folder.list_images(tmp_path)] == sorted(p.name for p in (tmp_path / "cats").iterdir()
                                                                          if not p.name.startswith("._"))
     assert len(data.load_folder(tmp_path, image_size=(8, 8)).x_train) == 3
+
+
+def test_hidden_folders_and_files_are_no_images_of_the_set(tmp_path):
+    """Jupyter's .ipynb_checkpoints/ beside the class folders became a class of its own."""
+    write_images(tmp_path / "cats", 4)
+    write_images(tmp_path / "dogs", 4)
+    write_images(tmp_path / ".ipynb_checkpoints", 2)
+    write_images(tmp_path / "cats" / ".cache", 2)
+    (tmp_path / "dogs" / ".hidden.png").write_bytes((next((tmp_path / "dogs").iterdir())).read_bytes())
+    assert {p.parent.name for p in data.folder.list_images(tmp_path)} == {"cats", "dogs"}
+    assert len(data.folder.list_images(tmp_path)) == 8

@@ -13,6 +13,7 @@ from keras_ae.errors import UsageError
 from keras_ae.options import LEARNING_RATE, POSITIVE_INT, SEED, UNIT, Each, Spec, check_fields
 
 INK = "gray_r"  # glyphs are drawn as ink (1) on paper (0): black on white, in every font picture
+SHOWN = 128  # the glyphs the reconstruction and latent-space pictures draw (the lecture's font has 32)
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus")
 
@@ -181,18 +182,20 @@ def run_reconstruction(config, font, out: pathlib.Path) -> dict:
     figures.overlaid_curves({"training loss (BCE)": (np.array(fit.history["loss"]),
                                                    np.zeros(len(fit.history["loss"])))},
                           out / "loss.png", title="Font autoencoder: training loss", epoch_scale=passes)
-    half = -(-len(x) // 2)  # two blocks of columns; every column captioned with its character
-    blocks = [slice(0, half), slice(half, len(x))]
+    drawn = min(len(x), SHOWN)  # a font of thousands of glyphs: the pictures show the first SHOWN
+    half = -(-drawn // 2)  # two blocks of columns; every column captioned with its character
+    blocks = [slice(0, half), slice(half, drawn)]
     rows = [array for part in blocks for array in (x[part].reshape(-1, *glyph_shape),
                                                    (recon[part] > 0.5).reshape(-1, *glyph_shape))]
+    first = f"the first {drawn} of {len(x)} glyphs, each" if drawn < len(x) else "each glyph"
     figures.image_rows(rows, ["glyph", "output", "glyph", "output"], out / "reconstruction.png",
                        captions=[font.names[blocks[0]], None, font.names[blocks[1]], None],
-                       title=f"Each glyph over its output rounded at 0.5 ({int(errors.sum())} wrong pixels in all)",
-                       cmap=INK)
+                       title=f"{first[0].upper() + first[1:]} over its output rounded at 0.5 ({int(errors.sum())} "
+                             "wrong pixels in all)", cmap=INK)
     label = f"new: {config.between[0]}+{config.between[1]}"
-    lecture_figures.glyph_scatter(codes, x.reshape(-1, *glyph_shape), font.names, out / "latent_space.png",
-                        extra={label: (new_code, new_glyph.reshape(glyph_shape))},
-                        title="Font latent space: each glyph at its code (new character in red)")
+    lecture_figures.glyph_scatter(codes[:drawn], x[:drawn].reshape(-1, *glyph_shape), font.names[:drawn],
+                                  out / "latent_space.png", extra={label: (new_code, new_glyph.reshape(glyph_shape))},
+                                  title=f"Font latent space: {first} at its code (new character in red)")
     captions = [f"{t:.2f}" for t in np.linspace(0, 1, config.steps)]
     figures.image_strip(concept.images.reshape(-1, *glyph_shape), out / "concept_vector.png", captions,
                       title=f"Concept vector '{config.concept[0]}' -> '{config.concept[1]}' (decoded codes)", cmap=INK)
@@ -258,9 +261,11 @@ def run_denoising(config, font, out: pathlib.Path) -> dict:
         denoised = np.asarray(model.autoencoder(noisy, training=False))
         rows += [noisy.reshape(-1, 7, 5), denoised.reshape(-1, 7, 5)]
         row_labels += [f"{level:.0%} noisy", "denoised"]
-    figures.grouped_bars(font.names, series, out / "denoising_errors.png",
-                       ylabel=f"mean wrong pixels of 35 ({config.draws} draws)",
-                       title="Denoiser output: wrong pixels per character")
+    bars = min(len(x), SHOWN)  # a font of thousands of glyphs: the first SHOWN
+    figures.grouped_bars(font.names[:bars], {k: v[:bars] for k, v in series.items()}, out / "denoising_errors.png",
+                         ylabel=f"mean wrong pixels of 35 ({config.draws} draws)",
+                         title="Denoiser output: wrong pixels per character" +
+                               (f" (the first {bars} of {len(x)})" if bars < len(x) else ""))
     figures.image_rows(rows, row_labels, out / "denoising_examples.png",
                        title="Salt-and-pepper noise in, the denoiser's output below each level",
                        captions=[[_shown_name(n) for n in font.names[:shown]]] + [None] * (len(rows) - 1), cmap=INK)

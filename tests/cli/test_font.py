@@ -95,3 +95,28 @@ def test_a_denoising_run_on_a_font_without_the_default_pair_characters(tmp_path,
 def test_noise_levels_that_would_share_a_report_key_are_refused(capsys):
     assert font_cli.cli(["--denoise", "--noise-levels", "0.1234567,0.12345678"]) == 2
     assert "lists a level twice (to 6 significant digits)" in capsys.readouterr().err
+
+
+def test_a_font_of_many_glyphs_draws_only_the_first_ones(tmp_path, capsys, monkeypatch):
+    """2,000 glyphs trained in seconds, then drew for minutes (a picture 1,000 glyphs wide)."""
+    import numpy as np
+    from PIL import Image
+
+    from keras_ae.lectures import font
+
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(20):
+        lines += [f"{i:#06x} g{i}", *("".join("#" if b else "." for b in rng.random(5) < 0.4) for _ in range(7)), ""]
+    (tmp_path / "many.txt").write_text("\n".join(lines))
+    widths = {}
+    for shown in (20, 8):
+        monkeypatch.setattr(font, "SHOWN", shown)
+        out = tmp_path / f"run{shown}"
+        code = font_cli.cli(["--font", str(tmp_path / "many.txt"), "--max-epochs", "1", "--between", "g1,g2",
+                             "--concept", "g3,g4", "--out", str(out)])
+        assert code == 0, capsys.readouterr().err
+        assert len(json.loads((out / "font.json").read_text())["wrong_pixels"]) == 20  # every glyph is measured
+        with Image.open(out / "reconstruction.png") as picture:
+            widths[shown] = picture.width
+    assert widths[8] < 0.6 * widths[20]  # 4 columns drawn, not 10

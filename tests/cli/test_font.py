@@ -119,4 +119,4 @@ def test_a_font_of_many_glyphs_draws_only_the_first_ones(tmp_path, capsys, monke
         assert len(json.loads((out / "font.json").read_text())["wrong_pixels"]) == 20  # every glyph is measured
         with Image.open(out / "reconstruction.png") as picture:
             widths[shown] = picture.width
-    assert widths[8] < 0.6 * widths[20]  # 4 columns drawn, not 10
+    assert widths[8] < 0.8 * widths[20]  # 4 columns drawn, not 10 (the title keeps some width)

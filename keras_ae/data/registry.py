@@ -161,9 +161,14 @@ def get_dataset(name: str) -> DatasetEntry:
     return DATASETS.get(name)
 
 
-def _check_arguments(value_range: Any, image_size: Any, channels: Any, seed: Any, options: dict) -> None:
-    """`load_dataset`'s arguments, each a UsageError naming it: a misspelt option (one no loader takes) is refused
-    rather than left out."""
+# options the commands pass to every loader, which each takes or leaves (a run's data_path, a VAE's pairs)
+SHARED_OPTIONS = ("path", "pairs")
+
+
+def _check_arguments(value_range: Any, image_size: Any, channels: Any, seed: Any, options: dict,
+                     loader: Callable[..., Any]) -> None:
+    """`load_dataset`'s arguments, each a UsageError naming it: an option `loader` (the dataset's) does not take is
+    refused rather than left out (a misspelt one), but for `SHARED_OPTIONS`."""
     import numpy as np
 
     def is_int(value: Any) -> bool:  # not a bool, not a float
@@ -178,11 +183,13 @@ def _check_arguments(value_range: Any, image_size: Any, channels: Any, seed: Any
         raise UsageError(f"channels must be 1 or 3, received {channels!r}")
     if not (is_int(seed) and 0 <= seed < 2**32):
         raise UsageError(f"seed must be an integer in [0, 2**32), received {seed!r}")
-    known = {name for loader in [*(e.loader for _, e in DATASETS.items()), *(e.load for _, e in PREFIXES.items())]
-             for name in inspect.signature(resolve(loader)).parameters}
-    known.discard("name")  # load_dataset's own first argument
+    fixed = {"value_range", "image_size", "channels", "seed"}  # load_dataset's own arguments
+    params = list(inspect.signature(loader).parameters)
+    if fixed & set(params[1:]) and params[0] not in fixed:  # a prefixed family's first argument: the name's rest
+        params = params[1:]
+    known = {*SHARED_OPTIONS, *(set(params) - fixed)}
     for key, value in options.items():
-        if key not in known:
+        if key not in known and value is not None:  # None: not given (the loaders leave it out)
             raise UsageError(f"load_dataset takes no option {key!r} (options: {', '.join(sorted(known))})")
         if key in ("path", "cache_dir") and value is not None and not isinstance(value, (str, os.PathLike)):
             raise UsageError(f"{key} must be a path, received {value!r}")
@@ -198,15 +205,16 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
     """
     if not isinstance(name, str):
         raise UsageError(f"Expected a dataset name, received {name!r} (known: {', '.join(dataset_names())})")
-    _check_arguments(value_range, image_size, channels, seed, options)
     found = prefixed(name)
     if found is not None:
         entry, rest = found
         load = resolve(entry.load)
+        _check_arguments(value_range, image_size, channels, seed, options, load)
         accepted = inspect.signature(load).parameters
         return load(rest, value_range=value_range, image_size=image_size, channels=channels, seed=seed,
                     **{k: v for k, v in options.items() if v is not None and k in accepted})
     entry = get_dataset(name)
+    _check_arguments(value_range, image_size, channels, seed, options, resolve(entry.loader))
     try:
         return entry.load(value_range=value_range, **options)
     except DownloadError as err:

@@ -57,6 +57,10 @@ def test_a_rare_flag_a_sparse_pixel_and_a_second_mode_are_no_code():
     assert dominated(table) is None
     table.loc[[3, 5], "counts"] = 1e30  # a stray value in a varying column is still found
     assert dominated(table)[:2] == (3, "counts")
+    flag = np.zeros(1000)
+    flag[:5] = 1.0
+    flag[7] = 1e30  # and in a rare flag: far beyond its other values
+    assert dominated(pd.DataFrame({"flag": flag}))[:3] == (7, "flag", 1e30)
 
 
 def test_ordinary_tails_pass_and_a_stray_amount_is_found_in_the_raw_amounts_its_range_is_taken_from():

@@ -48,11 +48,13 @@ def locked(target: pathlib.Path, name: str, out) -> Iterator[None]:
             fd = -1
             raise UsageError(f"{name}={str(out)!r}: {lock} is in the way, a file that is not a keras-ae lock file; "
                              "move it or name another path (it was not touched)")
-        stale = _holder_text(fd) != ""  # a holder's number is left only when its process was killed
+        # a holder's number is left only when its process was killed: what it left half written goes (only what
+        # was made while it held the lock, never anything older)
+        since = os.fstat(fd).st_mtime if _holder_text(fd) != "" else None
         os.ftruncate(fd, 0)
         os.write(fd, f"{LOCK_TEXT}{os.getpid()}".encode())
-        if stale:
-            remove_leftovers(target)
+        if since is not None:
+            remove_leftovers(target, since)
         yield
     finally:
         if fd >= 0:
@@ -71,11 +73,12 @@ def _holder_text(fd: int) -> str:
     return text
 
 
-def remove_leftovers(target: pathlib.Path) -> list[pathlib.Path]:
+def remove_leftovers(target: pathlib.Path, since: float) -> list[pathlib.Path]:
     """Remove the temporary files and folders a killed command left beside `target` while writing it (the names
     `io.atomic_path`, `io.atomic_dir` and the table writers give them: ``.<stem>.<8 random>.tmp<suffixes>``,
-    ``.<name>.<8 random>.tmp[.old]``); called under the target's lock, which no live writer of it holds. Returns
-    what went."""
+    ``.<name>.<8 random>.tmp[.old]``), made at `since` (when it took the lock) or later; called under the target's
+    lock, which no live writer of it holds. An earlier output a kill caught between the two renames that replace
+    it (set aside as ``.tmp.old``, the target gone) is put back first. Returns what went."""
     import re
     import shutil
 
@@ -85,8 +88,14 @@ def remove_leftovers(target: pathlib.Path) -> list[pathlib.Path]:
              re.escape(f".{target.name}.") + random + r"\.tmp(\.old)?"]
     gone = []
     with contextlib.suppress(OSError):
-        for path in target.parent.glob(f".{target.stem}.*"):
-            if not any(re.fullmatch(pattern, path.name) for pattern in names) or path.is_symlink():
+        found = [path for path in target.parent.glob(f".{target.stem}.*") if not path.is_symlink()
+                 and any(re.fullmatch(pattern, path.name) for pattern in names)
+                 and path.lstat().st_ctime >= since]  # made, or renamed, since (both times are rounded alike)
+        earlier = [path for path in found if path.name.endswith(".tmp.old")]
+        if earlier and not (target.exists() or target.is_symlink()):
+            os.rename(earlier[0], target)
+        for path in found:
+            if not path.exists():
                 continue
             with contextlib.suppress(OSError):
                 if path.is_dir():

@@ -674,19 +674,44 @@ def test_a_killed_writers_temporary_files_go_when_the_next_command_takes_its_loc
     from keras_ae import locks
 
     target = tmp_path / "big.csv"
+    kept = [tmp_path / name for name in (".big.notes.tmp.csv", ".big.csv.old", "big.csv", ".other.ab12cd_9.tmp.csv")]
+    for path in kept:
+        path.write_text("mine")
+    locks.lock_path(target).write_text(f"{locks.LOCK_TEXT}999999")  # a command took the lock, then was killed
     left = [tmp_path / ".big.ab12cd_9.tmp.csv", tmp_path / ".big.csv.q1w2e3r4.tmp"]
     left[0].write_text("partial rows")
     left[1].mkdir()
     (left[1] / "part-0.parquet").write_text("x")
-    kept = [tmp_path / name for name in (".big.notes.tmp.csv", ".big.csv.old", "big.csv", ".other.ab12cd_9.tmp.csv")]
-    for path in kept:
-        path.write_text("mine")
-    with locks.locked(target, "out", target):  # a fresh lock: a live writer's files would be left alone
-        assert all(path.exists() for path in left)
-    locks.lock_path(target).write_text(f"{locks.LOCK_TEXT}999999")  # its holder was killed
     with locks.locked(target, "out", target):
         assert not any(path.exists() for path in left)
     assert all(path.read_text() == "mine" for path in kept)
+
+
+def test_after_a_kill_between_the_two_renames_the_earlier_output_is_put_back(tmp_path):
+    """atomic_dir renames the earlier output aside (.tmp.old), then the new one into place: a kill in between left
+    the earlier one only under its hidden name, which the next command must not delete."""
+    import os
+    import time
+
+    from keras_ae import locks
+
+    target = tmp_path / "model"
+    older = tmp_path / ".model.q1w2e3r4.tmp"  # a folder of yours that happens to have such a name, made earlier
+    older.mkdir()
+    (older / "notes.txt").write_text("mine")
+    time.sleep(0.05)
+    locks.lock_path(target).write_text(f"{locks.LOCK_TEXT}999999")  # the killed command took the lock
+    lock_time = os.stat(locks.lock_path(target)).st_mtime
+    earlier, new = tmp_path / ".model.a1b2c3d4.tmp.old", tmp_path / ".model.a1b2c3d4.tmp"
+    earlier.mkdir()
+    (earlier / "manifest.json").write_text("the earlier model")
+    new.mkdir()
+    (new / "manifest.json").write_text("the new model, half written")
+    assert earlier.stat().st_ctime >= lock_time > older.stat().st_ctime
+    with locks.locked(target, "out", target):
+        assert (target / "manifest.json").read_text() == "the earlier model"
+        assert not new.exists() and not earlier.exists()
+    assert older.exists() and (older / "notes.txt").read_text() == "mine"  # older than the killed command: kept
 
 
 def test_after_a_killed_every_class_rerun_a_file_of_yours_in_a_class_folder_is_the_one_named(tmp_path):

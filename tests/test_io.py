@@ -524,7 +524,7 @@ def test_a_scored_table_of_yours_in_a_demo_folder_is_refused_not_replaced(tmp_pa
     from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "demo"
-    with unfinished_marker(run, "fraud demo"):
+    with unfinished_marker(run, "fraud demo"):  # a demo whose fit failed: it wrote no scored table
         put(run / "transactions.csv", "first")
     (run / "scored.csv").write_text("V1,score,reconstruction_error,flag,top_features,p_value\n1,9,0,1,,0\n")
     before = snapshot(run)
@@ -539,6 +539,27 @@ def test_a_scored_table_of_yours_in_a_demo_folder_is_refused_not_replaced(tmp_pa
         (run / "model" / "manifest.json").write_text(json.dumps({"kind": MODEL_KIND, "files": {}}))
     with unfinished_marker(run, "fraud demo"):
         assert not (run / "model").exists() or not any((run / "model").iterdir())
+
+
+def test_a_demo_of_an_earlier_version_which_listed_only_its_tables_is_refused_not_replaced(tmp_path):
+    """Demos made before the demo listed its outputs record only their two tables: their scored table is not known
+    to be theirs (it may be yours), so a rerun is refused, naming it, and nothing changes."""
+    import json
+
+    from keras_ae.outputs import MODEL_KIND
+    from keras_ae.run_marker import unfinished_marker
+
+    run = tmp_path / "demo"
+    with unfinished_marker(run, "fraud demo"):
+        put(run / "transactions.csv", "first")
+        (run / "scored.csv").write_text("V1,score,reconstruction_error,flag,top_features,p_value\n1,9,0,1,,0\n")
+        (run / "model").mkdir()
+        (run / "model" / "manifest.json").write_text(json.dumps({"kind": MODEL_KIND, "files": {}}))
+    before = snapshot(run)
+    with pytest.raises(UsageError, match=r"scored.csv is a file the earlier run did not write"):
+        with unfinished_marker(run, "fraud demo"):
+            pass
+    assert snapshot(run) == before
 
 
 def test_a_device_is_no_json_file_but_a_pipe_is_read():

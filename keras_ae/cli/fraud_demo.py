@@ -14,8 +14,6 @@ def run_demo(args, main: Callable) -> int:
     from keras_ae.run_marker import unfinished_marker
 
     with unfinished_marker(args.out, "fraud demo") as out:  # a new or earlier demo directory; removed on bad input
-        for name in DEMO_OUTPUTS.values():  # listed as this run's before the steps write them (a rerun may replace
-            _note_written(out / name)  # them; a scored table or model of yours under those names is refused)
         files = {"train": out / "transactions.csv", "new": out / "new_transactions.csv"}
         # A higher fraud rate than the real 0.172% so a small demo still has frauds to measure.
         for seed, path in ((args.seed, files["train"]), (args.seed + 1, files["new"])):
@@ -30,7 +28,10 @@ def run_demo(args, main: Callable) -> int:
             ["score", "--model", model, "--input", new, "--out", str(out / "scored.csv"), *common],
             ["evaluate", "--model", model, "--input", new, "--out", str(out / "new_metrics.json"), *common],
         ]
-        for step in steps:
+        for step, made in zip(steps, ("model", "scored", "metrics"), strict=True):
+            # listed as this run's as its step starts (a rerun may replace it; a scored table or model of yours
+            # under its name, which no step of this run wrote, is refused)
+            _note_written(out / DEMO_OUTPUTS[made])
             print(f"\n$ keras-ae-fraud {' '.join(step)}", flush=True)
             main(step)
     return 0

@@ -56,13 +56,7 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
         if any(not np.isfinite(w).all() for w in models[-1].get_weights()):
             raise UsageError(f"cannot load {path}: some of its weights are not numbers (NaN or infinite)")
     encoder, decoder, autoencoder = models
-    codes = encoder.output_shape if isinstance(encoder.output_shape, list) else [encoder.output_shape]  # a VAE: 3
-    taken = _input_shape(autoencoder)
-    for name, model, shapes in (("encoder", encoder, [taken]), ("decoder", decoder, codes)):
-        if shapes != [None] and str(model.input_shape) not in map(str, shapes):
-            raise UsageError(f"{run_dir / f'{name}.keras'} does not take what its role gives it (input "
-                             f"{model.input_shape}, expected {shapes[-1]}): are encoder.keras and decoder.keras "
-                             "swapped, or from another run?")
+    _check_roles(run_dir, encoder, decoder, autoencoder)
     # The autoencoder holds the encoder and decoder as layers (every shipped builder's): returned, they share its
     # weights again, so training the loaded autoencoder goes on moving them (the files loaded alone would not)
     inner = {layer.name: layer for layer in autoencoder.layers if isinstance(layer, keras.Model)}
@@ -72,13 +66,33 @@ def load_models(run_dir: str | os.PathLike, compile: bool = True) -> Autoencoder
     return Autoencoder(encoder, decoder, autoencoder)
 
 
-def _input_shape(autoencoder: keras.Model):
-    """What the autoencoder takes in (a VAE, a subclassed model, knows it through its encoder), or None."""
+def _check_roles(run_dir: pathlib.Path, encoder: keras.Model, decoder: keras.Model, autoencoder: keras.Model) -> None:
+    """A UsageError when encoder.keras and decoder.keras hold each other's model (the names inside move with the
+    files), or when encoder.keras does not take what the autoencoder takes in. Shapes are compared where both are
+    known (a None size fits any) and of one rank (an autoencoder may reshape before its encoder); a model that does
+    not say its shapes (a subclassed one) is not compared."""
+    if encoder.name == "decoder" and decoder.name == "encoder":
+        raise UsageError(f"{run_dir}: encoder.keras holds the model named 'decoder' and decoder.keras the one named "
+                         "'encoder': the two files are swapped")
     try:
-        return autoencoder.input_shape
+        taken = autoencoder.input_shape
+    except AttributeError:  # a VAE, a subclassed model, knows it through its encoder
+        taken = getattr(getattr(autoencoder, "encoder", None), "input_shape", None)
+    try:
+        given = encoder.input_shape
     except AttributeError:
-        inner = getattr(autoencoder, "encoder", None)
-        return getattr(inner, "input_shape", None) if isinstance(inner, keras.Model) else None
+        return
+    if _shape_clash(given, taken):
+        raise UsageError(f"{run_dir / 'encoder.keras'} does not take what the autoencoder takes in (input {given}, "
+                         f"the autoencoder's {taken}): are encoder.keras and decoder.keras swapped, or from another "
+                         "run?")
+
+
+def _shape_clash(a, b) -> bool:
+    """Two shapes known, of one rank, that differ in a size both give."""
+    if not (isinstance(a, tuple) and isinstance(b, tuple)) or len(a) != len(b):
+        return False
+    return any(x is not None and y is not None and x != y for x, y in zip(a, b))
 
 
 def _check_one_run(run_dir: pathlib.Path, *pairs) -> None:

@@ -66,7 +66,7 @@ def test_model_files_from_two_runs_are_refused(tmp_path):
         artifacts.load_models(tmp_path / "a")
     artifacts.save_models(models.build("dense", latent_dim=16), tmp_path / "c")
     shutil.copy(tmp_path / "c" / "decoder.keras", tmp_path / "b" / "decoder.keras")
-    with pytest.raises(UsageError, match="decoder.keras does not take what its role gives it"):
+    with pytest.raises(UsageError, match="are not from one run"):
         artifacts.load_models(tmp_path / "b")
 
 
@@ -81,9 +81,34 @@ def test_swapped_encoder_and_decoder_files_are_refused(name, tmp_path):
     (tmp_path / "encoder.keras").rename(tmp_path / "t.keras")
     (tmp_path / "decoder.keras").rename(tmp_path / "encoder.keras")
     (tmp_path / "t.keras").rename(tmp_path / "decoder.keras")
-    with pytest.raises(UsageError, match=r"encoder.keras does not take what its role gives it .*are encoder.keras and "
-                                         r"decoder.keras swapped"):
+    with pytest.raises(UsageError, match=r"encoder.keras holds the model named 'decoder' and decoder.keras the one "
+                                         r"named 'encoder': the two files are swapped"):
         artifacts.load_models(tmp_path)
+
+
+def test_roles_are_checked_by_shape_where_names_say_nothing_and_any_size_fits(tmp_path):
+    import keras
+
+    from keras_ae import artifacts
+    from keras_ae.errors import UsageError
+
+    def part(name, shape, width, pool=False):
+        x = keras.Input(shape)
+        y = keras.layers.GlobalAveragePooling2D()(x) if pool else x
+        return keras.Model(x, keras.layers.Dense(width)(y), name=name)
+
+    def save(encoder, decoder, autoencoder, run):
+        artifacts.save_models(models.base.Autoencoder(encoder, decoder, autoencoder), run)
+
+    encoder, decoder = part("enc", (None, None, 1), 4, pool=True), part("dec", (4,), 16)  # for any image size
+    x = keras.Input((4, 4, 1))
+    save(encoder, decoder, keras.Model(x, decoder(encoder(x)), name="ae"), tmp_path / "any")
+    assert artifacts.load_models(tmp_path / "any").encoder.name == "enc"
+    encoder = part("enc", (16,), 4)
+    x = keras.Input((16,))
+    save(decoder, encoder, keras.Model(x, decoder(encoder(x)), name="ae"), tmp_path / "swapped")
+    with pytest.raises(UsageError, match=r"encoder.keras does not take what the autoencoder takes in"):
+        artifacts.load_models(tmp_path / "swapped")
 
 
 def test_a_model_file_with_weights_that_are_not_numbers_is_named(tmp_path):

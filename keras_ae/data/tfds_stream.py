@@ -138,7 +138,8 @@ def stream_tfds(
     if not quiet.stderr_isatty():  # a log file or pipe: no redrawn bars (the error line says what failed)
         tfds.disable_progress_bar()
     try:
-        with few_retries(), _tidy_on_failure(pathlib.Path(builder.data_dir).parents[1]):
+        root = getattr(builder, "_data_dir_root", None) or pathlib.Path(builder.data_dir).parents[1]
+        with few_retries(), _tidy_on_failure(pathlib.Path(root)):  # the data folder, for a set with configs too
             builder.download_and_prepare()
     except OSError as err:  # requests' connection errors are OSErrors
         raise DownloadError(f"cannot download tfds:{name}: {str(err).splitlines()[0]}") from None

@@ -55,10 +55,18 @@ def compressed_hint(path: str | pathlib.Path) -> str:
             start = handle.read(8)
     except OSError:
         return ""
+    name = path.name.lower()
+    if name.endswith((".tgz", ".tbz2", ".txz", ".tar")) or any(name.endswith(f"{s}") for s, _ in _MAGIC.values()):
+        return ""  # its name says it is compressed
+    if start.startswith(b"PK\x03\x04") and path.suffix.lower() in _OFFICE:
+        return f"; a {path.suffix} file is a workbook or document, not a CSV: export it as CSV"
     for magic, (suffix, kind) in _MAGIC.items():
-        if start.startswith(magic) and path.suffix.lower() != suffix:
+        if start.startswith(magic):
             return f"; its bytes are {kind}-compressed, which its name does not say: name it {path.name}{suffix}"
     return ""
+
+
+_OFFICE = (".xlsx", ".xlsm", ".xls", ".ods", ".docx", ".odt", ".pptx", ".odp", ".numbers")  # zip archives inside
 
 
 def _fields_problem(text: str) -> str:

@@ -93,7 +93,10 @@ def fit_table(detector: Any, X: Any, y: Any = None) -> tuple[list[str], pd.DataF
     table = pd.DataFrame(cells.numeric_block(frame, columns, "X", text_hint=True), columns=columns)
     given = np.zeros(len(table), dtype=np.int8) if y is None else labels(y, len(table))
     if isinstance(X, pd.DataFrame) and y is not None and detector.label_column in frame.columns:
-        own = cells.labels_block(frame, detector.label_column, "X")  # both: they must agree, or which is meant?
+        try:  # both: they must agree, or which is meant? (a column without labels, blank or NaN, leaves y to say)
+            own = cells.labels_block(frame, detector.label_column, "X")
+        except UsageError:
+            own = given
         differ = np.flatnonzero(own != given)
         if len(differ):
             raise UsageError(f"y and X's label column {detector.label_column!r} disagree in {len(differ):,} row(s) "

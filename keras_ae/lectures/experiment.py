@@ -203,6 +203,8 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
         raise _fail(source, "grid.epochs", grid.get("epochs", GRID_DEFAULTS["epochs"]),
                     f"each must be a multiple of passes_per_epoch ({passes}): every Keras epoch makes {passes} "
                     "passes over the images")
+    if ARCHITECTURES[settings["arch"]].variational and () in axes["layers"]:  # a VAE needs a layer before its code
+        raise _fail(source, "grid.layers", grid.get("layers"), "a VAE needs at least one hidden layer in each")
     if ARCHITECTURES[settings["arch"]].variational and axes["loss"] != ["bce"]:
         raise _fail(source, "grid.loss", grid.get("loss"), "a VAE is trained on BCE + KL; use [\"bce\"]")
     configs = [Config(*values) for values in itertools.product(*axes.values())]

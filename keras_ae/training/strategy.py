@@ -104,7 +104,8 @@ def _multi_worker(devices: list[str] | None):
     import tensorflow as tf
 
     if _tf_config_workers() == 0:  # a malformed TF_CONFIG is reported here, not deep inside TensorFlow
-        print("warning: strategy multi-worker: TF_CONFIG is not set, so this process trains alone, as a cluster of "
+        why = "is not set" if not os.environ.get("TF_CONFIG") else "names no workers"
+        print(f"warning: strategy multi-worker: TF_CONFIG {why}, so this process trains alone, as a cluster of "
               "one worker", file=sys.stderr)
     return tf.distribute.MultiWorkerMirroredStrategy()
 

@@ -52,6 +52,8 @@ def test_two_point_sweep_runs_end_to_end(tmp_path, capsys):
     ({"grid": {"dropout": [0.1]}}, "grid.dropout=[0.1]: unknown key"),
     ({"n_runz": 3}, "n_runz=3: unknown key"),
     ({"passes_per_epoch": 2}, "grid.epochs=[3]: each must be a multiple of passes_per_epoch (2)"),
+    ({"arch": "vae", "dataset": "mnist-sample", "metric": "final_loss", "grid": {"layers": [[8], []]}},
+     "grid.layers=[[8], []]: a VAE needs at least one hidden layer in each"),
     ({"n_runs": 0}, "'n_runs' must be an integer >= 1, received 0"),
     ({"arch": "gan"}, "arch='gan': unknown architecture"),
     ({"dataset": "bogus"}, "dataset='bogus': unknown dataset (known: mnist"),

@@ -97,3 +97,5 @@ def test_labels_given_twice_must_agree():
                                          r"y=0, Class=1\)"):
         FraudDetector(epochs=1, n_models=1, verbose=0).fit(rows, y=np.zeros(len(rows)))
     FraudDetector(epochs=1, n_models=1, verbose=0).fit(rows, y=rows["Class"].to_numpy())  # the same labels: fine
+    unlabelled = rows.assign(Class=np.nan)  # a column not filled in yet: y gives the labels
+    FraudDetector(epochs=1, n_models=1, verbose=0).fit(unlabelled, y=rows["Class"].to_numpy())

@@ -218,3 +218,14 @@ def test_a_label_that_is_not_0_or_1_is_shown_with_every_digit(label, said):
     wrong = r"t.csv, row 3 \(line 4\), column 'Class': label must be 0 \(normal\) or 1 \(fraud\), "
     with pytest.raises(UsageError, match=wrong + re.escape(said) + "$"):
         labels_block(frame, "Class", "t.csv")
+
+
+def test_a_workbook_is_told_to_be_exported_not_renamed(tmp_path):
+    import zipfile
+
+    from keras_ae.fraud.tables import open_table, read_table
+
+    with zipfile.ZipFile(tmp_path / "t.xlsx", "w") as book:
+        book.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(UsageError, match=r"a \.xlsx file is a workbook or document, not a CSV: export it as CSV$"):
+        read_table(open_table(tmp_path / "t.xlsx"))

@@ -58,12 +58,24 @@ def compressed_hint(path: str | pathlib.Path) -> str:
     name = path.name.lower()
     if name.endswith((".tgz", ".tbz2", ".txz", ".tar")) or any(name.endswith(f"{s}") for s, _ in _MAGIC.values()):
         return ""  # its name says it is compressed
-    if start.startswith(b"PK\x03\x04") and path.suffix.lower() in _OFFICE:
-        return f"; a {path.suffix} file is a workbook or document, not a CSV: export it as CSV"
+    if start.startswith(b"PK\x03\x04") and (path.suffix.lower() in _OFFICE or _office_inside(path)):
+        return "; it is a workbook or document (a zip archive of XML), not a CSV: export it as CSV"
     for magic, (suffix, kind) in _MAGIC.items():
         if start.startswith(magic):
             return f"; its bytes are {kind}-compressed, which its name does not say: name it {path.name}{suffix}"
     return ""
+
+
+def _office_inside(path: pathlib.Path) -> bool:
+    """The zip archive at `path` holds an Office Open XML or OpenDocument file (what .xlsx, .ods, ... are)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return "[Content_Types].xml" in names or "mimetype" in names
 
 
 _OFFICE = (".xlsx", ".xlsm", ".xls", ".ods", ".docx", ".odt", ".pptx", ".odp", ".numbers")  # zip archives inside

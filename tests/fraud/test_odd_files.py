@@ -225,7 +225,10 @@ def test_a_workbook_is_told_to_be_exported_not_renamed(tmp_path):
 
     from keras_ae.fraud.tables import open_table, read_table
 
-    with zipfile.ZipFile(tmp_path / "t.xlsx", "w") as book:
-        book.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(UsageError, match=r"a \.xlsx file is a workbook or document, not a CSV: export it as CSV$"):
-        read_table(open_table(tmp_path / "t.xlsx"))
+    for name in ("t.xlsx", "saved.csv"):  # a workbook saved under a CSV name too
+        with zipfile.ZipFile(tmp_path / name, "w") as book:
+            book.writestr("[Content_Types].xml", "<Types/>")
+            book.writestr("xl/workbook.xml", "<workbook/>")
+        with pytest.raises(UsageError, match=r"it is a workbook or document \(a zip archive of XML\), not a CSV: "
+                                             r"export it as CSV$"):
+            read_table(open_table(tmp_path / name))

@@ -35,7 +35,8 @@ def test_a_few_extreme_rows_are_found_with_their_column(values):
     assert column == "V2" and position in rows and multiple > SPREAD_LIMIT and kind == "feature"
 
 
-@pytest.mark.parametrize(("code", "share"), [(-999999.0, 0.01), (1e30, 0.01), (-999.0, 0.04)])
+@pytest.mark.parametrize(("code", "share"), [(-999999.0, 0.01), (1e30, 0.01), (-999.0, 0.04), (-999999.0, 0.062),
+                                             (-999999.0, 0.2)])
 def test_a_missing_value_code_in_a_few_percent_of_the_rows_is_found(code, share):
     """A code for "missing" in 1% of the rows swallowed the column's spread (a V14 of 5,000 then scored like 1.5)
     and was too many rows for the rule of the few most extreme ones."""
@@ -53,14 +54,19 @@ def test_a_rare_flag_a_sparse_pixel_and_a_second_mode_are_no_code():
     table = pd.DataFrame({"flag": (rng.random(4143) < 0.01) * 1000.0,  # two values: nothing else to compare with
                           "pixel": pixel,  # once refused by the rule of the few most extreme rows
                           "counts": rng.negative_binomial(1, 0.01, 4143).astype(float),  # a long natural tail
-                          "wide": np.where(rng.random(4143) < 0.2, 1e6, rng.normal(size=4143))})  # 20%: a mode
+                          "wide": np.where(rng.random(4143) < 0.3, 1e6, rng.normal(size=4143))})  # 30%: a mode
     assert dominated(table) is None
     table.loc[[3, 5], "counts"] = 1e30  # a stray value in a varying column is still found
     assert dominated(table)[:2] == (3, "counts")
     flag = np.zeros(1000)
     flag[:5] = 1.0
     flag[7] = 1e30  # and in a rare flag: far beyond its other values
-    assert dominated(pd.DataFrame({"flag": flag}))[:3] == (7, "flag", 1e30)
+    assert dominated(pd.DataFrame({"flag": flag}))[:2] == (7, "flag")
+    fees = np.zeros(2000)  # but fees of 0.01-0.02 beside 5-8, or 20 and 40 beside 5,000, are real
+    fees[[3, 9, 30, 44, 70, 81, 99, 120]] = [0.01, 0.01, 0.02, 0.02, 5, 6, 7, 8]
+    refunds = np.zeros(2000)
+    refunds[[5, 6, 7]] = [20, 40, 5000]
+    assert dominated(pd.DataFrame({"fees": fees, "refunds": refunds})) is None
 
 
 def test_ordinary_tails_pass_and_a_stray_amount_is_found_in_the_raw_amounts_its_range_is_taken_from():
@@ -87,6 +93,13 @@ def test_fit_refuses_a_stray_amount_that_would_open_the_range_of_normal_amounts(
     with pytest.raises(UsageError, match="column 'Amount'.*1e[+]30 is so far from the other normal rows.*the range "
                                          "of normal amounts taken with it would pass"):
         FraudDetector(epochs=1).fit(rows)
+
+
+def test_two_codes_together_are_found():
+    table = frame(2000)
+    table.loc[range(0, 2000, 32), "V2"] = -999999.0
+    table.loc[range(16, 2000, 32), "V2"] = 999999.0
+    assert dominated(table)[1] == "V2"
 
 
 def test_fit_names_a_missing_value_code_with_its_rows():

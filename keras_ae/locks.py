@@ -88,7 +88,8 @@ def remove_leftovers(target: pathlib.Path, since: float) -> list[pathlib.Path]:
              re.escape(f".{target.name}.") + random + r"\.tmp(\.old)?"]
     gone = []
     with contextlib.suppress(OSError):
-        found = [path for path in target.parent.glob(f".{target.stem}.*") if not path.is_symlink()
+        found = [path for path in target.parent.iterdir() if path.name.startswith(f".{target.stem}.")
+                 and not path.is_symlink()
                  and any(re.fullmatch(pattern, path.name) for pattern in names)
                  and path.lstat().st_ctime >= since]  # made, or renamed, since (both times are rounded alike)
         earlier = [path for path in found if path.name.endswith(".tmp.old")]

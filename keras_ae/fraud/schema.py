@@ -203,7 +203,8 @@ def csv_separator(sep: object) -> str:
 def read_header(path: str | os.PathLike, sep: str = ",") -> list[str]:
     """Column names of a CSV file, checked (exists, not empty, plausible delimiter, no duplicates); `sep` is one
     character (`csv_separator`, as `tables.open_table` passes it)."""
-    from keras_ae.fraud.csv_format import check_whole_zstd, compressed_hint, decompression_errors, error_text
+    from keras_ae.fraud.compression import check_whole_zstd, compressed_hint, decompression_errors
+    from keras_ae.fraud.csv_format import error_text
 
     path = check_file(path)
     check_whole_zstd(path)

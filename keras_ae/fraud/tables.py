@@ -20,7 +20,8 @@ from typing import Any
 import pandas as pd
 
 from keras_ae.errors import UsageError
-from keras_ae.fraud.csv_format import COMPRESSED_SUFFIXES, where_not_utf8  # noqa: F401  (public here too)
+from keras_ae.fraud.compression import COMPRESSED_SUFFIXES
+from keras_ae.fraud.csv_format import where_not_utf8  # noqa: F401  (public here too)
 from keras_ae.registry import Registry
 
 PARQUET_SUFFIXES = (".parquet", ".pq")

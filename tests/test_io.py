@@ -167,11 +167,7 @@ def test_a_rerun_clears_what_a_failed_run_left_refuses_an_unmarked_folder_and_re
     (copied / "metrics.json").write_text(json.dumps({"options": {}, "test_bce": 0.1}))
     for name in ("autoencoder.keras", "history.csv", "results.csv"):
         (copied / name).write_text("copied")
-    before = snapshot(copied)
-    with pytest.raises(UsageError, match="not a keras-ae run directory"):
-        with unfinished_marker(copied, "sweep"):
-            pass
-    assert snapshot(copied) == before
+    refused_untouched(copied, "sweep", "not a keras-ae run directory")
 
     every = tmp_path / "every"
     with unfinished_marker(every, "one-class, every class"):
@@ -247,6 +243,17 @@ def test_a_rerun_after_a_failed_run_moves_only_the_files_that_run_wrote(tmp_path
         with atomic_path(run / "loss.png") as tmp:
             tmp.write_text("second run")
     assert (run / "loss.png").read_text() == "second run" and not (run / "UNFINISHED.json").exists()
+
+
+def refused_untouched(run, what, match):
+    """A run of the kind `what` into `run` is refused with a message matching `match`, and changes nothing."""
+    from keras_ae.run_marker import unfinished_marker
+
+    before = snapshot(run)
+    with pytest.raises(UsageError, match=match):
+        with unfinished_marker(run, what):
+            pass
+    assert snapshot(run) == before
 
 
 def finished_run(run, name="metrics.json", text="first"):
@@ -411,11 +418,7 @@ def test_a_second_run_into_a_directory_in_use_is_refused_and_touches_nothing(tmp
         finished_run(run)
     with unfinished_marker(run, "train"):
         (run / "metrics.json").write_text("running")
-        during = snapshot(run)
-        with pytest.raises(UsageError, match="is being written by another command"):
-            with unfinished_marker(run, "train"):
-                pass
-        assert snapshot(run) == during
+        refused_untouched(run, "train", "is being written by another command")
     assert (run / "metrics.json").read_text() == "running" and not list(run.parent.glob(".*.lock"))
 
 
@@ -441,7 +444,6 @@ def test_a_bad_input_found_in_a_new_run_directory_says_the_directory_is_gone(tmp
 
 @pytest.mark.parametrize("name", [".keras-ae-previous", ".keras-ae-previous.part"])
 def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_path, name):
-    from keras_ae.run_marker import unfinished_marker
 
     run = tmp_path / "run"
     finished_run(run)
@@ -449,11 +451,7 @@ def test_a_folder_of_that_name_keras_ae_did_not_make_is_refused_untouched(tmp_pa
     (run / name).mkdir()
     (run / name / "notes.txt").write_text("planted")
     (run / name / "metrics.json").write_text("planted")
-    before = snapshot(run)
-    with pytest.raises(UsageError, match="is not the folder keras-ae keeps an earlier run in"):
-        with unfinished_marker(run, "train"):
-            pass
-    assert snapshot(run) == before
+    refused_untouched(run, "train", "is not the folder keras-ae keeps an earlier run in")
 
 
 def test_a_demo_rerun_that_fails_puts_the_earlier_demo_and_its_model_back(tmp_path):
@@ -508,11 +506,7 @@ def test_files_of_the_demos_names_that_it_did_not_write_are_not_the_demos(tmp_pa
     (run / "scored.csv").write_text("id,amount\n1,2\n")
     (run / "new_metrics.json").write_text('{"mine": 1}')
     assert run_dirs.run_outputs(run, "fraud demo") == [run / "transactions.csv"]
-    before = snapshot(run)
-    with pytest.raises(UsageError, match=r"scored.csv is a file the earlier run did not write"):
-        with unfinished_marker(run, "fraud demo"):
-            pass
-    assert snapshot(run) == before
+    refused_untouched(run, "fraud demo", r"scored.csv is a file the earlier run did not write")
 
 
 def test_a_scored_table_of_yours_in_a_demo_folder_is_refused_not_replaced(tmp_path):
@@ -527,11 +521,7 @@ def test_a_scored_table_of_yours_in_a_demo_folder_is_refused_not_replaced(tmp_pa
     with unfinished_marker(run, "fraud demo"):  # a demo whose fit failed: it wrote no scored table
         put(run / "transactions.csv", "first")
     (run / "scored.csv").write_text("V1,score,reconstruction_error,flag,top_features,p_value\n1,9,0,1,,0\n")
-    before = snapshot(run)
-    with pytest.raises(UsageError, match=r"scored.csv is a file the earlier run did not write"):
-        with unfinished_marker(run, "fraud demo"):
-            pass
-    assert snapshot(run) == before
+    refused_untouched(run, "fraud demo", r"scored.csv is a file the earlier run did not write")
     (run / "scored.csv").unlink()  # once it is moved away, the demo's own model folder is replaced on a rerun
     with unfinished_marker(run, "fraud demo"):
         _note_written(run / "model")
@@ -555,11 +545,7 @@ def test_a_demo_of_an_earlier_version_which_listed_only_its_tables_is_refused_no
         (run / "scored.csv").write_text("V1,score,reconstruction_error,flag,top_features,p_value\n1,9,0,1,,0\n")
         (run / "model").mkdir()
         (run / "model" / "manifest.json").write_text(json.dumps({"kind": MODEL_KIND, "files": {}}))
-    before = snapshot(run)
-    with pytest.raises(UsageError, match=r"scored.csv is a file the earlier run did not write"):
-        with unfinished_marker(run, "fraud demo"):
-            pass
-    assert snapshot(run) == before
+    refused_untouched(run, "fraud demo", r"scored.csv is a file the earlier run did not write")
 
 
 def test_a_device_is_no_json_file_but_a_pipe_is_read():
@@ -593,11 +579,7 @@ def test_a_finished_run_lists_what_it_wrote_and_a_rerun_replaces_only_that(tmp_p
     assert json.loads((run / RUN_MARKER).read_text())["files"] == ["denoising_errors.png", "denoising_examples.png",
                                                                     "font.json"]
     (run / "history.csv").write_text("mine")
-    before = snapshot(run)
-    with pytest.raises(UsageError, match="history.csv is a file the earlier run did not write"):
-        with unfinished_marker(run, "font"):
-            pass
-    assert snapshot(run) == before
+    refused_untouched(run, "font", "history.csv is a file the earlier run did not write")
     (run / "history.csv").unlink()
     with unfinished_marker(run, "font"):
         assert sorted(p.name for p in run.iterdir() if not p.name.startswith(".")) == ["UNFINISHED.json"]
@@ -754,7 +736,6 @@ def test_after_a_killed_every_class_rerun_a_file_of_yours_in_a_class_folder_is_t
     (every / "normal-4" / ".keras-ae-run.json").write_text(json.dumps({"kind": "keras_ae.run", "run": "one-class"}))
     (every / "normal-4" / "UNFINISHED.json").write_text(json.dumps({"run": "one-class", **state, "written": []}))
     (every / "normal-4" / "notes.txt").write_text("mine")
-    with pytest.raises(UsageError, match=r"normal-4/notes.txt is not the stopped run's, so its folder cannot make way"):
-        with unfinished_marker(every, "one-class, every class"):
-            pass
+    refused_untouched(every, "one-class, every class", r"normal-4/notes.txt is not the stopped run's, so its folder "
+                                                      r"cannot make way")
     assert (every / "normal-4" / "notes.txt").read_text() == "mine"

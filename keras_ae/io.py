@@ -8,7 +8,7 @@ import os
 import pathlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -123,6 +123,19 @@ def not_a_file(path: pathlib.Path) -> str:
     return "does not exist"
 
 
+def keys_once(refuse: Callable[[str], Exception]) -> Callable[[list], dict]:
+    """A `json.loads` object_pairs_hook that raises `refuse(key)` for a key an object gives twice (json would keep
+    the last silently: which one was meant is not known)."""
+    def hook(pairs: list[tuple[str, Any]]) -> dict:
+        out: dict = {}
+        for key, value in pairs:
+            if key in out:
+                raise refuse(key)
+            out[key] = value
+        return out
+    return hook
+
+
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
     """Read a JSON file, raising UsageError with the file name when it is missing or malformed."""
     from keras_ae.errors import UsageError
@@ -137,13 +150,7 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
     except UnicodeDecodeError as err:
         raise UsageError(f"{what} {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at position "
                          f"{err.start}); JSON files are UTF-8") from None
-    def once(pairs: list[tuple[str, Any]]) -> dict:
-        out: dict = {}
-        for key, value in pairs:
-            if key in out:  # json would keep the last silently: which one was meant is not known
-                raise UsageError(f"{what} {path} gives the key {key!r} twice")
-            out[key] = value
-        return out
+    once = keys_once(lambda key: UsageError(f"{what} {path} gives the key {key!r} twice"))
 
     def number(literal: str) -> float:
         value = float(literal)

@@ -27,13 +27,9 @@ def json_object(text: str) -> dict:
     """A JSON object given on the command line (a config file gives it as an object)."""
     import json
 
-    def once(pairs: list) -> dict:
-        keys = [key for key, _ in pairs]
-        twice = next((key for key in keys if keys.count(key) > 1), None)
-        if twice is not None:  # json would keep the last silently: which one was meant is not known
-            raise argparse.ArgumentTypeError(f"gives the key {twice!r} twice, received {text!r}")
-        return dict(pairs)
+    from keras_ae.io import keys_once
 
+    once = keys_once(lambda key: argparse.ArgumentTypeError(f"gives the key {key!r} twice, received {text!r}"))
     try:
         value = json.loads(text, object_pairs_hook=once)
     except (ValueError, RecursionError):

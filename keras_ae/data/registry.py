@@ -169,10 +169,7 @@ def _check_arguments(value_range: Any, image_size: Any, channels: Any, seed: Any
                      loader: Callable[..., Any]) -> None:
     """`load_dataset`'s arguments, each a UsageError naming it: an option `loader` (the dataset's) does not take is
     refused rather than left out (a misspelt one), but for `SHARED_OPTIONS`."""
-    import numpy as np
-
-    def is_int(value: Any) -> bool:  # not a bool, not a float
-        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    from keras_ae.models.arguments import is_int  # no Keras: the models package loads its builders lazily
 
     if value_range not in ("0,1", "-1,1"):
         raise UsageError(f"value_range must be '0,1' or '-1,1', received {value_range!r}")

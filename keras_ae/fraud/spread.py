@@ -37,17 +37,17 @@ def dominating(x: np.ndarray) -> tuple[int, float] | None:
     `SPREAD_LIMIT` times what it is without its most extreme 1, 2, 4, ... values (up to 0.1% of them, at least 4,
     at most a tenth), or without the rows of its most extreme repeated values (`_coded`): the largest such
     multiple; None otherwise, and for values constant but for those few."""
-    found = [f for f in (_extreme_rows(x), _coded(x), _sparse(x)) if f is not None]
+    values, counts = np.unique(x, return_counts=True)  # the column's distinct values, once for both rules
+    found = [f for f in (_extreme_rows(x), _coded(x, values, counts), _sparse(x, values, counts)) if f is not None]
     return max(found, key=lambda f: f[1]) if found else None
 
 
-def _sparse(x: np.ndarray) -> tuple[int, float] | None:
+def _sparse(x: np.ndarray, values: np.ndarray, counts: np.ndarray) -> tuple[int, float] | None:
     """For a column constant but for a few rows (fewer than `VARYING_ROWS`), which the other rules leave alone:
     (position of its most extreme row, the multiple of the standard deviation without them) when its k most
     extreme rows lie more than `SPARSE_GAP` times as far from the common value as the next one (a stray 1e30 among a
     rare flag's 1s); None otherwise, and for a single row off the common value (nothing to compare it with). So
     few values say little of what is usual: only a gap far wider than real sparse columns show is taken for one."""
-    values, counts = np.unique(x, return_counts=True)
     mode = values[np.argmax(counts)]
     off = np.flatnonzero(x != mode)
     if not 2 <= len(off) < VARYING_ROWS:
@@ -62,12 +62,11 @@ def _sparse(x: np.ndarray) -> tuple[int, float] | None:
     return int(order[0]), float(x.std() / rest) if rest > 0 else float(gaps[k])
 
 
-def _coded(x: np.ndarray) -> tuple[int, float] | None:
+def _coded(x: np.ndarray, values: np.ndarray, counts: np.ndarray) -> tuple[int, float] | None:
     """(position of the first row of the code, the multiple) when the rows holding the most extreme values of `x`
     that repeat (each in 2 rows or more, together at most `CODE_SHARE` of the rows) make its standard deviation more
     than `SPREAD_LIMIT` times that of the other rows, which vary; None otherwise."""
     n = len(x)
-    values, counts = np.unique(x, return_counts=True)
     order = np.argsort(-np.abs(values - np.median(x)), kind="stable")[:20]
     spread, coded, taken, worst, first = x.std(), np.zeros(n, dtype=bool), 0, None, None
     for i in order:

@@ -23,7 +23,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import harness  # noqa: E402
 
 CANDIDATES = ["pixel-knn", "latent", "pca", "latent+pca", "latent+detail", "latent+pixel-knn", "pca+pixel-knn",
-              "detail+pixel-knn", "latent+pca+pixel-knn", "latent+detail+pixel-knn"]
+              "detail+pixel-knn", "latent+pca+pixel-knn", "latent+detail+pixel-knn", "texture", "latent+texture",
+              "detail+texture", "texture+pixel-knn"]
 
 
 def candidate_rows(run_dir, data, config, labels) -> list[dict]:

@@ -164,7 +164,10 @@ def roc_curves(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], path: str |
     ax.set_ylabel("true-positive rate")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    if len(curves) > 3:  # below the axes: over them it would hide the curves it names
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.14))
+    else:
+        ax.legend(fontsize=8, loc="lower right")
     return save_figure(fig, path)
 
 

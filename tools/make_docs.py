@@ -197,8 +197,10 @@ def font_sweep(r):
 
 # ---------------------------------------------------------------- images
 AE, CN = "conv AE 32-32-16", "conv AE 32-32-16, contrast-normalised"
+TEXTURE = "local texture energy, k nearest (texture, no autoencoder)"  # the method name benchmarks/anomaly.py writes
 ANOMALY_ROWS = {
     "pneumonia0": {"PCA reconstruction error": "PCA reconstruction error (90% variance)",
+                   TEXTURE: "local texture energy, `texture` (no autoencoder)",
                    "slide conv AE 16-8-8, MSE (naive)": "slide conv AE 16-8-8, MSE (the naive recipe)",
                    "conv VAE (latent 16), negative ELBO": "conv VAE, negative ELBO",
                    f"{AE}, raw, latent": "conv AE, raw pixels, latent",
@@ -209,6 +211,7 @@ ANOMALY_ROWS = {
                    f"{CN}, latent+detail": "conv AE, contrast-normalised, latent+detail",
                    f"{CN}, latent+detail, 3 seeds": "same, averaged over 3 seeds"},
     "mnist5": {"PCA reconstruction error": "PCA reconstruction error (90% variance)",
+               TEXTURE: "local texture energy, `texture` (no autoencoder)",
                "slide conv AE 16-8-8, MSE (naive)": "slide conv AE 16-8-8, MSE",
                "conv VAE (latent 16), negative ELBO": "conv VAE, negative ELBO",
                f"{AE}, raw, latent+mse+detail": "conv AE, raw pixels, latent+mse+detail",

@@ -5,6 +5,7 @@ registry, one-class splits.
 - `metrics`: `detection_metrics` (ROC-AUC, AP, accuracy, confusion at a threshold), `roc_auc_standard_error`
 - `scores`: reconstruction errors, SSIM, VAE -ELBO, latent density, detail energy, contrast normalisation
 - `image_scores`: the registry `IMAGE_SCORES` that `--score` chooses from
+- `texture`: `band_energies`, the local texture energy the `texture` score measures
 - `one_class`: `one_class_splits`, `ImageScorer`, `compare_scores` and `choose_score` (which score, on validation)
 - `figures`: histograms, confusion matrix, ranked images
 """

@@ -154,6 +154,45 @@ def _check_pixel_knn(options: dict, shape: tuple[int, ...]) -> None:
                          "image shifted that far is mostly its repeated edge", param="shift")
 
 
+@dataclasses.dataclass
+class TextureNeighbours:
+    """The texture vectors (`texture.band_energies`) of the normal training images that `texture` measures
+    against, with the score's k and cell size."""
+
+    reference: np.ndarray
+    k: int
+    cell: int
+
+
+def _fit_texture(inputs: ScoreInputs, options: dict) -> TextureNeighbours:
+    from keras_ae.anomaly.texture import band_energies
+
+    return TextureNeighbours(band_energies(inputs.raw, options["cell"]), options["k"], options["cell"])
+
+
+def _texture(inputs: ScoreInputs, state: TextureNeighbours) -> np.ndarray:
+    from keras_ae.anomaly.texture import band_energies
+    from keras_ae.neighbours import nearest
+
+    return nearest(state.reference, band_energies(inputs.raw, state.cell), state.k)[1].mean(axis=1)
+
+
+def _texture_training(inputs: ScoreInputs, state: TextureNeighbours) -> np.ndarray:
+    from keras_ae.neighbours import leave_one_out
+
+    return leave_one_out(state.reference, state.k).mean(axis=1)
+
+
+def _check_texture(options: dict, shape: tuple[int, ...]) -> None:
+    _check_k(options, shape)
+    cell = options["cell"]
+    if isinstance(cell, bool) or not isinstance(cell, (int, np.integer)) or cell < 1:
+        raise UsageError(f"cell={cell!r} must be a whole number of pixels, at least 1", param="cell")
+    if len(shape) >= 3 and cell > min(shape[1], shape[2]):
+        raise UsageError(f"cell={cell} is larger than the images' smaller side ({min(shape[1], shape[2])} pixels)",
+                         param="cell")
+
+
 def _detail(inputs: ScoreInputs, state: np.ndarray) -> np.ndarray:
     return scores.typicality_distance(scores.detail_energy(inputs.raw), state)
 
@@ -176,6 +215,11 @@ register_score("pixel-knn", _pixel_knn,
                "(default 10), so small shifts, slants and stroke changes cost little",
                options={"k": 5, "blur": 1.0, "shift": 1, "rotate": 10.0}, check=_check_pixel_knn,
                training_score=_pixel_knn_training, fit=_fit_pixel_knn)
+register_score("texture", _texture,
+               "mean distance of the image's local texture energy to that of its k nearest normal training images: "
+               "the log energy of four band-pass octaves (differences of Gaussian blurs of 0.5-4 pixels) in every "
+               "cell of cell x cell pixels (default 2), so missing, added or moved detail counts",
+               options={"k": 5, "cell": 2}, check=_check_texture, training_score=_texture_training, fit=_fit_texture)
 register_score("pca", lambda inputs, pca: baselines.pca_errors(pca, inputs.raw),
                "reconstruction error of the optimal linear autoencoder (PCA keeping pca_variance, default 90%, of the "
                "training images' variance)", options={"pca_variance": 0.9},

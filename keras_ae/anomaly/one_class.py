@@ -111,9 +111,9 @@ class ImageScorer:
         score: a name of `IMAGE_SCORES`, or several joined with "+" (averaged after scaling each by its
             median and interquartile range on the normal training images).
         contrast: "standardize" or "none", the normalisation the bundle was trained with.
-        options: the score parts' options (`image_scores.score_options`: ``k`` of "latent-knn" and "pixel-knn",
-            ``blur``, ``shift`` and ``rotate`` of "pixel-knn", ``pca_variance`` of "pca"); the others keep their
-            defaults. An option no part takes is a ValueError.
+        options: the score parts' options (`image_scores.score_options`: ``k`` of "latent-knn", "pixel-knn" and
+            "texture", ``blur``, ``shift`` and ``rotate`` of "pixel-knn", ``pca_variance`` of "pca", ``cell`` of
+            "texture"); the others keep their defaults. An option no part takes is a ValueError.
     """
 
     def __init__(self, bundle: Any, score: str = RECOMMENDED, contrast: str = "standardize", batch_size: int = 256,
@@ -182,7 +182,7 @@ def compare_scores(bundle: Any, splits: OneClassSplits, candidates: list[str], c
     """Validation ROC-AUC (with its standard error) and test ROC-AUC of each candidate score (a name of
     `IMAGE_SCORES` or several joined with "+") from one trained `bundle` on `splits`, in the order given; choose
     with `choose_score`, which reads the validation columns only. `options` go to the candidates that take them
-    (``k``, ``blur``, ``shift``, ``rotate``, ``pca_variance``)."""
+    (``k``, ``blur``, ``shift``, ``rotate``, ``pca_variance``, ``cell``)."""
     from sklearn.metrics import roc_auc_score
 
     from keras_ae.anomaly.metrics import roc_auc_standard_error

@@ -51,7 +51,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--contrast", default="standardize", choices=CONTRAST_NORMS,
                    help="per-image contrast normalisation before the autoencoder (default standardize)")
     p.add_argument("--k", type=SPECS["k"], default=5,
-                   help="neighbours of the latent-knn and pixel-knn scores (default 5)")
+                   help="neighbours of the latent-knn, pixel-knn and texture scores (default 5)")
     p.add_argument("--blur", type=SPECS["blur"], default=1.0,
                    help="Gaussian blur in pixels of the pixel-knn score (default 1; 0: none; at most half the "
                         "images' smaller side)")
@@ -63,6 +63,9 @@ def build_parser() -> ArgumentParser:
                         "0: none; at most 180)")
     p.add_argument("--pca-variance", type=SPECS["pca_variance"], default=0.9,
                    help="share of the training images' variance the pca score keeps (default 0.9)")
+    p.add_argument("--cell", type=SPECS["cell"], default=2,
+                   help="side in pixels of the cells the texture score measures detail energy in (default 2; at "
+                        "most the images' smaller side)")
     p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),
                    help="rule on the validation set: " + escaped(THRESHOLD_RULES.help()) + " (default quartile-gap)")
     p.add_argument("--percentile", type=SPECS["percentile"], default=None,

@@ -224,12 +224,13 @@ def set_facts(name: str) -> tuple[int, int, dict[str, str] | None]:
 def dataset_entry(name: str):
     """The registry entry a one-class run reads for ``medmnist:<name>``: its normal class (the label named normal,
     healthy or benign, else 0) and class names, from the catalogue when the package is there."""
-    from keras_ae.data.registry import DatasetEntry
+    from keras_ae.data.registry import DATASETS, DatasetEntry
 
     try:
         _, normal, meanings = set_facts(name)
     except UsageError:
         normal, meanings = 0, None  # refused when it loads, with the same message
     names = (meanings[str(normal)], "other classes") if meanings else None
+    score = {"default_score": DATASETS["pneumonia"].default_score} if name == "pneumoniamnist" else {}
     return DatasetEntry(lambda value_range="0,1", path=None: load_medmnist(name, value_range, path=path),
-                        help=f"MedMNIST {name}", default_normal=normal, class_names=names, takes_path=True)
+                        help=f"MedMNIST {name}", default_normal=normal, class_names=names, takes_path=True, **score)

@@ -33,7 +33,7 @@ class DatasetEntry:
         fallback: a dataset loaded instead when this one cannot be downloaded (with a note on stderr).
         default_score: the image anomaly score of one-class runs on it (`keras_ae.anomaly.image_scores`),
             chosen on validation data: "pixel-knn" for MNIST digits (distance to the nearest normal digits,
-            blurred), "latent+detail" elsewhere (X-rays: code density plus texture).
+            blurred), "texture" for PneumoniaMNIST (local detail energy), "latent+detail" elsewhere.
         train_defaults: the train command's preset for this dataset (None: none): "arch" and the
             `TrainConfig` fields it sets when the user leaves them out and trains that architecture.
         takes_path: its loader reads a local copy of the file when given one (``path``; `data_path` of runs).
@@ -126,6 +126,7 @@ register_dataset("fashion_mnist", "keras_ae.data.mnist:load_fashion_mnist", help
 register_dataset("mnist-sample", "keras_ae.data.mnist:load_mnist_sample", default_score="pixel-knn",
                  help="the 5,000 real digits shipped in data/mnist_sample.npz")
 register_dataset("pneumonia", "keras_ae.data.pneumonia:load_pneumonia", default_normal=0, takes_path=True,
+                 default_score="texture",
                  class_names=("normal", "pneumonia"), help="PneumoniaMNIST chest X-rays (normal = 0)")
 register_dataset("smileys", "keras_ae.data.smileys:load_smileys", labelled=False,
                  train_defaults=smileys.TRAIN_DEFAULTS, help="64x64 RGB faces with known factors")

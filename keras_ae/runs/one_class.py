@@ -40,11 +40,12 @@ class OneClassConfig:
     latent_dim: int | None = None
     score: str | None = None  # None: the dataset's default score (DatasetEntry.default_score)
     contrast: str = "standardize"
-    k: int = 5  # neighbours of the latent-knn and pixel-knn scores
+    k: int = 5  # neighbours of the latent-knn, pixel-knn and texture scores
     blur: float = 1.0  # Gaussian blur (pixels) of the pixel-knn score; 0: none
     shift: int = 1  # pixels the pixel-knn score shifts an image each way to find its closest view; 0: none
     rotate: float = 10.0  # degrees the pixel-knn score rotates an image each way; 0: none
     pca_variance: float = 0.9  # variance kept by the pca score
+    cell: int = 2  # side in pixels of the cells the texture score measures detail energy in
     threshold: str = "quartile-gap"
     percentile: float | None = None  # the percentile rule's value; None: 95
     threshold_value: float | None = None  # the value of any rule that takes one (percentile, fpr, alpha, value)
@@ -67,6 +68,7 @@ class OneClassConfig:
         "shift": NON_NEGATIVE_INT,
         "rotate": Spec(float, 0, 180),
         "pca_variance": FRACTION_OPEN,
+        "cell": POSITIVE_INT,
         # open: `anomaly.thresholds.threshold_percentile` refuses 0 and 100 (found only after training otherwise)
         "percentile": Spec(float, 0, 100, low_open=True, high_open=True, optional=True),
         "threshold_value": Spec(float, optional=True),

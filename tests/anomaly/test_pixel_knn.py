@@ -161,7 +161,7 @@ def test_digits_default_to_pixel_knn():
     from keras_ae.data.registry import DATASETS
 
     assert DATASETS["mnist-sample"].default_score == DATASETS["mnist"].default_score == "pixel-knn"
-    assert DATASETS["pneumonia"].default_score == "latent+detail"
+    assert DATASETS["pneumonia"].default_score == "texture"
 
 
 def test_compare_scores_reads_validation_and_test_from_their_own_splits():
@@ -219,7 +219,7 @@ def test_choose_score_takes_the_simplest_within_one_standard_error():
 def test_options_a_score_does_not_use_are_named_unless_left_at_their_default():
     assert image_scores.unused_options("latent", {"blur": 2.0, "k": 5, "pca_variance": 0.9}) == {"blur": ["pixel-knn"]}
     assert image_scores.unused_options("latent+pixel-knn", {"blur": 2.0, "k": 3}) == {}
-    assert image_scores.unused_options("mse", {"k": 7, "blur": None}) == {"k": ["latent-knn", "pixel-knn"]}
+    assert image_scores.unused_options("mse", {"k": 7, "blur": None}) == {"k": ["latent-knn", "pixel-knn", "texture"]}
     with pytest.raises(UsageError, match=r"blur=15 is more than half the images' smaller side \(14 pixels\)") as err:
         image_scores.check_options("pixel-knn", {"blur": 15.0}, (10, 28, 40, 1))
     assert err.value.param == "blur"

@@ -1,0 +1,46 @@
+"""Local texture energy: where in an image its detail lies, and at which scale.
+
+Each image is split into band-pass octaves (differences of Gaussian blurs of 0.5, 1, 2 and 4 pixels: the finest
+detail, then coarser and coarser structure), and the energy of each band is averaged over small square cells of
+the image. The log energies of every band and cell make one vector per image, the classic texture-energy
+description of an image (Laws 1980; Laplacian pyramids, Burt & Adelson 1983). The `texture` score is the mean
+Euclidean distance of that vector to those of the k nearest normal training images: an image whose detail is
+missing (haze, an opacity over a lung), added (noise, a scratch) or moved scores high.
+
+The image is standardised first (zero mean, unit variance over its pixels), so the energies are relative to its
+own contrast. `FLOOR` is added to every energy before the log, a guard against the log of zero on a flat
+background (detail at a thousandth of the image's contrast); it is far below any detail one could see.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_ae.anomaly.scores import as_images, blur_images
+
+OCTAVES = (0.5, 1.0, 2.0, 4.0)  # Gaussian blurs (pixels) whose differences make the bands
+FLOOR = 1e-6  # added to every band energy (of a unit-variance image) before the log: a guard against log 0
+
+
+def cell_edges(size: int, cell: int) -> np.ndarray:
+    """The first pixel of every cell along a side of `size` pixels; the last cell takes what is left."""
+    return np.arange(0, size, cell)
+
+
+def band_energies(x: np.ndarray, cell: int = 2, octaves: tuple[float, ...] = OCTAVES) -> np.ndarray:
+    """Log energy of each image (n, height, width[, channels]) in each band-pass octave, averaged over cells of
+    `cell` x `cell` pixels (the last cell of a side not a multiple of `cell` is smaller), per channel: an
+    (n, bands x cells x channels) float32 array."""
+    x = as_images(x, "texture")
+    axes = (1, 2, 3)
+    x = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-6)
+    rows, cols = cell_edges(x.shape[1], cell), cell_edges(x.shape[2], cell)
+    counts = np.outer(np.diff(np.append(rows, x.shape[1])), np.diff(np.append(cols, x.shape[2])))[None, :, :, None]
+    parts, previous = [], x
+    for sigma in octaves:
+        blurred = blur_images(x, sigma)
+        band = (previous - blurred) ** 2
+        energy = np.add.reduceat(np.add.reduceat(band, rows, axis=1), cols, axis=2) / counts
+        parts.append(np.log(energy + FLOOR).reshape(len(x), -1))
+        previous = blurred
+    return np.hstack(parts).astype(np.float32) if parts else np.zeros((len(x), 0), np.float32)

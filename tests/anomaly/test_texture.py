@@ -1,0 +1,104 @@
+"""The texture image score: log band-pass energy per cell, distance to the nearest normal training images."""
+
+import numpy as np
+import pytest
+
+from keras_ae.anomaly import image_scores, texture
+from keras_ae.anomaly.one_class import ImageScorer
+from keras_ae.errors import UsageError
+
+
+class _Identity:  # stands in for an autoencoder bundle: the texture score reads only the raw images
+    encoder = decoder = autoencoder = None
+
+
+def _noise(n: int, size: int = 16, seed: int = 0, smooth: float = 0.0) -> np.ndarray:
+    """Random grey images; `smooth` > 0 blurs them (less fine detail)."""
+    from scipy.ndimage import gaussian_filter
+
+    x = np.random.default_rng(seed).random((n, size, size, 1))
+    return (gaussian_filter(x, (0, smooth, smooth, 0)) if smooth else x).astype("float32")
+
+
+def test_the_vector_has_one_log_energy_per_band_cell_and_channel():
+    x = _noise(3, size=10)
+    assert texture.band_energies(x, cell=2).shape == (3, 4 * 5 * 5)
+    assert texture.band_energies(x[..., 0], cell=3).shape == (3, 4 * 4 * 4)  # 10 = 3 + 3 + 3 + 1: a smaller last cell
+    rgb = np.repeat(x, 3, axis=-1)
+    assert texture.band_energies(rgb, cell=5).shape == (3, 4 * 2 * 2 * 3)
+
+
+def test_a_smaller_last_cell_is_the_mean_of_its_own_pixels():
+    x = _noise(2, size=7, seed=3)
+    energies = texture.band_energies(x, cell=3, octaves=(1.0,)).reshape(2, 3, 3)
+    z = (x - x.mean(axis=(1, 2, 3), keepdims=True)) / (x.std(axis=(1, 2, 3), keepdims=True) + 1e-6)
+    from scipy.ndimage import gaussian_filter
+
+    band = ((z - gaussian_filter(z.astype(np.float64), (0, 1, 1, 0), mode="reflect")) ** 2)[..., 0]
+    assert np.allclose(energies[:, 2, 2], np.log(band[:, 6:, 6:].mean(axis=(1, 2)) + texture.FLOOR), atol=1e-5)
+    assert np.allclose(energies[:, 0, 1], np.log(band[:, :3, 3:6].mean(axis=(1, 2)) + texture.FLOOR), atol=1e-5)
+
+
+def test_contrast_and_brightness_do_not_change_the_vector():
+    x = _noise(4, seed=1)
+    assert np.allclose(texture.band_energies(x), texture.band_energies(0.2 + 0.5 * x), atol=1e-4)
+
+
+def test_a_flat_image_gives_finite_energies():
+    energies = texture.band_energies(np.zeros((2, 8, 8, 1), "float32"))
+    assert np.all(np.isfinite(energies))
+
+
+def test_hazy_and_noisy_images_score_above_new_images_of_the_normal_kind():
+    train, new = _noise(40, smooth=1.0, seed=0), _noise(10, smooth=1.0, seed=1)
+    hazy, noisy = _noise(10, smooth=2.5, seed=2), _noise(10, smooth=0.0, seed=3)
+    scorer = ImageScorer(_Identity(), "texture", contrast="none").fit(train)
+    normal, haze, noise = (scorer.score_samples(x) for x in (new, hazy, noisy))
+    assert normal.max() < haze.min() and normal.max() < noise.min()
+
+
+def test_detail_moved_to_another_place_scores_high():
+    """A patch of fine detail on a smooth image: where it lies is part of the description."""
+    rng = np.random.default_rng(4)
+    smooth = _noise(31, smooth=3.0, seed=5)
+    train = smooth[:30].copy()
+    train[:, 2:6, 2:6] += 0.3 * rng.random((30, 4, 4, 1))  # the detail always at the top left
+    moved = smooth[30:].copy()
+    moved[:, 10:14, 10:14] += 0.3 * rng.random((1, 4, 4, 1))  # the same kind of detail at the bottom right
+    same = smooth[30:].copy()
+    same[:, 2:6, 2:6] += 0.3 * rng.random((1, 4, 4, 1))
+    scorer = ImageScorer(_Identity(), "texture", contrast="none", k=3).fit(train)
+    assert scorer.score_samples(moved)[0] > 2 * scorer.score_samples(same)[0]
+
+
+def test_the_scale_of_a_combined_score_leaves_each_training_image_out():
+    x = _noise(12, seed=6)
+    scorer = ImageScorer(_Identity(), "texture+pca", contrast="none", k=1).fit(x)
+    vectors = texture.band_energies(x).astype(np.float64)
+    d = np.sqrt(((vectors[:, None] - vectors[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    assert np.allclose(scorer.reference_["texture"], d.min(axis=1), rtol=1e-4)
+
+
+def test_cell_reaches_the_score_and_is_checked():
+    assert image_scores.score_options("texture") == {"k": 5, "cell": 2}
+    x = _noise(8, seed=7)
+    two = ImageScorer(_Identity(), "texture", contrast="none", k=2).fit(x)
+    four = ImageScorer(_Identity(), "texture", contrast="none", k=2, cell=4).fit(x)
+    assert two.states_["texture"].reference.shape[1] == 4 * four.states_["texture"].reference.shape[1]
+    with pytest.raises(UsageError, match=r"cell=17 is larger than the images' smaller side \(16 pixels\)") as err:
+        image_scores.check_options("texture", {"cell": 17}, (8, 16, 20))
+    assert err.value.param == "cell"
+    for bad in (0, 2.5, True):
+        with pytest.raises(UsageError, match=r"must be a whole number of pixels"):
+            image_scores.check_options("texture", {"cell": bad}, (8, 16, 16))
+    with pytest.raises(UsageError, match=r"k=8 is as many as the normal training images"):
+        image_scores.check_options("texture", {"k": 8}, (8, 16, 16))
+
+
+def test_chest_x_rays_default_to_texture():
+    from keras_ae.data.registry import DATASETS, dataset_entry
+
+    assert DATASETS["pneumonia"].default_score == "texture"
+    assert dataset_entry("medmnist:pneumoniamnist").default_score == "texture"
+    assert dataset_entry("medmnist:breastmnist").default_score == "latent+detail"

@@ -19,6 +19,7 @@ import numpy as np
 from keras_ae.anomaly.scores import as_images, blur_images
 
 OCTAVES = (0.5, 1.0, 2.0, 4.0)  # Gaussian blurs (pixels) whose differences make the bands
+BLOCK = 2**22  # pixels (images x height x width x channels) turned into bands at once
 FLOOR = 1e-6  # added to every band energy (of a unit-variance image) before the log: a guard against log 0
 
 
@@ -30,8 +31,20 @@ def cell_edges(size: int, cell: int) -> np.ndarray:
 def band_energies(x: np.ndarray, cell: int = 2, octaves: tuple[float, ...] = OCTAVES) -> np.ndarray:
     """Log energy of each image (n, height, width[, channels]) in each band-pass octave, averaged over cells of
     `cell` x `cell` pixels (the last cell of a side not a multiple of `cell` is smaller), per channel: an
-    (n, bands x cells x channels) float32 array."""
-    x = as_images(x, "texture")
+    (n, bands x cells x channels) float32 array. Computed a block of images at a time (about `BLOCK` pixels in
+    float64 at once), so large images do not need their float64 copies all in memory together."""
+    x = np.asarray(x)
+    x = as_images(x, "texture", dtype=x.dtype if x.dtype.kind == "f" else np.float32)
+    per_image = max(1, int(np.prod(x.shape[1:])))
+    step = max(1, BLOCK // per_image)
+    if not len(x):
+        width = len(octaves) * len(cell_edges(x.shape[1], cell)) * len(cell_edges(x.shape[2], cell)) * x.shape[3]
+        return np.zeros((0, width), np.float32)
+    return np.concatenate([_block_energies(x[i:i + step], cell, octaves) for i in range(0, len(x), step)])
+
+
+def _block_energies(x: np.ndarray, cell: int, octaves: tuple[float, ...]) -> np.ndarray:
+    x = x.astype(np.float64)
     axes = (1, 2, 3)
     x = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-6)
     rows, cols = cell_edges(x.shape[1], cell), cell_edges(x.shape[2], cell)

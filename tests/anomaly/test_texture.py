@@ -102,3 +102,11 @@ def test_chest_x_rays_default_to_texture():
     assert DATASETS["pneumonia"].default_score == "texture"
     assert dataset_entry("medmnist:pneumoniamnist").default_score == "texture"
     assert dataset_entry("medmnist:breastmnist").default_score == "latent+detail"
+
+
+def test_images_taken_a_block_at_a_time_give_the_same_vectors(monkeypatch):
+    x = _noise(7, size=12, seed=8)
+    whole = texture.band_energies(x)
+    monkeypatch.setattr(texture, "BLOCK", 2 * 12 * 12)  # two images per block, the last block one image
+    assert np.array_equal(texture.band_energies(x), whole)
+    assert texture.band_energies(x[:0]).shape == (0, whole.shape[1])

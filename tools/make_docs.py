@@ -216,12 +216,16 @@ ANOMALY_ROWS = {
                "conv VAE (latent 16), negative ELBO": "conv VAE, negative ELBO",
                f"{AE}, raw, latent+mse+detail": "conv AE, raw pixels, latent+mse+detail",
                f"{CN}, ssim": "conv AE, contrast-normalised, SSIM",
-               f"{CN}, latent+detail": "conv AE, contrast-normalised, latent+detail"},
+               f"{CN}, latent+detail": "conv AE, contrast-normalised, latent+detail",
+               f"{CN}, latent+mse+detail": "conv AE, contrast-normalised, latent+mse+detail"},
 }
 
 
 def anomaly_table(r, task):
     t, rows = r("anomaly")["tasks"][task], []
+    if t["selected_by_validation"] not in ANOMALY_ROWS[task]:
+        raise SystemExit(f"anomaly.json: the method selected on validation for {task}, "
+                         f"{t['selected_by_validation']!r}, has no row in ANOMALY_ROWS: add it")
     for x in t["rows"]:
         if x["method"] in ANOMALY_ROWS[task]:
             sel = x["method"] == t["selected_by_validation"]

@@ -91,6 +91,8 @@ def _check_k(options: dict, shape: tuple[int, ...]) -> None:
     """Each training image is left out of its own neighbours when the scale of a combined score is set: k must
     be below the number of training images, so that every image, new or seen, is measured against k others."""
     k, n_train = options["k"], shape[0]
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise UsageError(f"k={k!r} must be a whole number, at least 1", param="k")
     if k > n_train:
         raise UsageError(f"k={k} is more than the {n_train} normal training images (each image is compared with its k "
                          "nearest): choose a smaller k or train on more images", param="k")
@@ -184,13 +186,11 @@ def _texture_training(inputs: ScoreInputs, state: TextureNeighbours) -> np.ndarr
 
 
 def _check_texture(options: dict, shape: tuple[int, ...]) -> None:
+    from keras_ae.anomaly.texture import check_cell
+
     _check_k(options, shape)
-    cell = options["cell"]
-    if isinstance(cell, bool) or not isinstance(cell, (int, np.integer)) or cell < 1:
-        raise UsageError(f"cell={cell!r} must be a whole number of pixels, at least 1", param="cell")
-    if len(shape) >= 3 and cell > min(shape[1], shape[2]):
-        raise UsageError(f"cell={cell} is larger than the images' smaller side ({min(shape[1], shape[2])} pixels)",
-                         param="cell")
+    if len(shape) >= 3:
+        check_cell(options["cell"], shape[1], shape[2])
 
 
 def _detail(inputs: ScoreInputs, state: np.ndarray) -> np.ndarray:

@@ -103,6 +103,26 @@ def one_class_splits(
     return OneClassSplits(x_train[np.sort(keep)], xv, yv, xt, yt, info)
 
 
+def _image_shape(x: Any) -> tuple[int, ...]:
+    """The shape of one image of `x`, with the channel axis a grey (n, height, width) array leaves out."""
+    shape = tuple(np.shape(x)[1:])
+    return (*shape, 1) if len(shape) == 2 else shape
+
+
+def _check_images(x: Any, name: str, like: Any = None) -> None:
+    """A ValueError naming `name` if `x` holds NaN or infinite pixels (no score could rank such an image, and a NaN
+    score would pass every threshold as normal), or if its images differ in shape from those of `like` (the
+    training images): a score fitted on one size measures nothing on another."""
+    values = np.asarray(x)
+    if values.dtype.kind in "fc" and not np.isfinite(values).all():
+        bad = int((~np.isfinite(values.reshape(len(values), -1))).any(axis=1).sum()) if values.ndim else 1
+        raise ValueError(f"{name} holds NaN or infinite pixels in {bad} image{'s' if bad != 1 else ''}: such an image "
+                         "cannot be scored (mend or drop it)")
+    if like is not None and _image_shape(values) != _image_shape(like):
+        raise ValueError(f"{name} holds images of shape {_image_shape(values)}, but the scorer was fitted on images "
+                         f"of shape {_image_shape(like)}")
+
+
 class ImageScorer:
     """One anomaly score per image from a trained autoencoder bundle (higher = more anomalous).
 
@@ -129,6 +149,10 @@ class ImageScorer:
 
     def fit(self, x_train: np.ndarray) -> ImageScorer:
         """Learn what the score needs from the normal training images (code density, detail level, scales)."""
+        if self.contrast not in scores.CONTRAST_NORMS:
+            raise ValueError(f"unknown contrast normalisation {self.contrast!r} (known: "
+                             f"{', '.join(scores.CONTRAST_NORMS)})")
+        _check_images(x_train, "x_train")
         self.parts_ = check_score(self.score)
         unknown = set(self.options) - set(score_options(self.score))
         if unknown:
@@ -155,6 +179,7 @@ class ImageScorer:
     def score_samples(self, x: np.ndarray) -> np.ndarray:
         if not hasattr(self, "states_"):
             raise RuntimeError("ImageScorer is not fitted; call fit(normal_training_images) first")
+        _check_images(x, "x", like=self.x_fit_)
         parts = self._part_scores(self._inputs(x))
         if len(parts) == 1:
             return next(iter(parts.values()))

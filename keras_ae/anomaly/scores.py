@@ -85,6 +85,13 @@ def ssim(x: np.ndarray, y: np.ndarray, data_range: float = 1.0, sigma: float = 1
 CONTRAST_NORMS = ("none", "standardize")
 
 
+def standardize_images(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Each image (the first axis counts images) shifted and scaled to mean 0 and standard deviation 1 over all
+    its pixels and channels; `eps` keeps a flat image finite (it becomes zeros)."""
+    axes = tuple(range(1, x.ndim))
+    return (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + eps)
+
+
 def normalize_contrast(x: np.ndarray, kind: str = "standardize", eps: float = 1e-6) -> np.ndarray:
     """Per-image contrast normalisation: "standardize" maps every image to mean 0.5 and standard
     deviation 0.125, clipped to [0, 1] (so sigmoid decoders and BCE still apply); "none" returns `x`.
@@ -96,9 +103,7 @@ def normalize_contrast(x: np.ndarray, kind: str = "standardize", eps: float = 1e
         return np.asarray(x)
     if kind != "standardize":
         raise ValueError(f"unknown contrast normalisation {kind!r} (known: {', '.join(CONTRAST_NORMS)})")
-    x = np.asarray(x, dtype=np.float32)
-    axes = tuple(range(1, x.ndim))
-    z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + eps)
+    z = standardize_images(np.asarray(x, dtype=np.float32), eps)
     return np.clip(0.5 + z / 8.0, 0.0, 1.0).astype(np.float32)
 
 
@@ -251,7 +256,7 @@ def detail_energy(x: np.ndarray, sigma: float = 2.0) -> np.ndarray:
     image and its Gaussian blur (`sigma` pixels). Sharp images score high, hazy ones low."""
     x = as_images(x, "detail_energy")
     axes = (1, 2, 3)
-    z = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-6)
+    z = standardize_images(x)
     detail = z - blur_images(z, sigma)
     return np.log(np.mean(detail**2, axis=axes) + 1e-12)
 

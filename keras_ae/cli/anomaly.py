@@ -64,8 +64,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--pca-variance", type=SPECS["pca_variance"], default=0.9,
                    help="share of the training images' variance the pca score keeps (default 0.9)")
     p.add_argument("--cell", type=SPECS["cell"], default=2,
-                   help="side in pixels of the cells the texture score measures detail energy in (default 2; at "
-                        "most the images' smaller side)")
+                   help="the texture score measures detail in square cells of this many pixels a side (default 2; "
+                        "at most the images' smaller side)")
     p.add_argument("--threshold", default="quartile-gap", choices=THRESHOLD_RULES.names(),
                    help="rule on the validation set: " + escaped(THRESHOLD_RULES.help()) + " (default quartile-gap)")
     p.add_argument("--percentile", type=SPECS["percentile"], default=None,

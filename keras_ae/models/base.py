@@ -57,6 +57,32 @@ def check_positive(name: str, value: int) -> int:
     return int(value)
 
 
+MAX_WEIGHTS = 2**30  # weights a builder makes at most: 4 GiB as float32 (training with Adam holds three copies)
+
+
+def dense_weights(widths: Sequence[int]) -> int:
+    """Weights and biases of a chain of dense layers of these widths (the input's first)."""
+    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+
+
+def conv_weights(kernel_size: int, channels: Sequence[int]) -> int:
+    """Weights and biases of a chain of square convolutions with these channel counts (the input's first)."""
+    return sum(kernel_size * kernel_size * a * b + b for a, b in zip(channels, channels[1:]))
+
+
+class ModelTooLarge(ValueError):
+    """The arguments of a builder describe a model of more than `MAX_WEIGHTS` weights."""
+
+
+def check_weights(count: int, given: str) -> None:
+    """A ValueError naming the arguments (`given`) if the model they describe would hold more than `MAX_WEIGHTS`
+    weights (`count`, an estimate): checked before anything is allocated, where a model too large for memory
+    would fail deep inside TensorFlow or get the process killed."""
+    if count > MAX_WEIGHTS:
+        raise ModelTooLarge(f"Expected a model of at most {MAX_WEIGHTS:,} weights ({MAX_WEIGHTS * 4 / 2**30:.0f} GiB "
+                            f"as float32), received {given}: about {count:.3g} weights")
+
+
 def check_widths(name: str, value: Sequence[int], empty: bool = False) -> tuple[int, ...]:
     """`value` as a tuple of Python ints; a ValueError naming `name` unless it is a list (tuple, array) of positive
     integers, non-empty unless `empty`."""

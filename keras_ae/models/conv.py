@@ -11,8 +11,10 @@ from keras_ae.models.base import (
     Autoencoder,
     check_input_shape,
     check_positive,
+    check_weights,
     check_widths,
     compiled,
+    conv_weights,
     head_dtype,
     initializer_name,
 )
@@ -54,6 +56,9 @@ def build_conv(
     kernel_initializer = initializer_name(kernel_initializer)
     filters = check_widths("filters", filters)
     kernel_size = check_positive("kernel_size", kernel_size)
+    check_weights(conv_weights(kernel_size, [channels, *filters])  # the encoder, then the decoder
+                  + conv_weights(kernel_size, [filters[-1], *filters[::-1], channels]),
+                  f"filters={list(filters)}, kernel_size={kernel_size}, input_shape={(height, width, channels)}")
     levels = len(filters)
     heights, widths = _pooled_sizes(height, levels), _pooled_sizes(width, levels)
 

@@ -12,8 +12,10 @@ from keras_ae.models.base import (
     Autoencoder,
     check_input_shape,
     check_positive,
+    check_weights,
     check_widths,
     compiled,
+    dense_weights,
     head_dtype,
     initializer_name,
 )
@@ -50,6 +52,8 @@ def build_dense(
     latent_dim = check_positive("latent_dim", latent_dim)
     hidden = check_widths("hidden", hidden, empty=True)  # empty: no hidden layer
     size = math.prod(shape)
+    check_weights(dense_weights([size, *hidden, latent_dim, *hidden[::-1], size]),
+                  f"input_shape={shape}, hidden={list(hidden)}, latent_dim={latent_dim}")
     kernel_initializer = initializer_name(kernel_initializer)
 
     def dense(units: int, act: str, layer_name: str, dtype=None) -> layers.Dense:

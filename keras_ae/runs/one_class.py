@@ -166,7 +166,12 @@ def build_model(config: OneClassConfig, input_shape: tuple[int, ...]):
     layers = config.filters if arch.layers_arg == "filters" and not arch.variational else None
     latent = config.latent_dim or (16 if arch.variational else None)
     extra = {"seed": config.seed} if arch.variational else {}
-    return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=latent, layers=layers, **extra))
+    from keras_ae.models.base import ModelTooLarge
+
+    try:
+        return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=latent, layers=layers, **extra))
+    except ModelTooLarge as err:  # --filters or --latent-dim too large for memory: said before any work
+        raise UsageError(str(err)) from None
 
 
 def run_one_class(config: OneClassConfig) -> OneClassResult:

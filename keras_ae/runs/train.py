@@ -62,8 +62,12 @@ def build_model(config: TrainConfig, input_shape: tuple[int, ...]):
         extra["output_activation"] = "tanh"
     if arch.variational:
         extra.update(beta=config.beta, seed=config.seed, **({"capacity": config.capacity} if config.capacity else {}))
+    from keras_ae.models.base import ModelTooLarge
+
     try:
         return arch.build_fn()(input_shape=input_shape, **arch.options(latent_dim=config.latent_dim, **extra))
+    except ModelTooLarge as err:
+        raise UsageError(str(err)) from None
     except (ValueError, TypeError) as err:  # a builder's own check (or Keras's) of a value model_options gave
         if not config.model_options:
             raise

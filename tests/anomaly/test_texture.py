@@ -110,3 +110,56 @@ def test_images_taken_a_block_at_a_time_give_the_same_vectors(monkeypatch):
     monkeypatch.setattr(texture, "BLOCK", 2 * 12 * 12)  # two images per block, the last block one image
     assert np.array_equal(texture.band_energies(x), whole)
     assert texture.band_energies(x[:0]).shape == (0, whole.shape[1])
+
+
+def test_each_band_is_the_difference_of_two_successive_blurs():
+    from scipy.ndimage import gaussian_filter
+
+    x = _noise(2, size=12, seed=9)
+    energies = texture.band_energies(x, cell=12, octaves=(0.5, 1.0))  # one cell: each band's mean energy
+    z = (x - x.mean(axis=(1, 2, 3), keepdims=True)) / (x.std(axis=(1, 2, 3), keepdims=True) + 1e-6)
+    g05, g1 = (gaussian_filter(z.astype(np.float64), (0, s, s, 0), mode="reflect") for s in (0.5, 1.0))
+    expected = [np.log(((a - b) ** 2).mean(axis=(1, 2, 3)) + texture.FLOOR) for a, b in ((z, g05), (g05, g1))]
+    assert np.allclose(energies, np.stack(expected, axis=1), atol=1e-5)
+
+
+def test_channels_share_one_standardisation_and_8_bit_images_read_as_their_floats():
+    rgb = np.concatenate([_noise(3, seed=10), 0.1 * _noise(3, seed=11)], axis=-1)  # a faint second channel
+    energies = texture.band_energies(rgb, cell=16).reshape(3, 4, 2)  # (image, band, channel)
+    assert np.all(energies[:, :, 1] < energies[:, :, 0] - 3)  # standardised per channel, they would be alike
+    grey = (255 * _noise(3, seed=12)).round()
+    assert np.allclose(texture.band_energies(grey.astype(np.uint8)), texture.band_energies(grey / 255), atol=1e-4)
+
+
+def test_band_energies_checks_its_cell_and_the_image_size():
+    x = _noise(2, size=8)
+    for bad in (0, -1, None, True, 2.5):
+        with pytest.raises(UsageError, match=r"must be a whole number of pixels, at least 1"):
+            texture.band_energies(x, cell=bad)
+    with pytest.raises(UsageError, match=r"cell=9 is larger than the images' smaller side \(8 pixels\)"):
+        texture.band_energies(x, cell=9)
+    with pytest.raises(UsageError, match=r"needs images of at least 2 x 2 pixels, received 1 x 1"):
+        ImageScorer(_Identity(), "texture", contrast="none", k=1, cell=1).fit(_noise(4, size=1))
+    with pytest.raises(ValueError, match=r"octaves to be blurs of a positive number of pixels"):
+        texture.band_energies(x, octaves=())
+
+
+def test_images_the_scorer_cannot_measure_are_refused_not_scored():
+    """A NaN score would pass every threshold as normal; another image size would be measured against nothing."""
+    train = _noise(10, seed=13)
+    scorer = ImageScorer(_Identity(), "texture", contrast="none", k=2).fit(train)
+    bad = _noise(3, seed=14)
+    bad[1, 4, 4] = np.nan
+    with pytest.raises(ValueError, match=r"x holds NaN or infinite pixels in 1 image: such an image cannot be scored"):
+        scorer.score_samples(bad)
+    with pytest.raises(ValueError, match=r"x holds images of shape \(15, 15, 1\), but the scorer was fitted on images "
+                                         r"of shape \(16, 16, 1\)"):
+        scorer.score_samples(_noise(2, size=15))
+    assert scorer.score_samples(train[:2, ..., 0]).shape == (2,)  # grey without its channel axis is the same shape
+    with pytest.raises(ValueError, match=r"x_train holds NaN or infinite pixels in 1 image"):
+        ImageScorer(_Identity(), "texture", contrast="none", k=2).fit(np.concatenate([train, bad[1:2]]))
+    with pytest.raises(ValueError, match=r"unknown contrast normalisation 'bogus'"):
+        ImageScorer(_Identity(), "texture", contrast="bogus").fit(train)
+    for k in (0, 2.5, True, None):
+        with pytest.raises(UsageError, match=r"must be a whole number, at least 1"):
+            ImageScorer(_Identity(), "texture", contrast="none", k=k).fit(train)

@@ -86,6 +86,8 @@ def test_command_on_fake_pneumonia_uses_the_official_val_split(tmp_path, capsys)
     (["--dataset", "mnist-sample", "--score", "texture", "--cell", "29", "--train-size", "10"],
      "--cell 29 is larger than the images' smaller side (28 pixels)"),
     (["--cell", "0"], "--cell must be an integer >= 1, received 0"),
+    (["--dataset", "mnist-sample", "--filters", "70000"],
+     "Expected a model of at most 1,073,741,824 weights (4 GiB as float32), received --filters [70000]"),
     (["--dataset", "mnist-sample", "--blur", "20", "--train-size", "10"],
      "--blur 20 is more than half the images' smaller side (14 pixels)"),
     (["--dataset", "mnist-sample", "--shift", "14", "--train-size", "10"],

@@ -140,6 +140,9 @@ def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
         (["--arch", "transformer"], "unknown architecture 'transformer'"),
         (["--dataset", "cifar99", "--arch", "dense"], "unknown --dataset 'cifar99'"),
         (["--epochs", "0"], "--epochs must be an integer >= 1, received 0"),
+        (["--arch", "dense", "--dataset", "mnist-sample", "--latent-dim", "2147483647"],
+         "Expected a model of at most 1,073,741,824 weights (4 GiB as float32), received input_shape=(28, 28, 1), "
+         "hidden=[], --latent-dim 2147483647: about 3.37e+12 weights"),
         (["--epochs", "-3"], "--epochs must be an integer >= 1, received -3"),
         (["--noise", "1.5"], "--noise must be a finite number in [0, 1], received 1.5"),
         (["--noise", "-0.2"], "--noise must be a finite number in [0, 1], received -0.2"),

@@ -1,5 +1,7 @@
 """The builders refuse arguments of the wrong type with a message naming the argument."""
 
+import re
+
 import pytest
 
 from keras_ae.models.conv import build_conv
@@ -46,3 +48,33 @@ def test_numpy_integers_and_any_empty_sequence_are_taken_as_python_values():
     vae = build_vae(latent_dim=np.int32(2), hidden=[np.int64(8)], seed=np.int64(3), beta=np.float32(0.5))
     assert vae.autoencoder.seed == 3 and isinstance(vae.autoencoder.seed, int)
     assert build_conv(filters=np.array([4, 2])).encoder.output_shape[-1] == 2
+
+
+@pytest.mark.parametrize("build, kwargs, named", [
+    (build_dense, {"latent_dim": 2**40}, "latent_dim=1099511627776"),
+    (build_dense, {"hidden": [2**22]}, "hidden=[4194304]"),
+    (build_conv, {"filters": [2**16]}, "filters=[65536]"),
+    (build_vae, {"latent_dim": 2**31}, "latent_dim=2147483648"),
+    (build_vae, {"kind": "conv", "input_shape": (28, 28, 1), "dense_units": 2**24}, "dense_units=16777216"),
+])
+def test_a_model_too_large_to_hold_is_refused_before_anything_is_allocated(build, kwargs, named):
+    with pytest.raises(ValueError, match=r"Expected a model of at most 1,073,741,824 weights \(4 GiB as float32\), "
+                                         r"received .*" + re.escape(named) + r".*: about [0-9.e+]+ weights"):
+        build(**kwargs)
+
+
+def test_the_weight_estimate_is_close_to_the_built_models(monkeypatch):
+    """The check counts what the builders make: with the limit just below a model's own size it refuses it,
+    just above it builds it."""
+    from keras_ae.models import base
+
+    for build, kwargs in ((build_dense, {}), (build_conv, {}), (build_vae, {"hidden": [64]}),
+                          (build_vae, {"kind": "conv", "input_shape": (28, 28, 1), "filters": [8, 16]})):
+        monkeypatch.setattr(base, "MAX_WEIGHTS", 2**30)
+        bundle = build(**kwargs)
+        size = bundle.encoder.count_params() + bundle.decoder.count_params()  # a VAE model counts its own trackers
+        monkeypatch.setattr(base, "MAX_WEIGHTS", int(size * 1.5))
+        build(**kwargs)
+        monkeypatch.setattr(base, "MAX_WEIGHTS", int(size * 0.6))
+        with pytest.raises(ValueError, match="Expected a model of at most"):
+            build(**kwargs)

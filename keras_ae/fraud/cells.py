@@ -88,7 +88,8 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], source: str, firs
     first = None  # (row index, column, problem) of the earliest bad cell
     for j, col in enumerate(columns):
         series = frame[col]
-        if series.dtype.kind in "mM":  # dates and durations are not the numbers a model was fitted on
+        if series.dtype.kind in "mM" or isinstance(series.dtype, (pd.PeriodDtype, pd.IntervalDtype)):
+            # dates, durations, periods and intervals are not the numbers a model was fitted on
             values = np.full(len(series), np.nan)
             nonnumeric = series.notna().to_numpy()
         elif series.dtype.kind in "biuf":

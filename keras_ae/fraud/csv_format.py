@@ -215,8 +215,10 @@ class CsvSink:
         # Python's CSV writer quotes a field holding a line feed but not one holding a lone carriage return, which
         # readers take as a line break: a chunk with one has every text field quoted
         text = frame.select_dtypes(exclude=["number", "bool"])  # text, categories, dates, ...
+        # cell by cell: only text can hold a carriage return (bytes are written as their repr, and decoding them as
+        # text, as astype(str) does, fails on bytes that are not UTF-8)
         lone_cr = any("\r" in str(name) for name in frame.columns) or \
-            any(text[c].astype(str).str.contains("\r", regex=False).any() for c in text.columns)
+            any(isinstance(v, str) and "\r" in v for c in text.columns for v in text[c].tolist())
         frame.to_csv(self.tmp, mode="w" if self.header else "a", header=self.header, index=False, sep=self.sep,
                      quoting=csv.QUOTE_NONNUMERIC if lone_cr else csv.QUOTE_MINIMAL)
         self.header = False

@@ -125,6 +125,18 @@ def _stored_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame[columns].reset_index(drop=True)
 
 
+def _exact_integers(frame: pd.DataFrame, batch) -> pd.DataFrame:
+    """`frame` with each Arrow integer column of `batch` that has a missing value in pandas' nullable integer type
+    (pandas makes such a column float64, where an 18-digit id loses its last digits)."""
+    import pyarrow as pa
+
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if pa.types.is_integer(column.type) and column.null_count and name in frame.columns:
+            kind = pd.api.types.pandas_dtype(str(column.type).replace("int", "Int").replace("uInt", "UInt"))
+            frame[name] = column.to_pandas(types_mapper={column.type: kind}.get).array
+    return frame
+
+
 def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -137,16 +149,34 @@ def _parquet_frames(path: pathlib.Path, sep: str, chunksize: int) -> Iterator[pd
             for group in range(reader.num_row_groups):
                 for batch in reader.iter_batches(batch_size=chunksize, row_groups=[group]):
                     if batch.num_rows:
-                        yield _stored_columns(batch.to_pandas(), table_columns(batch.schema.names))
+                        yield _exact_integers(_stored_columns(batch.to_pandas(), table_columns(batch.schema.names)),
+                                              batch)
         except (OSError, pa.ArrowException) as err:  # a damaged file: its footer or a page cannot be decoded
             raise _unreadable(file, err) from None
 
 
-def _widened(schema, table):
-    """The schema both `schema` (what is written so far) and `table` (the next chunk) fit: a column of whole numbers
-    in one chunk and decimals in another becomes floating point, a column empty in one chunk takes the other's
-    type, and a column of numbers in one chunk and text in another becomes text."""
+def note_extents(extents: dict[str, int], table) -> dict[str, int]:
+    """`extents` (column name -> the largest magnitude of its whole numbers so far) updated with `table`'s integer
+    columns."""
     import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, column in zip(table.schema.names, table.columns, strict=True):
+        if pa.types.is_integer(column.type) and column.null_count < len(column):
+            low, high = pc.min_max(column).values()
+            extents[name] = max(extents.get(name, 0), abs(low.as_py()), abs(high.as_py()))
+    return extents
+
+
+def _widened(schema, table, extents: dict[str, int] | None = None):
+    """The schema both `schema` (what is written so far) and `table` (the next chunk) fit: a column of whole numbers
+    in one chunk and decimals in another becomes floating point, unless a whole number in it (`extents`: those
+    written so far, by column; the chunk's own are measured) is beyond 2^53, which floating point cannot hold
+    exactly (it becomes text); a column empty in one chunk takes the other's type, and a column of numbers in one
+    chunk and text in another becomes text."""
+    import pyarrow as pa
+
+    largest = note_extents(dict(extents or {}), table)
 
     def text(kind) -> bool:
         return pa.types.is_string(kind) or pa.types.is_large_string(kind)
@@ -155,6 +185,11 @@ def _widened(schema, table):
     for old, new in zip(schema, table.schema, strict=True):
         if text(old.type) and (text(new.type) or not pa.types.is_nested(new.type)):
             fields.append(old)  # text stays the text type it was written as: no back and forth between chunks
+            continue
+        kinds = (old.type, new.type)
+        if any(map(pa.types.is_integer, kinds)) and any(map(pa.types.is_floating, kinds)) and \
+                largest.get(old.name, 0) > 2**53:  # floating point would change those whole numbers: as text
+            fields.append(pa.field(old.name, pa.large_string()))
             continue
         signs = {pa.types.is_unsigned_integer(t) for t in (old.type, new.type) if pa.types.is_integer(t)}
         if len(signs) == 2 and pa.uint64() in (old.type, new.type):  # no integer type holds both: the numbers as text
@@ -208,7 +243,7 @@ class _ParquetFileSink:
     the writing goes on in and which replaces the first at close."""
 
     def __init__(self, tmp: pathlib.Path, sep: str):
-        self.tmp, self.target, self.writer, self.schema = tmp, tmp, None, None
+        self.tmp, self.target, self.writer, self.schema, self.extents = tmp, tmp, None, None, {}
 
     def write(self, frame: pd.DataFrame) -> None:
         import pyarrow.parquet as pq
@@ -218,7 +253,7 @@ class _ParquetFileSink:
             self.schema = table.schema
             self.writer = pq.ParquetWriter(str(self.target), self.schema)
         elif not table.schema.equals(self.schema):
-            wider = _widened(self.schema, table)
+            wider = _widened(self.schema, table, self.extents)
             if not wider.equals(self.schema):
                 self.writer.close()
                 old, self.target = self.target, self.tmp.with_name(self.tmp.name + f".{id(wider)}")
@@ -230,6 +265,7 @@ class _ParquetFileSink:
                         old.unlink(missing_ok=True)
                 self.schema = wider
         self.writer.write_table(_cast(table, self.schema))
+        note_extents(self.extents, table)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -245,7 +281,7 @@ class _ParquetDatasetSink:
     far are rewritten with the types both fit (`_widened`), so the directory reads back as one table."""
 
     def __init__(self, tmp: pathlib.Path, sep: str):
-        self.tmp, self.parts, self.schema = tmp, 0, None
+        self.tmp, self.parts, self.schema, self.extents = tmp, 0, None, {}
 
     def write(self, frame: pd.DataFrame) -> None:
         import pyarrow.parquet as pq
@@ -254,12 +290,13 @@ class _ParquetDatasetSink:
         if self.schema is None:
             self.schema = table.schema
         elif not table.schema.equals(self.schema):
-            wider = _widened(self.schema, table)
+            wider = _widened(self.schema, table, self.extents)
             if not wider.equals(self.schema):
                 for part in range(self.parts):
                     _rewrite(self.tmp / f"part-{part:05d}.parquet", wider)
                 self.schema = wider
         pq.write_table(_cast(table, self.schema), self.tmp / f"part-{self.parts:05d}.parquet")
+        note_extents(self.extents, table)
         self.parts += 1
 
     def close(self) -> None:

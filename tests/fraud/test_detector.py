@@ -132,6 +132,10 @@ def test_a_cell_that_is_no_real_number_is_never_scored_as_normal(detector, data,
     complex_column = test.drop(columns=["Class"]).head(3).assign(V3=lambda d: d["V3"].astype(complex) + 1e30j)
     with pytest.raises(UsageError, match="column 'V3': non-numeric value"):
         detector.score_samples(complex_column)
+    # pandas turns periods and intervals into numbers (a period's ordinal): they are no feature values
+    for odd in (pd.period_range("1970", periods=3, freq="Y"), pd.interval_range(0, 3)):
+        with pytest.raises(UsageError, match=r"row 1 \(position 0\), column 'V3': non-numeric value"):
+            detector.score_samples(test.drop(columns=["Class"]).head(3).assign(V3=odd))
 
 
 def test_a_parquet_binary_column_is_not_read_as_numbers(detector, data, tmp_path):

@@ -15,7 +15,7 @@ from keras_ae.anomaly.image_scores import IMAGE_SCORES
 from keras_ae.anomaly.scores import CONTRAST_NORMS
 from keras_ae.anomaly.thresholds import THRESHOLD_RULES
 from keras_ae.cli.common import ArgumentParser, checked_config, parse_with_config, run_main
-from keras_ae.data.registry import DATASETS, one_class_names
+from keras_ae.data.registry import DATASETS, DatasetEntry, dataset_entry, one_class_names
 from keras_ae.models.registry import ARCHITECTURES
 from keras_ae.options import VERBOSE
 from keras_ae.runs.one_class import OneClassConfig
@@ -44,7 +44,9 @@ def build_parser() -> ArgumentParser:
                    help="conv/denoise filters per level, comma-separated (default 32,32,16; slide model: 16,8,8)")
     p.add_argument("--latent-dim", type=SPECS["latent_dim"], default=None,
                    help="code size of dense, deep and VAE models (default: the architecture's; a VAE 16)")
-    scores = ", ".join(f"{n} {DATASETS[n].default_score}" for n in one_class_names() if n in DATASETS)
+    scores = ", ".join(f"{n} {DATASETS[n].default_score}" for n in one_class_names() if n in DATASETS) + \
+        f", medmnist:pneumoniamnist {dataset_entry('medmnist:pneumoniamnist').default_score}, any other " \
+        f"{DatasetEntry.default_score}"
     p.add_argument("--score", default=None,
                    help="anomaly score: " + escaped(IMAGE_SCORES.help()) + "; or several joined with '+' (default: the "
                         f"dataset's, {scores})")

@@ -235,12 +235,27 @@ def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, 
             if getattr(config, "out", None) is not None:  # the run directory, before any work
                 outputs.check_output(config.out, "run", config_inputs(config, args))
                 refuse_running(pathlib.Path(config.out))
+            elif hasattr(config, "out"):  # the default, runs/<time>-<label> here: not inside what the run reads
+                default_inside(config_inputs(config, args))
     except UsageError as err:  # a value the config file gave: say so (the flag was not typed)
         if err.param is None or err.param not in from_config:
             raise
         raise UsageError(f"{err} (set in config file {source})", param=err.param) from None
     quiet_tensorflow()
     return config
+
+
+def default_inside(inputs: list[str]) -> None:
+    """A UsageError if the default run directory, runs/ in the current directory, would lie inside (or be) one of
+    `inputs`: a run writing its pictures into the folder it trains on would train on them next time."""
+    runs = pathlib.Path("runs").resolve()
+    for source in inputs:
+        if "://" in str(source):
+            continue
+        folder = pathlib.Path(source).resolve()
+        if runs == folder or folder in runs.parents:
+            raise UsageError(f"the default run directory, runs/ here, lies inside the input {source}; give --out "
+                             "outside it (or run the command from another folder)", param="out")
 
 
 def config_inputs(config: object, args: argparse.Namespace | None = None) -> list[str]:

@@ -25,7 +25,7 @@ import numpy as np
 from keras_ae.data.registry import local_inputs
 from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES, INITIALIZERS
-from keras_ae.options import OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Each, Spec
+from keras_ae.options import LEARNING_RATE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Each, Spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
@@ -38,7 +38,7 @@ TOP_DEFAULTS: dict[str, Any] = {"dataset": "font5x7", "arch": "font", "batch_siz
 MAX_CONFIGURATIONS = 10_000  # a grid is expanded in memory before anything runs
 MAX_RUNS = 100_000  # configurations x seeds: more is no sweep one machine finishes (and no table one reads)
 # An exponential decay of the learning rate: what each of its keys accepts.
-DECAY_SPECS: dict[str, Spec] = {"initial": POSITIVE, "decay_rate": Spec(float, 0, 1, low_open=True),
+DECAY_SPECS: dict[str, Spec] = {"initial": LEARNING_RATE, "decay_rate": Spec(float, 0, 1, low_open=True),
                                 "decay_epochs": POSITIVE_INT}
 DECAY_KEYS = set(DECAY_SPECS)
 
@@ -58,7 +58,7 @@ class Config:
     # What each numeric grid entry accepts (`learning_rate`: a number, or a decay object checked by DECAY_SPECS).
     SPECS: ClassVar[dict[str, Spec | Each]] = {
         "layers": Each(POSITIVE_INT, empty=True),  # [] is no hidden layer
-        "learning_rate": POSITIVE,
+        "learning_rate": LEARNING_RATE,
         "latent_dim": POSITIVE_INT,
         "epochs": POSITIVE_INT,
     }
@@ -211,8 +211,9 @@ def parse_sweep(config: Any, source: str = "<dict>") -> Sweep:
     return Sweep(settings, configs)
 
 
-def learning_rate_for(config: Config, steps_per_epoch: int):
-    """A float, or a keras ExponentialDecay schedule for a decay object (decay counted in epochs)."""
+def learning_rate_for(config: Config, steps_per_epoch: float):
+    """A float, or a keras ExponentialDecay schedule for a decay object (decay counted in epochs of
+    `steps_per_epoch` optimizer steps, a fraction where several passes share one Keras epoch)."""
     lr = config.learning_rate
     if not isinstance(lr, dict):
         return lr
@@ -247,7 +248,7 @@ def run_one(settings: dict, config: Config, x_train: np.ndarray, x_test: np.ndar
     train = np.concatenate([x_train] * passes) if passes > 1 else x_train
     steps = math.ceil(len(train) / settings["batch_size"])
     training.compile_model(model.autoencoder, loss=LOSSES[config.loss],
-                           learning_rate=learning_rate_for(config, max(1, steps // passes)))
+                           learning_rate=learning_rate_for(config, steps / passes))
     result = training.fit(model, train, x_test, epochs=math.ceil(config.epochs / passes),
                           batch_size=settings["batch_size"], seed=seed, verbose=0, train_loss_after_epoch=False,
                           refuse_divergence=None)  # a configuration that diverges is a result: its row says NaN

@@ -35,8 +35,16 @@ def dataset_sizes(info: dict, train_images: int, test_images: int) -> dict:
 
 
 def run_directory(out: str | None, label: str) -> pathlib.Path:
-    """`out`, or runs/<time>-<label>; an existing file there is a UsageError naming it."""
-    run_dir = pathlib.Path(f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{label}" if out is None else out)
+    """`out`, or runs/<time>-<label> (with -2, -3, ... where a run of the same second has that name: a default
+    name is never an earlier run's); an existing file there is a UsageError naming it."""
+    if out is None:
+        stem = f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}-{label}"
+        run_dir, n = pathlib.Path(stem), 1
+        while run_dir.exists() or run_dir.is_symlink():
+            n += 1
+            run_dir = pathlib.Path(f"{stem}-{n}")
+        return run_dir
+    run_dir = pathlib.Path(out)
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"out={str(run_dir)!r} is an existing file, not a directory")
     return run_dir

@@ -124,6 +124,36 @@ def test_the_options_a_run_records_load_again_as_a_config_and_give_the_same_numb
         assert not (tmp_path / "bad").exists()
 
 
+def test_the_default_run_directory_may_not_lie_inside_the_dataset_folder(tmp_path, capsys, monkeypatch):
+    """Without --out a run writes runs/<time>-<arch> here: inside a folder:. dataset its pictures became a class
+    of the next run's images."""
+    write_images(tmp_path / "imgs" / "a", 4, size=(8, 8))
+    monkeypatch.chdir(tmp_path / "imgs")
+    code, _, err = run_cli(["--arch", "dense", "--dataset", "folder:.", "--epochs", "1", "--verbose", "0"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "the default run directory, runs/ here, lies inside the input .; give --out" in err
+    assert sorted(p.name for p in (tmp_path / "imgs").iterdir()) == ["a"]
+
+
+def test_a_default_run_directory_is_never_an_earlier_runs(tmp_path, monkeypatch):
+    import datetime
+
+    from keras_ae.runs import common
+
+    class Frozen(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 1, 1, 12, 0, 0)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(common.datetime, "datetime", Frozen)
+    first = common.run_directory(None, "dense")
+    first.mkdir(parents=True)
+    second = common.run_directory(None, "dense")
+    assert (str(first), str(second)) == ("runs/20260101-120000-dense", "runs/20260101-120000-dense-2")
+    assert common.run_directory("mine", "dense") == pathlib.Path("mine")
+
+
 def test_folder_dataset_trains_on_rgb_images(tmp_path, capsys):
     write_images(tmp_path / "imgs", 12, size=(20, 20))
     out = tmp_path / "folder"

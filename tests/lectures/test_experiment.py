@@ -47,3 +47,26 @@ def test_an_empty_layer_list_builds_no_hidden_layer():
     plain, default = (experiment.build_model("font", c, (35,), seed=0).autoencoder for c in sweep.configs)
     assert sweep.configs[0].label().startswith("none z2")
     assert plain.count_params() == 35 * 2 + 2 + 2 * 35 + 35 < default.count_params()
+
+
+def test_decay_counts_the_real_steps_of_an_epoch_when_passes_share_a_keras_epoch(monkeypatch):
+    """100 images, 10 passes per Keras epoch, batches of 64: 16 steps hold 10 epochs, 1.6 steps each (the rounded
+    1 made a 10-epoch decay take 10 steps: the rate fell 1.6 times too fast)."""
+    import numpy as np
+
+    seen = []
+    real = experiment.learning_rate_for
+    monkeypatch.setattr(experiment, "learning_rate_for",
+                        lambda config, steps: seen.append(steps) or real(config, steps))
+    sweep = experiment.parse_sweep({"arch": "dense", "batch_size": 64, "passes_per_epoch": 10,
+                                    "grid": {"epochs": [10], "layers": [[4]], "latent_dim": [2], "learning_rate": [
+                                        {"initial": 1.0, "decay_rate": 0.5, "decay_epochs": 10}]}})
+    x = np.random.default_rng(0).random((100, 6, 6, 1)).astype("float32")
+    experiment.run_one(sweep.settings, sweep.configs[0], x, x[:10], seed=0)
+    assert seen == [pytest.approx(1.6)]
+    assert float(real(sweep.configs[0], seen[0])(16)) == pytest.approx(0.5)  # 10 epochs: halved once
+
+
+def test_a_learning_rate_float32_cannot_hold_is_refused():
+    with pytest.raises(ValueError, match="learning_rate"):
+        experiment.parse_sweep({"grid": {"learning_rate": [1e-320]}})

@@ -26,9 +26,25 @@ def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (6.4
     return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
 
 
+def _plain_text(fig: Figure) -> None:
+    """Titles, axis labels, legends and free text of `fig` drawn as written: a user's name with two '$' in it (a
+    folder, a glyph) would otherwise be read as matplotlib's maths and stop the drawing. Tick labels keep theirs
+    (a log axis writes its powers of ten that way)."""
+    texts = [*fig.texts, *(t for t in (getattr(fig, "_suptitle", None),) if t is not None)]
+    for ax in fig.axes:
+        texts += [getattr(ax, name) for name in ("title", "_left_title", "_right_title") if hasattr(ax, name)]
+        texts += [ax.xaxis.label, ax.yaxis.label, *ax.texts]
+    for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
+        if legend is not None:
+            texts += [*legend.get_texts(), legend.get_title()]
+    for text in texts:
+        text.set_parse_math(False)
+
+
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> str:
     """Save `fig` atomically as PNG; returns the path. A title naming a user's folder in a script the default font
     lacks (Chinese, say) draws those characters as boxes, without matplotlib's warning for each of them."""
+    _plain_text(fig)
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
@@ -103,7 +119,7 @@ def loss_curves(history: dict[str, list[float]], path: str | os.PathLike, title:
         if i:
             ax.axvline(start + 0.5, color="0.3", linestyle=":", linewidth=1.2)
         ax.text(start + 0.5 + count / 2, 1.01, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                fontsize="small", color="0.25")
+                fontsize="small", color="0.25", parse_math=False)
         start += count
     if stages:
         ax.set_title(title, pad=18)

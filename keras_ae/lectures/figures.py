@@ -43,6 +43,7 @@ def glyph_scatter(codes: np.ndarray, images: np.ndarray, names: Sequence[str], p
                                             edgecolor=colour, linewidth=0.6, zorder=3)))
         # a white box: a name stays readable where it must lie over another glyph
         text = ax.text(x + half_w, y + half_h, label, fontsize=8, color=colour, zorder=4 if colour == "black" else 5,
+                       parse_math=False,  # a glyph named "$$" is its name, not maths
                        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         labels.append((text, x, y, half_w, half_h))
 

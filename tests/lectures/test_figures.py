@@ -64,3 +64,21 @@ def test_a_code_of_one_number_is_drawn_along_one_axis(tmp_path, monkeypatch):
     assert [x for x, _ in drawn["at"]] == [0.5, -1.0, 2.0, 1.0]
     heights = [y for _, y in drawn["at"]]
     assert heights[1] < heights[0] < heights[3] < heights[2]  # the order along the code
+
+
+def test_names_with_dollar_signs_are_drawn_as_written(tmp_path):
+    """matplotlib reads text between two '$' as maths: a glyph named '$$' or a folder 'cost$_$data' stopped the
+    drawing with a parse error."""
+    from keras_ae import figures as common
+    from keras_ae.lectures import figures
+
+    codes = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5]])
+    figures.glyph_scatter(codes, np.zeros((3, 7, 5)), ["$$", "$_$", "C"], tmp_path / "latent.png")
+    fig, ax = common.subplots()
+    ax.plot([0, 1], label="a $x$ label")
+    ax.set_title("dense on folder:cost$_$data")
+    ax.set_xlabel("$$")
+    ax.legend()
+    common.save_figure(fig, tmp_path / "loss.png")
+    assert ax.title.get_text() == "dense on folder:cost$_$data" and not ax.title.get_parse_math()
+    assert (tmp_path / "latent.png").stat().st_size > 0 and (tmp_path / "loss.png").stat().st_size > 0

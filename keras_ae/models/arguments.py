@@ -16,6 +16,10 @@ MAX_BYTES = 4 * 2**30  # the images one call makes at once: more would take the 
 def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
     """`x` as float32 images of the model's input shape with a batch axis, at least one, all finite."""
     shape = tuple(model_input_shape(model))
+    raw = np.asarray(x)
+    if raw.dtype.kind in "iu" and raw.size and raw.max() > 1:  # 8-bit pixels 0-255: not the [0, 1] a model sees
+        raise ValueError(f"Expected {name} as floats in the model's pixel range ([0, 1] as the loaders give them), "
+                         f"received integers up to {raw.max()}; scale them first ({name} / 255)")
     x = np.asarray(real(name, x), dtype=np.float32)
     given = x.shape
     if shape and shape[-1] == 1 and x.ndim == len(shape):  # (n, 28, 28) for (28, 28, 1): as Keras adjusts it
@@ -32,8 +36,12 @@ def images(model: Any, x: Any, name: str = "x") -> np.ndarray:
 
 
 def image(model: Any, a: Any, name: str) -> np.ndarray:
-    """One image `a` of the model's input shape (no batch axis), finite; returned with a batch axis of 1."""
-    return images(model, np.asarray(a)[None], name)
+    """One image `a` of the model's input shape (no batch axis, or a batch axis of one), finite; returned with a
+    batch axis of 1."""
+    a = np.asarray(a)
+    shape = tuple(model_input_shape(model))
+    batch_of_one = a.ndim == len(shape) + 1 and len(a) == 1 and (a.ndim > 2 or shape != (1,))
+    return images(model, a if batch_of_one else a[None], name)
 
 
 def codes(shape: tuple[int, ...], z: Any, name: str = "codes") -> np.ndarray:

@@ -58,6 +58,9 @@ def test_a_folder_under_your_home_is_read_the_same_by_every_command(tmp_path, mo
     ({"value_range": "0,255"}, "value_range must be '0,1' or '-1,1'"),
     ({"pathh": "x"}, "load_dataset takes no option 'pathh' (options: "),
     ({"path": 5}, "path must be a path, received 5"),
+    ({"image_size": (64, 64)}, "image_size=(64, 64) applies to the images of a folder or a tfds:NAME set; dataset "
+                               "'mnist-sample' comes in its own size and channels"),
+    ({"channels": 3}, "channels=3 applies to the images of a folder"),
 ])
 def test_load_dataset_names_a_bad_argument(arguments, said):
     """Raw TypeErrors and IndexErrors came from deep inside the loaders; a misspelt option was silently left out."""
@@ -68,3 +71,14 @@ def test_load_dataset_names_a_bad_argument(arguments, said):
 
     with pytest.raises(UsageError, match=re.escape(said)):
         load_dataset("mnist-sample", **arguments)
+
+
+def test_a_folder_takes_its_image_size_as_numpy_integers(tmp_path):
+    import numpy as np
+
+    from keras_ae.data import load_dataset
+    from tests.helpers import write_images
+
+    write_images(tmp_path / "imgs" / "a", 4, size=(12, 10))
+    data = load_dataset(f"folder:{tmp_path / 'imgs'}", image_size=np.array([8, 9]))
+    assert data.x_train.shape[1:3] == (8, 9)

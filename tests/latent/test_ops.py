@@ -262,3 +262,15 @@ def test_a_manifold_grid_too_large_to_hold_is_refused_at_once():
         manifold_grid(codes, n=10**5)
     points, _ = manifold_grid(codes, n=3)
     assert points[0, 1] == points[2, 1] > points[3, 1] and points[0, 0] < points[1, 0] < points[2, 0]
+
+
+def test_8_bit_images_are_refused_and_one_image_may_come_with_its_batch_axis(dense_vae):
+    """uint8 pixels 0-255 were encoded as they are (codes off by up to 100); interpolate(x[:1], x[1:2]) was refused
+    as a batch of shape (1, 1, 8, 8, 1)."""
+    x = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+    with pytest.raises(ValueError, match=re.escape("received integers up to 255; scale them first (x / 255)")):
+        latent.encode(dense_vae, np.full((2, 8, 8, 1), 255, dtype=np.uint8))
+    assert np.allclose(latent.encode(dense_vae, (x > 0.5).astype(np.uint8)),  # 0/1 integers are pixel values
+                       latent.encode(dense_vae, (x > 0.5).astype(np.float32)))
+    batched, single = latent.interpolate(dense_vae, x[:1], x[1:2]), latent.interpolate(dense_vae, x[0], x[1])
+    assert np.allclose(np.asarray(batched.images), np.asarray(single.images))

@@ -235,8 +235,10 @@ def checked_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None, 
             if getattr(config, "out", None) is not None:  # the run directory, before any work
                 outputs.check_output(config.out, "run", config_inputs(config, args))
                 refuse_running(pathlib.Path(config.out))
-            elif hasattr(config, "out"):  # the default, runs/<time>-<label> here: not inside what the run reads
-                default_inside(config_inputs(config, args))
+            elif hasattr(config, "out"):  # the default, runs/<time>-<label> here: not inside a folder it reads
+                from keras_ae.data.registry import local_inputs
+
+                default_inside(local_inputs(getattr(config, "dataset", "")))
     except UsageError as err:  # a value the config file gave: say so (the flag was not typed)
         if err.param is None or err.param not in from_config:
             raise

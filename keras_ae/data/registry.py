@@ -214,10 +214,6 @@ def load_dataset(name: str, value_range: str = "0,1", image_size: tuple[int, int
                     **{k: v for k, v in options.items() if v is not None and k in accepted})
     entry = get_dataset(name)
     _check_arguments(value_range, image_size, channels, seed, options, resolve(entry.loader))
-    if image_size is not None or channels != 1:  # the registered sets come in their own size and colours
-        given = f"image_size={image_size!r}" if image_size is not None else f"channels={channels!r}"
-        raise UsageError(f"{given} applies to the images of a folder or a tfds:NAME set; dataset {name!r} comes in "
-                         "its own size and channels")
     try:
         return entry.load(value_range=value_range, **options)
     except DownloadError as err:

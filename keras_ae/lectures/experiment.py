@@ -25,7 +25,7 @@ import numpy as np
 from keras_ae.data.registry import local_inputs
 from keras_ae.errors import UsageError
 from keras_ae.models.registry import ARCHITECTURES, INITIALIZERS
-from keras_ae.options import LEARNING_RATE, OPTIONAL_POSITIVE_INT, POSITIVE_INT, SEED, Each, Spec
+from keras_ae.options import OPTIONAL_POSITIVE_INT, POSITIVE, POSITIVE_INT, SEED, Each, Spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
@@ -38,7 +38,7 @@ TOP_DEFAULTS: dict[str, Any] = {"dataset": "font5x7", "arch": "font", "batch_siz
 MAX_CONFIGURATIONS = 10_000  # a grid is expanded in memory before anything runs
 MAX_RUNS = 100_000  # configurations x seeds: more is no sweep one machine finishes (and no table one reads)
 # An exponential decay of the learning rate: what each of its keys accepts.
-DECAY_SPECS: dict[str, Spec] = {"initial": LEARNING_RATE, "decay_rate": Spec(float, 0, 1, low_open=True),
+DECAY_SPECS: dict[str, Spec] = {"initial": POSITIVE, "decay_rate": Spec(float, 0, 1, low_open=True),
                                 "decay_epochs": POSITIVE_INT}
 DECAY_KEYS = set(DECAY_SPECS)
 
@@ -58,7 +58,7 @@ class Config:
     # What each numeric grid entry accepts (`learning_rate`: a number, or a decay object checked by DECAY_SPECS).
     SPECS: ClassVar[dict[str, Spec | Each]] = {
         "layers": Each(POSITIVE_INT, empty=True),  # [] is no hidden layer
-        "learning_rate": LEARNING_RATE,
+        "learning_rate": POSITIVE,
         "latent_dim": POSITIVE_INT,
         "epochs": POSITIVE_INT,
     }

@@ -58,9 +58,6 @@ def test_a_folder_under_your_home_is_read_the_same_by_every_command(tmp_path, mo
     ({"value_range": "0,255"}, "value_range must be '0,1' or '-1,1'"),
     ({"pathh": "x"}, "load_dataset takes no option 'pathh' (options: "),
     ({"path": 5}, "path must be a path, received 5"),
-    ({"image_size": (64, 64)}, "image_size=(64, 64) applies to the images of a folder or a tfds:NAME set; dataset "
-                               "'mnist-sample' comes in its own size and channels"),
-    ({"channels": 3}, "channels=3 applies to the images of a folder"),
 ])
 def test_load_dataset_names_a_bad_argument(arguments, said):
     """Raw TypeErrors and IndexErrors came from deep inside the loaders; a misspelt option was silently left out."""

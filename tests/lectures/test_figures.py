@@ -82,3 +82,16 @@ def test_names_with_dollar_signs_are_drawn_as_written(tmp_path):
     common.save_figure(fig, tmp_path / "loss.png")
     assert ax.title.get_text() == "dense on folder:cost$_$data" and not ax.title.get_parse_math()
     assert (tmp_path / "latent.png").stat().st_size > 0 and (tmp_path / "loss.png").stat().st_size > 0
+
+
+def test_a_name_that_is_not_utf8_is_drawn_with_replacement_characters(tmp_path):
+    """A folder named with the bytes caf\\xe9 reaches Python as 'caf\\udce9'; the font could not draw it."""
+    from keras_ae import figures as common
+
+    fig, ax = common.subplots()
+    ax.plot([0, 1], label="caf\udce9")
+    ax.set_title("dense on folder:caf\udce9")
+    ax.legend()
+    common.save_figure(fig, tmp_path / "loss.png")
+    assert ax.title.get_text() == "dense on folder:caf\ufffd" and (tmp_path / "loss.png").stat().st_size > 0
+    assert common.shown("\ud800 x") == "? x" and common.shown("plain") == "plain"

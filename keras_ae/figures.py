@@ -16,6 +16,7 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
+from keras_ae.figure_text import plain_text
 from keras_ae.io import atomic_path
 
 
@@ -26,36 +27,10 @@ def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (6.4
     return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
 
 
-def shown(text: str) -> str:
-    """`text` as a font can draw it: a name that is not UTF-8 (a folder's bytes, kept by Python as lone
-    surrogates) with the replacement character for each undecodable byte."""
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _plain_text(fig: Figure) -> None:
-    """Titles, axis labels, legends and free text of `fig` drawn as written: a user's name with two '$' in it (a
-    folder, a glyph) would otherwise be read as matplotlib's maths and stop the drawing, and one that is not UTF-8
-    could not be drawn at all (`shown`). Tick labels keep their maths (a log axis writes its powers of ten that
-    way)."""
-    texts = [*fig.texts, *(t for t in (getattr(fig, "_suptitle", None),) if t is not None)]
-    for ax in fig.axes:
-        texts += [getattr(ax, name) for name in ("title", "_left_title", "_right_title") if hasattr(ax, name)]
-        texts += [ax.xaxis.label, ax.yaxis.label, *ax.texts]
-    for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
-        if legend is not None:
-            texts += [*legend.get_texts(), legend.get_title()]
-    for text in texts:
-        text.set_parse_math(False)
-        text.set_text(shown(text.get_text()))
-
-
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> str:
     """Save `fig` atomically as PNG; returns the path. A title naming a user's folder in a script the default font
     lacks (Chinese, say) draws those characters as boxes, without matplotlib's warning for each of them."""
-    _plain_text(fig)
+    plain_text(fig)
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")

@@ -91,7 +91,9 @@ def _check_k(options: dict, shape: tuple[int, ...]) -> None:
     """Each training image is left out of its own neighbours when the scale of a combined score is set: k must
     be below the number of training images, so that every image, new or seen, is measured against k others."""
     k, n_train = options["k"], shape[0]
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+    from keras_ae.models.arguments import is_int  # no Keras: the models package loads its builders lazily
+
+    if not is_int(k) or k < 1:
         raise UsageError(f"k={k!r} must be a whole number, at least 1", param="k")
     if k > n_train:
         raise UsageError(f"k={k} is more than the {n_train} normal training images (each image is compared with its k "

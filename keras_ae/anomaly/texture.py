@@ -33,7 +33,9 @@ FLOOR = 1e-6  # added to every band energy (of a unit-variance image) before the
 def check_cell(cell: Any, height: int, width: int) -> int:
     """`cell` as an int, or a UsageError naming it: a whole number of pixels from 1 to the images' smaller side;
     also a UsageError for images under 2 x 2 pixels, which have no texture to measure."""
-    if isinstance(cell, (bool, np.bool_)) or not isinstance(cell, (int, np.integer)) or cell < 1:
+    from keras_ae.models.arguments import is_int  # no Keras: the models package loads its builders lazily
+
+    if not is_int(cell) or cell < 1:
         raise UsageError(f"cell={cell!r} must be a whole number of pixels, at least 1", param="cell")
     if min(height, width) < 2:
         raise UsageError(f"the texture score needs images of at least 2 x 2 pixels, received {height} x {width}")

@@ -265,22 +265,12 @@ def build_vae(
 
     if kind == "dense":
         hidden = check_widths("hidden", hidden)
-        size = math.prod(shape)
-        base.check_weights(base.dense_weights([size, *hidden]) + 2 * base.dense_weights([hidden[-1], latent_dim])
-                           + base.dense_weights([latent_dim, *hidden[::-1], size]),
-                           f"input_shape={shape}, hidden={list(hidden)}, latent_dim={latent_dim}")
         inputs, x = dense_encoder(shape, latent_dim, hidden, activation, kernel_initializer)
     else:
         shape = check_input_shape(shape, rank=3)
         filters, dense_units = check_widths("filters", filters), check_positive("dense_units", dense_units)
-        smallest = math.prod(-(-side // 2 ** len(filters)) for side in shape[:2]) * filters[-1]
-        base.check_weights(2 * base.conv_weights(kernel_size, [shape[2], *filters])  # encoder and decoder, about
-                           + base.dense_weights([smallest, dense_units, 2 * latent_dim])
-                           + base.dense_weights([latent_dim, smallest]),
-                           f"input_shape={shape}, filters={list(filters)}, dense_units={dense_units}, "
-                           f"latent_dim={latent_dim}, kernel_size={kernel_size}")
         inputs, x = conv_encoder(shape, filters, dense_units, activation, kernel_initializer, kernel_size,
-                                 normalization)
+                                 normalization, latent_dim)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype=head_dtype())(x)
     z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype=head_dtype())(x)
     encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_ae.models.base import head_dtype
+from keras_ae.models.base import check_weights, conv_weights, dense_weights, head_dtype
 
 NORMALIZATIONS = ("none", "batch")
 DECODER_INPUTS = ("dense", "broadcast")
@@ -43,6 +43,10 @@ def _linear_then_act(layer_class, x, activation, normalization, name, **options)
 
 
 def dense_encoder(shape, latent_dim, hidden, activation, initializer):
+    size = int(np.prod(shape))  # the whole VAE's weights (encoder, both heads, decoder), checked before building
+    check_weights(dense_weights([size, *hidden]) + 2 * dense_weights([hidden[-1], latent_dim])
+                  + dense_weights([latent_dim, *hidden[::-1], size]),
+                  f"input_shape={shape}, hidden={list(hidden)}, latent_dim={latent_dim}")
     inputs = keras.Input(shape=shape, name="image")
     x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
     for i, units in enumerate(hidden):
@@ -51,7 +55,13 @@ def dense_encoder(shape, latent_dim, hidden, activation, initializer):
     return inputs, x
 
 
-def conv_encoder(shape, filters, dense_units, activation, initializer, kernel_size=3, normalization="none"):
+def conv_encoder(shape, filters, dense_units, activation, initializer, kernel_size=3, normalization="none",
+                 latent_dim=2):
+    smallest = int(np.prod([-(-side // 2 ** len(filters)) for side in shape[:2]])) * filters[-1]
+    check_weights(2 * conv_weights(kernel_size, [shape[2], *filters])  # the whole VAE (decoder as the encoder), about
+                  + dense_weights([smallest, dense_units, 2 * latent_dim]) + dense_weights([latent_dim, smallest]),
+                  f"input_shape={shape}, filters={list(filters)}, dense_units={dense_units}, latent_dim={latent_dim}, "
+                  f"kernel_size={kernel_size}")
     inputs = keras.Input(shape=shape, name="image")
     x = inputs
     for i, n in enumerate(filters):

@@ -238,7 +238,7 @@ def test_a_label_column_of_true_and_false_counts_as_1_and_0(detector, data, tmp_
 
 
 def test_text_columns_keep_one_text_type_however_the_chunks_alternate(tmp_path):
-    from keras_ae.fraud import formats
+    from keras_ae.fraud import parquet_sinks as formats
 
     chunks = [pd.DataFrame({"note": ["a", "b"]}), pd.DataFrame({"note": [None, None]}),
               pd.DataFrame({"note": ["c", None]}), pd.DataFrame({"note": [None, None]})]

@@ -94,4 +94,6 @@ def test_a_name_that_is_not_utf8_is_drawn_with_replacement_characters(tmp_path):
     ax.legend()
     common.save_figure(fig, tmp_path / "loss.png")
     assert ax.title.get_text() == "dense on folder:caf\ufffd" and (tmp_path / "loss.png").stat().st_size > 0
-    assert common.shown("\ud800 x") == "? x" and common.shown("plain") == "plain"
+    from keras_ae.figure_text import shown
+
+    assert shown("\ud800 x") == "? x" and shown("plain") == "plain"
